@@ -1,0 +1,5 @@
+"""deadweight: find and remove the dead weight in container images."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

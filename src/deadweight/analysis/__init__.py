@@ -1,0 +1,1 @@
+"""Pure analyses over images: data in, frozen results out."""

@@ -1,0 +1,113 @@
+"""Content digests (``sha256:<hex>``), as the OCI image spec defines them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import BinaryIO
+
+from deadweight.errors import CorruptImage, DigestMismatch
+
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def is_digest(text: str) -> bool:
+    return bool(_DIGEST.match(text))
+
+
+def check(text: str) -> str:
+    """Return ``text`` if it is a sha256 digest we can verify, else raise."""
+    if _DIGEST.match(text):
+        return text
+    if _ANY_DIGEST.match(text):
+        raise CorruptImage(f"unsupported digest algorithm in {text!r} (only sha256 is supported)")
+    raise CorruptImage(f"malformed digest {text!r}")
+
+
+def hex_of(digest: str) -> str:
+    return check(digest).split(":", 1)[1]
+
+
+def verify_bytes(data: bytes, expected: str, what: str) -> bytes:
+    actual = sha256_bytes(data)
+    if actual != expected:
+        raise DigestMismatch(f"{what}: digest mismatch: expected {expected}, got {actual}")
+    return data
+
+
+def chain_ids(diff_ids: list[str] | tuple[str, ...]) -> list[str]:
+    """ChainIDs of a layer stack (OCI image-spec config.md, "Layer ChainID")."""
+    out: list[str] = []
+    for d in diff_ids:
+        out.append(d if not out else sha256_bytes(f"{out[-1]} {d}".encode()))
+    return out
+
+
+class VerifyingReader:
+    """A read-only stream that hashes what passes through it.
+
+    When ``expected`` is given, reaching EOF with a different digest (or a different
+    length, when ``size`` is given) raises :class:`DigestMismatch`.
+    """
+
+    def __init__(
+        self, raw: BinaryIO, expected: str | None = None, size: int | None = None, what: str = ""
+    ) -> None:
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self._expected = expected
+        self._size = size
+        self._what = what or "blob"
+        self.count = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n if n is not None and n >= 0 else -1)
+        if data:
+            self._hash.update(data)
+            self.count += len(data)
+            if self._size is not None and self.count > self._size:
+                raise DigestMismatch(
+                    f"{self._what}: more bytes than the {self._size} its descriptor declares"
+                )
+        elif not self._done and (n is None or n != 0):
+            self._done = True
+            self._finish()
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def _finish(self) -> None:
+        if self._size is not None and self.count != self._size:
+            raise DigestMismatch(
+                f"{self._what}: truncated: {self.count} bytes, its descriptor declares {self._size}"
+            )
+        if self._expected is not None and self.digest != self._expected:
+            raise DigestMismatch(
+                f"{self._what}: digest mismatch: expected {self._expected}, got {self.digest}"
+            )
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> VerifyingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

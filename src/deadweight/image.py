@@ -1,0 +1,154 @@
+"""The image model: immutable values with lazy, re-openable layer streams.
+
+An :class:`Image` is what every medium produces: the raw config bytes (whose sha256 is the
+image ID), the parsed config, an ordered tuple of :class:`Layer` (bottom first), and what
+the medium knows about names. Opening an image reads only its manifest and config; layer
+bytes are read when asked for, as a stream, through the layer's zero-argument opener.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from deadweight import compression
+from deadweight.digest import VerifyingReader, sha256_bytes
+from deadweight.errors import CorruptImage
+from deadweight.spec.config import HistoryEntry, ImageConfig, parse_config
+from deadweight.spec.manifest import Descriptor
+
+Opener = Callable[[], BinaryIO]
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One layer: its diff_id, the stored blob (maybe compressed), and how to open it.
+
+    ``blob`` describes the bytes as the medium stores them (``digest`` is verified when the
+    whole blob is read). ``size`` is docker's per-layer size when the medium already knows
+    it (an engine reports it); otherwise it is computed from the tar (see ``analysis.sizes``).
+    """
+
+    diff_id: str
+    blob: Descriptor
+    opener: Opener = field(repr=False, compare=False)
+    size: int | None = None
+
+    def open_blob(self, verify: bool = True) -> BinaryIO:
+        """The stored bytes; reading to EOF verifies the blob digest and length."""
+        raw = self.opener()
+        if not verify:
+            return raw
+        return VerifyingReader(  # type: ignore[return-value]
+            raw, self.blob.digest, self.blob.size, what=f"layer {self.blob.digest[:19]}"
+        )
+
+    def open(self, verify: bool = True) -> BinaryIO:
+        """The uncompressed tar stream of this layer."""
+        raw = self.open_blob(verify=verify)
+        kind, stream = compression.decompressed(raw, what=f"layer {self.diff_id[:19]}")
+        if kind == "none" and self.blob.digest == self.diff_id:
+            return stream  # the blob check above already verifies the diff_id
+        if not verify:
+            return stream
+        return VerifyingReader(  # type: ignore[return-value]
+            stream, self.diff_id, None, what=f"layer {self.diff_id[:19]} (uncompressed)"
+        )
+
+    def open_seekable(self) -> BinaryIO | None:
+        """An uncompressed, seekable view of the layer tar, when the medium has one."""
+        try:
+            raw = self.opener()
+        except OSError:
+            return None
+        try:
+            seekable = raw.seekable()
+        except (AttributeError, ValueError):
+            seekable = False
+        if not seekable:
+            raw.close()
+            return None
+        head = raw.read(4)
+        raw.seek(0)
+        if compression.sniff(head) != "none":
+            raw.close()
+            return None
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An immutable image as a medium found it."""
+
+    raw_config: bytes = field(repr=False)
+    config: ImageConfig = field(repr=False)
+    layers: tuple[Layer, ...]
+    id: str
+    repo_tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()
+    raw_manifest: bytes | None = field(default=None, repr=False)
+    manifest_media_type: str = ""
+    raw_index: bytes | None = field(default=None, repr=False)
+    ancestors: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def digest(self) -> str | None:
+        """The manifest digest, when the medium has a manifest."""
+        return sha256_bytes(self.raw_manifest) if self.raw_manifest is not None else None
+
+    @property
+    def history(self) -> tuple[HistoryEntry, ...] | None:
+        return self.config.history
+
+    @property
+    def created(self) -> int:
+        return self.config.created
+
+
+def assemble(
+    raw_config: bytes,
+    layers: list[Layer] | tuple[Layer, ...],
+    *,
+    image_id: str | None = None,
+    repo_tags: tuple[str, ...] = (),
+    repo_digests: tuple[str, ...] = (),
+    raw_manifest: bytes | None = None,
+    manifest_media_type: str = "",
+    raw_index: bytes | None = None,
+    ancestors: tuple[str, ...] = (),
+    source: str = "",
+) -> Image:
+    """Build an :class:`Image` and check that its layers match the config's diff_ids."""
+    config = parse_config(raw_config)
+    if len(config.diff_ids) != len(layers):
+        raise CorruptImage(
+            f"{source or 'image'}: the config lists {len(config.diff_ids)} layers "
+            f"but the manifest has {len(layers)}"
+        )
+    fixed = tuple(
+        layer if layer.diff_id == diff_id else _with_diff_id(layer, diff_id)
+        for layer, diff_id in zip(layers, config.diff_ids, strict=True)
+    )
+    return Image(
+        raw_config=raw_config,
+        config=config,
+        layers=fixed,
+        id=image_id or sha256_bytes(raw_config),
+        repo_tags=repo_tags,
+        repo_digests=repo_digests,
+        raw_manifest=raw_manifest,
+        manifest_media_type=manifest_media_type,
+        raw_index=raw_index,
+        ancestors=ancestors,
+        source=source,
+    )
+
+
+def _with_diff_id(layer: Layer, diff_id: str) -> Layer:
+    if layer.diff_id:
+        raise CorruptImage(
+            f"layer {layer.blob.digest}: its diff_id {layer.diff_id} is not the config's {diff_id}"
+        )
+    return Layer(diff_id=diff_id, blob=layer.blob, opener=layer.opener, size=layer.size)

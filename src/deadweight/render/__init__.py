@@ -1,0 +1,1 @@
+"""Presentation at the edge: docker-compatible tables, templates and JSON."""

@@ -1,0 +1,1 @@
+"""Image media: every place an image can live, one module each."""

@@ -1,0 +1,1 @@
+"""The OCI/Docker image formats as frozen values, parsed from raw bytes."""

@@ -1,0 +1,131 @@
+"""The image config (OCI image-spec config.md; Docker image spec v1.2)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from deadweight.errors import CorruptImage
+
+# Go's zero time.Time as Unix seconds: what docker shows for a missing "created".
+GO_ZERO_TIME = -62135596800
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$"
+)
+
+
+def parse_created(value: object) -> int:
+    """Unix seconds (floor) of an RFC 3339 timestamp; Go's zero time when absent."""
+    if value is None or value == "":
+        return GO_ZERO_TIME
+    if not isinstance(value, str):
+        raise CorruptImage(f"config: 'created' is not a string: {value!r}")
+    m = _RFC3339.match(value)
+    if not m:
+        raise CorruptImage(f"config: 'created' is not an RFC 3339 time: {value!r}")
+    y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
+    zone = m.group(8)
+    try:
+        base = _dt.datetime(y, mo, d, h, mi, s, tzinfo=_dt.UTC)
+    except ValueError as exc:
+        raise CorruptImage(f"config: 'created' is not a valid time: {value!r}") from exc
+    seconds = int((base - _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)).total_seconds())
+    if zone not in ("Z", "z"):
+        sign = 1 if zone[0] == "+" else -1
+        seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    created: int
+    created_by: str
+    comment: str
+    author: str
+    empty_layer: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImageConfig:
+    """The parts of an image config deadweight reasons about, plus the whole document."""
+
+    created: int
+    architecture: str
+    os: str
+    variant: str
+    diff_ids: tuple[str, ...]
+    history: tuple[HistoryEntry, ...] | None
+    document: Mapping[str, Any]
+
+    @property
+    def container_config(self) -> Mapping[str, Any]:
+        value = self.document.get("config")
+        return value if isinstance(value, dict) else {}
+
+
+def decode_json(raw: bytes, what: str) -> Any:
+    """Decode JSON the way Go does: invalid UTF-8 becomes U+FFFD instead of failing."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        pass
+    try:
+        text = raw.decode("utf-8", errors="replace")
+        return msgspec.json.decode(text.encode("utf-8"))
+    except msgspec.DecodeError as exc:
+        raise CorruptImage(f"{what}: not valid JSON ({exc})") from exc
+
+
+def _str(doc: Mapping[str, Any], key: str, what: str) -> str:
+    value = doc.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CorruptImage(f"{what}: {key!r} is not a string")
+    return value
+
+
+def parse_config(raw: bytes) -> ImageConfig:
+    doc = decode_json(raw, "image config")
+    if not isinstance(doc, dict):
+        raise CorruptImage("image config: not a JSON object")
+    rootfs = doc.get("rootfs")
+    if not isinstance(rootfs, dict) or not isinstance(rootfs.get("diff_ids", []), list):
+        raise CorruptImage("image config: missing or malformed 'rootfs'")
+    diff_ids = tuple(rootfs.get("diff_ids") or ())
+    if not all(isinstance(d, str) for d in diff_ids):
+        raise CorruptImage("image config: 'rootfs.diff_ids' holds a non-string")
+    history: tuple[HistoryEntry, ...] | None = None
+    raw_history = doc.get("history")
+    if raw_history is not None:
+        if not isinstance(raw_history, list):
+            raise CorruptImage("image config: 'history' is not a list")
+        entries = []
+        for item in raw_history:
+            if not isinstance(item, dict):
+                raise CorruptImage("image config: a 'history' entry is not an object")
+            entries.append(
+                HistoryEntry(
+                    created=parse_created(item.get("created")),
+                    created_by=_str(item, "created_by", "image config history"),
+                    comment=_str(item, "comment", "image config history"),
+                    author=_str(item, "author", "image config history"),
+                    empty_layer=bool(item.get("empty_layer", False)),
+                )
+            )
+        history = tuple(entries)
+    return ImageConfig(
+        created=parse_created(doc.get("created")),
+        architecture=_str(doc, "architecture", "image config"),
+        os=_str(doc, "os", "image config"),
+        variant=_str(doc, "variant", "image config"),
+        diff_ids=diff_ids,
+        history=history,
+        document=doc,
+    )
