@@ -26,7 +26,8 @@ class Layer:
     """One layer: its diff_id, the stored blob (maybe compressed), and how to open it.
 
     ``blob`` describes the bytes as the medium stores them (``digest`` is verified when the
-    whole blob is read). ``size`` is docker's per-layer size when the medium already knows
+    whole blob is read; it is empty when the medium does not record it, as for compressed
+    layers in a ``docker save`` archive, whose content is then verified by its diff_id). ``size`` is docker's per-layer size when the medium already knows
     it (an engine reports it); otherwise it is computed from the tar (see ``analysis.sizes``).
     """
 
@@ -38,7 +39,7 @@ class Layer:
     def open_blob(self, verify: bool = True) -> BinaryIO:
         """The stored bytes; reading to EOF verifies the blob digest and length."""
         raw = self.opener()
-        if not verify:
+        if not verify or not self.blob.digest:
             return raw
         return VerifyingReader(  # type: ignore[return-value]
             raw, self.blob.digest, self.blob.size, what=f"layer {self.blob.digest[:19]}"

@@ -1,1 +1,157 @@
-"""Image media: every place an image can live, one module each."""
+"""Image media: every place an image can live, one module each.
+
+This is the ONE place that parses source strings. The syntax follows skopeo's transports:
+
+``docker-archive:PATH[:REF]``    a ``docker save`` / ``podman save`` archive
+``oci:DIR[:TAG|@DIGEST]``        an OCI image layout directory
+``oci-archive:PATH[:TAG]``       a tar of an OCI image layout
+``docker://HOST/REPO[:TAG|@D]``  a registry (distribution API)
+``docker-daemon:NAME[:TAG]``     a running Docker or Podman engine
+
+A bare argument is an existing file (an archive, docker or OCI, told apart by content), an
+existing directory (an OCI layout, or an unpacked docker archive), else an image name for the
+local engine when one answers, else for its registry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from deadweight.errors import InvalidReference, NotFound
+from deadweight.image import Image
+from deadweight.platform import Platform
+from deadweight.reference import Reference
+
+TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker", "docker-daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A parsed source string: the transport, the path or name, and the image within."""
+
+    transport: str
+    target: str
+    ref: str = ""
+
+    def __str__(self) -> str:
+        if self.transport == "docker":
+            return f"docker://{self.target}"
+        return f"{self.transport}:{self.target}" + (f":{self.ref}" if self.ref else "")
+
+
+def _split_path(rest: str) -> tuple[str, str]:
+    """PATH[:REF]: the shortest prefix that exists is the path (paths may hold colons)."""
+    for i, ch in enumerate(rest):
+        if ch == ":" and os.path.exists(rest[:i]):
+            return rest[:i], rest[i + 1 :]
+    if os.path.exists(rest) or ":" not in rest:
+        return rest, ""
+    path, _, ref = rest.partition(":")
+    return path, ref
+
+
+def _sniff_file(path: str) -> str:
+    """``docker-archive`` or ``oci-archive``, by what the archive holds."""
+    from deadweight.sources.archive import open_container
+
+    files = open_container(Path(path))
+    if files.exists("manifest.json"):
+        return "docker-archive"
+    if files.exists("index.json"):
+        return "oci-archive"
+    from deadweight.errors import CorruptImage
+
+    raise CorruptImage(f"{path}: not an image archive (neither manifest.json nor index.json)")
+
+
+def locate(spec: str, *, engine_available: bool | None = None) -> Location:
+    """Parse a source string (see the module docstring)."""
+    if not spec:
+        raise InvalidReference("empty image reference")
+    if spec.startswith("docker://"):
+        ref = spec[len("docker://") :]
+        Reference.parse(ref)
+        return Location("docker", ref)
+    for transport in ("docker-archive", "oci-archive", "oci", "docker-daemon"):
+        prefix = transport + ":"
+        if spec.startswith(prefix):
+            rest = spec[len(prefix) :]
+            if transport == "docker-daemon":
+                Reference.parse(rest)
+                return Location(transport, rest)
+            path, ref = _split_path(rest)
+            if transport == "oci" and not ref and "@" in path and not os.path.exists(path):
+                path, _, digest = path.partition("@")
+                ref = "@" + digest
+            return Location(transport, path, ref)
+    if os.path.isfile(spec):
+        return Location(_sniff_file(spec), spec)
+    if os.path.isdir(spec):
+        kind = "docker-archive" if os.path.exists(os.path.join(spec, "manifest.json")) else "oci"
+        return Location(kind, spec)
+    if "/" in spec and (spec.startswith((".", "/")) or spec.endswith((".tar", ".tar.gz"))):
+        raise NotFound(f"{spec}: no such file or directory")
+    Reference.parse(spec)
+    if engine_available is None:
+        from deadweight.sources import engine
+
+        engine_available = engine.available()
+    return Location("docker-daemon" if engine_available else "docker", spec)
+
+
+def open_image(
+    spec: str | Location,
+    *,
+    platform: Platform | None = None,
+    insecure: bool = False,
+) -> Image:
+    """Open one image, reading only its manifest and config."""
+    loc = spec if isinstance(spec, Location) else locate(spec)
+    if loc.transport == "docker-archive":
+        from deadweight.sources import archive
+
+        return archive.read(Path(loc.target), loc.ref or None)
+    if loc.transport in ("oci", "oci-archive"):
+        from deadweight.sources import layout
+
+        return layout.read(Path(loc.target), loc.ref or None, platform, loc.transport)
+    if loc.transport == "docker":
+        from deadweight.sources import registry
+
+        return registry.read(Reference.parse(loc.target), platform=platform, insecure=insecure)
+    from deadweight.sources import engine
+
+    return engine.read(loc.target)
+
+
+def list_images(
+    spec: str | Location,
+    *,
+    platform: Platform | None = None,
+    insecure: bool = False,
+) -> list[Image]:
+    """Every image a source holds (for an engine, use ``engine.list_summaries``)."""
+    loc = spec if isinstance(spec, Location) else locate(spec)
+    if loc.transport == "docker-archive":
+        from deadweight.sources import archive
+
+        found = archive.images(Path(loc.target))
+        return [archive.read(Path(loc.target), loc.ref)] if loc.ref else found
+    if loc.transport in ("oci", "oci-archive"):
+        from deadweight.sources import layout
+
+        if loc.ref:
+            return [layout.read(Path(loc.target), loc.ref, platform, loc.transport)]
+        return layout.images(Path(loc.target), platform, loc.transport)
+    if loc.transport == "docker":
+        from deadweight.sources import registry
+
+        ref = Reference.parse(loc.target, default_tag=False)
+        if ref.tag or ref.digest:
+            return [registry.read(ref, platform=platform, insecure=insecure)]
+        return registry.list_images(ref, platform=platform, insecure=insecure)
+    from deadweight.sources import engine
+
+    return [engine.read(loc.target)]

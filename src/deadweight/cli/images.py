@@ -1,0 +1,90 @@
+"""``deadweight images [SOURCE]``: docker images, for any source."""
+
+from __future__ import annotations
+
+import click
+
+from deadweight.cli._options import echo_raw, now, parse_platform, sizes_of, source_options, store
+from deadweight.render.images import format_images
+from deadweight.sources import list_images, locate
+from deadweight.summary import ImageSummary, sort_summaries
+
+
+def _engine_summaries() -> list[ImageSummary]:
+    from deadweight.sources import engine
+
+    return [
+        ImageSummary(
+            id=row["Id"],
+            repo_tags=tuple(t for t in row.get("RepoTags") or () if t != "<none>:<none>"),
+            repo_digests=tuple(d for d in row.get("RepoDigests") or () if d != "<none>@<none>"),
+            created=int(row.get("Created") or 0),
+            size=int(row.get("Size") or 0),
+        )
+        for row in engine.list_summaries()
+    ]
+
+
+@click.command()
+@click.argument("source", required=False)
+@click.option("-a", "--all", "show_all", is_flag=True, help="Accepted for docker compatibility.")
+@click.option("--digests", is_flag=True, help="Show digests.")
+@click.option("--format", "fmt", default="", metavar="TEMPLATE", help="Go template, as docker.")
+@click.option("--no-trunc", is_flag=True, help="Don't truncate output.")
+@click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
+@source_options
+def images(
+    source: str | None,
+    show_all: bool,
+    digests: bool,
+    fmt: str,
+    no_trunc: bool,
+    quiet: bool,
+    platform: str | None,
+    insecure: bool,
+    no_cache: bool,
+) -> None:
+    """List the images of a source (an archive, a layout, a registry repository, an engine).
+
+    Rows come newest first, as docker orders them; ties keep a fixed, documented order.
+    With no SOURCE, the local engine's images are listed.
+    """
+    loc = locate(source) if source else None
+    if loc is None or (loc.transport == "docker-daemon" and source == loc.target):
+        summaries = _engine_summaries()
+        if loc is not None:
+            from deadweight.reference import Reference
+
+            wanted = Reference.parse(loc.target, default_tag=False)
+            summaries = [
+                s
+                for s in summaries
+                if any(
+                    Reference.parse(t).name == wanted.name
+                    and (not wanted.tag or Reference.parse(t).tag == wanted.tag)
+                    for t in s.repo_tags
+                )
+            ]
+    else:
+        found = list_images(loc, platform=parse_platform(platform), insecure=insecure)
+        with store(no_cache) as layer_store:
+            summaries = [
+                ImageSummary(
+                    id=i.id,
+                    repo_tags=i.repo_tags,
+                    repo_digests=i.repo_digests,
+                    created=i.created,
+                    size=sum(sizes_of(i, layer_store)),
+                )
+                for i in found
+            ]
+    echo_raw(
+        format_images(
+            sort_summaries(summaries),
+            now=now(),
+            no_trunc=no_trunc,
+            quiet=quiet,
+            digests=digests,
+            format=fmt,
+        )
+    )

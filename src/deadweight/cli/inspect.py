@@ -1,0 +1,66 @@
+"""``deadweight inspect IMAGE``: docker image inspect, plus the raw documents."""
+
+from __future__ import annotations
+
+import click
+
+from deadweight.cli._options import echo_raw, parse_platform, sizes_of, source_options, store
+from deadweight.errors import NotFound
+from deadweight.render.gotemplate import render_template
+from deadweight.render.inspect import format_inspect, inspect_document
+from deadweight.sources import locate, open_image
+
+
+@click.command()
+@click.argument("images", nargs=-1, required=True)
+@click.option("-f", "--format", "fmt", default="", metavar="TEMPLATE", help="Go template.")
+@click.option(
+    "--raw",
+    type=click.Choice(["manifest", "config", "index"]),
+    help="Print the image's manifest, config or index exactly as stored.",
+)
+@source_options
+def inspect(
+    images: tuple[str, ...],
+    fmt: str,
+    raw: str | None,
+    platform: str | None,
+    insecure: bool,
+    no_cache: bool,
+) -> None:
+    """Show an image's details as `docker image inspect` does (a JSON array)."""
+    documents = []
+    for spec in images:
+        loc = locate(spec)
+        if loc.transport == "docker-daemon" and raw is None:
+            from deadweight.sources import engine
+
+            documents.append(engine.inspect(loc.target))
+            continue
+        img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+        if raw is not None:
+            data = {"manifest": img.raw_manifest, "config": img.raw_config, "index": img.raw_index}
+            blob = data[raw]
+            if blob is None:
+                raise NotFound(f"{spec}: this image has no {raw} (its medium does not keep one)")
+            click.get_binary_stream("stdout").write(blob)
+            continue
+        with store(no_cache) as layer_store:
+            size = sum(sizes_of(img, layer_store))
+        documents.append(
+            inspect_document(
+                image_id=img.id,
+                repo_tags=img.repo_tags,
+                repo_digests=img.repo_digests,
+                parent=img.ancestors[0] if img.ancestors else "",
+                config_document=img.config.document,
+                size=size,
+                diff_ids=img.config.diff_ids,
+            )
+        )
+    if raw is not None:
+        return
+    if fmt:
+        echo_raw("".join(render_template(fmt, d) + "\n" for d in documents))
+    else:
+        echo_raw(format_inspect(documents))

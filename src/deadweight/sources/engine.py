@@ -1,0 +1,343 @@
+"""``docker-daemon:``: images held by a local Docker or Podman engine, through its HTTP API.
+
+The engine is found the way the docker CLI finds it: ``DOCKER_HOST`` (with
+``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``) when set, else the default socket
+``/var/run/docker.sock``, else Podman's compatible sockets. ``images``, ``history`` and
+``inspect`` are the engine's own answers, passed through; :func:`read` gets the real image
+(raw config, layer streams) from one ``docker save`` stream spooled to a temp file.
+
+docker-py is an optional dependency (``deadweight[engine]``), imported only when needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import os
+import socket
+import tempfile
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+from deadweight.errors import DeadweightError, EngineError, NotFound
+from deadweight.history import MISSING, HistoryRow
+from deadweight.image import Image
+from deadweight.spec.config import HistoryEntry
+
+DEFAULT_SOCKET = "/var/run/docker.sock"
+PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"
+PING_TIMEOUT = 3.0  # seconds: an engine that takes longer to answer /version is not there
+API_TIMEOUT = 120.0  # seconds between two reads of one answer
+SAVE_TIMEOUT = 900.0  # docker ≤ 24 exports the whole image before the first byte of a save
+_CHUNK = 1 << 20
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EngineImageRow:
+    """One row of the engine's image list (``GET /images/json``), as the engine sent it."""
+
+    id: str
+    repo_tags: tuple[str, ...]
+    repo_digests: tuple[str, ...]
+    created: int
+    size: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Engine:
+    url: str
+    client: Any = dataclasses.field(repr=False)  # docker.APIClient
+    podman: bool
+    api_version: str
+    env: tuple[tuple[str, str], ...] = dataclasses.field(repr=False)
+
+    def with_timeout(self, timeout: float) -> Any:
+        """A separate client for one long call, so the shared one keeps its timeout."""
+        return _client(_docker(), self.url, dict(self.env), self.api_version, timeout)
+
+
+def _docker() -> Any:
+    try:
+        import docker
+    except ImportError as exc:
+        raise EngineError(
+            "docker-daemon: needs the 'docker' Python package: pip install deadweight[engine]"
+        ) from exc
+    return docker
+
+
+def candidates(env: Mapping[str, str] | None = None) -> list[str]:
+    """The engine URLs to try, in order (only ``DOCKER_HOST`` when it is set)."""
+    env = os.environ if env is None else env
+    if env.get("DOCKER_HOST"):
+        return [env["DOCKER_HOST"]]
+    urls = ["unix://" + DEFAULT_SOCKET]
+    if env.get("XDG_RUNTIME_DIR"):
+        urls.append(f"unix://{env['XDG_RUNTIME_DIR']}/podman/podman.sock")
+    urls.append("unix://" + PODMAN_ROOT_SOCKET)
+    return urls
+
+
+def _socket_path(url: str) -> str | None:
+    return url[len("unix://") :] if url.startswith("unix://") else None
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause of a connection failure, in a few words."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, TimeoutError | socket.timeout) or "Timeout" in type(item).__name__:
+            return "no answer in time"
+        if isinstance(item, OSError) and item.strerror:
+            return item.strerror.lower()
+        todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None), *item.args])
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _client(docker: Any, url: str, env: Mapping[str, str], version: str, timeout: float) -> Any:
+    kwargs = docker.utils.kwargs_from_env(environment=dict(env))
+    kwargs["base_url"] = url
+    return docker.APIClient(version=version, timeout=timeout, **kwargs)
+
+
+def _probe(docker: Any, url: str, env: Mapping[str, str], timeout: float) -> _Engine:
+    path = _socket_path(url)
+    if path is not None and not os.path.exists(path):
+        raise EngineError(f"docker-daemon: cannot connect to the engine at {url}: no such socket")
+    try:
+        probe = _client(docker, url, env, "1.24", timeout)  # the version is unused by /version
+        try:
+            info = probe.version(api_version=False)
+        finally:
+            probe.close()
+        components = info.get("Components") or ()
+        podman = any("podman" in str(c.get("Name", "")).lower() for c in components)
+        version = str(info["ApiVersion"])
+        client = _client(docker, url, env, version, API_TIMEOUT)
+    except DeadweightError:
+        raise
+    except Exception as exc:  # docker-py raises requests', urllib3's and its own errors
+        raise EngineError(
+            f"docker-daemon: cannot connect to the engine at {url}: {_reason(exc)}"
+        ) from exc
+    return _Engine(url, client, podman, version, tuple(sorted(env.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _connect_cached(env_key: tuple[tuple[str, str], ...], timeout: float) -> _Engine:
+    docker = _docker()
+    env = dict(env_key)
+    urls = candidates(env)
+    present = [u for u in urls if _socket_path(u) is None or os.path.exists(_socket_path(u) or "")]
+    if not present:
+        tried = ", ".join(_socket_path(u) or u for u in urls)
+        raise EngineError(
+            f"docker-daemon: no engine: no socket at {tried} (start Docker or Podman,"
+            " or set DOCKER_HOST)"
+        )
+    first: EngineError | None = None
+    for url in present:
+        try:
+            return _probe(docker, url, env, timeout)
+        except EngineError as exc:
+            first = first or exc
+    assert first is not None
+    raise first
+
+
+def connect(host: str | None = None, timeout: float = PING_TIMEOUT) -> _Engine:
+    """The first engine that answers; ``host`` overrides ``DOCKER_HOST``."""
+    keys = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "XDG_RUNTIME_DIR")
+    env = {k: os.environ[k] for k in keys if k in os.environ}
+    if host:
+        env["DOCKER_HOST"] = host
+    return _connect_cached(tuple(sorted(env.items())), timeout)
+
+
+def available(host: str | None = None, timeout: float = 1.0) -> bool:
+    """Whether an engine answers, quickly; never raises."""
+    try:
+        connect(host, timeout)
+    except EngineError:
+        return False
+    return True
+
+
+def _call(engine: _Engine, name: str, fn: Callable[[], T]) -> T:
+    """Run one API call, turning docker-py's errors into ours."""
+    docker = _docker()
+    try:
+        return fn()
+    except docker.errors.NotFound as exc:
+        raise NotFound(f"docker-daemon: no such image: {name}") from exc
+    except docker.errors.APIError as exc:
+        text = str(exc.explanation or exc).strip().splitlines()
+        raise EngineError(f"docker-daemon: {name}: {text[0] if text else exc}") from exc
+    except DeadweightError:
+        raise
+    except Exception as exc:
+        raise EngineError(
+            f"docker-daemon: the engine at {engine.url} failed: {_reason(exc)}"
+        ) from exc
+
+
+def _row(raw: Mapping[str, Any]) -> EngineImageRow:
+    return EngineImageRow(
+        id=str(raw.get("Id", "")),
+        repo_tags=tuple(str(t) for t in raw.get("RepoTags") or ()),
+        repo_digests=tuple(str(d) for d in raw.get("RepoDigests") or ()),
+        created=int(raw.get("Created") or 0),
+        size=int(raw.get("Size") or 0),
+    )
+
+
+def list_raw(reference_filter: str | None = None, *, host: str | None = None) -> list[Any]:
+    """``GET /images/json`` as the docker CLI calls it (no ``all``), JSON as sent.
+
+    The engine applies docker's rules itself (docker-formats.md §4.1): intermediate images
+    are left out and the remaining untagged ones come as ``<none>:<none>``.
+    """
+    engine = connect(host)
+    filters = {"reference": [reference_filter]} if reference_filter else None
+    rows = _call(engine, "images", lambda: engine.client.images(filters=filters))
+    if not isinstance(rows, list):
+        raise EngineError("docker-daemon: the engine's image list is not a JSON list")
+    return rows
+
+
+def list_summaries(
+    reference_filter: str | None = None, *, host: str | None = None
+) -> list[EngineImageRow]:
+    """The engine's image list, one typed row per image, in the engine's order."""
+    return [_row(r) for r in list_raw(reference_filter, host=host) if isinstance(r, dict)]
+
+
+def history_rows(name: str, *, host: str | None = None) -> tuple[HistoryRow, ...]:
+    """``GET /images/{name}/history``: newest first, IDs and sizes as the engine computes them."""
+    engine = connect(host)
+    raw = _call(engine, name, lambda: engine.client.history(name))
+    if not isinstance(raw, list):
+        raise EngineError(f"docker-daemon: {name}: the engine's history is not a JSON list")
+    return tuple(
+        HistoryRow(
+            id=str(r.get("Id") or MISSING),
+            created=int(r.get("Created") or 0),
+            created_by=str(r.get("CreatedBy") or ""),
+            comment=str(r.get("Comment") or ""),
+            size=int(r.get("Size") or 0),
+        )
+        for r in raw
+        if isinstance(r, dict)
+    )
+
+
+def inspect(name: str, *, host: str | None = None) -> dict[str, Any]:
+    """``GET /images/{name}/json``: what ``docker image inspect`` prints, keys in engine order."""
+    engine = connect(host)
+    doc = _call(engine, name, lambda: engine.client.inspect_image(name))
+    if not isinstance(doc, dict):
+        raise EngineError(f"docker-daemon: {name}: the engine's inspect answer is not an object")
+    return doc
+
+
+class _Spool:
+    """A temp file that is deleted when nothing refers to it any more, or at exit."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        fd, name = tempfile.mkstemp(
+            prefix="deadweight-engine-", suffix=".tar", dir=os.environ.get("DEADWEIGHT_TMPDIR")
+        )
+        self.path = Path(name)
+        self._finalizer = weakref.finalize(self, _unlink, name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+        except BaseException:
+            self._finalizer()
+            raise
+
+
+def _unlink(name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(name)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _PinnedOpener:
+    """A layer opener that keeps the spooled save stream alive as long as the layer."""
+
+    opener: Callable[[], BinaryIO]
+    spool: _Spool
+
+    def __call__(self) -> BinaryIO:
+        return self.opener()
+
+
+def layer_sizes(
+    history: tuple[HistoryEntry, ...] | None, rows: tuple[HistoryRow, ...], layers: int
+) -> list[int] | None:
+    """Per-layer sizes (bottom first) from engine history rows, when they line up."""
+    if history is None or len(rows) != len(history):
+        return None
+    sizes = [r.size for r, h in zip(reversed(rows), history, strict=True) if not h.empty_layer]
+    return sizes if len(sizes) == layers else None
+
+
+def read(name: str, *, host: str | None = None) -> Image:
+    """The image ``name`` as the engine holds it, from one ``docker save`` stream.
+
+    The save is made by image ID, so the archive holds exactly that image; names, ancestors
+    and (for Docker, whose history sizes are docker's per-layer sizes) layer sizes come
+    from the engine's own inspect and history answers.
+    """
+    from deadweight.sources import archive
+
+    engine = connect(host)
+    doc = inspect(name, host=host)
+    image_id = str(doc.get("Id", ""))
+    rows = history_rows(image_id, host=host)
+
+    def save() -> _Spool:
+        saver = engine.with_timeout(SAVE_TIMEOUT)
+        try:
+            return _Spool(saver.get_image(image_id, chunk_size=_CHUNK))
+        finally:
+            saver.close()
+
+    spool = _call(engine, name, save)
+    image = archive.read(spool.path)
+    sizes = None if engine.podman else layer_sizes(image.history, rows, len(image.layers))
+    layers = tuple(
+        dataclasses.replace(
+            layer,
+            opener=_PinnedOpener(layer.opener, spool),
+            size=sizes[i] if sizes is not None else layer.size,
+        )
+        for i, layer in enumerate(image.layers)
+    )
+    ancestors: list[str] = []
+    for row in rows[1:]:
+        if row.id == MISSING:
+            break
+        ancestors.append(row.id)
+    return dataclasses.replace(
+        image,
+        id=image_id or image.id,
+        layers=layers,
+        repo_tags=tuple(str(t) for t in doc.get("RepoTags") or ()),
+        repo_digests=tuple(str(d) for d in doc.get("RepoDigests") or ()),
+        ancestors=tuple(ancestors),
+        source=f"docker-daemon:{name}",
+    )
