@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import gzip
 import io
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from deadweight.errors import CorruptImage, UnsafeLayer
 
+_gzip_impl: Any
 try:  # isal inflates 2x faster than zlib; stdlib gzip is the fallback
     from isal import igzip as _gzip_impl
 except ImportError:  # pragma: no cover - exercised only without isal
-    _gzip_impl = gzip  # type: ignore[no-redef]
+    _gzip_impl = gzip
 
 try:
     from backports import zstd as _zstd
@@ -143,14 +144,15 @@ def decompressed(raw: BinaryIO, what: str = "layer") -> tuple[Kind, BinaryIO]:
         source: BinaryIO = raw
     else:
         head = raw.read(4)
-        source = io.BufferedReader(_Peek(head, raw), 1 << 16)  # type: ignore[assignment]
+        source = io.BufferedReader(_Peek(head, raw), 1 << 16)
     kind = sniff(head)
     if kind == "none":
         return kind, source
     counter = _Counting(source)
+    inner: Any
     if kind == "gzip":
-        inner: BinaryIO = _gzip_impl.GzipFile(fileobj=counter, mode="rb")  # type: ignore[assignment]
+        inner = _gzip_impl.GzipFile(fileobj=counter, mode="rb")
     else:
         inner = _zstd.ZstdFile(counter, mode="rb")
     guarded = _Guarded(inner, counter, what)
-    return kind, io.BufferedReader(guarded, 1 << 20)  # type: ignore[return-value]
+    return kind, io.BufferedReader(guarded, 1 << 20)

@@ -27,8 +27,9 @@ class Layer:
 
     ``blob`` describes the bytes as the medium stores them (``digest`` is verified when the
     whole blob is read; it is empty when the medium does not record it, as for compressed
-    layers in a ``docker save`` archive, whose content is then verified by its diff_id). ``size`` is docker's per-layer size when the medium already knows
-    it (an engine reports it); otherwise it is computed from the tar (see ``analysis.sizes``).
+    layers in a ``docker save`` archive, whose content is then verified by its diff_id).
+    ``size`` is docker's per-layer size when the medium already knows it (an engine reports
+    it); otherwise it is computed from the tar (see ``analysis.sizes``).
     """
 
     diff_id: str

@@ -30,9 +30,13 @@ class SizeStore(Protocol):
 def tar_content_size(stream: BinaryIO, *, seekable: bool = False, what: str = "layer") -> int:
     """Sum of regular file lengths and symlink target lengths in one layer tar."""
     total = 0
-    mode = "r:" if seekable else "r|"
     try:
-        with tarfile.open(fileobj=stream, mode=mode, bufsize=CHUNK) as tar:
+        tar = (
+            tarfile.open(fileobj=stream, mode="r:")
+            if seekable
+            else tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK)
+        )
+        with tar:
             for member in tar:
                 if member.size > MAX_MEMBER:
                     raise UnsafeLayer(f"{what}: tar header declares a {member.size}-byte file")

@@ -49,7 +49,7 @@ def run(command: click.Command) -> None:
         _fail("out of memory", EXIT_RUNTIME)
     except OSError as exc:
         _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", EXIT_RUNTIME)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as exc:
         if os.environ.get("DEADWEIGHT_DEBUG"):
             traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc} (DEADWEIGHT_DEBUG=1 shows more)", 3)

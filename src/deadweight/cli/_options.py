@@ -27,7 +27,9 @@ def source_options(func: F) -> F:
         "--insecure", is_flag=True, help="Allow plain HTTP and skip TLS checks for registries."
     )(func)
     func = click.option(
-        "--platform", metavar="OS/ARCH[/VARIANT]", help="Pick this platform from a multi-arch index."
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="Pick this platform from a multi-arch index.",
     )(func)
     return func
 

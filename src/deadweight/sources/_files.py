@@ -34,7 +34,9 @@ class Files(Protocol):
 
 
 def _clean(member: str) -> str:
-    path = posixpath.normpath("/" + member.lstrip("./") if member.startswith("./") else "/" + member)
+    path = posixpath.normpath(
+        "/" + member.lstrip("./") if member.startswith("./") else "/" + member
+    )
     return path.lstrip("/")
 
 

@@ -14,11 +14,18 @@ from typing import IO, BinaryIO
 CHUNK = 1 << 20
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_file(dest: Path) -> Iterator[IO[bytes]]:
     """A temp file in ``dest``'s folder, renamed to ``dest`` only if the block succeeds."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.fchmod(fd, 0o666 & ~_umask())
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

@@ -121,7 +121,11 @@ def _image(files: Files, entry: dict[str, Any], by_id: dict[str, str], source: s
         seen.add(parent)
         parent = by_id[parent]
     return assemble(
-        raw_config, layers, image_id=image_id, repo_tags=tags, ancestors=tuple(ancestors),
+        raw_config,
+        layers,
+        image_id=image_id,
+        repo_tags=tags,
+        ancestors=tuple(ancestors),
         source=source,
     )
 
@@ -197,10 +201,18 @@ def write(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
                 top = hex_of(image.layers[-1].diff_id) if image.layers else ""
                 repositories.setdefault(repo, {})[name] = top
             manifest.append(
-                {"Config": config_name, "RepoTags": list(image.repo_tags) or None, "Layers": members}
+                {
+                    "Config": config_name,
+                    "RepoTags": list(image.repo_tags) or None,
+                    "Layers": members,
+                }
             )
-        add_bytes(tar, "manifest.json", json.dumps(manifest, separators=(",", ":")).encode() + b"\n")
+        add_bytes(
+            tar, "manifest.json", json.dumps(manifest, separators=(",", ":")).encode() + b"\n"
+        )
         if repositories:
             add_bytes(
-                tar, "repositories", json.dumps(repositories, separators=(",", ":")).encode() + b"\n"
+                tar,
+                "repositories",
+                json.dumps(repositories, separators=(",", ":")).encode() + b"\n",
             )

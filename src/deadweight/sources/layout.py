@@ -13,7 +13,7 @@ from typing import Any
 
 from deadweight import mediatypes
 from deadweight.digest import hex_of, sha256_bytes, verify_bytes
-from deadweight.errors import CorruptImage, NotFound, UnsupportedMediaType
+from deadweight.errors import CorruptImage, InvalidReference, NotFound, UnsupportedMediaType
 from deadweight.image import Image, Layer, assemble
 from deadweight.platform import Platform, host
 from deadweight.reference import Reference
@@ -71,7 +71,7 @@ def _repo_tag(desc: Descriptor, layout_name: str) -> str:
         if candidate:
             try:
                 return Reference.parse(candidate).familiar
-            except Exception:  # noqa: BLE001 - an annotation that is not a reference
+            except InvalidReference:  # an annotation that is not a reference
                 continue
     if tag:
         return f"{layout_name}:{tag}"
@@ -140,7 +140,7 @@ def _layout_name(path: Path) -> str:
     stem = path.name.split(".", 1)[0].lower() or "image"
     try:
         return Reference.parse(stem).familiar_name
-    except Exception:  # noqa: BLE001 - a path that is not a repository name
+    except InvalidReference:  # a path that is not a repository name
         return "oci"
 
 
