@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from deadweight.errors import CorruptImage
 from deadweight.image import Image
+from deadweight.spec.history import MISSING, HistoryRow
 
-MISSING = "<missing>"
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    id: str
-    created: int
-    created_by: str
-    comment: str
-    size: int
+__all__ = ["MISSING", "HistoryRow", "history_rows"]
 
 
 def history_rows(image: Image, sizes: Sequence[int]) -> tuple[HistoryRow, ...]:

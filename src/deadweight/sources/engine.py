@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import os
 import socket
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from deadweight.errors import DeadweightError, EngineError, NotFound
-from deadweight.history import MISSING, HistoryRow
+from deadweight.spec.history import MISSING, HistoryRow
 from deadweight.image import Image
 from deadweight.spec.config import HistoryEntry
 
@@ -38,18 +37,9 @@ T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class EngineImageRow:
-    """One row of the engine's image list (``GET /images/json``), as the engine sent it."""
+class Engine:
+    """An engine that answered: its URL, a docker-py client, and what it is."""
 
-    id: str
-    repo_tags: tuple[str, ...]
-    repo_digests: tuple[str, ...]
-    created: int
-    size: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Engine:
     url: str
     client: Any = dataclasses.field(repr=False)  # docker.APIClient
     podman: bool
@@ -111,7 +101,7 @@ def _client(docker: Any, url: str, env: Mapping[str, str], version: str, timeout
     return docker.APIClient(version=version, timeout=timeout, **kwargs)
 
 
-def _probe(docker: Any, url: str, env: Mapping[str, str], timeout: float) -> _Engine:
+def _probe(docker: Any, url: str, env: Mapping[str, str], timeout: float) -> Engine:
     path = _socket_path(url)
     if path is not None and not os.path.exists(path):
         raise EngineError(f"docker-daemon: cannot connect to the engine at {url}: no such socket")
@@ -131,38 +121,39 @@ def _probe(docker: Any, url: str, env: Mapping[str, str], timeout: float) -> _En
         raise EngineError(
             f"docker-daemon: cannot connect to the engine at {url}: {_reason(exc)}"
         ) from exc
-    return _Engine(url, client, podman, version, tuple(sorted(env.items())))
+    return Engine(url, client, podman, version, tuple(sorted(env.items())))
 
 
-@functools.lru_cache(maxsize=8)
-def _connect_cached(env_key: tuple[tuple[str, str], ...], timeout: float) -> _Engine:
-    docker = _docker()
-    env = dict(env_key)
-    urls = candidates(env)
-    present = [u for u in urls if _socket_path(u) is None or os.path.exists(_socket_path(u) or "")]
-    if not present:
-        tried = ", ".join(_socket_path(u) or u for u in urls)
-        raise EngineError(
-            f"docker-daemon: no engine: no socket at {tried} (start Docker or Podman,"
-            " or set DOCKER_HOST)"
-        )
-    first: EngineError | None = None
-    for url in present:
-        try:
-            return _probe(docker, url, env, timeout)
-        except EngineError as exc:
-            first = first or exc
-    assert first is not None
-    raise first
+# Engines that answered, by the environment that chose them; one /version probe each.
+_ENGINES: dict[tuple[tuple[str, str], ...], Engine] = {}
 
 
-def connect(host: str | None = None, timeout: float = PING_TIMEOUT) -> _Engine:
+def connect(host: str | None = None, timeout: float = PING_TIMEOUT) -> Engine:
     """The first engine that answers; ``host`` overrides ``DOCKER_HOST``."""
     keys = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "XDG_RUNTIME_DIR")
     env = {k: os.environ[k] for k in keys if k in os.environ}
     if host:
         env["DOCKER_HOST"] = host
-    return _connect_cached(tuple(sorted(env.items())), timeout)
+    key = tuple(sorted(env.items()))
+    if key not in _ENGINES:
+        docker = _docker()
+        urls = candidates(env)
+        present = [u for u in urls if env.get("DOCKER_HOST") or os.path.exists(u[7:])]
+        if not present:
+            raise EngineError(
+                f"docker-daemon: no engine: no socket at {', '.join(u[7:] for u in urls)}"
+                " (start Docker or Podman, or set DOCKER_HOST)"
+            )
+        errors: list[EngineError] = []
+        for url in present:
+            try:
+                _ENGINES[key] = _probe(docker, url, env, timeout)
+                break
+            except EngineError as exc:
+                errors.append(exc)
+        else:
+            raise errors[0]
+    return _ENGINES[key]
 
 
 def available(host: str | None = None, timeout: float = 1.0) -> bool:
@@ -174,7 +165,7 @@ def available(host: str | None = None, timeout: float = 1.0) -> bool:
     return True
 
 
-def _call(engine: _Engine, name: str, fn: Callable[[], T]) -> T:
+def _call(engine: Engine, name: str, fn: Callable[[], T]) -> T:
     """Run one API call, turning docker-py's errors into ours."""
     docker = _docker()
     try:
@@ -192,35 +183,22 @@ def _call(engine: _Engine, name: str, fn: Callable[[], T]) -> T:
         ) from exc
 
 
-def _row(raw: Mapping[str, Any]) -> EngineImageRow:
-    return EngineImageRow(
-        id=str(raw.get("Id", "")),
-        repo_tags=tuple(str(t) for t in raw.get("RepoTags") or ()),
-        repo_digests=tuple(str(d) for d in raw.get("RepoDigests") or ()),
-        created=int(raw.get("Created") or 0),
-        size=int(raw.get("Size") or 0),
-    )
+def list_summaries(
+    reference_filter: str | None = None, *, host: str | None = None
+) -> list[dict[str, Any]]:
+    """``GET /images/json`` as the docker CLI calls it (without ``all``): rows as sent.
 
-
-def list_raw(reference_filter: str | None = None, *, host: str | None = None) -> list[Any]:
-    """``GET /images/json`` as the docker CLI calls it (no ``all``), JSON as sent.
-
-    The engine applies docker's rules itself (docker-formats.md §4.1): intermediate images
-    are left out and the remaining untagged ones come as ``<none>:<none>``.
+    Each row has ``Id``, ``RepoTags``, ``RepoDigests``, ``Created`` and ``Size``; the lists
+    may be null (docker 20.10 sends ``"RepoDigests": null`` for a never-pushed image). The
+    engine applies docker's rules itself (docker-formats.md §4.1): intermediate images are
+    left out, other untagged ones come as ``<none>:<none>``.
     """
     engine = connect(host)
     filters = {"reference": [reference_filter]} if reference_filter else None
     rows = _call(engine, "images", lambda: engine.client.images(filters=filters))
     if not isinstance(rows, list):
         raise EngineError("docker-daemon: the engine's image list is not a JSON list")
-    return rows
-
-
-def list_summaries(
-    reference_filter: str | None = None, *, host: str | None = None
-) -> list[EngineImageRow]:
-    """The engine's image list, one typed row per image, in the engine's order."""
-    return [_row(r) for r in list_raw(reference_filter, host=host) if isinstance(r, dict)]
+    return [r for r in rows if isinstance(r, dict)]
 
 
 def history_rows(name: str, *, host: str | None = None) -> tuple[HistoryRow, ...]:
@@ -285,7 +263,7 @@ class _PinnedOpener:
         return self.opener()
 
 
-def layer_sizes(
+def _layer_sizes(
     history: tuple[HistoryEntry, ...] | None, rows: tuple[HistoryRow, ...], layers: int
 ) -> list[int] | None:
     """Per-layer sizes (bottom first) from engine history rows, when they line up."""
@@ -318,7 +296,7 @@ def read(name: str, *, host: str | None = None) -> Image:
 
     spool = _call(engine, name, save)
     image = archive.read(spool.path)
-    sizes = None if engine.podman else layer_sizes(image.history, rows, len(image.layers))
+    sizes = None if engine.podman else _layer_sizes(image.history, rows, len(image.layers))
     layers = tuple(
         dataclasses.replace(
             layer,
