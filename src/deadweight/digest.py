@@ -71,7 +71,8 @@ class VerifyingReader:
         return True
 
     def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n if n is not None and n >= 0 else -1)
+        read_all = n is None or n < 0
+        data = self._raw.read(-1 if read_all else n)
         if data:
             self._hash.update(data)
             self.count += len(data)
@@ -79,7 +80,7 @@ class VerifyingReader:
                 raise DigestMismatch(
                     f"{self._what}: more bytes than the {self._size} its descriptor declares"
                 )
-        elif not self._done and (n is None or n != 0):
+        if not self._done and (read_all or (not data and n != 0)):
             self._done = True
             self._finish()
         return data

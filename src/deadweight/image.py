@@ -36,6 +36,7 @@ class Layer:
     blob: Descriptor
     opener: Opener = field(repr=False, compare=False)
     size: int | None = None
+    seekable: bool = False  # the opener gives a seekable file (archives, layouts on disk)
 
     def open_blob(self, verify: bool = True) -> BinaryIO:
         """The stored bytes; reading to EOF verifies the blob digest and length."""
@@ -60,6 +61,8 @@ class Layer:
 
     def open_seekable(self) -> BinaryIO | None:
         """An uncompressed, seekable view of the layer tar, when the medium has one."""
+        if not self.seekable:
+            return None
         try:
             raw = self.opener()
         except OSError:
@@ -153,4 +156,6 @@ def _with_diff_id(layer: Layer, diff_id: str) -> Layer:
         raise CorruptImage(
             f"layer {layer.blob.digest}: its diff_id {layer.diff_id} is not the config's {diff_id}"
         )
-    return Layer(diff_id=diff_id, blob=layer.blob, opener=layer.opener, size=layer.size)
+    return Layer(
+        diff_id=diff_id, blob=layer.blob, opener=layer.opener, size=layer.size, seekable=layer.seekable
+    )

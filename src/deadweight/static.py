@@ -126,7 +126,9 @@ def layer(entries: Sequence[Entry], compression: Compression = "none") -> Layer:
     raw = tar_bytes(entries)
     blob = compress(raw, compression)
     desc = Descriptor(_MEDIA[compression], sha256_bytes(blob), len(blob))
-    return Layer(diff_id=sha256_bytes(raw), blob=desc, opener=lambda: io.BytesIO(blob))
+    return Layer(
+        diff_id=sha256_bytes(raw), blob=desc, opener=lambda: io.BytesIO(blob), seekable=True
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,9 @@ class TarFiles:
                         raise CorruptImage(f"{self.name}: truncated archive (member {name})")
                     link = ""
                     if info.issym():
-                        link = _clean(posixpath.join(posixpath.dirname(name), info.linkname))
+                        link = posixpath.normpath(
+                            posixpath.join(posixpath.dirname(name), info.linkname)
+                        )
                     elif info.islnk():
                         link = _clean(info.linkname)
                     self._members[name] = _Member(
@@ -125,7 +127,7 @@ class TarFiles:
                 return found
             if not found.link:
                 raise CorruptImage(f"{self.name}: member {member!r} is not a file")
-            if found.link.startswith("../") or found.link == "..":
+            if found.link.startswith(("../", "/")) or found.link == "..":
                 raise UnsafeLayer(f"{self.name}: member {member!r} links outside the archive")
             name = found.link
         raise CorruptImage(f"{self.name}: link loop at member {member!r}")

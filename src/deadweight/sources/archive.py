@@ -91,7 +91,7 @@ def _layer(files: Files, member: str, diff_id: str) -> Layer:
     # An uncompressed layer's blob digest is its diff_id; for compressed ones the blob
     # digest is not recorded, so the blob is named by its diff_id and verified uncompressed.
     blob = Descriptor(media_type, diff_id if kind == "none" else "", size)
-    return Layer(diff_id=diff_id, blob=blob, opener=opener)
+    return Layer(diff_id=diff_id, blob=blob, opener=opener, seekable=True)
 
 
 def _image(files: Files, entry: dict[str, Any], by_id: dict[str, str], source: str) -> Image:

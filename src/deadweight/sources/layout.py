@@ -56,7 +56,7 @@ def _layer(files: Files, desc: Descriptor) -> Layer:
     def opener() -> Any:
         return files.open(member)
 
-    return Layer(diff_id="", blob=desc, opener=opener)
+    return Layer(diff_id="", blob=desc, opener=opener, seekable=True)
 
 
 def _tag_of(desc: Descriptor) -> str:

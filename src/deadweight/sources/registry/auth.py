@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deadweight.errors import AuthError, UsageError
+from deadweight.errors import AuthError, RegistryError, UsageError
 
 HUB_SERVER = "https://index.docker.io/v1/"
 HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 TOKEN_USERNAME = "<token>"  # a helper's way to hand back an identity (refresh) token
 HELPER_TIMEOUT = 60.0
+DEFAULT_TOKEN_LIFETIME = 60  # seconds, when the token service omits expires_in (token spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,3 +200,16 @@ def run_helper(helper: str, server: str, source: Path | None = None) -> Credenti
     if username == TOKEN_USERNAME:
         return Credentials(identity_token=secret)
     return Credentials(username, secret)
+
+
+def parse_token(body: bytes, realm: str) -> tuple[str, int]:
+    """The token and its lifetime in seconds from a token service's JSON answer."""
+    try:
+        doc: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"token service {realm} answered invalid JSON") from exc
+    token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
+    if not isinstance(token, str) or not token:
+        raise RegistryError(f"token service {realm} answered without a token")
+    lifetime = doc.get("expires_in")
+    return token, lifetime if isinstance(lifetime, int) and lifetime > 0 else DEFAULT_TOKEN_LIFETIME
