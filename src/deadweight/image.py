@@ -157,5 +157,9 @@ def _with_diff_id(layer: Layer, diff_id: str) -> Layer:
             f"layer {layer.blob.digest}: its diff_id {layer.diff_id} is not the config's {diff_id}"
         )
     return Layer(
-        diff_id=diff_id, blob=layer.blob, opener=layer.opener, size=layer.size, seekable=layer.seekable
+        diff_id=diff_id,
+        blob=layer.blob,
+        opener=layer.opener,
+        size=layer.size,
+        seekable=layer.seekable,
     )

@@ -48,7 +48,9 @@ class Reference:
             if not _TAG.match(tag):
                 raise InvalidReference(f"invalid reference format: bad tag in {text!r}")
         first, _, remainder = rest.partition("/")
-        if remainder and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
+        if remainder and (
+            "." in first or ":" in first or first == "localhost" or first != first.lower()
+        ):
             domain, path = first, remainder
             if not _DOMAIN.match(domain):
                 raise InvalidReference(f"invalid reference format: bad registry in {text!r}")

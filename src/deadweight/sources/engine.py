@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from deadweight.errors import DeadweightError, EngineError, NotFound
-from deadweight.spec.history import MISSING, HistoryRow
 from deadweight.image import Image
 from deadweight.spec.config import HistoryEntry
+from deadweight.spec.history import MISSING, HistoryRow
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"

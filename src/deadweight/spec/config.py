@@ -73,7 +73,7 @@ def decode_json(raw: bytes, what: str) -> Any:
     """Decode JSON the way Go does: invalid UTF-8 becomes U+FFFD instead of failing."""
     try:
         return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         pass
     try:
         text = raw.decode("utf-8", errors="replace")
