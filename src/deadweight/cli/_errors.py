@@ -33,8 +33,8 @@ def run(command: click.Command) -> None:
         _fail(exc.message, exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
-        _fail("aborted", 130)
+    except click.Abort:  # click turns Ctrl-C inside a command into Abort
+        _fail("interrupted", 130)
     except click.ClickException as exc:
         _fail(exc.format_message(), EXIT_USAGE)
     except KeyboardInterrupt:

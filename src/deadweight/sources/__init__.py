@@ -81,10 +81,10 @@ def locate(spec: str, *, engine_available: bool | None = None) -> Location:
             if transport == "docker-daemon":
                 Reference.parse(rest)
                 return Location(transport, rest)
+            if transport == "oci" and "@" in rest and not os.path.exists(rest):
+                path, _, digest = rest.rpartition("@")
+                return Location(transport, path, "@" + digest)
             path, ref = _split_path(rest)
-            if transport == "oci" and not ref and "@" in path and not os.path.exists(path):
-                path, _, digest = path.partition("@")
-                ref = "@" + digest
             return Location(transport, path, ref)
     if os.path.isfile(spec):
         return Location(_sniff_file(spec), spec)

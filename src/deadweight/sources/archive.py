@@ -151,10 +151,14 @@ def read(path: Path, ref: str | None = None) -> Image:
     if ref:
         wanted = _normal(ref)
         for image in found:
-            if wanted in {_normal(t) for t in image.repo_tags} or image.id.startswith(
-                ref if ref.startswith("sha256:") else "sha256:" + ref
-            ):
+            if wanted in {_normal(t) for t in image.repo_tags}:
                 return image
+        prefix = ref if ref.startswith("sha256:") else "sha256:" + ref
+        by_id = [i for i in found if i.id.startswith(prefix)] if len(prefix) > 7 else []
+        if len({i.id for i in by_id}) > 1:
+            raise NotFound(f"docker-archive:{path}: image ID prefix {ref!r} is ambiguous")
+        if by_id:
+            return by_id[0]
         names = ", ".join(t for i in found for t in i.repo_tags) or "(untagged)"
         raise NotFound(f"docker-archive:{path}: no image {ref!r} (it holds {names})")
     if len(found) == 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as _dt
 import re
 from collections.abc import Mapping
@@ -69,6 +70,15 @@ class ImageConfig:
         return value if isinstance(value, dict) else {}
 
 
+def _go_replace(err: UnicodeError) -> tuple[str, int]:
+    """Go replaces each invalid byte with U+FFFD; Python's "replace" does it per sequence."""
+    assert isinstance(err, UnicodeDecodeError)
+    return "\ufffd", err.start + 1
+
+
+codecs.register_error("deadweight-go-utf8", _go_replace)
+
+
 def decode_json(raw: bytes, what: str) -> Any:
     """Decode JSON the way Go does: invalid UTF-8 becomes U+FFFD instead of failing."""
     try:
@@ -76,9 +86,9 @@ def decode_json(raw: bytes, what: str) -> Any:
     except (msgspec.DecodeError, UnicodeDecodeError):
         pass
     try:
-        text = raw.decode("utf-8", errors="replace")
+        text = raw.decode("utf-8", errors="deadweight-go-utf8")
         return msgspec.json.decode(text.encode("utf-8"))
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise CorruptImage(f"{what}: not valid JSON ({exc})") from exc
 
 
