@@ -9,6 +9,7 @@ from deadweight.cli._errors import run
 from deadweight.cli.history import history
 from deadweight.cli.images import images
 from deadweight.cli.inspect import inspect
+from deadweight.cli.lint import lint
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +26,7 @@ def cli() -> None:
 cli.add_command(history)
 cli.add_command(images)
 cli.add_command(inspect)
+cli.add_command(lint)
 
 
 def main() -> None:

@@ -28,7 +28,10 @@ def _fail(message: str, code: int) -> None:
 
 def run(command: click.Command) -> None:
     try:
-        command.main(standalone_mode=False, prog_name="deadweight")
+        # Without standalone mode click returns the code of an Exit instead of raising it.
+        code = command.main(standalone_mode=False, prog_name="deadweight")
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except DeadweightError as exc:
         _fail(exc.message, exc.exit_code)
     except click.exceptions.Exit as exc:

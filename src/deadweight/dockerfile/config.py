@@ -1,0 +1,115 @@
+"""Lint settings: ``.deadweight.yaml``, with hadolint's ``.hadolint.yaml`` as a fallback.
+
+Keys (hadolint's spelling, ours accepted too): ``ignored``, ``override`` (severity ->
+codes), ``failure-threshold`` (error|warning|info|style|none), ``trustedRegistries``,
+``allowed-base-images``, ``disable-ignore-pragma``, ``no-fail``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deadweight.dockerfile.findings import Severity
+from deadweight.errors import NotFound, UsageError
+
+CONFIG_NAMES = (".deadweight.yaml", ".deadweight.yml", ".hadolint.yaml", ".hadolint.yml")
+
+
+@dataclass(frozen=True, slots=True)
+class LintConfig:
+    ignored: frozenset[str] = frozenset()
+    overrides: tuple[tuple[str, Severity], ...] = ()
+    failure_threshold: Severity | None = Severity.INFO
+    trusted_registries: tuple[str, ...] = ()
+    allowed_images: tuple[str, ...] = ()
+    disable_ignore_pragma: bool = False
+    origin: str | None = None
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        for c, sev in self.overrides:
+            if c == code:
+                return sev
+        return default
+
+    def overridden(self, code: str) -> bool:
+        return any(c == code for c, _ in self.overrides)
+
+    def ignoring(self, codes: tuple[str, ...]) -> LintConfig:
+        return replace(self, ignored=self.ignored | {c.upper() for c in codes})
+
+
+def parse_threshold(text: str) -> Severity | None:
+    if text.strip().lower() == "none":
+        return None
+    return Severity.parse(text)
+
+
+def _strings(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise UsageError(f"{origin}: {key} must be a list of strings")
+
+
+def parse_config(text: str, origin: str = "config") -> LintConfig:
+    """Read one YAML document into a :class:`LintConfig`."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{origin}: not valid YAML: {exc}".splitlines()[0]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{origin}: expected a mapping at the top")
+    overrides: list[tuple[str, Severity]] = []
+    override = data.get("override") or {}
+    if not isinstance(override, dict):
+        raise UsageError(f"{origin}: override must map a severity to a list of rules")
+    for level, codes in override.items():
+        sev = Severity.parse(str(level))
+        overrides += [(c.upper(), sev) for c in _strings(codes, f"override.{level}", origin)]
+    threshold: Severity | None = Severity.INFO
+    raw_threshold = data.get("failure-threshold", data.get("failure_threshold"))
+    if raw_threshold is not None:
+        threshold = parse_threshold(str(raw_threshold))
+    if data.get("no-fail"):
+        threshold = None
+    trusted = data.get("trustedRegistries", data.get("trusted-registries"))
+    allowed = data.get("allowed-base-images", data.get("allowedBaseImages"))
+    return LintConfig(
+        ignored=frozenset(c.upper() for c in _strings(data.get("ignored"), "ignored", origin)),
+        overrides=tuple(overrides),
+        failure_threshold=threshold,
+        trusted_registries=_strings(trusted, "trustedRegistries", origin),
+        allowed_images=_strings(allowed, "allowed-base-images", origin),
+        disable_ignore_pragma=bool(data.get("disable-ignore-pragma", False)),
+        origin=origin,
+    )
+
+
+def load_config(path: Path) -> LintConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a config file") from None
+    return parse_config(text, str(path))
+
+
+def find_config(*folders: Path) -> Path | None:
+    """The first ``.deadweight.yaml`` in the folders, else the first ``.hadolint.yaml``."""
+    for names in (CONFIG_NAMES[:2], CONFIG_NAMES[2:]):
+        for folder in folders:
+            for name in names:
+                candidate = folder / name
+                if candidate.is_file():
+                    return candidate
+    return None

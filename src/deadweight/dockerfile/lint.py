@@ -1,0 +1,104 @@
+"""Run the rules over a Dockerfile: parse, check, apply pragmas and configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deadweight.dockerfile.config import LintConfig
+from deadweight.dockerfile.findings import Finding, LintResult, Severity
+from deadweight.dockerfile.parser import parse
+from deadweight.dockerfile.pragmas import read_pragmas, stage_at
+from deadweight.dockerfile.rule import Context, Rule
+from deadweight.dockerfile.rules import RULES
+from deadweight.dockerfile.stages import analyze
+from deadweight.errors import NotFound, UsageError
+
+SYNTAX_CODE = "DL1000"
+
+
+def lint(
+    source: str,
+    *,
+    path: str = "Dockerfile",
+    config: LintConfig | None = None,
+    dockerignore: str | None = None,
+    has_context: bool = False,
+    rules: tuple[Rule, ...] = RULES,
+) -> LintResult:
+    """Lint Dockerfile text. ``dockerignore`` is the build context's ``.dockerignore``
+    text (None when there is none); ``has_context`` says whether the caller knows."""
+    config = config or LintConfig()
+    dockerfile = parse(source)
+    build = analyze(dockerfile)
+    pragmas = read_pragmas(build)
+    ctx = Context(
+        build,
+        trusted_registries=config.trusted_registries,
+        allowed_images=config.allowed_images,
+        dockerignore=dockerignore,
+        has_context=has_context,
+    )
+    ordered: list[tuple[int, int, Finding]] = []
+    for p in dockerfile.problems:
+        if SYNTAX_CODE not in config.ignored:
+            sev = config.severity_of(SYNTAX_CODE, Severity.ERROR)
+            ordered.append(
+                (p.line, -1, Finding(SYNTAX_CODE, sev, p.message, p.line, p.line, p.column))
+            )
+    for order, rule in enumerate(rules):
+        if rule.code in config.ignored or not (rule.enabled or config.overridden(rule.code)):
+            continue
+        severity = config.severity_of(rule.code, rule.severity)
+        for hit in rule.check(ctx):
+            ins = hit.instruction
+            line = ins.start_line
+            if not config.disable_ignore_pragma and pragmas.ignores(
+                rule.code, line, stage_at(build, line)
+            ):
+                continue
+            finding = Finding(
+                rule.code,
+                severity,
+                hit.message or rule.message,
+                line,
+                ins.end_line,
+                1,
+                hit.suggestion or rule.suggestion,
+                hit.fix,
+            )
+            ordered.append((line, order, finding))
+    ordered.sort(key=lambda t: (t[0], t[1]))
+    return LintResult(path, tuple(f for _, _, f in ordered))
+
+
+def dockerignore_for(dockerfile: Path) -> str | None:
+    """BuildKit's lookup: ``NAME.dockerignore`` beside the Dockerfile, else ``.dockerignore``."""
+    for candidate in (
+        dockerfile.with_name(dockerfile.name + ".dockerignore"),
+        dockerfile.with_name(".dockerignore"),
+    ):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8", errors="replace")
+    return None
+
+
+def read_dockerfile(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory") from None
+    return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def lint_file(path: Path, config: LintConfig | None = None) -> LintResult:
+    """Lint a Dockerfile on disk, with the ``.dockerignore`` of its folder."""
+    source = read_dockerfile(path)
+    return lint(
+        source,
+        path=str(path),
+        config=config,
+        dockerignore=dockerignore_for(path),
+        has_context=True,
+    )

@@ -1,0 +1,274 @@
+"""A Dockerfile parser that accepts what BuildKit's Dockerfile frontend accepts.
+
+It follows moby/buildkit ``frontend/dockerfile/parser``: directives only before the
+first other line; a line ending in the escape character continues, and comment or
+blank lines inside a continuation are dropped; heredocs (``<<EOF``, ``<<-EOF``,
+quoted delimiters, several per line) take their bodies from the lines after the
+instruction. A line it cannot read becomes a :class:`SyntaxProblem` and parsing goes
+on with the next line, so the rest of the file can still be linted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from deadweight.dockerfile.syntax import (
+    KEYWORDS,
+    Comment,
+    Directive,
+    Dockerfile,
+    Flag,
+    Heredoc,
+    Instruction,
+    SyntaxProblem,
+)
+
+_DIRECTIVE = re.compile(r"^#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
+_DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
+_FLAG = re.compile(r"[ \t]*--([A-Za-z][A-Za-z0-9_-]*)(?:=(\S*))?(?=\s|$)")
+_HEREDOC = re.compile(r"(?<![<\w])<<(-?)(?:([\"'])([^\"'\s]+)\2|([A-Za-z0-9_][A-Za-z0-9_.\-]*))")
+_FLAGGED = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
+_HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+_EXEC_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "VOLUME", "COPY", "ADD"})
+_MAY_BE_EMPTY = frozenset({"HEALTHCHECK"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    text: str  # without the newline
+    number: int
+    start: int
+
+
+def _split_lines(source: str) -> list[_Line]:
+    lines: list[_Line] = []
+    offset = 0
+    for number, chunk in enumerate(source.split("\n"), start=1):
+        text = chunk[:-1] if chunk.endswith("\r") else chunk
+        lines.append(_Line(text, number, offset))
+        offset += len(chunk) + 1
+    if lines and lines[-1].text == "" and source.endswith("\n"):
+        lines.pop()
+    return lines
+
+
+def _is_comment(text: str) -> bool:
+    return text.lstrip(" \t").startswith("#")
+
+
+def _read_directives(lines: list[_Line]) -> tuple[list[Directive], int]:
+    directives: list[Directive] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(lines):
+        m = _DIRECTIVE.match(lines[i].text)
+        if not m or m.group(1).lower() not in _DIRECTIVE_NAMES or m.group(1).lower() in seen:
+            break
+        seen.add(m.group(1).lower())
+        directives.append(Directive(m.group(1).lower(), m.group(2), lines[i].number))
+        i += 1
+    return directives, i
+
+
+def _continues(text: str, escape: str) -> bool:
+    stripped = text.rstrip(" \t")
+    return stripped.endswith(escape)
+
+
+def _strip_escape(text: str, escape: str) -> str:
+    stripped = text.rstrip(" \t")
+    return stripped[: -len(escape)]
+
+
+def _parse_flags(text: str) -> tuple[tuple[Flag, ...], str]:
+    flags: list[Flag] = []
+    rest = text
+    while True:
+        m = _FLAG.match(rest)
+        if not m:
+            break
+        flags.append(Flag(m.group(1), m.group(2)))
+        rest = rest[m.end() :]
+    return tuple(flags), rest.strip()
+
+
+def _exec_form(value: str) -> tuple[str, ...] | None:
+    if not value.startswith("["):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
+        return tuple(parsed)
+    return None
+
+
+def _unknown(word: str, indent: int, line: int) -> SyntaxProblem:
+    upper = word.upper()
+    prefixes = [k for k in KEYWORDS if upper.startswith(k)]
+    if prefixes:
+        # hadolint reads the keyword, then wants whitespace where the extra letters are
+        longest = max(prefixes, key=len)
+        return SyntaxProblem("missing whitespace", line, indent + len(longest) + 1)
+    return SyntaxProblem(f"unknown instruction: {word}", line, indent + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    keyword: str
+    arguments: str
+    value: str
+    flags: tuple[Flag, ...]
+    exec_form: tuple[str, ...] | None
+    trigger: _Built | None
+
+
+def _build(keyword: str, arguments: str) -> _Built | str:
+    """The parts of one instruction, or the message of why it is invalid."""
+    flags: tuple[Flag, ...] = ()
+    value = arguments.strip()
+    if keyword in _FLAGGED:
+        flags, value = _parse_flags(arguments)
+    trigger: _Built | None = None
+    if keyword == "ONBUILD":
+        m = re.match(r"\s*(\S+)(.*)", arguments, re.S)
+        if not m:
+            return "ONBUILD requires at least one argument"
+        inner_kw = m.group(1).upper()
+        if inner_kw not in KEYWORDS:
+            return f"unknown instruction: {m.group(1)}"
+        if inner_kw in {"ONBUILD", "FROM", "MAINTAINER"}:
+            # BuildKit refuses these; hadolint's DL3043 reports them, so keep them
+            pass
+        built = _build(inner_kw, m.group(2))
+        if isinstance(built, str):
+            return built
+        trigger = built
+    elif not value and keyword not in _MAY_BE_EMPTY:
+        return f"{keyword} requires at least one argument"
+    exec_form = _exec_form(value) if keyword in _EXEC_KEYWORDS else None
+    if keyword == "HEALTHCHECK":
+        m = re.match(r"(?i)CMD\s+(.*)", value, re.S)
+        if m:
+            exec_form = _exec_form(m.group(1).strip())
+    return _Built(keyword, arguments, value, flags, exec_form, trigger)
+
+
+def _freeze(
+    b: _Built, heredocs: tuple[Heredoc, ...], first: _Line, last_line: int, end: int
+) -> Instruction:
+    trigger = _freeze(b.trigger, heredocs, first, last_line, end) if b.trigger else None
+    return Instruction(
+        keyword=b.keyword,
+        arguments=b.arguments,
+        value=b.value,
+        flags=b.flags,
+        exec_form=b.exec_form,
+        heredocs=heredocs if trigger is None else (),
+        start_line=first.number,
+        end_line=last_line,
+        start=first.start,
+        end=end,
+        trigger=trigger,
+    )
+
+
+def _heredoc_markers(keyword: str, arguments: str) -> list[tuple[str, bool, bool]]:
+    if keyword not in _HEREDOC_KEYWORDS:
+        return []
+    markers = []
+    for m in _HEREDOC.finditer(arguments):
+        name = m.group(3) or m.group(4)
+        markers.append((name, m.group(1) == "-", m.group(2) is not None))
+    return markers
+
+
+def parse(source: str) -> Dockerfile:
+    """Parse a whole Dockerfile. Never raises: problems are part of the result."""
+    lines = _split_lines(source)
+    directives, i = _read_directives(lines)
+    escape = "\\"
+    for d in directives:
+        if d.name == "escape" and d.value in ("`", "\\"):
+            escape = d.value
+    comments: list[Comment] = []
+    instructions: list[Instruction] = []
+    problems: list[SyntaxProblem] = []
+    for d in directives:
+        if d.name == "escape" and d.value not in ("`", "\\"):
+            problems.append(SyntaxProblem(f"invalid escape token '{d.value}'", d.line, 1))
+    while i < len(lines):
+        line = lines[i]
+        if not line.text.strip():
+            i += 1
+            continue
+        if _is_comment(line.text):
+            comments.append(Comment(line.text.strip(), line.number))
+            i += 1
+            continue
+        first = line
+        parts: list[str] = []
+        text = line.text
+        last = line
+        i += 1
+        while _continues(text, escape):
+            parts.append(_strip_escape(text, escape))
+            while i < len(lines) and (not lines[i].text.strip() or _is_comment(lines[i].text)):
+                i += 1
+            if i >= len(lines):
+                text = ""
+                break
+            last = lines[i]
+            text = last.text
+            i += 1
+        parts.append(text)
+        joined = "".join(parts)
+        m = re.match(r"([ \t]*)(\S+)(.*)", joined, re.S)
+        assert m is not None  # the first line is neither blank nor a comment
+        indent, word, arguments = m.group(1), m.group(2), m.group(3)
+        keyword = word.upper()
+        if keyword not in KEYWORDS:
+            problems.append(_unknown(word, len(indent), first.number))
+            continue
+        markers = _heredoc_markers(
+            keyword
+            if keyword != "ONBUILD"
+            else arguments.split()[0].upper()
+            if arguments.split()
+            else "",
+            arguments,
+        )
+        heredocs: list[Heredoc] = []
+        for name, strip_tabs, quoted in markers:
+            body: list[str] = []
+            start_line = lines[i].number if i < len(lines) else last.number + 1
+            closed = False
+            while i < len(lines):
+                candidate = lines[i].text.lstrip("\t") if strip_tabs else lines[i].text
+                last = lines[i]
+                i += 1
+                if candidate == name:
+                    closed = True
+                    break
+                body.append(candidate)
+            if not closed:
+                problems.append(SyntaxProblem(f"unterminated heredoc {name}", first.number, 1))
+            text_body = "".join(b + "\n" for b in body)
+            heredocs.append(Heredoc(name, text_body, strip_tabs, quoted, start_line, last.number))
+        built = _build(keyword, arguments)
+        if isinstance(built, str):
+            problems.append(SyntaxProblem(built, first.number, 1))
+            continue
+        end = last.start + len(last.text)
+        instructions.append(_freeze(built, tuple(heredocs), first, last.number, end))
+    return Dockerfile(
+        source=source,
+        escape=escape,
+        directives=tuple(directives),
+        comments=tuple(comments),
+        instructions=tuple(instructions),
+        problems=tuple(problems),
+    )

@@ -1,0 +1,85 @@
+"""Ignore pragmas in comments, hadolint's forms and ours.
+
+``# hadolint ignore=DL3008,DL3009`` (or ``# deadweight ignore=...``) silences those rules
+on the next instruction; ``# hadolint global ignore=...`` on the whole file;
+``# hadolint stage ignore=...`` on the stage of the next instruction (placed above a
+FROM, that FROM's stage). Anything after a second ``#`` is a remark.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from deadweight.dockerfile.stages import Build
+
+_IGNORE = re.compile(
+    r"^#\s*(?:hadolint|deadweight)\s+(?:(global|stage)\s+)?ignore\s*=\s*"
+    r"([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)",
+    re.I,
+)
+_SHELL = re.compile(r"^#\s*hadolint\s+shell\s*=\s*(\S+)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Pragmas:
+    """Which codes are silenced where. Lines are instruction start lines."""
+
+    everywhere: frozenset[str]
+    by_line: tuple[tuple[int, frozenset[str]], ...]
+    by_stage: tuple[tuple[int, frozenset[str]], ...]
+    shell: str | None
+
+    def ignores(self, code: str, line: int, stage: int | None) -> bool:
+        if code in self.everywhere:
+            return True
+        if any(line == ln and code in codes for ln, codes in self.by_line):
+            return True
+        return stage is not None and any(
+            stage == st and code in codes for st, codes in self.by_stage
+        )
+
+
+def read_pragmas(build: Build) -> Pragmas:
+    everywhere: set[str] = set()
+    by_line: dict[int, set[str]] = {}
+    by_stage: dict[int, set[str]] = {}
+    shell = None
+    starts = sorted(i.start_line for i in build.dockerfile.instructions)
+    for comment in build.dockerfile.comments:
+        sm = _SHELL.match(comment.text)
+        if sm:
+            shell = sm.group(1)
+            continue
+        m = _IGNORE.match(comment.text)
+        if not m:
+            continue
+        codes = {c.strip().upper() for c in m.group(2).split(",")}
+        scope = (m.group(1) or "").lower()
+        if scope == "global":
+            everywhere |= codes
+            continue
+        target = next((ln for ln in starts if ln > comment.line), None)
+        if target is None:
+            continue
+        if scope == "stage":
+            stage = stage_at(build, target)
+            if stage is not None:
+                by_stage.setdefault(stage, set()).update(codes)
+        else:
+            by_line.setdefault(target, set()).update(codes)
+    return Pragmas(
+        frozenset(everywhere),
+        tuple((k, frozenset(v)) for k, v in sorted(by_line.items())),
+        tuple((k, frozenset(v)) for k, v in sorted(by_stage.items())),
+        shell,
+    )
+
+
+def stage_at(build: Build, line: int) -> int | None:
+    """The index of the stage whose FROM is at or before ``line``."""
+    found = None
+    for s in build.stages:
+        if s.from_.start_line <= line:
+            found = s.index
+    return found

@@ -1,0 +1,318 @@
+"""hadolint's rules that look across instructions of a stage or across stages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from deadweight.dockerfile.findings import Severity
+from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
+from deadweight.dockerfile.rules.instructions import copy_parts
+from deadweight.dockerfile.stages import Stage
+
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+_RESERVED = frozenset({"scratch"})
+_ARCHIVES = (
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".zip",
+    ".gz",
+    ".bz2",
+    ".xz",
+    ".zst",
+    ".tar.zst",
+    ".7z",
+    ".rar",
+    ".lz",
+    ".lzma",
+    ".Z",
+)
+_EXTRACTORS = frozenset(
+    {"unzip", "gunzip", "bunzip2", "unlzma", "unxz", "zgz", "uncompress", "zcat", "gzcat"}
+)
+
+
+def _dl3002(ctx: Context) -> Iterator[Hit]:
+    for stage in ctx.build.stages:
+        last = None
+        for ins in stage.instructions:
+            if ins.keyword == "USER":
+                last = ins
+        if last is not None:
+            user = last.value.strip()
+            if user in ("root", "0") or user.startswith(("root:", "0:")):
+                yield Hit(last)
+
+
+def _basename(path: str) -> str:
+    return path.strip("\"'").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _dl3010(ctx: Context) -> Iterator[Hit]:
+    for stage in ctx.build.stages:
+        archives: list[tuple[int, str]] = []
+        hits: set[int] = set()
+        by_line = {}
+        for ins in stage.instructions:
+            if ins.keyword == "COPY" and ins.flag("from") is None:
+                srcs, dest = copy_parts(ins)
+                if _basename(dest).endswith(_ARCHIVES):
+                    archives.append((ins.start_line, _basename(dest)))
+                else:
+                    archives += [
+                        (ins.start_line, _basename(s))
+                        for s in srcs
+                        if _basename(s).endswith(_ARCHIVES)
+                    ]
+                by_line[ins.start_line] = ins
+            elif ins.keyword == "RUN":
+                site = next(s for s in ctx.build.runs if s.instruction is ins)
+                for c in site.script.commands:
+                    tar = c.name == "tar" and any(
+                        a in ("--extract", "--get")
+                        or (a.startswith("-") and "x" in a and not a.startswith("--"))
+                        for a in c.args
+                    )
+                    if not tar and c.name not in _EXTRACTORS:
+                        continue
+                    names = {_basename(a) for a in c.positional()}
+                    for line, name in archives:
+                        if name in names:
+                            hits.add(line)
+        for line in sorted(hits):
+            yield Hit(by_line[line])
+
+
+def _per_stage_duplicates(ctx: Context, keyword: str) -> Iterator[Hit]:
+    for stage in ctx.build.stages:
+        seen = False
+        for ins in stage.instructions:
+            if ins.keyword == keyword:
+                if seen:
+                    yield Hit(ins)
+                seen = True
+
+
+def _dl3012(ctx: Context) -> Iterator[Hit]:
+    return _per_stage_duplicates(ctx, "HEALTHCHECK")
+
+
+def _dl4003(ctx: Context) -> Iterator[Hit]:
+    return _per_stage_duplicates(ctx, "CMD")
+
+
+def _dl4004(ctx: Context) -> Iterator[Hit]:
+    return _per_stage_duplicates(ctx, "ENTRYPOINT")
+
+
+def _copies_from(stage: Stage) -> Iterator[tuple[str, object]]:
+    for ins in stage.instructions:
+        if ins.keyword == "COPY":
+            src = ins.flag("from")
+            if src is not None:
+                yield src.strip("\"'"), ins
+
+
+def _dl3022(ctx: Context) -> Iterator[Hit]:
+    defined: set[str] = set()
+    for stage in ctx.build.stages:
+        if stage.name:
+            defined.add(stage.name)
+        for ins in stage.instructions:
+            src = ins.flag("from") if ins.keyword == "COPY" else None
+            if src is None:
+                continue
+            src = src.strip("\"'")
+            if ":" in src or "/" in src or src.startswith("$"):
+                continue
+            if src.isdigit() and int(src) < stage.index:
+                continue
+            if src.lower() not in defined:
+                yield Hit(ins)
+
+
+def _dl3023(ctx: Context) -> Iterator[Hit]:
+    for stage in ctx.build.stages:
+        for ins in stage.instructions:
+            src = ins.flag("from") if ins.keyword == "COPY" else None
+            if src is not None and stage.name and src.strip("\"'").lower() == stage.name:
+                yield Hit(ins)
+
+
+def _dl3024(ctx: Context) -> Iterator[Hit]:
+    seen: set[str] = set()
+    for stage in ctx.build.stages:
+        if stage.name:
+            if stage.name in seen:
+                yield Hit(stage.from_)
+            seen.add(stage.name)
+
+
+def _dl3045(ctx: Context) -> Iterator[Hit]:
+    workdir: dict[str, bool] = {}
+    for stage in ctx.build.stages:
+        key = stage.name or stage.image
+        has = workdir.get(stage.image.lower(), False)
+        for ins in stage.instructions:
+            if ins.keyword == "WORKDIR":
+                has = True
+            elif ins.keyword == "COPY" and not has:
+                _, dest = copy_parts(ins)
+                d = dest.strip("\"'")
+                if d.startswith(("/", "$")) or d[1:3] in (":\\", ":/"):
+                    continue
+                yield Hit(ins)
+        workdir[key.lower()] = has
+
+
+def _dl3063(ctx: Context) -> Iterator[Hit]:
+    for stage in ctx.build.stages:
+        if stage.name in _RESERVED:
+            yield Hit(stage.from_)
+
+
+def _dl3067(ctx: Context) -> Iterator[Hit]:
+    for stage in ctx.build.stages:
+        for ins in stage.instructions:
+            if ins.keyword == "COPY" and ins.flag("from") is not None:
+                srcs, dest = copy_parts(ins)
+                if dest.strip("\"'") == "/" and any(s.strip("\"'") == "/" for s in srcs):
+                    yield Hit(ins)
+
+
+def _dl3057(ctx: Context) -> Iterator[Hit]:
+    if not any(i.keyword == "HEALTHCHECK" for i in ctx.build.dockerfile.instructions):
+        final = ctx.build.final
+        if final is not None:
+            yield Hit(final.from_)
+
+
+RULES = (
+    Rule(
+        "DL3002",
+        W,
+        "Last USER should not be root",
+        _dl3002,
+        Doc(
+            "A container running as root turns any escape into root on the host.",
+            "USER root",
+            "USER 10001",
+        ),
+    ),
+    Rule(
+        "DL3010",
+        INFO,
+        "Use `ADD` for extracting archives into an image",
+        _dl3010,
+        Doc(
+            "COPY then tar keeps the archive in a layer; ADD extracts it directly.",
+            "COPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz",
+            "ADD app.tar.gz /opt/app/",
+        ),
+    ),
+    Rule(
+        "DL3012",
+        E,
+        "Multiple `HEALTHCHECK` instructions",
+        _dl3012,
+        Doc(
+            "Only the last HEALTHCHECK counts.",
+            "HEALTHCHECK CMD a\nHEALTHCHECK CMD b",
+            "HEALTHCHECK CMD b",
+        ),
+    ),
+    Rule(
+        "DL3022",
+        W,
+        "`COPY --from` should reference a previously defined `FROM` alias",
+        _dl3022,
+        Doc(
+            "An unknown --from name is pulled as an image.",
+            "COPY --from=build /a /a",
+            "FROM golang:1.22 AS build\n...\nCOPY --from=build /a /a",
+        ),
+    ),
+    Rule(
+        "DL3023",
+        E,
+        "`COPY --from` cannot reference its own `FROM` alias",
+        _dl3023,
+        Doc(
+            "A stage cannot copy from itself.",
+            "FROM x AS a\nCOPY --from=a / /",
+            "COPY --from=b / /",
+        ),
+    ),
+    Rule(
+        "DL3024",
+        E,
+        "FROM aliases (stage names) must be unique",
+        _dl3024,
+        Doc(
+            "Two stages with one name make --from ambiguous.",
+            "FROM a AS b\nFROM c AS b",
+            "FROM a AS b\nFROM c AS d",
+        ),
+    ),
+    Rule(
+        "DL3045",
+        W,
+        "`COPY` to a relative destination without `WORKDIR` set.",
+        _dl3045,
+        Doc(
+            "Without WORKDIR a relative destination depends on the base image.",
+            "COPY app.sh .",
+            "WORKDIR /app\nCOPY app.sh .",
+        ),
+    ),
+    Rule(
+        "DL3063",
+        W,
+        "stage name should not be a reserved word",
+        _dl3063,
+        Doc("`scratch` names the empty image.", "FROM alpine AS scratch", "FROM alpine AS certs"),
+    ),
+    Rule(
+        "DL3067",
+        W,
+        "Do not copy an entire filesystem from another stage",
+        _dl3067,
+        Doc(
+            "Copying / drags in everything, including the build tools.",
+            "COPY --from=build / /",
+            "COPY --from=build /out/app /app",
+        ),
+    ),
+    Rule(
+        "DL4003",
+        W,
+        "Multiple `CMD` instructions found. If you list more than one `CMD` then only the "
+        "last `CMD` will take effect",
+        _dl4003,
+        Doc("Only the last CMD counts.", 'CMD ["a"]\nCMD ["b"]', 'CMD ["b"]'),
+    ),
+    Rule(
+        "DL4004",
+        E,
+        "Multiple `ENTRYPOINT` instructions found. If you list more than one `ENTRYPOINT` "
+        "then only the last `ENTRYPOINT` will take effect",
+        _dl4004,
+        Doc(
+            "Only the last ENTRYPOINT counts.",
+            'ENTRYPOINT ["a"]\nENTRYPOINT ["b"]',
+            'ENTRYPOINT ["b"]',
+        ),
+    ),
+    Rule(
+        "DL3057",
+        INFO,
+        "`HEALTHCHECK` instruction missing.",
+        _dl3057,
+        Doc("Off by default, as in hadolint; DW015 is the stage-aware version.", "", ""),
+        enabled=False,
+    ),
+)

@@ -1,0 +1,194 @@
+"""The semantic view of a parsed Dockerfile that rules read: stages, RUN scripts, ARGs.
+
+FROM lines are resolved with the ARGs declared before the first FROM (``${VAR}``,
+``${VAR:-default}``, ``${VAR:+alt}``), as BuildKit does, so a stage built on another
+stage is known as such.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from deadweight.dockerfile.shell import Script, read_script
+from deadweight.dockerfile.syntax import Dockerfile, Instruction
+
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "/bin/sh", "/bin/bash", "/bin/ash"})
+_VAR = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def substitute(text: str, env: dict[str, str]) -> str:
+    """Expand ``$VAR``/``${VAR}``/``${VAR:-x}``/``${VAR:+x}`` the way BuildKit's lexer does."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        op, word = m.group(2), m.group(3) or ""
+        value = env.get(name)
+        if op in (":-", "-"):
+            if value is None or (op == ":-" and value == ""):
+                return word
+            return value
+        if op in (":+", "+"):
+            if value is None or (op == ":+" and value == ""):
+                return ""
+            return word
+        return value or ""
+
+    return _VAR.sub(repl, text)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """``name[:tag][@digest]`` split the way hadolint splits a FROM image."""
+
+    name: str
+    tag: str | None
+    digest: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> ImageRef:
+        digest = None
+        if "@" in text:
+            text, digest = text.split("@", 1)
+        tag = None
+        head, sep, tail = text.rpartition(":")
+        if sep and "/" not in tail:
+            text, tag = head, tail
+        return cls(text, tag, digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A build stage: FROM and the instructions up to the next FROM."""
+
+    index: int
+    name: str | None
+    image: str
+    image_raw: str
+    platform: str | None
+    from_: Instruction
+    instructions: tuple[Instruction, ...]
+    parent: int | None
+
+    @property
+    def ref(self) -> ImageRef:
+        return ImageRef.parse(self.image)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSite:
+    """A RUN (or ONBUILD RUN) with the script it runs, already read."""
+
+    instruction: Instruction
+    run: Instruction
+    stage: Stage | None
+    script: Script
+    onbuild: bool
+
+
+def script_of(run: Instruction) -> Script:
+    """The shell script a RUN executes, with heredoc bodies read as scripts when run by a shell."""
+    if run.exec_form is not None:
+        return read_script(" ".join(run.exec_form))
+    if run.heredocs:
+        rest = re.sub(r"<<-?(?:[\"'][^\"']+[\"']|\S+)", " ", run.value).split()
+        if not rest or rest[0] in _SHELLS:
+            return read_script(run.heredocs[0].body)
+    return read_script(run.value)
+
+
+def _parse_from(value: str) -> tuple[str, str | None]:
+    words = value.split()
+    image = words[0] if words else ""
+    name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+    return image, name
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """Everything rules read about one Dockerfile."""
+
+    dockerfile: Dockerfile
+    preamble: tuple[Instruction, ...]
+    stages: tuple[Stage, ...]
+    runs: tuple[RunSite, ...]
+    global_args: tuple[tuple[str, str | None], ...]
+
+    @property
+    def final(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+    def lineage(self, stage: Stage) -> tuple[Stage, ...]:
+        """The stage and the stages it is built on, nearest first."""
+        chain = [stage]
+        while chain[-1].parent is not None:
+            chain.append(self.stages[chain[-1].parent])
+        return tuple(chain)
+
+    def reaches_final(self, stage: Stage) -> bool:
+        final = self.final
+        return final is not None and stage in self.lineage(final)
+
+    def stage_named(self, name: str) -> Stage | None:
+        for s in self.stages:
+            if s.name == name.lower():
+                return s
+        return None
+
+
+def analyze(dockerfile: Dockerfile) -> Build:
+    """Group instructions into stages and read every RUN's script."""
+    preamble: list[Instruction] = []
+    args: dict[str, str] = {}
+    global_args: list[tuple[str, str | None]] = []
+    groups: list[tuple[Instruction, list[Instruction]]] = []
+    for ins in dockerfile.instructions:
+        if ins.keyword == "FROM":
+            groups.append((ins, []))
+        elif groups:
+            groups[-1][1].append(ins)
+        else:
+            preamble.append(ins)
+            if ins.keyword == "ARG":
+                for word in ins.value.split():
+                    name, eq, default = word.partition("=")
+                    global_args.append((name, default.strip("\"'") if eq else None))
+                    if eq:
+                        args[name] = default.strip("\"'")
+    stages: list[Stage] = []
+    for index, (from_, body) in enumerate(groups):
+        raw, alias = _parse_from(from_.value)
+        image = substitute(raw, args)
+        parent = None
+        for earlier in stages:
+            if earlier.name is not None and earlier.name == image.lower():
+                parent = earlier.index
+        platform = from_.flag("platform")
+        stages.append(
+            Stage(
+                index,
+                alias.lower() if alias else None,
+                image,
+                raw,
+                platform,
+                from_,
+                tuple(body),
+                parent,
+            )
+        )
+    runs: list[RunSite] = []
+    for ins in preamble:
+        _add_run(runs, ins, None)
+    for stage in stages:
+        for ins in stage.instructions:
+            _add_run(runs, ins, stage)
+    return Build(dockerfile, tuple(preamble), tuple(stages), tuple(runs), tuple(global_args))
+
+
+def _add_run(runs: list[RunSite], ins: Instruction, stage: Stage | None) -> None:
+    if ins.keyword == "RUN":
+        runs.append(RunSite(ins, ins, stage, script_of(ins), False))
+    elif ins.keyword == "ONBUILD" and ins.trigger is not None and ins.trigger.keyword == "RUN":
+        runs.append(RunSite(ins, ins.trigger, stage, script_of(ins.trigger), True))

@@ -1,0 +1,166 @@
+"""Lint findings as text for people (tty) and for tools: json, sarif, checkstyle, gitlab."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from xml.sax.saxutils import quoteattr
+
+from deadweight.dockerfile.findings import LintResult, Severity
+
+FORMATS = ("tty", "json", "sarif", "checkstyle", "gitlab")
+
+_COLORS = {
+    Severity.ERROR: "\x1b[1;91m",
+    Severity.WARNING: "\x1b[1;93m",
+    Severity.INFO: "\x1b[92m",
+    Severity.STYLE: "\x1b[96m",
+}
+_SARIF_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "note",
+    Severity.STYLE: "note",
+}
+_GITLAB_SEVERITY = {
+    Severity.ERROR: "critical",
+    Severity.WARNING: "major",
+    Severity.INFO: "minor",
+    Severity.STYLE: "info",
+}
+
+
+def render_tty(results: Sequence[LintResult], *, color: bool = False) -> str:
+    """hadolint's tty lines (``FILE:LINE CODE level: message``), plus the fix to try."""
+    lines: list[str] = []
+    for r in results:
+        for f in r.findings:
+            level = f.severity.label
+            if color:
+                level = f"{_COLORS[f.severity]}{level}\x1b[0m"
+            where = f"{r.path}:{f.line}"
+            lines.append(f"{where} {f.code} {level}: {f.message}")
+            hint = f.fix.description if f.fix else f.suggestion
+            if hint:
+                lines.append(f"    fix: {hint}")
+    return "".join(line + "\n" for line in lines)
+
+
+def render_json(results: Sequence[LintResult]) -> str:
+    """hadolint's JSON array (same keys) with ``endLine`` and ``fix`` added."""
+    items = []
+    for r in results:
+        for f in r.findings:
+            items.append(
+                {
+                    "code": f.code,
+                    "column": f.column,
+                    "endLine": f.end_line,
+                    "file": r.path,
+                    "fix": (f.fix.description if f.fix else f.suggestion) or None,
+                    "level": f.severity.label,
+                    "line": f.line,
+                    "message": f.message,
+                }
+            )
+    return json.dumps(items) + "\n"
+
+
+def render_sarif(results: Sequence[LintResult], rules: dict[str, str], version: str) -> str:
+    """SARIF 2.1.0, one run, the rules that fired described by ``rules`` (code -> text)."""
+    fired = sorted({f.code for r in results for f in r.findings})
+    run_results = []
+    for r in results:
+        for f in r.findings:
+            run_results.append(
+                {
+                    "ruleId": f.code,
+                    "level": _SARIF_LEVEL[f.severity],
+                    "message": {"text": f.message},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": r.path},
+                                "region": {
+                                    "startLine": f.line,
+                                    "endLine": f.end_line,
+                                    "startColumn": f.column,
+                                },
+                            }
+                        }
+                    ],
+                }
+            )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "deadweight",
+                        "version": version,
+                        "rules": [
+                            {"id": code, "shortDescription": {"text": rules.get(code, code)}}
+                            for code in fired
+                        ],
+                    }
+                },
+                "results": run_results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render_checkstyle(results: Sequence[LintResult]) -> str:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<checkstyle version="4.3">']
+    for r in results:
+        out.append(f"  <file name={quoteattr(r.path)}>")
+        for f in r.findings:
+            out.append(
+                f'    <error line="{f.line}" column="{f.column}" '
+                f"severity={quoteattr(f.severity.label)} message={quoteattr(f.message)} "
+                f"source={quoteattr(f.code)}/>"
+            )
+        out.append("  </file>")
+    out.append("</checkstyle>")
+    return "\n".join(out) + "\n"
+
+
+def render_gitlab(results: Sequence[LintResult]) -> str:
+    """GitLab Code Quality (a subset of Code Climate's format)."""
+    items = []
+    for r in results:
+        for f in r.findings:
+            key = f"{r.path}:{f.line}:{f.code}:{f.message}".encode()
+            items.append(
+                {
+                    "description": f.message,
+                    "check_name": f.code,
+                    "fingerprint": hashlib.sha256(key).hexdigest(),
+                    "severity": _GITLAB_SEVERITY[f.severity],
+                    "location": {"path": r.path, "lines": {"begin": f.line, "end": f.end_line}},
+                }
+            )
+    return json.dumps(items, indent=2) + "\n"
+
+
+def render(
+    fmt: str,
+    results: Sequence[LintResult],
+    *,
+    rules: dict[str, str],
+    version: str,
+    color: bool = False,
+) -> str:
+    if fmt == "tty":
+        return render_tty(results, color=color)
+    if fmt == "json":
+        return render_json(results)
+    if fmt == "sarif":
+        return render_sarif(results, rules, version)
+    if fmt == "checkstyle":
+        return render_checkstyle(results)
+    return render_gitlab(results)

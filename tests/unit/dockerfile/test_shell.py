@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from deadweight.dockerfile.shell import Command, read_script
+
+
+def _cmds(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(c.name, c.args) for c in read_script(text).commands]
+
+
+def test_operators_assignments_and_quotes() -> None:
+    assert _cmds("A=1 B='x y' go build -o \"/out dir\" && echo 'a b' || true; ls") == [
+        ("go", ("build", "-o", "/out dir")),
+        ("echo", ("a b",)),
+        ("true", ()),
+        ("ls", ()),
+    ]
+
+
+def test_pipes_and_substitutions() -> None:
+    s = read_script('echo "$(id -u)" `whoami` | tee /x 2>&1 >/dev/null')
+    assert [c.name for c in s.commands] == ["id", "whoami", "echo", "tee"]
+    assert s.has_pipe is True
+    assert read_script("a || b").has_pipe is False
+
+
+def test_compound_commands() -> None:
+    text = 'if [ -n "$X" ]; then apt-get update; fi\nfor d in a b; do mkdir $d; done\n'
+    text += "case $x in a|b) echo 1;; *) ls;; esac\nwhile true; do break; done"
+    assert [c.name for c in read_script(text).commands] == [
+        "[",
+        "apt-get",
+        "mkdir",
+        "echo",
+        "ls",
+        "true",
+        "break",
+    ]
+
+
+def test_heredoc_body_is_not_commands_and_comments_are_skipped() -> None:
+    s = read_script("cat <<EOF > /f\nrm -rf /\nEOF\necho done # rm x\n")
+    assert [(c.name, c.args) for c in s.commands] == [("cat", ()), ("echo", ("done",))]
+
+
+def test_flags_and_positional_like_hadolint() -> None:
+    c = Command("apt-get", ("-qq", "install", "--no-install-recommends", "-t", "bookworm", "x"))
+    assert c.flags == ("q", "q", "no-install-recommends", "t")
+    assert c.positional("t") == ("install", "x")
+    assert c.has_arg("install") and not c.has_flag("y")
