@@ -220,4 +220,4 @@ def test_handler_interrupt_exits_130(tmp_path: Path) -> None:
     )
     assert "Traceback" not in result.stderr
     assert result.returncode == 130
-    assert result.stderr.strip().splitlines() == ["deadweight: error: aborted"]
+    assert result.stderr.strip().splitlines() == ["deadweight: error: interrupted"]
