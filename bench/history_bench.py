@@ -81,9 +81,11 @@ def main() -> None:
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dw-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"building a ~{args.mb} MB image in {workdir} ...", file=sys.stderr)
-    tar, oci = build(args.mb, workdir)
-    cache = workdir / "cache"
+    tar, oci = workdir / "bench.tar", workdir / "bench-oci"
+    if not (tar.exists() and oci.exists()):
+        print(f"building a ~{args.mb} MB image in {workdir} ...", file=sys.stderr)
+        tar, oci = build(args.mb, workdir)
+    cache = Path(tempfile.mkdtemp(prefix="dw-bench-cache-"))
     env = dict(os.environ, DEADWEIGHT_CACHE_DIR=str(cache))
     tar_size = tar.stat().st_size
     oci_size = sum(p.stat().st_size for p in oci.rglob("*") if p.is_file())
@@ -98,7 +100,11 @@ def main() -> None:
     layer_sizes(open_image(f"docker-archive:{tar}"))
     archive_read = rchar() - before
 
-    gz_floor = timed(["sh", "-c", f"cat {oci}/blobs/sha256/* | gzip -dc > /dev/null"], env)
+    blobs = " ".join(
+        str(oci / "blobs" / "sha256" / layer.blob.digest.split(":")[1])
+        for layer in open_image(f"oci:{oci}").layers
+    )
+    gz_floor = timed(["sh", "-c", f"for b in {blobs}; do gzip -dc < $b; done > /dev/null"], env)
     first = timed([str(DEADWEIGHT), "history", f"oci:{oci}"], env)
     second = timed([str(DEADWEIGHT), "history", f"oci:{oci}"], env)
     store = LayerStore(cache / "layers.sqlite")

@@ -22,7 +22,7 @@ def default_path() -> Path:
 
 
 class LayerStore:
-    """diff_id → docker size, persisted across runs."""
+    """diff_id → docker size, and per-layer analysis results, persisted across runs."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
@@ -33,6 +33,10 @@ class LayerStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS layer_size (diff_id TEXT PRIMARY KEY, size INTEGER)"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS layer_blob"
+                " (kind TEXT, diff_id TEXT, data BLOB, PRIMARY KEY (kind, diff_id))"
             )
             self._db = db
         except (OSError, sqlite3.Error):
@@ -55,6 +59,29 @@ class LayerStore:
         try:
             self._db.execute(
                 "INSERT OR REPLACE INTO layer_size (diff_id, size) VALUES (?, ?)", (diff_id, size)
+            )
+        except sqlite3.Error:
+            return
+
+    def get_blob(self, kind: str, diff_id: str) -> bytes | None:
+        """A per-layer result serialized by its producer (``kind`` names format and version)."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute(
+                "SELECT data FROM layer_blob WHERE kind = ? AND diff_id = ?", (kind, diff_id)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return bytes(row[0]) if row else None
+
+    def put_blob(self, kind: str, diff_id: str, data: bytes) -> None:
+        if self._db is None:
+            return
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO layer_blob (kind, diff_id, data) VALUES (?, ?, ?)",
+                (kind, diff_id, data),
             )
         except sqlite3.Error:
             return

@@ -27,16 +27,17 @@ class SizeStore(Protocol):
     def put(self, diff_id: str, size: int) -> None: ...
 
 
+def _open_tar(stream: BinaryIO, seekable: bool) -> tarfile.TarFile:
+    if seekable:  # read headers, seek past data
+        return tarfile.open(fileobj=stream, mode="r:")
+    return tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK)
+
+
 def tar_content_size(stream: BinaryIO, *, seekable: bool = False, what: str = "layer") -> int:
     """Sum of regular file lengths and symlink target lengths in one layer tar."""
     total = 0
     try:
-        tar = (
-            tarfile.open(fileobj=stream, mode="r:")
-            if seekable
-            else tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK)
-        )
-        with tar:
+        with _open_tar(stream, seekable) as tar:
             for member in tar:
                 if member.size > MAX_MEMBER:
                     raise UnsafeLayer(f"{what}: tar header declares a {member.size}-byte file")

@@ -6,6 +6,7 @@ import click
 
 from deadweight import __version__
 from deadweight.cli._errors import run
+from deadweight.cli.analyze import analyze
 from deadweight.cli.history import history
 from deadweight.cli.images import images
 from deadweight.cli.inspect import inspect
@@ -23,6 +24,7 @@ def cli() -> None:
     """
 
 
+cli.add_command(analyze)
 cli.add_command(history)
 cli.add_command(images)
 cli.add_command(inspect)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from deadweight.cli._options import echo_raw, parse_platform, sizes_of, source_options, store
@@ -9,6 +11,7 @@ from deadweight.errors import NotFound
 from deadweight.render.gotemplate import render_template
 from deadweight.render.inspect import format_inspect, inspect_document
 from deadweight.sources import locate, open_image
+from deadweight.summary import reference_key
 
 
 @click.command()
@@ -43,15 +46,17 @@ def inspect(
             blob = data[raw]
             if blob is None:
                 raise NotFound(f"{spec}: this image has no {raw} (its medium does not keep one)")
-            click.get_binary_stream("stdout").write(blob)
+            sys.stdout.buffer.write(blob)
+            sys.stdout.flush()
             continue
         with store(no_cache) as layer_store:
             size = sum(sizes_of(img, layer_store))
         documents.append(
             inspect_document(
                 image_id=img.id,
-                repo_tags=img.repo_tags,
-                repo_digests=img.repo_digests,
+                # the daemon lists references sorted by their full name (docker-formats §4.1)
+                repo_tags=tuple(sorted(img.repo_tags, key=reference_key)),
+                repo_digests=tuple(sorted(img.repo_digests, key=reference_key)),
                 parent=img.ancestors[0] if img.ancestors else "",
                 config_document=img.config.document,
                 size=size,

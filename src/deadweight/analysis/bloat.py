@@ -1,0 +1,217 @@
+"""Bloat still in the final file system: bytes that a runtime image rarely needs.
+
+Each live file is assigned to the first category whose rule matches its path, and grouped
+under the directory (or file) the rule names, so a finding reads "var/lib/apt/lists:
+41 MB in 312 files". Bytes are counted per inode, as docker counts them. Identical files
+at different paths are reported separately and may overlap the categories.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from deadweight.filetree.tree import Node, Tree
+
+_HOME = r"(?:root|home/[^/]+)"
+
+
+def _rules() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    table = [
+        ("vcs", r"((?:.*/)?\.(?:git|svn|hg|bzr))/"),
+        ("apt-cache", r"(var/lib/apt/lists)/(?!lock$|partial$)"),
+        ("apt-cache", r"(var/cache/apt)/"),
+        ("apk-cache", r"(var/cache/apk|etc/apk/cache)/"),
+        ("pip-cache", rf"({_HOME}/\.cache/pip)/"),
+        ("poetry-cache", rf"({_HOME}/\.cache/pypoetry)/"),
+        ("uv-cache", rf"({_HOME}/\.cache/uv)/"),
+        ("npm-cache", rf"({_HOME}/\.npm)/"),
+        (
+            "yarn-cache",
+            rf"({_HOME}/\.cache/yarn|{_HOME}/\.yarn/berry/cache|usr/local/share/\.cache/yarn)/",
+        ),
+        (
+            "pnpm-store",
+            rf"({_HOME}/\.local/share/pnpm/store|{_HOME}/\.pnpm-store|{_HOME}/\.cache/pnpm)/",
+        ),
+        ("go-build-cache", rf"({_HOME}/\.cache/go-build|{_HOME}/go/pkg/mod|go/pkg/mod)/"),
+        ("maven-cache", rf"({_HOME}/\.m2/repository)/"),
+        ("gradle-cache", rf"({_HOME}/\.gradle/(?:caches|wrapper))/"),
+        (
+            "package-extras",
+            r"(.*?/node_modules/(?:@[^/]+/)?[^/]+/(?:tests?|__tests__|docs?|examples?))/",
+        ),
+        ("package-extras", r"(.*?/node_modules/(?:@[^/]+/)?[^/]+)/.*\.(?:js|mjs|cjs|css)\.map$"),
+        ("package-extras", r"(.*?/(?:site|dist)-packages/.*?/tests?)/"),
+        ("docs", r"(usr/(?:local/)?share/doc)/"),
+        ("man", r"(usr/(?:local/)?share/man)/"),
+        ("info", r"(usr/share/info)/"),
+        ("locales", r"(usr/share/locale|usr/share/i18n/locales)/"),
+        ("toolchain", r"(usr/(?:local/)?include|usr/lib/gcc|usr/libexec/gcc|usr/lib/llvm-[^/]+)/"),
+        ("toolchain", r"(.*?/node_modules/node-gyp|" + _HOME + r"/\.(?:cache/)?node-gyp)/"),
+        (
+            "toolchain",
+            r"(usr/bin/(?:[\w.-]+-)?(?:gcc|g\+\+|cc1(?:plus)?|c\+\+|cpp|ld(?:\.bfd|\.gold)?|as|make|clang(?:\+\+)?)(?:-[\d.]+)?)$",
+        ),
+        ("temp", r"(tmp|var/tmp)/"),
+    ]
+    return tuple((name, re.compile(pattern)) for name, pattern in table)
+
+
+RULES = _rules()
+CATEGORIES = (
+    "apt-cache",
+    "apk-cache",
+    "pip-cache",
+    "poetry-cache",
+    "uv-cache",
+    "npm-cache",
+    "yarn-cache",
+    "pnpm-store",
+    "go-build-cache",
+    "maven-cache",
+    "gradle-cache",
+    "docs",
+    "man",
+    "info",
+    "locales",
+    "toolchain",
+    "npm-dev-dependencies",
+    "package-extras",
+    "vcs",
+    "temp",
+    "core-dump",
+    "duplicates",
+)
+CORE_NAME = re.compile(r"(?:^|/)core(?:\.\d+)?$")
+# ELF header: magic, then e_type (offset 16, 2 bytes) == ET_CORE (4), either byte order.
+_ELF = b"\x7fELF"
+
+
+def is_core_dump(head: bytes) -> bool:
+    if len(head) < 18 or not head.startswith(_ELF):
+        return False
+    return int.from_bytes(head[16:18], "little" if head[5] == 1 else "big") == 4
+
+
+@dataclass(frozen=True, slots=True)
+class BloatItem:
+    """``bytes`` in ``files`` files under ``path`` (a directory or one file)."""
+
+    category: str
+    path: str
+    bytes: int
+    files: int
+    layer: int = -1  # the layer that wrote most of these bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """Identical files at different paths: ``bytes`` would be saved by keeping one."""
+
+    digest: str
+    size: int
+    paths: tuple[str, ...]
+
+    @property
+    def bytes(self) -> int:
+        return self.size * (len(self.paths) - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Bloat:
+    items: tuple[BloatItem, ...]
+    by_category: tuple[tuple[str, int], ...]
+    duplicates: tuple[DuplicateGroup, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(b for _, b in self.by_category)
+
+
+def categorise(path: str) -> tuple[str, str] | None:
+    """(category, group path) of a live path, by the first rule that matches."""
+    for name, rule in RULES:
+        m = rule.match(path)
+        if m:
+            return name, m.group(1)
+    return None
+
+
+def _live_inodes(tree: Tree) -> Iterable[Node]:
+    """Each live inode once (first path in order), regular files and symlinks."""
+    seen: set[int] = set()
+    for path in sorted(tree.nodes):
+        node = tree.nodes[path]
+        if node.inode < 0 or node.inode in seen:
+            continue
+        seen.add(node.inode)
+        yield node
+
+
+def _under_any(path: str, tops: set[str]) -> str | None:
+    p = path
+    while p:
+        if p in tops:
+            return p
+        p = p.rpartition("/")[0]
+    return None
+
+
+def bloat(
+    tree: Tree,
+    *,
+    dev_packages: Iterable[str] = (),
+    core_heads: Mapping[str, bytes] | None = None,
+    ignore: Callable[[str], bool] | None = None,
+) -> Bloat:
+    """Bloat in ``tree``. ``dev_packages`` are directories of npm devDependencies;
+    ``core_heads`` the first bytes of files named like core dumps."""
+    dev = set(dev_packages)
+    heads = core_heads or {}
+    groups: dict[tuple[str, str], list[int]] = {}  # -> [bytes, files]
+    writers: dict[tuple[str, str], dict[int, int]] = {}
+    by_digest: dict[str, list[Node]] = {}
+    for node in _live_inodes(tree):
+        if ignore is not None and ignore(node.path):
+            continue
+        held = tree.inodes[node.inode].bytes
+        if node.kind in ("file", "hardlink") and node.size and node.digest:
+            by_digest.setdefault(node.digest, []).append(node)
+        found: tuple[str, str] | None = None
+        if CORE_NAME.search(node.path) and is_core_dump(heads.get(node.path, b"")):
+            found = ("core-dump", node.path)
+        elif dev and "node_modules/" in node.path:
+            top = _under_any(node.path, dev)
+            found = ("npm-dev-dependencies", top) if top else None
+        found = found or categorise(node.path)
+        if found is None or not held:
+            continue
+        row = groups.setdefault(found, [0, 0])
+        row[0] += held
+        row[1] += 1
+        w = writers.setdefault(found, {})
+        w[node.layer] = w.get(node.layer, 0) + held
+    items = [
+        BloatItem(
+            cat, path, b, n, max(writers[(cat, path)].items(), key=lambda kv: (kv[1], -kv[0]))[0]
+        )
+        for (cat, path), (b, n) in groups.items()
+    ]
+    items.sort(key=lambda i: (-i.bytes, i.path, i.category))
+    dups = [
+        DuplicateGroup(d, nodes[0].size, tuple(n.path for n in nodes))
+        for d, nodes in by_digest.items()
+        if len(nodes) > 1
+    ]
+    dups.sort(key=lambda g: (-g.bytes, g.paths[0]))
+    totals = dict.fromkeys(CATEGORIES, 0)
+    for item in items:
+        totals[item.category] += item.bytes
+    totals["duplicates"] = sum(g.bytes for g in dups)
+    return Bloat(
+        tuple(items),
+        tuple((c, totals[c]) for c in CATEGORIES if totals[c]),
+        tuple(dups),
+    )

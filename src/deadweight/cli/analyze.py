@@ -1,0 +1,217 @@
+"""``deadweight analyze IMAGE``: where every byte goes, with fixes, and a CI gate."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from deadweight.analysis.analyze import BlobStore
+from deadweight.analysis.analyze import analyze as run_analysis
+from deadweight.analysis.rules import Rules, evaluate, with_settings
+from deadweight.cli._options import echo_raw, parse_platform, source_options, store
+from deadweight.errors import UsageError
+from deadweight.image import Image
+from deadweight.render.analyze import junit_xml, render_text, to_json
+from deadweight.sources import Location, locate, open_image
+
+CONFIG_FILES = (".deadweight.yaml", ".deadweight.yml", ".dive-ci")
+LOCAL = ("docker-archive", "oci", "oci-archive")
+
+
+def load_config(path: str | None) -> Mapping[str, Any]:
+    """The config file named, else the first of CONFIG_FILES in the working directory."""
+    import yaml
+
+    candidates = [Path(path)] if path else [Path(name) for name in CONFIG_FILES]
+    for candidate in candidates:
+        if not candidate.is_file():
+            if path:
+                raise UsageError(f"{path}: no such config file")
+            continue
+        try:
+            doc = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise UsageError(f"{candidate}: not valid YAML ({exc})") from exc
+        if doc is None:
+            return {}
+        if not isinstance(doc, dict):
+            raise UsageError(f"{candidate}: expected a mapping at the top")
+        return doc
+    return {}
+
+
+def base_layers(value: str | None, image: Image, platform: str | None, insecure: bool) -> int:
+    """``--exclude-base``: a layer count, or a base image whose layers start this one."""
+    if value is None or value == "":
+        return 0
+    text = str(value)
+    if text.isdigit():
+        count = int(text)
+        if count > len(image.layers):
+            raise UsageError(
+                f"--exclude-base {count}: the image has only {len(image.layers)} layers"
+            )
+        return count
+    base = open_image(text, platform=parse_platform(platform), insecure=insecure)
+    ids = [layer.diff_id for layer in base.layers]
+    if [layer.diff_id for layer in image.layers[: len(ids)]] != ids:
+        raise UsageError(
+            f"--exclude-base {text}: its layers are not the bottom layers of the image"
+        )
+    return len(ids)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write beside the destination, then rename: never half a report."""
+    dest = Path(path)
+    fd, tmp = tempfile.mkstemp(
+        dir=dest.parent if str(dest.parent) else ".", prefix=f".{dest.name}."
+    )
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _rule_flags(**flags: str | None) -> dict[str, str]:
+    return {key.replace("_", "-"): value for key, value in flags.items() if value is not None}
+
+
+def _read(
+    image: Image, loc: Location, no_cache: bool, ci_quiet: bool, base: int, ignore: Sequence[str]
+) -> Any:
+    workers = 4 if loc.transport in LOCAL else 1
+    with store(no_cache) as layer_store:
+        blobs: BlobStore | None = layer_store
+        if not sys.stderr.isatty() or ci_quiet:
+            return run_analysis(
+                image, store=blobs, base_layers=base, ignore=ignore, workers=workers
+            )
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=Console(stderr=True)) as bar:
+            task = bar.add_task("reading layers", total=len(image.layers))
+            return run_analysis(
+                image,
+                store=blobs,
+                base_layers=base,
+                ignore=ignore,
+                workers=workers,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
+
+
+@click.command()
+@click.argument("image")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--ci", is_flag=True, help="Evaluate the CI rules and exit 1 if one fails (also when CI=true)."
+)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Rules file (default: .deadweight.yaml, else .dive-ci).",
+)
+@click.option("--max-size", metavar="BYTES", help="Fail above this image size (e.g. 500MB).")
+@click.option("--max-wasted-bytes", metavar="BYTES", help="Fail above this many reclaimable bytes.")
+@click.option(
+    "--max-wasted-percent",
+    metavar="RATIO",
+    help="Fail above this share of wasted bytes (0-1; default 0.1).",
+)
+@click.option(
+    "--min-efficiency", metavar="RATIO", help="Fail below this efficiency (0-1; default 0.9)."
+)
+@click.option("--max-layers", metavar="N", help="Fail above this many layers.")
+@click.option(
+    "--forbid", multiple=True, metavar="CATEGORY", help="Fail if this bloat category is present."
+)
+@click.option(
+    "--exclude-base",
+    metavar="N|IMAGE",
+    help="Leave out the bottom N layers, or those of this base image.",
+)
+@click.option(
+    "--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (repeatable)."
+)
+@click.option("--junit", metavar="FILE", help="Write the CI verdict as JUnit XML.")
+@click.option("--json-report", metavar="FILE", help="Write the JSON document to FILE too.")
+@source_options
+def analyze(
+    image: str,
+    fmt: str,
+    ci: bool,
+    config_path: str | None,
+    max_size: str | None,
+    max_wasted_bytes: str | None,
+    max_wasted_percent: str | None,
+    min_efficiency: str | None,
+    max_layers: str | None,
+    forbid: tuple[str, ...],
+    exclude_base: str | None,
+    ignore: tuple[str, ...],
+    junit: str | None,
+    json_report: str | None,
+    platform: str | None,
+    insecure: bool,
+    no_cache: bool,
+) -> None:
+    """Show where every byte of IMAGE goes: waste by cause, bloat, packages and fixes."""
+    ci = ci or os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+    config = load_config(config_path)
+    settings = config.get("rules") or {}
+    if not isinstance(settings, dict):
+        raise UsageError("config: 'rules' must be a mapping")
+    rules = with_settings(Rules(), settings)
+    flags: dict[str, Any] = _rule_flags(
+        max_size=max_size,
+        max_wasted_bytes=max_wasted_bytes,
+        max_wasted_percent=max_wasted_percent,
+        min_efficiency=min_efficiency,
+        max_layers=max_layers,
+    )
+    if forbid:
+        flags["forbid"] = [*rules.forbid, *forbid]
+    rules = with_settings(rules, flags)
+    globs = [*_strings(config.get("ignore"), "ignore"), *ignore]
+    base_spec = exclude_base if exclude_base is not None else config.get("exclude-base")
+
+    loc = locate(image)
+    img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    base = base_layers(None if base_spec is None else str(base_spec), img, platform, insecure)
+    result = _read(img, loc, no_cache, fmt == "json", base, globs)
+    verdict = evaluate(result, rules) if (ci or junit) else None
+    if fmt == "json":
+        echo_raw(to_json(result, verdict))
+    else:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        echo_raw(render_text(result, verdict, color=color))
+    if json_report:
+        write_atomic(json_report, to_json(result, verdict))
+    if junit and verdict is not None:
+        write_atomic(junit, junit_xml(result, verdict))
+    if ci and verdict is not None and not verdict.passed:
+        raise click.exceptions.Exit(1)
+
+
+def _strings(value: object, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise UsageError(f"config: {key!r} must be a list of strings")

@@ -1,0 +1,231 @@
+"""Stacking layer deltas into the merged file system, as overlayfs presents it.
+
+Whiteouts and opaque markers hide what *lower* layers hold (OCI image-spec layer.md,
+"Whiteouts": they apply before the layer's own entries, and never to entries of the same
+layer). A non-directory replaces whatever was at its path, a whole directory included; a
+directory over a directory only changes its metadata. Parents a tar omits are created as
+directories, replacing a lower non-directory in the way.
+
+Every node remembers the layer that wrote it and the *inode* that holds its bytes:
+hardlinks share their target's inode, so bytes are counted once and are wasted only when
+the last name of an inode is hidden. :class:`Stacker` reports each hidden node as a
+:class:`Hidden` event; :func:`stack` keeps only the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.entry import Entry, Kind
+from deadweight.filetree.paths import ROOT, parent
+
+How = Literal["whiteout", "opaque", "replaced"]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A path of the merged tree: its entry, the layer that wrote it, and its inode.
+
+    For a hardlink, ``size`` and ``digest`` are those of the file it names (its inode's
+    content); ``inode`` is -1 for directories and other objects that hold no bytes.
+    """
+
+    path: str
+    kind: Kind
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    link: str
+    digest: str
+    layer: int
+    inode: int = -1
+    implicit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Inode:
+    """Bytes as docker counts them: a file's length or a symlink's target length."""
+
+    bytes: int
+    layer: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hidden:
+    """``node`` stopped being visible in layer ``by_layer``; ``last`` if its inode is gone."""
+
+    node: Node
+    by_layer: int
+    how: How
+    last: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A merged file system: path → node, with directories' children for walking."""
+
+    nodes: Mapping[str, Node]
+    inodes: Mapping[int, Inode] = field(default_factory=dict)
+    _dir_sizes: list[dict[str, int]] = field(
+        default_factory=list, repr=False, compare=False, hash=False
+    )
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.nodes
+
+    def get(self, path: str) -> Node | None:
+        return self.nodes.get(path)
+
+    def files(self) -> Iterator[Node]:
+        """Regular files (hardlinks to them included), in path order."""
+        for path in sorted(self.nodes):
+            node = self.nodes[path]
+            if node.kind in ("file", "hardlink"):
+                yield node
+
+    def dir_sizes(self) -> Mapping[str, int]:
+        """Bytes below each directory ("" is the root), each inode counted once, at its
+        first path in path order. Computed once per tree."""
+        cached = self._dir_sizes
+        if cached:
+            return cached[0]
+        totals: dict[str, int] = {}
+        seen: set[int] = set()
+        for path in sorted(self.nodes):
+            node = self.nodes[path]
+            if node.inode < 0 or node.inode in seen:
+                continue
+            seen.add(node.inode)
+            held = self.inodes[node.inode].bytes
+            p = path
+            while p:
+                p = parent(p)
+                totals[p] = totals.get(p, 0) + held
+        cached.append(totals)
+        return totals
+
+    def size(self) -> int:
+        """Docker's size of a squash of this tree: each live inode counted once."""
+        live = {n.inode for n in self.nodes.values() if n.inode >= 0}
+        return sum(self.inodes[i].bytes for i in live)
+
+
+class Stacker:
+    """Applies deltas bottom-up; keeps the merged tree and inode reference counts."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.children: dict[str, set[str]] = {ROOT: set()}
+        self.inodes: dict[int, Inode] = {}
+        self.refs: dict[int, int] = {}
+        self.layer = -1
+
+    def apply(self, delta: LayerDelta) -> list[Hidden]:
+        """Stack one more layer; return what it hid, in the order it hid it."""
+        self.layer += 1
+        hidden: list[Hidden] = []
+        for path in delta.whiteouts:
+            if path in self.nodes:
+                self._remove(path, "whiteout", hidden)
+        for path in delta.opaques:
+            for child in sorted(self.children.get(path, ())):
+                self._remove(child, "opaque", hidden)
+        for entry in delta.entries:
+            self._add(entry, hidden)
+        return hidden
+
+    def tree(self) -> Tree:
+        return Tree(MappingProxyType(dict(self.nodes)), MappingProxyType(dict(self.inodes)))
+
+    def _add(self, entry: Entry, hidden: list[Hidden]) -> None:
+        self._ensure_parents(entry.path, hidden)
+        old = self.nodes.get(entry.path)
+        if old is not None and not (old.kind == "dir" and entry.kind == "dir"):
+            self._remove(entry.path, "replaced", hidden)
+        node = self._node(entry)
+        if node.inode >= 0:
+            self.refs[node.inode] = self.refs.get(node.inode, 0) + 1
+        self._put(node)
+
+    def _node(self, entry: Entry) -> Node:
+        size, digest, inode = entry.size, entry.digest, -1
+        if entry.kind == "hardlink":
+            target = self.nodes.get(entry.link)
+            if target is not None and target.inode >= 0:
+                size, digest, inode = target.size, target.digest, target.inode
+        elif entry.kind in ("file", "symlink"):
+            inode = len(self.inodes)
+            held = entry.size if entry.kind == "file" else entry.link_bytes
+            self.inodes[inode] = Inode(held, self.layer, entry.path)
+        return Node(
+            entry.path,
+            entry.kind,
+            size,
+            entry.mode,
+            entry.uid,
+            entry.gid,
+            entry.link,
+            digest,
+            self.layer,
+            inode,
+        )
+
+    def _ensure_parents(self, path: str, hidden: list[Hidden]) -> None:
+        missing: list[str] = []
+        p = parent(path)
+        while p != ROOT:
+            node = self.nodes.get(p)
+            if node is not None and node.kind == "dir":
+                break
+            missing.append(p)
+            p = parent(p)
+        for p in reversed(missing):
+            if p in self.nodes:
+                self._remove(p, "replaced", hidden)
+            self._put(Node(p, "dir", 0, 0o755, 0, 0, "", "", self.layer, implicit=True))
+
+    def _put(self, node: Node) -> None:
+        self.nodes[node.path] = node
+        self.children.setdefault(parent(node.path), set()).add(node.path)
+        if node.kind == "dir":
+            self.children.setdefault(node.path, set())
+
+    def _remove(self, path: str, how: How, hidden: list[Hidden]) -> None:
+        """Hide ``path`` and everything below it, deepest first."""
+        for child in sorted(self.children.pop(path, ())):
+            self._remove(child, how, hidden)
+        node = self.nodes.pop(path)
+        siblings = self.children.get(parent(path))
+        if siblings is not None:
+            siblings.discard(path)
+        last = False
+        if node.inode >= 0:
+            self.refs[node.inode] -= 1
+            last = self.refs[node.inode] == 0
+            if last:
+                del self.refs[node.inode]
+        hidden.append(Hidden(node, self.layer, how, last))
+
+
+def stack(deltas: Iterable[LayerDelta]) -> Tree:
+    """The merged file system of ``deltas``, bottom layer first."""
+    stacker = Stacker()
+    for delta in deltas:
+        stacker.apply(delta)
+    return stacker.tree()
+
+
+def stack_all(deltas: Sequence[LayerDelta]) -> list[Tree]:
+    """The merged tree at every layer (``[i]`` is the file system after layer ``i``)."""
+    stacker = Stacker()
+    out = []
+    for delta in deltas:
+        stacker.apply(delta)
+        out.append(stacker.tree())
+    return out

@@ -1,0 +1,319 @@
+"""``analyze`` output: the JSON document (versioned schema), the terminal report, CI lines
+and JUnit XML. Reads an :class:`Analysis` and a :class:`Verdict`; computes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from deadweight.analysis.instructions import instruction_text
+from deadweight.analysis.report import SCHEMA_VERSION, Analysis
+from deadweight.analysis.rules import Verdict
+from deadweight.analysis.waste import CAUSE_TEXT
+from deadweight.render.units import human_size
+
+TOP = 10
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) or math.isinf(x) else round(x, 6)
+
+
+def _slash(path: str) -> str:
+    return "/" + path
+
+
+def document(a: Analysis, verdict: Verdict | None = None) -> dict[str, Any]:
+    """The JSON document; keys are stable, lists are in the Analysis's order."""
+    doc: dict[str, Any] = {
+        "schemaVersion": SCHEMA_VERSION,
+        "image": a.image,
+        "imageId": a.image_id,
+        "size": a.size,
+        "finalSize": a.final_size,
+        "baseLayers": a.base_layers,
+        "scopeSize": a.scope_size,
+        "efficiency": _num(a.efficiency),
+        "wastedPercent": _num(a.wasted_percent),
+        "ignore": list(a.ignore),
+        "layers": [
+            {
+                "index": lr.index,
+                "diffId": lr.diff_id,
+                "instruction": lr.instruction,
+                "size": lr.size,
+                "added": lr.added,
+                "changed": lr.changed,
+                "deleted": lr.deleted,
+                "wasted": lr.wasted,
+                "largest": [{"path": _slash(s.path), "bytes": s.bytes} for s in lr.largest],
+            }
+            for lr in a.layers
+        ],
+        "waste": {
+            "reclaimable": a.waste.reclaimable,
+            "baseBytes": a.waste.base_bytes,
+            "byCause": {cause: b for cause, b in a.waste.by_cause},
+            "items": [
+                {
+                    "path": _slash(i.path),
+                    "bytes": i.bytes,
+                    "cause": i.cause,
+                    "writtenBy": {"layer": i.written_by, "instruction": i.written_instruction},
+                    "hiddenBy": {"layer": i.hidden_by, "instruction": i.hidden_instruction},
+                }
+                for i in a.waste.items
+            ],
+        },
+        "bloat": {
+            "byCategory": {c: b for c, b in a.bloat.by_category},
+            "items": [
+                {
+                    "category": b.category,
+                    "path": _slash(b.path),
+                    "bytes": b.bytes,
+                    "files": b.files,
+                    "layer": b.layer,
+                }
+                for b in a.bloat.items
+            ],
+            "duplicates": [
+                {
+                    "digest": g.digest,
+                    "size": g.size,
+                    "bytes": g.bytes,
+                    "paths": [_slash(p) for p in g.paths],
+                }
+                for g in a.bloat.duplicates
+            ],
+        },
+        "packages": [
+            {
+                "ecosystem": p.ecosystem,
+                "name": p.name,
+                "version": p.version,
+                "bytes": p.bytes,
+                "declared": p.declared,
+                "dev": p.dev,
+                "layer": p.layer,
+                "path": _slash(p.path),
+            }
+            for p in a.packages
+        ],
+        "largestFiles": [{"path": _slash(s.path), "bytes": s.bytes} for s in a.largest_files],
+        "largestDirectories": [{"path": _slash(s.path), "bytes": s.bytes} for s in a.largest_dirs],
+        "diveCompatible": {
+            "efficiency": _num(a.dive.efficiency),
+            "wastedBytes": a.dive.wasted_bytes,
+            "userSize": a.dive.user_size,
+            "userWastedPercent": _num(a.dive.user_wasted_percent),
+            "inefficiencies": [
+                {"path": r.path, "count": r.count, "cumulativeSize": r.cumulative}
+                for r in a.dive.inefficiencies
+            ],
+        },
+        "unsafe": [
+            {"layer": u.layer, "name": u.name, "reason": u.reason, "action": u.action}
+            for u in a.unsafe
+        ],
+        "recommendations": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "change": r.change,
+                "bytes": r.bytes,
+                "layers": list(r.layers),
+                "paths": [_slash(p) for p in r.paths],
+            }
+            for r in a.recommendations
+        ],
+    }
+    if verdict is not None:
+        doc["ci"] = {
+            "passed": verdict.passed,
+            "rules": [
+                {
+                    "rule": r.key,
+                    "status": r.status,
+                    "limit": r.limit,
+                    "actual": r.actual,
+                    "message": r.message,
+                }
+                for r in verdict.results
+            ],
+        }
+    return doc
+
+
+def to_json(a: Analysis, verdict: Verdict | None = None) -> str:
+    return json.dumps(document(a, verdict), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def verdict_lines(verdict: Verdict) -> list[str]:
+    lines = []
+    for r in verdict.results:
+        detail = r.message if r.status == "FAIL" else f"{r.actual} (limit {r.limit})"
+        if r.status == "SKIP":
+            detail = "disabled"
+        lines.append(f"  {r.status}: {r.key}: {detail}")
+    lines.append("Result:" + (" PASS" if verdict.passed else " FAIL"))
+    return lines
+
+
+def junit_xml(a: Analysis, verdict: Verdict) -> str:
+    failures = sum(1 for r in verdict.results if r.status == "FAIL")
+    skipped = sum(1 for r in verdict.results if r.status == "SKIP")
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f"<testsuites><testsuite name={quoteattr('deadweight analyze ' + a.image)} "
+        f'tests="{len(verdict.results)}" failures="{failures}" skipped="{skipped}">',
+    ]
+    for r in verdict.results:
+        out.append(f'<testcase classname="deadweight.ci" name={quoteattr(r.key)}>')
+        if r.status == "FAIL":
+            out.append(f"<failure message={quoteattr(r.message)}>{escape(r.message)}</failure>")
+        elif r.status == "SKIP":
+            out.append("<skipped/>")
+        out.append("</testcase>")
+    out.append("</testsuite></testsuites>")
+    return "\n".join(out) + "\n"
+
+
+def _short(text: str, width: int = 70) -> str:
+    return instruction_text(text, width)
+
+
+def render_text(
+    a: Analysis, verdict: Verdict | None = None, *, width: int = 110, color: bool = False
+) -> str:
+    """The terminal report as text (ANSI colours only with ``color``)."""
+    from rich.console import Console
+    from rich.markup import escape as escape_markup
+
+    esc = escape_markup
+    from rich.table import Table
+    from rich.tree import Tree
+
+    buf = io.StringIO()
+    con = Console(
+        file=buf,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        highlight=False,
+        emoji=False,
+    )
+    hs = human_size
+    con.print(f"[bold]Image[/bold] {escape_markup(a.image)}  {a.image_id[:19]}", soft_wrap=True)
+    con.print(
+        f"  size {hs(a.size)} in {len(a.layers)} layers; final file system {hs(a.final_size)}"
+    )
+    con.print(
+        f"  reclaimable by squashing: [bold]{hs(a.waste.reclaimable)}[/bold] "
+        f"({a.wasted_percent * 100:.1f}%), efficiency {a.efficiency:.4f}"
+        + (f"  [base: {a.base_layers} layers excluded]" if a.base_layers else "")
+    )
+    pct = a.dive.user_wasted_percent
+    con.print(
+        f"  dive-compatible: efficiency {a.dive.efficiency:.4f}, wasted {hs(a.dive.wasted_bytes)}, "
+        f"user wasted {'n/a' if _num(pct) is None else f'{pct * 100:.1f}%'}"
+    )
+
+    t = Table(title="Layers", title_justify="left", show_edge=False, pad_edge=False)
+    for col, just in (
+        ("#", "right"),
+        ("size", "right"),
+        ("added", "right"),
+        ("changed", "right"),
+        ("deleted", "right"),
+        ("wasted", "right"),
+        ("instruction", "left"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for lr in a.layers:
+        t.add_row(
+            str(lr.index),
+            hs(lr.size),
+            str(lr.added),
+            str(lr.changed),
+            str(lr.deleted),
+            hs(lr.wasted) if lr.wasted else "-",
+            _short(lr.instruction),
+        )
+    con.print(t)
+
+    if a.largest_dirs:
+        tree = Tree("[bold]Biggest directories[/bold]")
+        shown = {s.path for s in a.largest_dirs[:TOP]}
+        branches: dict[str, Any] = {}
+        for s in sorted(a.largest_dirs[:TOP], key=lambda s: s.path):
+            up = s.path.rpartition("/")[0]
+            while up and up not in shown:
+                up = up.rpartition("/")[0]
+            branches[s.path] = branches.get(up, tree).add(f"{hs(s.bytes):>8}  /{esc(s.path)}")
+        con.print(tree)
+
+    if a.waste.items:
+        t = Table(title="Waste by cause", title_justify="left", show_edge=False, pad_edge=False)
+        t.add_column("bytes", justify="right")
+        t.add_column("cause")
+        for cause, b in a.waste.by_cause:
+            if b:
+                t.add_row(hs(b), CAUSE_TEXT[cause])
+        con.print(t)
+        t = Table(title="Largest waste", title_justify="left", show_edge=False, pad_edge=False)
+        for col in ("bytes", "path", "cause", "written by", "hidden by"):
+            t.add_column(col, justify="right" if col == "bytes" else "left")
+        for i in a.waste.items[:TOP]:
+            t.add_row(
+                hs(i.bytes),
+                "/" + i.path,
+                i.cause,
+                f"{i.written_by}: {_short(i.written_instruction, 30)}",
+                f"{i.hidden_by}: {_short(i.hidden_instruction, 30)}",
+            )
+        con.print(t)
+
+    if a.bloat.by_category:
+        t = Table(
+            title="Bloat in the final image", title_justify="left", show_edge=False, pad_edge=False
+        )
+        for col in ("bytes", "category", "where"):
+            t.add_column(col, justify="right" if col == "bytes" else "left")
+        for cat, b in a.bloat.by_category:
+            where = [f"/{i.path}" for i in a.bloat.items if i.category == cat][:3]
+            if cat == "duplicates":
+                where = [f"/{g.paths[0]} (+{len(g.paths) - 1})" for g in a.bloat.duplicates[:3]]
+            t.add_row(hs(b), cat, esc(", ".join(where)))
+        con.print(t)
+
+    if a.packages:
+        counts: dict[str, int] = {}
+        for p in a.packages:
+            counts[p.ecosystem] = counts.get(p.ecosystem, 0) + 1
+        con.print(
+            "[bold]Packages[/bold] " + ", ".join(f"{e}: {n}" for e, n in sorted(counts.items()))
+        )
+
+    if a.unsafe:
+        con.print(f"[bold yellow]Unsafe entries neutralised:[/bold yellow] {len(a.unsafe)}")
+        for u in a.unsafe[:TOP]:
+            con.print(
+                f"  layer {u.layer}: {u.name!r}: {u.reason} ({u.action})",
+                markup=False,
+                soft_wrap=True,
+            )
+
+    if a.recommendations:
+        con.print("[bold]Recommendations[/bold]")
+        for n, r in enumerate(a.recommendations[:TOP], 1):
+            con.print(f"  {n}. save {hs(r.bytes)}: {r.title}", markup=False, soft_wrap=True)
+            con.print(f"     {r.change}", soft_wrap=True)
+    if verdict is not None:
+        con.print("[bold]CI rules[/bold]")
+        for line in verdict_lines(verdict):
+            con.print(line, markup=False, soft_wrap=True)
+    return buf.getvalue()
