@@ -96,6 +96,7 @@ def main() -> None:
         timed([str(DEADWEIGHT), "history", "--no-cache", f"docker-archive:{tar}"], env)
         for _ in range(3)
     )
+    startup = min(timed([str(DEADWEIGHT), "--version"], env) for _ in range(3))
     before = rchar()
     layer_sizes(open_image(f"docker-archive:{tar}"))
     archive_read = rchar() - before
@@ -117,6 +118,8 @@ def main() -> None:
     print(f"archive: {tar_size / 1e6:.1f} MB uncompressed docker-archive, 6 layers, 7,200 files")
     print(f"  cat (floor)                     {floor:7.3f} s")
     print(f"  deadweight history --no-cache   {hist:7.3f} s   ({hist / floor:.2f}x the floor)")
+    print(f"  deadweight --version (startup)  {startup:7.3f} s")
+    print(f"  history minus startup           {hist - startup:7.3f} s")
     print(f"  bytes read for sizes            {archive_read:,} ({archive_read / tar_size:.4%})")
     print(f"gzip OCI layout: {oci_size / 1e6:.1f} MB")
     print(f"  cat | gzip -dc (floor)          {gz_floor:7.3f} s")

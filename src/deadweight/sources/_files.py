@@ -52,7 +52,8 @@ class _Window(io.RawIOBase):
     """A seekable read-only view of ``size`` bytes at ``offset`` of a file."""
 
     def __init__(self, path: str, offset: int, size: int) -> None:
-        self._f = open(path, "rb")  # noqa: SIM115 - closed by close()
+        # Unbuffered: a tar reader seeking from header to header must not pull in data.
+        self._f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
         self._offset = offset
         self._size = size
         self._pos = 0
@@ -140,7 +141,7 @@ class TarFiles:
 
     def open(self, member: str) -> BinaryIO:
         m = self._resolve(member)
-        return io.BufferedReader(_Window(self._path, m.offset, m.size), 1 << 20)
+        return _Window(self._path, m.offset, m.size)  # type: ignore[return-value]
 
     def read(self, member: str, limit: int = MAX_JSON) -> bytes:
         if self.size(member) > limit:
@@ -177,7 +178,7 @@ class DirFiles:
 
     def open(self, member: str) -> BinaryIO:
         try:
-            return open(self._path(member), "rb")
+            return open(self._path(member), "rb", buffering=0)
         except FileNotFoundError as exc:
             raise NotFound(f"{self.name}: no file {member!r}") from exc
         except IsADirectoryError as exc:
