@@ -1,19 +1,42 @@
-"""The ``deadweight`` command line: one module per command, one error handler."""
+"""The ``deadweight`` command line: one module per command, one error handler.
+
+Commands are imported when they run, not at start-up: ``deadweight history`` should not
+pay for the Dockerfile linter's or the analyzer's imports.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from deadweight import __version__
 from deadweight.cli._errors import run
-from deadweight.cli.analyze import analyze
-from deadweight.cli.history import history
-from deadweight.cli.images import images
-from deadweight.cli.inspect import inspect
-from deadweight.cli.lint import lint
+
+# command name -> module in deadweight.cli holding a click command of the same name
+COMMANDS = {
+    "analyze": "analyze",
+    "history": "history",
+    "images": "images",
+    "inspect": "inspect",
+    "lint": "lint",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command = getattr(importlib.import_module(f"deadweight.cli.{module}"), cmd_name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="deadweight")
 def cli() -> None:
     """Find and remove the dead weight in container images.
@@ -22,13 +45,6 @@ def cli() -> None:
     oci-archive:PATH[:TAG], docker://REGISTRY/REPO[:TAG|@DIGEST], docker-daemon:NAME[:TAG],
     or a bare path (archive file or layout directory) or image name.
     """
-
-
-cli.add_command(analyze)
-cli.add_command(history)
-cli.add_command(images)
-cli.add_command(inspect)
-cli.add_command(lint)
 
 
 def main() -> None:
