@@ -16,6 +16,7 @@ from deadweight.cli._errors import run
 # command name -> module in deadweight.cli holding a click command of the same name
 COMMANDS = {
     "analyze": "analyze",
+    "dockerfile": "dockerfile",
     "history": "history",
     "images": "images",
     "inspect": "inspect",

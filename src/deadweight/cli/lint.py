@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tarfile
 from pathlib import Path
 
 import click
@@ -16,8 +17,11 @@ from deadweight.dockerfile.fixes import fixed_source, unified_diff, write_atomic
 from deadweight.dockerfile.lint import dockerignore_for, read_dockerfile
 from deadweight.dockerfile.lint import lint as lint_text
 from deadweight.dockerfile.rules import BY_CODE
-from deadweight.errors import NotFound
-from deadweight.render.lint import FORMATS, render
+from deadweight.errors import NotFound, UsageError
+from deadweight.imagelint import BY_CODE as IMAGE_RULES
+from deadweight.imagelint import ImageLintResult
+from deadweight.imagelint import explain as explain_image_rule
+from deadweight.render.lint import FORMATS, render, render_image_tty
 
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 
@@ -49,6 +53,46 @@ def find_dockerfiles(path: Path) -> list[Path]:
     return found
 
 
+def is_dockerfile_target(arg: str) -> bool:
+    """An existing Dockerfile, or a folder holding Dockerfiles, is linted as a Dockerfile;
+    anything else (an image archive or layout, a transport string, a name) as an image."""
+    path = Path(arg)
+    if path.is_dir():
+        image_dir = any((path / n).exists() for n in ("index.json", "manifest.json"))
+        return not image_dir or bool(find_dockerfiles(path))
+    if path.is_file():
+        return _is_dockerfile(path) or not tarfile.is_tarfile(path)
+    return False
+
+
+def _lint_image(
+    spec: str, config: LintConfig, platform: str | None, insecure: bool, no_cache: bool
+) -> ImageLintResult:
+    from deadweight.cli._options import parse_platform, store
+    from deadweight.imagelint import lint_image
+    from deadweight.sources import locate, open_image
+
+    loc = locate(spec)
+    image = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    workers = 4 if loc.transport in ("docker-archive", "oci", "oci-archive") else 1
+    with store(no_cache) as blobs:
+        if not sys.stderr.isatty():
+            return lint_image(image, name=spec, config=config, store=blobs, workers=workers)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=Console(stderr=True)) as bar:
+            task = bar.add_task("reading layers", total=len(image.layers))
+            return lint_image(
+                image,
+                name=spec,
+                config=config,
+                store=blobs,
+                workers=workers,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
+
+
 def _config_for(path: Path, explicit: Path | None) -> LintConfig:
     if explicit is not None:
         return load_config(explicit)
@@ -57,7 +101,7 @@ def _config_for(path: Path, explicit: Path | None) -> LintConfig:
 
 
 @click.command(name="lint")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="tty", show_default=True)
 @click.option(
     "--failure-threshold",
@@ -82,8 +126,11 @@ def _config_for(path: Path, explicit: Path | None) -> LintConfig:
     default=None,
     help="Print a rule's documentation and exit.",
 )
+@click.option("--platform", metavar="OS/ARCH[/VARIANT]", help="Image platform to lint.")
+@click.option("--insecure", is_flag=True, help="Allow plain HTTP registries (images).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the layer store (images).")
 def lint_command(
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     fmt: str,
     failure_threshold: str | None,
     ignores: tuple[str, ...],
@@ -91,19 +138,31 @@ def lint_command(
     fix: bool,
     show_diff: bool,
     explain_rule: str | None,
+    platform: str | None,
+    insecure: bool,
+    no_cache: bool,
 ) -> None:
-    """Lint Dockerfiles (files, or folders searched for Dockerfile, *.Dockerfile, Dockerfile.*).
+    """Lint Dockerfiles (files, or folders searched for Dockerfile, *.Dockerfile, Dockerfile.*)
+    and images (IMAGE as for `analyze`).
 
     Rules carry hadolint's IDs where the check is the same (so `# hadolint ignore=`
-    pragmas and .hadolint.yaml keep working) and DW IDs for deadweight's own.
+    pragmas and .hadolint.yaml keep working) and DW IDs for deadweight's own. An image is
+    linted through the Dockerfile rebuilt from its history (see `deadweight dockerfile`),
+    plus DW101-DW108, which only an image can answer; its findings name history rows
+    (from the bottom, from 1) instead of lines.
     """
     if explain_rule is not None:
-        click.echo(explain(explain_rule), nl=False)
+        page = explain_image_rule(explain_rule)
+        click.echo(page if page is not None else explain(explain_rule), nl=False)
         return
     if not paths:
         raise click.UsageError("give at least one Dockerfile or folder (or --explain RULE)")
-    files = [f for p in paths for f in find_dockerfiles(p)]
+    images = [p for p in paths if not is_dockerfile_target(p)]
+    if images and (fix or show_diff):
+        raise UsageError(f"{images[0]}: --fix and --diff apply to Dockerfiles, not images")
+    files = [f for p in paths if p not in images for f in find_dockerfiles(Path(p))]
     results: list[LintResult] = []
+    image_results: list[ImageLintResult] = []
     failed = False
     for path in files:
         config = _config_for(path, config_path).ignoring(ignores)
@@ -129,10 +188,27 @@ def lint_command(
                 )
         failed = failed or result.failed(threshold)
         results.append(result)
+    for spec in images:
+        config = _config_for(Path.cwd() / "Dockerfile", config_path).ignoring(ignores)
+        threshold = (
+            parse_threshold(failure_threshold)
+            if failure_threshold is not None
+            else config.failure_threshold
+        )
+        image_result = _lint_image(spec, config, platform, insecure, no_cache)
+        failed = failed or image_result.failed(threshold)
+        image_results.append(image_result)
     if not show_diff or fix:
         color = fmt == "tty" and sys.stdout.isatty()
         rules = {code: r.message for code, r in BY_CODE.items()}
-        click.echo(render(fmt, results, rules=rules, version=__version__, color=color), nl=False)
+        rules.update({code: r.message for code, r in IMAGE_RULES.items()})
+        if fmt == "tty":
+            text = render(fmt, results, rules=rules, version=__version__, color=color)
+            text += render_image_tty(image_results, color=color)
+        else:
+            everything = results + [r.as_lint_result() for r in image_results]
+            text = render(fmt, everything, rules=rules, version=__version__)
+        click.echo(text, nl=False)
     if failed:
         # click's main(standalone_mode=False) returns an Exit's code instead of raising
         # it, and cli._errors.run drops return values; SystemExit goes through both.

@@ -7,7 +7,8 @@ import json
 from collections.abc import Sequence
 from xml.sax.saxutils import quoteattr
 
-from deadweight.dockerfile.findings import LintResult, Severity
+from deadweight.dockerfile.findings import Finding, LintResult, Severity
+from deadweight.imagelint.lint import ImageLintResult
 
 FORMATS = ("tty", "json", "sarif", "checkstyle", "gitlab")
 
@@ -67,6 +68,18 @@ def render_json(results: Sequence[LintResult]) -> str:
     return json.dumps(items) + "\n"
 
 
+def _sarif_location(path: str, f: Finding) -> dict[str, object]:
+    """SARIF regions need lines >= 1; an image-wide finding (line 0) names only the artifact."""
+    location: dict[str, object] = {"artifactLocation": {"uri": path}}
+    if f.line >= 1:
+        location["region"] = {
+            "startLine": f.line,
+            "endLine": max(f.end_line, f.line),
+            "startColumn": max(f.column, 1),
+        }
+    return location
+
+
 def render_sarif(results: Sequence[LintResult], rules: dict[str, str], version: str) -> str:
     """SARIF 2.1.0, one run, the rules that fired described by ``rules`` (code -> text)."""
     fired = sorted({f.code for r in results for f in r.findings})
@@ -78,18 +91,7 @@ def render_sarif(results: Sequence[LintResult], rules: dict[str, str], version: 
                     "ruleId": f.code,
                     "level": _SARIF_LEVEL[f.severity],
                     "message": {"text": f.message},
-                    "locations": [
-                        {
-                            "physicalLocation": {
-                                "artifactLocation": {"uri": r.path},
-                                "region": {
-                                    "startLine": f.line,
-                                    "endLine": f.end_line,
-                                    "startColumn": f.column,
-                                },
-                            }
-                        }
-                    ],
+                    "locations": [{"physicalLocation": _sarif_location(r.path, f)}],
                 }
             )
     doc = {
@@ -164,3 +166,22 @@ def render(
     if fmt == "checkstyle":
         return render_checkstyle(results)
     return render_gitlab(results)
+
+
+def render_image_tty(results: Sequence[ImageLintResult], *, color: bool = False) -> str:
+    """Image findings by history row (bottom first, from 1), with the row's instruction."""
+    lines: list[str] = []
+    for r in results:
+        for f in r.findings:
+            level = f.severity.label
+            if color:
+                level = f"{_COLORS[f.severity]}{level}\x1b[0m"
+            where = f"{r.image} row {f.line}" if f.line else r.image
+            lines.append(f"{where} {f.code} {level}: {f.message}")
+            said = r.instruction(f.line) if f.line else ""
+            if said:
+                lines.append(f"    at: {said if len(said) <= 100 else said[:99] + '…'}")
+            hint = f.fix.description if f.fix else f.suggestion
+            if hint:
+                lines.append(f"    fix: {hint}")
+    return "".join(line + "\n" for line in lines)

@@ -91,3 +91,20 @@ def test_gitlab() -> None:
         ("DL1000", "critical", {"path": "b.Dockerfile", "lines": {"begin": 4, "end": 4}}),
     ]
     assert len({d["fingerprint"] for d in data}) == 3
+
+
+def test_sarif_image_wide_finding_has_no_region() -> None:
+    """SARIF requires startLine >= 1: a finding on line 0 (the whole image) names only the file."""
+    import json as _json
+
+    from deadweight.dockerfile.findings import Finding, LintResult, Severity
+    from deadweight.render.lint import render_sarif
+
+    finding = Finding(
+        code="DW101", severity=Severity.WARNING, line=0, end_line=0, column=0, message="root"
+    )
+    doc = _json.loads(
+        render_sarif([LintResult(path="img", findings=(finding,))], {"DW101": "root"}, "0.1.0")
+    )
+    location = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location == {"artifactLocation": {"uri": "img"}}

@@ -1,0 +1,248 @@
+"""``lint IMAGE``: the Dockerfile rules on the rebuilt Dockerfile, plus the image checks.
+
+Findings point at history rows (counted from the bottom, from 1; 0 for the image as a
+whole) instead of lines. Rows of the base image are not linted as a Dockerfile: they are
+someone else's, and what they left in the file system is still checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import BlobStore, analyze_deltas, store_kind
+from deadweight.analysis.bloat import Bloat
+from deadweight.analysis.instructions import layer_instructions
+from deadweight.dockerfile.config import LintConfig
+from deadweight.dockerfile.findings import Finding, LintResult, Severity
+from deadweight.dockerfile.lint import lint as lint_dockerfile
+from deadweight.dockerfile.reconstruct import Reconstruction, reconstruct_image
+from deadweight.filetree.delta import LayerDelta, default_hash, read_delta
+from deadweight.filetree.tree import Tree, stack
+from deadweight.image import Image, Layer
+from deadweight.imagelint import files, secrets
+from deadweight.imagelint.rules import BY_CODE, REPLACES
+
+Progress = Callable[[int, int], None]
+CACHES = frozenset(
+    {
+        "apt-cache",
+        "apk-cache",
+        "pip-cache",
+        "poetry-cache",
+        "uv-cache",
+        "npm-cache",
+        "yarn-cache",
+        "pnpm-store",
+        "go-build-cache",
+        "maven-cache",
+        "gradle-cache",
+    }
+)
+_LISTED = 5
+_ROOT_USERS = frozenset({"", "0", "root"})
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLintResult:
+    """The findings for one image (``line`` is the history row) and the rebuilt Dockerfile."""
+
+    image: str
+    findings: tuple[Finding, ...]
+    reconstruction: Reconstruction
+
+    def failed(self, threshold: Severity | None) -> bool:
+        return self.as_lint_result().failed(threshold)
+
+    def as_lint_result(self) -> LintResult:
+        return LintResult(self.image, self.findings)
+
+    def instruction(self, row: int) -> str:
+        step = self.reconstruction.step(row)
+        if step is None:
+            return ""
+        return step.text.split("\n")[-1] if step.text else step.created_by
+
+
+def capture(path: str) -> int:
+    return max(pkgs.capture(path), secrets.capture(path))
+
+
+def read_layers(
+    image: Image,
+    *,
+    store: BlobStore | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> tuple[LayerDelta, ...]:
+    """One pass per layer (or none, from ``store``), keeping packages' and secrets' files."""
+    algo = default_hash()
+    kind = "imagelint-" + store_kind(algo)
+
+    def one(layer: Layer) -> LayerDelta:
+        cached = store.get_blob(kind, layer.diff_id) if store is not None else None
+        found = LayerDelta.from_bytes(cached) if cached is not None else None
+        if found is None:
+            with layer.open() as stream:
+                found = read_delta(
+                    stream, hash=algo, capture=capture, what=f"layer {layer.diff_id[:19]}"
+                )
+            if store is not None:
+                store.put_blob(kind, layer.diff_id, found.to_bytes())
+        return found
+
+    out: list[LayerDelta] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for delta in pool.map(one, image.layers):  # in order; a failure raises here
+            out.append(delta)
+            if progress is not None:
+                progress(len(out), len(image.layers))
+    return tuple(out)
+
+
+def lint_image(
+    image: Image,
+    *,
+    name: str = "",
+    config: LintConfig | None = None,
+    store: BlobStore | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> ImageLintResult:
+    """Lint ``image``: reads every layer once."""
+    deltas = read_layers(image, store=store, progress=progress, workers=workers)
+    return lint_parts(
+        name or image.source or (image.repo_tags[0] if image.repo_tags else image.id),
+        reconstruct_image(image),
+        deltas,
+        image.config.container_config,
+        config=config,
+        instructions=layer_instructions(image),
+    )
+
+
+def lint_parts(
+    name: str,
+    recon: Reconstruction,
+    deltas: Sequence[LayerDelta],
+    container: Mapping[str, Any],
+    *,
+    config: LintConfig | None = None,
+    instructions: Sequence[str] = (),
+) -> ImageLintResult:
+    """Everything ``lint_image`` reports, from its parts alone (pure)."""
+    config = config or LintConfig()
+    rows = _layer_rows(recon)
+    found = list(_dockerfile_findings(recon, config))
+    tree = stack(deltas)
+    bloat = analyze_deltas(deltas, instructions=instructions).bloat
+    checks = _checks(recon, deltas, tree, bloat, container, rows)
+    for code, row, message, base in checks:
+        if code in config.ignored:
+            continue
+        rule = BY_CODE[code]
+        default = Severity.INFO if base and code in ("DW104", "DW107") else rule.severity
+        found.append(Finding(code, config.severity_of(code, default), message, row, row))
+    found.sort(key=lambda f: (f.line, f.code))
+    return ImageLintResult(name, tuple(found), recon)
+
+
+def _layer_rows(recon: Reconstruction) -> dict[int, int]:
+    return {s.layer: s.row for s in recon.steps if s.layer is not None}
+
+
+def _dockerfile_findings(recon: Reconstruction, config: LintConfig) -> Iterator[Finding]:
+    result = lint_dockerfile(recon.text, path="<history>", config=config)
+    for f in result.findings:
+        row = recon.row_at(f.line) or 0
+        step = recon.step(row)
+        if step is None or step.base or f.code == "DL1000":
+            continue
+        if f.code in REPLACES and (f.code not in ("DW010", "DL3064") or step.keyword == "ENV"):
+            continue
+        if f.code == "DL3020" and step.unknown_source:
+            continue  # the classic builder hid whether the source was an archive
+        yield Finding(f.code, f.severity, f.message, row, row, 1, f.suggestion)
+
+
+def _listed(paths: Sequence[str]) -> str:
+    shown = ", ".join("/" + p for p in paths[:_LISTED])
+    more = len(paths) - _LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _checks(
+    recon: Reconstruction,
+    deltas: Sequence[LayerDelta],
+    tree: Tree,
+    bloat: Bloat,
+    container: Mapping[str, Any],
+    rows: Mapping[int, int],
+) -> Iterator[tuple[str, int, str, bool]]:
+    """(code, row, message, in the base image) for every image check that fires."""
+    base_rows = recon.base_rows
+
+    def at(layer: int) -> tuple[int, bool]:
+        row = rows.get(layer, 0)
+        return row, 0 < row <= base_rows
+
+    user = str(container.get("User") or "")
+    if user.partition(":")[0] in _ROOT_USERS:
+        users = [s.row for s in recon.steps if s.keyword == "USER"]
+        said = f"User is {user!r}" if user else "no User is set"
+        yield "DW101", users[-1] if users else 0, f"The image runs as root ({said})", False
+    env = [e for e in container.get("Env") or () if isinstance(e, str)]
+    for s in secrets.env_secrets(env):
+        setters = [
+            st.row
+            for st in recon.steps
+            if st.keyword == "ENV" and f" {s.where}=" in f" {st.text.partition(' ')[2]}"
+        ]
+        row = setters[-1] if setters else 0
+        yield "DW102", row, f"Env {s.where} holds {s.kind}", 0 < row <= base_rows
+    for layer, delta in enumerate(deltas):
+        for c in delta.captured:
+            kind = secrets.file_secret(c.path, c.data)
+            if kind is None:
+                continue
+            node = tree.get(c.path)
+            gone = (
+                ""
+                if node is not None and node.layer == layer
+                else (" (hidden by a later layer, still readable in this one)")
+            )
+            row, base = at(layer)
+            yield "DW103", row, f"/{c.path} holds {kind}{gone}", base
+    for code, hits in (
+        ("DW104", list(files.setid_files(tree))),
+        ("DW105", list(files.world_writable(tree))),
+    ):
+        by_layer: dict[int, list[files.ModeHit]] = {}
+        for h in hits:
+            by_layer.setdefault(h.layer, []).append(h)
+        for layer, group in sorted(by_layer.items()):
+            row, base = at(layer)
+            what = "setuid/setgid" if code == "DW104" else "world-writable"
+            listed = _listed([f"{h.path} ({h.what} {h.mode:04o})" for h in group])
+            yield code, row, f"{len(group)} {what} path(s): {listed}", base
+    tools: dict[int, list[str]] = {}
+    held: dict[int, int] = {}
+    for item in bloat.items:
+        if item.category in CACHES:
+            row, base = at(item.layer)
+            files_ = f"{item.files} file{'s' if item.files != 1 else ''}"
+            message = f"{item.category}: /{item.path} holds {item.bytes} bytes in {files_}"
+            yield "DW106", row, message, base
+        elif item.category == "toolchain":
+            tools.setdefault(item.layer, []).append(item.path)
+            held[item.layer] = held.get(item.layer, 0) + item.bytes
+    for layer, paths in sorted(tools.items()):
+        row, base = at(layer)
+        yield "DW107", row, f"build tools, {held[layer]} bytes: {_listed(paths)}", base
+    hc = container.get("Healthcheck")
+    test = hc.get("Test") if isinstance(hc, dict) else None
+    if not test or test == ["NONE"]:
+        yield "DW108", 0, "The image has no HEALTHCHECK", False

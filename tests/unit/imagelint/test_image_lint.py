@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from deadweight import static
+from deadweight.dockerfile.config import LintConfig
+from deadweight.dockerfile.findings import Severity
+from deadweight.image import Image
+from deadweight.imagelint import explain, lint_image
+from deadweight.imagelint.lint import read_layers
+
+EXPECTED = [
+    (0, "DW101", "warning", "The image runs as root (no User is set)"),
+    (0, "DW108", "info", "The image has no HEALTHCHECK"),
+    (1, "DW104", "info", "1 setuid/setgid path(s): /bin/su (setuid 4755)"),
+    (3, "DW102", "error", "Env AWS_KEY_ID holds an AWS access key ID"),
+    (4, "DL3008", "warning", None),
+    (4, "DL3009", "info", None),
+    (4, "DL3015", "info", None),
+    (4, "DL3064", "warning", None),
+    (4, "DW010", "error", None),
+    (4, "DW103", "error", "/app/.npmrc holds an npm token"),
+    (
+        4,
+        "DW103",
+        "error",
+        "/root/.ssh/id_rsa holds a private key"
+        " (hidden by a later layer, still readable in this one)",
+    ),
+    (4, "DW104", "warning", "1 setuid/setgid path(s): /usr/local/bin/tool (setuid+setgid 6755)"),
+    (4, "DW105", "warning", "1 world-writable path(s): /data (directory 0777)"),
+    (4, "DW106", "info", "apt-cache: /var/lib/apt/lists holds 100 bytes in 1 file"),
+    (4, "DW107", "warning", "build tools, 50 bytes: /usr/bin/gcc-12"),
+    (6, "DL3025", "warning", None),
+]
+
+
+def test_every_planted_problem_is_found_once(image: Image) -> None:
+    r = lint_image(image, name="planted")
+    got = [(f.line, f.code, f.severity.label, f.message) for f in r.findings]
+    assert [(row, code, level) for row, code, level, _ in got] == [
+        (row, code, level) for row, code, level, _ in EXPECTED
+    ]
+    for (_, _, _, message), (_, _, _, want) in zip(got, EXPECTED, strict=True):
+        if want is not None:
+            assert message == want
+    assert r.image == "planted"
+    assert r.failed(Severity.ERROR) and r.as_lint_result().path == "planted"
+    assert r.instruction(4) == "RUN apt-get update && apt-get install -y gcc"
+    assert r.instruction(0) == ""
+    assert r.reconstruction.base_guess == "alpine"
+
+
+def test_config_ignores_and_overrides(image: Image) -> None:
+    config = LintConfig(
+        ignored=frozenset({"DW108", "DL3008", "DL3009", "DL3015", "DL3064", "DW010"}),
+        overrides=(("DW105", Severity.ERROR),),
+    )
+    r = lint_image(image, config=config)
+    codes = [(f.line, f.code, f.severity.label) for f in r.findings]
+    assert (4, "DW105", "error") in codes
+    assert not {c for _, c, _ in codes} & {"DW108", "DL3008", "DW010"}
+
+
+def test_clean_image_has_no_findings() -> None:
+    img = static.image(
+        [
+            static.Step(
+                "COPY app /app # buildkit",
+                static.layer([static.Dir("app"), static.File("app/run", b"r", 0o755)]),
+                comment="buildkit.dockerfile.v0",
+            ),
+            static.Step("USER 1000", comment="buildkit.dockerfile.v0"),
+        ],
+        config={
+            "User": "1000",
+            "Env": ["PATH=/bin", "GPG_KEY=ABCDEF", "DB_PASSWORD_FILE=/run/secrets/db"],
+            "Healthcheck": {"Test": ["CMD", "/app/run", "--check"]},
+        },
+    )
+    assert lint_image(img).findings == ()
+
+
+def test_root_user_points_at_the_user_row() -> None:
+    img = static.image(
+        [
+            static.Step("USER app", comment="buildkit.dockerfile.v0"),
+            static.Step("USER root", comment="buildkit.dockerfile.v0"),
+        ],
+        config={"User": "root:root", "Healthcheck": {"Test": ["CMD", "true"]}},
+    )
+    r = lint_image(img)
+    assert [(f.line, f.code, f.message) for f in r.findings] == [
+        (1, "DL3066", "Non-numeric user-id may not be resolvable by host system"),
+        (2, "DL3066", "Non-numeric user-id may not be resolvable by host system"),
+        (2, "DW101", "The image runs as root (User is 'root:root')"),
+    ]
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.blobs: dict[tuple[str, str], bytes] = {}
+
+    def get_blob(self, kind: str, diff_id: str) -> bytes | None:
+        return self.blobs.get((kind, diff_id))
+
+    def put_blob(self, kind: str, diff_id: str, data: bytes) -> None:
+        self.blobs[(kind, diff_id)] = data
+
+
+def test_layers_read_once_then_from_the_store(image: Image) -> None:
+    store = MemoryStore()
+    seen: list[tuple[int, int]] = []
+    first = read_layers(image, store=store, progress=lambda d, t: seen.append((d, t)), workers=2)
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert sorted(k for k, _ in store.blobs) == ["imagelint-delta-v1-xxh3"] * 3
+    assert [c.path for c in first[1].captured] == ["app/.npmrc", "root/.ssh/id_rsa"]
+    again = read_layers(image, store=store)
+    assert again == first
+
+
+def test_explain_pages() -> None:
+    page = explain("dw103")
+    assert page is not None
+    assert page.startswith("DW103 (error): A credential in a file of the image (images only)")
+    assert "Bad:\n  COPY .npmrc ./\n" in page
+    assert explain("DL3008") is None
