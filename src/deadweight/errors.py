@@ -4,7 +4,8 @@
 
     DeadweightError                 base; the CLI maps it to a one-line message
     ├── UsageError                  exit 2: a reference or option that does not parse
-    │   └── ReferenceError_         (alias ``InvalidReference``)
+    │   ├── InvalidReference        an image reference or source string
+    │   └── PlatformMismatch        two images of different platforms compared
     └── RuntimeProblem              exit 3
         ├── NotFound                a file, image, tag, blob or platform that is not there
         ├── CorruptImage            not an image, truncated, broken JSON, bad layout
@@ -43,6 +44,10 @@ class UsageError(DeadweightError):
 
 class InvalidReference(UsageError):
     """An image reference or source string that does not parse."""
+
+
+class PlatformMismatch(UsageError):
+    """Two images for different platforms: their bytes are not comparable."""
 
 
 class RuntimeProblem(DeadweightError):

@@ -16,7 +16,10 @@ from deadweight.cli._errors import run
 # command name -> module in deadweight.cli holding a click command of the same name
 COMMANDS = {
     "analyze": "analyze",
+    "cat": "files",
+    "diff": "diff",
     "dockerfile": "dockerfile",
+    "export": "files",
     "history": "history",
     "images": "images",
     "inspect": "inspect",

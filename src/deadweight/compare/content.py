@@ -1,0 +1,173 @@
+"""Looking inside: the bytes of one file of a merged tree, and a unified diff of two.
+
+A file's bytes live in the layer that wrote its inode (a hardlink's in its target's
+layer). :func:`copy_members` streams one layer tar once and hands each wanted member to a
+sink; when a tar holds a path twice, the last copy is the one the tree shows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tarfile
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO
+
+from deadweight.errors import CorruptImage, NotFound, UsageError
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.paths import clean, parent
+from deadweight.filetree.tree import Node, Tree
+from deadweight.image import Layer
+
+MAX_LINKS = 40  # Linux's MAXSYMLINKS
+MAX_TEXT = 16 << 20
+Sink = Callable[[str, IO[bytes]], None]
+
+
+def normal(path: str) -> str:
+    """A user's path (``/etc/passwd``, ``etc//passwd``) as a tree key."""
+    found, _ = clean(path)
+    if found is None:
+        raise UsageError(f"{path}: the path leaves the image root")
+    return found
+
+
+def resolve(tree: Tree, path: str, *, follow: bool = True, what: str = "image") -> Node:
+    """The node at ``path``; with ``follow``, symlinks are resolved inside the image root,
+    as the kernel would inside the container (``..`` stops at the root)."""
+    key = normal(path)
+    for _ in range(MAX_LINKS):
+        node = tree.get(key)
+        if node is None:
+            # a symlinked directory on the way: resolve the longest linked prefix
+            node, key = _through_links(tree, key, follow)
+            if node is None:
+                raise NotFound(f"{path}: no such file in {what}")
+        if not follow or node.kind != "symlink":
+            return node
+        target = node.link if node.link.startswith("/") else f"{parent(key)}/{node.link}"
+        key = normal(_lexical(target))
+    raise NotFound(f"{path}: too many levels of symbolic links in {what}")
+
+
+def _lexical(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _through_links(tree: Tree, key: str, follow: bool) -> tuple[Node | None, str]:
+    if not follow:
+        return None, key
+    parts = key.split("/")
+    for i in range(1, len(parts)):
+        head = "/".join(parts[:i])
+        node = tree.get(head)
+        if node is not None and node.kind == "symlink":
+            target = node.link if node.link.startswith("/") else f"{parent(head)}/{node.link}"
+            rest = "/".join(parts[i:])
+            new = _lexical(f"{target}/{rest}")
+            return tree.get(new), new
+        if node is None:
+            break
+    return None, key
+
+
+def holder(tree: Tree, node: Node) -> tuple[int, str]:
+    """(layer, path in that layer's tar) of the bytes a file node shows."""
+    if node.kind == "hardlink" and node.inode >= 0:
+        inode = tree.inodes[node.inode]
+        return inode.layer, inode.path
+    return node.layer, node.path
+
+
+def occurrences(delta: LayerDelta, paths: Sequence[str]) -> dict[str, int]:
+    """How many times each path is a regular file in the layer (its last copy counts)."""
+    wanted = set(paths)
+    counts: dict[str, int] = {}
+    for e in delta.entries:
+        if e.path in wanted and e.kind == "file":
+            counts[e.path] = counts.get(e.path, 0) + 1
+    return counts
+
+
+def copy_members(layer: Layer, wanted: Mapping[str, int], sink: Sink) -> None:
+    """Stream ``layer`` once; call ``sink`` for the ``wanted[path]``-th copy of each path."""
+    what = f"layer {layer.diff_id[:19]}"
+    seen: dict[str, int] = {}
+    left = len(wanted)
+    try:
+        with layer.open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+            for m in tar:
+                if not left:
+                    break
+                path, _ = clean(m.name)
+                if path is None or path not in wanted or not m.isreg():
+                    continue
+                seen[path] = seen.get(path, 0) + 1
+                if seen[path] == wanted[path]:
+                    f = tar.extractfile(m)
+                    assert f is not None
+                    sink(path, f)
+                    left -= 1
+    except tarfile.TarError as exc:
+        raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
+
+
+def read_bytes(
+    tree: Tree,
+    node: Node,
+    layers: Sequence[Layer],
+    deltas: Sequence[LayerDelta],
+    limit: int = MAX_TEXT,
+) -> bytes:
+    """The content of a file node, at most ``limit`` bytes (UsageError beyond)."""
+    if node.kind not in ("file", "hardlink"):
+        raise UsageError(f"/{node.path}: not a regular file ({node.kind})")
+    if node.size > limit:
+        raise UsageError(f"/{node.path}: {node.size} bytes is more than {limit} to show")
+    layer, path = holder(tree, node)
+    if node.size == 0:
+        return b""
+    out: list[bytes] = []
+    copy_members(
+        layers[layer], occurrences(deltas[layer], [path]), lambda _, f: out.append(f.read())
+    )
+    if not out:
+        raise CorruptImage(f"/{node.path}: not found in layer {layers[layer].diff_id[:19]}")
+    return out[0]
+
+
+def is_text(data: bytes) -> bool:
+    if b"\0" in data[:8000]:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def unified(path: str, a: bytes | None, b: bytes | None, a_name: str, b_name: str) -> str:
+    """``diff -u`` of one file (None: the side does not have it); "" when equal."""
+    if a == b:
+        return ""
+    left = f"a/{path}\t{a_name}" if a is not None else "/dev/null"
+    right = f"b/{path}\t{b_name}" if b is not None else "/dev/null"
+    if not is_text(a or b"") or not is_text(b or b""):
+        return f"Binary files {left.split(chr(9))[0]} and {right.split(chr(9))[0]} differ\n"
+    lines = difflib.unified_diff(
+        (a or b"").decode().splitlines(keepends=True),
+        (b or b"").decode().splitlines(keepends=True),
+        left,
+        right,
+        lineterm="\n",
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)

@@ -1,0 +1,218 @@
+"""``compare(a, b)``: read only the layers the two images do not share, then diff.
+
+The shared base is the common prefix of the two diff_id lists (a diff_id names a layer's
+uncompressed content, so equal prefixes are equal file systems). Those layers are never
+opened: their sizes come from the medium or the layer store, and their file index from the
+store when a previous run left it there (``read_base`` reads it instead).
+:func:`diff_sides` is pure and does everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from deadweight.analysis.analyze import read_layer, store_kind
+from deadweight.analysis.instructions import instruction_text, layer_instructions
+from deadweight.analysis.sizes import layer_size
+from deadweight.compare.base import base_info
+from deadweight.compare.config import diff_config, platform
+from deadweight.compare.files import diff_files
+from deadweight.compare.packages import diff_packages
+from deadweight.compare.result import ImageDiff, SideInfo
+from deadweight.compare.steps import Step, align
+from deadweight.compare.view import view
+from deadweight.errors import PlatformMismatch
+from deadweight.filetree.delta import HashName, LayerDelta, default_hash
+from deadweight.image import Image, Layer
+
+Progress = Callable[[int, int], None]
+
+
+class DiffStore(Protocol):
+    """``cache.LayerStore``: sizes and per-layer results by diff_id."""
+
+    def get(self, diff_id: str) -> int | None: ...
+
+    def put(self, diff_id: str, size: int) -> None: ...
+
+    def get_blob(self, kind: str, diff_id: str) -> bytes | None: ...
+
+    def put_blob(self, kind: str, diff_id: str, data: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """What the pure diff needs of one image; ``deltas[i]`` is None for an unread layer."""
+
+    image: Image
+    sizes: tuple[int, ...]
+    deltas: tuple[LayerDelta | None, ...]
+
+
+def shared_prefix(a: Image, b: Image) -> int:
+    n = 0
+    for la, lb in zip(a.layers, b.layers, strict=False):
+        if la.diff_id != lb.diff_id:
+            break
+        n += 1
+    return n
+
+
+def check_platforms(a: Image, b: Image) -> None:
+    pa, pb = platform(a.config), platform(b.config)
+    if pa != pb:
+        raise PlatformMismatch(
+            f"the images are for different platforms ({pa} and {pb}); "
+            "pick one with --platform, or pass --any-platform to compare them anyway"
+        )
+
+
+def name_of(image: Image) -> str:
+    return image.source or (image.repo_tags[0] if image.repo_tags else image.id[:19])
+
+
+def _cached(store: DiffStore | None, kind: str, diff_id: str) -> LayerDelta | None:
+    data = store.get_blob(kind, diff_id) if store is not None else None
+    return LayerDelta.from_bytes(data) if data is not None else None
+
+
+def _size(layer: Layer, store: DiffStore | None, delta: LayerDelta | None) -> int:
+    """Docker's size of a layer: the medium's, the delta's, the store's, else a header scan."""
+    if layer.size is not None:
+        return layer.size
+    if delta is not None:
+        return delta.size
+    found = store.get(layer.diff_id) if store is not None else None
+    if found is None:
+        found = layer_size(layer)
+        if store is not None:
+            store.put(layer.diff_id, found)
+    return found
+
+
+def read_sides(
+    a: Image,
+    b: Image,
+    *,
+    store: DiffStore | None = None,
+    read_base: bool = False,
+    hash: HashName | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> tuple[Side, Side, int]:
+    """Both sides and the number of shared layers, reading each needed layer once."""
+    algo = hash or default_hash()
+    kind = store_kind(algo)
+    shared = shared_prefix(a, b)
+    need: dict[str, Layer] = {}
+    for image in (a, b):
+        for i, layer in enumerate(image.layers):
+            if (i >= shared or read_base) and _cached(store, kind, layer.diff_id) is None:
+                need.setdefault(layer.diff_id, layer)
+    done = 0
+
+    def one(layer: Layer) -> tuple[str, LayerDelta]:
+        return layer.diff_id, read_layer(layer, algo)
+
+    fresh: dict[str, LayerDelta] = {}
+    # Workers only read layers; the store is used from this thread alone (an SQLite
+    # connection belongs to the thread that opened it).
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for diff_id, delta in pool.map(one, need.values()):
+            fresh[diff_id] = delta
+            if store is not None:
+                store.put_blob(kind, diff_id, delta.to_bytes())
+            done += 1
+            if progress is not None:
+                progress(done, len(need))
+
+    known: dict[str, int] = {}
+
+    def size(layer: Layer, delta: LayerDelta | None) -> int:
+        if layer.diff_id not in known:
+            known[layer.diff_id] = _size(layer, store, delta)
+        return known[layer.diff_id]
+
+    def side(image: Image) -> Side:
+        deltas = tuple(
+            fresh.get(layer.diff_id) or _cached(store, kind, layer.diff_id)
+            for layer in image.layers
+        )
+        sizes = tuple(size(layer, d) for layer, d in zip(image.layers, deltas, strict=True))
+        return Side(image, sizes, deltas)
+
+    return side(a), side(b), shared
+
+
+def _steps(side: Side, shared: int) -> list[Step]:
+    said = layer_instructions(side.image)
+    return [
+        Step(i, side.image.layers[i].diff_id, instruction_text(said[i]), side.sizes[i])
+        for i in range(shared, len(side.image.layers))
+    ]
+
+
+def _complete(deltas: Sequence[LayerDelta | None]) -> tuple[LayerDelta, ...] | None:
+    if any(d is None for d in deltas):
+        return None
+    return tuple(d for d in deltas if d is not None)
+
+
+def diff_sides(a: Side, b: Side, shared: int) -> ImageDiff:
+    """The whole comparison, from what :func:`read_sides` gathered."""
+    full_a, full_b = _complete(a.deltas), _complete(b.deltas)
+    known = full_a is not None and full_b is not None
+    if full_a is not None and full_b is not None:
+        va, vb = view(full_a, 0, True), view(full_b, 0, True)
+    else:
+        own_a = tuple(d for d in a.deltas[shared:] if d is not None)
+        own_b = tuple(d for d in b.deltas[shared:] if d is not None)
+        va, vb = view(own_a, shared, False), view(own_b, shared, False)
+    files = diff_files(va, vb)
+    packages = diff_packages(va, vb)
+
+    def info(side: Side) -> SideInfo:
+        img = side.image
+        return SideInfo(
+            name_of(img), img.id, sum(side.sizes), len(img.layers), platform(img.config)
+        )
+
+    return ImageDiff(
+        a=info(a),
+        b=info(b),
+        shared_layers=shared,
+        shared_size=sum(a.sizes[:shared]),
+        base_a=base_info(a.image, a.sizes),
+        base_b=base_info(b.image, b.sizes),
+        steps=align(_steps(a, shared), _steps(b, shared)),
+        files=files.changes,
+        directories=files.directories,
+        packages=packages.changes,
+        config=diff_config(a.image.config, b.image.config),
+        base_known=known,
+        assumed=files.assumed,
+        unresolved=tuple(sorted({*files.unresolved, *packages.unresolved})),
+    )
+
+
+def compare(
+    a: Image,
+    b: Image,
+    *,
+    store: DiffStore | None = None,
+    read_base: bool = False,
+    any_platform: bool = False,
+    hash: HashName | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> ImageDiff:
+    """What changes from ``a`` to ``b``; layers they share are not opened (see the module)."""
+    if not any_platform:
+        check_platforms(a, b)
+    side_a, side_b, shared = read_sides(
+        a, b, store=store, read_base=read_base, hash=hash, progress=progress, workers=workers
+    )
+    return diff_sides(side_a, side_b, shared)

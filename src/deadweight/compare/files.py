@@ -1,0 +1,119 @@
+"""Files that differ between two final file systems, and their roll-up per directory.
+
+A directory is reported only when it changes kind or metadata on both sides (its files
+carry its bytes); a path one side writes and the other inherits from an unread base is
+compared with *absent* and listed as assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deadweight.compare.result import DirChange, FileChange, FileState
+from deadweight.compare.view import BASE, View
+from deadweight.filetree.paths import ROOT, parent
+from deadweight.filetree.tree import Node
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    changes: tuple[FileChange, ...]
+    directories: tuple[DirChange, ...]
+    assumed: tuple[str, ...]
+    unresolved: tuple[str, ...]
+
+
+def state(node: Node) -> FileState:
+    """Bytes as docker counts them: a file's length, a symlink's target length; a hardlink
+    shares its target's bytes and adds none."""
+    if node.kind == "file":
+        size = node.size
+    elif node.kind == "symlink":
+        size = len(node.link.encode("utf-8", "surrogateescape"))
+    else:
+        size = 0
+    link = node.link if node.kind in ("symlink", "hardlink") else ""
+    return FileState(node.kind, size, node.mode, node.uid, node.gid, link, node.digest)
+
+
+def changed(a: Node, b: Node) -> tuple[str, ...]:
+    what = []
+    if a.kind != b.kind:
+        what.append("kind")
+    if state(a).size != state(b).size:
+        what.append("size")
+    if a.mode != b.mode:
+        what.append("mode")
+    if (a.uid, a.gid) != (b.uid, b.gid):
+        what.append("owner")
+    if a.kind == b.kind and a.kind in ("file", "hardlink") and a.digest != b.digest:
+        what.append("content")
+    if a.link != b.link and "symlink" in (a.kind, b.kind):
+        what.append("link")
+    return tuple(what)
+
+
+def _compare(path: str, a: Node | None, b: Node | None) -> FileChange | None:
+    if a is None and b is None:
+        return None
+    if a is None or b is None:
+        node = a if a is not None else b
+        assert node is not None
+        if node.kind == "dir":
+            return None
+        return FileChange(
+            path,
+            "added" if a is None else "removed",
+            state(a) if a is not None else None,
+            state(b) if b is not None else None,
+            (),
+        )
+    if a.kind == b.kind == "dir" and (a.implicit or b.implicit):
+        return None  # a directory a tar only implies has no metadata to compare
+    what = changed(a, b)
+    if not what:
+        return None
+    return FileChange(path, "modified", state(a), state(b), what)
+
+
+def roll_up(changes: tuple[FileChange, ...]) -> tuple[DirChange, ...]:
+    """Every directory holding a change ("" is the root), largest |delta| first."""
+    sums: dict[str, list[int]] = {}
+    column = {"added": 1, "removed": 2, "modified": 3}
+    for c in changes:
+        p = c.path
+        while p != ROOT:
+            p = parent(p)
+            row = sums.setdefault(p, [0, 0, 0, 0])
+            row[0] += c.delta
+            row[column[c.status]] += 1
+    rows = (DirChange(p, *v) for p, v in sums.items())
+    return tuple(sorted(rows, key=lambda d: (-abs(d.delta), d.path)))
+
+
+def diff_files(a: View, b: View) -> FileDiff:
+    """Changes from ``a`` to ``b``, largest |delta| first, then by path."""
+    out: list[FileChange] = []
+    assumed: list[str] = []
+    for path in sorted(set(a.tree.nodes) | set(b.tree.nodes)):
+        sa, sb = a.state(path), b.state(path)
+        if sa is BASE and sb is BASE:
+            continue
+        if sa is BASE or sb is BASE:
+            known = sb if sa is BASE else sa
+            if not isinstance(known, Node) or known.kind == "dir":
+                continue
+            assumed.append(path)
+        na = sa if isinstance(sa, Node) else None
+        nb = sb if isinstance(sb, Node) else None
+        change = _compare(path, na, nb)
+        if change is not None:
+            out.append(change)
+    unresolved = sorted(
+        p
+        for side, other in ((a, b), (b, a))
+        for p in side.deleted
+        if other.state(p) is BASE and side.state(p) is None
+    )
+    changes = tuple(sorted(out, key=lambda c: (-abs(c.delta), c.path)))
+    return FileDiff(changes, roll_up(changes), tuple(assumed), tuple(dict.fromkeys(unresolved)))

@@ -1,0 +1,181 @@
+"""``deadweight cat`` and ``deadweight export``: bytes out, safe and atomic extraction."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import sys
+import tarfile
+from pathlib import Path
+
+import click
+import pytest
+
+from deadweight import static
+from deadweight.cli import files as files_cli
+from deadweight.cli._errors import run
+from deadweight.cli.files import cat, export
+from deadweight.digest import sha256_bytes
+from deadweight.image import Layer
+from deadweight.sources import archive
+from deadweight.spec.manifest import Descriptor
+
+
+def raw_layer(members: list[tuple[str, bytes, str]]) -> Layer:
+    """A layer tar with names static cannot write: (name, data, symlink target)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data, link in members:
+            info = tarfile.TarInfo(name)
+            if link:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+            else:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data else None)
+    blob = buf.getvalue()
+    desc = Descriptor("application/vnd.oci.image.layer.v1.tar", sha256_bytes(blob), len(blob))
+    return Layer(sha256_bytes(blob), desc, lambda: io.BytesIO(blob), seekable=True)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    steps = [
+        static.Step(
+            "ADD base",
+            static.layer(
+                [
+                    static.Dir("etc"),
+                    static.File("etc/motd", b"old motd\n"),
+                    static.File("bin/tool", b"T" * 100, mode=0o4755),
+                    static.Symlink("bin/alias", "tool"),
+                    static.Symlink("etc/escape", "../../../../outside"),
+                    static.Symlink("abs", "/etc/motd"),
+                    static.Fifo("run/fifo"),
+                ]
+            ),
+        ),
+        static.Step(
+            "RUN edit",
+            static.layer(
+                [
+                    static.File("etc/motd", b"new motd\n"),
+                    static.Hardlink("bin/hard", "bin/tool"),
+                    static.Dir("srv", 0o750),
+                    static.File("srv/data", b"d" * 10),
+                ]
+            ),
+        ),
+        static.Step(
+            "ADD hostile",
+            raw_layer(
+                [("../../evil", b"E", ""), ("/abs-name", b"A", ""), ("etc/escape/x", b"X", "")]
+            ),
+        ),
+    ]
+    archive.write([static.image(steps)], tmp_path / "img.tar")
+    (tmp_path / "outside").mkdir()
+    return tmp_path
+
+
+def dw(capsysbinary: pytest.CaptureFixture[bytes], *args: str) -> tuple[int, bytes, str]:
+    group = click.Group("deadweight", commands={"cat": cat, "export": export})
+    argv = sys.argv
+    sys.argv = ["deadweight", *args]
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            run(group)
+    finally:
+        sys.argv = argv
+    out = capsysbinary.readouterr()
+    code = exit_.value.code
+    assert isinstance(code, int)
+    return code, out.out, out.err.decode()
+
+
+def test_cat(env: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert dw(capsysbinary, "cat", "img.tar", "/etc/motd") == (0, b"new motd\n", "")
+    assert dw(capsysbinary, "cat", "img.tar", "/abs") == (0, b"new motd\n", "")
+    assert dw(capsysbinary, "cat", "img.tar", "bin/hard") == (0, b"T" * 100, "")
+    assert dw(capsysbinary, "cat", "img.tar", "/nope") == (
+        3, b"", "deadweight: error: /nope: no such file in img.tar\n"
+    )  # fmt: skip
+    assert dw(capsysbinary, "cat", "img.tar", "/etc") == (
+        2, b"", "deadweight: error: /etc: is a directory in img.tar\n"
+    )  # fmt: skip
+
+
+def tree(root: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = str(p.relative_to(root))
+        st = p.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            out[rel] = f"-> {os.readlink(p)}"
+        elif stat.S_ISDIR(st.st_mode):
+            out[rel] = f"dir {stat.S_IMODE(st.st_mode):o}"
+        else:
+            out[rel] = f"{stat.S_IMODE(st.st_mode):o} {p.read_bytes()[:12]!r} x{st.st_nlink}"
+    return out
+
+
+def test_export_everything_safely(env: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    code, _, err = dw(capsysbinary, "export", "img.tar", "-o", "out")
+    assert code == 0
+    assert err == (
+        "exported 6 files, 5 directories and 2 symlinks to out (1 devices or fifos skipped)\n"
+    )
+    assert tree(env / "out") == {
+        "abs": "-> /etc/motd",
+        "abs-name": "644 b'A' x1",
+        "bin": "dir 755",
+        "bin/alias": "-> tool",
+        "bin/hard": "755 b'TTTTTTTTTTTT' x2",  # set-uid dropped; one inode, two names
+        "bin/tool": "755 b'TTTTTTTTTTTT' x2",
+        "etc": "dir 755",
+        "etc/escape": "dir 755",  # the escaping link was replaced by a directory in the image
+        "etc/escape/x": "644 b'X' x1",
+        "etc/motd": "644 b'new motd\\n' x1",
+        "run": "dir 755",
+        "srv": "dir 750",
+        "srv/data": "644 b'dddddddddd' x1",
+    }
+    assert list((env / "outside").iterdir()) == []
+    assert not (env.parent / "evil").exists()
+    assert [p.name for p in env.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_export_paths_and_refusals(env: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    code, _, _ = dw(capsysbinary, "export", "img.tar", "/srv", "bin/alias", "-o", "part")
+    assert code == 0
+    assert tree(env / "part") == {
+        "bin": "dir 755",
+        "bin/alias": "-> tool",
+        "srv": "dir 750",
+        "srv/data": "644 b'dddddddddd' x1",
+    }
+    code, _, err = dw(capsysbinary, "export", "img.tar", "-o", "part")
+    assert (code, err) == (2, "deadweight: error: part: exists and is not an empty directory\n")
+    code, _, err = dw(capsysbinary, "export", "img.tar", "/missing", "-o", "new")
+    assert (code, err) == (3, "deadweight: error: /missing: no such file in img.tar\n")
+    assert not (env / "new").exists()
+
+
+def test_export_is_atomic(
+    env: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = files_cli.copy_members  # type: ignore[attr-defined]
+
+    def failing(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files_cli, "copy_members", failing)
+    code, _, err = dw(capsysbinary, "export", "img.tar", "-o", "out")
+    assert (code, err) == (3, "deadweight: error: No space left on device\n")
+    assert sorted(p.name for p in env.iterdir()) == ["cache", "img.tar", "outside"]
