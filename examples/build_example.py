@@ -1,8 +1,9 @@
-"""Generate the bundled example image offline: a small Node.js backend, as a docker archive.
+"""Generate the bundled example images offline: a small Node.js backend, as a docker archive.
 
-It is shaped like the story in the README (a node base, an npm self-upgrade in its own
-layer, npm install, COPY . ., CMD npm start as root), with deterministic content so the
-image ID is the same on every machine.
+``backend-node`` is shaped like the story in the README (a node base, an npm self-upgrade
+in its own layer, npm install with dev dependencies, COPY . ., CMD npm start as root);
+``backend-node-opt`` is its hand-optimised rewrite on the bare base. Content is
+deterministic, so the image IDs are the same on every machine.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from deadweight import static as s
+from deadweight.image import Image, Layer
 from deadweight.sources import archive
 
 
@@ -88,7 +90,59 @@ def main(dest: Path) -> None:
             "ExposedPorts": {"8080/tcp": {}},
         },
     )
-    archive.write([image], dest)
+    archive.write([image, optimized(base)], dest)
+
+
+def optimized(base: Layer) -> Image:
+    """The hand-optimised rewrite: bare alpine, apk's node and npm, no dev deps, non-root."""
+    apk = s.layer(
+        [s.File("usr/bin/node", blob("apk-node", 3_900_000), 0o755)]
+        + [s.File("usr/lib/node_modules/npm/index.js", blob("apk-npm", 1_100_000))]
+        + [s.File("lib/apk/db/installed", b"P:nodejs\nV:16.20.2-r0\nI:3900000\n\n")],
+        "gzip",
+    )
+    user = s.layer(
+        [
+            s.File(
+                "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nbackend:x:1000:1000::/app:/bin/sh\n"
+            )
+        ],
+        "gzip",
+    )
+    deps = s.layer([s.File("app/node_modules/express/index.js", blob("express", 220_000))], "gzip")
+    app = s.layer(
+        [s.File("app/package.json", b'{"scripts":{"start":"node server.js"}}\n')]
+        + [s.File("app/server.js", b"require('http').createServer().listen(8080)\n")],
+        "gzip",
+    )
+    bk = "buildkit.dockerfile.v0"
+    steps = [
+        s.Step("/bin/sh -c #(nop) ADD file:5d3ba5b1 in / ", base, "2022-02-10T21:19:44Z"),
+        s.Step('/bin/sh -c #(nop)  CMD ["/bin/sh"]', None, "2022-02-10T21:19:44Z"),
+        s.Step(
+            "RUN /bin/sh -c apk add --update nodejs npm # buildkit", apk, "2026-11-24T11:40:02Z", bk
+        ),
+        s.Step(
+            "RUN /bin/sh -c adduser -D -h /app backend # buildkit", user, "2026-11-24T11:40:03Z", bk
+        ),
+        s.Step("WORKDIR /app", None, "2026-11-24T11:40:03Z", bk),
+        s.Step("RUN /bin/sh -c npm ci --omit=dev # buildkit", deps, "2026-11-24T11:40:09Z", bk),
+        s.Step("COPY . . # buildkit", app, "2026-11-24T11:40:09Z", bk),
+        s.Step("USER backend", None, "2026-11-24T11:40:09Z", bk),
+        s.Step("EXPOSE map[8080/tcp:{}]", None, "2026-11-24T11:40:09Z", bk),
+        s.Step('CMD ["node" "server.js"]', None, "2026-11-24T11:40:09Z", bk),
+    ]
+    return s.image(
+        steps,
+        repo_tags=("backend-node-opt:latest",),
+        config={
+            "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
+            "Cmd": ["node", "server.js"],
+            "WorkingDir": "/app",
+            "User": "backend",
+            "ExposedPorts": {"8080/tcp": {}},
+        },
+    )
 
 
 if __name__ == "__main__":

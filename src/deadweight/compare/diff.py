@@ -17,7 +17,7 @@ from typing import Protocol
 from deadweight.analysis.analyze import read_layer, store_kind
 from deadweight.analysis.instructions import instruction_text, layer_instructions
 from deadweight.analysis.sizes import layer_size
-from deadweight.compare.base import base_info
+from deadweight.compare.base import base_info, base_layers
 from deadweight.compare.config import diff_config, platform
 from deadweight.compare.files import diff_files
 from deadweight.compare.packages import diff_packages
@@ -71,7 +71,7 @@ def check_platforms(a: Image, b: Image) -> None:
 
 
 def name_of(image: Image) -> str:
-    return image.source or (image.repo_tags[0] if image.repo_tags else image.id[:19])
+    return image.repo_tags[0] if image.repo_tags else image.source or image.id[:19]
 
 
 def _cached(store: DiffStore | None, kind: str, diff_id: str) -> LayerDelta | None:
@@ -148,10 +148,13 @@ def read_sides(
 
 
 def _steps(side: Side, shared: int) -> list[Step]:
+    """The image's own steps: above the shared layers and above its base image, whose
+    layers the summary's base line accounts for (a base's build steps are not the app's)."""
     said = layer_instructions(side.image)
+    start = max(shared, min(base_layers(side.image), len(side.image.layers)))
     return [
         Step(i, side.image.layers[i].diff_id, instruction_text(said[i]), side.sizes[i])
-        for i in range(shared, len(side.image.layers))
+        for i in range(start, len(side.image.layers))
     ]
 
 

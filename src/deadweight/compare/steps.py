@@ -2,19 +2,21 @@
 
 A weighted longest common subsequence pairs equal layers (same diff_id) first and rebuilt
 steps (same instruction, other content) second; between two such anchors, steps of the
-same Dockerfile keyword (RUN with RUN, COPY with COPY) pair in order as *changed*, and
-what is left is *removed* (only in A) or *added* (only in B).
+same Dockerfile keyword (RUN with RUN, COPY with COPY) pair as *changed*, the most similar
+first, and what is left is *removed* (only in A) or *added* (only in B).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from deadweight.compare.result import StepChange
 
 SAME_LAYER = 3
 SAME_INSTRUCTION = 2
+# Two steps of the same keyword with no word in common still pair, weakly.
+MIN_SIMILARITY = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class Step:
         return self.instruction.split(" ", 1)[0].upper() if self.instruction else ""
 
 
-def _score(a: Step, b: Step) -> int:
+def _score(a: Step, b: Step) -> float:
     if a.diff_id == b.diff_id:
         return SAME_LAYER
     if a.instruction and a.instruction == b.instruction:
@@ -39,19 +41,31 @@ def _score(a: Step, b: Step) -> int:
     return 0
 
 
-def _anchors(a: Sequence[Step], b: Sequence[Step]) -> list[tuple[int, int]]:
-    """Index pairs of the best-scoring common subsequence, in order."""
+def _similarity(a: Step, b: Step) -> float:
+    """Same keyword, then the share of words the two instructions have in common (0-1)."""
+    if a.keyword != b.keyword:
+        return 0
+    wa, wb = set(a.instruction.split()[1:]), set(b.instruction.split()[1:])
+    if not wa and not wb:
+        return 1
+    return len(wa & wb) / len(wa | wb) if wa & wb else MIN_SIMILARITY
+
+
+def _match(
+    a: Sequence[Step], b: Sequence[Step], score: Callable[[Step, Step], float]
+) -> list[tuple[int, int]]:
+    """Index pairs of the best-scoring common subsequence (a weighted LCS), in order."""
     n, m = len(a), len(b)
-    best = [[0] * (m + 1) for _ in range(n + 1)]
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            s = _score(a[i], b[j])
-            take = best[i + 1][j + 1] + s if s else -1
+            s = score(a[i], b[j])
+            take = best[i + 1][j + 1] + s if s else -1.0
             best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
     pairs: list[tuple[int, int]] = []
     i = j = 0
     while i < n and j < m:
-        s = _score(a[i], b[j])
+        s = score(a[i], b[j])
         if s and best[i][j] == best[i + 1][j + 1] + s:
             pairs.append((i, j))
             i, j = i + 1, j + 1
@@ -75,27 +89,16 @@ def _change(a: Step | None, b: Step | None, status: str) -> StepChange:
 
 
 def _gap(a: Sequence[Step], b: Sequence[Step]) -> list[StepChange]:
-    """Unanchored steps: same keyword pairs in order as changed, the rest added/removed."""
+    """Unanchored steps: same-keyword steps pair as *changed*, most similar first (by the
+    words they share, keeping build order); the rest are *added* or *removed*."""
     out: list[StepChange] = []
-    used: set[int] = set()
-    pairs: dict[int, int] = {}
-    for i, sa in enumerate(a):
-        for j, sb in enumerate(b):
-            if j not in used and sa.keyword == sb.keyword and (not used or j > max(used)):
-                pairs[i] = j
-                used.add(j)
-                break
-    j = 0
-    for i, sa in enumerate(a):
-        if i in pairs:
-            while j < pairs[i]:
-                out.append(_change(None, b[j], "added"))
-                j += 1
-            out.append(_change(sa, b[pairs[i]], "changed"))
-            j += 1
-        else:
-            out.append(_change(sa, None, "removed"))
-    out.extend(_change(None, sb, "added") for sb in b[j:])
+    i = j = 0
+    for pi, pj in [*_match(a, b, _similarity), (len(a), len(b))]:
+        out.extend(_change(sa, None, "removed") for sa in a[i:pi])
+        out.extend(_change(None, sb, "added") for sb in b[j:pj])
+        if pi < len(a) and pj < len(b):
+            out.append(_change(a[pi], b[pj], "changed"))
+        i, j = pi + 1, pj + 1
     return out
 
 
@@ -103,7 +106,7 @@ def align(a: Sequence[Step], b: Sequence[Step]) -> tuple[StepChange, ...]:
     """Every step of ``a`` and ``b`` once, in build order."""
     out: list[StepChange] = []
     i = j = 0
-    for ai, bj in [*_anchors(a, b), (len(a), len(b))]:
+    for ai, bj in [*_match(a, b, _score), (len(a), len(b))]:
         out.extend(_gap(a[i:ai], b[j:bj]))
         if ai < len(a) and bj < len(b):
             same = a[ai].diff_id == b[bj].diff_id

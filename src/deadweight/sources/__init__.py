@@ -8,9 +8,10 @@ This is the ONE place that parses source strings. The syntax follows skopeo's tr
 ``docker://HOST/REPO[:TAG|@D]``  a registry (distribution API)
 ``docker-daemon:NAME[:TAG]``     a running Docker or Podman engine
 
-A bare argument is an existing file (an archive, docker or OCI, told apart by content), an
-existing directory (an OCI layout, or an unpacked docker archive), else an image name for the
-local engine when one answers, else for its registry.
+A bare argument is an existing file (an archive, docker or OCI, told apart by content;
+``FILE:REF`` picks one image of it), an existing directory (an OCI layout, or an unpacked
+docker archive), else an image name for the local engine when one answers, else for its
+registry.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def locate(spec: str, *, engine_available: bool | None = None) -> Location:
     if os.path.isdir(spec):
         kind = "docker-archive" if os.path.exists(os.path.join(spec, "manifest.json")) else "oci"
         return Location(kind, spec)
+    path, ref = _split_path(spec)
+    if ref and os.path.isfile(path):  # FILE:REF, as docker-archive:FILE:REF
+        return Location(_sniff_file(path), path, ref)
     if "/" in spec and (spec.startswith((".", "/")) or spec.endswith((".tar", ".tar.gz"))):
         raise NotFound(f"{spec}: no such file or directory")
     Reference.parse(spec)

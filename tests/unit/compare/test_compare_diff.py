@@ -125,7 +125,7 @@ def test_sizes_steps_and_shared_base_without_opening_it() -> None:
     assert d.delta == b_size - a_size == -3394
     assert d.percent == pytest.approx(100 * -3394 / a_size)
     assert (d.shared_layers, d.shared_size, d.base_known) == (1, BASE_SIZE, False)
-    assert d.a.name == "static" and d.a.layers == 4 and d.a.platform == "linux/amd64"
+    assert d.a.name == "app:1" and d.a.layers == 4 and d.a.platform == "linux/amd64"
     top = app_a().layers[0].diff_id
     assert d.base_a == d.base_b == BaseInfo("", 1, BASE_SIZE, top)
     tool = "RUN apt-get install tool"

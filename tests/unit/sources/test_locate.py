@@ -191,3 +191,13 @@ def test_invalid_references(spec: str, message: str) -> None:
         locate(spec, engine_available=False)
     assert str(err.value) == message
     assert err.value.exit_code == 2
+
+
+def test_bare_file_with_ref_picks_an_image_of_the_archive(tmp_path: Path) -> None:
+    from deadweight import static as s
+    from deadweight.sources import archive, locate
+
+    img = s.image([s.Step("RUN x", s.layer([s.File("a", b"1")]))], repo_tags=("app:1",))
+    path = tmp_path / "two.tar"
+    archive.write([img], path)
+    assert locate(f"{path}:app:1") == Location("docker-archive", str(path), "app:1")
