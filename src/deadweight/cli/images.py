@@ -10,7 +10,7 @@ from deadweight.sources import list_images, locate
 from deadweight.summary import ImageSummary, sort_summaries
 
 
-def _engine_summaries() -> list[ImageSummary]:
+def _engine_summaries(reference: str | None, all_images: bool) -> list[ImageSummary]:
     from deadweight.sources import engine
 
     return [
@@ -21,13 +21,19 @@ def _engine_summaries() -> list[ImageSummary]:
             created=int(row.get("Created") or 0),
             size=int(row.get("Size") or 0),
         )
-        for row in engine.list_summaries()
+        for row in engine.list_summaries(reference, all_images=all_images)
     ]
 
 
 @click.command()
 @click.argument("source", required=False)
-@click.option("-a", "--all", "show_all", is_flag=True, help="Accepted for docker compatibility.")
+@click.option(
+    "-a",
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Show all images (default hides intermediate images).",
+)
 @click.option("--digests", is_flag=True, help="Show digests.")
 @click.option("--format", "fmt", default="", metavar="TEMPLATE", help="Go template, as docker.")
 @click.option("--no-trunc", is_flag=True, help="Don't truncate output.")
@@ -51,22 +57,15 @@ def images(
     """
     loc = locate(source) if source else None
     if loc is None or (loc.transport == "docker-daemon" and source == loc.target):
-        summaries = _engine_summaries()
-        if loc is not None:
-            from deadweight.reference import Reference
-
-            wanted = Reference.parse(loc.target, default_tag=False)
-            summaries = [
-                s
-                for s in summaries
-                if any(
-                    Reference.parse(t).name == wanted.name
-                    and (not wanted.tag or Reference.parse(t).tag == wanted.tag)
-                    for t in s.repo_tags
-                )
-            ]
+        # the engine filters, as for docker: only references matching REPOSITORY[:TAG] stay
+        summaries = _engine_summaries(loc.target if loc is not None else None, show_all)
     else:
         found = list_images(loc, platform=parse_platform(platform), insecure=insecure)
+        # docker hides untagged images that are the parent of another one unless -a (§4.1)
+        parents = {i.ancestors[0] for i in found if i.ancestors}
+        found = [
+            i for i in found if show_all or i.repo_tags or i.repo_digests or i.id not in parents
+        ]
         with store(no_cache) as layer_store:
             summaries = [
                 ImageSummary(

@@ -184,9 +184,9 @@ def _call(engine: Engine, name: str, fn: Callable[[], T]) -> T:
 
 
 def list_summaries(
-    reference_filter: str | None = None, *, host: str | None = None
+    reference_filter: str | None = None, *, all_images: bool = False, host: str | None = None
 ) -> list[dict[str, Any]]:
-    """``GET /images/json`` as the docker CLI calls it (without ``all``): rows as sent.
+    """``GET /images/json`` as the docker CLI calls it (``all`` only for ``-a``): rows as sent.
 
     Each row has ``Id``, ``RepoTags``, ``RepoDigests``, ``Created`` and ``Size``; the lists
     may be null (docker 20.10 sends ``"RepoDigests": null`` for a never-pushed image). The
@@ -195,7 +195,7 @@ def list_summaries(
     """
     engine = connect(host)
     filters = {"reference": [reference_filter]} if reference_filter else None
-    rows = _call(engine, "images", lambda: engine.client.images(filters=filters))
+    rows = _call(engine, "images", lambda: engine.client.images(all=all_images, filters=filters))
     if not isinstance(rows, list):
         raise EngineError("docker-daemon: the engine's image list is not a JSON list")
     return [r for r in rows if isinstance(r, dict)]

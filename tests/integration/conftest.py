@@ -1,0 +1,16 @@
+"""Session-wide fixtures of the integration tests: one private Docker engine, a busybox base
+made without network, the images built from it, every medium they are exported to, and the
+registries those live in. Each is started once per session and stopped by its pid."""
+
+from engine_fixtures import busybox_base, docker_engine, docker_engine_env
+from images_fixtures import built_images, exported_images, image_registries, tools
+
+__all__ = [
+    "built_images",
+    "busybox_base",
+    "docker_engine",
+    "docker_engine_env",
+    "exported_images",
+    "image_registries",
+    "tools",
+]
