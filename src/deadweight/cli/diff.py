@@ -130,9 +130,11 @@ def diff(
             return
         result = with_progress(
             "reading layers",
+            # a percentage budget needs A's whole size: only then are shared registry
+            # layers streamed to size them
             lambda progress: compare(
                 a, b, store=layer_store, read_base=read_base, any_platform=True,
-                progress=progress, workers=2,
+                progress=progress, workers=2, size_shared=max_pct is not None,
             ),
         )  # fmt: skip
     budget = check(result, max_pct, max_bytes)

@@ -50,6 +50,7 @@ class Side:
     image: Image
     sizes: tuple[int, ...]
     deltas: tuple[LayerDelta | None, ...]
+    sized: bool = True  # False: some shared layers were not sized (their sizes count as 0)
 
 
 def shared_prefix(a: Image, b: Image) -> int:
@@ -79,14 +80,19 @@ def _cached(store: DiffStore | None, kind: str, diff_id: str) -> LayerDelta | No
     return LayerDelta.from_bytes(data) if data is not None else None
 
 
-def _size(layer: Layer, store: DiffStore | None, delta: LayerDelta | None) -> int:
-    """Docker's size of a layer: the medium's, the delta's, the store's, else a header scan."""
+def _size(
+    layer: Layer, store: DiffStore | None, delta: LayerDelta | None, scan: bool = True
+) -> int | None:
+    """Docker's size of a layer: the medium's, the delta's, the store's, else a header scan
+    (None when ``scan`` is off and the scan would have to stream the whole layer)."""
     if layer.size is not None:
         return layer.size
     if delta is not None:
         return delta.size
     found = store.get(layer.diff_id) if store is not None else None
     if found is None:
+        if not scan and not layer.seekable:
+            return None
         found = layer_size(layer)
         if store is not None:
             store.put(layer.diff_id, found)
@@ -102,8 +108,14 @@ def read_sides(
     hash: HashName | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    size_shared: bool = True,
 ) -> tuple[Side, Side, int]:
-    """Both sides and the number of shared layers, reading each needed layer once."""
+    """Both sides and the number of shared layers, reading each needed layer once.
+
+    With ``size_shared`` off, a shared layer whose size neither the medium nor the store
+    knows, and which only a full stream could size (a registry blob), is left unsized: the
+    sides' totals then leave it out (``Side.sized`` is False), while the delta stays exact.
+    """
     algo = hash or default_hash()
     kind = store_kind(algo)
     shared = shared_prefix(a, b)
@@ -129,11 +141,11 @@ def read_sides(
             if progress is not None:
                 progress(done, len(need))
 
-    known: dict[str, int] = {}
+    known: dict[str, int | None] = {}
 
-    def size(layer: Layer, delta: LayerDelta | None) -> int:
+    def size(index: int, layer: Layer, delta: LayerDelta | None) -> int | None:
         if layer.diff_id not in known:
-            known[layer.diff_id] = _size(layer, store, delta)
+            known[layer.diff_id] = _size(layer, store, delta, scan=size_shared or index >= shared)
         return known[layer.diff_id]
 
     def side(image: Image) -> Side:
@@ -141,8 +153,11 @@ def read_sides(
             fresh.get(layer.diff_id) or _cached(store, kind, layer.diff_id)
             for layer in image.layers
         )
-        sizes = tuple(size(layer, d) for layer, d in zip(image.layers, deltas, strict=True))
-        return Side(image, sizes, deltas)
+        found = [
+            size(i, layer, d) for i, (layer, d) in enumerate(zip(image.layers, deltas, strict=True))
+        ]
+        sizes = tuple(0 if n is None else n for n in found)
+        return Side(image, sizes, deltas, sized=None not in found)
 
     return side(a), side(b), shared
 
@@ -196,6 +211,7 @@ def diff_sides(a: Side, b: Side, shared: int) -> ImageDiff:
         packages=packages.changes,
         config=diff_config(a.image.config, b.image.config),
         base_known=known,
+        sizes_known=a.sized and b.sized,
         assumed=files.assumed,
         unresolved=tuple(sorted({*files.unresolved, *packages.unresolved})),
     )
@@ -211,11 +227,19 @@ def compare(
     hash: HashName | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    size_shared: bool = True,
 ) -> ImageDiff:
     """What changes from ``a`` to ``b``; layers they share are not opened (see the module)."""
     if not any_platform:
         check_platforms(a, b)
     side_a, side_b, shared = read_sides(
-        a, b, store=store, read_base=read_base, hash=hash, progress=progress, workers=workers
+        a,
+        b,
+        store=store,
+        read_base=read_base,
+        hash=hash,
+        progress=progress,
+        workers=workers,
+        size_shared=size_shared,
     )
     return diff_sides(side_a, side_b, shared)

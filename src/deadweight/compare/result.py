@@ -132,7 +132,9 @@ class ImageDiff:
     ``base_known`` tells whether the shared base's file index was available (from the layer
     store); when not, a path only one side's own layers write is compared with *absent*
     (listed in ``assumed``), and deletions of base paths only one side makes are listed in
-    ``unresolved``, as are package databases only one side's layers write.
+    ``unresolved``, as are package databases only one side's layers write. ``sizes_known``
+    is False when sizing the shared layers would have meant downloading them: the two sizes
+    then count only the layers that differ, and ``delta`` (exact either way) is all we say.
     """
 
     a: SideInfo
@@ -147,6 +149,7 @@ class ImageDiff:
     packages: tuple[PackageChange, ...]
     config: tuple[ConfigChange, ...]
     base_known: bool = True
+    sizes_known: bool = True  # False: shared layers were not sized; totals leave them out
     assumed: tuple[str, ...] = ()
     unresolved: tuple[str, ...] = ()
 

@@ -69,13 +69,19 @@ def summary(d: ImageDiff) -> list[str]:
     head = f"{d.a.name} -> {d.b.name}"
     if d.identical:
         return [f"{head}     identical ({human_size(d.a.size)}, same image ID)"]
-    sizes = f"{human_size(d.a.size)} -> {human_size(d.b.size)}"
-    lines = [f"{head}     {sizes}  ({signed(d.delta)}, {percent(d.percent)})"]
+    if d.sizes_known:
+        sizes = f"{human_size(d.a.size)} -> {human_size(d.b.size)}"
+        lines = [f"{head}     {sizes}  ({signed(d.delta)}, {percent(d.percent)})"]
+    else:
+        sizes = f"{human_size(d.a.size)} -> {human_size(d.b.size)} above the shared layers"
+        lines = [f"{head}     {sizes}  ({signed(d.delta)})"]
     if d.base_a.top == d.base_b.top:
         lines.append(f"  base image      same: {_base(d.base_a)}")
     else:
         lines.append(f"  base image      {_base(d.base_a)} -> {_base(d.base_b)}")
-    if d.shared_layers:
+    if d.shared_layers and not d.sizes_known:
+        lines.append(f"  shared layers   {d.shared_layers} (not read, so not sized), not compared")
+    elif d.shared_layers:
         lines.append(
             f"  shared layers   {d.shared_layers} ({human_size(d.shared_size)}), not compared"
         )
@@ -191,9 +197,14 @@ def document(d: ImageDiff, budget: Budget | None = None) -> dict[str, Any]:
         "b": {"name": d.b.name, "id": d.b.id, "size": d.b.size, "layers": d.b.layers,
               "platform": d.b.platform},
         "delta": d.delta,
-        "percent": None if math.isinf(d.percent) else round(d.percent, 4),
+        "percent": None if math.isinf(d.percent) or not d.sizes_known else round(d.percent, 4),
         "identical": d.identical,
-        "shared": {"layers": d.shared_layers, "size": d.shared_size, "indexKnown": d.base_known},
+        "sizesKnown": d.sizes_known,
+        "shared": {
+            "layers": d.shared_layers,
+            "size": d.shared_size if d.sizes_known else None,
+            "indexKnown": d.base_known,
+        },
         "base": {"a": _base_doc(d.base_a), "b": _base_doc(d.base_b)},
         "steps": [
             {

@@ -27,3 +27,34 @@ def test_gap_pairs_by_shared_words_not_position() -> None:
 def test_different_keywords_never_pair() -> None:
     got = [c.status for c in align(_steps("a", "COPY . ."), _steps("b", "RUN make"))]
     assert got == ["removed", "added"]
+
+
+def test_shared_registry_layers_are_not_streamed_to_size_them() -> None:
+    """A shared layer only a download could size stays unread; the delta is still exact."""
+    import io
+
+    from deadweight import static
+    from deadweight.compare import compare
+    from deadweight.image import Layer
+
+    base = static.layer([static.File("base.bin", b"b" * 5000)])
+    opened: list[str] = []
+
+    def download() -> io.BytesIO:
+        opened.append(base.diff_id)
+        return io.BytesIO(b"")
+
+    remote = Layer(base.diff_id, base.blob, download)  # not seekable, size unknown
+    one = static.layer([static.File("app", b"1" * 100)])
+    two = static.layer([static.File("app", b"2" * 250)])
+    a = static.image([static.Step("ADD base", remote), static.Step("RUN make", one)])
+    b = static.image([static.Step("ADD base", remote), static.Step("RUN make", two)])
+
+    lazy = compare(a, b, size_shared=False)
+    assert opened == []
+    assert (lazy.sizes_known, lazy.a.size, lazy.b.size, lazy.delta) == (False, 100, 250, 150)
+
+    sized = compare(static.image([static.Step("ADD base", base), static.Step("RUN make", one)]),
+                    static.image([static.Step("ADD base", base), static.Step("RUN make", two)]),
+                    size_shared=False)  # fmt: skip
+    assert (sized.sizes_known, sized.a.size, sized.delta) == (True, 5100, 150)
