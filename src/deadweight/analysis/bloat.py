@@ -130,24 +130,48 @@ class Bloat:
         return sum(b for _, b in self.by_category)
 
 
+def _combined() -> re.Pattern[str]:
+    """Every rule in one alternation, tried in order as the rules are: one match per path.
+
+    Each rule's pattern opens with its one capturing group, renamed ``r<index>`` here, so
+    the group that matched names the rule.
+    """
+    parts = []
+    for i, (_, rule) in enumerate(RULES):
+        assert rule.pattern.startswith("(") and rule.groups == 1, rule.pattern
+        parts.append(f"(?P<r{i}>{rule.pattern[1:]}")
+    return re.compile("|".join(parts))
+
+
+_ANY_RULE = _combined()
+
+
 def categorise(path: str) -> tuple[str, str] | None:
     """(category, group path) of a live path, by the first rule that matches."""
-    for name, rule in RULES:
-        m = rule.match(path)
-        if m:
-            return name, m.group(1)
-    return None
+    m = _ANY_RULE.match(path)
+    if m is None:
+        return None
+    group = m.lastgroup
+    assert group is not None
+    return RULES[int(group[1:])][0], m.group(group)
 
 
 def _live_inodes(tree: Tree) -> Iterable[Node]:
-    """Each live inode once (first path in order), regular files and symlinks."""
-    seen: set[int] = set()
-    for path in sorted(tree.nodes):
-        node = tree.nodes[path]
-        if node.inode < 0 or node.inode in seen:
-            continue
-        seen.add(node.inode)
-        yield node
+    """Each live inode once (at its first path in path order), regular files and symlinks."""
+    first: dict[int, Node] = {}
+    for path, node in tree.nodes.items():
+        inode = node.inode
+        if inode >= 0:
+            seen = first.get(inode)
+            if seen is None or path < seen.path:
+                first[inode] = node
+    return first.values()
+
+
+def _core_name(path: str) -> bool:
+    if not (path.endswith("core") or (path[-1:].isdigit() and "core." in path)):
+        return False
+    return CORE_NAME.search(path) is not None
 
 
 def _under_any(path: str, tops: set[str]) -> str | None:
@@ -180,7 +204,7 @@ def bloat(
         if node.kind in ("file", "hardlink") and node.size and node.digest:
             by_digest.setdefault(node.digest, []).append(node)
         found: tuple[str, str] | None = None
-        if CORE_NAME.search(node.path) and is_core_dump(heads.get(node.path, b"")):
+        if _core_name(node.path) and is_core_dump(heads.get(node.path, b"")):
             found = ("core-dump", node.path)
         elif dev and "node_modules/" in node.path:
             top = _under_any(node.path, dev)
@@ -201,7 +225,7 @@ def bloat(
     ]
     items.sort(key=lambda i: (-i.bytes, i.path, i.category))
     dups = [
-        DuplicateGroup(d, nodes[0].size, tuple(n.path for n in nodes))
+        DuplicateGroup(d, nodes[0].size, tuple(sorted(n.path for n in nodes)))
         for d, nodes in by_digest.items()
         if len(nodes) > 1
     ]

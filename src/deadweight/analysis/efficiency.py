@@ -24,7 +24,7 @@ Our own figures (``analysis.waste``) count only what squashing would drop.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from deadweight.filetree.delta import WHITEOUT, LayerDelta
@@ -49,112 +49,174 @@ class DiveFigures:
     inefficiencies: tuple[DiveInefficiency, ...]
 
 
-class _DNode:
-    __slots__ = ("children", "is_dir", "size")
+class _Tree:
+    """dive's file tree, flat: path (no leading slash) -> (size, is_dir), and children.
 
-    def __init__(self, size: int = 0, is_dir: bool = False) -> None:
-        self.children: dict[str, _DNode] = {}
-        self.size = size
-        self.is_dir = is_dir
+    A node is only ever created with all its ancestors (as dive's ``AddPath`` does, as
+    plain non-directory nodes of size 0), and removed with its whole subtree.
+    """
 
-    def copy(self) -> _DNode:
-        new = _DNode(self.size, self.is_dir)
-        new.children = {k: v.copy() for k, v in self.children.items()}
+    __slots__ = ("kids", "nodes")
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, tuple[int, bool]] = {}
+        self.kids: dict[str, set[str]] = {}
+
+    def copy(self) -> _Tree:
+        new = _Tree()
+        new.nodes = dict(self.nodes)
+        new.kids = {k: set(v) for k, v in self.kids.items()}
         return new
 
     def add(self, path: str, size: int, is_dir: bool) -> None:
-        node = self
-        names = [n for n in path.split("/") if n]
-        for i, name in enumerate(names):
-            child = node.children.get(name)
-            if child is None:
-                if name.startswith(WHITEOUT + WHITEOUT):
-                    return  # dive never attaches ".wh..wh.*" names
-                child = node.children[name] = _DNode()
-            node = child
-            if i == len(names) - 1:
-                node.size, node.is_dir = size, is_dir
+        nodes = self.nodes
+        if path not in nodes:
+            up, _, name = path.rpartition("/")
+            if up and up not in nodes and self._ancestors(up) is None:
+                return
+            if name.startswith(WHITEOUT + WHITEOUT):
+                return  # dive never attaches ".wh..wh.*" names
+            kids = self.kids.get(up)
+            if kids is None:
+                kids = self.kids[up] = set()
+            kids.add(path)
+        nodes[path] = (size, is_dir)
 
-    def get(self, path: str) -> _DNode | None:
-        node: _DNode | None = self
+    def _ancestors(self, path: str) -> str | None:
+        """Create the missing directories down to ``path`` (returned); None where dive
+        would stop."""
+        up = ""
         for name in path.split("/"):
-            if name and node is not None:
-                node = node.children.get(name)
-        return node
+            here = f"{up}/{name}" if up else name
+            if here not in self.nodes:
+                if name.startswith(WHITEOUT + WHITEOUT):
+                    return None
+                self.nodes[here] = (0, False)
+                kids = self.kids.get(up)
+                if kids is None:
+                    kids = self.kids[up] = set()
+                kids.add(here)
+            up = here
+        return up
 
     def remove(self, path: str) -> None:
-        head, _, name = path.rpartition("/")
-        up = self.get(head)
-        if up is not None:
-            up.children.pop(name, None)
+        if path not in self.nodes:
+            return
+        self.kids.get(path.rpartition("/")[0], set()).discard(path)
+        todo = [path]
+        while todo:
+            p = todo.pop()
+            del self.nodes[p]
+            todo.extend(self.kids.pop(p, ()))
 
-    def total(self) -> int:
-        return self.size + sum(c.total() for c in self.children.values())
+    def total(self, path: str) -> int:
+        out, todo = 0, [path]
+        while todo:
+            p = todo.pop()
+            out += self.nodes[p][0]
+            todo.extend(self.kids.get(p, ()))
+        return out
 
-    def walk(self, prefix: str = "") -> Iterator[tuple[str, _DNode]]:
-        """Every node below, deepest first, siblings in byte order (dive's visit order)."""
-        for name in sorted(self.children, key=lambda s: s.encode("utf-8", "surrogateescape")):
-            child = self.children[name]
-            path = f"{prefix}/{name}"
-            yield from child.walk(path)
-            yield path, child
+    def order(self) -> list[str]:
+        """dive's visit order: deepest first, siblings in byte order (a post-order walk).
+
+        In the key a separator (NUL, which no name holds) sorts below every name byte, and
+        the end of a path (\\x01) below every name byte but NUL: a directory's children
+        come before it, and it and its subtree before any sibling that sorts after it.
+        """
+        return sorted(self.nodes, key=_walk_key)
 
 
-def _layer_tree(delta: LayerDelta) -> _DNode:
-    root = _DNode()
+def _walk_key(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape").replace(b"/", b"\x00") + b"\x01"
+
+
+def _layer_tree(delta: LayerDelta) -> _Tree:
+    tree = _Tree()
     for e in delta.entries:
-        root.add(e.path, e.size if e.kind == "file" else 0, e.kind == "dir")
+        tree.add(e.path, e.size if e.kind == "file" else 0, e.kind == "dir")
     for path in delta.whiteouts:
         head, _, name = path.rpartition("/")
-        root.add(f"{head}/{WHITEOUT}{name}" if head else WHITEOUT + name, 0, False)
+        tree.add(f"{head}/{WHITEOUT}{name}" if head else WHITEOUT + name, 0, False)
     for path in delta.opaques:
-        if path and root.get(path) is None:
-            root.add(path, 0, False)
-    return root
+        if path and path not in tree.nodes:
+            tree.add(path, 0, False)
+    return tree
 
 
-def _stack(lower: _DNode, upper: _DNode) -> None:
-    for path, node in upper.walk():
-        head, _, name = path.rpartition("/")
-        if name.startswith(WHITEOUT):
-            lower.remove(f"{head}/{name[len(WHITEOUT) :]}")
-        else:
-            lower.add(path, node.size, node.is_dir)
+def _target(path: str) -> str | None:
+    """The path a whiteout leaf deletes, or None for an ordinary leaf."""
+    head, _, name = path.rpartition("/")
+    if not name.startswith(WHITEOUT):
+        return None
+    name = name[len(WHITEOUT) :]
+    return f"{head}/{name}" if head else name
+
+
+class DiveCounter:
+    """dive's figures, one layer at a time (bottom first), so they can be computed while
+    later layers are still being read."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[int]] = {}  # path -> [count, cumulative, minimum]
+        self.stacked: _Tree | None = None
+        self.sizes: list[int] = []
+
+    def add(self, delta: LayerDelta) -> None:
+        tree = _layer_tree(delta)
+        lower = self.stacked if self.stacked is not None else tree
+        order = tree.order()
+        kids, seen = tree.kids, self.seen
+        for path in order:
+            if kids.get(path):
+                continue
+            size = tree.nodes[path][0]
+            target = _target(path) if WHITEOUT in path else None
+            if target is not None:
+                path = target
+                before = lower.nodes.get(path)
+                if before is None:
+                    break
+                size = lower.total(path) if before[1] else 0
+            row = seen.get(path)
+            if row is None:
+                seen[path] = [1, size, size]
+            else:
+                row[0] += 1
+                row[1] += size
+                if size < row[2]:
+                    row[2] = size
+        if self.stacked is None:
+            self.stacked = tree.copy()
+        stacked, below, here = self.stacked, self.stacked.nodes, tree.nodes
+        for path in order:
+            target = _target(path) if WHITEOUT in path else None
+            if target is not None:
+                stacked.remove(target)
+            elif path in below:
+                below[path] = here[path]
+            else:
+                size, is_dir = here[path]
+                stacked.add(path, size, is_dir)
+        self.sizes.append(sum(e.size for e in delta.entries if e.kind == "file"))
+
+    def figures(self) -> DiveFigures:
+        seen, sizes = self.seen, self.sizes
+        minimum = sum(r[2] for r in seen.values())
+        discovered = sum(r[1] for r in seen.values())
+        score = 1.0 if discovered == 0 else minimum / discovered
+        rows = [DiveInefficiency("/" + p, r[0], r[1]) for p, r in seen.items() if r[0] >= 2]
+        rows.sort(key=lambda r: (-r.cumulative, r.path))
+        wasted = sum(r.cumulative for r in rows)
+        user = sum(sizes[1:])
+        # Go's float division: 0/0 is NaN, x/0 is +Inf
+        percent = wasted / user if user else (math.nan if wasted == 0 else math.inf)
+        return DiveFigures(score, wasted, user, sum(sizes), percent, tuple(rows))
 
 
 def dive_figures(deltas: Sequence[LayerDelta]) -> DiveFigures:
     """dive's efficiency, wasted bytes and user wasted percent for these layers."""
-    seen: dict[str, list[int]] = {}  # path -> [count, cumulative, minimum]
-    stacked: _DNode | None = None
+    counter = DiveCounter()
     for delta in deltas:
-        tree = _layer_tree(delta)
-        lower = stacked if stacked is not None else tree.copy()
-        for path, node in tree.walk():
-            if node.children:
-                continue
-            head, _, name = path.rpartition("/")
-            size = node.size
-            if name.startswith(WHITEOUT):
-                path = f"{head}/{name[len(WHITEOUT) :]}"
-                before = lower.get(path)
-                if before is None:
-                    break
-                size = before.total() if before.is_dir else 0
-            row = seen.setdefault(path, [0, 0, size])
-            row[0] += 1
-            row[1] += size
-            row[2] = min(row[2], size)
-        if stacked is None:
-            stacked = tree.copy()
-        _stack(stacked, tree)
-    minimum = sum(r[2] for r in seen.values())
-    discovered = sum(r[1] for r in seen.values())
-    score = 1.0 if discovered == 0 else minimum / discovered
-    rows = [DiveInefficiency(p, r[0], r[1]) for p, r in seen.items() if r[0] >= 2]
-    rows.sort(key=lambda r: (-r.cumulative, r.path))
-    sizes = [sum(e.size for e in d.entries if e.kind == "file") for d in deltas]
-    wasted = sum(r.cumulative for r in rows)
-    user = sum(sizes[1:])
-    # Go's float division: 0/0 is NaN, x/0 is +Inf
-    percent = wasted / user if user else (math.nan if wasted == 0 else math.inf)
-    return DiveFigures(score, wasted, user, sum(sizes), percent, tuple(rows))
+        counter.add(delta)
+    return counter.figures()

@@ -29,8 +29,14 @@ MAX_RECORD = 4 << 20
 MAX_HEADERS = 16 << 10
 
 
+# Every path kept ends like one of these (or like "core.123"): one test for most files.
+_TAILS = ("/status", "/installed", "package-lock.json", "/METADATA", "/RECORD", "/PKG-INFO", "core")
+
+
 def capture(path: str) -> int:
     """How many bytes of ``path`` the layer reader should keep for the analyses."""
+    if not path.endswith(_TAILS) and not (path[-1:].isdigit() and "core." in path):
+        return 0
     if path in (DPKG_STATUS, APK_INSTALLED):
         return MAX_DB
     if _LOCK.search(path):

@@ -10,8 +10,8 @@ it neutralised, and the content of the few small files a caller asked to keep.
 from __future__ import annotations
 
 import hashlib
-import tarfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
@@ -21,6 +21,15 @@ import xxhash
 from deadweight.errors import CorruptImage, UnsafeLayer
 from deadweight.filetree.entry import Entry, Kind, Unsafe
 from deadweight.filetree.paths import clean, parent, symlink_escapes
+from deadweight.filetree.prefetch import Prefetch
+from deadweight.filetree.tarstream import (
+    BLOCK,
+    HEADER_ONLY,
+    Member,
+    Readable,
+    TarError,
+    TarStream,
+)
 
 CHUNK = 1 << 20
 # A tar header may declare any size; a file larger than this is refused as hostile.
@@ -94,21 +103,28 @@ def _hasher(name: HashName | None) -> Callable[[], Any] | None:
     return hashlib.sha256
 
 
-def _kind(member: tarfile.TarInfo) -> Kind:
-    if member.isreg():
-        return "file"
-    if member.isdir():
-        return "dir"
-    if member.issym():
-        return "symlink"
-    if member.islnk():
-        return "hardlink"
-    return "other"
+def _sha256_hex(data: memoryview | bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_ONE_SHOT: dict[str, Callable[[memoryview | bytes], str]] = {
+    "xxh3": xxhash.xxh3_128_hexdigest,
+    "sha256": _sha256_hex,
+}
+_KINDS: dict[bytes, Kind] = {
+    b"0": "file",
+    b"7": "file",  # contiguous file: a regular file everywhere but on Masscomp
+    b"S": "file",  # GNU sparse
+    b"1": "hardlink",
+    b"2": "symlink",
+    b"5": "dir",
+}
 
 
 class _Reader:
     def __init__(self, hash: HashName | None, capture: Capture | None, strict: bool, what: str):
         self.new_hash = _hasher(hash)
+        self.one_shot = _ONE_SHOT[hash] if hash is not None else None
         self.hash = hash or ""
         self.capture = capture
         self.strict = strict
@@ -126,28 +142,33 @@ class _Reader:
             raise UnsafeLayer(f"{self.what}: unsafe entry {name!r}: {reason}")
         self.unsafe.append(Unsafe(name, reason, action))
 
-    def member(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
-        if m.size > MAX_MEMBER or m.size < 0:
-            raise UnsafeLayer(f"{self.what}: tar header declares a {m.size}-byte file")
+    def member(self, tar: TarStream, m: Member) -> None:
+        """Record one member and consume its data (and padding) from ``tar``."""
+        if m.size > MAX_MEMBER or m.size < 0 or m.real_size > MAX_MEMBER or m.real_size < 0:
+            raise UnsafeLayer(
+                f"{self.what}: tar header declares a {max(m.size, m.real_size)}-byte file"
+            )
+        data = 0 if m.type in HEADER_ONLY else m.size
+        kind = _KINDS.get(m.type, "other")
         path, problem = clean(m.name)
         if path is None:
             self.flag(m.name, problem, "dropped")
-            return
+            return self.skip(tar, data)
         if problem:
             self.flag(m.name, problem, "rewritten")
-        base = path.rpartition("/")[2]
-        if base.startswith(WHITEOUT):
-            self.whiteout(m.name, path, base)
-            return
+        if WHITEOUT in path:
+            base = path.rpartition("/")[2]
+            if base.startswith(WHITEOUT):
+                self.whiteout(m.name, path, base)
+                return self.skip(tar, data)
         if path == "":
-            return  # the root itself ("./"): docker keeps the root's own metadata
-        kind = _kind(m)
+            return self.skip(tar, data)  # the root itself ("./"): docker keeps its metadata
         link = ""
         if kind == "hardlink":
             target, why = clean(m.linkname)
             if target is None or target == "":
                 self.flag(m.name, f"hardlink {why or 'to the root'}", "dropped")
-                return
+                return self.skip(tar, data)
             link = target
         elif kind == "symlink":
             link = m.linkname
@@ -155,23 +176,22 @@ class _Reader:
             if symlink_escapes(path, link):
                 self.flag(m.name, "symlink target escapes the root", "kept")
         digest = ""
+        size = 0
         if kind == "file":
-            self.size += m.size
+            size = m.real_size
+            self.size += size
             digest = self.content(tar, m, path)
-        self.entries.append(
-            Entry(
-                path,
-                kind,
-                m.size if kind == "file" else 0,
-                m.mode & 0o7777,
-                m.uid,
-                m.gid,
-                link,
-                digest,
-            )
-        )
+        else:
+            self.skip(tar, data)
+        self.entries.append(Entry(path, kind, size, m.mode & 0o7777, m.uid, m.gid, link, digest))
         if len(self.entries) > MAX_ENTRIES:
             raise UnsafeLayer(f"{self.what}: more than {MAX_ENTRIES} entries")
+        return None
+
+    @staticmethod
+    def skip(tar: TarStream, n: int) -> None:
+        if n:
+            tar.skip(n + (-n % BLOCK))
 
     def whiteout(self, name: str, path: str, base: str) -> None:
         if base == OPAQUE:
@@ -185,39 +205,52 @@ class _Reader:
             return
         self.whiteouts.append(f"{parent(path)}/{target}" if parent(path) else target)
 
-    def content(self, tar: tarfile.TarFile, m: tarfile.TarInfo, path: str) -> str:
+    def content(self, tar: TarStream, m: Member, path: str) -> str:
+        n = m.size
         keep = self.capture(path) if self.capture is not None else 0
         keep = max(0, min(keep, MAX_CAPTURE_TOTAL - self.captured_bytes))
-        if m.size == 0 or (self.new_hash is None and keep == 0):
-            if keep and m.size == 0:
+        if m.sparse:  # stored regions only: neither comparable nor worth keeping
+            self.skip(tar, n)
+            return ""
+        if n == 0:
+            if keep:
                 self.captured.append(Captured(path, b""))
-            return self.empty_digest() if m.size == 0 else ""
+            return self.empty_digest()
+        if self.one_shot is None and keep == 0:
+            self.skip(tar, n)
+            return ""
+        whole = tar.data(n)
+        if whole is not None:  # the common case: the file lies in the buffer
+            tar.pad(n)
+            if keep:
+                self.keep(path, bytes(whole[:keep]), n)
+            return f"{self.hash}:{self.one_shot(whole)}" if self.one_shot is not None else ""
         h = self.new_hash() if self.new_hash is not None else None
         kept: list[bytes] = []
         held = 0
-        f = tar.extractfile(m)
-        assert f is not None
-        while True:
-            chunk = f.read(CHUNK)
-            if not chunk:
-                break
+
+        def sink(chunk: memoryview | bytes) -> None:
+            nonlocal held
             if h is not None:
                 h.update(chunk)
             if held < keep:
-                kept.append(chunk[: keep - held])
+                kept.append(bytes(chunk[: keep - held]))
                 held += len(kept[-1])
-            elif h is None:
-                break  # nothing more to learn; tarfile skips the rest
+
+        tar.stream_into(n, sink)
+        tar.pad(n)
         if keep:
-            data = b"".join(kept)
-            self.captured.append(Captured(path, data, truncated=m.size > len(data)))
-            self.captured_bytes += len(data)
+            self.keep(path, b"".join(kept), n)
         return f"{self.hash}:{h.hexdigest()}" if h is not None else ""
 
+    def keep(self, path: str, data: bytes, size: int) -> None:
+        self.captured.append(Captured(path, data, truncated=size > len(data)))
+        self.captured_bytes += len(data)
+
     def empty_digest(self) -> str:
-        if self.new_hash is None:
+        if self.one_shot is None:
             return ""
-        return f"{self.hash}:{self.new_hash().hexdigest()}"
+        return f"{self.hash}:{self.one_shot(b'')}"
 
     def result(self) -> LayerDelta:
         return LayerDelta(
@@ -231,44 +264,6 @@ class _Reader:
         )
 
 
-class _Forward:
-    """A forward-only "seekable" view of a stream, so tarfile can skip file data cheaply.
-
-    tarfile's stream mode (``r|``) re-slices its whole buffer on every small read, which
-    costs a megabyte copy per tar header; its file mode (``r:``) only ever seeks forward
-    when members are read in order, which this view does by reading and discarding.
-    """
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.pos = 0
-
-    def read(self, n: int | None = -1) -> bytes:
-        data = self.raw.read(n if n is not None and n >= 0 else -1)
-        self.pos += len(data)
-        return data
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        target = offset if whence == 0 else self.pos + offset
-        if whence not in (0, 1) or target < self.pos:
-            raise tarfile.ReadError("cannot seek backwards in a layer stream")
-        while self.pos < target:
-            chunk = self.raw.read(min(CHUNK, target - self.pos))
-            if not chunk:
-                break
-            self.pos += len(chunk)
-        return self.pos
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-
 def read_delta(
     stream: BinaryIO,
     *,
@@ -276,6 +271,7 @@ def read_delta(
     capture: Capture | None = None,
     strict: bool = False,
     what: str = "layer",
+    prefetch: bool = False,
 ) -> LayerDelta:
     """Read one uncompressed layer tar from ``stream``, once, front to back.
 
@@ -284,20 +280,21 @@ def read_delta(
     hardlinks or symlinks leaving the root) are neutralised and listed in
     ``LayerDelta.unsafe``; with ``strict`` the first one raises :class:`UnsafeLayer`.
     The stream is read to its end, so a verifying reader can check the layer's digest.
+    With ``prefetch`` a second thread reads (inflates, digests) the stream ahead of the
+    parser: worth it when the caller reads one layer at a time.
     """
     reader = _Reader(hash, capture, strict, what)
-    try:
-        with tarfile.open(fileobj=_Forward(stream), mode="r:") as tar:  # type: ignore[call-overload]
+    with ExitStack() as stack:
+        source: Readable = stack.enter_context(Prefetch(stream)) if prefetch else stream
+        tar = TarStream(source, what)
+        try:
             while (m := tar.next()) is not None:
                 reader.member(tar, m)
-                tar.members.clear()  # tarfile keeps every header it read; we need none
-    except tarfile.TarError as exc:
-        raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
-    except EOFError as exc:
-        raise CorruptImage(f"{what}: truncated tar stream") from exc
-    trailing = 0
-    while chunk := stream.read(CHUNK):
-        trailing += len(chunk)
-        if trailing > MAX_TRAILING:
-            raise UnsafeLayer(f"{what}: more than {MAX_TRAILING} bytes after the end of the tar")
+            trailing = len(tar.buf) - tar.pos
+        except TarError as exc:
+            raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
+        while trailing <= MAX_TRAILING and (chunk := source.read(CHUNK)):
+            trailing += len(chunk)
+    if trailing > MAX_TRAILING:
+        raise UnsafeLayer(f"{what}: more than {MAX_TRAILING} bytes after the end of the tar")
     return reader.result()

@@ -18,6 +18,8 @@ def clean(name: str) -> tuple[str | None, str]:
     ``problem`` is "" for an ordinary name, else why the name was unsafe (an absolute name
     is still usable: docker resolves it against the root).
     """
+    if name[:1] not in ("/", ".", "") and "//" not in name and "/." not in name:
+        return name.rstrip("/"), ""  # no empty, "." or ".." part: the common case
     problem = ""
     if name.startswith("/"):
         problem = "absolute path"

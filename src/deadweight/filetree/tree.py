@@ -95,18 +95,29 @@ class Tree:
         cached = self._dir_sizes
         if cached:
             return cached[0]
+        first: dict[int, str] = {}
+        for path, node in self.nodes.items():
+            inode = node.inode
+            if inode >= 0:
+                seen = first.get(inode)
+                if seen is None or path < seen:
+                    first[inode] = path
+        # each inode into its directory, then each directory into its parent, deepest first
         totals: dict[str, int] = {}
-        seen: set[int] = set()
-        for path in sorted(self.nodes):
-            node = self.nodes[path]
-            if node.inode < 0 or node.inode in seen:
-                continue
-            seen.add(node.inode)
-            held = self.inodes[node.inode].bytes
-            p = path
-            while p:
-                p = parent(p)
-                totals[p] = totals.get(p, 0) + held
+        for inode, path in first.items():
+            up = path.rpartition("/")[0]
+            totals[up] = totals.get(up, 0) + self.inodes[inode].bytes
+        closed: set[str] = set()
+        for d in list(totals):
+            while d not in closed:
+                closed.add(d)
+                if not d:
+                    break
+                d = d.rpartition("/")[0]
+                totals.setdefault(d, 0)
+        for d in sorted(totals, key=lambda p: p.count("/") if p else -1, reverse=True):
+            if d:
+                totals[d.rpartition("/")[0]] += totals[d]
         cached.append(totals)
         return totals
 
@@ -144,28 +155,33 @@ class Stacker:
         return Tree(MappingProxyType(dict(self.nodes)), MappingProxyType(dict(self.inodes)))
 
     def _add(self, entry: Entry, hidden: list[Hidden]) -> None:
-        self._ensure_parents(entry.path, hidden)
-        old = self.nodes.get(entry.path)
+        path = entry.path
+        up = path.rpartition("/")[0]
+        above = self.nodes.get(up) if up else None
+        if up and (above is None or above.kind != "dir"):
+            self._ensure_parents(path, hidden)
+        old = self.nodes.get(path)
         if old is not None and not (old.kind == "dir" and entry.kind == "dir"):
-            self._remove(entry.path, "replaced", hidden)
+            self._remove(path, "replaced", hidden)
         node = self._node(entry)
         if node.inode >= 0:
             self.refs[node.inode] = self.refs.get(node.inode, 0) + 1
-        self._put(node)
+        self._put(node, up)
 
     def _node(self, entry: Entry) -> Node:
+        kind = entry.kind
         size, digest, inode = entry.size, entry.digest, -1
-        if entry.kind == "hardlink":
+        if kind == "file" or kind == "symlink":
+            inode = len(self.inodes)
+            held = size if kind == "file" else entry.link_bytes
+            self.inodes[inode] = Inode(held, self.layer, entry.path)
+        elif kind == "hardlink":
             target = self.nodes.get(entry.link)
             if target is not None and target.inode >= 0:
                 size, digest, inode = target.size, target.digest, target.inode
-        elif entry.kind in ("file", "symlink"):
-            inode = len(self.inodes)
-            held = entry.size if entry.kind == "file" else entry.link_bytes
-            self.inodes[inode] = Inode(held, self.layer, entry.path)
         return Node(
             entry.path,
-            entry.kind,
+            kind,
             size,
             entry.mode,
             entry.uid,
@@ -188,13 +204,17 @@ class Stacker:
         for p in reversed(missing):
             if p in self.nodes:
                 self._remove(p, "replaced", hidden)
-            self._put(Node(p, "dir", 0, 0o755, 0, 0, "", "", self.layer, implicit=True))
+            self._put(Node(p, "dir", 0, 0o755, 0, 0, "", "", self.layer, implicit=True), parent(p))
 
-    def _put(self, node: Node) -> None:
-        self.nodes[node.path] = node
-        self.children.setdefault(parent(node.path), set()).add(node.path)
-        if node.kind == "dir":
-            self.children.setdefault(node.path, set())
+    def _put(self, node: Node, up: str) -> None:
+        path = node.path
+        self.nodes[path] = node
+        siblings = self.children.get(up)
+        if siblings is None:
+            siblings = self.children[up] = set()
+        siblings.add(path)
+        if node.kind == "dir" and path not in self.children:
+            self.children[path] = set()
 
     def _remove(self, path: str, how: How, hidden: list[Hidden]) -> None:
         """Hide ``path`` and everything below it, deepest first."""

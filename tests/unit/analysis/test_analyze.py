@@ -6,6 +6,7 @@ import dataclasses
 import gzip
 import io
 import json
+from pathlib import Path
 from typing import BinaryIO
 
 import pytest
@@ -214,3 +215,33 @@ def test_json_round_trip_of_the_cached_delta_is_stable() -> None:
     decoded = [LayerDelta.from_bytes(d.to_bytes()) for d in deltas]
     assert analyze_deltas(deltas) == analyze_deltas([d for d in decoded if d is not None])
     json.loads(deltas[0].to_bytes())
+
+
+def test_the_sqlite_store_works_with_parallel_readers(tmp_path: Path) -> None:
+    # An SQLite connection refuses other threads; every store call stays on this one.
+    from deadweight.cache import LayerStore
+
+    image, openers = counted(sample("none"))
+    store = LayerStore(tmp_path / "layers.sqlite")
+    progress: list[tuple[int, int]] = []
+    first = analyze(image, store=store, workers=4)
+    assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
+    again = analyze(image, store=store, workers=4, progress=lambda d, t: progress.append((d, t)))
+    assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
+    assert again == first and progress == [(5, 5)]
+    store.close()
+
+
+def test_the_collector_is_paused_during_an_analysis_and_restored_after() -> None:
+    import gc
+
+    states: list[bool] = []
+    assert gc.isenabled()
+    analyze(sample("none"), progress=lambda d, t: states.append(gc.isenabled()))
+    assert states == [False] * 5 and gc.isenabled()
+    gc.disable()
+    try:
+        analyze(sample("none"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

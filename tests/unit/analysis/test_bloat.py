@@ -5,9 +5,18 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deadweight import static
-from deadweight.analysis.bloat import BloatItem, DuplicateGroup, bloat, categorise, is_core_dump
+from deadweight.analysis.bloat import (
+    RULES,
+    BloatItem,
+    DuplicateGroup,
+    bloat,
+    categorise,
+    is_core_dump,
+)
 from deadweight.filetree import read_delta, stack
 from deadweight.filetree.tree import Tree
 
@@ -61,6 +70,20 @@ def tree(*layers: list[static.Entry]) -> Tree:
 )
 def test_categories_by_path(path: str, expected: tuple[str, str] | None) -> None:
     assert categorise(path) == expected
+
+
+PARTS = [
+    "var", "lib", "apt", "lists", "cache", "root", "home", "u", ".cache", "pip", ".npm",
+    "usr", "share", "doc", "include", "bin", "gcc", "make", "node_modules", "@s", "p",
+    "test", "x.js.map", "site-packages", ".git", "tmp", "go", "pkg", "mod", "core", "a",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PARTS), min_size=1, max_size=7).map("/".join))
+def test_one_combined_match_equals_the_rules_in_order(path: str) -> None:
+    first = next(((n, m.group(1)) for n, r in RULES if (m := r.match(path))), None)
+    assert categorise(path) == first
 
 
 def test_grouped_with_bytes_files_and_writer_layer() -> None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator, Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deadweight import static
-from deadweight.analysis.efficiency import DiveInefficiency, dive_figures
-from deadweight.filetree import LayerDelta, read_delta
+from deadweight.analysis.efficiency import DiveFigures, DiveInefficiency, dive_figures
+from deadweight.filetree import Entry, LayerDelta, read_delta
+from deadweight.filetree.delta import WHITEOUT
 
 
 def delta(entries: list[static.Entry]) -> LayerDelta:
@@ -85,3 +90,156 @@ def test_waste_with_an_empty_user_part_is_infinite_like_go() -> None:
     assert f.wasted_bytes == 0  # one layer: a path seen twice in one tar is one node
     f = dive_figures([delta([static.File("a", b"12")]), delta([static.Whiteout("a")])])
     assert (f.wasted_bytes, f.user_size, f.user_wasted_percent) == (2, 0, math.inf)
+
+
+# -- the first, tree-of-nodes implementation, kept as the oracle of the flat one ---------
+
+
+class _DNode:
+    __slots__ = ("children", "is_dir", "size")
+
+    def __init__(self, size: int = 0, is_dir: bool = False) -> None:
+        self.children: dict[str, _DNode] = {}
+        self.size = size
+        self.is_dir = is_dir
+
+    def copy(self) -> _DNode:
+        new = _DNode(self.size, self.is_dir)
+        new.children = {k: v.copy() for k, v in self.children.items()}
+        return new
+
+    def add(self, path: str, size: int, is_dir: bool) -> None:
+        node = self
+        names = [n for n in path.split("/") if n]
+        for i, name in enumerate(names):
+            child = node.children.get(name)
+            if child is None:
+                if name.startswith(WHITEOUT + WHITEOUT):
+                    return  # dive never attaches ".wh..wh.*" names
+                child = node.children[name] = _DNode()
+            node = child
+            if i == len(names) - 1:
+                node.size, node.is_dir = size, is_dir
+
+    def get(self, path: str) -> _DNode | None:
+        node: _DNode | None = self
+        for name in path.split("/"):
+            if name and node is not None:
+                node = node.children.get(name)
+        return node
+
+    def remove(self, path: str) -> None:
+        head, _, name = path.rpartition("/")
+        up = self.get(head)
+        if up is not None:
+            up.children.pop(name, None)
+
+    def total(self) -> int:
+        return self.size + sum(c.total() for c in self.children.values())
+
+    def walk(self, prefix: str = "") -> Iterator[tuple[str, _DNode]]:
+        """Every node below, deepest first, siblings in byte order (dive's visit order)."""
+        for name in sorted(self.children, key=lambda s: s.encode("utf-8", "surrogateescape")):
+            child = self.children[name]
+            path = f"{prefix}/{name}"
+            yield from child.walk(path)
+            yield path, child
+
+
+def _layer_tree(delta: LayerDelta) -> _DNode:
+    root = _DNode()
+    for e in delta.entries:
+        root.add(e.path, e.size if e.kind == "file" else 0, e.kind == "dir")
+    for path in delta.whiteouts:
+        head, _, name = path.rpartition("/")
+        root.add(f"{head}/{WHITEOUT}{name}" if head else WHITEOUT + name, 0, False)
+    for path in delta.opaques:
+        if path and root.get(path) is None:
+            root.add(path, 0, False)
+    return root
+
+
+def _stack(lower: _DNode, upper: _DNode) -> None:
+    for path, node in upper.walk():
+        head, _, name = path.rpartition("/")
+        if name.startswith(WHITEOUT):
+            lower.remove(f"{head}/{name[len(WHITEOUT) :]}")
+        else:
+            lower.add(path, node.size, node.is_dir)
+
+
+def oracle(deltas: Sequence[LayerDelta]) -> DiveFigures:
+    """The first implementation: dive's tree of nodes, walked recursively."""
+    seen: dict[str, list[int]] = {}  # path -> [count, cumulative, minimum]
+    stacked: _DNode | None = None
+    for delta in deltas:
+        tree = _layer_tree(delta)
+        lower = stacked if stacked is not None else tree.copy()
+        for path, node in tree.walk():
+            if node.children:
+                continue
+            head, _, name = path.rpartition("/")
+            size = node.size
+            if name.startswith(WHITEOUT):
+                path = f"{head}/{name[len(WHITEOUT) :]}"
+                before = lower.get(path)
+                if before is None:
+                    break
+                size = before.total() if before.is_dir else 0
+            row = seen.setdefault(path, [0, 0, size])
+            row[0] += 1
+            row[1] += size
+            row[2] = min(row[2], size)
+        if stacked is None:
+            stacked = tree.copy()
+        _stack(stacked, tree)
+    minimum = sum(r[2] for r in seen.values())
+    discovered = sum(r[1] for r in seen.values())
+    score = 1.0 if discovered == 0 else minimum / discovered
+    rows = [DiveInefficiency(p, r[0], r[1]) for p, r in seen.items() if r[0] >= 2]
+    rows.sort(key=lambda r: (-r.cumulative, r.path))
+    sizes = [sum(e.size for e in d.entries if e.kind == "file") for d in deltas]
+    wasted = sum(r.cumulative for r in rows)
+    user = sum(sizes[1:])
+    # Go's float division: 0/0 is NaN, x/0 is +Inf
+    percent = wasted / user if user else (math.nan if wasted == 0 else math.inf)
+    return DiveFigures(score, wasted, user, sum(sizes), percent, tuple(rows))
+
+
+NAMES = ["a", "b", "-x", "a-b", "ab", ".wh..wh.plnk", "\x01", "\xe9", "\udcff", "Z"]
+path_st = st.lists(st.sampled_from(NAMES), min_size=1, max_size=3).map("/".join)
+entry_st = st.builds(
+    Entry,
+    path_st,
+    st.sampled_from(["file", "dir", "symlink", "hardlink", "other"]),
+    st.sampled_from([0, 1, 10, 300]),
+)
+delta_st = st.builds(
+    LayerDelta,
+    st.lists(entry_st, max_size=8).map(tuple),
+    st.lists(path_st, max_size=3).map(tuple),
+    st.lists(st.one_of(st.just(""), path_st), max_size=2).map(tuple),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(delta_st, max_size=5))
+def test_the_flat_computation_equals_the_tree_of_nodes(deltas: list[LayerDelta]) -> None:
+    # the reader records a size on regular files only
+    fixed = [
+        LayerDelta(
+            tuple(Entry(e.path, e.kind, e.size if e.kind == "file" else 0) for e in d.entries),
+            d.whiteouts,
+            d.opaques,
+        )
+        for d in deltas
+    ]
+    new, old = dive_figures(fixed), oracle(fixed)
+    assert (new.efficiency, new.wasted_bytes, new.user_size, new.size) == (
+        old.efficiency,
+        old.wasted_bytes,
+        old.user_size,
+        old.size,
+    )
+    assert new.inefficiencies == old.inefficiencies
+    assert str(new.user_wasted_percent) == str(old.user_wasted_percent)  # nan == nan

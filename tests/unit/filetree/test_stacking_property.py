@@ -102,3 +102,14 @@ def test_stacking_matches_the_naive_model(spec: list[list[static.Entry]]) -> Non
     # every byte shipped is either live at the end or wasted exactly once
     events, final = waste_events(deltas)
     assert sum(held for _, _, held in events) == sum(d.size for d in deltas) - final.size()
+    # directory sizes: each live inode once, at its first path, in every directory above it
+    first: dict[object, str] = {}
+    for p, (_, ino) in sorted(model.fs.items()):
+        if ino is not None and ino in model.bytes:
+            first.setdefault(ino, p)
+    naive: dict[str, int] = {}
+    for ino, p in first.items():
+        while p:
+            p = _parent(p)
+            naive[p] = naive.get(p, 0) + model.bytes[ino]
+    assert dict(tree.dir_sizes()) == naive
