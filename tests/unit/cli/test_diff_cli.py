@@ -95,7 +95,8 @@ def test_json_document(env: Path, capsysbinary: pytest.CaptureFixture[bytes]) ->
     doc = json.loads(out)
     assert list(doc) == [
         "schemaVersion", "a", "b", "delta", "percent", "identical", "sizesKnown", "shared",
-        "base", "steps", "files", "directories", "packages", "config", "assumedAbsentInBase", "unresolved",
+        "base", "steps", "files", "directories", "packages", "config", "assumedAbsentInBase",
+        "unresolved",
     ]  # fmt: skip
     assert (doc["schemaVersion"], doc["delta"], doc["a"]["size"], doc["b"]["size"]) == (
         1, 506, 2000, 2506
