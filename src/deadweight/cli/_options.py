@@ -21,7 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def source_options(func: F) -> F:
     func = click.option(
-        "--no-cache", is_flag=True, help="Do not read or write the layer-size store."
+        "--no-cache", is_flag=True, help="Do not read or write the layer store (sizes, analyses)."
     )(func)
     func = click.option(
         "--insecure", is_flag=True, help="Allow plain HTTP and skip TLS checks for registries."

@@ -82,21 +82,32 @@ def read_layers(
     algo = default_hash()
     kind = "imagelint-" + store_kind(algo)
 
-    def one(layer: Layer) -> LayerDelta:
-        cached = store.get_blob(kind, layer.diff_id) if store is not None else None
-        found = LayerDelta.from_bytes(cached) if cached is not None else None
-        if found is None:
-            with layer.open() as stream:
-                found = read_delta(
-                    stream, hash=algo, capture=capture, what=f"layer {layer.diff_id[:19]}"
-                )
-            if store is not None:
-                store.put_blob(kind, layer.diff_id, found.to_bytes())
-        return found
+    # The store is used from this thread only: an SQLite connection belongs to the thread
+    # that opened it, and calls from pool threads fail (silently, in LayerStore).
+    cached: dict[str, LayerDelta] = {}
+    if store is not None:
+        for layer in image.layers:
+            blob = store.get_blob(kind, layer.diff_id)
+            stored = LayerDelta.from_bytes(blob) if blob is not None else None
+            if stored is not None:  # None: another format version, read the layer again
+                cached[layer.diff_id] = stored
+
+    def one(layer: Layer) -> tuple[LayerDelta, bool]:
+        if layer.diff_id in cached:
+            return cached[layer.diff_id], False
+        with layer.open() as stream:
+            delta = read_delta(
+                stream, hash=algo, capture=capture, what=f"layer {layer.diff_id[:19]}"
+            )
+        return delta, True
 
     out: list[LayerDelta] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for delta in pool.map(one, image.layers):  # in order; a failure raises here
+        for layer, (delta, fresh) in zip(
+            image.layers, pool.map(one, image.layers), strict=True
+        ):  # in order; a failure raises here
+            if fresh and store is not None:
+                store.put_blob(kind, layer.diff_id, delta.to_bytes())
             out.append(delta)
             if progress is not None:
                 progress(len(out), len(image.layers))
