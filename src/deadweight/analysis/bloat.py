@@ -60,7 +60,8 @@ def _rules() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 RULES = _rules()
-CATEGORIES = (
+# Package managers' caches and stores: safe to drop from a runtime image.
+CACHE_CATEGORIES = (
     "apt-cache",
     "apk-cache",
     "pip-cache",
@@ -72,6 +73,9 @@ CATEGORIES = (
     "go-build-cache",
     "maven-cache",
     "gradle-cache",
+)
+CATEGORIES = (
+    *CACHE_CATEGORIES,
     "docs",
     "man",
     "info",

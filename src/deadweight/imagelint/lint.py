@@ -14,7 +14,7 @@ from typing import Any
 
 from deadweight.analysis import packages as pkgs
 from deadweight.analysis.analyze import BlobStore, analyze_deltas, store_kind
-from deadweight.analysis.bloat import Bloat
+from deadweight.analysis.bloat import CACHE_CATEGORIES, Bloat
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
@@ -27,21 +27,7 @@ from deadweight.imagelint import files, secrets
 from deadweight.imagelint.rules import BY_CODE, REPLACES
 
 Progress = Callable[[int, int], None]
-CACHES = frozenset(
-    {
-        "apt-cache",
-        "apk-cache",
-        "pip-cache",
-        "poetry-cache",
-        "uv-cache",
-        "npm-cache",
-        "yarn-cache",
-        "pnpm-store",
-        "go-build-cache",
-        "maven-cache",
-        "gradle-cache",
-    }
-)
+CACHES = frozenset(CACHE_CATEGORIES)
 _LISTED = 5
 _ROOT_USERS = frozenset({"", "0", "root"})
 
