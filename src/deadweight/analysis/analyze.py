@@ -191,7 +191,7 @@ def analyze(
             ),
             instructions=layer_instructions(image),
             diff_ids=tuple(layer.diff_id for layer in image.layers),
-            image=image.source or (image.repo_tags[0] if image.repo_tags else image.id),
+            image=image.repo_tags[0] if image.repo_tags else image.source or image.id,
             image_id=image.id,
             base_layers=base_layers,
             ignore=ignore,

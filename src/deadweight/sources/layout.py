@@ -249,3 +249,31 @@ def _digest_of(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return "sha256:" + h.hexdigest()
+
+
+def write_archive(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
+    """Write an ``oci-archive``: a tar of an OCI layout, atomically.
+
+    Members are sorted, with mtime 0 and no owner names, so the same images give the same
+    archive bytes.
+    """
+    import tarfile
+    import tempfile
+
+    from deadweight.sources._sink import atomic_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp:
+        root = Path(tmp) / "layout"
+        write(images_, root)
+        names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+        with atomic_file(path) as out, tarfile.open(fileobj=out, mode="w") as tar:
+            for name in names:
+                info = tar.gettarinfo(str(root / name), arcname=name)
+                info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+                info.mode = 0o755 if info.isdir() else 0o644
+                if info.isreg():
+                    with open(root / name, "rb") as f:
+                        tar.addfile(info, f)
+                else:
+                    tar.addfile(info)
