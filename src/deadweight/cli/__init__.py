@@ -24,6 +24,7 @@ COMMANDS = {
     "images": "images",
     "inspect": "inspect",
     "lint": "lint",
+    "optimize": "optimize",
 }
 
 

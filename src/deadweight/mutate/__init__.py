@@ -1,0 +1,25 @@
+"""Transformations of images: each returns a new image and never changes its input.
+
+``squash`` merges the layers above a point into one (keeping the whiteouts the kept layers
+need), ``prune`` drops paths from the top layer, ``gzip_layers`` stores layers compressed.
+"""
+
+from __future__ import annotations
+
+from deadweight.mutate._merge import Dropped, Item, Merge, merge
+from deadweight.mutate.compress import gzip_layer, gzip_layers
+from deadweight.mutate.squash import layer_deltas, prune, squash, squash_merge, squashed_config
+
+__all__ = [
+    "Dropped",
+    "Item",
+    "Merge",
+    "gzip_layer",
+    "gzip_layers",
+    "layer_deltas",
+    "merge",
+    "prune",
+    "squash",
+    "squash_merge",
+    "squashed_config",
+]

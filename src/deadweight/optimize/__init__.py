@@ -1,0 +1,39 @@
+"""Optimize an image: ``plan`` what to remove, ``apply`` it as a new image.
+
+See ``plan`` for the steps of each level and ``verify`` for the comparison of the original
+and the optimized image when both run.
+"""
+
+from __future__ import annotations
+
+from deadweight.optimize.plan import (
+    CATEGORIES,
+    LEVELS,
+    Level,
+    Plan,
+    Removed,
+    SquashMode,
+    Step,
+    apply,
+    dropper,
+    plan,
+)
+from deadweight.optimize.report import Report
+from deadweight.optimize.verify import Check, Run, Verification
+
+__all__ = [
+    "CATEGORIES",
+    "LEVELS",
+    "Check",
+    "Level",
+    "Plan",
+    "Removed",
+    "Report",
+    "Run",
+    "SquashMode",
+    "Step",
+    "Verification",
+    "apply",
+    "dropper",
+    "plan",
+]

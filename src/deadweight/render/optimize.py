@@ -1,0 +1,128 @@
+"""``deadweight optimize`` output: the plan, before/after sizes, verification, as text or
+JSON. Only reads results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from deadweight.optimize.report import Report
+from deadweight.optimize.verify import Run
+from deadweight.render.units import human_size
+
+EXPLAIN_LIMIT = 5  # paths listed per step without --explain
+
+
+def render_text(report: Report, *, explain: bool = False) -> str:
+    p = report.plan
+    out: list[str] = []
+    head = "Plan" if report.dry_run else "Optimized"
+    out.append(f"{head}: {report.image} (level {p.level}, squash {p.squash})")
+    if not p.steps:
+        out.append("  nothing to do: no layers above the base image")
+    for step in p.steps:
+        out.append(f"  {step.name:<12} {human_size(step.bytes):>9}  {step.title}")
+        if step.note:
+            out.append(f"               {step.note}")
+        for r in step.removed:
+            out.append(f"               {r.path}: {human_size(r.bytes)} in {r.files} file(s)")
+        shown = step.paths if explain else step.paths[:EXPLAIN_LIMIT]
+        for path in shown:
+            out.append(f"                 /{path}")
+        if len(shown) < len(step.paths):
+            out.append(f"                 ... {len(step.paths) - len(shown)} more (--explain)")
+    out.append("")
+    out.append("Layers (before -> after):")
+    for i in range(max(len(report.before), len(report.after))):
+        b = human_size(report.before[i]) if i < len(report.before) else "-"
+        a = human_size(report.after[i]) if i < len(report.after) else "-"
+        out.append(f"  {i:>3}  {b:>9} -> {a}")
+    saved = report.size_before - report.size_after
+    ratio = report.size_after / report.size_before if report.size_before else 1.0
+    out.append(
+        f"Total: {human_size(report.size_before)} -> {human_size(report.size_after)} "
+        f"(saved {human_size(saved)}, {ratio:.2f}x)"
+    )
+    if report.verification is not None:
+        out.append("")
+        out.append("Verification:")
+        for c in report.verification.checks:
+            verdict = "ok  " if c.passed else "FAIL"
+            out.append(
+                f"  {verdict} {c.name} {c.subject}: original {c.original.describe()}, "
+                f"optimized {c.optimized.describe()}" + (f" ({c.reason})" if c.reason else "")
+            )
+    if report.destination:
+        out.append("")
+        if report.written:
+            out.append(f"Wrote {report.destination} (image {report.image_id})")
+        else:
+            out.append(f"Not written: {report.destination} (verification failed; --force writes)")
+    if report.forced:
+        out.append("WARNING: VERIFICATION FAILED; the image was written because of --force")
+    return "\n".join(out) + "\n"
+
+
+def _run(run: Run) -> dict[str, Any]:
+    return {
+        "running": run.running,
+        "exitCode": run.exit_code,
+        "status": run.status,
+        "output": run.output,
+        "error": run.error,
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    p = report.plan
+    doc: dict[str, Any] = {
+        "schemaVersion": report.schema_version,
+        "image": report.image,
+        "level": p.level,
+        "squash": p.squash,
+        "keepBottom": p.keep_bottom,
+        "baseDetected": p.base_detected,
+        "epoch": p.epoch,
+        "dryRun": report.dry_run,
+        "steps": [
+            {
+                "name": s.name,
+                "title": s.title,
+                "bytes": s.bytes,
+                "note": s.note,
+                "removed": [
+                    {"path": r.path, "bytes": r.bytes, "files": r.files} for r in s.removed
+                ],
+                "paths": list(s.paths),
+            }
+            for s in p.steps
+        ],
+        "bytesSaved": report.size_before - report.size_after,
+        "before": {"layers": list(report.before), "total": report.size_before},
+        "after": {"layers": list(report.after), "total": report.size_after},
+        "imageId": report.image_id,
+        "destination": report.destination,
+        "written": report.written,
+        "forced": report.forced,
+        "verification": None,
+    }
+    if report.verification is not None:
+        doc["verification"] = {
+            "passed": report.verification.passed,
+            "checks": [
+                {
+                    "name": c.name,
+                    "subject": c.subject,
+                    "passed": c.passed,
+                    "reason": c.reason,
+                    "original": _run(c.original),
+                    "optimized": _run(c.optimized),
+                }
+                for c in report.verification.checks
+            ],
+        }
+    return doc
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2) + "\n"
