@@ -307,3 +307,126 @@ def test_odd_inputs_keep_the_file_system_exactly(built: Built, tmp_path: Path) -
 
 def _without_links(listing: str) -> str:
     return "\n".join(line for line in listing.splitlines() if not line.startswith("links "))
+
+
+# A Node-like app on the busybox base with FAKE node tooling (shell scripts: nothing is
+# downloaded): npm's start runs "node server.js", and "node" just stays up. The moderate
+# level prunes the devDependencies the lockfile names, package extras and npm itself,
+# rewrites CMD npm start to node in exec form and runs as the user it adds.
+JEST, CHALK, EXPRESS_TEST, EXPRESS_MAP, NPM_BLOB = 300_000, 100_000, 5_000, 4_000, 200_000
+NODE_DOCKERFILE = f"""\
+FROM {{base}}
+RUN mkdir -p /usr/local/lib/node_modules/npm/bin /usr/local/bin \\
+&& printf '#!/bin/sh\\nexec node server.js --port 8080\\n' \\
+> /usr/local/lib/node_modules/npm/bin/npm-cli.js \\
+&& chmod 755 /usr/local/lib/node_modules/npm/bin/npm-cli.js \\
+&& ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
+&& head -c {NPM_BLOB} /dev/urandom > /usr/local/lib/node_modules/npm/blob \\
+&& printf '#!/bin/sh\\nexec sleep 600\\n' > /usr/local/bin/node && chmod 755 /usr/local/bin/node
+WORKDIR /app
+COPY package.json package-lock.json server.js ./
+RUN mkdir -p node_modules/express/test node_modules/debug node_modules/jest \\
+node_modules/chalk node_modules/.bin \\
+&& head -c 30000 /dev/urandom > node_modules/express/index.js \\
+&& head -c {EXPRESS_TEST} /dev/urandom > node_modules/express/test/app.js \\
+&& head -c {EXPRESS_MAP} /dev/urandom > node_modules/express/index.js.map \\
+&& head -c 20000 /dev/urandom > node_modules/debug/index.js \\
+&& head -c {JEST} /dev/urandom > node_modules/jest/index.js \\
+&& head -c {CHALK} /dev/urandom > node_modules/chalk/index.js \\
+&& ln -s ../jest/index.js node_modules/.bin/jest
+CMD npm start
+"""
+NODE_LOCK = {
+    "name": "app",
+    "lockfileVersion": 3,
+    "packages": {
+        "": {"name": "app", "dependencies": {"express": "4"}, "devDependencies": {"jest": "29"}},
+        "node_modules/express": {"version": "4", "dependencies": {"debug": "2"}},
+        "node_modules/debug": {"version": "2", "dev": True},  # inconsistent: must stay
+        "node_modules/jest": {"version": "29", "dev": True, "dependencies": {"chalk": "4"}},
+        "node_modules/chalk": {"version": "4", "dev": True},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def node_app(
+    docker_engine: DockerEngine, busybox_base: str, tmp_path_factory: pytest.TempPathFactory
+) -> Built:
+    work = tmp_path_factory.mktemp("optimize-node")
+    context = work / "node"
+    context.mkdir()
+    (context / "Dockerfile").write_text(NODE_DOCKERFILE.format(base=busybox_base))
+    package = {"name": "app", "scripts": {"start": "node server.js --port 8080"}}
+    (context / "package.json").write_text(json.dumps(package))
+    (context / "package-lock.json").write_text(json.dumps(NODE_LOCK))
+    (context / "server.js").write_text("console.log('up')\n")
+    docker_engine.build(context, "dw-opt-node:latest", buildkit=True)
+    saved = work / "node.tar"
+    docker_engine.docker("save", "-o", str(saved), "dw-opt-node:latest")
+    return Built(docker_engine, {"node": saved}, work)
+
+
+def test_moderate_node_app_prunes_rewrites_cmd_and_runs_as_app(
+    node_app: Built, tmp_path: Path
+) -> None:
+    r = deadweight(
+        node_app, f"docker-archive:{node_app.saved['node']}",
+        "-o", "docker-daemon:dw-opt-node:slim", "--level", "moderate", "--epoch", "0",
+        "--format", "json", "--verify", "--verify-cmd", "cat /app/server.js", cwd=tmp_path,
+    )  # fmt: skip
+    assert (r.code, r.err) == (0, ""), r.err + r.out
+    doc = r.doc
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert steps["npm-dev-dependencies"]["bytes"] == JEST + CHALK + len("../jest/index.js")
+    assert steps["package-extras"]["bytes"] == EXPRESS_TEST + EXPRESS_MAP
+    assert steps["npm-tools"]["bytes"] > NPM_BLOB
+    assert steps["non-root"]["bytes"] < 0
+    assert doc["skipped"] == []
+    assert doc["config"] == {"Cmd": ["node", "server.js", "--port", "8080"], "User": "10001:10001"}
+    assert [(c["name"], c["passed"]) for c in doc["verification"]["checks"]] == [
+        ("starts", True),
+        ("command", True),
+    ]
+    engine = node_app.engine
+    before, after = (
+        docker_size(node_app, "dw-opt-node:latest"),
+        docker_size(node_app, "dw-opt-node:slim"),
+    )
+    # the result's size is docker's own; the original's, measured by the engine on the
+    # layers BuildKit built, leaves out the two symlinks its RUN steps made (a loaded tar's
+    # size counts their targets' lengths, docker-formats.md 3.4, as deadweight does)
+    links = len("../lib/node_modules/npm/bin/npm-cli.js") + len("../jest/index.js")
+    assert after == doc["after"]["total"]
+    assert before == doc["before"]["total"] - links
+    assert before - after == doc["bytesSaved"] - links
+    config = json.loads(
+        engine.docker("image", "inspect", "--format", "{{json .Config}}", "dw-opt-node:slim")
+    )
+    assert config["Cmd"] == ["node", "server.js", "--port", "8080"]
+    assert config["User"] == "10001:10001" and config["WorkingDir"] == "/app"
+    assert not config.get("Entrypoint")
+    out = engine.docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "sh", "dw-opt-node:slim", "-c",
+        "id -u; id -g; stat -c '%u:%g' /app /app/server.js /etc/passwd; "
+        "ls -A /app/node_modules; find /app/node_modules -type f -o -type l | sort; "
+        "test -e /usr/local/bin/npm || echo no-npm; tail -n 1 /etc/passwd",
+    )  # fmt: skip
+    assert out == (
+        "10001\n10001\n10001:10001\n10001:10001\n0:0\n.bin\ndebug\nexpress\n"
+        "/app/node_modules/debug/index.js\n/app/node_modules/express/index.js\n"
+        "no-npm\napp:x:10001:10001:app:/app:/sbin/nologin\n"
+    )
+    skopeo_inspect(node_app, "docker-daemon:dw-opt-node:slim")
+
+
+def test_moderate_skips_leave_npm_and_root(node_app: Built, tmp_path: Path) -> None:
+    r = deadweight(
+        node_app, f"docker-archive:{node_app.saved['node']}", "-o", "docker-archive:kept.tar",
+        "--level", "moderate", "--skip", "npm-tools", "--skip", "non-root", "--format", "json",
+        "--verify-cmd", "test -x /usr/local/bin/npm", cwd=tmp_path,
+    )  # fmt: skip
+    assert (r.code, r.err) == (0, ""), r.err + r.out
+    assert r.doc["config"] == {}
+    assert "npm-tools" not in [s["name"] for s in r.doc["steps"]]
+    assert r.doc["verification"]["passed"] is True

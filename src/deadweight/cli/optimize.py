@@ -30,15 +30,13 @@ from deadweight.image import Image
 from deadweight.mutate import gzip_layers
 from deadweight.optimize import Check, Report, Run, Verification, apply, plan
 from deadweight.optimize import verify as judge
+from deadweight.optimize.plan import STEP_NAMES
 from deadweight.reference import Reference
 from deadweight.render.optimize import render_text, to_json
 from deadweight.sources import Location, locate, open_image
 
 DEST_TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker-daemon")
 LOCAL = ("docker-archive", "oci", "oci-archive")
-PUSH_UNSUPPORTED = (
-    "pushing to registries is not supported yet; write an archive and push it with skopeo"
-)
 STAY_UP = 3.0  # seconds a service must stay up
 HTTP_WAIT = 15.0  # seconds to wait for --verify-http to answer
 VERIFY_REPO = "deadweight-verify"
@@ -47,7 +45,10 @@ VERIFY_REPO = "deadweight-verify"
 def parse_dest(dest: str) -> Location:
     """``-o``: a medium that can be written (the ``sources.locate`` syntax)."""
     if dest.startswith("docker://"):
-        raise UsageError(PUSH_UNSUPPORTED)
+        pushed = locate(dest)
+        if Reference.parse(pushed.target).digest:
+            raise UsageError(f"-o {dest}: a destination takes a tag, not a digest")
+        return pushed
     if not dest.startswith(tuple(t + ":" for t in DEST_TRANSPORTS)):
         # a bare path: FILE.tar is a docker archive, a directory (or DIR/) an OCI layout
         if dest.endswith(".tar"):
@@ -85,9 +86,10 @@ def _tag(ref: str) -> tuple[str, ...]:
     return (Reference.parse(ref).familiar,) if ref else ()
 
 
-def write(image: Image, loc: Location) -> None:
-    """Write ``image`` to its destination, atomically (or load it into the engine)."""
-    from deadweight.sources import archive, layout
+def write(image: Image, loc: Location, *, insecure: bool = False) -> None:
+    """Write ``image`` to its destination, atomically (or load it into the engine, or push
+    it: blobs first, the manifest last, so a failed push leaves no tag)."""
+    from deadweight.sources import archive, layout, registry
 
     target = Path(loc.target)
     if loc.transport == "docker-archive":
@@ -95,6 +97,9 @@ def write(image: Image, loc: Location) -> None:
     elif loc.transport in ("oci", "oci-archive"):
         packed = dataclasses.replace(gzip_layers(image), repo_tags=(loc.ref,) if loc.ref else ())
         (layout.write if loc.transport == "oci" else layout.write_archive)([packed], target)
+    elif loc.transport == "docker":
+        # registries store compressed layers, gzip as the OCI writer does
+        registry.write(gzip_layers(image), Reference.parse(loc.target), insecure=insecure)
     else:
         load(image, loc.target)
 
@@ -235,7 +240,8 @@ def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
     type=click.Choice(["safe", "moderate"]),
     default="safe",
     show_default=True,
-    help="safe: caches and temp files; moderate: also docs, man and info pages, locales.",
+    help="safe: caches and temp files; moderate: also docs, man and info pages, locales, "
+    "npm devDependencies, package tests/docs/examples/source maps, npm itself, a non-root user.",
 )
 @click.option(
     "--squash",
@@ -248,6 +254,13 @@ def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
 @click.option(
     "--epoch", type=int, metavar="SECONDS", help="Timestamps (default: SOURCE_DATE_EPOCH)."
 )
+@click.option(
+    "--skip",
+    multiple=True,
+    type=click.Choice(STEP_NAMES),
+    metavar="STEP",
+    help=f"A step not to do (repeatable): {', '.join(STEP_NAMES)}.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--explain", is_flag=True, help="List every removed path.")
 @click.option(
@@ -257,6 +270,11 @@ def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
 @click.option("--verify-cmd", metavar="CMD", help="A command that must exit 0 in both.")
 @click.option("--verify-http", metavar="URL", help="Must answer the same in both.")
 @click.option("--force", is_flag=True, help="Write the result even if verification fails.")
+@click.option(
+    "--dockerfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The image's Dockerfile: write an optimized Dockerfile.deadweight beside it.",
+)
 @source_options
 def optimize(
     image: str,
@@ -264,6 +282,7 @@ def optimize(
     level: str,
     squash_mode: str,
     epoch: int | None,
+    skip: tuple[str, ...],
     dry_run: bool,
     explain: bool,
     fmt: str,
@@ -271,14 +290,15 @@ def optimize(
     verify_cmd: str | None,
     verify_http: str | None,
     force: bool,
+    dockerfile: Path | None,
     platform: str | None,
     insecure: bool,
     no_cache: bool,
 ) -> None:
     """Write a smaller IMAGE to DEST: squash its own layers, drop caches and temp files.
 
-    DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG] or
-    docker-daemon:NAME:TAG.
+    DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG],
+    docker-daemon:NAME:TAG or docker://HOST/REPO[:TAG] (a push).
     """
     if dest is None and not dry_run:
         raise UsageError("-o DEST is required (or --dry-run)")
@@ -288,7 +308,7 @@ def optimize(
     loc = locate(image)
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     deltas = _deltas(img, loc, no_cache)
-    p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas)  # type: ignore[arg-type]
+    p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas, skip=skip)  # type: ignore[arg-type]
     before = tuple(d.size for d in deltas)
     name = image
     if dry_run:
@@ -303,7 +323,9 @@ def optimize(
     verification = verify(img, result, command=verify_cmd, url=verify_http) if checking else None
     failed = verification is not None and not verification.passed
     if not failed or force:
-        write(result, out)
+        write(result, out, insecure=insecure)
+        if dockerfile is not None:
+            _write_dockerfile(dockerfile)
     report = Report(
         name,
         p,
@@ -321,6 +343,17 @@ def optimize(
     elif failed:
         click.echo("deadweight: error: verification failed; nothing written", err=True)
         raise click.exceptions.Exit(1)
+
+
+def _write_dockerfile(path: Path) -> None:
+    """``--dockerfile``: Dockerfile.deadweight beside ``path``; its changes go to stderr so
+    that ``--format json`` output stays one document."""
+    from deadweight.dockerfile import optimize as dockerfile
+
+    dest, optimized = dockerfile.write(path)
+    click.echo(f"deadweight: wrote {dest} ({len(optimized.changes)} changes)", err=True)
+    for change in optimized.changes:
+        click.echo(f"  line {change.line}: {change.description}", err=True)
 
 
 def _planned(p: Any, before: tuple[int, ...]) -> tuple[int, ...]:

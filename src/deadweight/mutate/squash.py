@@ -9,20 +9,23 @@ group names dropped, so the same input and options give the same diff_id and ima
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tarfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any, cast
 
 from deadweight import mediatypes
 from deadweight.errors import CorruptImage, UsageError
 from deadweight.filetree.delta import LayerDelta, read_delta
-from deadweight.filetree.paths import clean
+from deadweight.filetree.paths import ROOT, clean, parent
+from deadweight.filetree.tree import Node, stack
 from deadweight.image import Image, Layer, assemble
 from deadweight.mutate._merge import Item, Merge, marker_name, merge
 from deadweight.mutate._spool import CHUNK, DigestingWriter, Spool
+from deadweight.mutate.edit import Edit, NewFile, Owner
 from deadweight.spec.manifest import Descriptor
 
 # pax records worth keeping: extended attributes (file capabilities live there)
@@ -70,9 +73,13 @@ def squash_merge(
     epoch: int | None = None,
     deltas: Sequence[LayerDelta] | None = None,
     created_by: str = "",
+    edit: Edit | None = None,
 ) -> tuple[Image, Merge | None]:
-    """:func:`squash`, and what the merged layer holds and dropped (None if nothing merged)."""
-    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by)
+    """:func:`squash`, and what the merged layer holds and dropped (None if nothing merged).
+
+    ``edit`` writes files into the merged layer and sets owners there (see ``mutate.edit``).
+    """
+    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by, edit)
 
 
 def prune(image: Image, predicate: Callable[[str], bool], *, epoch: int | None = None) -> Image:
@@ -90,6 +97,7 @@ def _squashed(
     epoch: int | None,
     deltas: Sequence[LayerDelta] | None,
     created_by: str,
+    edit: Edit | None = None,
 ) -> tuple[Image, Merge | None]:
     count = len(image.layers)
     if keep < 0 or keep > count:
@@ -101,7 +109,10 @@ def _squashed(
     if len(deltas) != count:
         raise UsageError(f"{len(deltas)} layer deltas for an image with {count} layers")
     plan = merge(deltas, keep, drop)
-    layer = _write_layer(image, plan, epoch)
+    edit = edit or Edit()
+    if edit:
+        plan = _edited(plan, edit, deltas, keep)
+    layer = _write_layer(image, plan, epoch, edit)
     said = created_by or f"{SQUASH_COMMENT} {count - keep} layer(s) above layer {keep}"
     raw = squashed_config(image, keep, layer.diff_id, epoch=epoch, created_by=said)
     result = assemble(
@@ -209,36 +220,120 @@ def _header(name: str, src: tarfile.TarInfo | None, epoch: int | None) -> tarfil
     return info
 
 
-def _write_layer(image: Image, plan: Merge, epoch: int | None) -> Layer:
+def _edited(plan: Merge, edit: Edit, deltas: Sequence[LayerDelta], keep: int) -> Merge:
+    """``plan`` without the items ``edit.files`` replace and the directories ``edit.remove``
+    names, with the directories the files and ``edit.owner`` need; refuses an edit that
+    would change more than it names."""
+    live = stack(deltas).nodes
+    items = {_key(item): item for item in plan.items}
+    if edit.remove:
+        _remove_dirs(items, edit.remove, live, stack(deltas[:keep]).nodes)
+    replaced = {f.path for f in edit.files}
+    for item in plan.items:
+        if item.action == "link" and item.source in replaced:
+            raise UsageError(f"/{item.source} has other names (hardlinks); not rewritten")
+    for f in edit.files:
+        node = live.get(f.path)
+        if node is not None and node.kind == "dir":
+            raise UsageError(f"/{f.path} is a directory; not replaced by a file")
+        items.pop(f.path, None)
+        up = parent(f.path)
+        while up != ROOT:
+            above = live.get(up)
+            if above is not None and above.kind != "dir":
+                raise UsageError(f"/{up} is not a directory; /{f.path} not written")
+            if above is None and up not in items:
+                items[up] = Item(up, "implicit")
+            up = parent(up)
+    if edit.owner is not None and edit.owner.path not in items:
+        node = live.get(edit.owner.path)
+        if node is None or node.kind != "dir":
+            raise UsageError(f"/{edit.owner.path} is not a directory; owners not changed")
+        items[node.path] = Item(node.path, "implicit" if node.implicit else "copy", node.layer)
+    return Merge(tuple(items[k] for k in sorted(items)), plan.dropped)
+
+
+def _remove_dirs(
+    items: dict[str, Item], tops: Sequence[str], live: Mapping[str, Node], lower: Iterable[str]
+) -> None:
+    wanted = set(tops)
+
+    def top_of(path: str) -> str | None:
+        p = path
+        while p:
+            if p in wanted:
+                return p
+            p = parent(p)
+        return None
+
+    for path in lower:
+        top = top_of(path)
+        if top is not None:
+            raise UsageError(f"/{top} is also in the kept layers; not removed")
+    for key, item in list(items.items()):
+        top = top_of(item.path)
+        if top is None:
+            continue
+        node = live.get(item.path)
+        if item.action not in ("copy", "implicit") or node is None or node.kind != "dir":
+            raise UsageError(f"/{item.path} is still in /{top}; /{top} not removed")
+        del items[key]
+
+
+def _key(item: Item) -> str:
+    return marker_name(item) if item.action in ("whiteout", "opaque") else item.path
+
+
+def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> Layer:
     sources = _Sources()
     sources.read(image, plan.items)
     spool = Spool()
     writer = DigestingWriter(spool.file)
     data = sources.spool.file
+    entries: list[tuple[str, Item | NewFile]] = [(_key(i), i) for i in plan.items]
+    entries += [(f.path, f) for f in edit.files]
+    entries.sort(key=lambda kv: kv[0])
     with tarfile.open(fileobj=cast(IO[bytes], writer), mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for item in plan.items:
-            _add(tar, item, sources, data, epoch)
+        for _, entry in entries:
+            if isinstance(entry, NewFile):
+                _add_file(tar, entry, epoch, edit.owner)
+            else:
+                _add(tar, entry, sources, data, epoch, edit.owner)
     spool.file.flush()
     desc = Descriptor(mediatypes.OCI_LAYER, writer.digest, writer.size)
     return Layer(diff_id=writer.digest, blob=desc, opener=spool.opener(), seekable=True)
 
 
+def _add_file(tar: tarfile.TarFile, f: NewFile, epoch: int | None, owner: Owner | None) -> None:
+    info = tarfile.TarInfo(f.path)
+    info.type, info.mode, info.size = tarfile.REGTYPE, f.mode, len(f.data)
+    info.mtime = 0 if epoch is None else epoch
+    if owner is not None and owner.covers(f.path):
+        info.uid, info.gid = owner.uid, owner.gid
+    tar.addfile(info, io.BytesIO(f.data))
+
+
 def _add(
-    tar: tarfile.TarFile, item: Item, sources: _Sources, data: IO[bytes], epoch: int | None
+    tar: tarfile.TarFile,
+    item: Item,
+    sources: _Sources,
+    data: IO[bytes],
+    epoch: int | None,
+    owner: Owner | None = None,
 ) -> None:
     if item.action in ("whiteout", "opaque"):
         info = tarfile.TarInfo(marker_name(item))
         info.mode, info.mtime = 0o644, 0 if epoch is None else epoch
-        tar.addfile(info)
+        tar.addfile(info)  # markers have no owner to change
         return
     if item.action == "implicit":
-        tar.addfile(_header(item.path, None, epoch))
+        _put(tar, item, owner, _header(item.path, None, epoch))
         return
     if item.action == "link":
         info = _header(item.path, sources.last.get((item.layer, item.path)), epoch)
         info.type, info.linkname, info.size = tarfile.LNKTYPE, item.source, 0
         info.pax_headers = {}
-        tar.addfile(info)
+        _put(tar, item, owner, info)
         return
     if item.action == "copy":
         src = sources.last.get((item.layer, item.path))
@@ -246,7 +341,7 @@ def _add(
             raise CorruptImage(f"layer {item.layer}: {item.path} was not found on a second read")
         info = _header(item.path, src, epoch)
         info.size = 0
-        tar.addfile(info)
+        _put(tar, item, owner, info)
         return
     found = sources.exact.get((item.layer, item.source, item.occurrence))
     if found is None:
@@ -256,8 +351,20 @@ def _add(
     if src.isreg():
         info.type, info.size = tarfile.REGTYPE, size  # contiguous and sparse files: plain
         data.seek(start)
-        tar.addfile(info, data)
+        _put(tar, item, owner, info, data)
         data.seek(0, 2)
     else:  # a hardlink to a symlink is that symlink
         info.size = 0
-        tar.addfile(info)
+        _put(tar, item, owner, info)
+
+
+def _put(
+    tar: tarfile.TarFile,
+    item: Item,
+    owner: Owner | None,
+    info: tarfile.TarInfo,
+    data: IO[bytes] | None = None,
+) -> None:
+    if owner is not None and owner.covers(item.path):
+        info.uid, info.gid = owner.uid, owner.gid
+    tar.addfile(info, data)

@@ -1,14 +1,17 @@
 """Optimize an image: ``plan`` what to remove, ``apply`` it as a new image.
 
-See ``plan`` for the steps of each level and ``verify`` for the comparison of the original
-and the optimized image when both run.
+See ``plan`` for the steps of each level (``npm`` and ``user`` for the moderate steps that
+are not path categories) and ``verify`` for the comparison of the original and the
+optimized image when both run.
 """
 
 from __future__ import annotations
 
+from deadweight.optimize.moderate import Skipped
 from deadweight.optimize.plan import (
     CATEGORIES,
     LEVELS,
+    STEP_NAMES,
     Level,
     Plan,
     Removed,
@@ -24,12 +27,14 @@ from deadweight.optimize.verify import Check, Run, Verification
 __all__ = [
     "CATEGORIES",
     "LEVELS",
+    "STEP_NAMES",
     "Check",
     "Level",
     "Plan",
     "Removed",
     "Report",
     "Run",
+    "Skipped",
     "SquashMode",
     "Step",
     "Verification",

@@ -4,23 +4,38 @@ A plan is computed from the layer deltas alone (pure): squash the image's own la
 above its base (``squash="own"``; base layers stay as they are, so pulls keep sharing
 them) or every layer (``"all"``), drop package-manager caches and temp files from the
 squashed layers (categories from ``analysis.bloat``), and stamp a reproducible time.
-``apply`` writes the one new layer (see ``mutate.squash``) and checks that it removed
-exactly what the plan said.
+The moderate level also prunes npm devDependencies and npm itself (``optimize.npm``),
+removes tests, docs, examples and source maps of packages (``package-extras``) and runs
+the image as a non-root user (``optimize.user``). A step that cannot be done safely is not
+done; the plan says why (``Plan.skipped``). ``apply`` writes the one new layer (see
+``mutate.squash``) and checks that it removed exactly what the plan said and has exactly
+the planned size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from deadweight.analysis.bloat import categorise
+from deadweight.analysis.sizes import layer_size
 from deadweight.compare.base import base_layers
 from deadweight.errors import CorruptImage, UsageError
 from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.tree import Tree, stack
 from deadweight.image import Image
-from deadweight.mutate import Merge, merge, squash_merge
+from deadweight.mutate import Edit, Merge, merge, squash_merge, with_config
 from deadweight.mutate.squash import layer_deltas
+from deadweight.optimize.moderate import (
+    DEV_DEPS,
+    NON_ROOT,
+    NPM_TOOLS,
+    ConfigValue,
+    Moderate,
+    Skipped,
+    moderate,
+)
 
 Level = Literal["safe", "moderate"]
 SquashMode = Literal["own", "all"]
@@ -38,11 +53,13 @@ SAFE_CATEGORIES = (
     "pnpm-store",
     "temp",
 )
-MODERATE_CATEGORIES = (*SAFE_CATEGORIES, "docs", "man", "info", "locales")
+MODERATE_CATEGORIES = (*SAFE_CATEGORIES, "docs", "man", "info", "locales", "package-extras")
 CATEGORIES: dict[Level, tuple[str, ...]] = {
     "safe": SAFE_CATEGORIES,
     "moderate": MODERATE_CATEGORIES,
 }
+# Every step --skip can switch off, in the order a plan lists them.
+STEP_NAMES = (*MODERATE_CATEGORIES[:-1], DEV_DEPS, "package-extras", NPM_TOOLS, NON_ROOT)
 TITLES = {
     "squash": "squash layers (drop the bytes later layers hide)",
     "apt-cache": "remove apt package lists and downloaded archives",
@@ -58,6 +75,10 @@ TITLES = {
     "man": "remove manual pages",
     "info": "remove info pages",
     "locales": "remove locales",
+    "package-extras": "remove tests, docs, examples and source maps of packages",
+    DEV_DEPS: "prune npm devDependencies (by the lockfile)",
+    NPM_TOOLS: "remove npm, yarn and corepack; run node directly",
+    NON_ROOT: "run as a non-root user",
     "epoch": "reproducible timestamps",
 }
 
@@ -85,7 +106,12 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What ``apply`` will do to the image ``image_id``."""
+    """What ``apply`` will do to the image ``image_id``.
+
+    ``prefixes`` are (step, path, group) paths removed with everything below them (npm
+    packages, npm itself); ``edit`` the files and owners the new layer gets; ``config``
+    the runtime config changes (None removes a key); ``layer_after`` the new layer's size.
+    """
 
     image_id: str
     level: Level
@@ -97,6 +123,12 @@ class Plan:
     steps: tuple[Step, ...]
     size_before: int
     base_detected: bool
+    skip: tuple[str, ...] = ()
+    prefixes: tuple[tuple[str, str, str], ...] = ()
+    edit: Edit = field(default_factory=Edit)
+    config: tuple[tuple[str, ConfigValue], ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    layer_after: int = -1
 
     @property
     def bytes_saved(self) -> int:
@@ -111,30 +143,57 @@ class Plan:
         return self.keep_bottom < self.layers
 
     def drop(self) -> Callable[[str], bool] | None:
-        return dropper(self.categories) if self.categories else None
+        if not self.categories and not self.prefixes:
+            return None
+        classify = classifier(self.categories, self.prefixes)
+        return lambda path: classify(path) is not None
+
+    @property
+    def removal_steps(self) -> frozenset[str]:
+        """Names of the steps whose bytes are paths dropped from the new layer."""
+        return frozenset((*self.categories, *(name for name, _, _ in self.prefixes)))
 
     @property
     def created_by(self) -> str:
         epoch = f" --epoch {self.epoch}" if self.epoch is not None else ""
-        return f"deadweight optimize --level {self.level} --squash {self.squash}{epoch}"
+        skip = "".join(f" --skip {name}" for name in self.skip)
+        return f"deadweight optimize --level {self.level} --squash {self.squash}{epoch}{skip}"
 
 
 def dropper(categories: Sequence[str]) -> Callable[[str], bool]:
     """Whether a path belongs to one of ``categories`` (by ``analysis.bloat`` rules)."""
+    classify = classifier(categories, ())
+    return lambda path: classify(path) is not None
+
+
+def classifier(
+    categories: Sequence[str], prefixes: Sequence[tuple[str, str, str]]
+) -> Callable[[str], tuple[str, str] | None]:
+    """(step, group) of a path to remove: below one of ``prefixes`` (as ``analysis.bloat``
+    puts npm devDependencies first), else by its ``analysis.bloat`` category."""
     wanted = frozenset(categories)
+    tops = {path: (name, group) for name, path, group in prefixes}
 
-    def drop(path: str) -> bool:
+    def classify(path: str) -> tuple[str, str] | None:
+        p = path
+        while tops and p:
+            if p in tops:
+                return tops[p]
+            p = p.rpartition("/")[0]
         found = categorise(path)
-        return found is not None and found[0] in wanted
+        return found if found is not None and found[0] in wanted else None
 
-    return drop
+    return classify
 
 
-def _removal_steps(merged: Merge, categories: Sequence[str]) -> list[Step]:
+def _removal_steps(
+    merged: Merge, categories: Sequence[str], prefixes: Sequence[tuple[str, str, str]]
+) -> list[Step]:
+    classify = classifier(categories, prefixes)
     groups: dict[str, dict[str, list[int]]] = {}
     paths: dict[str, list[str]] = {}
     for d in merged.dropped:
-        found = categorise(d.path)
+        found = classify(d.path)
         assert found is not None
         cat, group = found
         row = groups.setdefault(cat, {}).setdefault(group, [0, 0])
@@ -142,7 +201,7 @@ def _removal_steps(merged: Merge, categories: Sequence[str]) -> list[Step]:
         row[1] += 1
         paths.setdefault(cat, []).append(d.path)
     steps = []
-    for cat in categories:
+    for cat in STEP_NAMES:
         if cat not in groups:
             continue
         removed = sorted(
@@ -163,16 +222,24 @@ def plan(
     epoch: int | None = None,
     deltas: Sequence[LayerDelta] | None = None,
     keep_bottom: int | None = None,
+    skip: Collection[str] = (),
 ) -> Plan:
     """The plan for ``image``; ``deltas`` are its layer deltas when already read.
 
     ``keep_bottom`` overrides the base detection (``compare.base.base_layers``). When the
-    base cannot be told, every layer is squashed, and the plan says so.
+    base cannot be told, every layer is squashed, and the plan says so. ``skip`` names
+    steps (``STEP_NAMES``) not to do.
     """
     if level not in LEVELS:
         raise UsageError(f"unknown level {level!r} (choose from {', '.join(LEVELS)})")
     if squash not in ("own", "all"):
         raise UsageError(f"unknown squash mode {squash!r} (choose from own, all)")
+    unknown = sorted(set(skip) - set(STEP_NAMES))
+    if unknown:
+        raise UsageError(
+            f"unknown step {unknown[0]!r} to skip (choose from {', '.join(STEP_NAMES)})"
+        )
+    skipping = tuple(n for n in STEP_NAMES if n in skip)
     count = len(image.layers)
     if deltas is None:
         deltas = layer_deltas(image)
@@ -181,13 +248,19 @@ def plan(
     detected = base_layers(image) if squash == "own" else 0
     keep = keep_bottom if keep_bottom is not None else detected
     keep = max(0, min(keep, count))
-    categories = CATEGORIES[level]
+    categories = tuple(c for c in CATEGORIES[level] if c not in skipping)
     sizes = [d.size for d in deltas]
     steps: list[Step] = []
+    extra = Moderate()
+    layer_after = -1
     if keep < count:
-        merged = merge(deltas, keep, dropper(categories))
+        tree = stack(deltas)
+        if level == "moderate":
+            extra = moderate(image, tree, keep, skipping, stack(deltas[:keep]))
+        merged = merge(deltas, keep, _predicate(categories, extra.prefixes))
         kept = merge(deltas, keep)
-        squashed = sum(sizes[keep:]) - _layer_bytes(deltas, keep, kept)
+        kept_bytes = _layer_bytes(tree, kept)
+        squashed = sum(sizes[keep:]) - kept_bytes
         note = (
             f"{count - keep} layer(s) above the {keep} base layer(s) merged into one"
             if keep
@@ -196,7 +269,12 @@ def plan(
         if squash == "own" and not detected and keep_bottom is None:
             note += " (the base image could not be told from the history)"
         steps.append(Step("squash", TITLES["squash"], squashed, note=note))
-        steps.extend(_removal_steps(merged, categories))
+        removals = _removal_steps(merged, categories, extra.prefixes)
+        steps.extend(_with_notes(removals, extra))
+        added = _added_bytes(tree, keep, extra.edit, merged)
+        if NON_ROOT in extra.notes:
+            steps.append(Step(NON_ROOT, TITLES[NON_ROOT], -added, note=extra.notes[NON_ROOT]))
+        layer_after = kept_bytes - merged.dropped_bytes + added
     if epoch is not None and keep < count:
         steps.append(Step("epoch", TITLES["epoch"], 0, note=f"timestamps set to {epoch}"))
     return Plan(
@@ -210,14 +288,47 @@ def plan(
         steps=tuple(steps),
         size_before=sum(sizes),
         base_detected=bool(detected),
+        skip=skipping,
+        prefixes=extra.prefixes,
+        edit=extra.edit,
+        config=extra.config,
+        skipped=extra.skipped,
+        layer_after=layer_after,
     )
 
 
-def _layer_bytes(deltas: Sequence[LayerDelta], keep: int, merged: Merge) -> int:
-    """Docker's size of the squashed layer ``merged`` would write."""
-    from deadweight.filetree.tree import stack
+def _predicate(
+    categories: Sequence[str], prefixes: Sequence[tuple[str, str, str]]
+) -> Callable[[str], bool]:
+    classify = classifier(categories, prefixes)
+    return lambda path: classify(path) is not None
 
-    tree = stack(deltas)
+
+def _with_notes(steps: list[Step], extra: Moderate) -> list[Step]:
+    out = [
+        Step(s.name, s.title, s.bytes, s.removed, s.paths, extra.notes.get(s.name, s.note))
+        for s in steps
+    ]
+    if NPM_TOOLS in extra.notes and not any(s.name == NPM_TOOLS for s in out):
+        out.append(Step(NPM_TOOLS, TITLES[NPM_TOOLS], 0, note=extra.notes[NPM_TOOLS]))
+    return out
+
+
+def _added_bytes(tree: Tree, keep: int, edit: Edit, merged: Merge) -> int:
+    """Bytes the new layer holds because of ``edit``: the files it writes, less the bytes
+    of the versions it replaces there."""
+    dropped = {d.path for d in merged.dropped}
+    total = 0
+    for f in edit.files:
+        total += len(f.data)
+        old = tree.get(f.path)
+        if old is not None and old.layer >= keep and old.path not in dropped:
+            total -= tree.inodes[old.inode].bytes
+    return total
+
+
+def _layer_bytes(tree: Tree, merged: Merge) -> int:
+    """Docker's size of the squashed layer ``merged`` would write."""
     total = 0
     for item in merged.items:
         if item.action in ("copy", "data"):
@@ -230,7 +341,8 @@ def _layer_bytes(deltas: Sequence[LayerDelta], keep: int, merged: Merge) -> int:
 
 
 def apply(image: Image, plan_: Plan, *, deltas: Sequence[LayerDelta] | None = None) -> Image:
-    """The optimized image. Refuses a plan made for another image."""
+    """The optimized image. Refuses a plan made for another image, and a result that is
+    not what the plan said (other bytes dropped, another size)."""
     if plan_.image_id != image.id:
         raise UsageError(f"the plan was made for {plan_.image_id[:19]}, not {image.id[:19]}")
     if not plan_.changes:
@@ -242,11 +354,18 @@ def apply(image: Image, plan_: Plan, *, deltas: Sequence[LayerDelta] | None = No
         epoch=plan_.epoch,
         deltas=deltas,
         created_by=plan_.created_by,
+        edit=plan_.edit,
     )
-    planned = sum(s.bytes for s in plan_.steps if s.name in plan_.categories)
+    planned = sum(s.bytes for s in plan_.steps if s.name in plan_.removal_steps)
     if merged is None or merged.dropped_bytes != planned:
         raise CorruptImage(
             "the image's layers changed between plan and apply "
             f"({merged.dropped_bytes if merged else 0} bytes dropped, {planned} planned)"
         )
-    return result
+    size = layer_size(result.layers[-1])
+    if plan_.layer_after >= 0 and size != plan_.layer_after:
+        raise CorruptImage(
+            f"the new layer holds {size} bytes, {plan_.layer_after} planned "
+            "(the image's layers changed between plan and apply)"
+        )
+    return with_config(result, {k: list(v) if isinstance(v, tuple) else v for k, v in plan_.config})

@@ -20,8 +20,10 @@ def render_text(report: Report, *, explain: bool = False) -> str:
     out.append(f"{head}: {report.image} (level {p.level}, squash {p.squash})")
     if not p.steps:
         out.append("  nothing to do: no layers above the base image")
+    names = [s.name for s in p.steps] + [s.name for s in p.skipped]
+    width = max([12, *map(len, names)])
     for step in p.steps:
-        out.append(f"  {step.name:<12} {human_size(step.bytes):>9}  {step.title}")
+        out.append(f"  {step.name:<{width}} {human_size(step.bytes):>9}  {step.title}")
         if step.note:
             out.append(f"               {step.note}")
         for r in step.removed:
@@ -31,6 +33,13 @@ def render_text(report: Report, *, explain: bool = False) -> str:
             out.append(f"                 /{path}")
         if len(shown) < len(step.paths):
             out.append(f"                 ... {len(step.paths) - len(shown)} more (--explain)")
+    for skipped in p.skipped:
+        out.append(f"  {skipped.name:<{width}} {'-':>9}  not done: {skipped.reason}")
+    if p.config:
+        out.append("")
+        out.append("Config changes:")
+        for key, value in p.config:
+            out.append(f"  {key}: {json.dumps(list(value) if isinstance(value, tuple) else value)}")
     out.append("")
     out.append("Layers (before -> after):")
     for i in range(max(len(report.before), len(report.after))):
@@ -83,6 +92,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "keepBottom": p.keep_bottom,
         "baseDetected": p.base_detected,
         "epoch": p.epoch,
+        "skip": list(p.skip),
         "dryRun": report.dry_run,
         "steps": [
             {
@@ -97,6 +107,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             }
             for s in p.steps
         ],
+        "skipped": [{"name": s.name, "reason": s.reason} for s in p.skipped],
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in p.config},
         "bytesSaved": report.size_before - report.size_after,
         "before": {"layers": list(report.before), "total": report.size_before},
         "after": {"layers": list(report.after), "total": report.size_after},

@@ -133,8 +133,10 @@ def test_source_date_epoch_is_used(env: Path, monkeypatch: pytest.MonkeyPatch) -
     ("args", "message"),
     [
         (
-            ["-o", "docker://localhost:5000/app:1"],
-            "pushing to registries is not supported yet; write an archive and push it with skopeo",
+            ["-o", "docker://localhost:5000/app@sha256:" + "a" * 64],
+            "-o docker://localhost:5000/app@sha256:"
+            + "a" * 64
+            + ": a destination takes a tag, not a digest",
         ),
         ([], "-o DEST is required (or --dry-run)"),
         (
@@ -203,3 +205,91 @@ def test_bare_destinations_pick_the_medium_by_shape(env: Path) -> None:
     assert parse_dest("layout/") == Location("oci", "layout", "")
     (env / "existing").mkdir()
     assert parse_dest(str(env / "existing")) == Location("oci", str(env / "existing"), "")
+
+
+NODE_STEPS = [
+    S.Step("ADD rootfs.tar /", S.layer([S.Dir("etc"), S.File("etc/os-release", b"base\n")])),
+    S.Step('CMD ["sh"]'),
+    S.Step(
+        "COPY . .",
+        S.layer(
+            [
+                S.File("app/package.json", b'{"scripts": {"start": "node a.js && node b.js"}}'),
+                S.File("app/node_modules/x/index.js", b"x" * 100),
+                S.File("app/node_modules/x/index.js.map", b"m" * 60),
+                S.File("usr/local/bin/npm", b"n" * 10),
+            ]
+        ),
+    ),
+]
+
+
+@pytest.fixture
+def node_app(env: Path) -> Path:
+    config = {"Cmd": ["npm", "start"], "WorkingDir": "/app"}
+    archive.write([S.image(NODE_STEPS, repo_tags=("node:1",), config=config)], env / "node.tar")
+    return env
+
+
+def test_moderate_dry_run_text_lists_config_changes_and_what_was_not_done(node_app: Path) -> None:
+    r = run("node.tar", "--dry-run", "--level", "moderate")
+    assert r.exit_code == 0, r.output
+    assert r.output == (
+        "Plan: node.tar (level moderate, squash own)\n"
+        "  squash                0B  squash layers (drop the bytes later layers hide)\n"
+        "               1 layer(s) above the 1 base layer(s) merged into one\n"
+        "  package-extras       60B  remove tests, docs, examples and source maps of packages\n"
+        "               app/node_modules/x: 60B in 1 file(s)\n"
+        "                 /app/node_modules/x/index.js.map\n"
+        "  non-root            -94B  run as a non-root user\n"
+        "               User 10001:10001 (app) owns /app and what the new layer holds below it\n"
+        "  npm-tools              -  not done: npm stays: `npm start` is the command and "
+        "scripts.start 'node a.js && node b.js' is not a plain node command (shell syntax)\n"
+        "\n"
+        "Config changes:\n"
+        '  User: "10001:10001"\n'
+        "\n"
+        "Layers (before -> after):\n"
+        "    0         5B -> 5B\n"
+        "    1       218B -> 252B\n"
+        "Total: 223B -> 257B (saved -34B, 1.15x)\n"
+    )
+
+
+def test_skip_in_json_and_in_the_result(node_app: Path) -> None:
+    r = run(
+        "node.tar",
+        *("-o", "docker-archive:out.tar", "--level", "moderate", "--epoch", "0"),
+        *("--skip", "non-root", "--skip", "package-extras", "--format", "json"),
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["skip"] == ["package-extras", "non-root"]
+    assert [s["name"] for s in doc["steps"]] == ["squash", "epoch"]
+    assert doc["config"] == {}
+    assert doc["skipped"] == [
+        {
+            "name": "npm-tools",
+            "reason": "npm stays: `npm start` is the command and scripts.start "
+            "'node a.js && node b.js' is not a plain node command (shell syntax)",
+        }
+    ]
+    out = archive.read(node_app / "out.tar")
+    history = json.loads(out.raw_config)["history"]
+    assert history[-1]["created_by"] == (
+        "deadweight optimize --level moderate --squash own --epoch 0 "
+        "--skip package-extras --skip non-root"
+    )
+
+
+def test_skip_names_are_checked_and_listed_in_help(env: Path) -> None:
+    r = run("app.tar", "--dry-run", "--skip", "npm")
+    assert r.exit_code == 2
+    assert "'npm' is not one of 'apt-cache'" in r.output
+    help_text = "".join(run("--help").output.split())
+    listed = (
+        "A step not to do (repeatable): apt-cache, apk-cache, pip-cache, poetry-cache, "
+        "uv-cache, npm-cache, yarn-cache, pnpm-store, temp, docs, man, info, locales, "
+        "npm-dev-dependencies, package-extras, npm-tools, non-root."
+    )
+    assert "".join(listed.split()) in help_text

@@ -5,8 +5,8 @@ distribution-spec: ``GET /v2/`` tells whether the API is there and how to authen
 (a 401 with ``WWW-Authenticate``). ``Basic`` challenges take the docker login credentials
 (RFC 7617); ``Bearer`` challenges send us to the token service named by ``realm``
 (https://distribution.github.io/distribution/spec/auth/token/) for a token scoped to
-``repository:<path>:pull``. Tokens are cached per scope in the ``requests.Session`` so
-several reads through one session authenticate once.
+``repository:<path>:pull`` (``pull,push`` for a push). Tokens are cached per scope in the
+``requests.Session`` so several reads through one session authenticate once.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 import io
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -44,6 +44,8 @@ from deadweight.sources.registry.transport import (
 CLIENT_ID = "deadweight"
 TOKEN_LIMIT = 1 << 20
 
+Body = bytes | Callable[[], BinaryIO]  # bytes, or an opener for a stream sent once per call
+
 
 @dataclass
 class _State:
@@ -57,7 +59,7 @@ _STATES: weakref.WeakKeyDictionary[requests.Session, _State] = weakref.WeakKeyDi
 
 
 class Connection:
-    """GET requests to one repository, authenticated and mapped to deadweight errors."""
+    """Requests to one repository, authenticated and mapped to deadweight errors."""
 
     def __init__(
         self,
@@ -67,13 +69,15 @@ class Connection:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         credentials: Credentials | None = None,
+        actions: str = "pull",
     ) -> None:
         self.ref = ref
+        self.actions = actions
         self.host = ref.registry_host
         self.insecure = insecure
         self.session = session or requests.Session()
         self.sender = Sender(self.host, self.session, retry or RetryPolicy(), not insecure)
-        self.scope = f"repository:{ref.path}:pull"
+        self.scope = f"repository:{ref.path}:{actions}"
         self._state = _STATES.setdefault(self.session, _State())
         self._credentials = credentials
         self._looked_up = credentials is not None
@@ -132,13 +136,33 @@ class Connection:
         stream: bool = False,
     ) -> Answer:
         """GET ``target`` (a path under the registry, or a URL on it), authenticated."""
+        return self.request(
+            "GET", target, not_found=not_found, headers=headers, limit=limit, stream=stream
+        )
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        not_found: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: Body | None = None,
+        limit: int | None = None,
+        stream: bool = False,
+    ) -> Answer:
+        """Send ``method`` to ``target``, authenticated; a 2xx answer or a typed error (a 404
+        is :class:`NotFound` with ``not_found`` as its message, when given).
+
+        A streamed ``body`` is opened afresh for each send and sent once (no transport retry:
+        a consumed stream cannot be re-sent); the caller retries the whole step. Credentials
+        never go to another host (an upload ``Location`` may name one)."""
         base = self.base()
         url = target if "://" in target else base + target
-        sent = self._authorization()
-        answer = self.sender.send(
-            "GET", url, headers=headers, authorization=sent, limit=limit, stream=stream
-        )
-        if answer.status == 401:
+        foreign = urlsplit(url)[:2] != urlsplit(base)[:2]
+        sent = "" if foreign else self._authorization()
+        answer = self._send(method, url, headers, sent, body, limit, stream)
+        if answer.status == 401 and not foreign:
             challenge = _pick(answer) or self._challenge
             fresh = self._authorization(challenge, fresh=True) if challenge else ""
             if not fresh or (
@@ -147,16 +171,46 @@ class Connection:
                 raise self._auth_error(answer)
             self._challenge = challenge
             self._state.pings[(self.host, self.insecure)] = (base, challenge)
-            answer = self.sender.send(
-                "GET", url, headers=headers, authorization=fresh, limit=limit, stream=stream
-            )
+            answer = self._send(method, url, headers, fresh, body, limit, stream)
         if 200 <= answer.status < 300:
             return answer
         if answer.status in (401, 403):
             raise self._auth_error(answer)
-        if answer.status == 404:
+        if answer.status == 404 and not_found:
             raise NotFound(not_found)
-        raise self._failure(answer, f"GET {urlsplit(url).path}")
+        raise self._failure(answer, f"{method} {urlsplit(url).path}")
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        authorization: str,
+        body: Body | None,
+        limit: int | None,
+        stream: bool,
+    ) -> Answer:
+        if body is None or isinstance(body, bytes):
+            return self.sender.send(
+                method,
+                url,
+                headers=headers,
+                authorization=authorization,
+                data=cast(Any, body),  # requests takes bytes and file objects as data too
+                limit=limit,
+                stream=stream,
+            )
+        with body() as data:
+            return self.sender.send(
+                method,
+                url,
+                headers=headers,
+                authorization=authorization,
+                data=cast(Any, data),
+                limit=limit,
+                stream=stream,
+                attempts=1,
+            )
 
     def open_blob(self, digest: str) -> BinaryIO:
         """A streaming read of a blob, as stored (redirects to a CDN are followed)."""
@@ -252,7 +306,7 @@ class Connection:
         if answer.status == 403 or (bearer and not token_service):
             return AuthError(
                 f"{self.label}: access denied ({why}): check that the repository exists and "
-                f"that {creds.username or 'your account'} may pull it",
+                f"that {creds.username or 'your account'} may {self._verb} it",
                 answer.status,
             )
         return AuthError(
@@ -260,6 +314,10 @@ class Connection:
             f"'{self._login()}' again or fix them in {config_path()}",
             answer.status,
         )
+
+    @property
+    def _verb(self) -> str:
+        return "push to" if "push" in self.actions.split(",") else "pull"
 
     def _failure(self, answer: Answer, what: str) -> RegistryError:
         detail = error_detail(answer.body)

@@ -1,0 +1,210 @@
+"""An optimized Dockerfile: the original plus the changes that keep what the build means.
+
+``optimize --dockerfile PATH`` writes ``Dockerfile.deadweight`` beside PATH, never PATH
+itself. The changes, each made only where it is safe:
+
+- the lint fixes that clean up inside the same RUN or only make a build non-interactive
+  (``SAFE_FIXES``), the JSON (exec) form for CMD and ENTRYPOINT, and ``USER`` for a final
+  stage that runs as root when the user is known (the node images' ``node``, or one a RUN
+  creates);
+- ``npm install`` without package arguments becomes ``npm ci --omit=dev`` in the final
+  stage (``npm install --omit=dev`` without a lockfile beside PATH: ``npm ci`` needs one),
+  unless something later in that stage may need the devDependencies (``npm run``, ``npx``,
+  ``npm test``, ``yarn``...);
+- ``CMD npm start`` becomes ``CMD ["node", FILE, ...]`` when package.json beside PATH has a
+  ``scripts.start`` that is a plain ``node FILE ...`` command and no ``prestart`` or
+  ``poststart`` (npm would run those too), and the final stage has no ENTRYPOINT.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deadweight.dockerfile import edits
+from deadweight.dockerfile.findings import Edit, Fix
+from deadweight.dockerfile.fixes import write_atomically
+from deadweight.dockerfile.lint import lint, read_dockerfile
+from deadweight.dockerfile.parser import parse
+from deadweight.dockerfile.syntax import Instruction
+from deadweight.errors import UsageError
+
+OUTPUT_NAME = "Dockerfile.deadweight"
+# apt lists removed in the RUN that made them (DL3009), apk --no-cache (DL3019), pip
+# --no-cache-dir (DL3042), a later `rm` moved into the RUN that created the file (DW005),
+# -y for apt-get and yum (DL3014, DL3030), exec-form CMD/ENTRYPOINT (DL3025), USER (DW001).
+SAFE_FIXES = frozenset(
+    {"DL3009", "DL3014", "DL3019", "DL3025", "DL3030", "DL3042", "DW001", "DW005"}
+)
+LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
+
+# one npm command: to the next `&&`, `||`, `;`, `|` or unescaped newline (as in ``edits``)
+_NPM = re.compile(r"(?<![\w./-])npm(?![\w.-])(?:\\\r?\n|[^&|;\n])*")
+_VERB = re.compile(r"(?<=\s)(?:install|i)(?=\s|\\|$)")
+_NEEDS_DEV = re.compile(
+    r"(?<![\w./-])(?:npm\s+(?:run|run-script|test|t|exec|rebuild)|npx|yarn|pnpm|tsc|node-gyp)"
+    r"(?![\w.-])"
+)
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+_NPM_START = (("npm", "start"), ("npm", "run", "start"), ("npm", "run-script", "start"))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change: the line of the original it touches and what it does."""
+
+    line: int
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizedDockerfile:
+    text: str
+    changes: tuple[Change, ...]
+
+
+def optimize_dockerfile(
+    source: str, *, package_json: bytes | None = None, lockfile: bool = False
+) -> OptimizedDockerfile:
+    """``source`` with the safe changes; ``package_json`` is the build context's
+    package.json (None when there is none beside the Dockerfile)."""
+    chosen = [(f.code, f.fix) for f in lint(source).findings if f.code in SAFE_FIXES and f.fix]
+    text = edits.apply(source, [fix for _, fix in chosen])
+    # The npm changes are made on the fixed text, in a second pass, so they never collide
+    # with a fix to the same instruction (``edits.apply`` keeps only the first of two).
+    final = _final_stage(text)
+    ours = [fix for ins in final if (fix := _npm_ci(text, ins, final, lockfile)) is not None]
+    node = _cmd_node(text, final, package_json)
+    if node is not None:
+        ours.append(node)
+    original_line = _original_lines(source, text)
+    changes = [
+        (code, Change(_line(source, fix), f"{code}: {fix.description}")) for code, fix in chosen
+    ]
+    mine = [Change(original_line(_line(text, fix)), fix.description) for fix in ours]
+    if node is not None:  # it supersedes the plain exec form of the same CMD
+        changes = [(k, c) for k, c in changes if (k, c.line) != ("DL3025", mine[-1].line)]
+    text = edits.apply(text, ours)
+    every = [c for _, c in changes] + mine
+    return OptimizedDockerfile(text, tuple(sorted(every, key=lambda c: c.line)))
+
+
+def _line(text: str, fix: Fix) -> int:
+    return text.count("\n", 0, fix.edits[0].start) + 1
+
+
+def write(path: Path) -> tuple[Path, OptimizedDockerfile]:
+    """Write ``Dockerfile.deadweight`` beside ``path`` (atomically; ``path`` is only read).
+    package.json and its lockfile are looked for beside ``path``: the build context."""
+    if path.name == OUTPUT_NAME:
+        raise UsageError(f"--dockerfile {path}: that is the output name; name the original")
+    if not path.is_file():
+        raise UsageError(f"--dockerfile {path}: no such file")
+    package = path.parent / "package.json"
+    optimized = optimize_dockerfile(
+        read_dockerfile(path),
+        package_json=package.read_bytes() if package.is_file() else None,
+        lockfile=any((path.parent / name).is_file() for name in LOCKFILES),
+    )
+    dest = path.parent / OUTPUT_NAME
+    write_atomically(dest, optimized.text)
+    return dest, optimized
+
+
+def _final_stage(text: str) -> list[Instruction]:
+    """The instructions of the last stage (what ``docker build`` builds without
+    ``--target``), its FROM excluded."""
+    instructions = parse(text).instructions
+    starts = [i for i, ins in enumerate(instructions) if ins.keyword == "FROM"]
+    return list(instructions[starts[-1] + 1 :]) if starts else []
+
+
+def _npm_ci(text: str, ins: Instruction, final: list[Instruction], lockfile: bool) -> Fix | None:
+    if ins.keyword != "RUN" or ins.exec_form is not None or ins.heredocs or ins.trigger:
+        return None
+    raw = text[ins.start : ins.end]
+    later = [text[i.start : i.end] for i in final if i.start > ins.start]
+    command = "npm ci --omit=dev" if lockfile else "npm install --omit=dev"
+    out: list[str] = []
+    last = 0
+    for m in _NPM.finditer(raw):
+        words = re.sub(r"\\\r?\n", " ", m.group(0)).split()[1:]
+        verb = next((i for i, w in enumerate(words) if not w.startswith("-")), None)
+        if verb is None or words[verb] not in ("install", "i"):
+            continue
+        rest = words[:verb] + words[verb + 1 :]
+        if any(not w.startswith("-") for w in rest) or any(
+            w in ("-g", "--global", "--production") or w.startswith(("--omit", "--only"))
+            for w in rest
+        ):
+            continue  # names packages, installs globally, or already leaves devDeps out
+        if _NEEDS_DEV.search(raw[m.end() :]) or any(_NEEDS_DEV.search(t) for t in later):
+            return None
+        at = _VERB.search(m.group(0))
+        assert at is not None
+        out.append(raw[last : m.start() + at.start()] + command[4:])
+        last = m.start() + at.end()
+    if not out:
+        return None
+    out.append(raw[last:])
+    return Fix(f"`{command}` instead of `npm install`", (Edit(ins.start, ins.end, "".join(out)),))
+
+
+def _cmd_node(text: str, final: list[Instruction], package_json: bytes | None) -> Fix | None:
+    cmds = [i for i in final if i.keyword == "CMD" and i.trigger is None]
+    if not cmds or package_json is None or any(i.keyword == "ENTRYPOINT" for i in final):
+        return None
+    cmd = cmds[-1]
+    words = cmd.exec_form if cmd.exec_form is not None else tuple(cmd.value.split())
+    if tuple(words) not in _NPM_START:
+        return None
+    argv = _plain_node_start(package_json)
+    if argv is None:
+        return None
+    keyword = text[cmd.start : cmd.end].lstrip()[:3]
+    new = f"{keyword} {json.dumps(argv)}"
+    return Fix(
+        f"run `{' '.join(argv)}` directly (package.json scripts.start)",
+        (Edit(cmd.start, cmd.end, new),),
+    )
+
+
+def _plain_node_start(package_json: bytes) -> list[str] | None:
+    """``scripts.start`` as argv when it is ``node`` and plain words (no shell syntax, no
+    variables), and npm would run nothing else around it."""
+    try:
+        doc: Any = json.loads(package_json)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    scripts = doc.get("scripts") if isinstance(doc, dict) else None
+    if not isinstance(scripts, dict) or "prestart" in scripts or "poststart" in scripts:
+        return None
+    start = scripts.get("start")
+    if not isinstance(start, str):
+        return None
+    words = start.split()
+    if len(words) < 2 or words[0] != "node":
+        return None
+    if not all(_PLAIN_WORD.fullmatch(w) for w in words):
+        return None
+    return words
+
+
+def _original_lines(source: str, text: str) -> Callable[[int], int]:
+    """Map a line of ``text`` (the fixed source) to the original's: fixes insert whole
+    lines (``USER``) or rewrite lines in place."""
+    a, b = source.splitlines(), text.splitlines()
+    opcodes = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+
+    def line_of(new: int) -> int:
+        for _tag, i1, i2, j1, j2 in opcodes:
+            if j1 <= new - 1 < j2:
+                return i1 + min(new - 1 - j1, max(i2 - i1 - 1, 0)) + 1
+        return new
+
+    return line_of

@@ -1,0 +1,283 @@
+"""``optimize --dockerfile``: Dockerfile.deadweight, exactly, for corpus-like Dockerfiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from deadweight import static as S
+from deadweight.cli.optimize import optimize
+from deadweight.dockerfile.optimize import Change, optimize_dockerfile, write
+from deadweight.errors import UsageError
+from deadweight.sources import archive
+
+NODE = """\
+FROM node:16.14.0-alpine
+
+ENV PORT=8080
+
+# Create app directory
+WORKDIR /usr/src/app
+
+COPY package*.json ./
+
+RUN npm install -g npm@8.5.1
+RUN npm install && mv node_modules ../
+
+# Bundle app source
+COPY . .
+
+EXPOSE 8080
+CMD npm start
+"""
+PLAIN_START = json.dumps({"scripts": {"start": "node server.js --port 8080"}}).encode()
+
+
+def test_node_backend_with_a_lockfile() -> None:
+    result = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=True)
+    assert (
+        result.text
+        == """\
+FROM node:16.14.0-alpine
+
+ENV PORT=8080
+
+# Create app directory
+WORKDIR /usr/src/app
+
+COPY package*.json ./
+
+RUN npm install -g npm@8.5.1
+RUN npm ci --omit=dev && mv node_modules ../
+
+# Bundle app source
+COPY . .
+
+EXPOSE 8080
+USER node
+CMD ["node", "server.js", "--port", "8080"]
+"""
+    )
+    assert result.changes == (
+        Change(11, "`npm ci --omit=dev` instead of `npm install`"),
+        Change(17, "DW001: add `USER node`"),
+        Change(17, "run `node server.js --port 8080` directly (package.json scripts.start)"),
+    )
+
+
+def test_without_a_lockfile_npm_install_omits_dev_dependencies() -> None:
+    result = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=False)
+    assert "RUN npm install --omit=dev && mv node_modules ../\n" in result.text
+    assert "RUN npm install -g npm@8.5.1\n" in result.text
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "node server.js | tee /tmp/log",  # shell syntax
+        "NODE_ENV=production node server.js",  # an assignment
+        "node $ENTRY",  # a variable
+        "nodemon server.js",  # not node
+        "node",  # no file
+    ],
+)
+def test_a_start_script_that_is_not_plain_node_keeps_npm(start: str) -> None:
+    package = json.dumps({"scripts": {"start": start}}).encode()
+    result = optimize_dockerfile(NODE, package_json=package, lockfile=True)
+    assert result.text.endswith('USER node\nCMD ["npm", "start"]\n')  # only the exec form
+    assert Change(17, "DL3025: use the JSON (exec) form") in result.changes
+
+
+def test_prestart_or_no_package_json_keeps_npm_start() -> None:
+    package = json.dumps({"scripts": {"start": "node a.js", "prestart": "node migrate.js"}})
+    for found in (package.encode(), None, b"{not json"):
+        result = optimize_dockerfile(NODE, package_json=found, lockfile=True)
+        assert result.text.endswith('CMD ["npm", "start"]\n')
+
+
+def test_an_entrypoint_keeps_the_cmd() -> None:
+    source = NODE.replace("CMD npm start", 'ENTRYPOINT ["tini", "--"]\nCMD ["npm", "start"]')
+    result = optimize_dockerfile(source, package_json=PLAIN_START, lockfile=True)
+    assert result.text.endswith('ENTRYPOINT ["tini", "--"]\nCMD ["npm", "start"]\n')
+
+
+def test_multistage_only_the_final_stage_and_cleanups_in_the_same_run() -> None:
+    source = """\
+FROM node:20 AS build
+WORKDIR /src
+COPY package*.json ./
+RUN npm install
+COPY . .
+RUN npm run build
+
+FROM node:20-alpine
+WORKDIR /app
+COPY package*.json ./
+RUN apk add curl && \\
+    npm install --no-audit
+COPY --from=build /src/dist ./dist
+CMD npm run start
+"""
+    package = json.dumps({"scripts": {"start": "node dist/main.js", "build": "tsc"}}).encode()
+    result = optimize_dockerfile(source, package_json=package, lockfile=True)
+    assert (
+        result.text
+        == """\
+FROM node:20 AS build
+WORKDIR /src
+COPY package*.json ./
+RUN npm install
+COPY . .
+RUN npm run build
+
+FROM node:20-alpine
+WORKDIR /app
+COPY package*.json ./
+RUN apk add --no-cache curl && \\
+    npm ci --omit=dev --no-audit
+COPY --from=build /src/dist ./dist
+USER node
+CMD ["node", "dist/main.js"]
+"""
+    )
+    assert [c.line for c in result.changes] == [11, 11, 14, 14]
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "RUN npm run build",
+        "RUN npx tsc",
+        "RUN npm test",
+        "RUN yarn build",
+    ],
+)
+def test_devdependencies_stay_when_the_stage_may_need_them(later: str) -> None:
+    source = NODE.replace("COPY . .\n", f"COPY . .\n{later}\n")
+    result = optimize_dockerfile(source, package_json=PLAIN_START, lockfile=True)
+    assert "RUN npm install && mv node_modules ../\n" in result.text
+
+
+def test_installs_of_named_packages_are_left_alone() -> None:
+    source = "FROM node:20\nRUN npm install express && npm i --save-dev jest\nCMD node a.js\n"
+    result = optimize_dockerfile(source, lockfile=True)
+    assert result.text == (
+        "FROM node:20\nRUN npm install express && npm i --save-dev jest\n"
+        'USER node\nCMD ["node", "a.js"]\n'
+    )
+
+
+def test_python_image_gets_the_cleanups_and_no_invented_user() -> None:
+    source = """\
+FROM python:3.12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["gunicorn", "app:app"]
+"""
+    result = optimize_dockerfile(source)
+    assert (
+        result.text
+        == """\
+FROM python:3.12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \
+&& rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+CMD ["gunicorn", "app:app"]
+"""
+    )
+    assert result.changes == (
+        Change(2, "DL3009: append `rm -rf /var/lib/apt/lists/*`"),
+        Change(5, "DL3042: add --no-cache-dir"),
+    )
+
+
+def test_an_optimized_dockerfile_is_unchanged_by_a_second_run() -> None:
+    once = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=True)
+    twice = optimize_dockerfile(once.text, package_json=PLAIN_START, lockfile=True)
+    assert twice.text == once.text and twice.changes == ()
+
+
+def test_write_puts_dockerfile_deadweight_beside_the_original(tmp_path: Path) -> None:
+    context = tmp_path / "app"
+    context.mkdir()
+    (context / "Dockerfile").write_text(NODE)
+    (context / "package.json").write_bytes(PLAIN_START)
+    (context / "package-lock.json").write_text("{}")
+    dest, result = write(context / "Dockerfile")
+    assert dest == context / "Dockerfile.deadweight"
+    assert dest.read_text() == result.text
+    assert 'CMD ["node", "server.js", "--port", "8080"]' in result.text
+    assert "npm ci --omit=dev" in result.text
+    assert (context / "Dockerfile").read_text() == NODE
+    assert sorted(p.name for p in context.iterdir()) == [
+        "Dockerfile",
+        "Dockerfile.deadweight",
+        "package-lock.json",
+        "package.json",
+    ]
+
+
+def test_write_reads_package_json_only_beside_the_dockerfile(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_bytes(PLAIN_START)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text(NODE)
+    _, result = write(tmp_path / "docker" / "Dockerfile")
+    assert result.text.endswith('CMD ["npm", "start"]\n')
+    assert "npm install --omit=dev" in result.text  # and no lockfile beside it either
+
+
+def test_write_refuses_its_own_output_name(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile.deadweight").write_text(NODE)
+    with pytest.raises(UsageError, match="that is the output name"):
+        write(tmp_path / "Dockerfile.deadweight")
+
+
+def test_optimize_command_writes_the_dockerfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    layer = S.layer([S.File("app/server.js", b"1\n")])
+    archive.write([S.image([S.Step("COPY . /app", layer)])], tmp_path / "app.tar")
+    (tmp_path / "Dockerfile").write_text(NODE)
+    (tmp_path / "package.json").write_bytes(PLAIN_START)
+    runner = CliRunner()
+    args = ["app.tar", "-o", "oci:out", "--format", "json", "--dockerfile", "Dockerfile"]
+    r = runner.invoke(optimize, args)
+    assert r.exit_code == 0, r.output
+    json.loads(r.stdout)  # the report stays one JSON document
+    assert r.stderr == (
+        f"deadweight: wrote {Path('Dockerfile.deadweight')} (3 changes)\n"
+        "  line 11: `npm install --omit=dev` instead of `npm install`\n"
+        "  line 17: DW001: add `USER node`\n"
+        "  line 17: run `node server.js --port 8080` directly (package.json scripts.start)\n"
+    )
+    assert (tmp_path / "Dockerfile").read_text() == NODE
+    assert (tmp_path / "Dockerfile.deadweight").is_file()
+    missing = runner.invoke(optimize, ["app.tar", "-o", "oci:out", "--dockerfile", "nope"])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_an_earlier_stage_keeps_its_npm_install() -> None:
+    source = """\
+FROM node:20 AS deps
+WORKDIR /src
+COPY package*.json ./
+RUN npm install
+
+FROM node:20-alpine
+COPY --from=deps /src/node_modules ./node_modules
+USER node
+CMD ["node", "a.js"]
+"""
+    result = optimize_dockerfile(source, package_json=PLAIN_START, lockfile=True)
+    assert result.text == source and result.changes == ()
