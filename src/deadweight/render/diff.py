@@ -80,10 +80,10 @@ def summary(d: ImageDiff) -> list[str]:
     else:
         lines.append(f"  base image      {_base(d.base_a)} -> {_base(d.base_b)}")
     if d.shared_layers and not d.sizes_known:
-        lines.append(f"  shared layers   {d.shared_layers} (not read, so not sized), not compared")
+        lines.append(f"  shared layers   {d.shared_layers} (identical; not read, so not sized)")
     elif d.shared_layers:
         lines.append(
-            f"  shared layers   {d.shared_layers} ({human_size(d.shared_size)}), not compared"
+            f"  shared layers   {d.shared_layers} ({human_size(d.shared_size)}), identical"
         )
     for s in d.steps:
         if s.status == "removed":

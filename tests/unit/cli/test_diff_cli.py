@@ -80,7 +80,7 @@ def test_text_report_summary_first(env: Path, capsysbinary: pytest.CaptureFixtur
     assert lines[:5] == [
         "docker-archive:old.tar -> docker-archive:new.tar     2kB -> 2.51kB  (+506B, +25.3%)",
         f"  base image      same: 1 layer {BASE.diff_id[7:19]} (912B)",
-        "  shared layers   1 (912B), not compared",
+        "  shared layers   1 (912B), identical",
         f"  rebuilt step    {'RUN apt-get install tool':<56} +6B",
         f"  rebuilt step    {'COPY app /app':<56} +500B",
     ]
