@@ -15,16 +15,16 @@ import io
 import json
 import re
 import tarfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from fake_http import serving
 
 from deadweight import mediatypes as mt
 from deadweight import static
@@ -37,6 +37,9 @@ from deadweight.sources import archive, registry
 from deadweight.sources.registry.auth import Credentials
 from deadweight.sources.registry.transport import RetryPolicy
 from deadweight.spec.manifest import Descriptor
+
+# never read the developer's own docker config (conftest.py)
+pytestmark = pytest.mark.usefixtures("no_docker_config")
 
 Reply = tuple[int, dict[str, str], bytes]
 USER, PASSWORD = "alice", "s3cret"
@@ -227,25 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake() -> Iterator[PushRegistry]:
     state = PushRegistry()
-    handler = type("Handler", (_Handler,), {"fake": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def no_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never read the developer's own docker config; tests write theirs here."""
-    config_dir = tmp_path / "docker-config"
-    config_dir.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
-    monkeypatch.delenv("DEADWEIGHT_REGISTRY_TIMEOUT", raising=False)
-    return config_dir
+    with serving(state, _Handler):
+        yield state
 
 
 def login(config_dir: Path, host: str, password: str = PASSWORD) -> None:
