@@ -24,30 +24,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from deadweight import static as s
+from deadweight.cache import LayerStore
 from deadweight.compare import compare
 from deadweight.image import Image
 from deadweight.sources import archive, open_image
 
 T = TypeVar("T")
 CHUNK = 1 << 20
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.sizes: dict[str, int] = {}
-        self.blobs: dict[tuple[str, str], bytes] = {}
-
-    def get(self, diff_id: str) -> int | None:
-        return self.sizes.get(diff_id)
-
-    def put(self, diff_id: str, size: int) -> None:
-        self.sizes[diff_id] = size
-
-    def get_blob(self, kind: str, diff_id: str) -> bytes | None:
-        return self.blobs.get((kind, diff_id))
-
-    def put_blob(self, kind: str, diff_id: str, data: bytes) -> None:
-        self.blobs[(kind, diff_id)] = data
 
 
 def rchar() -> int:
@@ -117,9 +100,14 @@ def main() -> None:
             return n
 
         layer_bytes, floor_read, floor_s = measured(floor)
-        cold_store, sized_store = MemoryStore(), MemoryStore()
+        # the real SQLite store users get; the "sized" one knows sizes but no layer indexes
+        cold_store = LayerStore(Path(tmp) / "cold" / "layers.sqlite")
+        sized_store = LayerStore(Path(tmp) / "sized" / "layers.sqlite")
         d, cold_read, cold_s = measured(lambda: compare(a, b, store=cold_store))
-        sized_store.sizes = {k: v for k, v in cold_store.sizes.items()}
+        for layer in (*a.layers, *b.layers):
+            known = cold_store.get(layer.diff_id)
+            if known is not None:
+                sized_store.put(layer.diff_id, known)
         _, sized_read, sized_s = measured(lambda: compare(a, b, store=sized_store))
         _, warm_read, warm_s = measured(lambda: compare(a, b, store=sized_store))
         base_bytes = d.shared_size
