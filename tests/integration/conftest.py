@@ -4,6 +4,7 @@ registries those live in. Each is started once per session and stopped by its pi
 
 from engine_fixtures import busybox_base, docker_engine, docker_engine_env
 from images_fixtures import built_images, exported_images, image_registries, tools
+from story_fixtures import story
 
 __all__ = [
     "built_images",
@@ -12,5 +13,6 @@ __all__ = [
     "docker_engine_env",
     "exported_images",
     "image_registries",
+    "story",
     "tools",
 ]

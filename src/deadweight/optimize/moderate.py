@@ -69,7 +69,10 @@ def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: 
         if tools and not cmd.removable:
             skipped.append(Skipped(NPM_TOOLS, cmd.reason))
         elif tools and based:
-            reason = f"npm stays: /{based[0]} is in the base image layers (--squash all)"
+            reason = (
+                f"npm and yarn stay: /{based[0]} is in the base image layers "
+                "(--squash all removes them)"
+            )
             skipped.append(Skipped(NPM_TOOLS, reason))
         elif tools:
             prefixes += tools

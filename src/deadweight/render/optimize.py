@@ -13,6 +13,11 @@ from deadweight.render.units import human_size
 EXPLAIN_LIMIT = 5  # paths listed per step without --explain
 
 
+def signed_size(n: int) -> str:
+    """A byte count that may be negative (a step that adds bytes): ``-1.33kB``."""
+    return "-" + human_size(-n) if n < 0 else human_size(n)
+
+
 def render_text(report: Report, *, explain: bool = False) -> str:
     p = report.plan
     out: list[str] = []
@@ -23,7 +28,7 @@ def render_text(report: Report, *, explain: bool = False) -> str:
     names = [s.name for s in p.steps] + [s.name for s in p.skipped]
     width = max([12, *map(len, names)])
     for step in p.steps:
-        out.append(f"  {step.name:<{width}} {human_size(step.bytes):>9}  {step.title}")
+        out.append(f"  {step.name:<{width}} {signed_size(step.bytes):>9}  {step.title}")
         if step.note:
             out.append(f"               {step.note}")
         for r in step.removed:
@@ -50,7 +55,7 @@ def render_text(report: Report, *, explain: bool = False) -> str:
     ratio = report.size_after / report.size_before if report.size_before else 1.0
     out.append(
         f"Total: {human_size(report.size_before)} -> {human_size(report.size_after)} "
-        f"(saved {human_size(saved)}, {ratio:.2f}x)"
+        f"(saved {signed_size(saved)}, {ratio:.2f}x)"
     )
     if report.verification is not None:
         out.append("")

@@ -234,7 +234,8 @@ def test_npm_in_the_base_layers_stays_but_the_command_is_rewritten() -> None:
     assert (
         Skipped(
             "npm-tools",
-            "npm stays: /usr/local/bin/npm is in the base image layers (--squash all)",
+            "npm and yarn stay: /usr/local/bin/npm is in the base image layers "
+            "(--squash all removes them)",
         )
         in p.skipped
     )
