@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deadweight.dockerfile import edits
+from deadweight.dockerfile import edits, multistage
 from deadweight.dockerfile.findings import Edit, Fix
 from deadweight.dockerfile.fixes import write_atomically
 from deadweight.dockerfile.lint import lint, read_dockerfile
@@ -45,11 +45,8 @@ LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
 
 # one npm command: to the next `&&`, `||`, `;`, `|` or unescaped newline (as in ``edits``)
 _NPM = re.compile(r"(?<![\w./-])npm(?![\w.-])(?:\\\r?\n|[^&|;\n])*")
-_VERB = re.compile(r"(?<=\s)(?:install|i)(?=\s|\\|$)")
-_NEEDS_DEV = re.compile(
-    r"(?<![\w./-])(?:npm\s+(?:run|run-script|test|t|exec|rebuild)|npx|yarn|pnpm|tsc|node-gyp)"
-    r"(?![\w.-])"
-)
+_VERB = re.compile(r"(?<=\s)(?:install|i|ci)(?=\s|\\|$)")
+_NEEDS_DEV = multistage.NEEDS_DEV
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 _NPM_START = (("npm", "start"), ("npm", "run", "start"), ("npm", "run-script", "start"))
 
@@ -69,11 +66,41 @@ class OptimizedDockerfile:
 
 
 def optimize_dockerfile(
-    source: str, *, package_json: bytes | None = None, lockfile: bool = False
+    source: str,
+    *,
+    package_json: bytes | None = None,
+    lockfile: bool = False,
+    slim_base: str | None = None,
 ) -> OptimizedDockerfile:
     """``source`` with the safe changes; ``package_json`` is the build context's
-    package.json (None when there is none beside the Dockerfile)."""
-    chosen = [(f.code, f.fix) for f in lint(source).findings if f.code in SAFE_FIXES and f.fix]
+    package.json (None when there is none beside the Dockerfile); ``slim_base`` the base
+    of the final stage of a multi-stage build (default: the slim variant of the base)."""
+    multi = _multi_stage(source, package_json, lockfile, slim_base)
+    if isinstance(multi, OptimizedDockerfile):
+        return multi
+    single = _single_stage(source, package_json, lockfile, SAFE_FIXES)
+    note = Change(multi[0], f"no multi-stage build: {multi[1]}")
+    return OptimizedDockerfile(single.text, tuple(sorted((*single.changes, note), key=_by_line)))
+
+
+def _by_line(change: Change) -> int:
+    return change.line
+
+
+def _single_stage(
+    source: str, package_json: bytes | None, lockfile: bool, codes: frozenset[str]
+) -> OptimizedDockerfile:
+    text, changes, ours = _changes(source, package_json, lockfile, codes)
+    text = edits.apply(text, ours)
+    return OptimizedDockerfile(text, tuple(sorted(changes, key=_by_line)))
+
+
+def _changes(
+    source: str, package_json: bytes | None, lockfile: bool, codes: frozenset[str]
+) -> tuple[str, list[Change], list[Fix]]:
+    """The source with the lint fixes in ``codes``, every change (lines of the source),
+    and the npm and CMD changes still to apply to that text."""
+    chosen = [(f.code, f.fix) for f in lint(source).findings if f.code in codes and f.fix]
     text = edits.apply(source, [fix for _, fix in chosen])
     # The npm changes are made on the fixed text, in a second pass, so they never collide
     # with a fix to the same instruction (``edits.apply`` keeps only the first of two).
@@ -89,16 +116,50 @@ def optimize_dockerfile(
     mine = [Change(original_line(_line(text, fix)), fix.description) for fix in ours]
     if node is not None:  # it supersedes the plain exec form of the same CMD
         changes = [(k, c) for k, c in changes if (k, c.line) != ("DL3025", mine[-1].line)]
-    text = edits.apply(text, ours)
-    every = [c for _, c in changes] + mine
-    return OptimizedDockerfile(text, tuple(sorted(every, key=lambda c: c.line)))
+    return text, [c for _, c in changes] + mine, ours
+
+
+def _multi_stage(
+    source: str, package_json: bytes | None, lockfile: bool, slim_base: str | None
+) -> OptimizedDockerfile | tuple[int, str]:
+    """The multi-stage build (``multistage``), or the line and reason it is not made."""
+    text, changes, ours = _changes(source, package_json, lockfile, SAFE_FIXES - {"DW001"})
+    original_line = _original_lines(source, text)
+    replace = {fix.edits[0].start: fix.edits[0].text for fix in ours}
+    built = multistage.build(text, replace=replace, slim_base=slim_base)
+    if isinstance(built, str):
+        final = _final_stage(text, with_from=True)
+        return original_line(final[0].start_line if final else 1), built
+    changes += [Change(original_line(line), what) for line, what in built.changes]
+    result = built.text
+    user = _add_user(result)
+    if user is not None:
+        result = user[0]
+        changes.append(Change(original_line(built.user_line), user[1]))
+    return OptimizedDockerfile(result, tuple(sorted(changes, key=_by_line)))
+
+
+def _add_user(text: str) -> tuple[str, str] | None:
+    """``USER`` for a final stage that runs as root: the user DW001 knows (``node``, one a
+    RUN creates), else ``10001:10001`` (numeric ids need no /etc/passwd entry)."""
+    hit = next((f for f in lint(text).findings if f.code == "DW001"), None)
+    if hit is None:
+        return None
+    if hit.fix is not None:
+        return edits.apply(text, [hit.fix]), f"DW001: {hit.fix.description}"
+    user = f"USER {multistage.NUMERIC_USER}"
+    final = _final_stage(text)
+    target = next((i for i in final if i.keyword in ("CMD", "ENTRYPOINT")), None)
+    at = text.rfind("\n", 0, target.start) + 1 if target is not None else len(text)
+    new = f"{user}\n" if target is not None or text.endswith("\n") else f"\n{user}\n"
+    return text[:at] + new + text[at:], f"add `{user}` (numeric ids need no /etc/passwd entry)"
 
 
 def _line(text: str, fix: Fix) -> int:
     return text.count("\n", 0, fix.edits[0].start) + 1
 
 
-def write(path: Path) -> tuple[Path, OptimizedDockerfile]:
+def write(path: Path, *, slim_base: str | None = None) -> tuple[Path, OptimizedDockerfile]:
     """Write ``Dockerfile.deadweight`` beside ``path`` (atomically; ``path`` is only read).
     package.json and its lockfile are looked for beside ``path``: the build context."""
     if path.name == OUTPUT_NAME:
@@ -110,18 +171,19 @@ def write(path: Path) -> tuple[Path, OptimizedDockerfile]:
         read_dockerfile(path),
         package_json=package.read_bytes() if package.is_file() else None,
         lockfile=any((path.parent / name).is_file() for name in LOCKFILES),
+        slim_base=slim_base,
     )
     dest = path.parent / OUTPUT_NAME
     write_atomically(dest, optimized.text)
     return dest, optimized
 
 
-def _final_stage(text: str) -> list[Instruction]:
+def _final_stage(text: str, *, with_from: bool = False) -> list[Instruction]:
     """The instructions of the last stage (what ``docker build`` builds without
-    ``--target``), its FROM excluded."""
+    ``--target``), its FROM excluded unless ``with_from``."""
     instructions = parse(text).instructions
     starts = [i for i, ins in enumerate(instructions) if ins.keyword == "FROM"]
-    return list(instructions[starts[-1] + 1 :]) if starts else []
+    return list(instructions[starts[-1] + (0 if with_from else 1) :]) if starts else []
 
 
 def _npm_ci(text: str, ins: Instruction, final: list[Instruction], lockfile: bool) -> Fix | None:
@@ -131,11 +193,12 @@ def _npm_ci(text: str, ins: Instruction, final: list[Instruction], lockfile: boo
     later = [text[i.start : i.end] for i in final if i.start > ins.start]
     command = "npm ci --omit=dev" if lockfile else "npm install --omit=dev"
     out: list[str] = []
+    replaced = "npm install"
     last = 0
     for m in _NPM.finditer(raw):
         words = re.sub(r"\\\r?\n", " ", m.group(0)).split()[1:]
         verb = next((i for i, w in enumerate(words) if not w.startswith("-")), None)
-        if verb is None or words[verb] not in ("install", "i"):
+        if verb is None or words[verb] not in ("install", "i", "ci"):
             continue
         rest = words[:verb] + words[verb + 1 :]
         if any(not w.startswith("-") for w in rest) or any(
@@ -147,12 +210,18 @@ def _npm_ci(text: str, ins: Instruction, final: list[Instruction], lockfile: boo
             return None
         at = _VERB.search(m.group(0))
         assert at is not None
-        out.append(raw[last : m.start() + at.start()] + command[4:])
+        if words[verb] == "ci":
+            replaced, new = "npm ci", "ci --omit=dev"
+        else:
+            new = command[4:]
+        out.append(raw[last : m.start() + at.start()] + new)
         last = m.start() + at.end()
     if not out:
         return None
     out.append(raw[last:])
-    return Fix(f"`{command}` instead of `npm install`", (Edit(ins.start, ins.end, "".join(out)),))
+    if replaced == "npm ci":
+        command = "npm ci --omit=dev"
+    return Fix(f"`{command}` instead of `{replaced}`", (Edit(ins.start, ins.end, "".join(out)),))
 
 
 def _cmd_node(text: str, final: list[Instruction], package_json: bytes | None) -> Fix | None:

@@ -34,6 +34,8 @@ EXPOSE 8080
 CMD npm start
 """
 PLAIN_START = json.dumps({"scripts": {"start": "node server.js --port 8080"}}).encode()
+# NODE stays single-stage: node_modules is moved out of the WORKDIR after the install
+MOVES_NODE_MODULES = "the RUN at line 11 also runs `mv` after installing"
 
 
 def test_node_backend_with_a_lockfile() -> None:
@@ -62,6 +64,7 @@ CMD ["node", "server.js", "--port", "8080"]
 """
     )
     assert result.changes == (
+        Change(1, f"no multi-stage build: {MOVES_NODE_MODULES}"),
         Change(11, "`npm ci --omit=dev` instead of `npm install`"),
         Change(17, "DW001: add `USER node`"),
         Change(17, "run `node server.js --port 8080` directly (package.json scripts.start)"),
@@ -143,7 +146,8 @@ USER node
 CMD ["node", "dist/main.js"]
 """
     )
-    assert [c.line for c in result.changes] == [11, 11, 14, 14]
+    assert [c.line for c in result.changes] == [8, 11, 11, 14, 14]
+    assert result.changes[0] == Change(8, "no multi-stage build: it is already multi-stage")
 
 
 @pytest.mark.parametrize(
@@ -170,7 +174,7 @@ def test_installs_of_named_packages_are_left_alone() -> None:
     )
 
 
-def test_python_image_gets_the_cleanups_and_no_invented_user() -> None:
+def test_python_image_becomes_multistage_and_keeps_the_runtime_libraries() -> None:
     source = """\
 FROM python:3.12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev
@@ -181,29 +185,45 @@ COPY . .
 CMD ["gunicorn", "app:app"]
 """
     result = optimize_dockerfile(source)
+    # libpq-dev brings libpq5, which psycopg2 needs at run time: the RUN is repeated
     assert (
         result.text
         == """\
-FROM python:3.12-slim
+FROM python:3.12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \
 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -r requirements.txt
+
+FROM python:3.12-slim
+ENV PATH="/opt/venv/bin:$PATH"
+COPY --from=build /opt/venv /opt/venv
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \
+&& rm -rf /var/lib/apt/lists/*
+WORKDIR /app
 COPY . .
+USER 10001:10001
 CMD ["gunicorn", "app:app"]
 """
     )
     assert result.changes == (
+        Change(
+            1, "multi-stage build: stage `build` installs, the final stage is `python:3.12-slim`"
+        ),
         Change(2, "DL3009: append `rm -rf /var/lib/apt/lists/*`"),
+        Change(4, "build stage only: line 6 copies the whole context"),
         Change(5, "DL3042: add --no-cache-dir"),
+        Change(5, "pip installs into /opt/venv, copied to the final stage"),
+        Change(7, "add `USER 10001:10001` (numeric ids need no /etc/passwd entry)"),
     )
 
 
 def test_an_optimized_dockerfile_is_unchanged_by_a_second_run() -> None:
     once = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=True)
     twice = optimize_dockerfile(once.text, package_json=PLAIN_START, lockfile=True)
-    assert twice.text == once.text and twice.changes == ()
+    assert twice.text == once.text
+    assert twice.changes == (Change(1, f"no multi-stage build: {MOVES_NODE_MODULES}"),)
 
 
 def test_write_puts_dockerfile_deadweight_beside_the_original(tmp_path: Path) -> None:
@@ -256,7 +276,8 @@ def test_optimize_command_writes_the_dockerfile(
     assert r.exit_code == 0, r.output
     json.loads(r.stdout)  # the report stays one JSON document
     assert r.stderr == (
-        f"deadweight: wrote {Path('Dockerfile.deadweight')} (3 changes)\n"
+        f"deadweight: wrote {Path('Dockerfile.deadweight')} (4 changes)\n"
+        f"  line 1: no multi-stage build: {MOVES_NODE_MODULES}\n"
         "  line 11: `npm install --omit=dev` instead of `npm install`\n"
         "  line 17: DW001: add `USER node`\n"
         "  line 17: run `node server.js --port 8080` directly (package.json scripts.start)\n"
@@ -280,4 +301,5 @@ USER node
 CMD ["node", "a.js"]
 """
     result = optimize_dockerfile(source, package_json=PLAIN_START, lockfile=True)
-    assert result.text == source and result.changes == ()
+    assert result.text == source
+    assert result.changes == (Change(6, "no multi-stage build: it is already multi-stage"),)
