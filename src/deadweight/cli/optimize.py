@@ -275,6 +275,11 @@ def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The image's Dockerfile: write an optimized Dockerfile.deadweight beside it.",
 )
+@click.option(
+    "--slim-base",
+    metavar="IMAGE",
+    help="With --dockerfile: the final stage's base (default: the slim variant of node/python).",
+)
 @source_options
 def optimize(
     image: str,
@@ -291,6 +296,7 @@ def optimize(
     verify_http: str | None,
     force: bool,
     dockerfile: Path | None,
+    slim_base: str | None,
     platform: str | None,
     insecure: bool,
     no_cache: bool,
@@ -302,6 +308,8 @@ def optimize(
     """
     if dest is None and not dry_run:
         raise UsageError("-o DEST is required (or --dry-run)")
+    if slim_base is not None and dockerfile is None:
+        raise UsageError("--slim-base needs --dockerfile")
     out = parse_dest(dest) if dest is not None else None
     stamp = parse_epoch(epoch)
     checking = do_verify or bool(verify_cmd) or bool(verify_http)
@@ -325,7 +333,7 @@ def optimize(
     if not failed or force:
         write(result, out, insecure=insecure)
         if dockerfile is not None:
-            _write_dockerfile(dockerfile)
+            _write_dockerfile(dockerfile, slim_base)
     report = Report(
         name,
         p,
@@ -345,12 +353,12 @@ def optimize(
         raise click.exceptions.Exit(1)
 
 
-def _write_dockerfile(path: Path) -> None:
+def _write_dockerfile(path: Path, slim_base: str | None) -> None:
     """``--dockerfile``: Dockerfile.deadweight beside ``path``; its changes go to stderr so
     that ``--format json`` output stays one document."""
     from deadweight.dockerfile import optimize as dockerfile
 
-    dest, optimized = dockerfile.write(path)
+    dest, optimized = dockerfile.write(path, slim_base=slim_base)
     click.echo(f"deadweight: wrote {dest} ({len(optimized.changes)} changes)", err=True)
     for change in optimized.changes:
         click.echo(f"  line {change.line}: {change.description}", err=True)
