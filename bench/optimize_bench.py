@@ -15,7 +15,16 @@ throwaway venv), both tools squash the same image from the engine back into the 
 ``deadweight optimize docker-daemon:... -o docker-daemon:...`` (the real CLI, in its own
 process) and ``docker-squash -f N -t ...``; the report gives both wall times and sizes.
 
-Usage: ``python bench/optimize_bench.py [--mb 120] [--rounds 3] [--docker-squash PATH]``
+With ``--story``, the same figures for the story images of the integration tests
+(``tests/integration/story_fixtures.py``: a Node backend on a node 16 base with npm
+upgraded, yarn and devDependencies; a Python app that installs gcc and headers and keeps
+its apt and pip caches), built on the engine from fixtures fetched once: bytes saved and
+the ratio at each level (``--squash own`` and ``all``), the image built from the
+optimized Dockerfile (``--dockerfile``), and the squash time against docker-squash on the
+same image in the same run.
+
+Usage: ``python bench/optimize_bench.py [--mb 120] [--rounds 3] [--docker-squash PATH]
+[--story]``
 
 Figures on the 2-CPU development machine (120 MB image, best of 3; docker-squash
 1.2.2 from PyPI, dockerd 20.10). docker-squash only squashes, so it keeps the caches::
@@ -187,13 +196,102 @@ def against_docker_squash(
     ]
 
 
+def _cli_optimize(env: dict[str, str], *args: str) -> tuple[float, dict[str, object]]:
+    """The real CLI's optimize in its own process: wall time and its JSON report."""
+    import json
+
+    cmd = [sys.executable, "-c", "from deadweight.cli import main\nmain()", "optimize", *args]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"deadweight optimize {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    doc: dict[str, object] = json.loads(proc.stdout) if "--format" in args else {}
+    return took, doc
+
+
+def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
+    """Bytes saved per level on the story images, and squash time against docker-squash."""
+    found = _engine(workdir)
+    if found is None:
+        return ["story: skipped (no engine: set DOCKER_HOST or run as root)"]
+    sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
+    import story_fixtures as sf
+    from engine_fixtures import DockerEngine
+
+    env, stop = found
+    lines: list[str] = []
+    try:
+        engine = DockerEngine(env["DOCKER_HOST"], env, workdir / "dockerd" / "dockerd.log", 0.0)
+        fixtures = sf.fetch_fixtures()
+        (workdir / "bases").mkdir()
+        sf._build_bases(engine, fixtures, workdir / "bases")
+        apps = sf.build_story_apps(engine, fixtures, workdir)
+        for app in apps:
+            original = int(_docker(env, "image", "inspect", "--format", "{{.Size}}", app.tag))
+            lines.append(f"story {app.name}: {app.tag} {original / MB:.1f} MB")
+            src = f"docker-daemon:{app.tag}"
+            own = 0
+            for level, squash in (("safe", "own"), ("moderate", "own"), ("moderate", "all")):
+                dest = f"docker-daemon:bench-{app.name}:{level}-{squash}"
+                t, doc = _cli_optimize(
+                    env, src, "-o", dest, "--level", level, "--squash", squash,
+                    "--epoch", "0", "--format", "json",
+                )  # fmt: skip
+                after = int(_docker(env, "image", "inspect", "--format", "{{.Size}}", dest[14:]))
+                if squash == "own":
+                    own = len(doc["before"]["layers"]) - len(doc["after"]["layers"]) + 1  # type: ignore[index,arg-type]
+                lines.append(
+                    f"  {level:<8} squash {squash}: saved {(original - after) / MB:6.1f} MB, "
+                    f"{after / MB:6.1f} MB = {after / original:.2f}x, {t:.2f} s"
+                )
+            _cli_optimize(env, src, "--dry-run", "--dockerfile", str(app.context / "Dockerfile"))
+            rebuilt = f"bench-{app.name}:dockerfile"
+            subprocess.run(
+                ["/usr/bin/docker", "build", "--network", "none", "-q", "-t", rebuilt,
+                 "-f", str(app.context / "Dockerfile.deadweight"), str(app.context)],
+                env={**env, "DOCKER_BUILDKIT": "1"}, check=True, capture_output=True,
+            )  # fmt: skip
+            size = int(_docker(env, "image", "inspect", "--format", "{{.Size}}", rebuilt))
+            lines.append(
+                f"  Dockerfile.deadweight built: {size / MB:6.1f} MB = {size / original:.2f}x"
+            )
+            if not squash_bin:
+                lines.append("  docker-squash: skipped (not installed; --docker-squash PATH)")
+                continue
+            ours = min(
+                _cli_optimize(env, src, "-o", f"docker-daemon:bench-{app.name}:dw",
+                              "--epoch", "0")[0]
+                for _ in range(rounds)
+            )  # fmt: skip
+            theirs = min(
+                _timed(env, [squash_bin, "-f", str(own), "-t", f"bench-{app.name}:dsq", app.tag])
+                for _ in range(rounds)
+            )
+            dsq = int(_docker(env, "image", "inspect", "--format", "{{.Size}}",
+                              f"bench-{app.name}:dsq"))  # fmt: skip
+            lines.append(
+                f"  squash {own} own layers: deadweight (safe) {ours:.2f} s, docker-squash "
+                f"{theirs:.2f} s ({ours / theirs:.2f}x); docker-squash result "
+                f"{dsq / MB:.1f} MB = {dsq / original:.2f}x"
+            )
+    finally:
+        stop()
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--docker-squash", default=shutil.which("docker-squash") or "")
     parser.add_argument("--workdir")
+    parser.add_argument("--story", action="store_true", help="Measure the story images.")
     args = parser.parse_args()
+    if args.story:
+        with tempfile.TemporaryDirectory(prefix="dw-story-bench-", dir=args.workdir) as tmp:
+            print("\n".join(story(args.docker_squash, args.rounds, Path(tmp))))
+        return
     with tempfile.TemporaryDirectory(prefix="dw-optimize-bench-", dir=args.workdir) as tmp:
         work = Path(tmp)
         src = work / "src.tar"

@@ -371,17 +371,10 @@ def _build_app(
     return StoryApp(name, tag, saved, context, port)
 
 
-@pytest.fixture(scope="session")
-def story(docker_engine: DockerEngine, tmp_path_factory: pytest.TempPathFactory) -> Story:
-    """The Node backend and the Python app of the story, built and saved."""
-    reason = missing_tools()
-    if reason:
-        unavailable(reason)
-    fixtures = fetch_fixtures()
-    work = tmp_path_factory.mktemp("story")
-    _build_bases(docker_engine, fixtures, work)
+def build_story_apps(engine: DockerEngine, fixtures: Path, work: Path) -> tuple[StoryApp, StoryApp]:
+    """The Node backend and the Python app, built on the bases and saved."""
     node = _build_app(
-        docker_engine, work, "node",
+        engine, work, "node",
         {
             "package.json": json.dumps(NODE_PACKAGE, indent=2) + "\n",
             "package-lock.json": (fixtures / "npm" / "app" / "package-lock.json").read_text(),
@@ -392,9 +385,22 @@ def story(docker_engine: DockerEngine, tmp_path_factory: pytest.TempPathFactory)
         NODE_PORT,
     )  # fmt: skip
     python = _build_app(
-        docker_engine, work, "python",
+        engine, work, "python",
         {"requirements.txt": PYTHON_REQUIREMENTS, "app.py": PYTHON_APP,
          "Dockerfile": PYTHON_DOCKERFILE},
         PYTHON_PORT,
     )  # fmt: skip
+    return node, python
+
+
+@pytest.fixture(scope="session")
+def story(docker_engine: DockerEngine, tmp_path_factory: pytest.TempPathFactory) -> Story:
+    """The Node backend and the Python app of the story, built and saved."""
+    reason = missing_tools()
+    if reason:
+        unavailable(reason)
+    fixtures = fetch_fixtures()
+    work = tmp_path_factory.mktemp("story")
+    _build_bases(docker_engine, fixtures, work)
+    node, python = build_story_apps(docker_engine, fixtures, work)
     return Story(docker_engine, node, python, work)

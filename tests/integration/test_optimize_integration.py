@@ -430,3 +430,57 @@ def test_moderate_skips_leave_npm_and_root(node_app: Built, tmp_path: Path) -> N
     assert r.doc["config"] == {}
     assert "npm-tools" not in [s["name"] for s in r.doc["steps"]]
     assert r.doc["verification"]["passed"] is True
+
+
+# An image with no shell at all: one static binary, a page it serves, a pip cache and a
+# temp file. Nothing optimize does may need a shell in the image: the user is added by
+# writing /etc/passwd and /etc/group, verification runs the image's own exec-form command.
+NO_SHELL_PORT = 18933
+NO_SHELL_DOCKERFILE = f"""\
+FROM scratch
+COPY busybox /bin/busybox
+COPY www /www
+COPY build.log /tmp/build.log
+COPY wheel.whl /root/.cache/pip/wheel.whl
+CMD ["/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:{NO_SHELL_PORT}", "-h", "/www"]
+"""
+
+
+def test_an_image_without_a_shell_is_optimized_and_still_serves(
+    docker_engine: DockerEngine, tmp_path: Path
+) -> None:
+    context = tmp_path / "noshell"
+    (context / "www").mkdir(parents=True)
+    (context / "www" / "health").write_text("healthy\n")
+    (context / "build.log").write_bytes(b"x" * 5000)
+    (context / "wheel.whl").write_bytes(b"w" * 7000)
+    (context / "busybox").write_bytes(Path("/bin/busybox").read_bytes())
+    (context / "busybox").chmod(0o755)
+    (context / "Dockerfile").write_text(NO_SHELL_DOCKERFILE)
+    docker_engine.build(context, "dw-opt-noshell:latest", buildkit=True)
+    saved = tmp_path / "noshell.tar"
+    docker_engine.docker("save", "-o", str(saved), "dw-opt-noshell:latest")
+    built = Built(docker_engine, {"noshell": saved}, tmp_path)
+    r = deadweight(
+        built, f"docker-archive:{saved}", "-o", "docker-daemon:dw-opt-noshell:slim",
+        "--level", "moderate", "--format", "json", "--verify",
+        "--verify-http", f"http://127.0.0.1:{NO_SHELL_PORT}/health", cwd=tmp_path,
+    )  # fmt: skip
+    assert (r.code, r.err) == (0, ""), r.err + r.out
+    doc = r.doc
+    steps = {s["name"]: s["bytes"] for s in doc["steps"]}
+    assert (steps["temp"], steps["pip-cache"]) == (5000, 7000)
+    assert doc["config"] == {"User": "10001:10001"}
+    checks = doc["verification"]["checks"]
+    assert [(c["name"], c["passed"]) for c in checks] == [("starts", True), ("http", True)]
+    assert checks[1]["optimized"]["output"] == "healthy\n"
+    out = docker_engine.docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "/bin/busybox",
+        "dw-opt-noshell:slim", "sh", "-c", "ls -A / /bin /tmp; cat /etc/passwd /etc/group; id",
+    )  # fmt: skip
+    assert out == (
+        "/:\nbin\netc\nroot\ntmp\nwww\n\n/bin:\nbusybox\n\n/tmp:\n"
+        "app:x:10001:10001:app:/app:/sbin/nologin\napp:x:10001:\n"
+        "uid=10001(app) gid=10001(app) groups=10001(app)\n"
+    )
+    skopeo_inspect(built, "docker-daemon:dw-opt-noshell:slim")

@@ -116,11 +116,18 @@ def test_story_optimized_loads_answers_and_saves_what_analyze_promised(
     # the engine agrees with the report, and the result is smaller by at least what
     # analyze calls removable at this level (over the layers this squash mode touches)
     before, after = engine_size(engine, app.tag), engine_size(engine, tag)
-    assert after == doc["after"]["total"]
+    # Layers BuildKit built are sized by the engine without their symlinks (README,
+    # "differences from docker"); a loaded layer is sized as deadweight sizes it. So the
+    # result is exact when every layer is new, and otherwise off by at most the original's
+    # gap, which the base layers it keeps share.
+    gap_before, gap_after = doc["before"]["total"] - before, doc["after"]["total"] - after
+    assert 0 <= gap_after <= gap_before < 256 * 1024
+    if squash == "all":
+        assert gap_after == 0
     base = len(doc["after"]["layers"]) - 1 if squash == "own" else 0
     promised = removable(story, app, level, base, tmp_path)
     assert doc["bytesSaved"] >= promised > 0
-    assert before - after >= promised - 64 * 1024  # BuildKit leaves symlinks out of sizes
+    assert before - after >= promised - gap_before
     skopeo_ok(engine, f"docker-daemon:{tag}")
     # the same input and options give the same image, in another medium too
     again = cli(

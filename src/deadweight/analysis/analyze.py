@@ -264,7 +264,13 @@ def _analyze_deltas(
     heads = {
         p: data for layer, p, data in captured if CORE_NAME.search(p) and _live(tree, p, layer)
     }
-    found = bloat(tree, dev_packages=pkgs.dev_dirs(packages), core_heads=heads, ignore=skip)
+    found = bloat(
+        tree,
+        dev_packages=pkgs.dev_dirs(packages),
+        core_heads=heads,
+        ignore=skip,
+        from_layer=base_layers,
+    )
     sizes = [d.size for d in deltas]
     scope = sum(sizes[base_layers:])
     wasted_by_layer = [0] * len(deltas)

@@ -193,16 +193,18 @@ def bloat(
     dev_packages: Iterable[str] = (),
     core_heads: Mapping[str, bytes] | None = None,
     ignore: Callable[[str], bool] | None = None,
+    from_layer: int = 0,
 ) -> Bloat:
     """Bloat in ``tree``. ``dev_packages`` are directories of npm devDependencies;
-    ``core_heads`` the first bytes of files named like core dumps."""
+    ``core_heads`` the first bytes of files named like core dumps; files last written by
+    a layer below ``from_layer`` (the base image's, when it is left out) do not count."""
     dev = set(dev_packages)
     heads = core_heads or {}
     groups: dict[tuple[str, str], list[int]] = {}  # -> [bytes, files]
     writers: dict[tuple[str, str], dict[int, int]] = {}
     by_digest: dict[str, list[Node]] = {}
     for node in _live_inodes(tree):
-        if ignore is not None and ignore(node.path):
+        if node.layer < from_layer or (ignore is not None and ignore(node.path)):
             continue
         held = tree.inodes[node.inode].bytes
         if node.kind in ("file", "hardlink") and node.size and node.digest:

@@ -148,3 +148,19 @@ def test_core_dumps_are_recognised_by_their_elf_header() -> None:
 def test_ignored_paths_are_not_bloat() -> None:
     t = tree([static.File("tmp/keep", b"1"), static.File("usr/share/doc/a", b"22")])
     assert bloat(t, ignore=lambda p: p.startswith("tmp/")).by_category == (("docs", 2),)
+
+
+def test_files_last_written_below_from_layer_are_left_out() -> None:
+    """With the base image left out (``analyze --exclude-base``), its caches are not the
+    image's bloat; a base file the image's own layer rewrites is."""
+    t = tree(
+        [static.File("tmp/base.log", b"b" * 500), static.File("usr/share/doc/a/README", b"a" * 9)],
+        [static.File("root/.npm/_cacache/x", b"n" * 70), static.File("tmp/base.log", b"c" * 30)],
+    )
+    everything = dict(bloat(t).by_category)
+    assert everything == {"temp": 30, "docs": 9, "npm-cache": 70}
+    assert dict(bloat(t, from_layer=1).by_category) == {"temp": 30, "npm-cache": 70}
+    assert [(i.category, i.layer) for i in bloat(t, from_layer=1).items] == [
+        ("npm-cache", 1),
+        ("temp", 1),
+    ]
