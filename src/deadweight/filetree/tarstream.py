@@ -3,7 +3,7 @@
 stdlib ``tarfile`` costs ~50 µs per member (a ``TarInfo`` object, every field decoded,
 a 512-byte read per header through its file object); layers hold tens of thousands of
 small files, so that, not inflating, was most of an analysis. This reader takes the
-stream in 1 MiB chunks and reads headers and small files' data out of them in place.
+stream in 1 MiB chunks, as the stream hands them out, and reads headers and small files' data out of them in place.
 
 It reads what Go's ``archive/tar`` (which wrote nearly every layer in existence) reads:
 POSIX ustar with its ``prefix``, pax extended headers (``x``) and global ones (``g``),
@@ -29,6 +29,7 @@ from deadweight.errors import UnsafeLayer
 BLOCK = 512
 CHUNK = 1 << 20
 ZERO_BLOCK = bytes(BLOCK)
+_EMPTY = memoryview(b"")
 # pax records and GNU long names are read whole; Go's archive/tar caps them at 1 MiB too.
 MAX_SPECIAL = 1 << 20
 # typeflags whose members carry no data whatever their size field says (Go, tarfile)
@@ -170,34 +171,52 @@ class TarStream:
         self.raw = raw
         self.what = what
         self.buf = b""
-        self.view = memoryview(self.buf)
+        self.view = _EMPTY
         self.pos = 0
         self.globals: dict[str, str] = {}
 
     # -- buffer ---------------------------------------------------------------------------
+    #
+    # ``buf`` is the chunk last read from the stream, exactly as the stream returned it, and
+    # ``pos`` how far into it the reader is. Chunks are never joined: only the few bytes of
+    # a header (or extended header) that straddles two chunks are copied together.
 
-    def _fill(self, n: int) -> bool:
-        """At least ``n`` bytes from ``pos`` in ``buf``; False when the stream ends first."""
-        have = len(self.buf) - self.pos
-        parts = [self.buf[self.pos :]] if have else []
-        while have < n:
-            chunk = self.raw.read(max(CHUNK, n - have))
+    def _read(self) -> bytes:
+        return self.raw.read(CHUNK)
+
+    def _take(self, n: int) -> bytes | None:
+        """The next ``n`` bytes as one object; None if the stream ends before any of them,
+        :class:`TarError` if it ends in the middle."""
+        start = self.pos
+        end = start + n
+        if end <= len(self.buf):
+            self.pos = end
+            return self.buf[start:end]
+        parts = [self.buf[start:]] if start < len(self.buf) else []
+        need = end - len(self.buf)
+        self.buf, self.view, self.pos = b"", _EMPTY, 0
+        while need > 0:
+            chunk = self._read()
             if not chunk:
+                if not parts:
+                    return None
+                raise TarError("unexpected end of data")
+            if len(chunk) > need:
+                parts.append(chunk[:need])
+                self.buf, self.view, self.pos = chunk, memoryview(chunk), need
                 break
             parts.append(chunk)
-            have += len(chunk)
-        self.buf = parts[0] if len(parts) == 1 else b"".join(parts)
-        self.view = memoryview(self.buf)
-        self.pos = 0
-        return have >= n
+            need -= len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def take(self, n: int) -> bytes:
         """The next ``n`` bytes (small: headers, extended header data)."""
-        if len(self.buf) - self.pos < n and not self._fill(n):
+        if n <= 0:
+            return b""
+        data = self._take(n)
+        if data is None:
             raise TarError("unexpected end of data")
-        start = self.pos
-        self.pos = start + n
-        return self.buf[start : self.pos]
+        return data
 
     def skip(self, n: int) -> None:
         """Pass over ``n`` bytes, reading them (a verifying reader must see every byte)."""
@@ -205,14 +224,15 @@ class TarStream:
         if left <= 0:
             self.pos += n
             return
-        self.buf, self.view, self.pos = b"", memoryview(b""), 0
+        self.buf, self.view, self.pos = b"", _EMPTY, 0
         while left > 0:
-            chunk = self.raw.read(min(CHUNK, left))
+            chunk = self._read()
             if not chunk:
                 raise TarError("unexpected end of data")
+            if len(chunk) > left:
+                self.buf, self.view, self.pos = chunk, memoryview(chunk), left
+                return
             left -= len(chunk)
-        if left < 0:  # a reader that returned more than asked
-            raise TarError("unexpected end of data")
 
     def stream_into(self, n: int, sink: Sink) -> None:
         """Feed the next ``n`` bytes to ``sink`` piece by piece, without holding them."""
@@ -224,13 +244,16 @@ class TarStream:
         if have:
             sink(self.view[self.pos :])
         left = n - have
-        self.buf, self.view, self.pos = b"", memoryview(b""), 0
+        self.buf, self.view, self.pos = b"", _EMPTY, 0
         while left > 0:
-            chunk = self.raw.read(min(CHUNK, left))
+            chunk = self._read()
             if not chunk:
                 raise TarError("unexpected end of data")
             if len(chunk) > left:
-                raise TarError("unexpected end of data")
+                view = memoryview(chunk)
+                sink(view[:left])
+                self.buf, self.view, self.pos = chunk, view, left
+                return
             sink(chunk)
             left -= len(chunk)
 
@@ -253,13 +276,12 @@ class TarStream:
 
     def _header(self) -> bytes | None:
         """The next 512-byte header block; None at a clean end of the stream."""
-        if len(self.buf) - self.pos < BLOCK and not self._fill(BLOCK):
-            if len(self.buf) == self.pos:
-                return None
-            raise TarError("unexpected end of data")
         start = self.pos
-        self.pos = start + BLOCK
-        return self.buf[start : self.pos]
+        end = start + BLOCK
+        if end <= len(self.buf):
+            self.pos = end
+            return self.buf[start:end]
+        return self._take(BLOCK)
 
     def _special(self, size: int, what: str) -> bytes:
         if size < 0 or size > MAX_SPECIAL:
