@@ -150,8 +150,24 @@ def _combined() -> re.Pattern[str]:
 _ANY_RULE = _combined()
 
 
+# Every rule's match starts with one of these or holds one of those: a path with neither
+# (most of them) is not tried against the rules at all. test_bloat checks each rule.
+_RULE_PREFIXES = ("var/", "etc/", "usr/", "tmp/", "root/", "home/", "go/")
+_RULE_INFIXES = (".git/", ".svn/", ".hg/", ".bzr/", "node_modules/", "-packages/")
+
+
+_HAS_INFIX = re.compile("|".join(re.escape(s) for s in _RULE_INFIXES))
+
+
+def may_match(path: str) -> bool:
+    """False only for a path that no rule can match."""
+    return path.startswith(_RULE_PREFIXES) or _HAS_INFIX.search(path) is not None
+
+
 def categorise(path: str) -> tuple[str, str] | None:
     """(category, group path) of a live path, by the first rule that matches."""
+    if not may_match(path):
+        return None
     m = _ANY_RULE.match(path)
     if m is None:
         return None

@@ -16,6 +16,7 @@ from deadweight.analysis.bloat import (
     bloat,
     categorise,
     is_core_dump,
+    may_match,
 )
 from deadweight.filetree import read_delta, stack
 from deadweight.filetree.tree import Tree
@@ -84,6 +85,21 @@ PARTS = [
 def test_one_combined_match_equals_the_rules_in_order(path: str) -> None:
     first = next(((n, m.group(1)) for n, r in RULES if (m := r.match(path))), None)
     assert categorise(path) == first
+
+
+MORE_PARTS = [
+    *PARTS, "etc", "apk", ".svn", ".hg", ".bzr", "dist-packages", ".m2", "repository",
+    ".gradle", "caches", "wrapper", ".local", "pnpm", "store", ".pnpm-store", ".yarn", "berry",
+    "yarn", "node-gyp", "info", "locale", "i18n", "locales", "libexec", "llvm-15", "uv",
+    "pypoetry", "go-build", "docs", "examples", "__tests__", "cc1plus", "ld.gold", "x.css.map",
+]  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(MORE_PARTS), min_size=1, max_size=8).map("/".join))
+def test_paths_the_prefilter_skips_match_no_rule(path: str) -> None:
+    if not may_match(path):
+        assert all(r.match(path) is None for _, r in RULES)
 
 
 def test_grouped_with_bytes_files_and_writer_layer() -> None:
