@@ -124,11 +124,18 @@ class _Tree:
         the end of a path (\\x01) below every name byte but NUL: a directory's children
         come before it, and it and its subtree before any sibling that sorts after it.
         """
-        return sorted(self.nodes, key=_walk_key)
+        nodes = self.nodes
+        if all(p.isascii() for p in nodes):  # code point order is byte order
+            return sorted(nodes, key=_ascii_walk_key)
+        return sorted(nodes, key=_walk_key)
 
 
 def _walk_key(path: str) -> bytes:
     return path.encode("utf-8", "surrogateescape").replace(b"/", b"\x00") + b"\x01"
+
+
+def _ascii_walk_key(path: str) -> str:
+    return path.replace("/", "\x00") + "\x01"
 
 
 def _layer_tree(delta: LayerDelta) -> _Tree:
@@ -165,7 +172,9 @@ class DiveCounter:
     def add(self, delta: LayerDelta) -> None:
         tree = _layer_tree(delta)
         lower = self.stacked if self.stacked is not None else tree
-        order = tree.order()
+        # The walk's order matters only to whiteouts: one whose target is missing below
+        # stops it, and one hides what sorts before it. Without them, any order will do.
+        order = tree.order() if delta.whiteouts else list(tree.nodes)
         kids, seen = tree.kids, self.seen
         for path in order:
             if kids.get(path):

@@ -161,42 +161,37 @@ class Stacker:
         return Tree(MappingProxyType(dict(self.nodes)), MappingProxyType(dict(self.inodes)))
 
     def _add(self, entry: Entry, hidden: list[Hidden]) -> None:
-        path = entry.path
+        # the hot loop of stacking: node, inode and children bookkeeping inlined
+        path, kind, nodes = entry.path, entry.kind, self.nodes
         up = path.rpartition("/")[0]
-        above = self.nodes.get(up) if up else None
-        if up and (above is None or above.kind != "dir"):
-            self._ensure_parents(path, hidden)
-        old = self.nodes.get(path)
-        if old is not None and not (old.kind == "dir" and entry.kind == "dir"):
+        if up:
+            above = nodes.get(up)
+            if above is None or above.kind != "dir":
+                self._ensure_parents(path, hidden)
+        old = nodes.get(path)
+        if old is not None and not (old.kind == "dir" and kind == "dir"):
             self._remove(path, "replaced", hidden)
-        node = self._node(entry)
-        if node.inode >= 0:
-            self.refs[node.inode] = self.refs.get(node.inode, 0) + 1
-        self._put(node, up)
-
-    def _node(self, entry: Entry) -> Node:
-        kind = entry.kind
         size, digest, inode = entry.size, entry.digest, -1
         if kind == "file" or kind == "symlink":
             inode = len(self.inodes)
             held = size if kind == "file" else entry.link_bytes
-            self.inodes[inode] = Inode(held, self.layer, entry.path)
+            self.inodes[inode] = Inode(held, self.layer, path)
+            self.refs[inode] = 1
         elif kind == "hardlink":
-            target = self.nodes.get(entry.link)
+            target = nodes.get(entry.link)
             if target is not None and target.inode >= 0:
                 size, digest, inode = target.size, target.digest, target.inode
-        return Node(
-            entry.path,
-            kind,
-            size,
-            entry.mode,
-            entry.uid,
-            entry.gid,
-            entry.link,
-            digest,
-            self.layer,
-            inode,
+                self.refs[inode] += 1
+        node = Node(
+            path, kind, size, entry.mode, entry.uid, entry.gid, entry.link, digest, self.layer, inode
         )
+        nodes[path] = node
+        siblings = self.children.get(up)
+        if siblings is None:
+            siblings = self.children[up] = set()
+        siblings.add(path)
+        if kind == "dir" and path not in self.children:
+            self.children[path] = set()
 
     def _ensure_parents(self, path: str, hidden: list[Hidden]) -> None:
         missing: list[str] = []
