@@ -183,7 +183,16 @@ class Stacker:
                 size, digest, inode = target.size, target.digest, target.inode
                 self.refs[inode] += 1
         node = Node(
-            path, kind, size, entry.mode, entry.uid, entry.gid, entry.link, digest, self.layer, inode
+            path,
+            kind,
+            size,
+            entry.mode,
+            entry.uid,
+            entry.gid,
+            entry.link,
+            digest,
+            self.layer,
+            inode,
         )
         nodes[path] = node
         siblings = self.children.get(up)
