@@ -3,7 +3,8 @@
 stdlib ``tarfile`` costs ~50 µs per member (a ``TarInfo`` object, every field decoded,
 a 512-byte read per header through its file object); layers hold tens of thousands of
 small files, so that, not inflating, was most of an analysis. This reader takes the
-stream in 1 MiB chunks, as the stream hands them out, and reads headers and small files' data out of them in place.
+stream in 1 MiB chunks, as the stream hands them out (never joined), and reads headers
+and small files' data out of them in place.
 
 It reads what Go's ``archive/tar`` (which wrote nearly every layer in existence) reads:
 POSIX ustar with its ``prefix``, pax extended headers (``x``) and global ones (``g``),
