@@ -150,18 +150,20 @@ def _combined() -> re.Pattern[str]:
 _ANY_RULE = _combined()
 
 
-# Every rule's match starts with one of these or holds one of those: a path with neither
-# (most of them) is not tried against the rules at all. test_bloat checks each rule.
-_RULE_PREFIXES = ("var/", "etc/", "usr/", "tmp/", "root/", "home/", "go/")
-_RULE_INFIXES = (".git/", ".svn/", ".hg/", ".bzr/", "node_modules/", "-packages/")
-
-
-_HAS_INFIX = re.compile("|".join(re.escape(s) for s in _RULE_INFIXES))
+# Every rule's match starts with one of these prefixes, or holds "node_modules/",
+# "-packages/" or a name starting with "." (.git, .svn, .hg, .bzr): a path with none of
+# them (most paths) is not tried against the rules at all. test_bloat checks the rules.
+_RULE_PREFIXES = (".", "var/", "etc/", "usr/", "tmp/", "root/", "home/", "go/")
 
 
 def may_match(path: str) -> bool:
     """False only for a path that no rule can match."""
-    return path.startswith(_RULE_PREFIXES) or _HAS_INFIX.search(path) is not None
+    return (
+        path.startswith(_RULE_PREFIXES)
+        or "/." in path
+        or "node_modules/" in path
+        or "-packages/" in path
+    )
 
 
 def categorise(path: str) -> tuple[str, str] | None:
@@ -219,20 +221,29 @@ def bloat(
     groups: dict[tuple[str, str], list[int]] = {}  # -> [bytes, files]
     writers: dict[tuple[str, str], dict[int, int]] = {}
     by_digest: dict[str, list[Node]] = {}
+    inodes = tree.inodes
     for node in _live_inodes(tree):
-        if node.layer < from_layer or (ignore is not None and ignore(node.path)):
+        path = node.path
+        if node.layer < from_layer or (ignore is not None and ignore(path)):
             continue
-        held = tree.inodes[node.inode].bytes
-        if node.kind in ("file", "hardlink") and node.size and node.digest:
-            by_digest.setdefault(node.digest, []).append(node)
+        held = inodes[node.inode].bytes
+        digest = node.digest
+        if digest and node.size and (node.kind == "file" or node.kind == "hardlink"):
+            same = by_digest.get(digest)
+            if same is None:
+                by_digest[digest] = [node]
+            else:
+                same.append(node)
+        if not held:
+            continue  # counted in no category (but maybe a duplicate: see above)
         found: tuple[str, str] | None = None
-        if _core_name(node.path) and is_core_dump(heads.get(node.path, b"")):
-            found = ("core-dump", node.path)
-        elif dev and "node_modules/" in node.path:
-            top = _under_any(node.path, dev)
+        if _core_name(path) and is_core_dump(heads.get(path, b"")):
+            found = ("core-dump", path)
+        elif dev and "node_modules/" in path:
+            top = _under_any(path, dev)
             found = ("npm-dev-dependencies", top) if top else None
-        found = found or categorise(node.path)
-        if found is None or not held:
+        found = found or categorise(path)
+        if found is None:
             continue
         row = groups.setdefault(found, [0, 0])
         row[0] += held
