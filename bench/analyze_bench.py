@@ -22,11 +22,22 @@ Usage: ``python bench/analyze_bench.py [--mb 300] [--files 30000] [--rounds 3]
 
 Figures on the 2-CPU development machine (300 MB, 30k files, best of 3). "before" is the
 first implementation (stdlib tarfile; dive's figures on a tree of node objects; a store
-that the worker threads could not use, so the CLI never hit it)::
+that the worker threads could not use, so the CLI never hit it); "tuned" the version
+after it; "reader" the present one (one object drives the decompressor, no chain of
+buffered readers; slotted rather than frozen dataclasses in the hot loops; cheaper
+stacking, dive walk and bloat rules; no prefetching thread by default)::
 
                 floor   serial        4 workers     warm store  CLI cold  CLI repeat  CLI RSS
     before      0.49 s  2.25 s 4.6x   2.41 s 4.9x   0.90 s      2.76 s    2.75 s      78 MB
-    after       0.44 s  0.80 s 1.8x   0.64 s 1.4x   0.25 s      0.95 s    0.49 s      78 MB
+    tuned       0.44 s  0.80 s 1.8x   0.64 s 1.4x   0.25 s      0.95 s    0.49 s      78 MB
+    reader      0.46 s  0.79 s 1.7x   0.80 s 1.75x  0.19 s      1.16 s    0.45 s      80 MB
+
+The "reader" row was measured while other jobs (two dockerd) shared the 2 CPUs: the same
+tree measured 1.4-1.9x with 4 workers from one run to the next, and the version before
+it 1.6-2.1x in runs interleaved with it. CPU time, steadier: an analysis with 4 workers
+takes 0.88-0.94 s of it (was 1.2 s), one layer at a time 0.77 s (was 1.2 s). One layer at
+a time is bound by the GIL: a reading thread waits for it behind the parser (up to the
+5 ms switch interval per call into the decompressor or hash), so it barely overlaps.
 """
 
 from __future__ import annotations
