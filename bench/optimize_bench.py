@@ -245,7 +245,10 @@ def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
                     f"  {level:<8} squash {squash}: saved {(original - after) / MB:6.1f} MB, "
                     f"{after / MB:6.1f} MB = {after / original:.2f}x, {t:.2f} s"
                 )
-            _cli_optimize(env, src, "--dry-run", "--dockerfile", str(app.context / "Dockerfile"))
+            _cli_optimize(
+                env, src, "-o", f"oci-archive:{workdir / 'for-dockerfile.tar'}",
+                "--dockerfile", str(app.context / "Dockerfile"),
+            )  # fmt: skip
             rebuilt = f"bench-{app.name}:dockerfile"
             subprocess.run(
                 ["/usr/bin/docker", "build", "--network", "none", "-q", "-t", rebuilt,

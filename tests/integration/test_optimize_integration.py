@@ -442,6 +442,7 @@ COPY busybox /bin/busybox
 COPY www /www
 COPY build.log /tmp/build.log
 COPY wheel.whl /root/.cache/pip/wheel.whl
+WORKDIR /www
 CMD ["/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:{NO_SHELL_PORT}", "-h", "/www"]
 """
 
@@ -470,17 +471,20 @@ def test_an_image_without_a_shell_is_optimized_and_still_serves(
     doc = r.doc
     steps = {s["name"]: s["bytes"] for s in doc["steps"]}
     assert (steps["temp"], steps["pip-cache"]) == (5000, 7000)
-    assert doc["config"] == {"User": "10001:10001"}
+    assert doc["config"] == {"User": "10001:10001"} and doc["skipped"] == []
     checks = doc["verification"]["checks"]
     assert [(c["name"], c["passed"]) for c in checks] == [("starts", True), ("http", True)]
     assert checks[1]["optimized"]["output"] == "healthy\n"
     out = docker_engine.docker(
         "run", "--rm", "--network", "none", "--entrypoint", "/bin/busybox",
-        "dw-opt-noshell:slim", "sh", "-c", "ls -A / /bin /tmp; cat /etc/passwd /etc/group; id",
+        "dw-opt-noshell:slim", "sh", "-c",
+        "ls -A /bin /tmp; cat /etc/passwd /etc/group; id; stat -c '%u:%g %n' /www /www/health",
     )  # fmt: skip
     assert out == (
-        "/:\nbin\netc\nroot\ntmp\nwww\n\n/bin:\nbusybox\n\n/tmp:\n"
-        "app:x:10001:10001:app:/app:/sbin/nologin\napp:x:10001:\n"
+        "/bin:\nbusybox\n\n/tmp:\n"
+        "root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001:app:/www:/sbin/nologin\n"
+        "root:x:0:\napp:x:10001:\n"
         "uid=10001(app) gid=10001(app) groups=10001(app)\n"
+        "10001:10001 /www\n10001:10001 /www/health\n"
     )
     skopeo_inspect(built, "docker-daemon:dw-opt-noshell:slim")
