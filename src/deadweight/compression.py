@@ -19,6 +19,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, BinaryIO, Literal, Protocol
 
+from deadweight.digest import VerifyingReader
 from deadweight.errors import CorruptImage, UnsafeLayer
 
 _inflater: Callable[[], Any]
@@ -144,10 +145,13 @@ class Decompressing:
         try:
             data = self._inflate(n) if self._gzip else self._unzstd(n)
         except EOFError as exc:
+            self._blame_the_blob()
             raise CorruptImage(f"{self._what}: truncated compressed stream") from exc
         except _GZIP_ERRORS as exc:
+            self._blame_the_blob()
             raise CorruptImage(f"{self._what}: corrupt compressed stream ({_why(exc)})") from exc
         except _zstd.ZstdError as exc:
+            self._blame_the_blob()
             raise CorruptImage(f"{self._what}: corrupt zstd stream ({exc})") from exc
         if not data:
             self._ended = True
@@ -158,6 +162,15 @@ class Decompressing:
                 f"{self._what}: decompression bomb: {self.count} bytes inflate to more than {out}"
             )
         return data
+
+    def _blame_the_blob(self) -> None:
+        """A stream that does not inflate is most often a blob that is not what its
+        descriptor says: when the source verifies a digest, read it to the end (bounded
+        by the descriptor's size) so that a mismatch is reported as one (DigestMismatch)
+        rather than as whatever the decompressor tripped on."""
+        if isinstance(self._raw, VerifyingReader):
+            while self._raw.read(IN_CHUNK):
+                pass
 
     def _more(self) -> bytes:
         data = self._raw.read(IN_CHUNK)

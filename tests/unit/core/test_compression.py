@@ -219,3 +219,28 @@ def test_digest_of_the_decompressed_stream() -> None:
     short = VerifyingReader(stream, None, len(DATA) + 1, what="layer x")  # type: ignore[arg-type]
     with pytest.raises(DigestMismatch, match=r"^layer x: truncated"):
         read_all(short)
+
+
+def _read_all(stream: io.RawIOBase | object) -> None:
+    while stream.read(1 << 16):  # type: ignore[attr-defined]
+        pass
+
+
+def test_a_flipped_byte_in_a_verified_blob_is_reported_as_a_digest_mismatch() -> None:
+    """A corrupt stream whose blob fails its digest is the blob's fault: the error names
+    the digest (read to the end of the blob), not the CRC the decompressor tripped on."""
+    good = gzip.compress(random.Random(7).randbytes(300_000), mtime=0)
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF
+    blob = VerifyingReader(io.BytesIO(bytes(bad)), sha256_bytes(good), len(good), what="layer x")
+    with pytest.raises(DigestMismatch, match="layer x: digest mismatch"):
+        _read_all(decompressed(blob)[1])
+    # the blob is what its descriptor says, and yet it does not inflate: a corrupt stream
+    honest = VerifyingReader(io.BytesIO(bytes(bad)), sha256_bytes(bytes(bad)), len(bad))
+    with pytest.raises(CorruptImage, match="corrupt compressed stream") as info:
+        _read_all(decompressed(honest)[1])
+    assert not isinstance(info.value, DigestMismatch)
+    # cut short: the declared size is not reached, which is the blob's fault too
+    cut = VerifyingReader(io.BytesIO(good[:-100]), sha256_bytes(good), len(good), what="layer y")
+    with pytest.raises(DigestMismatch, match="layer y: truncated"):
+        _read_all(decompressed(cut)[1])
