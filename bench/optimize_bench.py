@@ -248,7 +248,7 @@ def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
         engine = DockerEngine(env["DOCKER_HOST"], env, workdir / "dockerd" / "dockerd.log", 0.0)
         fixtures = sf.fetch_fixtures()
         (workdir / "bases").mkdir()
-        sf._build_bases(engine, fixtures, workdir / "bases")
+        sf.build_bases(engine, fixtures, workdir / "bases")
         apps = sf.build_story_apps(engine, fixtures, workdir)
         for app in apps:
             original = int(_docker(env, "image", "inspect", "--format", "{{.Size}}", app.tag))

@@ -11,6 +11,7 @@ nothing is skipped silently.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,7 @@ DOCKERD = shutil.which("dockerd") or "/usr/sbin/dockerd"
 # Debian's 20.10 client, which builds with BuildKit; a newer client without buildx may sit
 # earlier on PATH (/usr/local/bin/docker), so never call plain "docker".
 DOCKER_CLI = "/usr/bin/docker"
+SKOPEO = "/usr/bin/skopeo"
 BUSYBOX = "/bin/busybox"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
@@ -191,6 +194,28 @@ class DockerEngine:
                 f"\n--- dockerd.log tail ---\n{log_tail(self.log)}"
             )
         return proc.stdout
+
+    def deadweight(self, command: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        """The real CLI in its own process against this engine, with a layer store under
+        ``cwd`` (CI unset, so ``analyze`` is not a CI gate unless asked)."""
+        env = {k: v for k, v in self.env.items() if k != "CI"}
+        env["DEADWEIGHT_CACHE_DIR"] = str(cwd / "cache")
+        return subprocess.run(
+            [sys.executable, "-c", "from deadweight.cli import main\nmain()\n", command, *args],
+            cwd=cwd, env=env, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+
+    def skopeo_inspect(self, spec: str) -> dict[str, Any]:
+        """``skopeo inspect SPEC`` (a docker-daemon: spec on this engine), which must work."""
+        args = [SKOPEO, "inspect"]
+        if spec.startswith("docker-daemon:"):
+            args += ["--daemon-host", self.host]
+        proc = subprocess.run(
+            [*args, spec], capture_output=True, text=True, timeout=300, env=self.env
+        )
+        assert proc.returncode == 0, proc.stderr
+        doc: dict[str, Any] = json.loads(proc.stdout)
+        return doc
 
     def build(self, context: Path, tag: str, *, buildkit: bool) -> str:
         """``docker build --network none``; the new image's ID."""

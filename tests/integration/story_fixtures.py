@@ -310,14 +310,15 @@ class Story:
     workdir: Path
 
 
-def _build_bases(engine: DockerEngine, fixtures: Path, work: Path) -> None:
+def build_bases(engine: DockerEngine, fixtures: Path, work: Path) -> None:
     def build(tag: str, dockerfile: str, files: dict[str, Path]) -> None:
         context = work / re.sub(r"[^a-z0-9]+", "-", tag)
         context.mkdir()
         for name, source in files.items():
-            os.link(source, context / name) if source.is_file() else shutil.copytree(
-                source, context / name
-            )
+            if source.is_file():
+                os.link(source, context / name)
+            else:
+                shutil.copytree(source, context / name)
         (context / "Dockerfile").write_text(dockerfile)
         engine.build(context, tag, buildkit=True)
 
@@ -401,6 +402,6 @@ def story(docker_engine: DockerEngine, tmp_path_factory: pytest.TempPathFactory)
         unavailable(reason)
     fixtures = fetch_fixtures()
     work = tmp_path_factory.mktemp("story")
-    _build_bases(docker_engine, fixtures, work)
+    build_bases(docker_engine, fixtures, work)
     node, python = build_story_apps(docker_engine, fixtures, work)
     return Story(docker_engine, node, python, work)

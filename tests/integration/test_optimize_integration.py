@@ -16,13 +16,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_fixtures import DockerEngine, unavailable
+from engine_fixtures import SKOPEO, DockerEngine, unavailable
 
 from deadweight.analysis.analyze import analyze
 from deadweight.optimize.plan import SAFE_CATEGORIES
@@ -30,7 +29,6 @@ from deadweight.sources import archive
 
 pytestmark = pytest.mark.integration
 
-SKOPEO = "/usr/bin/skopeo"
 PORT = 18931
 APT_LISTS, APT_DEB, PIP, TMP, DELETED = 300_000, 200_000, 150_000, 100_000, 1_000_000
 APP_DOCKERFILE = f"""\
@@ -115,31 +113,12 @@ def built(
 
 def deadweight(built: Built, *args: str, cwd: Path) -> Run:
     """The real CLI's optimize command in its own process, with the engine's DOCKER_HOST."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_") and k != "CI"}
-    env.update(built.engine.env)
-    env["DEADWEIGHT_CACHE_DIR"] = str(cwd / "cache")
-    code = "from deadweight.cli import main\nmain()\n"
-    proc = subprocess.run(
-        [sys.executable, "-c", code, "optimize", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = built.engine.deadweight("optimize", *args, cwd=cwd)
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
 def skopeo_inspect(built: Built, spec: str) -> dict[str, Any]:
-    args = [SKOPEO, "inspect"]
-    if spec.startswith("docker-daemon:"):
-        args += ["--daemon-host", built.engine.host]
-    proc = subprocess.run(
-        [*args, spec], capture_output=True, text=True, timeout=300, env=built.engine.env
-    )
-    assert proc.returncode == 0, proc.stderr
-    doc: dict[str, Any] = json.loads(proc.stdout)
-    return doc
+    return built.engine.skopeo_inspect(spec)
 
 
 def docker_size(built: Built, ref: str) -> int:

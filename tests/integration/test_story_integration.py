@@ -16,12 +16,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from engine_fixtures import DockerEngine
+from engine_fixtures import SKOPEO, DockerEngine
 from story_fixtures import NODE_VERSION, Story, StoryApp
 
 from deadweight.optimize.plan import CATEGORIES
@@ -29,7 +27,6 @@ from deadweight.sources import archive
 
 pytestmark = pytest.mark.integration
 
-SKOPEO = "/usr/bin/skopeo"
 # What analyze calls removable at each level, beyond the reclaimable waste of the layers
 # optimize squashes: the bloat categories the level removes.
 LEVEL_CATEGORIES = {
@@ -46,14 +43,7 @@ CASES = [
 
 
 def cli(story: Story, command: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The real CLI in its own process, against the session's engine."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_") and k != "CI"}
-    env.update(story.engine.env)
-    env["DEADWEIGHT_CACHE_DIR"] = str(cwd / "cache")
-    return subprocess.run(
-        [sys.executable, "-c", "from deadweight.cli import main\nmain()\n", command, *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    return story.engine.deadweight(command, *args, cwd=cwd)
 
 
 def app_of(story: Story, name: str) -> StoryApp:
@@ -78,16 +68,6 @@ def removable(story: Story, app: StoryApp, level: str, base: int, cwd: Path) -> 
     bloat = sum(by_category.get(c, 0) for c in LEVEL_CATEGORIES[level])
     assert doc["waste"]["reclaimable"] >= 0 and bloat > 0
     return int(doc["waste"]["reclaimable"]) + bloat
-
-
-def skopeo_ok(engine: DockerEngine, spec: str) -> dict[str, Any]:
-    args = [SKOPEO, "inspect"]
-    if spec.startswith("docker-daemon:"):
-        args += ["--daemon-host", engine.host]
-    proc = subprocess.run([*args, spec], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    doc: dict[str, Any] = json.loads(proc.stdout)
-    return doc
 
 
 def run_in(engine: DockerEngine, ref: str, script: str) -> str:
@@ -133,7 +113,7 @@ def test_story_optimized_loads_answers_and_saves_what_analyze_promised(
     assert removed >= promised > 0
     assert doc["bytesSaved"] == removed - added
     assert before - after >= promised - added - gap_before
-    skopeo_ok(engine, f"docker-daemon:{tag}")
+    engine.skopeo_inspect(f"docker-daemon:{tag}")
     # the same input and options give the same image, in another medium too
     again = cli(
         story, "optimize", f"docker-archive:{app.saved}", "-o", "oci-archive:again.tar",
@@ -142,7 +122,7 @@ def test_story_optimized_loads_answers_and_saves_what_analyze_promised(
     assert again.returncode == 0, again.stderr
     engine_id = engine.docker("image", "inspect", "--format", "{{.Id}}", tag).strip()
     assert json.loads(again.stdout)["imageId"] == doc["imageId"] == engine_id
-    skopeo_ok(engine, f"oci-archive:{tmp_path / 'again.tar'}")
+    engine.skopeo_inspect(f"oci-archive:{tmp_path / 'again.tar'}")
     raw = subprocess.run(
         [SKOPEO, "inspect", "--raw", f"oci-archive:{tmp_path / 'again.tar'}"],
         capture_output=True, timeout=300, check=True,

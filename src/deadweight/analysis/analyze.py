@@ -78,7 +78,7 @@ def read_deltas(
     progress: Progress | None = None,
     hash: HashName | None = None,
     workers: int = 1,
-    prefetch: bool | None = None,
+    prefetch: bool = False,
 ) -> tuple[LayerDelta, ...]:
     """One delta per layer, bottom first; each layer read once, or not at all if cached."""
     with paused_gc():
@@ -101,7 +101,7 @@ def iter_deltas(
     progress: Progress | None = None,
     hash: HashName | None = None,
     workers: int = 1,
-    prefetch: bool | None = None,
+    prefetch: bool = False,
 ) -> Iterator[LayerDelta]:
     """:func:`read_deltas`, one layer at a time in order, while ``workers`` threads read
     the layers that follow.
@@ -126,8 +126,6 @@ def iter_deltas(
     missing = [i for i, d in enumerate(found) if d is None]
 
     parallel = workers > 1 and len(missing) > 1
-    if prefetch is None:
-        prefetch = False
 
     def one(i: int) -> LayerDelta:
         return read_layer(image.layers[i], algo, prefetch)
@@ -173,7 +171,7 @@ def analyze(
     ignore: Sequence[str] = (),
     hash: HashName | None = None,
     workers: int = 1,
-    prefetch: bool | None = None,
+    prefetch: bool = False,
 ) -> Analysis:
     """Analyze ``image``: read its layers (once each) and account for every byte.
 
