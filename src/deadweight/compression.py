@@ -272,3 +272,31 @@ def decompressed(raw: BinaryIO, what: str = "layer") -> tuple[Kind, BinaryIO]:
         if kind == "none":
             return kind, _Peek(head, raw)  # type: ignore[return-value]
     return kind, Decompressing(raw, kind, what, head)  # type: ignore[return-value]
+
+
+def layer_stream(
+    raw: BinaryIO,
+    *,
+    blob_digest: str = "",
+    blob_size: int | None = None,
+    diff_id: str = "",
+    verify: bool = True,
+) -> BinaryIO:
+    """The uncompressed tar stream of a layer blob read from ``raw``, verified as it is read.
+
+    With ``verify``, reading to the end checks the blob's digest and size (when
+    ``blob_digest`` is known) and the tar's ``diff_id``. This is the whole of
+    ``Layer.open``; the inflating helper processes (:mod:`deadweight.inflater`) run it too.
+    """
+    if verify and blob_digest:
+        raw = VerifyingReader(  # type: ignore[assignment]
+            raw, blob_digest, blob_size, what=f"layer {blob_digest[:19]}"
+        )
+    kind, stream = decompressed(raw, what=f"layer {diff_id[:19]}")
+    if kind == "none" and blob_digest == diff_id:
+        return stream  # the blob check above already verifies the diff_id
+    if not verify:
+        return stream
+    return VerifyingReader(  # type: ignore[return-value]
+        stream, diff_id, None, what=f"layer {diff_id[:19]} (uncompressed)"
+    )

@@ -48,15 +48,13 @@ class Layer:
         )
 
     def open(self, verify: bool = True) -> BinaryIO:
-        """The uncompressed tar stream of this layer."""
-        raw = self.open_blob(verify=verify)
-        kind, stream = compression.decompressed(raw, what=f"layer {self.diff_id[:19]}")
-        if kind == "none" and self.blob.digest == self.diff_id:
-            return stream  # the blob check above already verifies the diff_id
-        if not verify:
-            return stream
-        return VerifyingReader(  # type: ignore[return-value]
-            stream, self.diff_id, None, what=f"layer {self.diff_id[:19]} (uncompressed)"
+        """The uncompressed tar stream of this layer; reading to EOF verifies it."""
+        return compression.layer_stream(
+            self.opener(),
+            blob_digest=self.blob.digest,
+            blob_size=self.blob.size,
+            diff_id=self.diff_id,
+            verify=verify,
         )
 
     def open_seekable(self) -> BinaryIO | None:

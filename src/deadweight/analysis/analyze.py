@@ -23,6 +23,7 @@ from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.recommend import recommend
 from deadweight.analysis.report import Analysis, LayerReport, SizeItem, UnsafeItem
 from deadweight.analysis.waste import Cause, classify, summarise
+from deadweight.filetree import readers as helper_processes
 from deadweight.filetree.delta import FORMAT_VERSION, HashName, LayerDelta, default_hash, read_delta
 from deadweight.filetree.tree import Hidden, Stacker, Tree
 from deadweight.image import Image, Layer
@@ -79,6 +80,7 @@ def read_deltas(
     hash: HashName | None = None,
     workers: int = 1,
     prefetch: bool = False,
+    processes: int | None = None,
 ) -> tuple[LayerDelta, ...]:
     """One delta per layer, bottom first; each layer read once, or not at all if cached."""
     with paused_gc():
@@ -90,6 +92,7 @@ def read_deltas(
                 hash=hash,
                 workers=workers,
                 prefetch=prefetch,
+                processes=processes,
             )
         )
 
@@ -102,9 +105,16 @@ def iter_deltas(
     hash: HashName | None = None,
     workers: int = 1,
     prefetch: bool = False,
+    processes: int | None = None,
 ) -> Iterator[LayerDelta]:
     """:func:`read_deltas`, one layer at a time in order, while ``workers`` threads read
     the layers that follow.
+
+    Layers stored as files on disk are read by up to ``processes`` helper processes
+    (:mod:`deadweight.filetree.readers`, kept for the life of this process), side by
+    side, while this process stacks them; None picks
+    :func:`~deadweight.filetree.readers.default_processes` (none for one worker or on
+    one CPU), 0 reads in this process. Each helper is driven by one thread.
 
     ``prefetch`` reads each layer's stream in a second thread (see ``read_delta``). It is
     off by default: measured on 2 CPUs, that thread waits for the GIL behind the parser
@@ -125,14 +135,23 @@ def iter_deltas(
         progress(done, total)
     missing = [i for i, d in enumerate(found) if d is None]
 
-    parallel = workers > 1 and len(missing) > 1
-
-    def one(i: int) -> LayerDelta:
-        return read_layer(image.layers[i], algo, prefetch)
+    on_disk = sum(1 for i in missing if image.layers[i].seekable)
+    want = helper_processes.default_processes(workers) if processes is None else processes
+    helpers = min(want, on_disk)
+    threads = helpers or workers
 
     with ExitStack() as stack:
-        if parallel:
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
+        readers = helper_processes.shared(helpers) if helpers else None
+
+        def one(i: int) -> LayerDelta:
+            layer = image.layers[i]
+            if readers is not None:
+                what = f"layer {layer.diff_id[:19]}"
+                return readers.read(layer, hash=algo, capture=pkgs.capture, what=what)
+            return read_layer(layer, algo, prefetch)
+
+        if (threads > 1 or readers is not None) and len(missing) > 1:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
             fresh = pool.map(one, missing)  # in order; a failure raises when its turn comes
         else:
             fresh = map(one, missing)
@@ -172,6 +191,7 @@ def analyze(
     hash: HashName | None = None,
     workers: int = 1,
     prefetch: bool = False,
+    processes: int | None = None,
 ) -> Analysis:
     """Analyze ``image``: read its layers (once each) and account for every byte.
 
@@ -187,6 +207,7 @@ def analyze(
                 hash=hash,
                 workers=workers,
                 prefetch=prefetch,
+                processes=processes,
             ),
             instructions=layer_instructions(image),
             diff_ids=tuple(layer.diff_id for layer in image.layers),

@@ -84,6 +84,11 @@ class _Window(io.RawIOBase):
         self._pos += len(data)
         return len(data)
 
+    def span(self) -> tuple[int, int, int | None, str]:
+        """(fd, offset, size, name) of what is left to read, for a helper process that
+        reads it itself (``deadweight.inflater``)."""
+        return self._f.fileno(), self._offset + self._pos, self._size - self._pos, self._f.name
+
     def close(self) -> None:
         self._f.close()
         super().close()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import pytest
+
 import deadweight
 
 
@@ -17,9 +22,28 @@ def test_every_name_in_all_exists() -> None:
 def test_public_names_are_exported() -> None:
     public = {
         name
-        for name, value in vars(deadweight).items()
+        for name in dir(deadweight)
         if not name.startswith("_")
-        and not isinstance(value, type(deadweight))
+        and not isinstance(getattr(deadweight, name), type(deadweight))
         and name not in {"annotations"}
     }
     assert public == set(deadweight.__all__)
+
+
+def test_importing_the_package_loads_only_what_is_used() -> None:
+    """The public names load on first use, so a command or the layer-reading helper
+    process pays only for the modules it needs."""
+    code = (
+        "import sys, deadweight.errors; "
+        "print(sorted(m for m in sys.modules if m.startswith('deadweight')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['deadweight', 'deadweight.errors']"
+    code = "import deadweight; print(deadweight.open_image.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "deadweight.sources"
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = deadweight.nope  # type: ignore[attr-defined]

@@ -1,0 +1,415 @@
+"""Read layers into deltas in helper processes, side by side.
+
+Reading a layer is C work (inflating, the blob's and the tar's sha256) and Python work
+(tar headers, the delta). Threads overlap them poorly: every call into the decompressor
+or the hash gives up the GIL and must then win it back from a thread that parses, which
+keeps it for up to the interpreter's switch interval. Piping the inflated tar to another
+process costs two copies of every byte, which on small machines is most of what it saves.
+A :class:`ReaderPool` moves the whole read of a layer out instead:
+
+* the parent opens the layer as it always does (the medium's opener, called once) and
+  hands the open file to an idle helper over a Unix socket (``SCM_RIGHTS``), with the
+  write end of a pipe;
+* the helper runs exactly what the parent would, :func:`~deadweight.compression.layer_stream`
+  and :func:`~deadweight.filetree.delta.read_delta`, and writes the delta, encoded as for
+  the per-layer store, into the pipe;
+* it then reports how the layer ended. A digest mismatch, a corrupt or truncated stream,
+  a decompression bomb or a hostile tar is raised in the parent by :meth:`ReaderPool.read`
+  with the helper's message and the same error class as in-process.
+
+Only layers whose opener gives a regular file on disk go to a helper (archives, OCI
+layouts, an engine's spooled save stream); a registry's HTTP stream or bytes in memory are
+read in-process. Helpers start with the pool, serve one layer at a time, and exit when the
+pool is closed or the parent dies (their socket reaches its end).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import io
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from deadweight import compression, errors
+from deadweight.errors import CorruptImage, DeadweightError
+from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
+
+if TYPE_CHECKING:
+    from deadweight.image import Layer
+
+CHUNK = 1 << 20
+# How long to wait for a helper to exit once told to.
+_EXIT_WAIT = 5.0
+_MESSAGE = 1 << 16
+
+Span = tuple[int, int, int | None, str]
+
+
+def default_processes(workers: int) -> int:
+    """Helpers worth starting for ``workers`` reading threads: none for one worker or on
+    one CPU (a helper would only add its start-up), else one per CPU, up to ``workers``."""
+    cpus = os.cpu_count() or 1
+    return 0 if workers <= 1 or cpus <= 1 else min(workers, cpus)
+
+
+def span(raw: object) -> Span | None:
+    """(fd, offset, size or None for "to the end", name) of a file a helper can read, or
+    None when ``raw`` is not a regular file on disk."""
+    own = getattr(raw, "span", None)
+    if callable(own):
+        found: Span | None = own()
+        return found
+    if not isinstance(raw, io.FileIO | io.BufferedReader):
+        return None
+    try:
+        fd = raw.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return fd, raw.tell(), None, str(raw.name)
+    except (OSError, ValueError):
+        return None
+
+
+def _name_of(fn: Callable[..., Any] | None) -> str:
+    """``module:function`` of a module-level function, for the helper to import."""
+    if fn is None:
+        return ""
+    module, qualname = getattr(fn, "__module__", ""), getattr(fn, "__qualname__", "")
+    if not module.startswith("deadweight.") or "." in qualname or "<" in qualname:
+        raise ValueError(f"{fn!r} is not a module-level deadweight function")
+    return f"{module}:{qualname}"
+
+
+class ReaderPool:
+    """Helper processes that read layers into :class:`LayerDelta`, one layer each at a time.
+
+    :meth:`read` may be called from many threads; a thread that finds every helper busy
+    waits for one. :func:`shared` is the pool of this process, kept for its lifetime so
+    that each analysis does not pay the helpers' start-up (about 0.1 s of CPU each).
+    """
+
+    def __init__(self, processes: int = 0) -> None:
+        self._idle: list[_Helper] = []
+        self._all: list[_Helper] = []
+        self._ready = threading.Condition()
+        self._closed = False
+        self.grow(processes)
+
+    @property
+    def processes(self) -> int:
+        return len(self._all)
+
+    def grow(self, processes: int) -> None:
+        """Start helpers until there are ``processes`` of them (they boot in parallel)."""
+        with self._ready:
+            while not self._closed and len(self._all) < processes:
+                helper = _Helper.spawn()
+                if helper is None:
+                    break
+                self._all.append(helper)
+                self._idle.append(helper)
+            self._ready.notify_all()
+
+    def read(
+        self,
+        layer: Layer,
+        *,
+        hash: HashName | None = None,
+        capture: Capture | None = None,
+        what: str = "layer",
+    ) -> LayerDelta:
+        """``read_delta(layer.open(), hash=hash, capture=capture, what=what)``, with the
+        layer read by a helper when it is a file on disk. ``capture`` must be a
+        module-level function of deadweight, which the helper imports by name."""
+        raw = layer.opener()
+        with contextlib.ExitStack() as stack:
+            stack.callback(raw.close)
+            where = span(raw)
+            helper = self._acquire() if where is not None else None
+            if where is None or helper is None:
+                stream = stack.enter_context(
+                    compression.layer_stream(
+                        raw,
+                        blob_digest=layer.blob.digest,
+                        blob_size=layer.blob.size,
+                        diff_id=layer.diff_id,
+                    )
+                )
+                return read_delta(stream, hash=hash, capture=capture, what=what)
+            job = {
+                "offset": where[1],
+                "size": where[2],
+                "name": where[3],
+                "blob_digest": layer.blob.digest,
+                "blob_size": layer.blob.size,
+                "diff_id": layer.diff_id,
+                "hash": hash,
+                "capture": _name_of(capture),
+                "what": what,
+            }
+            healthy = False
+            try:
+                data, status = helper.run(job, where[0])
+                healthy = status is not None
+            finally:
+                self._release(helper, healthy=healthy)
+        if status is None:
+            raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
+        if not status.get("ok"):
+            raise _error(status)
+        delta = LayerDelta.from_bytes(data)
+        if delta is None:  # pragma: no cover - the helper runs this very code
+            raise DeadweightError(f"{what}: the helper process sent an unreadable result")
+        return delta
+
+    def _acquire(self) -> _Helper | None:
+        with self._ready:
+            while True:
+                if self._idle and not self._closed:
+                    return self._idle.pop()
+                if not self._all or self._closed:  # none started, all died: in-process
+                    return None
+                self._ready.wait()
+
+    def _release(self, helper: _Helper, *, healthy: bool) -> None:
+        with self._ready:
+            if healthy and not self._closed:
+                self._idle.append(helper)
+            else:
+                with contextlib.suppress(ValueError):
+                    self._all.remove(helper)
+                helper.stop()
+            self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            helpers, self._all, self._idle = self._all, [], []
+            self._ready.notify_all()
+        for helper in helpers:
+            helper.stop()
+
+    def __enter__(self) -> ReaderPool:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+_SHARED: ReaderPool | None = None
+_SHARED_PID = 0
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(processes: int) -> ReaderPool:
+    """This process's pool, with at least ``processes`` helpers started (or as many as
+    could start). It lives until :func:`shutdown`, called at exit."""
+    global _SHARED, _SHARED_PID
+    with _SHARED_LOCK:
+        if _SHARED is None or os.getpid() != _SHARED_PID:  # a forked child starts afresh
+            if _SHARED is None:
+                atexit.register(shutdown)
+            _SHARED, _SHARED_PID = ReaderPool(), os.getpid()
+        pool = _SHARED
+    pool.grow(processes)
+    return pool
+
+
+def shutdown() -> None:
+    """Stop this process's helpers (they are started again when next needed)."""
+    global _SHARED
+    with _SHARED_LOCK:
+        pool, _SHARED = _SHARED, None
+    if pool is not None and os.getpid() == _SHARED_PID:
+        pool.close()
+
+
+class _Helper:
+    """One helper process and the parent's end of its socket."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+        self.proc = proc
+        self.sock = sock
+
+    @staticmethod
+    def spawn() -> _Helper | None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        root = str(Path(__file__).resolve().parents[2])  # where ``deadweight`` lives
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "deadweight.filetree.readers", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError:
+            ours.close()
+            return None
+        finally:
+            theirs.close()
+        return _Helper(proc, ours)
+
+    def run(self, job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any] | None]:
+        """Send a job; what the helper wrote into the pipe, and how the job ended (None
+        if the helper died)."""
+        r, w = os.pipe()
+        try:
+            try:
+                socket.send_fds(self.sock, [json.dumps(job).encode()], [fd, w])
+            finally:
+                os.close(w)  # the helper holds its own copy; its close is the data's end
+            with open(r, "rb", closefd=False) as pipe:
+                data = pipe.read()
+        finally:
+            os.close(r)
+        return data, self.status()
+
+    def status(self) -> dict[str, Any] | None:
+        try:
+            msg = self.sock.recv(_MESSAGE)
+        except OSError:
+            return None
+        if not msg:
+            return None
+        doc: dict[str, Any] = json.loads(msg)
+        return doc
+
+    def stop(self) -> None:
+        self.sock.close()  # the helper's recv sees the end and it exits
+        try:
+            self.proc.wait(_EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _error(status: dict[str, Any]) -> BaseException:
+    name = str(status.get("error", ""))
+    message = str(status.get("message", ""))
+    if name == "OSError":
+        return OSError(int(status.get("errno") or 0), message)
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, DeadweightError):
+        return kind(message)
+    return RuntimeError(f"layer-reading helper process failed: {message}")
+
+
+# -- the helper process --------------------------------------------------------------------
+
+
+class _Span:
+    """``size`` bytes (or all, when None) of a file descriptor from ``offset``, by pread."""
+
+    def __init__(self, fd: int, offset: int, size: int | None, name: str) -> None:
+        self._fd = fd
+        self._pos = offset
+        self._end = None if size is None else offset + size
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1, /) -> bytes:
+        if n is None or n < 0:
+            return b"".join(iter(lambda: self.read(CHUNK), b""))
+        if self._end is not None:
+            n = min(n, self._end - self._pos)
+        if n <= 0:
+            return b""
+        data = os.pread(self._fd, n, self._pos)
+        if not data and self._end is not None:
+            raise CorruptImage(f"{self._name}: truncated archive")
+        self._pos += len(data)
+        return data
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _capture(name: str) -> Capture | None:
+    if not name:
+        return None
+    module, _, function = name.partition(":")
+    found: Capture = getattr(importlib.import_module(module), function)
+    return found
+
+
+def _read(job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any]]:
+    raw = _Span(fd, int(job["offset"]), job["size"], str(job["name"]))
+    try:
+        with compression.layer_stream(
+            raw,  # type: ignore[arg-type]
+            blob_digest=str(job["blob_digest"]),
+            blob_size=job["blob_size"],
+            diff_id=str(job["diff_id"]),
+        ) as stream:
+            delta = read_delta(
+                stream, hash=job["hash"], capture=_capture(job["capture"]), what=job["what"]
+            )
+        return delta.to_bytes(), {"ok": True}
+    except DeadweightError as exc:
+        return b"", {"error": type(exc).__name__, "message": exc.message}
+    except OSError as exc:
+        return b"", {"error": "OSError", "errno": exc.errno, "message": exc.strerror or str(exc)}
+    except Exception as exc:  # reported to the parent, which raises it there
+        return b"", {"error": "internal", "message": f"{type(exc).__name__}: {exc}"}
+    finally:
+        raw.close()
+
+
+def serve(sock: socket.socket) -> None:
+    """Read one layer after another until the parent closes its end of ``sock``."""
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, _MESSAGE, 2)
+        except OSError:
+            return
+        if not msg:
+            return
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            sock.send(json.dumps({"error": "internal", "message": "malformed job"}).encode())
+            continue
+        data, status = _read(json.loads(msg), fds[0])
+        try:
+            with open(fds[1], "wb") as out:
+                out.write(data)
+        except BrokenPipeError:
+            status = {"error": "internal", "message": "the parent stopped reading"}
+        try:
+            sock.send(json.dumps(status).encode())
+        except OSError:
+            return
+
+
+def main(argv: list[str]) -> int:
+    with socket.socket(fileno=int(argv[1])) as sock:
+        serve(sock)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
