@@ -72,6 +72,36 @@ def read_layer(layer: Layer, hash: HashName, prefetch: bool = False) -> LayerDel
         )
 
 
+def layer_reader(
+    layers: Sequence[Layer],
+    hash: HashName,
+    workers: int = 1,
+    processes: int | None = None,
+    prefetch: bool = False,
+) -> tuple[Callable[[Layer], LayerDelta], int]:
+    """How to read ``layers`` with ``workers`` threads: a function giving a layer's delta,
+    and how many threads should call it.
+
+    Layers stored as files on disk are read by up to ``processes`` helper processes
+    (:mod:`deadweight.filetree.readers`, kept for the life of this process), side by
+    side, each driven by one thread; None picks
+    :func:`~deadweight.filetree.readers.default_processes` (none for one worker or on one
+    CPU), 0 reads in this process. Threads still pay when there is one helper: the
+    caller stacks a layer while the next is read.
+    """
+    want = helper_processes.default_processes(workers) if processes is None else processes
+    helpers = min(want, sum(1 for layer in layers if layer.seekable))
+    if not helpers:
+        return (lambda layer: read_layer(layer, hash, prefetch)), workers
+    pool = helper_processes.shared(helpers)
+
+    def read(layer: Layer) -> LayerDelta:
+        what = f"layer {layer.diff_id[:19]}"
+        return pool.read(layer, hash=hash, capture=pkgs.capture, what=what)
+
+    return read, max(2, helpers)
+
+
 def read_deltas(
     image: Image,
     *,
@@ -110,11 +140,8 @@ def iter_deltas(
     """:func:`read_deltas`, one layer at a time in order, while ``workers`` threads read
     the layers that follow.
 
-    Layers stored as files on disk are read by up to ``processes`` helper processes
-    (:mod:`deadweight.filetree.readers`, kept for the life of this process), side by
-    side, while this process stacks them; None picks
-    :func:`~deadweight.filetree.readers.default_processes` (none for one worker or on
-    one CPU), 0 reads in this process. Each helper is driven by one thread.
+    ``processes`` is as for :func:`layer_reader`: layers stored as files on disk are read
+    by helper processes, side by side, while this thread stacks them.
 
     ``prefetch`` reads each layer's stream in a second thread (see ``read_delta``). It is
     off by default: measured on 2 CPUs, that thread waits for the GIL behind the parser
@@ -135,22 +162,16 @@ def iter_deltas(
         progress(done, total)
     missing = [i for i, d in enumerate(found) if d is None]
 
-    on_disk = sum(1 for i in missing if image.layers[i].seekable)
-    want = helper_processes.default_processes(workers) if processes is None else processes
-    helpers = min(want, on_disk)
-    threads = helpers or workers
+    read, threads = layer_reader(
+        [image.layers[i] for i in missing], algo, workers, processes, prefetch
+    )
 
     with ExitStack() as stack:
-        readers = helper_processes.shared(helpers) if helpers else None
 
         def one(i: int) -> LayerDelta:
-            layer = image.layers[i]
-            if readers is not None:
-                what = f"layer {layer.diff_id[:19]}"
-                return readers.read(layer, hash=algo, capture=pkgs.capture, what=what)
-            return read_layer(layer, algo, prefetch)
+            return read(image.layers[i])
 
-        if (threads > 1 or readers is not None) and len(missing) > 1:
+        if threads > 1 and len(missing) > 1:
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
             fresh = pool.map(one, missing)  # in order; a failure raises when its turn comes
         else:

@@ -21,7 +21,8 @@ from deadweight.render.analyze import junit_xml, render_text, to_json
 from deadweight.sources import Location, locate, open_image
 
 CONFIG_FILES = (".deadweight.yaml", ".deadweight.yml", ".dive-ci")
-LOCAL = ("docker-archive", "oci", "oci-archive")
+# Layers in files on disk (an engine's save stream is spooled to one): read side by side.
+LOCAL = ("docker-archive", "oci", "oci-archive", "docker-daemon")
 
 
 def load_config(path: str | None) -> Mapping[str, Any]:

@@ -36,7 +36,8 @@ from deadweight.render.optimize import render_text, to_json
 from deadweight.sources import Location, locate, open_image
 
 DEST_TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker-daemon")
-LOCAL = ("docker-archive", "oci", "oci-archive")
+# Layers in files on disk (an engine's save stream is spooled to one): read side by side.
+LOCAL = ("docker-archive", "oci", "oci-archive", "docker-daemon")
 STAY_UP = 3.0  # seconds a service must stay up
 HTTP_WAIT = 15.0  # seconds to wait for --verify-http to answer
 VERIFY_REPO = "deadweight-verify"

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from deadweight.analysis.analyze import read_layer, store_kind
+from deadweight.analysis.analyze import layer_reader, store_kind
 from deadweight.analysis.instructions import instruction_text, layer_instructions
 from deadweight.analysis.sizes import layer_size
 from deadweight.compare.base import base_info, base_layers
@@ -126,13 +126,15 @@ def read_sides(
                 need.setdefault(layer.diff_id, layer)
     done = 0
 
+    read, threads = layer_reader(list(need.values()), algo, workers)
+
     def one(layer: Layer) -> tuple[str, LayerDelta]:
-        return layer.diff_id, read_layer(layer, algo)
+        return layer.diff_id, read(layer)
 
     fresh: dict[str, LayerDelta] = {}
     # Workers only read layers; the store is used from this thread alone (an SQLite
     # connection belongs to the thread that opened it).
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         for diff_id, delta in pool.map(one, need.values()):
             fresh[diff_id] = delta
             if store is not None:

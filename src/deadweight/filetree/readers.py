@@ -52,6 +52,11 @@ CHUNK = 1 << 20
 # How long to wait for a helper to exit once told to.
 _EXIT_WAIT = 5.0
 _MESSAGE = 1 << 16
+# Helpers that may die (or fail to start) before this process stops starting them.
+_MAX_FAILURES = 3
+_HELLO = b"deadweight layer reader"
+# How long a helper may take to start.
+_START_WAIT = 60.0
 
 Span = tuple[int, int, int | None, str]
 
@@ -100,26 +105,17 @@ class ReaderPool:
     """
 
     def __init__(self, processes: int = 0) -> None:
+        self.limit = processes  # helpers to start, on demand
         self._idle: list[_Helper] = []
         self._all: list[_Helper] = []
+        self._failed = 0
         self._ready = threading.Condition()
         self._closed = False
-        self.grow(processes)
 
     @property
     def processes(self) -> int:
+        """Helpers running now."""
         return len(self._all)
-
-    def grow(self, processes: int) -> None:
-        """Start helpers until there are ``processes`` of them (they boot in parallel)."""
-        with self._ready:
-            while not self._closed and len(self._all) < processes:
-                helper = _Helper.spawn()
-                if helper is None:
-                    break
-                self._all.append(helper)
-                self._idle.append(helper)
-            self._ready.notify_all()
 
     def read(
         self,
@@ -136,21 +132,10 @@ class ReaderPool:
         with contextlib.ExitStack() as stack:
             stack.callback(raw.close)
             where = span(raw)
-            helper = self._acquire() if where is not None else None
-            if where is None or helper is None:
-                stream = stack.enter_context(
-                    compression.layer_stream(
-                        raw,
-                        blob_digest=layer.blob.digest,
-                        blob_size=layer.blob.size,
-                        diff_id=layer.diff_id,
-                    )
-                )
-                return read_delta(stream, hash=hash, capture=capture, what=what)
             job = {
-                "offset": where[1],
-                "size": where[2],
-                "name": where[3],
+                "offset": where[1] if where else 0,
+                "size": where[2] if where else None,
+                "name": where[3] if where else "",
                 "blob_digest": layer.blob.digest,
                 "blob_size": layer.blob.size,
                 "diff_id": layer.diff_id,
@@ -158,27 +143,45 @@ class ReaderPool:
                 "capture": _name_of(capture),
                 "what": what,
             }
-            healthy = False
-            try:
-                data, status = helper.run(job, where[0])
-                healthy = status is not None
-            finally:
-                self._release(helper, healthy=healthy)
-        if status is None:
-            raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
-        if not status.get("ok"):
-            raise _error(status)
-        delta = LayerDelta.from_bytes(data)
-        if delta is None:  # pragma: no cover - the helper runs this very code
-            raise DeadweightError(f"{what}: the helper process sent an unreadable result")
-        return delta
+            # A helper that died while idle is found when the job cannot be sent; nothing
+            # was read yet (helpers read with pread), so the next one, or this process,
+            # reads the layer instead.
+            while where is not None and (helper := self._acquire()) is not None:
+                outcome: tuple[bytes, dict[str, Any] | None] | None = None
+                try:
+                    if helper.ready():
+                        outcome = helper.run(job, where[0])
+                finally:
+                    self._release(helper, healthy=outcome is not None and outcome[1] is not None)
+                if outcome is not None:
+                    return _result(outcome, what)
+            stream = stack.enter_context(
+                compression.layer_stream(
+                    raw,
+                    blob_digest=layer.blob.digest,
+                    blob_size=layer.blob.size,
+                    diff_id=layer.diff_id,
+                )
+            )
+            return read_delta(stream, hash=hash, capture=capture, what=what)
 
     def _acquire(self) -> _Helper | None:
+        """An idle helper, a new one while fewer than ``limit`` run, or None (read in this
+        process) when helpers cannot run here."""
         with self._ready:
             while True:
-                if self._idle and not self._closed:
+                if self._closed or self._failed >= _MAX_FAILURES:
+                    return None
+                if self._idle:
                     return self._idle.pop()
-                if not self._all or self._closed:  # none started, all died: in-process
+                if len(self._all) < self.limit:
+                    helper = _Helper.spawn()
+                    if helper is None:
+                        self._failed = _MAX_FAILURES
+                        continue
+                    self._all.append(helper)
+                    return helper
+                if not self._all:
                     return None
                 self._ready.wait()
 
@@ -189,6 +192,7 @@ class ReaderPool:
             else:
                 with contextlib.suppress(ValueError):
                     self._all.remove(helper)
+                self._failed += not healthy
                 helper.stop()
             self._ready.notify()
 
@@ -218,17 +222,16 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared(processes: int) -> ReaderPool:
-    """This process's pool, with at least ``processes`` helpers started (or as many as
-    could start). It lives until :func:`shutdown`, called at exit."""
+    """This process's pool, allowed at least ``processes`` helpers (started when first
+    needed). It lives until :func:`shutdown`, which runs at exit."""
     global _SHARED, _SHARED_PID
     with _SHARED_LOCK:
         if _SHARED is None or os.getpid() != _SHARED_PID:  # a forked child starts afresh
             if _SHARED is None:
                 atexit.register(shutdown)
             _SHARED, _SHARED_PID = ReaderPool(), os.getpid()
-        pool = _SHARED
-    pool.grow(processes)
-    return pool
+        _SHARED.limit = max(_SHARED.limit, processes)
+        return _SHARED
 
 
 def shutdown() -> None:
@@ -246,6 +249,7 @@ class _Helper:
     def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
         self.proc = proc
         self.sock = sock
+        self.started = False
 
     @staticmethod
     def spawn() -> _Helper | None:
@@ -269,13 +273,28 @@ class _Helper:
             theirs.close()
         return _Helper(proc, ours)
 
-    def run(self, job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any] | None]:
-        """Send a job; what the helper wrote into the pipe, and how the job ended (None
-        if the helper died)."""
+    def ready(self) -> bool:
+        """Whether the helper started (it says so once, first thing); False if it died."""
+        if self.started:
+            return True
+        self.sock.settimeout(_START_WAIT)
+        try:
+            self.started = self.sock.recv(_MESSAGE) == _HELLO
+        except OSError:
+            return False
+        finally:
+            self.sock.settimeout(None)
+        return self.started
+
+    def run(self, job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any] | None] | None:
+        """Send a job: what the helper wrote into the pipe and how the job ended (None if
+        the helper died on it); None if the helper could not take the job."""
         r, w = os.pipe()
         try:
             try:
                 socket.send_fds(self.sock, [json.dumps(job).encode()], [fd, w])
+            except OSError:
+                return None
             finally:
                 os.close(w)  # the helper holds its own copy; its close is the data's end
             with open(r, "rb", closefd=False) as pipe:
@@ -301,6 +320,18 @@ class _Helper:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _result(outcome: tuple[bytes, dict[str, Any] | None], what: str) -> LayerDelta:
+    data, status = outcome
+    if status is None:
+        raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
+    if not status.get("ok"):
+        raise _error(status)
+    delta = LayerDelta.from_bytes(data)
+    if delta is None:  # pragma: no cover - the helper runs this very code
+        raise DeadweightError(f"{what}: the helper process sent an unreadable result")
+    return delta
 
 
 def _error(status: dict[str, Any]) -> BaseException:
@@ -381,6 +412,7 @@ def _read(job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any]]:
 
 def serve(sock: socket.socket) -> None:
     """Read one layer after another until the parent closes its end of ``sock``."""
+    sock.send(_HELLO)
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, _MESSAGE, 2)

@@ -1,0 +1,363 @@
+"""Layers read into deltas by helper processes: the same deltas and the same errors as
+reading them in this process, with the medium's opener called once and the file handed
+over rather than read here."""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import io
+import os
+import signal
+import struct
+import termios
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pytest
+
+from deadweight import static
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import analyze
+from deadweight.digest import sha256_bytes
+from deadweight.errors import CorruptImage, DeadweightError, DigestMismatch, UnsafeLayer
+from deadweight.filetree import readers
+from deadweight.filetree.delta import LayerDelta, read_delta
+from deadweight.image import Image, Layer
+from deadweight.sources import archive, layout, open_image
+from deadweight.spec.manifest import Descriptor
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+def pool() -> Iterator[readers.ReaderPool]:
+    with readers.ReaderPool(1) as p:
+        yield p
+
+
+def rich_image(kind: static.Compression) -> Image:
+    """Files big and small, links, whiteouts, an opaque directory, package databases
+    (captured) and an unsafe name, over three layers."""
+    status = b"Package: libc6\nStatus: install ok installed\nVersion: 2.36\n\n"
+    return static.image(
+        [
+            static.Step(
+                "FROM base",
+                static.layer(
+                    [
+                        static.Dir("etc"),
+                        static.File("etc/os-release", b"ID=debian\n"),
+                        static.Dir("var/lib/dpkg"),
+                        static.File("var/lib/dpkg/status", status),
+                        static.File("big.bin", bytes(range(256)) * (12 * 4096)),
+                        static.Dir("app"),
+                        static.File("app/a", b"a" * 5000),
+                    ],
+                    kind,
+                ),
+            ),
+            static.Step(
+                "RUN things",
+                static.layer(
+                    [
+                        static.Whiteout("big.bin"),
+                        static.Opaque("app"),
+                        static.File("app/b", b"b" * 70000, mode=0o755),
+                        static.Hardlink("app/c", "app/b"),
+                        static.Symlink("app/up", "../../../etc/shadow"),
+                        static.File("../escape", b"x"),
+                    ],
+                    kind,
+                ),
+            ),
+            static.Step(
+                "COPY . /srv",
+                static.layer([static.File(f"srv/f{i}", b"%d" % i * 300) for i in range(400)], kind),
+            ),
+        ]
+    )
+
+
+def in_process(layer: Layer) -> LayerDelta:
+    with layer.open() as stream:
+        return read_delta(stream, hash="xxh3", capture=pkgs.capture, what="layer x")
+
+
+class Watched:
+    """An opener that counts its calls and the reads made through what it returned."""
+
+    def __init__(self, opener: Any) -> None:
+        self.opener, self.calls, self.reads = opener, 0, 0
+
+    def __call__(self) -> BinaryIO:
+        self.calls += 1
+        raw = self.opener()
+        watcher = self
+
+        class Counting:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(raw, name)
+
+            def span(self) -> Any:
+                return readers.span(raw)
+
+            def read(self, *a: Any) -> bytes:
+                watcher.reads += 1
+                return bytes(raw.read(*a))
+
+            def close(self) -> None:
+                raw.close()
+
+        return Counting()  # type: ignore[return-value]
+
+
+def on_disk(tmp_path: Path, image: Image, medium: str) -> Image:
+    if medium == "oci":
+        layout.write([image], tmp_path / "oci")
+        return open_image(f"oci:{tmp_path / 'oci'}")
+    if medium == "oci-archive":
+        layout.write_archive([image], tmp_path / "oci.tar")
+        return open_image(f"oci-archive:{tmp_path / 'oci.tar'}")
+    archive.write([image], tmp_path / "image.tar")
+    return open_image(f"docker-archive:{tmp_path / 'image.tar'}")
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd", "none"])
+@pytest.mark.parametrize("medium", ["oci", "oci-archive", "docker-archive"])
+def test_a_helper_reads_the_same_delta_from_the_file_it_is_handed(
+    tmp_path: Path, pool: readers.ReaderPool, kind: static.Compression, medium: str
+) -> None:
+    image = on_disk(tmp_path, rich_image(kind), medium)
+    for layer in image.layers:
+        watched = Watched(layer.opener)
+        theirs = pool.read(
+            dataclasses.replace(layer, opener=watched),
+            hash="xxh3",
+            capture=pkgs.capture,
+            what="layer x",
+        )
+        assert theirs == in_process(layer)
+        assert (watched.calls, watched.reads) == (1, 0)  # opened here, read there
+    assert pool.processes == 1
+    deltas = [pool.read(layer, hash="xxh3", capture=pkgs.capture) for layer in image.layers]
+    assert [len(d.captured) for d in deltas] == [1, 0, 0]  # the dpkg status
+    assert deltas[1].unsafe and deltas[1].opaques == ("app",)
+
+
+def test_analyze_with_helpers_equals_analyze_in_process(tmp_path: Path) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    alone = analyze(image, processes=0)
+    together = analyze(image, workers=4, processes=2)
+    assert together == alone
+    assert readers.shared(0).processes >= 1  # the helpers ran, and stay for the next one
+
+
+def test_bytes_in_memory_are_read_in_process(pool: readers.ReaderPool) -> None:
+    image = rich_image("gzip")
+    for layer in image.layers:
+        watched = Watched(layer.opener)
+        delta = pool.read(dataclasses.replace(layer, opener=watched), hash="xxh3")
+        assert delta == read_delta(layer.open(), hash="xxh3")
+        assert watched.reads > 0
+    assert pool.processes == 0  # nothing to hand over: no helper was started
+
+
+def test_span_is_a_regular_file_only(tmp_path: Path) -> None:
+    assert readers.span(io.BytesIO(b"x")) is None
+    r, w = os.pipe()
+    with open(r, "rb") as pipe:
+        assert readers.span(pipe) is None
+    os.close(w)
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    with open(path, "rb") as f:
+        f.read(3)
+        fd, offset, size, name = readers.span(f) or (0, 0, 0, "")
+        assert (fd, offset, size, name) == (f.fileno(), 3, None, str(path))
+
+
+def flipped(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def blob_path(root: Path, layer: Layer) -> Path:
+    return root / "oci" / "blobs" / "sha256" / layer.blob.digest.split(":")[1]
+
+
+def one_layer_image(tar: bytes, blob: bytes, diff_id: str = "") -> Image:
+    desc = Descriptor("application/vnd.oci.image.layer.v1.tar+gzip", sha256_bytes(blob), len(blob))
+    layer = Layer(diff_id or sha256_bytes(tar), desc, lambda: io.BytesIO(blob), seekable=True)
+    return static.image([static.Step("RUN x", layer)])
+
+
+def hostile(case: str, tmp_path: Path) -> Image:
+    import gzip
+
+    if case == "flipped byte":
+        image = on_disk(tmp_path, rich_image("gzip"), "oci")
+        flipped(blob_path(tmp_path, image.layers[2]))
+        return image
+    if case == "truncated blob":
+        image = on_disk(tmp_path, rich_image("gzip"), "oci")
+        path = blob_path(tmp_path, image.layers[2])
+        path.write_bytes(path.read_bytes()[:-100])
+        return image
+    if case == "not its diff_id":
+        tar = static.tar_bytes([static.File("f", b"1")])
+        image = one_layer_image(tar, gzip.compress(tar, mtime=0), "sha256:" + "0" * 64)
+        return on_disk(tmp_path, image, "oci")
+    if case == "huge size in a header":
+        tar = static.tar_bytes([static.File("f", b"1")])
+        head = bytearray(tar[:512])
+        head[124:136] = b"\x80" + (1 << 50).to_bytes(11, "big")  # base-256
+        head[148:156] = b" " * 8
+        head[148:156] = b"%06o\0 " % sum(head)
+        tar = bytes(head) + tar[512:]
+        return on_disk(tmp_path, one_layer_image(tar, gzip.compress(tar, mtime=0)), "oci")
+    if case == "archive member":
+        tar = static.tar_bytes([static.File("f", bytes(range(256)) * 4096)])
+        archive.write([one_layer_image(tar, gzip.compress(tar, mtime=0))], tmp_path / "a.tar")
+        return open_image(f"docker-archive:{tmp_path / 'a.tar'}")
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "message"),
+    [
+        ("flipped byte", DigestMismatch, "digest mismatch"),
+        ("truncated blob", DigestMismatch, "truncated"),
+        ("not its diff_id", DigestMismatch, "(uncompressed): digest mismatch"),
+        ("huge size in a header", UnsafeLayer, "tar header declares a"),
+    ],
+)
+def test_a_broken_layer_fails_the_same_way_in_a_helper(
+    tmp_path: Path, pool: readers.ReaderPool, case: str, error: type[Exception], message: str
+) -> None:
+    image = hostile(case, tmp_path)
+    for layer in image.layers:
+        try:
+            expected = in_process(layer)
+        except DeadweightError as exc:
+            with pytest.raises(error) as got:
+                pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")
+            assert type(got.value) is type(exc)
+            assert str(got.value) == str(exc)
+            assert message in str(exc)
+            break
+        assert pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x") == expected
+    else:
+        raise AssertionError("no layer failed")
+    assert pool.processes == 1  # the helper reported the error and serves on
+    good = on_disk(tmp_path / "good", rich_image("zstd"), "oci")
+    assert pool.read(good.layers[0], hash="xxh3") == read_delta(good.layers[0].open(), hash="xxh3")
+
+
+def test_an_archive_member_cut_short_is_a_truncated_archive_in_both(
+    tmp_path: Path, pool: readers.ReaderPool
+) -> None:
+    """The layer's bytes end before the archive says (the file shrank under us)."""
+    image = hostile("archive member", tmp_path)
+    layer = image.layers[0]
+    with layer.opener() as raw:
+        end = readers.span(raw)
+    assert end is not None
+    os.truncate(tmp_path / "a.tar", end[1] + 100)
+    with pytest.raises(CorruptImage) as here:
+        in_process(layer)
+    with pytest.raises(CorruptImage) as there:
+        pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")
+    assert str(there.value) == str(here.value)
+    assert "truncated" in str(here.value)
+
+
+def pending(sock: Any) -> int:
+    """Bytes sent on ``sock`` that its peer has not received (SIOCOUTQ)."""
+    out = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+    n: int = struct.unpack("i", out)[0]
+    return n
+
+
+def test_a_helper_that_dies_on_a_layer_is_a_clean_error_and_is_replaced(
+    tmp_path: Path, pool: readers.ReaderPool
+) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    layer = image.layers[0]
+    pool.read(layer, hash="xxh3")  # started and idle
+    (helper,) = pool._all
+    os.kill(helper.proc.pid, signal.SIGSTOP)
+    failure: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            pool.read(layer, hash="xxh3", what="layer x")
+        except BaseException as exc:
+            failure.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    deadline = time.monotonic() + 30
+    while pending(helper.sock) == 0 and time.monotonic() < deadline:  # the job is sent
+        time.sleep(0.01)
+    os.kill(helper.proc.pid, signal.SIGKILL)
+    reader.join(30)
+    assert len(failure) == 1 and type(failure[0]) is DeadweightError
+    assert str(failure[0]) == "layer x: the helper process reading it exited unexpectedly"
+    assert pool.processes == 0
+    assert pool.read(layer, hash="xxh3") == read_delta(layer.open(), hash="xxh3")
+    assert pool.processes == 1  # a new one
+
+
+def test_a_helper_that_died_idle_is_passed_over(tmp_path: Path, pool: readers.ReaderPool) -> None:
+    image = on_disk(tmp_path, rich_image("none"), "oci")
+    layer = image.layers[2]
+    pool.read(layer, hash="xxh3")
+    (helper,) = pool._all
+    os.kill(helper.proc.pid, signal.SIGKILL)
+    helper.proc.wait()
+    assert pool.read(layer, hash="xxh3") == read_delta(layer.open(), hash="xxh3")
+    assert pool.processes == 1 and pool._all[0] is not helper
+
+
+def test_helpers_that_cannot_start_leave_the_reading_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    monkeypatch.setattr(readers.sys, "executable", "/bin/false")  # exits at once
+    with readers.ReaderPool(2) as p:
+        for layer in image.layers:
+            assert p.read(layer, hash="xxh3") == read_delta(layer.open(), hash="xxh3")
+        assert p.processes == 0
+
+
+def test_shutdown_stops_the_shared_helpers_and_they_start_again(tmp_path: Path) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    analyze(image, workers=2, processes=1)
+    procs = [h.proc for h in readers.shared(0)._all]
+    assert procs
+    readers.shutdown()
+    assert all(p.poll() is not None for p in procs)
+    analyze(image, workers=2, processes=1)
+    assert readers.shared(0).processes == 1
+
+
+def test_how_many_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
+    assert [readers.default_processes(w) for w in (1, 2, 4)] == [0, 2, 2]
+    monkeypatch.setattr(readers.os, "cpu_count", lambda: 1)
+    assert readers.default_processes(4) == 0
+    monkeypatch.setattr(readers.os, "cpu_count", lambda: 16)
+    assert readers.default_processes(4) == 4
+
+
+def test_only_a_module_level_function_can_be_named_to_a_helper(
+    tmp_path: Path, pool: readers.ReaderPool
+) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    with pytest.raises(ValueError, match="not a module-level deadweight function"):
+        pool.read(image.layers[0], capture=lambda path: 0)
