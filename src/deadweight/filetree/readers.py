@@ -37,7 +37,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -243,6 +242,18 @@ def shutdown() -> None:
         pool.close()
 
 
+# The helper runs isolated (no current directory, no PYTHON* variables) on this process's
+# own module path, so it imports exactly the deadweight (and isal, zstd...) running here.
+_BOOT = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
+    "from deadweight.filetree.readers import main; sys.exit(main(sys.argv))"
+)
+
+
+def _path() -> list[str]:
+    return [os.path.abspath(p) for p in sys.path if p]
+
+
 class _Helper:
     """One helper process and the parent's end of its socket."""
 
@@ -254,19 +265,15 @@ class _Helper:
     @staticmethod
     def spawn() -> _Helper | None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        root = str(Path(__file__).resolve().parents[2])  # where ``deadweight`` lives
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "deadweight.filetree.readers", str(theirs.fileno())],
+                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), json.dumps(_path())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env=env,
             )
-        except OSError:
+        except (OSError, ValueError):  # no interpreter to run (embedded, frozen)
             ours.close()
             return None
         finally:
