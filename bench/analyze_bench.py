@@ -6,11 +6,12 @@ measures side by side, in the same process tree, best of ``--rounds`` rounds:
 
 * the floor: every layer decompressed and its diff_id verified (``Layer.open()`` to EOF),
 * ``analyze`` reading one layer at a time (by default, and with the prefetching thread
-  that inflates while the parser parses), and with 4 worker threads (what the CLI uses
-  for local media),
+  that inflates while the parser parses), with 4 threads in one process, and with the
+  helper processes the CLI uses for local media (once with their start-up counted, after
+  ``readers.shutdown()``, once with them running),
 * ``analyze`` again against a warm per-layer store (no layer bytes read),
 * the real CLI (``deadweight analyze --format json``) cold (empty store) and repeated,
-  with its peak resident memory,
+  with the peak of the summed resident memory of it and its helpers,
 
 and the peak of Python allocations (tracemalloc) during a serial analysis.
 
@@ -20,24 +21,29 @@ answers in under a second.
 Usage: ``python bench/analyze_bench.py [--mb 300] [--files 30000] [--rounds 3]
 [--workdir DIR] [--image SPEC]`` (``--image`` measures an existing image instead).
 
-Figures on the 2-CPU development machine (300 MB, 30k files, best of 3). "before" is the
-first implementation (stdlib tarfile; dive's figures on a tree of node objects; a store
-that the worker threads could not use, so the CLI never hit it); "tuned" the version
-after it; "reader" the present one (one object drives the decompressor, no chain of
-buffered readers; slotted rather than frozen dataclasses in the hot loops; cheaper
-stacking, dive walk and bloat rules; no prefetching thread by default)::
+Figures on the 2-CPU development machine (300 MB, 30k files). "before" is the first
+implementation (stdlib tarfile; dive's figures on a tree of node objects; a store that
+the worker threads could not use, so the CLI never hit it); "tuned" the version after
+it; "reader" the one after (one object drives the decompressor; lighter hot loops),
+best of 3, with 4 threads::
 
                 floor   serial        4 workers     warm store  CLI cold  CLI repeat  CLI RSS
     before      0.49 s  2.25 s 4.6x   2.41 s 4.9x   0.90 s      2.76 s    2.75 s      78 MB
     tuned       0.44 s  0.80 s 1.8x   0.64 s 1.4x   0.25 s      0.95 s    0.49 s      78 MB
     reader      0.46 s  0.79 s 1.7x   0.80 s 1.75x  0.19 s      1.16 s    0.45 s      80 MB
 
-The "reader" row was measured while other jobs (two dockerd) shared the 2 CPUs: the same
-tree measured 1.4-1.9x with 4 workers from one run to the next, and the version before
-it 1.6-2.1x in runs interleaved with it. CPU time, steadier: an analysis with 4 workers
-takes 0.88-0.94 s of it (was 1.2 s), one layer at a time 0.77 s (was 1.2 s). One layer at
-a time is bound by the GIL: a reading thread waits for it behind the parser (up to the
-5 ms switch interval per call into the decompressor or hash), so it barely overlaps.
+Threads overlap badly on 2 CPUs: a thread inflating or hashing gives up the GIL for each
+call and must win it back from the parser (up to the 5 ms switch interval), so "4
+workers" ranged 1.4-1.9x from run to run. "helpers" is the present version: layers are
+read by helper processes (``deadweight.filetree.readers``), two here, while the main
+process stacks. Three runs, best of 5 rounds each::
+
+                floor       4 threads    helpers      helpers, first call  CLI cold   CLI repeat  CLI RSS (all)
+    helpers     0.46-0.50s  1.43-1.71x   1.28-1.38x   1.29-1.48x           1.0-1.4 s  0.6-0.7 s   126-130 MB
+
+The machine was slower that day than for the rows above (serial 1.95-2.1x). What is
+left after reading: the last layer's stacking and the whole-tree work (bloat, largest
+directories, dive's figures), about 0.13 s in the main process.
 """
 
 from __future__ import annotations
@@ -112,17 +118,52 @@ def floor(image: Image) -> int:
     return total
 
 
-# Peak RSS of the CLI, read by a small parent: the bench's own memory would count in a
-# child forked from it (ru_maxrss includes the image before exec).
-_RSS = (
-    "import resource, subprocess as sp, sys; r = sp.run(sys.argv[1:], stdout=sp.DEVNULL); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"
-)
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rpartition(")")[2].split()[1])
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(parents.get(pid, []))
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def peak_rss(args: list[str], env: dict[str, str]) -> int:
+    """Peak of the summed resident memory of a command and its helper processes, sampled
+    every 2 ms (a sample can miss a short peak; the figure is a lower bound)."""
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, sum(_rss(pid) for pid in _tree(proc.pid)))
+        time.sleep(0.002)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, args)
+    return peak
 
 
 def cli(spec: str, cache: Path, rss_cache: Path) -> tuple[float, int, bytes]:
-    """Seconds, peak RSS in bytes and stdout of ``deadweight analyze --format json``; the
-    RSS is measured in a second run, with a store in the same state in ``rss_cache``."""
+    """Seconds, peak RSS in bytes (all processes) and stdout of ``deadweight analyze
+    --format json``; the RSS is measured in a second run, with a store in the same state
+    in ``rss_cache``."""
     exe = str(Path(sys.executable).with_name("deadweight"))
     env = {**os.environ, "DEADWEIGHT_CACHE_DIR": str(cache)}
     env.pop("CI", None)
@@ -131,10 +172,7 @@ def cli(spec: str, cache: Path, rss_cache: Path) -> tuple[float, int, bytes]:
     out = subprocess.run(args, env=env, capture_output=True, check=True).stdout
     elapsed = time.perf_counter() - t0
     env["DEADWEIGHT_CACHE_DIR"] = str(rss_cache)
-    rss = subprocess.run(
-        [sys.executable, "-c", _RSS, *args], env=env, capture_output=True, check=True
-    ).stdout
-    return elapsed, int(rss.split()[-1]) * 1024, out
+    return elapsed, peak_rss(args, env), out
 
 
 def main() -> None:
