@@ -38,8 +38,12 @@ workers" ranged 1.4-1.9x from run to run. "helpers" is the present version: laye
 read by helper processes (``deadweight.filetree.readers``), two here, while the main
 process stacks. Three runs, best of 5 rounds each::
 
-                floor       4 threads    helpers      helpers, first call  CLI cold   CLI repeat  CLI RSS (all)
-    helpers     0.46-0.50s  1.43-1.71x   1.28-1.38x   1.29-1.48x           1.0-1.4 s  0.6-0.7 s   126-130 MB
+    floor                              0.46-0.50 s
+    4 threads                          1.43-1.71x
+    helpers                            1.28-1.38x
+    helpers, first call                1.29-1.48x
+    CLI cold / repeated                1.0-1.4 s / 0.6-0.7 s
+    CLI peak RSS, helpers included     126-130 MB
 
 The machine was slower that day than for the rows above (serial 1.95-2.1x). What is
 left after reading: the last layer's stacking and the whole-tree work (bloat, largest
