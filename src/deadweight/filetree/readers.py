@@ -19,8 +19,10 @@ A :class:`ReaderPool` moves the whole read of a layer out instead:
 
 Only layers whose opener gives a regular file on disk go to a helper (archives, OCI
 layouts, an engine's spooled save stream); a registry's HTTP stream or bytes in memory are
-read in-process. Helpers start with the pool, serve one layer at a time, and exit when the
-pool is closed or the parent dies (their socket reaches its end).
+read in-process. Helpers start when first needed (each says hello once it has imported
+what it needs), serve one layer at a time, and exit when the pool is closed or the parent
+dies (their socket reaches its end). A helper that dies while idle is passed over; one
+that dies on a layer is an error for that layer.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ def shared(processes: int) -> ReaderPool:
     global _SHARED, _SHARED_PID
     with _SHARED_LOCK:
         if _SHARED is None or os.getpid() != _SHARED_PID:  # a forked child starts afresh
-            if _SHARED is None:
+            if _SHARED_PID == 0:
                 atexit.register(shutdown)
             _SHARED, _SHARED_PID = ReaderPool(), os.getpid()
         _SHARED.limit = max(_SHARED.limit, processes)
