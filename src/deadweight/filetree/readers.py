@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
 import io
 import json
 import os
@@ -43,19 +42,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deadweight import compression, errors
-from deadweight.errors import CorruptImage, DeadweightError
+from deadweight.errors import DeadweightError
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
+from deadweight.filetree.helper import HELLO, MESSAGE
 
 if TYPE_CHECKING:
     from deadweight.image import Layer
 
-CHUNK = 1 << 20
 # How long to wait for a helper to exit once told to.
 _EXIT_WAIT = 5.0
-_MESSAGE = 1 << 16
 # Helpers that may die (or fail to start) before this process stops starting them.
 _MAX_FAILURES = 3
-_HELLO = b"deadweight layer reader"
 # How long a helper may take to start.
 _START_WAIT = 60.0
 
@@ -248,7 +245,7 @@ def shutdown() -> None:
 # own module path, so it imports exactly the deadweight (and isal, zstd...) running here.
 _BOOT = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
-    "from deadweight.filetree.readers import main; sys.exit(main(sys.argv))"
+    "from deadweight.filetree.helper import main; sys.exit(main(sys.argv))"
 )
 
 
@@ -288,7 +285,7 @@ class _Helper:
             return True
         self.sock.settimeout(_START_WAIT)
         try:
-            self.started = self.sock.recv(_MESSAGE) == _HELLO
+            self.started = self.sock.recv(MESSAGE) == HELLO
         except OSError:
             return False
         finally:
@@ -314,7 +311,7 @@ class _Helper:
 
     def status(self) -> dict[str, Any] | None:
         try:
-            msg = self.sock.recv(_MESSAGE)
+            msg = self.sock.recv(MESSAGE)
         except OSError:
             return None
         if not msg:
@@ -352,105 +349,3 @@ def _error(status: dict[str, Any]) -> BaseException:
     if isinstance(kind, type) and issubclass(kind, DeadweightError):
         return kind(message)
     return RuntimeError(f"layer-reading helper process failed: {message}")
-
-
-# -- the helper process --------------------------------------------------------------------
-
-
-class _Span:
-    """``size`` bytes (or all, when None) of a file descriptor from ``offset``, by pread."""
-
-    def __init__(self, fd: int, offset: int, size: int | None, name: str) -> None:
-        self._fd = fd
-        self._pos = offset
-        self._end = None if size is None else offset + size
-        self._name = name
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1, /) -> bytes:
-        if n is None or n < 0:
-            return b"".join(iter(lambda: self.read(CHUNK), b""))
-        if self._end is not None:
-            n = min(n, self._end - self._pos)
-        if n <= 0:
-            return b""
-        data = os.pread(self._fd, n, self._pos)
-        if not data and self._end is not None:
-            raise CorruptImage(f"{self._name}: truncated archive")
-        self._pos += len(data)
-        return data
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
-def _capture(name: str) -> Capture | None:
-    if not name:
-        return None
-    module, _, function = name.partition(":")
-    found: Capture = getattr(importlib.import_module(module), function)
-    return found
-
-
-def _read(job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any]]:
-    raw = _Span(fd, int(job["offset"]), job["size"], str(job["name"]))
-    try:
-        with compression.layer_stream(
-            raw,  # type: ignore[arg-type]
-            blob_digest=str(job["blob_digest"]),
-            blob_size=job["blob_size"],
-            diff_id=str(job["diff_id"]),
-        ) as stream:
-            delta = read_delta(
-                stream, hash=job["hash"], capture=_capture(job["capture"]), what=job["what"]
-            )
-        return delta.to_bytes(), {"ok": True}
-    except DeadweightError as exc:
-        return b"", {"error": type(exc).__name__, "message": exc.message}
-    except OSError as exc:
-        return b"", {"error": "OSError", "errno": exc.errno, "message": exc.strerror or str(exc)}
-    except Exception as exc:  # reported to the parent, which raises it there
-        return b"", {"error": "internal", "message": f"{type(exc).__name__}: {exc}"}
-    finally:
-        raw.close()
-
-
-def serve(sock: socket.socket) -> None:
-    """Read one layer after another until the parent closes its end of ``sock``."""
-    sock.send(_HELLO)
-    while True:
-        try:
-            msg, fds, _flags, _addr = socket.recv_fds(sock, _MESSAGE, 2)
-        except OSError:
-            return
-        if not msg:
-            return
-        if len(fds) != 2:
-            for fd in fds:
-                os.close(fd)
-            sock.send(json.dumps({"error": "internal", "message": "malformed job"}).encode())
-            continue
-        data, status = _read(json.loads(msg), fds[0])
-        try:
-            with open(fds[1], "wb") as out:
-                out.write(data)
-        except BrokenPipeError:
-            status = {"error": "internal", "message": "the parent stopped reading"}
-        try:
-            sock.send(json.dumps(status).encode())
-        except OSError:
-            return
-
-
-def main(argv: list[str]) -> int:
-    with socket.socket(fileno=int(argv[1])) as sock:
-        serve(sock)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
