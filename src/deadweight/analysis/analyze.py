@@ -24,7 +24,14 @@ from deadweight.analysis.recommend import recommend
 from deadweight.analysis.report import Analysis, LayerReport, SizeItem, UnsafeItem
 from deadweight.analysis.waste import Cause, classify, summarise
 from deadweight.filetree import readers as helper_processes
-from deadweight.filetree.delta import FORMAT_VERSION, HashName, LayerDelta, default_hash, read_delta
+from deadweight.filetree.delta import (
+    FORMAT_VERSION,
+    Capture,
+    HashName,
+    LayerDelta,
+    default_hash,
+    read_delta,
+)
 from deadweight.filetree.tree import Hidden, Stacker, Tree
 from deadweight.image import Image, Layer
 
@@ -61,12 +68,14 @@ def store_kind(hash: HashName) -> str:
     return f"delta-v{FORMAT_VERSION}-{hash}"
 
 
-def read_layer(layer: Layer, hash: HashName, prefetch: bool = False) -> LayerDelta:
+def read_layer(
+    layer: Layer, hash: HashName, prefetch: bool = False, capture: Capture = pkgs.capture
+) -> LayerDelta:
     with layer.open() as stream:
         return read_delta(
             stream,
             hash=hash,
-            capture=pkgs.capture,
+            capture=capture,
             what=f"layer {layer.diff_id[:19]}",
             prefetch=prefetch,
         )
@@ -78,6 +87,7 @@ def layer_reader(
     workers: int = 1,
     processes: int | None = None,
     prefetch: bool = False,
+    capture: Capture = pkgs.capture,
 ) -> tuple[Callable[[Layer], LayerDelta], int]:
     """How to read ``layers`` with ``workers`` threads: a function giving a layer's delta,
     and how many threads should call it.
@@ -87,17 +97,18 @@ def layer_reader(
     side, each driven by one thread; None picks
     :func:`~deadweight.filetree.readers.default_processes` (none for one worker or on one
     CPU), 0 reads in this process. Threads still pay when there is one helper: the
-    caller stacks a layer while the next is read.
+    caller stacks a layer while the next is read. ``capture`` says which files' content
+    to keep (a module-level function: helpers import it by name).
     """
     want = helper_processes.default_processes(workers) if processes is None else processes
     helpers = min(want, sum(1 for layer in layers if layer.seekable))
     if not helpers:
-        return (lambda layer: read_layer(layer, hash, prefetch)), workers
+        return (lambda layer: read_layer(layer, hash, prefetch, capture)), workers
     pool = helper_processes.shared(helpers)
 
     def read(layer: Layer) -> LayerDelta:
         what = f"layer {layer.diff_id[:19]}"
-        return pool.read(layer, hash=hash, capture=pkgs.capture, what=what)
+        return pool.read(layer, hash=hash, capture=capture, what=what)
 
     return read, max(2, helpers)
 

@@ -74,7 +74,7 @@ def _lint_image(
 
     loc = locate(spec)
     image = open_image(loc, platform=parse_platform(platform), insecure=insecure)
-    workers = 4 if loc.transport in ("docker-archive", "oci", "oci-archive") else 1
+    workers = 4 if loc.transport in ("docker-archive", "oci", "oci-archive", "docker-daemon") else 1
     with store(no_cache) as blobs:
         if not sys.stderr.isatty():
             return lint_image(image, name=spec, config=config, store=blobs, workers=workers)

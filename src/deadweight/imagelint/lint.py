@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.analyze import BlobStore, analyze_deltas, store_kind
+from deadweight.analysis.analyze import BlobStore, analyze_deltas, layer_reader, store_kind
 from deadweight.analysis.bloat import CACHE_CATEGORIES, Bloat
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
 from deadweight.dockerfile.lint import lint as lint_dockerfile
 from deadweight.dockerfile.reconstruct import Reconstruction, reconstruct_image
-from deadweight.filetree.delta import LayerDelta, default_hash, read_delta
+from deadweight.filetree.delta import LayerDelta, default_hash
 from deadweight.filetree.tree import Tree, stack
 from deadweight.image import Image, Layer
 from deadweight.imagelint import files, secrets
@@ -78,17 +78,16 @@ def read_layers(
             if stored is not None:  # None: another format version, read the layer again
                 cached[layer.diff_id] = stored
 
+    missing = [layer for layer in image.layers if layer.diff_id not in cached]
+    read, threads = layer_reader(missing, algo, workers, capture=capture)
+
     def one(layer: Layer) -> tuple[LayerDelta, bool]:
         if layer.diff_id in cached:
             return cached[layer.diff_id], False
-        with layer.open() as stream:
-            delta = read_delta(
-                stream, hash=algo, capture=capture, what=f"layer {layer.diff_id[:19]}"
-            )
-        return delta, True
+        return read(layer), True
 
     out: list[LayerDelta] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         for layer, (delta, fresh) in zip(
             image.layers, pool.map(one, image.layers), strict=True
         ):  # in order; a failure raises here
