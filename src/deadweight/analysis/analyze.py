@@ -154,9 +154,10 @@ def iter_deltas(
     ``processes`` is as for :func:`layer_reader`: layers stored as files on disk are read
     by helper processes, side by side, while this thread stacks them.
 
-    ``prefetch`` reads each layer's stream in a second thread (see ``read_delta``). It is
-    off by default: measured on 2 CPUs, that thread waits for the GIL behind the parser
-    about as long as it saves, and costs more CPU time in all.
+    ``prefetch`` reads each layer's stream in a second thread (see ``read_delta``) when
+    it is read in this process. It is off by default: measured on 2 CPUs, that thread
+    waits for the GIL behind the parser about as long as it saves, and costs more CPU
+    time in all.
 
     The store is only touched from the consuming thread (an SQLite connection belongs to
     the thread that opened it); worker threads only read layers.
@@ -177,11 +178,10 @@ def iter_deltas(
         [image.layers[i] for i in missing], algo, workers, processes, prefetch
     )
 
+    def one(i: int) -> LayerDelta:
+        return read(image.layers[i])
+
     with ExitStack() as stack:
-
-        def one(i: int) -> LayerDelta:
-            return read(image.layers[i])
-
         if threads > 1 and len(missing) > 1:
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
             fresh = pool.map(one, missing)  # in order; a failure raises when its turn comes
