@@ -189,3 +189,30 @@ def test_bad_rule_values_are_usage_errors(env: Path) -> None:
     r = run(f"docker-archive:{env / 'waste.tar'}", "--min-efficiency", "2")
     assert isinstance(r.exception, UsageError)
     assert str(r.exception) == "min-efficiency value is outside the allowed range (0-1): '2'"
+
+
+def test_local_layers_are_read_by_helper_processes(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a machine with two CPUs, an archive's layers go to helper processes; the report
+    is the one an in-process read gives."""
+    from deadweight.filetree import readers
+
+    readers.shutdown()
+    monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
+    sent: list[str] = []
+    real = readers._Helper.run
+
+    def counting(self: readers._Helper, job: dict[str, object], fd: int) -> object:
+        sent.append(str(job["diff_id"]))
+        return real(self, job, fd)
+
+    monkeypatch.setattr(readers._Helper, "run", counting)
+    spec = f"docker-archive:{env / 'waste.tar'}"
+    r = run(spec, "--format", "json", "--no-cache")
+    assert r.exit_code == 0, r.output
+    assert len(sent) == 3  # every layer, each once
+    monkeypatch.setattr(readers.os, "cpu_count", lambda: 1)
+    alone = run(spec, "--format", "json", "--no-cache")
+    assert len(sent) == 3  # one CPU: read in this process
+    assert json.loads(alone.output) == json.loads(r.output)
