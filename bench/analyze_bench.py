@@ -19,7 +19,8 @@ Goals (issue 3): wall time <= 1.5x the floor, peak memory < 300 MB, a repeated a
 answers in under a second.
 
 Usage: ``python bench/analyze_bench.py [--mb 300] [--files 30000] [--rounds 3]
-[--workdir DIR] [--image SPEC]`` (``--image`` measures an existing image instead).
+[--shape even|dominant] [--workdir DIR] [--image SPEC]`` (``--image`` measures an
+existing image instead).
 
 Figures on the 2-CPU development machine (300 MB, 30k files). "before" is the first
 implementation (stdlib tarfile; dive's figures on a tree of node objects; a store that
@@ -90,16 +91,24 @@ def text_blob(seed: int, size: int) -> bytes:
     return (chunk * (size // len(chunk) + 1))[:size]
 
 
-def build(mb: int, files: int, workdir: Path) -> Path:
-    per_layer, per_count = mb * 1_000_000 // 6, files // 6
+# Each layer's share of the bytes and files: six even layers, or one layer holding most
+# of the image (a base OS, a node_modules layer), which only one process can read.
+SHAPES = {"even": (1, 1, 1, 1, 1, 1), "dominant": (27, 5)}
+
+
+def build(mb: int, files: int, workdir: Path, shape: str = "even") -> Path:
+    shares = SHAPES[shape]
     steps = []
-    for n in range(6):
+    for n, share in enumerate(shares):
+        per_count = files * share // sum(shares)
+        per_layer = mb * 1_000_000 * share // sum(shares)
         entries: list[s.Entry] = [
             s.File(f"app{n}/d{i % 97}/f{i}.txt", text_blob(n * 100000 + i, per_layer // per_count))
             for i in range(per_count)
         ]
-        if n >= 2:  # delete and overwrite some of two layers below
-            entries += [s.Whiteout(f"app{n - 2}/d{k}") for k in range(5)]
+        below = n - 2 if len(shares) > 2 else n - 1
+        if below >= 0:  # delete some of a layer below (two below when there are), overwrite
+            entries += [s.Whiteout(f"app{below}/d{k}") for k in range(5)]
             entries += [s.File(f"app{n - 1}/d1/f{i}.txt", b"new") for i in range(1, per_count, 97)]
         steps.append(s.Step(f"RUN step {n}", s.layer(entries, "gzip")))
     path = workdir / "oci"
@@ -185,12 +194,13 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=30000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workdir")
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="even")
     ap.add_argument("--image", help="measure this image (e.g. oci:DIR) instead of building")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         spec = args.image
         if spec is None:
-            t_build, path = timed(lambda: build(args.mb, args.files, Path(tmp)))
+            t_build, path = timed(lambda: build(args.mb, args.files, Path(tmp), args.shape))
             spec = f"oci:{path}"
             print(f"built in {t_build:.1f}s", end="; ")
         image = open_image(spec)
