@@ -37,14 +37,15 @@ Threads overlap badly on 2 CPUs: a thread inflating or hashing gives up the GIL 
 call and must win it back from the parser (up to the 5 ms switch interval), so "4
 workers" ranged 1.4-1.9x from run to run. "helpers" is the present version: layers are
 read by helper processes (``deadweight.filetree.readers``), two here, while the main
-process stacks. Three runs, best of 5 rounds each::
+process stacks. Five runs, best of 5 rounds each::
 
     floor                              0.46-0.50 s
-    4 threads                          1.43-1.71x
-    helpers                            1.28-1.38x
-    helpers, first call                1.29-1.48x
-    CLI cold / repeated                1.0-1.4 s / 0.6-0.7 s
-    CLI peak RSS, helpers included     126-130 MB
+    4 threads                          1.31-1.71x
+    helpers                            1.13-1.38x
+    helpers, first call                1.26-1.48x
+    CLI cold / repeated                1.0-1.4 s / 0.4-0.7 s
+    CLI peak RSS, helpers included     123-130 MB
+    --shape dominant: helpers          1.54-1.67x (4 threads 1.58-1.63x)
 
 The machine was slower that day than for the rows above (serial 1.95-2.1x). What is
 left after reading: the last layer's stacking and the whole-tree work (bloat, largest
