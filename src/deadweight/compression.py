@@ -281,12 +281,14 @@ def layer_stream(
     blob_size: int | None = None,
     diff_id: str = "",
     verify: bool = True,
+    check_diff_id: bool = True,
 ) -> BinaryIO:
     """The uncompressed tar stream of a layer blob read from ``raw``, verified as it is read.
 
     With ``verify``, reading to the end checks the blob's digest and size (when
-    ``blob_digest`` is known) and the tar's ``diff_id``. This is the whole of
-    ``Layer.open``; the inflating helper processes (:mod:`deadweight.inflater`) run it too.
+    ``blob_digest`` is known) and, unless ``check_diff_id`` is off (another process
+    hashes the tar), the tar's ``diff_id``. This is the whole of ``Layer.open``; the
+    helper processes (:mod:`deadweight.filetree.helper`) run it too.
     """
     if verify and blob_digest:
         raw = VerifyingReader(  # type: ignore[assignment]
@@ -295,8 +297,13 @@ def layer_stream(
     kind, stream = decompressed(raw, what=f"layer {diff_id[:19]}")
     if kind == "none" and blob_digest == diff_id:
         return stream  # the blob check above already verifies the diff_id
-    if not verify:
+    if not verify or not check_diff_id:
         return stream
     return VerifyingReader(  # type: ignore[return-value]
-        stream, diff_id, None, what=f"layer {diff_id[:19]} (uncompressed)"
+        stream, diff_id, None, what=diff_id_what(diff_id)
     )
+
+
+def diff_id_what(diff_id: str) -> str:
+    """How a digest mismatch of a layer's uncompressed tar names it."""
+    return f"layer {diff_id[:19]} (uncompressed)"

@@ -97,18 +97,21 @@ def layer_reader(
     side, each driven by one thread; None picks
     :func:`~deadweight.filetree.readers.default_processes` (none for one worker or on one
     CPU), 0 reads in this process. Threads still pay when there is one helper: the
-    caller stacks a layer while the next is read. ``capture`` says which files' content
-    to keep (a module-level function: helpers import it by name).
+    caller stacks a layer while the next is read. A layer holding more than half of the
+    bytes is read by two helpers (one hashes its tar). ``capture`` says which files'
+    content to keep (a module-level function: helpers import it by name).
     """
     want = helper_processes.default_processes(workers) if processes is None else processes
     helpers = min(want, sum(1 for layer in layers if layer.seekable))
     if not helpers:
         return (lambda layer: read_layer(layer, hash, prefetch, capture)), workers
     pool = helper_processes.shared(helpers)
+    total = sum(layer.blob.size for layer in layers)
 
     def read(layer: Layer) -> LayerDelta:
         what = f"layer {layer.diff_id[:19]}"
-        return pool.read(layer, hash=hash, capture=capture, what=what)
+        big = 2 * layer.blob.size > total  # most of the work: two helpers share it
+        return pool.read(layer, hash=hash, capture=capture, what=what, split=big)
 
     return read, max(2, helpers)
 

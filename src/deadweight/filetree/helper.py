@@ -9,11 +9,15 @@ into the pipe, and reports how the layer ended. It imports only what reading nee
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
 import json
+import mmap
 import os
 import socket
-from typing import Any
+import struct
+from typing import Any, BinaryIO
 
 from deadweight import compression
 from deadweight.errors import CorruptImage, DeadweightError
@@ -22,6 +26,15 @@ from deadweight.filetree.delta import Capture, read_delta
 CHUNK = 1 << 20
 MESSAGE = 1 << 16  # the largest job or report
 HELLO = b"deadweight layer reader"
+# A layer read by two helpers passes its uncompressed tar from the reading one to the
+# hashing one through a ring of shared memory: SLOTS chunks of up to SLOT bytes. A token
+# (slot, length) on a pipe says a chunk is ready; the slot's number coming back on another
+# pipe says it is free again.
+SLOT = 1 << 20
+SLOTS = 8
+RING = SLOT * SLOTS
+TOKEN = struct.Struct("=iI")
+FREE = struct.Struct("=i")
 
 
 class _Span:
@@ -63,17 +76,73 @@ def _capture(name: str) -> Capture | None:
     return found
 
 
-def _read(job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any]]:
-    raw = _Span(fd, int(job["offset"]), job["size"], str(job["name"]))
+def read_exact(fd: int, n: int) -> bytes:
+    """``n`` bytes from a pipe, or fewer only at its end."""
+    data = os.read(fd, n)
+    while data and len(data) < n:
+        more = os.read(fd, n - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+class _Tee:
+    """A stream that also copies every chunk read through it into a ring, for a helper
+    that hashes it. If that helper goes away, the copying stops and the parent, missing
+    its digest, reports the failure."""
+
+    def __init__(self, stream: BinaryIO, ring: mmap.mmap, tokens: int, free: int) -> None:
+        self._stream = stream
+        self._ring = ring
+        self._tokens = tokens
+        self._free = free
+        self._idle = list(range(SLOTS))
+        self._broken = False
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = self._stream.read(min(n, SLOT) if n is not None and n >= 0 else SLOT)
+        view = memoryview(data)
+        while view and not self._broken:  # a chunk larger than a slot goes in pieces
+            piece, view = view[:SLOT], view[SLOT:]
+            self._put(piece)
+        return data
+
+    def _put(self, piece: memoryview) -> None:
+        try:
+            if not self._idle:
+                back = read_exact(self._free, FREE.size)
+                if len(back) < FREE.size:
+                    self._broken = True
+                    return
+                self._idle.append(FREE.unpack(back)[0])
+            slot = self._idle.pop()
+            self._ring[slot * SLOT : slot * SLOT + len(piece)] = piece
+            os.write(self._tokens, TOKEN.pack(slot, len(piece)))
+        except BrokenPipeError:
+            self._broken = True
+
+
+def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
+    """A layer's delta (encoded) and how reading it ended. ``fds``: the layer's file, the
+    result's pipe (written by the caller) and, for a layer read by two helpers, the ring
+    and its two pipes: the tar's diff_id is then left to the helper that hashes it."""
+    raw = _Span(fds[0], int(job["offset"]), job["size"], str(job["name"]))
+    ring = mmap.mmap(fds[2], RING) if len(fds) == 5 else None
     try:
         with compression.layer_stream(
             raw,  # type: ignore[arg-type]
             blob_digest=str(job["blob_digest"]),
             blob_size=job["blob_size"],
             diff_id=str(job["diff_id"]),
+            check_diff_id=ring is None,
         ) as stream:
+            source = stream if ring is None else _Tee(stream, ring, fds[3], fds[4])
             delta = read_delta(
-                stream, hash=job["hash"], capture=_capture(job["capture"]), what=job["what"]
+                source,  # type: ignore[arg-type]
+                hash=job["hash"],
+                capture=_capture(job["capture"]),
+                what=job["what"],
             )
         return delta.to_bytes(), {"ok": True}
     except DeadweightError as exc:
@@ -84,29 +153,57 @@ def _read(job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any]]:
         return b"", {"error": "internal", "message": f"{type(exc).__name__}: {exc}"}
     finally:
         raw.close()
+        if ring is not None:
+            ring.close()
+            for fd in fds[2:]:
+                os.close(fd)  # closing the tokens' pipe ends the hashing helper's data
+
+
+def _hash(fds: list[int]) -> dict[str, Any]:
+    """The sha256 of what another helper passes through the ring, to its end."""
+    ring_fd, tokens, free = fds
+    digest = hashlib.sha256()
+    try:
+        with mmap.mmap(ring_fd, RING) as ring:
+            view = memoryview(ring)
+            try:
+                while len(token := read_exact(tokens, TOKEN.size)) == TOKEN.size:
+                    slot, length = TOKEN.unpack(token)
+                    digest.update(view[slot * SLOT : slot * SLOT + length])
+                    with contextlib.suppress(BrokenPipeError):
+                        os.write(free, FREE.pack(slot))
+            finally:
+                view.release()
+        return {"ok": True, "digest": "sha256:" + digest.hexdigest()}
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def serve(sock: socket.socket) -> None:
-    """Read one layer after another until the parent closes its end of ``sock``."""
+    """Read (or hash) one layer after another until the parent closes ``sock``."""
     sock.send(HELLO)
     while True:
         try:
-            msg, fds, _flags, _addr = socket.recv_fds(sock, MESSAGE, 2)
+            msg, fds, _flags, _addr = socket.recv_fds(sock, MESSAGE, 5)
         except OSError:
             return
         if not msg:
             return
-        if len(fds) != 2:
+        job = json.loads(msg)
+        if job.get("kind") == "hash" and len(fds) == 3:
+            status = _hash(fds)
+        elif job.get("kind") == "delta" and len(fds) in (2, 5):
+            data, status = _read(job, fds)
+            try:
+                with open(fds[1], "wb") as out:
+                    out.write(data)
+            except BrokenPipeError:
+                status = {"error": "internal", "message": "the parent stopped reading"}
+        else:
             for fd in fds:
                 os.close(fd)
-            sock.send(json.dumps({"error": "internal", "message": "malformed job"}).encode())
-            continue
-        data, status = _read(json.loads(msg), fds[0])
-        try:
-            with open(fds[1], "wb") as out:
-                out.write(data)
-        except BrokenPipeError:
-            status = {"error": "internal", "message": "the parent stopped reading"}
+            status = {"error": "internal", "message": "malformed job"}
         try:
             sock.send(json.dumps(status).encode())
         except OSError:

@@ -38,13 +38,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deadweight import compression, errors
-from deadweight.errors import DeadweightError
+from deadweight.errors import DeadweightError, DigestMismatch
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
-from deadweight.filetree.helper import HELLO, MESSAGE
+from deadweight.filetree.helper import HELLO, MESSAGE, RING
 
 if TYPE_CHECKING:
     from deadweight.image import Layer
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 _EXIT_WAIT = 5.0
 # Helpers that may die (or fail to start) before this process stops starting them.
 _MAX_FAILURES = 3
+_HASH_JOB = json.dumps({"kind": "hash"}).encode()
 # How long a helper may take to start.
 _START_WAIT = 60.0
 
@@ -122,15 +124,22 @@ class ReaderPool:
         hash: HashName | None = None,
         capture: Capture | None = None,
         what: str = "layer",
+        split: bool = False,
     ) -> LayerDelta:
         """``read_delta(layer.open(), hash=hash, capture=capture, what=what)``, with the
         layer read by a helper when it is a file on disk. ``capture`` must be a
-        module-level function of deadweight, which the helper imports by name."""
+        module-level function of deadweight, which the helper imports by name.
+
+        With ``split`` (for a layer that is most of the work), a second helper, when one
+        is idle or may start, hashes the uncompressed tar for its diff_id while the first
+        inflates and parses it: the layer takes about the time of the larger of the two.
+        """
         raw = layer.opener()
         with contextlib.ExitStack() as stack:
             stack.callback(raw.close)
             where = span(raw)
             job = {
+                "kind": "delta",
                 "offset": where[1] if where else 0,
                 "size": where[2] if where else None,
                 "name": where[3] if where else "",
@@ -141,18 +150,26 @@ class ReaderPool:
                 "capture": _name_of(capture),
                 "what": what,
             }
+            # An uncompressed blob's digest is its diff_id: nothing is left to hash.
+            split = split and layer.blob.digest != layer.diff_id
             # A helper that died while idle is found when the job cannot be sent; nothing
             # was read yet (helpers read with pread), so the next one, or this process,
             # reads the layer instead.
             while where is not None and (helper := self._acquire()) is not None:
-                outcome: tuple[bytes, dict[str, Any] | None] | None = None
+                hasher = self._spare() if split else None
+                outcome: _Outcome | None = None
                 try:
+                    if hasher is not None and not hasher.ready():
+                        self._release(hasher, healthy=False)
+                        hasher = None
                     if helper.ready():
-                        outcome = helper.run(job, where[0])
+                        outcome = helper.run(job, where[0], hasher)
                 finally:
-                    self._release(helper, healthy=outcome is not None and outcome[1] is not None)
-                if outcome is not None:
-                    return _result(outcome, what)
+                    self._release(helper, healthy=outcome is not None and outcome.alive)
+                    if hasher is not None:  # its job not sent (split off): it died
+                        self._release(hasher, healthy=outcome is not None and outcome.hashed)
+                if outcome is not None and outcome.taken:
+                    return outcome.delta(layer.diff_id, what)
             stream = stack.enter_context(
                 compression.layer_stream(
                     raw,
@@ -162,6 +179,21 @@ class ReaderPool:
                 )
             )
             return read_delta(stream, hash=hash, capture=capture, what=what)
+
+    def _spare(self) -> _Helper | None:
+        """An idle helper, or a new one while no more than ``limit`` run (one beyond it, for
+        hashing), without waiting; None if there is none."""
+        with self._ready:
+            if self._closed or self._failed >= _MAX_FAILURES:
+                return None
+            if self._idle:
+                return self._idle.pop()
+            if len(self._all) <= self.limit:
+                helper = _Helper.spawn()
+                if helper is not None:
+                    self._all.append(helper)
+                return helper
+            return None
 
     def _acquire(self) -> _Helper | None:
         """An idle helper, a new one while fewer than ``limit`` run, or None (read in this
@@ -292,22 +324,40 @@ class _Helper:
             self.sock.settimeout(None)
         return self.started
 
-    def run(self, job: dict[str, Any], fd: int) -> tuple[bytes, dict[str, Any] | None] | None:
-        """Send a job: what the helper wrote into the pipe and how the job ended (None if
-        the helper died on it); None if the helper could not take the job."""
+    def run(self, job: dict[str, Any], fd: int, hasher: _Helper | None = None) -> _Outcome:
+        """Send a job (and, with ``hasher``, a hashing job fed through a ring): how it
+        ended (``taken`` is False if this helper, dead, could not take it)."""
         r, w = os.pipe()
+        fds, ours = [fd, w], [w]
+        hashing = False
         try:
+            if hasher is not None:
+                ring = os.memfd_create("deadweight-ring")
+                tokens_r, tokens_w = os.pipe()
+                free_r, free_w = os.pipe()
+                ours += [ring, tokens_r, tokens_w, free_r, free_w]
+                os.ftruncate(ring, RING)
+                with contextlib.suppress(OSError):  # a dead hasher: this helper hashes
+                    socket.send_fds(hasher.sock, [_HASH_JOB], [ring, tokens_r, free_w])
+                    hashing = True
+                if hashing:
+                    fds += [ring, tokens_w, free_r]
             try:
-                socket.send_fds(self.sock, [json.dumps(job).encode()], [fd, w])
+                socket.send_fds(self.sock, [json.dumps({**job, "split": hashing}).encode()], fds)
             except OSError:
-                return None
-            finally:
-                os.close(w)  # the helper holds its own copy; its close is the data's end
-            with open(r, "rb", closefd=False) as pipe:
-                data = pipe.read()
+                os.close(r)
+                r = -1
         finally:
-            os.close(r)
-        return data, self.status()
+            for mine in ours:
+                os.close(mine)  # the helpers hold their own copies
+        if r < 0:  # the hasher, if sent a job, sees its data end at once and reports
+            hashed = hasher.status() if hasher is not None and hashing else None
+            return _Outcome(b"", None, hashing, hashed, taken=False)
+        with open(r, "rb") as pipe:
+            data = pipe.read()
+        status = self.status()
+        hashed = hasher.status() if hasher is not None and hashing else None
+        return _Outcome(data, status, hashing, hashed)
 
     def status(self) -> dict[str, Any] | None:
         try:
@@ -328,16 +378,46 @@ class _Helper:
             self.proc.wait()
 
 
-def _result(outcome: tuple[bytes, dict[str, Any] | None], what: str) -> LayerDelta:
-    data, status = outcome
-    if status is None:
-        raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
-    if not status.get("ok"):
-        raise _error(status)
-    delta = LayerDelta.from_bytes(data)
-    if delta is None:  # pragma: no cover - the helper runs this very code
-        raise DeadweightError(f"{what}: the helper process sent an unreadable result")
-    return delta
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a helper sent back: the encoded delta and how the job ended (None: it died),
+    and, for a split read, the hashing helper's report."""
+
+    data: bytes
+    status: dict[str, Any] | None
+    split: bool = False
+    report: dict[str, Any] | None = None
+    taken: bool = True
+
+    @property
+    def alive(self) -> bool:
+        return self.status is not None
+
+    @property
+    def hashed(self) -> bool:
+        return self.report is not None
+
+    def delta(self, diff_id: str, what: str) -> LayerDelta:
+        """The delta, or the error reading the layer met, first the reader's (as reading
+        the stream in one process would meet it), then the diff_id's."""
+        status = self.status
+        if status is None:
+            raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
+        if not status.get("ok"):
+            raise _error(status)
+        if self.split:
+            if self.report is None or "digest" not in self.report:
+                raise DeadweightError(f"{what}: the helper process hashing it exited unexpectedly")
+            digest = str(self.report["digest"])
+            if digest != diff_id:
+                raise DigestMismatch(
+                    f"{compression.diff_id_what(diff_id)}: digest mismatch: "
+                    f"expected {diff_id}, got {digest}"
+                )
+        delta = LayerDelta.from_bytes(self.data)
+        if delta is None:  # pragma: no cover - the helper runs this very code
+            raise DeadweightError(f"{what}: the helper process sent an unreadable result")
+        return delta
 
 
 def _error(status: dict[str, Any]) -> BaseException:

@@ -203,9 +203,11 @@ def test_local_layers_are_read_by_helper_processes(
     sent: list[str] = []
     real = readers._Helper.run
 
-    def counting(self: readers._Helper, job: dict[str, object], fd: int) -> object:
+    def counting(
+        self: readers._Helper, job: dict[str, object], fd: int, hasher: object = None
+    ) -> object:
         sent.append(str(job["diff_id"]))
-        return real(self, job, fd)
+        return real(self, job, fd, hasher)  # type: ignore[arg-type]
 
     monkeypatch.setattr(readers._Helper, "run", counting)
     spec = f"docker-archive:{env / 'waste.tar'}"

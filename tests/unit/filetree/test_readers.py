@@ -33,6 +33,14 @@ from deadweight.spec.manifest import Descriptor
 MiB = 1 << 20
 
 
+@pytest.fixture(autouse=True)
+def fresh_shared_pool() -> Iterator[None]:
+    """Each test starts with no shared helpers (another test may have left some)."""
+    readers.shutdown()
+    yield
+    readers.shutdown()
+
+
 @pytest.fixture
 def pool() -> Iterator[readers.ReaderPool]:
     with readers.ReaderPool(1) as p:
@@ -126,12 +134,34 @@ def on_disk(tmp_path: Path, image: Image, medium: str) -> Image:
     return open_image(f"docker-archive:{tmp_path / 'image.tar'}")
 
 
+class Jobs:
+    """The jobs the pool sends, recorded: (diff_id, whether a second helper hashed)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[tuple[str, bool]] = []
+        real = readers._Helper.run
+
+        def run(helper: readers._Helper, job: dict[str, Any], fd: int, hasher: Any = None) -> Any:
+            outcome = real(helper, job, fd, hasher)
+            self.sent.append((str(job["diff_id"]), outcome.split))
+            return outcome
+
+        monkeypatch.setattr(readers._Helper, "run", run)
+
+
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("kind", ["gzip", "zstd", "none"])
 @pytest.mark.parametrize("medium", ["oci", "oci-archive", "docker-archive"])
 def test_a_helper_reads_the_same_delta_from_the_file_it_is_handed(
-    tmp_path: Path, pool: readers.ReaderPool, kind: static.Compression, medium: str
+    tmp_path: Path,
+    pool: readers.ReaderPool,
+    kind: static.Compression,
+    medium: str,
+    split: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     image = on_disk(tmp_path, rich_image(kind), medium)
+    jobs = Jobs(monkeypatch)
     for layer in image.layers:
         watched = Watched(layer.opener)
         theirs = pool.read(
@@ -139,10 +169,14 @@ def test_a_helper_reads_the_same_delta_from_the_file_it_is_handed(
             hash="xxh3",
             capture=pkgs.capture,
             what="layer x",
+            split=split,
         )
         assert theirs == in_process(layer)
         assert (watched.calls, watched.reads) == (1, 0)  # opened here, read there
-    assert pool.processes == 1
+    # An uncompressed blob is its diff_id: no second helper is needed to hash it
+    hashed = split and layer.blob.digest != layer.diff_id
+    assert jobs.sent == [(layer.diff_id, hashed) for layer in image.layers]
+    assert pool.processes == (2 if hashed else 1)
     deltas = [pool.read(layer, hash="xxh3", capture=pkgs.capture) for layer in image.layers]
     assert [len(d.captured) for d in deltas] == [1, 0, 0]  # the dpkg status
     assert deltas[1].unsafe and deltas[1].opaques == ("app",)
@@ -236,8 +270,14 @@ def hostile(case: str, tmp_path: Path) -> Image:
         ("huge size in a header", UnsafeLayer, "tar header declares a"),
     ],
 )
+@pytest.mark.parametrize("split", [False, True])
 def test_a_broken_layer_fails_the_same_way_in_a_helper(
-    tmp_path: Path, pool: readers.ReaderPool, case: str, error: type[Exception], message: str
+    tmp_path: Path,
+    pool: readers.ReaderPool,
+    case: str,
+    error: type[Exception],
+    message: str,
+    split: bool,
 ) -> None:
     image = hostile(case, tmp_path)
     for layer in image.layers:
@@ -245,15 +285,16 @@ def test_a_broken_layer_fails_the_same_way_in_a_helper(
             expected = in_process(layer)
         except DeadweightError as exc:
             with pytest.raises(error) as got:
-                pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")
+                pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x", split=split)
             assert type(got.value) is type(exc)
             assert str(got.value) == str(exc)
             assert message in str(exc)
             break
-        assert pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x") == expected
+        got_delta = pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")
+        assert got_delta == expected
     else:
         raise AssertionError("no layer failed")
-    assert pool.processes == 1  # the helper reported the error and serves on
+    assert pool.processes == (2 if split else 1)  # the helpers reported and serve on
     good = on_disk(tmp_path / "good", rich_image("zstd"), "oci")
     assert pool.read(good.layers[0], hash="xxh3") == read_delta(good.layers[0].open(), hash="xxh3")
 
@@ -313,6 +354,66 @@ def test_a_helper_that_dies_on_a_layer_is_a_clean_error_and_is_replaced(
     assert pool.processes == 1  # a new one
 
 
+def test_a_hashing_helper_that_died_idle_leaves_the_reading_helper_to_hash(
+    tmp_path: Path, pool: readers.ReaderPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    layer = image.layers[0]
+    pool.read(layer, hash="xxh3", split=True)
+    assert pool.processes == 2
+    idle = pool._idle[0]  # the next read's hasher: the reader pops the other one
+    os.kill(idle.proc.pid, signal.SIGKILL)
+    idle.proc.wait()
+    jobs = Jobs(monkeypatch)
+    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+    assert jobs.sent[-1] == (layer.diff_id, False)  # the reader verified it alone
+    assert pool.processes == 1 and idle not in pool._all
+    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+    assert jobs.sent[-1] == (layer.diff_id, True) and pool.processes == 2  # a new hasher
+
+
+def test_a_hashing_helper_that_dies_on_a_layer_is_a_clean_error(
+    tmp_path: Path, pool: readers.ReaderPool
+) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    layer = image.layers[0]
+    pool.read(layer, hash="xxh3", split=True)
+    hasher = pool._idle[0]
+    os.kill(hasher.proc.pid, signal.SIGSTOP)  # it takes the job, then dies on it
+    failure: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            pool.read(layer, hash="xxh3", what="layer x", split=True)
+        except BaseException as exc:
+            failure.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    deadline = time.monotonic() + 30
+    while pending(hasher.sock) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(hasher.proc.pid, signal.SIGKILL)
+    reader.join(30)
+    assert len(failure) == 1 and type(failure[0]) is DeadweightError
+    assert str(failure[0]) == "layer x: the helper process hashing it exited unexpectedly"
+    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+
+
+def test_analyze_splits_a_layer_holding_most_of_the_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    sizes = [layer.blob.size for layer in image.layers]
+    assert 2 * max(sizes) > sum(sizes)  # big.bin's layer
+    jobs = Jobs(monkeypatch)
+    assert analyze(image, workers=4, processes=2) == analyze(image, processes=0)
+    big = image.layers[sizes.index(max(sizes))].diff_id
+    assert sorted(jobs.sent) == sorted(
+        (layer.diff_id, layer.diff_id == big) for layer in image.layers
+    )
+
+
 def test_a_helper_that_died_idle_is_passed_over(tmp_path: Path, pool: readers.ReaderPool) -> None:
     image = on_disk(tmp_path, rich_image("none"), "oci")
     layer = image.layers[2]
@@ -343,7 +444,7 @@ def test_shutdown_stops_the_shared_helpers_and_they_start_again(tmp_path: Path) 
     readers.shutdown()
     assert all(p.poll() is not None for p in procs)
     analyze(image, workers=2, processes=1)
-    assert readers.shared(0).processes == 1
+    assert readers.shared(0).processes == 2  # the biggest layer was read by two
 
 
 def test_how_many_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
