@@ -1,10 +1,19 @@
 """The helper process of :mod:`deadweight.filetree.readers`: read layers into deltas.
 
 It is started as ``python -I -c ...`` on its parent's module path, says hello on the Unix
-socket it was given, and then, for each job (a JSON message with the layer's open file
-and the write end of a pipe attached), runs :func:`~deadweight.compression.layer_stream`
-and :func:`~deadweight.filetree.delta.read_delta` on the file, writes the encoded delta
-into the pipe, and reports how the layer ended. It imports only what reading needs.
+socket it was given, and then serves jobs, each a JSON message with file descriptors
+attached:
+
+* ``delta``: the layer's open file and the write end of a pipe. It runs
+  :func:`~deadweight.compression.layer_stream` and
+  :func:`~deadweight.filetree.delta.read_delta` on the file, writes the encoded delta
+  into the pipe and reports how the layer ended. With a ring (a memfd and two pipes) it
+  also copies the uncompressed tar into the ring and leaves its diff_id to
+* ``hash``: the ring and its pipes. It hashes what comes through, to the end, and
+  reports the sha256.
+
+It imports what reading needs on the first ``delta`` job, so a helper that only hashes
+starts in half the time.
 """
 
 from __future__ import annotations
@@ -17,11 +26,12 @@ import mmap
 import os
 import socket
 import struct
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from deadweight import compression
 from deadweight.errors import CorruptImage, DeadweightError
-from deadweight.filetree.delta import Capture, read_delta
+
+if TYPE_CHECKING:
+    from deadweight.filetree.delta import Capture
 
 CHUNK = 1 << 20
 MESSAGE = 1 << 16  # the largest job or report
@@ -127,6 +137,10 @@ def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
     """A layer's delta (encoded) and how reading it ended. ``fds``: the layer's file, the
     result's pipe (written by the caller) and, for a layer read by two helpers, the ring
     and its two pipes: the tar's diff_id is then left to the helper that hashes it."""
+    # Imported here: a helper that only hashes never needs them (and starts sooner).
+    from deadweight import compression
+    from deadweight.filetree.delta import read_delta
+
     raw = _Span(fds[0], int(job["offset"]), job["size"], str(job["name"]))
     ring = mmap.mmap(fds[2], RING) if len(fds) == 5 else None
     try:
