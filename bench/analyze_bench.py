@@ -45,11 +45,13 @@ process stacks. Five runs, best of 5 rounds each::
     helpers, first call                1.26-1.48x
     CLI cold / repeated                1.0-1.4 s / 0.4-0.7 s
     CLI peak RSS, helpers included     123-130 MB
-    --shape dominant: helpers          1.54-1.67x (4 threads 1.58-1.63x)
+    --shape dominant: helpers          1.15-1.33x (first call 1.36-1.53x; threads 1.49-1.73x)
 
-The machine was slower that day than for the rows above (serial 1.95-2.1x). What is
+The machine was slower that day than for the rows above (serial 1.77-2.1x). What is
 left after reading: the last layer's stacking and the whole-tree work (bloat, largest
-directories, dive's figures), about 0.13 s in the main process.
+directories, dive's figures), about 0.13 s in the main process. With ``--shape
+dominant`` the big layer is read by two helpers (one hashes its tar for the diff_id); a
+helper reading it alone made that shape 1.54-1.67x.
 """
 
 from __future__ import annotations

@@ -17,6 +17,13 @@ A :class:`ReaderPool` moves the whole read of a layer out instead:
   a decompression bomb or a hostile tar is raised in the parent by :meth:`ReaderPool.read`
   with the helper's message and the same error class as in-process.
 
+A layer that is most of the work (``split``) goes to two helpers: the one reading it
+copies its uncompressed tar into a ring of shared memory (a memfd, 8 MiB), and a second
+one computes the tar's sha256 from there, which the parent checks against the diff_id
+after the reader's own verdict, in the order reading in one process would meet them.
+Copying through shared memory costs little; through a pipe, the kernel's copies cost as
+much as the hash saves.
+
 Only layers whose opener gives a regular file on disk go to a helper (archives, OCI
 layouts, an engine's spooled save stream); a registry's HTTP stream or bytes in memory are
 read in-process. Helpers start when first needed (each says hello once it has imported
