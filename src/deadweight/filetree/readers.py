@@ -173,8 +173,8 @@ class ReaderPool:
                         outcome = helper.run(job, where[0], hasher)
                 finally:
                     self._release(helper, healthy=outcome is not None and outcome.alive)
-                    if hasher is not None:  # its job not sent (split off): it died
-                        self._release(hasher, healthy=outcome is not None and outcome.hashed)
+                    if hasher is not None:
+                        self._release(hasher, healthy=outcome is not None and outcome.hasher_alive)
                 if outcome is not None and outcome.taken:
                     return outcome.delta(layer.diff_id, what)
             stream = stack.enter_context(
@@ -336,35 +336,36 @@ class _Helper:
         ended (``taken`` is False if this helper, dead, could not take it)."""
         r, w = os.pipe()
         fds, ours = [fd, w], [w]
+        ring = _ring() if hasher is not None else None
         hashing = False
         try:
-            if hasher is not None:
-                ring = os.memfd_create("deadweight-ring")
-                tokens_r, tokens_w = os.pipe()
-                free_r, free_w = os.pipe()
-                ours += [ring, tokens_r, tokens_w, free_r, free_w]
-                os.ftruncate(ring, RING)
+            if hasher is not None and ring is not None:
+                shared, tokens_r, tokens_w, free_r, free_w = ring
+                ours += ring
                 with contextlib.suppress(OSError):  # a dead hasher: this helper hashes
-                    socket.send_fds(hasher.sock, [_HASH_JOB], [ring, tokens_r, free_w])
+                    socket.send_fds(hasher.sock, [_HASH_JOB], [shared, tokens_r, free_w])
                     hashing = True
                 if hashing:
-                    fds += [ring, tokens_w, free_r]
+                    fds += [shared, tokens_w, free_r]
             try:
-                socket.send_fds(self.sock, [json.dumps({**job, "split": hashing}).encode()], fds)
+                socket.send_fds(self.sock, [json.dumps(job).encode()], fds)
             except OSError:
                 os.close(r)
                 r = -1
         finally:
             for mine in ours:
                 os.close(mine)  # the helpers hold their own copies
-        if r < 0:  # the hasher, if sent a job, sees its data end at once and reports
-            hashed = hasher.status() if hasher is not None and hashing else None
-            return _Outcome(b"", None, hashing, hashed, taken=False)
-        with open(r, "rb") as pipe:
-            data = pipe.read()
-        status = self.status()
+        # The hasher, sent a job, reports once its data ends (at once if the reader died).
+        data, status = b"", None
+        if r >= 0:
+            with open(r, "rb") as pipe:
+                data = pipe.read()
+            status = self.status()
         hashed = hasher.status() if hasher is not None and hashing else None
-        return _Outcome(data, status, hashing, hashed)
+        # A hasher not sent its job although there was a ring had died; without a ring it
+        # was not used.
+        alive = hashed is not None if hashing else ring is None
+        return _Outcome(data, status, hashing, hashed, taken=r >= 0, hasher_alive=alive)
 
     def status(self) -> dict[str, Any] | None:
         try:
@@ -395,14 +396,11 @@ class _Outcome:
     split: bool = False
     report: dict[str, Any] | None = None
     taken: bool = True
+    hasher_alive: bool = True
 
     @property
     def alive(self) -> bool:
         return self.status is not None
-
-    @property
-    def hashed(self) -> bool:
-        return self.report is not None
 
     def delta(self, diff_id: str, what: str) -> LayerDelta:
         """The delta, or the error reading the layer met, first the reader's (as reading
@@ -425,6 +423,22 @@ class _Outcome:
         if delta is None:  # pragma: no cover - the helper runs this very code
             raise DeadweightError(f"{what}: the helper process sent an unreadable result")
         return delta
+
+
+def _ring() -> list[int] | None:
+    """A ring of shared memory and its two pipes (tokens, free slots), as file
+    descriptors; None where memfds or pipes cannot be had (then one helper hashes)."""
+    made: list[int] = []
+    try:
+        made.append(os.memfd_create("deadweight-ring"))
+        os.ftruncate(made[0], RING)
+        made += os.pipe()
+        made += os.pipe()
+    except (OSError, AttributeError):  # AttributeError: no memfd_create on this system
+        for fd in made:
+            os.close(fd)
+        return None
+    return made
 
 
 def _error(status: dict[str, Any]) -> BaseException:

@@ -372,6 +372,18 @@ def test_a_hashing_helper_that_died_idle_leaves_the_reading_helper_to_hash(
     assert jobs.sent[-1] == (layer.diff_id, True) and pool.processes == 2  # a new hasher
 
 
+def test_without_shared_memory_one_helper_reads_and_hashes(
+    tmp_path: Path, pool: readers.ReaderPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = on_disk(tmp_path, rich_image("zstd"), "oci")
+    layer = image.layers[0]
+    monkeypatch.setattr(readers, "_ring", lambda: None)  # no memfd here
+    jobs = Jobs(monkeypatch)
+    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+    assert jobs.sent == [(layer.diff_id, False)]
+    assert pool.processes == 2 and len(pool._idle) == 2  # the spare, unused, is kept
+
+
 def test_a_hashing_helper_that_dies_on_a_layer_is_a_clean_error(
     tmp_path: Path, pool: readers.ReaderPool
 ) -> None:
