@@ -30,6 +30,10 @@ read in-process. Helpers start when first needed (each says hello once it has im
 what it needs), serve one layer at a time, and exit when the pool is closed or the parent
 dies (their socket reaches its end). A helper that dies while idle is passed over; one
 that dies on a layer is an error for that layer.
+
+The helper's side is :mod:`deadweight.filetree.helper`; the parent's end of one helper
+(starting it, sending a job, reading back what it sent) is
+:mod:`deadweight.filetree.helper_link`.
 """
 
 from __future__ import annotations
@@ -37,33 +41,22 @@ from __future__ import annotations
 import atexit
 import contextlib
 import io
-import json
 import os
-import socket
 import stat
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from deadweight import compression, errors
-from deadweight.errors import DeadweightError, DigestMismatch
+from deadweight import compression
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
-from deadweight.filetree.helper import HELLO, MESSAGE, RING
+from deadweight.filetree.helper_link import Helper, Outcome
 
 if TYPE_CHECKING:
     from deadweight.image import Layer
 
-# How long to wait for a helper to exit once told to.
-_EXIT_WAIT = 5.0
 # Helpers that may die (or fail to start) before this process stops starting them.
 _MAX_FAILURES = 3
-_HASH_JOB = json.dumps({"kind": "hash"}).encode()
-# How long a helper may take to start.
-_START_WAIT = 60.0
 
 Span = tuple[int, int, int | None, str]
 
@@ -113,8 +106,8 @@ class ReaderPool:
 
     def __init__(self, processes: int = 0) -> None:
         self.limit = processes  # helpers to start, on demand
-        self._idle: list[_Helper] = []
-        self._all: list[_Helper] = []
+        self._idle: list[Helper] = []
+        self._all: list[Helper] = []
         self._failed = 0
         self._ready = threading.Condition()
         self._closed = False
@@ -164,7 +157,7 @@ class ReaderPool:
             # reads the layer instead.
             while where is not None and (helper := self._acquire()) is not None:
                 hasher = self._spare() if split else None
-                outcome: _Outcome | None = None
+                outcome: Outcome | None = None
                 try:
                     if hasher is not None and not hasher.ready():
                         self._release(hasher, healthy=False)
@@ -187,7 +180,7 @@ class ReaderPool:
             )
             return read_delta(stream, hash=hash, capture=capture, what=what)
 
-    def _spare(self) -> _Helper | None:
+    def _spare(self) -> Helper | None:
         """An idle helper, or a new one while no more than ``limit`` run (one beyond it, for
         hashing), without waiting; None if there is none."""
         with self._ready:
@@ -196,13 +189,13 @@ class ReaderPool:
             if self._idle:
                 return self._idle.pop()
             if len(self._all) <= self.limit:
-                helper = _Helper.spawn()
+                helper = Helper.spawn()
                 if helper is not None:
                     self._all.append(helper)
                 return helper
             return None
 
-    def _acquire(self) -> _Helper | None:
+    def _acquire(self) -> Helper | None:
         """An idle helper, a new one while fewer than ``limit`` run, or None (read in this
         process) when helpers cannot run here."""
         with self._ready:
@@ -212,7 +205,7 @@ class ReaderPool:
                 if self._idle:
                     return self._idle.pop()
                 if len(self._all) < self.limit:
-                    helper = _Helper.spawn()
+                    helper = Helper.spawn()
                     if helper is None:
                         self._failed = _MAX_FAILURES
                         continue
@@ -222,7 +215,7 @@ class ReaderPool:
                     return None
                 self._ready.wait()
 
-    def _release(self, helper: _Helper, *, healthy: bool) -> None:
+    def _release(self, helper: Helper, *, healthy: bool) -> None:
         with self._ready:
             if healthy and not self._closed:
                 self._idle.append(helper)
@@ -278,175 +271,3 @@ def shutdown() -> None:
         pool, _SHARED = _SHARED, None
     if pool is not None and os.getpid() == _SHARED_PID:
         pool.close()
-
-
-# The helper runs isolated (no current directory, no PYTHON* variables) on this process's
-# own module path, so it imports exactly the deadweight (and isal, zstd...) running here.
-_BOOT = (
-    "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
-    "from deadweight.filetree.helper import main; sys.exit(main(sys.argv))"
-)
-
-
-def _path() -> list[str]:
-    return [os.path.abspath(p) for p in sys.path if p]
-
-
-class _Helper:
-    """One helper process and the parent's end of its socket."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
-        self.proc = proc
-        self.sock = sock
-        self.started = False
-
-    @staticmethod
-    def spawn() -> _Helper | None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), json.dumps(_path())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except (OSError, ValueError):  # no interpreter to run (embedded, frozen)
-            ours.close()
-            return None
-        finally:
-            theirs.close()
-        return _Helper(proc, ours)
-
-    def ready(self) -> bool:
-        """Whether the helper started (it says so once, first thing); False if it died."""
-        if self.started:
-            return True
-        self.sock.settimeout(_START_WAIT)
-        try:
-            self.started = self.sock.recv(MESSAGE) == HELLO
-        except OSError:
-            return False
-        finally:
-            self.sock.settimeout(None)
-        return self.started
-
-    def run(self, job: dict[str, Any], fd: int, hasher: _Helper | None = None) -> _Outcome:
-        """Send a job (and, with ``hasher``, a hashing job fed through a ring): how it
-        ended (``taken`` is False if this helper, dead, could not take it)."""
-        r, w = os.pipe()
-        fds, ours = [fd, w], [w]
-        ring = _ring() if hasher is not None else None
-        hashing = False
-        try:
-            if hasher is not None and ring is not None:
-                shared, tokens_r, tokens_w, free_r, free_w = ring
-                ours += ring
-                with contextlib.suppress(OSError):  # a dead hasher: this helper hashes
-                    socket.send_fds(hasher.sock, [_HASH_JOB], [shared, tokens_r, free_w])
-                    hashing = True
-                if hashing:
-                    fds += [shared, tokens_w, free_r]
-            try:
-                socket.send_fds(self.sock, [json.dumps(job).encode()], fds)
-            except OSError:
-                os.close(r)
-                r = -1
-        finally:
-            for mine in ours:
-                os.close(mine)  # the helpers hold their own copies
-        # The hasher, sent a job, reports once its data ends (at once if the reader died).
-        data, status = b"", None
-        if r >= 0:
-            with open(r, "rb") as pipe:
-                data = pipe.read()
-            status = self.status()
-        hashed = hasher.status() if hasher is not None and hashing else None
-        # A hasher not sent its job although there was a ring had died; without a ring it
-        # was not used.
-        alive = hashed is not None if hashing else ring is None
-        return _Outcome(data, status, hashing, hashed, taken=r >= 0, hasher_alive=alive)
-
-    def status(self) -> dict[str, Any] | None:
-        try:
-            msg = self.sock.recv(MESSAGE)
-        except OSError:
-            return None
-        if not msg:
-            return None
-        doc: dict[str, Any] = json.loads(msg)
-        return doc
-
-    def stop(self) -> None:
-        self.sock.close()  # the helper's recv sees the end and it exits
-        try:
-            self.proc.wait(_EXIT_WAIT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """What a helper sent back: the encoded delta and how the job ended (None: it died),
-    and, for a split read, the hashing helper's report."""
-
-    data: bytes
-    status: dict[str, Any] | None
-    split: bool = False
-    report: dict[str, Any] | None = None
-    taken: bool = True
-    hasher_alive: bool = True
-
-    @property
-    def alive(self) -> bool:
-        return self.status is not None
-
-    def delta(self, diff_id: str, what: str) -> LayerDelta:
-        """The delta, or the error reading the layer met, first the reader's (as reading
-        the stream in one process would meet it), then the diff_id's."""
-        status = self.status
-        if status is None:
-            raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
-        if not status.get("ok"):
-            raise _error(status)
-        if self.split:
-            if self.report is None or "digest" not in self.report:
-                raise DeadweightError(f"{what}: the helper process hashing it exited unexpectedly")
-            digest = str(self.report["digest"])
-            if digest != diff_id:
-                raise DigestMismatch(
-                    f"{compression.diff_id_what(diff_id)}: digest mismatch: "
-                    f"expected {diff_id}, got {digest}"
-                )
-        delta = LayerDelta.from_bytes(self.data)
-        if delta is None:  # pragma: no cover - the helper runs this very code
-            raise DeadweightError(f"{what}: the helper process sent an unreadable result")
-        return delta
-
-
-def _ring() -> list[int] | None:
-    """A ring of shared memory and its two pipes (tokens, free slots), as file
-    descriptors; None where memfds or pipes cannot be had (then one helper hashes)."""
-    made: list[int] = []
-    try:
-        made.append(os.memfd_create("deadweight-ring"))
-        os.ftruncate(made[0], RING)
-        made += os.pipe()
-        made += os.pipe()
-    except (OSError, AttributeError):  # AttributeError: no memfd_create on this system
-        for fd in made:
-            os.close(fd)
-        return None
-    return made
-
-
-def _error(status: dict[str, Any]) -> BaseException:
-    name = str(status.get("error", ""))
-    message = str(status.get("message", ""))
-    if name == "OSError":
-        return OSError(int(status.get("errno") or 0), message)
-    kind = getattr(errors, name, None)
-    if isinstance(kind, type) and issubclass(kind, DeadweightError):
-        return kind(message)
-    return RuntimeError(f"layer-reading helper process failed: {message}")

@@ -196,20 +196,20 @@ def test_local_layers_are_read_by_helper_processes(
 ) -> None:
     """On a machine with two CPUs, an archive's layers go to helper processes; the report
     is the one an in-process read gives."""
-    from deadweight.filetree import readers
+    from deadweight.filetree import helper_link, readers
 
     readers.shutdown()
     monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
     sent: list[str] = []
-    real = readers._Helper.run
+    real = helper_link.Helper.run
 
     def counting(
-        self: readers._Helper, job: dict[str, object], fd: int, hasher: object = None
+        self: helper_link.Helper, job: dict[str, object], fd: int, hasher: object = None
     ) -> object:
         sent.append(str(job["diff_id"]))
         return real(self, job, fd, hasher)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(readers._Helper, "run", counting)
+    monkeypatch.setattr(helper_link.Helper, "run", counting)
     spec = f"docker-archive:{env / 'waste.tar'}"
     r = run(spec, "--format", "json", "--no-cache")
     assert r.exit_code == 0, r.output

@@ -24,7 +24,7 @@ from deadweight.analysis import packages as pkgs
 from deadweight.analysis.analyze import analyze
 from deadweight.digest import sha256_bytes
 from deadweight.errors import CorruptImage, DeadweightError, DigestMismatch, UnsafeLayer
-from deadweight.filetree import readers
+from deadweight.filetree import helper_link, readers
 from deadweight.filetree.delta import LayerDelta, read_delta
 from deadweight.image import Image, Layer
 from deadweight.sources import archive, layout, open_image
@@ -139,14 +139,16 @@ class Jobs:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sent: list[tuple[str, bool]] = []
-        real = readers._Helper.run
+        real = helper_link.Helper.run
 
-        def run(helper: readers._Helper, job: dict[str, Any], fd: int, hasher: Any = None) -> Any:
+        def run(
+            helper: helper_link.Helper, job: dict[str, Any], fd: int, hasher: Any = None
+        ) -> Any:
             outcome = real(helper, job, fd, hasher)
             self.sent.append((str(job["diff_id"]), outcome.split))
             return outcome
 
-        monkeypatch.setattr(readers._Helper, "run", run)
+        monkeypatch.setattr(helper_link.Helper, "run", run)
 
 
 @pytest.mark.parametrize("split", [False, True])
@@ -377,7 +379,7 @@ def test_without_shared_memory_one_helper_reads_and_hashes(
 ) -> None:
     image = on_disk(tmp_path, rich_image("zstd"), "oci")
     layer = image.layers[0]
-    monkeypatch.setattr(readers, "_ring", lambda: None)  # no memfd here
+    monkeypatch.setattr(helper_link, "_ring", lambda: None)  # no memfd here
     jobs = Jobs(monkeypatch)
     assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
     assert jobs.sent == [(layer.diff_id, False)]
@@ -441,7 +443,7 @@ def test_helpers_that_cannot_start_leave_the_reading_to_this_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
-    monkeypatch.setattr(readers.sys, "executable", "/bin/false")  # exits at once
+    monkeypatch.setattr(helper_link.sys, "executable", "/bin/false")  # exits at once
     with readers.ReaderPool(2) as p:
         for layer in image.layers:
             assert p.read(layer, hash="xxh3") == read_delta(layer.open(), hash="xxh3")

@@ -1,0 +1,201 @@
+"""The parent's end of a helper process (:mod:`deadweight.filetree.helper`).
+
+:class:`Helper` starts one, waits for its hello, sends it jobs with file descriptors
+attached, and reads back what it sent and how the job ended; :class:`Outcome` turns that
+into a delta or the error reading the layer met. :class:`deadweight.filetree.readers.
+ReaderPool` decides which helper gets which layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from deadweight import compression, errors
+from deadweight.errors import DeadweightError, DigestMismatch
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.helper import HELLO, MESSAGE, RING
+
+# How long to wait for a helper to exit once told to.
+_EXIT_WAIT = 5.0
+_HASH_JOB = json.dumps({"kind": "hash"}).encode()
+# How long a helper may take to start.
+_START_WAIT = 60.0
+
+
+# The helper runs isolated (no current directory, no PYTHON* variables) on this process's
+# own module path, so it imports exactly the deadweight (and isal, zstd...) running here.
+_BOOT = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
+    "from deadweight.filetree.helper import main; sys.exit(main(sys.argv))"
+)
+
+
+def _path() -> list[str]:
+    return [os.path.abspath(p) for p in sys.path if p]
+
+
+class Helper:
+    """One helper process and the parent's end of its socket."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+        self.proc = proc
+        self.sock = sock
+        self.started = False
+
+    @staticmethod
+    def spawn() -> Helper | None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), json.dumps(_path())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, ValueError):  # no interpreter to run (embedded, frozen)
+            ours.close()
+            return None
+        finally:
+            theirs.close()
+        return Helper(proc, ours)
+
+    def ready(self) -> bool:
+        """Whether the helper started (it says so once, first thing); False if it died."""
+        if self.started:
+            return True
+        self.sock.settimeout(_START_WAIT)
+        try:
+            self.started = self.sock.recv(MESSAGE) == HELLO
+        except OSError:
+            return False
+        finally:
+            self.sock.settimeout(None)
+        return self.started
+
+    def run(self, job: dict[str, Any], fd: int, hasher: Helper | None = None) -> Outcome:
+        """Send a job (and, with ``hasher``, a hashing job fed through a ring): how it
+        ended (``taken`` is False if this helper, dead, could not take it)."""
+        r, w = os.pipe()
+        fds, ours = [fd, w], [w]
+        ring = _ring() if hasher is not None else None
+        hashing = False
+        try:
+            if hasher is not None and ring is not None:
+                shared, tokens_r, tokens_w, free_r, free_w = ring
+                ours += ring
+                with contextlib.suppress(OSError):  # a dead hasher: this helper hashes
+                    socket.send_fds(hasher.sock, [_HASH_JOB], [shared, tokens_r, free_w])
+                    hashing = True
+                if hashing:
+                    fds += [shared, tokens_w, free_r]
+            try:
+                socket.send_fds(self.sock, [json.dumps(job).encode()], fds)
+            except OSError:
+                os.close(r)
+                r = -1
+        finally:
+            for mine in ours:
+                os.close(mine)  # the helpers hold their own copies
+        # The hasher, sent a job, reports once its data ends (at once if the reader died).
+        data, status = b"", None
+        if r >= 0:
+            with open(r, "rb") as pipe:
+                data = pipe.read()
+            status = self.status()
+        hashed = hasher.status() if hasher is not None and hashing else None
+        # A hasher not sent its job although there was a ring had died; without a ring it
+        # was not used.
+        alive = hashed is not None if hashing else ring is None
+        return Outcome(data, status, hashing, hashed, taken=r >= 0, hasher_alive=alive)
+
+    def status(self) -> dict[str, Any] | None:
+        try:
+            msg = self.sock.recv(MESSAGE)
+        except OSError:
+            return None
+        if not msg:
+            return None
+        doc: dict[str, Any] = json.loads(msg)
+        return doc
+
+    def stop(self) -> None:
+        self.sock.close()  # the helper's recv sees the end and it exits
+        try:
+            self.proc.wait(_EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a helper sent back: the encoded delta and how the job ended (None: it died),
+    and, for a split read, the hashing helper's report."""
+
+    data: bytes
+    status: dict[str, Any] | None
+    split: bool = False
+    report: dict[str, Any] | None = None
+    taken: bool = True
+    hasher_alive: bool = True
+
+    @property
+    def alive(self) -> bool:
+        return self.status is not None
+
+    def delta(self, diff_id: str, what: str) -> LayerDelta:
+        """The delta, or the error reading the layer met, first the reader's (as reading
+        the stream in one process would meet it), then the diff_id's."""
+        status = self.status
+        if status is None:
+            raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
+        if not status.get("ok"):
+            raise _error(status)
+        if self.split:
+            if self.report is None or "digest" not in self.report:
+                raise DeadweightError(f"{what}: the helper process hashing it exited unexpectedly")
+            digest = str(self.report["digest"])
+            if digest != diff_id:
+                raise DigestMismatch(
+                    f"{compression.diff_id_what(diff_id)}: digest mismatch: "
+                    f"expected {diff_id}, got {digest}"
+                )
+        delta = LayerDelta.from_bytes(self.data)
+        if delta is None:  # pragma: no cover - the helper runs this very code
+            raise DeadweightError(f"{what}: the helper process sent an unreadable result")
+        return delta
+
+
+def _ring() -> list[int] | None:
+    """A ring of shared memory and its two pipes (tokens, free slots), as file
+    descriptors; None where memfds or pipes cannot be had (then one helper hashes)."""
+    made: list[int] = []
+    try:
+        made.append(os.memfd_create("deadweight-ring"))
+        os.ftruncate(made[0], RING)
+        made += os.pipe()
+        made += os.pipe()
+    except (OSError, AttributeError):  # AttributeError: no memfd_create on this system
+        for fd in made:
+            os.close(fd)
+        return None
+    return made
+
+
+def _error(status: dict[str, Any]) -> BaseException:
+    name = str(status.get("error", ""))
+    message = str(status.get("message", ""))
+    if name == "OSError":
+        return OSError(int(status.get("errno") or 0), message)
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, DeadweightError):
+        return kind(message)
+    return RuntimeError(f"layer-reading helper process failed: {message}")
