@@ -34,6 +34,16 @@ def source_options(func: F) -> F:
     return func
 
 
+# Sources whose layers are files on disk (an engine's save stream is spooled to one): their
+# layers are read side by side, by helper processes where there are CPUs for them.
+LOCAL_TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker-daemon")
+
+
+def reading_workers(transport: str) -> int:
+    """Threads to read an image's layers with: 4 for local sources, 1 for a registry."""
+    return 4 if transport in LOCAL_TRANSPORTS else 1
+
+
 def parse_platform(text: str | None) -> Platform | None:
     return Platform.parse(text) if text else None
 

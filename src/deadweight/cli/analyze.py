@@ -14,15 +14,19 @@ import click
 from deadweight.analysis.analyze import BlobStore
 from deadweight.analysis.analyze import analyze as run_analysis
 from deadweight.analysis.rules import Rules, evaluate, with_settings
-from deadweight.cli._options import echo_raw, parse_platform, source_options, store
+from deadweight.cli._options import (
+    echo_raw,
+    parse_platform,
+    reading_workers,
+    source_options,
+    store,
+)
 from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.render.analyze import junit_xml, render_text, to_json
 from deadweight.sources import Location, locate, open_image
 
 CONFIG_FILES = (".deadweight.yaml", ".deadweight.yml", ".dive-ci")
-# Layers in files on disk (an engine's save stream is spooled to one): read side by side.
-LOCAL = ("docker-archive", "oci", "oci-archive", "docker-daemon")
 
 
 def load_config(path: str | None) -> Mapping[str, Any]:
@@ -90,7 +94,7 @@ def _rule_flags(**flags: str | None) -> dict[str, str]:
 def _read(
     image: Image, loc: Location, no_cache: bool, ci_quiet: bool, base: int, ignore: Sequence[str]
 ) -> Any:
-    workers = 4 if loc.transport in LOCAL else 1
+    workers = reading_workers(loc.transport)
     with store(no_cache) as layer_store:
         blobs: BlobStore | None = layer_store
         if not sys.stderr.isatty() or ci_quiet:

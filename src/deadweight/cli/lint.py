@@ -68,13 +68,13 @@ def is_dockerfile_target(arg: str) -> bool:
 def _lint_image(
     spec: str, config: LintConfig, platform: str | None, insecure: bool, no_cache: bool
 ) -> ImageLintResult:
-    from deadweight.cli._options import parse_platform, store
+    from deadweight.cli._options import parse_platform, reading_workers, store
     from deadweight.imagelint import lint_image
     from deadweight.sources import locate, open_image
 
     loc = locate(spec)
     image = open_image(loc, platform=parse_platform(platform), insecure=insecure)
-    workers = 4 if loc.transport in ("docker-archive", "oci", "oci-archive", "docker-daemon") else 1
+    workers = reading_workers(loc.transport)
     with store(no_cache) as blobs:
         if not sys.stderr.isatty():
             return lint_image(image, name=spec, config=config, store=blobs, workers=workers)

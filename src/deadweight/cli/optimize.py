@@ -24,7 +24,13 @@ import click
 
 from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.sizes import layer_size
-from deadweight.cli._options import echo_raw, parse_platform, source_options, store
+from deadweight.cli._options import (
+    echo_raw,
+    parse_platform,
+    reading_workers,
+    source_options,
+    store,
+)
 from deadweight.errors import EngineError, UsageError
 from deadweight.image import Image
 from deadweight.mutate import gzip_layers
@@ -36,8 +42,6 @@ from deadweight.render.optimize import render_text, to_json
 from deadweight.sources import Location, locate, open_image
 
 DEST_TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker-daemon")
-# Layers in files on disk (an engine's save stream is spooled to one): read side by side.
-LOCAL = ("docker-archive", "oci", "oci-archive", "docker-daemon")
 STAY_UP = 3.0  # seconds a service must stay up
 HTTP_WAIT = 15.0  # seconds to wait for --verify-http to answer
 VERIFY_REPO = "deadweight-verify"
@@ -228,7 +232,7 @@ def verify(original: Image, result: Image, *, command: str | None, url: str | No
 
 
 def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
-    workers = 4 if loc.transport in LOCAL else 1
+    workers = reading_workers(loc.transport)
     with store(no_cache) as layer_store:
         return read_deltas(image, store=layer_store, workers=workers)
 
