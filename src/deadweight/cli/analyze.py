@@ -21,6 +21,7 @@ from deadweight.cli._options import (
     source_options,
     store,
 )
+from deadweight.cli._terminal import color_wanted
 from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.render.analyze import junit_xml, render_text, to_json
@@ -202,8 +203,7 @@ def analyze(
     if fmt == "json":
         echo_raw(to_json(result, verdict))
     else:
-        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        echo_raw(render_text(result, verdict, color=color))
+        echo_raw(render_text(result, verdict, color=color_wanted()))
     if json_report:
         write_atomic(json_report, to_json(result, verdict))
     if junit and verdict is not None:

@@ -10,6 +10,7 @@ import click
 
 from deadweight import __version__
 from deadweight.cli._errors import EXIT_POLICY
+from deadweight.cli._terminal import color_wanted
 from deadweight.dockerfile.config import LintConfig, find_config, load_config, parse_threshold
 from deadweight.dockerfile.explain import explain
 from deadweight.dockerfile.findings import LintResult
@@ -50,6 +51,16 @@ def find_dockerfiles(path: Path) -> list[Path]:
                 found += find_dockerfiles(child)
         elif _is_dockerfile(child):
             found.append(child)
+    return found
+
+
+def _targets(path: Path) -> list[Path]:
+    """The Dockerfiles a target names; a folder holding none is a usage error, not a pass."""
+    found = find_dockerfiles(path)
+    if not found and _is_dockerfile(path):
+        raise UsageError(f"{path}: is a directory, not a Dockerfile")
+    if not found:
+        raise UsageError(f"{path}: no Dockerfile here (Dockerfile, *.Dockerfile, Dockerfile.*)")
     return found
 
 
@@ -160,7 +171,7 @@ def lint_command(
     images = [p for p in paths if not is_dockerfile_target(p)]
     if images and (fix or show_diff):
         raise UsageError(f"{images[0]}: --fix and --diff apply to Dockerfiles, not images")
-    files = [f for p in paths if p not in images for f in find_dockerfiles(Path(p))]
+    files = [f for p in paths if p not in images for f in _targets(Path(p))]
     results: list[LintResult] = []
     image_results: list[ImageLintResult] = []
     failed = False
@@ -199,7 +210,7 @@ def lint_command(
         failed = failed or image_result.failed(threshold)
         image_results.append(image_result)
     if not show_diff or fix:
-        color = fmt == "tty" and sys.stdout.isatty()
+        color = fmt == "tty" and color_wanted()
         rules = {code: r.message for code, r in BY_CODE.items()}
         rules.update({code: r.message for code, r in IMAGE_RULES.items()})
         if fmt == "tty":

@@ -14,6 +14,8 @@ from deadweight.dockerfile.stages import analyze
 from deadweight.errors import NotFound, UsageError
 
 SYNTAX_CODE = "DL1000"
+# hadolint passes an empty file (exit 0, no finding); docker refuses to build one.
+EMPTY_CODE = "DW000"
 
 
 def lint(
@@ -45,6 +47,10 @@ def lint(
             ordered.append(
                 (p.line, -1, Finding(SYNTAX_CODE, sev, p.message, p.line, p.line, p.column))
             )
+    if not dockerfile.instructions and not dockerfile.problems and EMPTY_CODE not in config.ignored:
+        sev = config.severity_of(EMPTY_CODE, Severity.ERROR)
+        message = "The Dockerfile has no instructions: docker refuses to build it"
+        ordered.append((1, -1, Finding(EMPTY_CODE, sev, message, 1, 1)))
     for order, rule in enumerate(rules):
         if rule.code in config.ignored or not (rule.enabled or config.overridden(rule.code)):
             continue

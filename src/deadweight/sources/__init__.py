@@ -10,8 +10,8 @@ This is the ONE place that parses source strings. The syntax follows skopeo's tr
 
 A bare argument is an existing file (an archive, docker or OCI, told apart by content;
 ``FILE:REF`` picks one image of it), an existing directory (an OCI layout, or an unpacked
-docker archive), else an image name for the local engine when one answers, else for its
-registry.
+docker archive), a missing path (``looks_like_path``) is "no such file" with no network
+call, else an image name for the local engine when one answers, else for its registry.
 """
 
 from __future__ import annotations
@@ -67,6 +67,29 @@ def _sniff_file(path: str) -> str:
     raise CorruptImage(f"{path}: not an image archive (neither manifest.json nor index.json)")
 
 
+ARCHIVE_SUFFIXES = (".tar", ".tgz", ".gz", ".zst", ".tzst", ".xz", ".oci")
+DOCKERFILE_NAMES = ("dockerfile", "containerfile")
+
+
+def looks_like_path(spec: str) -> bool:
+    """What a user meant as a file or folder, never as an image name: a path from the root,
+    the home or the current directory, a name under an existing folder, an archive suffix,
+    or a Dockerfile's name (``app/dockerfile`` is a valid image name, and a typo'd path)."""
+    if not spec:
+        return False
+    if spec.startswith(("/", "./", "../", "~")) or spec in (".", ".."):
+        return True
+    name = spec.rsplit("/", 1)[-1].lower()
+    if name.endswith(ARCHIVE_SUFFIXES) or name in DOCKERFILE_NAMES:
+        return True
+    if name.startswith(tuple(n + "." for n in DOCKERFILE_NAMES)):
+        return True
+    if name.endswith(tuple("." + n for n in DOCKERFILE_NAMES)):
+        return True
+    first, slash, _ = spec.partition("/")
+    return bool(slash) and os.path.isdir(first)
+
+
 def locate(spec: str, *, engine_available: bool | None = None) -> Location:
     """Parse a source string (see the module docstring)."""
     if not spec:
@@ -95,7 +118,8 @@ def locate(spec: str, *, engine_available: bool | None = None) -> Location:
     path, ref = _split_path(spec)
     if ref and os.path.isfile(path):  # FILE:REF, as docker-archive:FILE:REF
         return Location(_sniff_file(path), path, ref)
-    if "/" in spec and (spec.startswith((".", "/")) or spec.endswith((".tar", ".tar.gz"))):
+    if looks_like_path(spec) or looks_like_path(path):
+        # Never a registry lookup (a DNS query) for what was meant as a file.
         raise NotFound(f"{spec}: no such file or directory")
     Reference.parse(spec)
     if engine_available is None:

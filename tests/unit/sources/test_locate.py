@@ -201,3 +201,55 @@ def test_bare_file_with_ref_picks_an_image_of_the_archive(tmp_path: Path) -> Non
     path = tmp_path / "two.tar"
     archive.write([img], path)
     assert locate(f"{path}:app:1") == Location("docker-archive", str(path), "app:1")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "nosuch.tar",
+        "nosuch.tar:app",
+        "image.tgz",
+        "layers.zst",
+        "x.tar.gz",
+        "Dockerfile",
+        "dockerfile",
+        "app/dockerfile",
+        "app/Dockerfile.prod",
+        "web.Dockerfile",
+        "~/images/app",
+        "../up",
+    ],
+)
+def test_path_like_missing_never_reaches_the_network(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, spec: str
+) -> None:
+    import socket
+
+    from deadweight.sources import open_image
+
+    calls: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise AssertionError(f"network call for {spec}: {args}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotFound) as err:
+        open_image(spec)
+    assert str(err.value) == f"{spec}: no such file or directory"
+    assert err.value.exit_code == 3
+    assert calls == []
+
+
+def test_name_under_an_existing_folder_is_a_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotFound):
+        locate("app/server", engine_available=False)
+    assert locate("library/alpine", engine_available=False) == Location("docker", "library/alpine")
+    assert locate("alpine:3.19", engine_available=False) == Location("docker", "alpine:3.19")

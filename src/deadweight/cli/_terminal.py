@@ -1,0 +1,17 @@
+"""What the terminal the CLI writes to wants: colour, width. Light: lint imports it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+
+def color_wanted() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def width() -> int:
+    """The terminal's columns: COLUMNS when set, else the terminal's, else 120 (a pipe)."""
+    return shutil.get_terminal_size((120, 24)).columns
