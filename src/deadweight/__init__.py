@@ -37,6 +37,7 @@ if _typing.TYPE_CHECKING:
     from deadweight.platform import Platform
     from deadweight.reference import Reference
     from deadweight.sources import Location, list_images, locate, open_image
+    from deadweight.validation import Validation, validate
 
 __version__ = "0.1.0"
 
@@ -72,6 +73,8 @@ _EXPORTS = {
     "list_images": "deadweight.sources",
     "locate": "deadweight.sources",
     "open_image": "deadweight.sources",
+    "Validation": "deadweight.validation",
+    "validate": "deadweight.validation",
 }
 
 
@@ -108,9 +111,11 @@ __all__ = [
     "UnsafeLayer",
     "UnsupportedMediaType",
     "UsageError",
+    "Validation",
     "history_rows",
     "layer_sizes",
     "list_images",
     "locate",
     "open_image",
+    "validate",
 ]

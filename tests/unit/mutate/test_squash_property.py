@@ -11,6 +11,7 @@ from deadweight.filetree import read_delta
 from deadweight.filetree.tree import Stacker
 from deadweight.image import Image
 from deadweight.mutate import squash
+from deadweight.validation import validate
 
 PATHS = ["a", "a/b", "a/b/c", "a/d", "e", "e/f"]
 DATA = [b"", b"1", b"22", b"333"]
@@ -57,3 +58,4 @@ def test_squash_keeps_the_merged_file_system(
     out = squash(image, keep, epoch=0)
     assert len(out.layers) == keep + 1
     assert view(out) == expected
+    validate(out).check()

@@ -20,6 +20,7 @@ from deadweight.errors import NotFound
 from deadweight.history import MISSING, history_rows
 from deadweight.image import Image, Layer
 from deadweight.sources import archive, layout, locate, open_image
+from deadweight.validation import validate
 
 try:
     from backports import zstd as _zstd
@@ -130,6 +131,7 @@ def test_round_trip_keeps_id_tags_diff_ids_and_sizes(tmp_path: Path) -> None:
         assert layer.blob.media_type == mediatypes.DOCKER_LAYER
         assert layer.blob.digest == layer.diff_id
         assert sha256_bytes(tar_of(layer)) == original.diff_id
+    validate(back).check()
 
 
 def test_written_archive_has_the_classic_members(tmp_path: Path) -> None:
@@ -154,6 +156,7 @@ def test_untagged_image_round_trip(tmp_path: Path) -> None:
     back = archive.read(path)
     assert back.repo_tags == ()
     assert back.id == img.id
+    validate(back).check()
 
 
 def test_round_trip_of_an_image_without_layers(tmp_path: Path) -> None:
@@ -163,6 +166,7 @@ def test_round_trip_of_an_image_without_layers(tmp_path: Path) -> None:
     assert back.id == static.EMPTY.id
     assert back.layers == ()
     assert layer_sizes(back) == ()
+    validate(back).check()
 
 
 def test_an_unpacked_archive_directory_reads_the_same(tmp_path: Path) -> None:

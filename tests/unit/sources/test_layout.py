@@ -17,6 +17,7 @@ from deadweight.image import Image
 from deadweight.platform import Platform
 from deadweight.sources import archive, layout, list_images, locate, open_image
 from deadweight.spec.manifest import REF_NAME
+from deadweight.validation import validate
 
 
 class Layout:
@@ -95,6 +96,7 @@ def test_write_then_read_directory(tmp_path: Path) -> None:
     assert [layer.blob for layer in back.layers] == [layer.blob for layer in img.layers]
     assert layer_sizes(back) == (10, 20)
     assert back.source == f"oci:{root}"
+    validate(back).check()
 
 
 def test_written_layout_files(tmp_path: Path) -> None:
