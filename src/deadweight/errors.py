@@ -15,7 +15,8 @@
         ├── RegistryError           a registry that refuses (401/403/404/429/5xx) or fails
         │   └── AuthError
         ├── NetworkError            a registry or engine that does not answer
-        └── EngineError             a Docker/Podman engine that fails or is absent
+        ├── EngineError             a Docker/Podman engine that fails or is absent
+        └── TraceUnavailable        tracing a container is impossible here (not root, no fanotify)
 
 Policy failures (a lint threshold, a CI gate) are results, not errors.
 """
@@ -94,3 +95,7 @@ class NetworkError(RuntimeProblem):
 
 class EngineError(RuntimeProblem):
     """A Docker or Podman engine that fails or is absent."""
+
+
+class TraceUnavailable(RuntimeProblem):
+    """Tracing what a container opens is impossible here (not root, no fanotify)."""

@@ -1,22 +1,14 @@
 """``deadweight optimize IMAGE -o DEST``: a smaller image, checked to still work.
 
 The plan and the new image come from ``deadweight.optimize`` (pure); this module reads the
-image, writes the result to its medium and, with ``--verify``, runs the original and the
-result on the local engine and compares them (``optimize.verify`` judges the runs).
+image, writes the result to its medium (``runs.delivery``) and, with ``--verify``, has
+``runs.verify`` run the original and the result on the local engine and compare them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import shlex
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -31,47 +23,15 @@ from deadweight.cli._options import (
     source_options,
     store,
 )
-from deadweight.errors import EngineError, UsageError
+from deadweight.errors import UsageError
 from deadweight.image import Image
-from deadweight.mutate import gzip_layers
-from deadweight.optimize import Check, Report, Run, Verification, apply, plan
-from deadweight.optimize import verify as judge
+from deadweight.optimize import Report, apply, plan
 from deadweight.optimize.plan import STEP_NAMES
-from deadweight.reference import Reference
+from deadweight.optimize.verify import BODY_RULES
 from deadweight.render.optimize import render_text, to_json
+from deadweight.runs.delivery import deliver
+from deadweight.runs.verify import verify
 from deadweight.sources import Location, locate, open_image
-
-DEST_TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker-daemon")
-STAY_UP = 3.0  # seconds a service must stay up
-HTTP_WAIT = 15.0  # seconds to wait for --verify-http to answer
-VERIFY_REPO = "deadweight-verify"
-
-
-def parse_dest(dest: str) -> Location:
-    """``-o``: a medium that can be written (the ``sources.locate`` syntax)."""
-    if dest.startswith("docker://"):
-        pushed = locate(dest)
-        if Reference.parse(pushed.target).digest:
-            raise UsageError(f"-o {dest}: a destination takes a tag, not a digest")
-        return pushed
-    if not dest.startswith(tuple(t + ":" for t in DEST_TRANSPORTS)):
-        # a bare path: FILE.tar is a docker archive, a directory (or DIR/) an OCI layout
-        if dest.endswith(".tar"):
-            return parse_dest("docker-archive:" + dest)
-        if dest.endswith("/") or os.path.isdir(dest):
-            return parse_dest("oci:" + dest.rstrip("/"))
-        raise UsageError(
-            f"-o {dest}: name the medium: docker-archive:PATH[:TAG], oci:DIR[:TAG], "
-            "oci-archive:PATH[:TAG] or docker-daemon:NAME:TAG"
-        )
-    loc = locate(dest)
-    if loc.transport == "docker-daemon":
-        return Location(loc.transport, Reference.parse(loc.target).familiar)
-    if not loc.target:
-        raise UsageError(f"-o {dest}: no path")
-    if loc.ref.startswith("@"):
-        raise UsageError(f"-o {dest}: a destination takes a tag, not a digest")
-    return loc
 
 
 def parse_epoch(value: int | None) -> int | None:
@@ -85,147 +45,6 @@ def parse_epoch(value: int | None) -> int | None:
     if not text.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH={text!r}: not a number of seconds")
     return int(text)
-
-
-def _tag(ref: str) -> tuple[str, ...]:
-    return (Reference.parse(ref).familiar,) if ref else ()
-
-
-def write(image: Image, loc: Location, *, insecure: bool = False) -> None:
-    """Write ``image`` to its destination, atomically (or load it into the engine, or push
-    it: blobs first, the manifest last, so a failed push leaves no tag)."""
-    from deadweight.sources import archive, layout, registry
-
-    target = Path(loc.target)
-    if loc.transport == "docker-archive":
-        archive.write([dataclasses.replace(image, repo_tags=_tag(loc.ref))], target)
-    elif loc.transport in ("oci", "oci-archive"):
-        packed = dataclasses.replace(gzip_layers(image), repo_tags=(loc.ref,) if loc.ref else ())
-        (layout.write if loc.transport == "oci" else layout.write_archive)([packed], target)
-    elif loc.transport == "docker":
-        # registries store compressed layers, gzip as the OCI writer does
-        registry.write(gzip_layers(image), Reference.parse(loc.target), insecure=insecure)
-    else:
-        load(image, loc.target)
-
-
-def load(image: Image, tag: str) -> None:
-    """Load ``image`` into the engine under ``tag`` (a ``docker save`` stream)."""
-    from deadweight.sources import archive, engine
-
-    conn = engine.connect()
-    with tempfile.TemporaryDirectory(prefix="deadweight-", dir=_tmpdir()) as tmp:
-        path = Path(tmp) / "image.tar"
-        archive.write([dataclasses.replace(image, repo_tags=(tag,))], path)
-        client = conn.with_timeout(engine.SAVE_TIMEOUT)
-        with open(path, "rb") as data:
-            answers = engine._call(conn, tag, lambda: list(client.load_image(data)))
-    for answer in answers:
-        if isinstance(answer, dict) and answer.get("error"):
-            raise EngineError(f"docker-daemon: loading {tag}: {answer['error']}")
-
-
-def _tmpdir() -> str | None:
-    return os.environ.get("DEADWEIGHT_TMPDIR")
-
-
-# -- verification on the engine ---------------------------------------------------------
-
-
-@contextmanager
-def _loaded(image: Image, role: str) -> Iterator[str]:
-    """``image`` in the engine under a temporary tag, removed afterwards."""
-    from deadweight.sources import engine
-
-    tag = f"{VERIFY_REPO}/{role}:{image.id[7:19]}"
-    load(image, tag)
-    try:
-        yield tag
-    finally:
-        conn = engine.connect()
-        with suppress(Exception):
-            conn.client.remove_image(tag, noprune=False)
-
-
-def _run(
-    ref: str,
-    *,
-    argv: Sequence[str] | None = None,
-    network: str = "none",
-    probe: Callable[[], Run] | None = None,
-) -> Run:
-    """Run ``ref`` (its own command, or ``argv`` as the entrypoint): a service must stay up
-    ``STAY_UP`` seconds; a one-shot's exit code counts. ``probe`` runs while it is up."""
-    from deadweight.sources import engine
-
-    client = engine.connect().client
-    kwargs: dict[str, Any] = {"host_config": client.create_host_config(network_mode=network)}
-    if argv is not None:
-        kwargs.update(entrypoint=list(argv[:1]), command=list(argv[1:]))
-    try:
-        container = client.create_container(ref, **kwargs)["Id"]
-    except Exception as exc:
-        return Run(False, error=_short(exc))
-    try:
-        client.start(container)
-        exit_code: int | None = None
-        try:
-            exit_code = int(client.wait(container, timeout=STAY_UP)["StatusCode"])
-        except Exception:
-            exit_code = None
-        if exit_code is None and argv is not None:
-            exit_code = int(client.wait(container, timeout=60)["StatusCode"])
-        if exit_code is None and probe is not None:
-            return probe()
-        logs = client.logs(container, tail=20).decode("utf-8", "replace")
-        return Run(exit_code is None, exit_code, output=logs)
-    except Exception as exc:
-        return Run(False, error=_short(exc))
-    finally:
-        with suppress(Exception):
-            client.remove_container(container, force=True)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(getattr(exc, "explanation", None) or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def http_probe(url: str, wait: float = HTTP_WAIT) -> Run:
-    """GET ``url`` until it answers (or ``wait`` seconds pass): its status and body."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                return Run(
-                    True, status=answer.status, output=answer.read().decode("utf-8", "replace")
-                )
-        except urllib.error.HTTPError as exc:
-            return Run(True, status=exc.code, output=exc.read().decode("utf-8", "replace"))
-        except (urllib.error.URLError, OSError) as exc:
-            if time.monotonic() > deadline:
-                return Run(True, error=f"no answer from {url}: {exc}")
-            time.sleep(0.3)
-
-
-def verify(original: Image, result: Image, *, command: str | None, url: str | None) -> Verification:
-    """Run both images the same way and compare (see ``optimize.verify``)."""
-    checks: list[Check] = []
-    with _loaded(original, "original") as a, _loaded(result, "optimized") as b:
-        checks.append(judge.compare_start("(the image's command)", _run(a), _run(b)))
-        if command:
-            argv = shlex.split(command)
-            checks.append(judge.compare_command(command, _run(a, argv=argv), _run(b, argv=argv)))
-        if url:
-            probe = lambda: http_probe(url)  # noqa: E731
-            checks.append(
-                judge.compare_http(
-                    url,
-                    _run(a, network="host", probe=probe),
-                    _run(b, network="host", probe=probe),
-                )
-            )
-    return Verification(tuple(checks))
 
 
 # -- the command ------------------------------------------------------------------------
@@ -274,6 +93,14 @@ def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
 @click.option("--verify", "do_verify", is_flag=True, help="Run both images on the engine.")
 @click.option("--verify-cmd", metavar="CMD", help="A command that must exit 0 in both.")
 @click.option("--verify-http", metavar="URL", help="Must answer the same in both.")
+@click.option(
+    "--verify-body",
+    type=click.Choice(BODY_RULES),
+    default="shape",
+    show_default=True,
+    help="How --verify-http compares bodies: shape (same status and JSON keys and value "
+    "types; other bodies: same content type), exact (same bytes), status (status only).",
+)
 @click.option("--force", is_flag=True, help="Write the result even if verification fails.")
 @click.option(
     "--dockerfile",
@@ -299,6 +126,7 @@ def optimize(
     do_verify: bool,
     verify_cmd: str | None,
     verify_http: str | None,
+    verify_body: str,
     force: bool,
     dockerfile: Path | None,
     slim_base: str | None,
@@ -315,7 +143,7 @@ def optimize(
         raise UsageError("-o DEST is required (or --dry-run)")
     if slim_base is not None and dockerfile is None:
         raise UsageError("--slim-base needs --dockerfile")
-    out = parse_dest(dest) if dest is not None else None
+    out = locate(dest, destination=True) if dest is not None else None
     stamp = parse_epoch(epoch)
     checking = do_verify or bool(verify_cmd) or bool(verify_http)
     loc = locate(image)
@@ -333,10 +161,14 @@ def optimize(
     assert out is not None
     result = apply(img, p, deltas=deltas)
     after = before if result is img else (*before[: p.keep_bottom], layer_size(result.layers[-1]))
-    verification = verify(img, result, command=verify_cmd, url=verify_http) if checking else None
+    verification = (
+        verify(img, result, command=verify_cmd, url=verify_http, body=verify_body)  # type: ignore[arg-type]
+        if checking
+        else None
+    )
     failed = verification is not None and not verification.passed
     if not failed or force:
-        write(result, out, insecure=insecure)
+        deliver(result, out, insecure=insecure)
         if dockerfile is not None:
             _write_dockerfile(dockerfile, slim_base)
     report = Report(

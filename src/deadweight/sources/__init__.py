@@ -8,6 +8,10 @@ This is the ONE place that parses source strings. The syntax follows skopeo's tr
 ``docker://HOST/REPO[:TAG|@D]``  a registry (distribution API)
 ``docker-daemon:NAME[:TAG]``     a running Docker or Podman engine
 
+A destination (``locate(spec, destination=True)``) names its medium the same way, or is a
+bare ``FILE.tar`` (a docker archive) or ``DIR/`` / an existing directory (an OCI layout);
+it takes a tag, never a digest. :func:`write_image` writes to any of them.
+
 A bare argument is an existing file (an archive, docker or OCI, told apart by content;
 ``FILE:REF`` picks one image of it), an existing directory (an OCI layout, or an unpacked
 docker archive), a missing path (``looks_like_path``) is "no such file" with no network
@@ -26,6 +30,9 @@ from deadweight.platform import Platform
 from deadweight.reference import Reference
 
 TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker", "docker-daemon")
+WRITABLE = ("docker-archive", "oci", "oci-archive", "docker-daemon")
+# media whose manifests name blobs as stored: layers are best written compressed there
+COMPRESSED_MEDIA = ("oci", "oci-archive", "docker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +97,40 @@ def looks_like_path(spec: str) -> bool:
     return bool(slash) and os.path.isdir(first)
 
 
-def locate(spec: str, *, engine_available: bool | None = None) -> Location:
-    """Parse a source string (see the module docstring)."""
+def _destination(dest: str) -> Location:
+    from deadweight.errors import UsageError
+
+    if dest.startswith("docker://"):
+        pushed = locate(dest)
+        if Reference.parse(pushed.target).digest:
+            raise UsageError(f"-o {dest}: a destination takes a tag, not a digest")
+        return pushed
+    if not dest.startswith(tuple(t + ":" for t in WRITABLE)):
+        if dest.endswith(".tar"):
+            return _destination("docker-archive:" + dest)
+        if dest.endswith("/") or os.path.isdir(dest):
+            return _destination("oci:" + dest.rstrip("/"))
+        raise UsageError(
+            f"-o {dest}: name the medium: docker-archive:PATH[:TAG], oci:DIR[:TAG], "
+            "oci-archive:PATH[:TAG] or docker-daemon:NAME:TAG"
+        )
+    loc = locate(dest)
+    if loc.transport == "docker-daemon":
+        return Location(loc.transport, Reference.parse(loc.target).familiar)
+    if not loc.target:
+        raise UsageError(f"-o {dest}: no path")
+    if loc.ref.startswith("@"):
+        raise UsageError(f"-o {dest}: a destination takes a tag, not a digest")
+    return loc
+
+
+def locate(
+    spec: str, *, engine_available: bool | None = None, destination: bool = False
+) -> Location:
+    """Parse a source string, or with ``destination`` a place to write (see the module
+    docstring)."""
+    if destination:
+        return _destination(spec)
     if not spec:
         raise InvalidReference("empty image reference")
     if spec.startswith("docker://"):
@@ -183,3 +222,31 @@ def list_images(
     from deadweight.sources import engine
 
     return [engine.read(loc.target)]
+
+
+def write_image(image: Image, dest: Location, *, insecure: bool = False) -> None:
+    """Write ``image`` to ``dest`` (from ``locate(..., destination=True)``): atomically to
+    a file or directory, loaded into the engine, or pushed (blobs first, the manifest last,
+    so a failed push leaves no tag). Layers are written as they are stored in ``image``;
+    for :data:`COMPRESSED_MEDIA` give them compressed."""
+    from dataclasses import replace
+
+    tags = (Reference.parse(dest.ref).familiar,) if dest.ref else ()
+    if dest.transport == "docker-archive":
+        from deadweight.sources import archive
+
+        archive.write([replace(image, repo_tags=tags)], Path(dest.target))
+    elif dest.transport in ("oci", "oci-archive"):
+        from deadweight.sources import layout
+
+        named = replace(image, repo_tags=(dest.ref,) if dest.ref else ())
+        writer = layout.write if dest.transport == "oci" else layout.write_archive
+        writer([named], Path(dest.target))
+    elif dest.transport == "docker":
+        from deadweight.sources import registry
+
+        registry.write(image, Reference.parse(dest.target), insecure=insecure)
+    else:
+        from deadweight.sources import engine
+
+        engine.load(image, dest.target)

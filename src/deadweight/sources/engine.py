@@ -17,7 +17,7 @@ import os
 import socket
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -165,13 +165,19 @@ def available(host: str | None = None, timeout: float = 1.0) -> bool:
     return True
 
 
-def _call(engine: Engine, name: str, fn: Callable[[], T]) -> T:
-    """Run one API call, turning docker-py's errors into ours."""
+def is_timeout(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is an answer that did not come in time."""
+    return exc is not None and _reason(exc) == "no answer in time"
+
+
+def call(engine: Engine, name: str, fn: Callable[[], T], *, missing: str = "no such image") -> T:
+    """Run one API call, turning docker-py's errors into ours (``missing``: what a 404
+    means for this call)."""
     docker = _docker()
     try:
         return fn()
     except docker.errors.NotFound as exc:
-        raise NotFound(f"docker-daemon: no such image: {name}") from exc
+        raise NotFound(f"docker-daemon: {missing}: {name}") from exc
     except docker.errors.APIError as exc:
         text = str(exc.explanation or exc).strip().splitlines()
         raise EngineError(f"docker-daemon: {name}: {text[0] if text else exc}") from exc
@@ -195,7 +201,7 @@ def list_summaries(
     """
     engine = connect(host)
     filters = {"reference": [reference_filter]} if reference_filter else None
-    rows = _call(engine, "images", lambda: engine.client.images(all=all_images, filters=filters))
+    rows = call(engine, "images", lambda: engine.client.images(all=all_images, filters=filters))
     if not isinstance(rows, list):
         raise EngineError("docker-daemon: the engine's image list is not a JSON list")
     return [r for r in rows if isinstance(r, dict)]
@@ -204,7 +210,7 @@ def list_summaries(
 def history_rows(name: str, *, host: str | None = None) -> tuple[HistoryRow, ...]:
     """``GET /images/{name}/history``: newest first, IDs and sizes as the engine computes them."""
     engine = connect(host)
-    raw = _call(engine, name, lambda: engine.client.history(name))
+    raw = call(engine, name, lambda: engine.client.history(name))
     if not isinstance(raw, list):
         raise EngineError(f"docker-daemon: {name}: the engine's history is not a JSON list")
     return tuple(
@@ -223,7 +229,7 @@ def history_rows(name: str, *, host: str | None = None) -> tuple[HistoryRow, ...
 def inspect(name: str, *, host: str | None = None) -> dict[str, Any]:
     """``GET /images/{name}/json``: what ``docker image inspect`` prints, keys in engine order."""
     engine = connect(host)
-    doc = _call(engine, name, lambda: engine.client.inspect_image(name))
+    doc = call(engine, name, lambda: engine.client.inspect_image(name))
     if not isinstance(doc, dict):
         raise EngineError(f"docker-daemon: {name}: the engine's inspect answer is not an object")
     return doc
@@ -294,7 +300,7 @@ def read(name: str, *, host: str | None = None) -> Image:
         finally:
             saver.close()
 
-    spool = _call(engine, name, save)
+    spool = call(engine, name, save)
     image = archive.read(spool.path)
     sizes = None if engine.podman else _layer_sizes(image.history, rows, len(image.layers))
     layers = tuple(
@@ -319,3 +325,65 @@ def read(name: str, *, host: str | None = None) -> Image:
         ancestors=tuple(ancestors),
         source=f"docker-daemon:{name}",
     )
+
+
+def load(
+    images: Sequence[Image] | Image, tag: str | None = None, *, host: str | None = None
+) -> None:
+    """Load images into the engine (one ``docker save`` stream); ``tag`` names a single
+    image, else each keeps its ``repo_tags``."""
+    from deadweight.sources import archive
+
+    todo = [images] if isinstance(images, Image) else list(images)
+    if tag is not None:
+        if len(todo) != 1:
+            raise EngineError("docker-daemon: one tag names one image")
+        todo = [dataclasses.replace(todo[0], repo_tags=(tag,))]
+    name = tag or ", ".join(t for i in todo for t in i.repo_tags) or "image"
+    conn = connect(host)
+    with tempfile.TemporaryDirectory(
+        prefix="deadweight-", dir=os.environ.get("DEADWEIGHT_TMPDIR")
+    ) as tmp:
+        path = Path(tmp) / "image.tar"
+        archive.write(todo, path)
+        client = conn.with_timeout(SAVE_TIMEOUT)
+        try:
+            with open(path, "rb") as data:
+                answers = call(conn, name, lambda: list(client.load_image(data)))
+        finally:
+            client.close()
+    for answer in answers:
+        if isinstance(answer, dict) and answer.get("error"):
+            raise EngineError(f"docker-daemon: loading {name}: {answer['error']}")
+
+
+def remove_image(name: str, *, host: str | None = None) -> None:
+    """Remove the tag ``name`` (and its image when no other tag holds it)."""
+    conn = connect(host)
+    call(conn, name, lambda: conn.client.remove_image(name, noprune=False))
+
+
+@contextlib.contextmanager
+def loaded(image: Image, tag: str, *, host: str | None = None) -> Iterator[str]:
+    """``image`` in the engine under the temporary ``tag``, removed when the block ends
+    (however it ends)."""
+    load(image, tag, host=host)
+    try:
+        yield tag
+    finally:
+        with contextlib.suppress(DeadweightError):
+            remove_image(tag, host=host)
+
+
+def storage_root(*, host: str | None = None) -> str:
+    """Where the engine keeps images and containers (Docker's data root, Podman's graph
+    root): the file system a tracer watches."""
+    conn = connect(host)
+    info = call(conn, "info", conn.client.info)
+    root = info.get("DockerRootDir") if isinstance(info, dict) else None
+    if not root and isinstance(info, dict):
+        store = info.get("store") or info.get("Store") or {}
+        root = store.get("graphRoot") or store.get("GraphRoot")
+    if not root:
+        raise EngineError(f"docker-daemon: the engine at {conn.url} does not say where it stores")
+    return str(root)

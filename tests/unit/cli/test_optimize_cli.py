@@ -155,8 +155,9 @@ def test_usage_errors(env: Path, args: list[str], message: str) -> None:
 
 
 def failing(
-    original: Image, result: Image, *, command: str | None, url: str | None
+    original: Image, result: Image, *, command: str | None, url: str | None, body: str
 ) -> Verification:
+    assert body == "shape"  # the default of --verify-body
     return Verification(
         (
             Check(
@@ -199,12 +200,14 @@ def test_forced_write_after_failed_verification(env: Path, monkeypatch: pytest.M
 
 
 def test_bare_destinations_pick_the_medium_by_shape(env: Path) -> None:
-    from deadweight.cli.optimize import parse_dest
+    from deadweight.sources import locate
 
-    assert parse_dest("out.tar") == Location("docker-archive", "out.tar", "")
-    assert parse_dest("layout/") == Location("oci", "layout", "")
+    assert locate("out.tar", destination=True) == Location("docker-archive", "out.tar", "")
+    assert locate("layout/", destination=True) == Location("oci", "layout", "")
     (env / "existing").mkdir()
-    assert parse_dest(str(env / "existing")) == Location("oci", str(env / "existing"), "")
+    assert locate(str(env / "existing"), destination=True) == Location(
+        "oci", str(env / "existing"), ""
+    )
 
 
 NODE_STEPS = [

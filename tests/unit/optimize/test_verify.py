@@ -38,9 +38,9 @@ def test_http_must_answer_the_same() -> None:
     assert compare_http("u", ok, Run(True, status=500, output="")).reason == (
         "status 200 became 500"
     )
-    assert compare_http("u", ok, Run(True, status=200, output="sick\n")).reason == (
-        "the bodies differ"
-    )
+    sick = Run(True, status=200, output="sick\n")
+    assert compare_http("u", ok, sick, "exact").reason == "the bodies differ"
+    assert compare_http("u", ok, sick, "status").passed
     none = compare_http("u", ok, Run(True, error="no answer from u: refused"))
     assert none.reason == "original HTTP 200, optimized error: no answer from u: refused"
 
@@ -50,3 +50,39 @@ def test_verification_passes_only_when_every_check_does() -> None:
     assert Verification((good,)).passed
     assert not Verification((good, bad)).passed
     assert Verification(()).passed
+
+
+def _json(body: str, content_type: str = "application/json") -> Run:
+    return Run(True, status=200, output=body, content_type=content_type)
+
+
+def test_shape_passes_bodies_with_changing_figures() -> None:
+    """A health endpoint reporting its uptime, memory and a timestamp answers alike."""
+    a = _json('{"status": "ok", "uptime": 12, "memory": {"rss": 1024.5, "heap": [1, 2]},'
+              ' "at": "2026-12-06T13:00:00Z", "checks": []}')  # fmt: skip
+    b = _json('{"at": "2026-12-06T13:00:09Z", "uptime": 13.25, "status": "ok",'
+              ' "memory": {"heap": [7], "rss": 2048}, "checks": [{"db": true}]}')  # fmt: skip
+    assert compare_http("u", a, b).passed
+    assert not compare_http("u", a, b, "exact").passed
+
+
+def test_shape_fails_on_missing_keys_and_changed_types() -> None:
+    a = _json('{"status": "ok", "deps": {"db": true}}')
+    assert compare_http("u", a, _json('{"status": "ok"}')).reason == (
+        "the JSON bodies differ in shape (keys or value types)"
+    )
+    assert not compare_http("u", a, _json('{"status": "ok", "deps": {"db": "yes"}}')).passed
+    assert not compare_http("u", a, _json('{"status": 1, "deps": {"db": true}}')).passed
+    assert not compare_http("u", _json("[1, 2]"), _json('["a"]')).passed
+    assert compare_http("u", a, _json("not json", "text/plain")).reason == (
+        "the body is no longer JSON"
+    )
+
+
+def test_shape_compares_content_types_of_other_bodies() -> None:
+    html = _json("<p>up 3s</p>", "text/html; charset=utf-8")
+    assert compare_http("u", html, _json("<p>up 9s</p>", "Text/HTML")).passed
+    assert compare_http("u", html, _json("<p>up</p>", "text/plain")).reason == (
+        "content type text/html became text/plain"
+    )
+    assert not compare_http("u", _json("ok", ""), _json("ok", "text/plain")).passed

@@ -1,0 +1,206 @@
+"""Running images on the local engine: create, start, wait, logs, exec, stop, remove.
+
+``verify`` (optimize) and ``minify`` run images here. Every container made through
+:func:`run` is removed when its ``with`` block ends, however it ends: an exception, Ctrl-C,
+or SIGTERM (:func:`interruptible` turns SIGTERM into ``KeyboardInterrupt`` so the same
+``finally`` clauses run). A container is created stopped; the caller starts it, which
+lets a tracer watch it from its first open.
+
+Docker and Podman both answer here (docker-py speaks Podman's compatible API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from deadweight.errors import EngineError
+from deadweight.sources import engine as engines
+
+POLL = 0.1  # seconds between two looks at a container's state
+STOP_GRACE = 2  # seconds between SIGTERM and SIGKILL when a container is stopped
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """How to run an image, as ``docker run`` options say it.
+
+    ``command`` replaces the image's ``Cmd`` (its ``Entrypoint`` stays) unless
+    ``entrypoint`` is given too; ``ports`` maps host ports to container ports (TCP).
+    """
+
+    image: str
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    network: str = "none"
+    env: tuple[tuple[str, str], ...] = ()
+    ports: tuple[tuple[int, int], ...] = ()
+    user: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exited:
+    """What a finished ``exec`` (or container) left: its exit code and output."""
+
+    exit_code: int | None
+    output: str
+    timed_out: bool = False
+
+
+class Container:
+    """A container this process created; ``run`` removes it."""
+
+    def __init__(self, engine: engines.Engine, container_id: str, spec: RunSpec) -> None:
+        self.engine = engine
+        self.id = container_id
+        self.spec = spec
+
+    def _do(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return engines.call(self.engine, f"{what} {self.spec.image}", lambda: fn(*args, **kwargs))
+
+    def start(self) -> None:
+        self._do("starting", self.engine.client.start, self.id)
+
+    def state(self) -> Mapping[str, Any]:
+        doc = self._do("inspecting", self.engine.client.inspect_container, self.id)
+        state = doc.get("State") if isinstance(doc, dict) else None
+        return state if isinstance(state, dict) else {}
+
+    def pid(self) -> int:
+        """The host pid of the container's first process (0 once it has exited)."""
+        return int(self.state().get("Pid") or 0)
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code once it has exited, or None if it still runs after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.state()
+            if not state.get("Running") and state.get("Status") not in ("created", "configured"):
+                return int(state.get("ExitCode") or 0)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(POLL)
+
+    def logs(self, tail: int = 20) -> str:
+        """The last ``tail`` lines of its output (stdout and stderr)."""
+        raw = self._do("reading the logs of", self.engine.client.logs, self.id, tail=tail)
+        return bytes(raw).decode("utf-8", "replace")
+
+    def exec(self, argv: Sequence[str], timeout: float) -> Exited:
+        """Run ``argv`` inside the running container; its exit code and output."""
+        created = self._do("exec in", self.engine.client.exec_create, self.id, list(argv))
+        client = self.engine.with_timeout(timeout)
+        try:
+            output = self._do("exec in", client.exec_start, created["Id"])
+        except EngineError as exc:
+            if engines.is_timeout(exc.__cause__):
+                return Exited(None, "", timed_out=True)
+            raise
+        finally:
+            client.close()
+        doc = self._do("exec in", self.engine.client.exec_inspect, created["Id"])
+        code = doc.get("ExitCode") if isinstance(doc, dict) else None
+        return Exited(None if code is None else int(code), bytes(output).decode("utf-8", "replace"))
+
+    def stop(self) -> None:
+        self._do("stopping", self.engine.client.stop, self.id, timeout=STOP_GRACE)
+
+    def remove(self) -> None:
+        self._do("removing", self.engine.client.remove_container, self.id, force=True, v=True)
+
+
+def _create_kwargs(client: Any, spec: RunSpec) -> dict[str, Any]:
+    host = client.create_host_config(
+        network_mode=spec.network,
+        port_bindings={f"{c}/tcp": h for h, c in spec.ports} or None,
+    )
+    kwargs: dict[str, Any] = {"host_config": host}
+    if spec.command is not None:
+        kwargs["command"] = list(spec.command)
+    if spec.entrypoint is not None:
+        kwargs["entrypoint"] = list(spec.entrypoint)
+    if spec.env:
+        kwargs["environment"] = [f"{k}={v}" for k, v in spec.env]
+    if spec.ports:
+        kwargs["ports"] = [c for _, c in spec.ports]
+    if spec.user is not None:
+        kwargs["user"] = spec.user
+    return kwargs
+
+
+@contextlib.contextmanager
+def run(spec: RunSpec, *, engine: engines.Engine | None = None) -> Iterator[Container]:
+    """A created (not yet started) container for ``spec``, removed when the block ends."""
+    conn = engine or engines.connect()
+    kwargs = _create_kwargs(conn.client, spec)
+    made = engines.call(
+        conn, spec.image, lambda: conn.client.create_container(spec.image, **kwargs)
+    )
+    container = Container(conn, str(made["Id"]), spec)
+    try:
+        yield container
+    finally:
+        with contextlib.suppress(EngineError):
+            container.remove()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGTERM raises ``KeyboardInterrupt`` inside the block, as Ctrl-C does, so that the
+    ``finally`` clauses that remove containers and images run. Only the main thread can
+    set signal handlers; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# Probes go straight to the container, never through a proxy from the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP answer (``status`` None when none came: ``error`` says why)."""
+
+    status: int | None
+    body: bytes = b""
+    content_type: str = ""
+    error: str = ""
+
+
+def http_get(
+    url: str, *, wait: float, alive: Callable[[], bool] | None = None, timeout: float = 10.0
+) -> Answer:
+    """GET ``url``, retrying refused connections until it answers or ``wait`` seconds pass
+    (or ``alive`` says the server is gone): the service may still be starting."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with _DIRECT.open(url, timeout=timeout) as reply:
+                return Answer(reply.status, reply.read(), reply.headers.get("content-type", ""))
+        except urllib.error.HTTPError as exc:
+            return Answer(exc.code, exc.read(), exc.headers.get("content-type", ""))
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if alive is not None and not alive():
+                return Answer(None, error=f"no answer from {url}: the container exited")
+            if time.monotonic() > deadline:
+                return Answer(None, error=f"no answer from {url} in {wait:.0f} s: {reason}")
+            time.sleep(0.2)
