@@ -21,6 +21,7 @@ from deadweight.cli._options import (
     source_options,
     store,
 )
+from deadweight.cli._report import analyze_with_map, check_writable, html_option, render_analysis
 from deadweight.cli._terminal import color_wanted
 from deadweight.errors import UsageError
 from deadweight.image import Image
@@ -93,28 +94,39 @@ def _rule_flags(**flags: str | None) -> dict[str, str]:
 
 
 def _read(
-    image: Image, loc: Location, no_cache: bool, ci_quiet: bool, base: int, ignore: Sequence[str]
+    image: Image,
+    loc: Location,
+    no_cache: bool,
+    ci_quiet: bool,
+    base: int,
+    ignore: Sequence[str],
+    html: str | None = None,
 ) -> Any:
     workers = reading_workers(loc.transport)
     with store(no_cache) as layer_store:
         blobs: BlobStore | None = layer_store
-        if not sys.stderr.isatty() or ci_quiet:
+
+        def run(progress: Any) -> Any:
+            if html is not None:  # the byte map needs the tree: one read serves both
+                result, mapped = analyze_with_map(
+                    image, store=blobs, base=base, ignore=ignore, workers=workers,
+                    progress=progress,
+                )  # fmt: skip
+                render_analysis(html, result, mapped)
+                return result
             return run_analysis(
-                image, store=blobs, base_layers=base, ignore=ignore, workers=workers
-            )
+                image, store=blobs, base_layers=base, ignore=ignore, workers=workers,
+                progress=progress,
+            )  # fmt: skip
+
+        if not sys.stderr.isatty() or ci_quiet:
+            return run(None)
         from rich.console import Console
         from rich.progress import Progress
 
         with Progress(transient=True, console=Console(stderr=True)) as bar:
             task = bar.add_task("reading layers", total=len(image.layers))
-            return run_analysis(
-                image,
-                store=blobs,
-                base_layers=base,
-                ignore=ignore,
-                workers=workers,
-                progress=lambda done, _: bar.update(task, completed=done),
-            )
+            return run(lambda done, _: bar.update(task, completed=done))
 
 
 @click.command()
@@ -155,6 +167,7 @@ def _read(
 )
 @click.option("--junit", metavar="FILE", help="Write the CI verdict as JUnit XML.")
 @click.option("--json-report", metavar="FILE", help="Write the JSON document to FILE too.")
+@html_option
 @source_options
 def analyze(
     image: str,
@@ -171,11 +184,13 @@ def analyze(
     ignore: tuple[str, ...],
     junit: str | None,
     json_report: str | None,
+    html: str | None,
     platform: str | None,
     insecure: bool,
     no_cache: bool,
 ) -> None:
     """Show where every byte of IMAGE goes: waste by cause, bloat, packages and fixes."""
+    check_writable(html)
     ci = ci or os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
     config = load_config(config_path)
     settings = config.get("rules") or {}
@@ -198,7 +213,7 @@ def analyze(
     loc = locate(image)
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     base = base_layers(None if base_spec is None else str(base_spec), img, platform, insecure)
-    result = _read(img, loc, no_cache, fmt == "json", base, globs)
+    result = _read(img, loc, no_cache, fmt == "json", base, globs, html)
     verdict = evaluate(result, rules) if (ci or junit) else None
     if fmt == "json":
         echo_raw(to_json(result, verdict))

@@ -1,0 +1,105 @@
+"""``--html FILE``: the option, the check that FILE can be written (made before any image
+is read, so a typo costs nothing), and the atomic write of the page."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from deadweight.analysis.analyze import analyze_deltas, read_deltas
+from deadweight.analysis.bytemap import Region, byte_map
+from deadweight.analysis.instructions import layer_instructions
+from deadweight.analysis.report import Analysis
+from deadweight.compare.base import base_layers as guess_base
+from deadweight.errors import UsageError
+from deadweight.filetree.tree import stack
+from deadweight.image import Image
+
+F = TypeVar("F", bound=Callable[..., Any])
+Progress = Callable[[int, int], None]
+
+
+def html_option(func: F) -> F:
+    return click.option(
+        "--html",
+        "html",
+        metavar="FILE",
+        help="Also write a self-contained HTML report (charts and tables) to FILE.",
+    )(func)
+
+
+def check_writable(path: str | None, option: str = "--html") -> None:
+    """A UsageError unless a file can be created at ``path``: its folder exists and takes a
+    new file (tried, not guessed: permissions, read-only mounts), and ``path`` is not a
+    directory."""
+    if path is None:
+        return
+    dest = Path(path)
+    if not path or dest.is_dir():
+        raise UsageError(f"{option} {path}: is a directory, not a file")
+    folder = dest.parent if str(dest.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: no such directory: {folder}")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{dest.name}.")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
+    os.close(fd)
+    Path(probe).unlink(missing_ok=True)
+
+
+def write_report(path: str, text: str) -> None:
+    """Write beside the destination, then rename: never half a report."""
+    dest = Path(path)
+    fd, tmp = tempfile.mkstemp(
+        dir=dest.parent if str(dest.parent) else ".", prefix=f".{dest.name}."
+    )
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def analyze_with_map(
+    image: Image,
+    *,
+    store: Any,
+    base: int,
+    ignore: Sequence[str],
+    workers: int,
+    progress: Progress | None,
+) -> tuple[Analysis, Region]:
+    """The analysis ``analyze`` prints, and the byte map of the same read of the layers."""
+    deltas = read_deltas(image, store=store, progress=progress, workers=workers)
+    result = analyze_deltas(
+        deltas,
+        instructions=layer_instructions(image),
+        diff_ids=tuple(layer.diff_id for layer in image.layers),
+        image=image.repo_tags[0] if image.repo_tags else image.source or image.id,
+        image_id=image.id,
+        base_layers=base,
+        ignore=ignore,
+    )
+    tree = stack(deltas)
+    mapped = byte_map(
+        tree,
+        waste=result.waste,
+        bloat=result.bloat,
+        base_layers=max(base, min(guess_base(image), len(image.layers))),
+    )
+    return result, mapped
+
+
+def render_analysis(path: str, result: Analysis, mapped: Region) -> None:
+    from deadweight.render.html import analyze_html
+
+    write_report(path, analyze_html(result, mapped))
