@@ -77,8 +77,10 @@ def analyze_with_map(
     ignore: Sequence[str],
     workers: int,
     progress: Progress | None,
-) -> tuple[Analysis, Region]:
-    """The analysis ``analyze`` prints, and the byte map of the same read of the layers."""
+) -> tuple[Analysis, Region, int]:
+    """The analysis ``analyze`` prints, the byte map of the same read of the layers, and
+    how many bottom layers are the base image's (``--exclude-base``, else as the history
+    tells)."""
     deltas = read_deltas(image, store=store, progress=progress, workers=workers)
     result = analyze_deltas(
         deltas,
@@ -89,17 +91,12 @@ def analyze_with_map(
         base_layers=base,
         ignore=ignore,
     )
-    tree = stack(deltas)
-    mapped = byte_map(
-        tree,
-        waste=result.waste,
-        bloat=result.bloat,
-        base_layers=max(base, min(guess_base(image), len(image.layers))),
-    )
-    return result, mapped
+    base = max(base, min(guess_base(image), len(image.layers)))
+    mapped = byte_map(stack(deltas), waste=result.waste, bloat=result.bloat, base_layers=base)
+    return result, mapped, base
 
 
-def render_analysis(path: str, result: Analysis, mapped: Region) -> None:
+def render_analysis(path: str, result: Analysis, mapped: Region, base: int) -> None:
     from deadweight.render.html import analyze_html
 
-    write_report(path, analyze_html(result, mapped))
+    write_report(path, analyze_html(result, mapped, base_layers=base))

@@ -108,11 +108,11 @@ def _read(
 
         def run(progress: Any) -> Any:
             if html is not None:  # the byte map needs the tree: one read serves both
-                result, mapped = analyze_with_map(
+                result, mapped, base_count = analyze_with_map(
                     image, store=blobs, base=base, ignore=ignore, workers=workers,
                     progress=progress,
                 )  # fmt: skip
-                render_analysis(html, result, mapped)
+                render_analysis(html, result, mapped, base_count)
                 return result
             return run_analysis(
                 image, store=blobs, base_layers=base, ignore=ignore, workers=workers,

@@ -67,10 +67,10 @@ def test_the_report_holds_the_analysis(image: str, tmp_path: Path) -> None:
     assert any(row[0] == "1kB" for row in p.rows("recommendations-table"))
     doc = p.data
     assert doc["kind"] == "analyze"
-    assert [(x["label"], x["size"], x["wasted"]) for x in doc["layers"]] == [
-        ("#0 FROM base", 100, 0),
-        ("#1 RUN fetch && build", 1450, 1000),
-        ("#2 RUN rm /big.bin", 0, 0),
+    assert [(x["label"], x["size"], x["wasted"], x["base"]) for x in doc["layers"]] == [
+        ("#0 FROM base", 100, 0, False),  # the history cannot tell the base: none
+        ("#1 RUN fetch && build", 1450, 1000, False),
+        ("#2 RUN rm /big.bin", 0, 0, False),
     ]
     nodes = {n["id"]: n for n in walk(doc["map"])}
     assert nodes[""]["value"] == 100 + 400 + 50 + 1000

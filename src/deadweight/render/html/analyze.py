@@ -29,8 +29,8 @@ def short(text: str, width: int = LABEL) -> str:
     return one if len(one) <= width else one[: width - 1] + "…"
 
 
-def layer_label(index: int, instruction: str) -> str:
-    return f"#{index} {short(instruction) or '(no instruction)'}"
+def layer_label(index: int, instruction: str, width: int = LABEL) -> str:
+    return f"#{index} {short(instruction, width) or '(no instruction)'}"
 
 
 def region_doc(r: Region) -> dict[str, Any]:
@@ -84,8 +84,8 @@ def _waste_table(a: Analysis) -> str:
             "/" + i.path,
             size(i.bytes),
             CAUSE_TEXT[i.cause],
-            layer_label(i.written_by, i.written_instruction),
-            layer_label(i.hidden_by, i.hidden_instruction),
+            layer_label(i.written_by, i.written_instruction, 400),
+            layer_label(i.hidden_by, i.hidden_instruction, 400),
         )
         for i in items[:ROWS]
     ]
@@ -137,8 +137,9 @@ def _recommendations(a: Analysis) -> str:
     )  # fmt: skip
 
 
-def analyze_html(a: Analysis, byte_map: Region) -> str:
-    """The report of one analysis; ``byte_map`` is its final tree's map."""
+def analyze_html(a: Analysis, byte_map: Region, *, base_layers: int = 0) -> str:
+    """The report of one analysis; ``byte_map`` is its final tree's map; the bottom
+    ``base_layers`` are the base image's."""
     kinds = sorted({k for k, _ in _all_kinds(byte_map)})
     body = "".join(
         [
@@ -168,7 +169,7 @@ def analyze_html(a: Analysis, byte_map: Region) -> str:
         "map": region_doc(byte_map),
         "layers": [
             {"label": layer_label(lr.index, lr.instruction), "size": lr.size,
-             "wasted": min(lr.wasted, lr.size)}
+             "wasted": min(lr.wasted, lr.size), "base": lr.index < base_layers}
             for lr in a.layers
         ],
     }  # fmt: skip

@@ -62,7 +62,8 @@
         data: root.children || [],
         leafDepth: 2,
         roam: false,
-        nodeClick: "zoomToNode",
+        animation: false,
+        nodeClick: false,  /* our handler below: a click always makes a directory the root */
         left: 0,
         right: 0,
         top: 0,
@@ -89,6 +90,15 @@
     }
     c.on("finished", showRoot);
     showRoot();
+    /* A click zooms into the directory clicked, or into the one holding the file clicked. */
+    c.on("click", function (p) {
+      var tree = c.getModel().getSeriesByIndex(0).getData().tree;
+      var node = p.data && p.data.id !== undefined ? tree.root.getNodeById(p.data.id) : null;
+      if (node && !(node.children && node.children.length)) { node = node.parentNode; }
+      if (!node || node === tree.root) { return; }
+      c.dispatchAction({ type: "treemapRootToNode", seriesIndex: 0, targetNode: node });
+      showRoot();
+    });
     /* Where a region is drawn, in pixels of the chart's element: for tests and links. */
     report.regionBox = function (path) {
       var model = c.getModel().getSeriesByIndex(0);
@@ -144,7 +154,9 @@
     drawTreemap();
     var layers = data.layers;
     barChart("layers", layers.map(function (l) { return l.label; }), [
-      { name: "kept", color: data.colors.app, data: layers.map(function (l) { return l.size - l.wasted; }) },
+      { name: "kept", color: data.colors.app, data: layers.map(function (l) {
+        return { value: l.size - l.wasted, itemStyle: { color: l.base ? data.colors.base : data.colors.app } };
+      }) },
       { name: "wasted (hidden by a later layer)", color: data.colors.waste,
         data: layers.map(function (l) { return l.wasted; }) }
     ], { stack: true });
