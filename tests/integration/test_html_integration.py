@@ -5,7 +5,6 @@ screenshot is kept as a test artifact."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -140,7 +139,7 @@ def test_analyze_report_in_the_browser(images: Images, browser: Any) -> None:
     assert "RUN /bin/sh -c rm /tmp/build.tar" in waste[0][4]
     layers = cells(browser, "layers-table")
     assert any("COPY app/ /srv/app/" in row[1] for row in layers)
-    assert ["apt-cache", "/var/lib/apt/lists", "300kB", "1"] == cells(browser, "bloat-table")[0][:4]
+    assert cells(browser, "bloat-table")[0][:4] == ["apt-cache", "/var/lib/apt/lists", "300kB", "1"]
 
     # the chart: the library drew it, with our regions and colours
     names = browser.execute_script(
