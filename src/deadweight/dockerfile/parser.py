@@ -33,6 +33,9 @@ _FLAGGED = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _EXEC_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "VOLUME", "COPY", "ADD"})
 _MAY_BE_EMPTY = frozenset({"HEALTHCHECK"})
+_BLANKS = " \t\r"
+_NESTED_ARRAY = re.compile(r"\[\s*\[")
+_WORD = re.compile(r"([ \t\r]*)([^ \t\r]+)(.*)", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +57,14 @@ def _split_lines(source: str) -> list[_Line]:
     return lines
 
 
+def _is_blank(text: str) -> bool:
+    # BuildKit's own whitespace, not Python's: a form feed, U+00A0 or U+2028 at the start
+    # of a line is a character of the instruction word (hadolint: "unexpected form feed")
+    return not text.strip(_BLANKS)
+
+
 def _is_comment(text: str) -> bool:
-    return text.lstrip(" \t").startswith("#")
+    return text.lstrip(_BLANKS).startswith("#")
 
 
 def _read_directives(lines: list[_Line]) -> tuple[list[Directive], int]:
@@ -95,15 +104,23 @@ def _parse_flags(text: str) -> tuple[tuple[Flag, ...], str]:
 
 
 def _exec_form(value: str) -> tuple[str, ...] | None:
-    if not value.startswith("["):
+    if not value.startswith("[") or _NESTED_ARRAY.match(value):
+        # an exec form is a flat array of strings; a nested one is shell form to BuildKit,
+        # and json would recurse once per "[" (issue 16)
         return None
     try:
         parsed = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
         return tuple(parsed)
     return None
+
+
+def _shown(word: str) -> str:
+    """A word as a one-line message can show it: control characters escaped, cut short."""
+    short = word if len(word) <= 40 else word[:40] + "..."
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in short)
 
 
 def _unknown(word: str, indent: int, line: int) -> SyntaxProblem:
@@ -113,7 +130,7 @@ def _unknown(word: str, indent: int, line: int) -> SyntaxProblem:
         # hadolint reads the keyword, then wants whitespace where the extra letters are
         longest = max(prefixes, key=len)
         return SyntaxProblem("missing whitespace", line, indent + len(longest) + 1)
-    return SyntaxProblem(f"unknown instruction: {word}", line, indent + 1)
+    return SyntaxProblem(f"unknown instruction: {_shown(word)}", line, indent + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,24 +143,27 @@ class _Built:
     trigger: _Built | None
 
 
-def _build(keyword: str, arguments: str) -> _Built | str:
-    """The parts of one instruction, or the message of why it is invalid."""
+def _build(keyword: str, arguments: str, *, trigger_of_onbuild: bool = False) -> _Built | str:
+    """The parts of one instruction, or the message of why it is invalid.
+
+    The trigger of an ONBUILD is read one level deep only: ``ONBUILD ONBUILD ...`` is
+    refused by BuildKit (DL3043 reports it), so its own arguments stay text, and a long
+    chain costs no recursion (issue 16).
+    """
     flags: tuple[Flag, ...] = ()
     value = arguments.strip()
     if keyword in _FLAGGED:
         flags, value = _parse_flags(arguments)
     trigger: _Built | None = None
-    if keyword == "ONBUILD":
-        m = re.match(r"\s*(\S+)(.*)", arguments, re.S)
+    if keyword == "ONBUILD" and not trigger_of_onbuild:
+        m = _WORD.match(arguments)
         if not m:
             return "ONBUILD requires at least one argument"
-        inner_kw = m.group(1).upper()
+        inner_kw = m.group(2).upper()
         if inner_kw not in KEYWORDS:
-            return f"unknown instruction: {m.group(1)}"
-        if inner_kw in {"ONBUILD", "FROM", "MAINTAINER"}:
-            # BuildKit refuses these; hadolint's DL3043 reports them, so keep them
-            pass
-        built = _build(inner_kw, m.group(2))
+            return f"unknown instruction: {_shown(m.group(2))}"
+        # ONBUILD FROM/MAINTAINER/ONBUILD: BuildKit refuses these; DL3043 reports them
+        built = _build(inner_kw, m.group(3), trigger_of_onbuild=True)
         if isinstance(built, str):
             return built
         trigger = built
@@ -188,6 +208,12 @@ def _heredoc_markers(keyword: str, arguments: str) -> list[tuple[str, bool, bool
 
 def parse(source: str) -> Dockerfile:
     """Parse a whole Dockerfile. Never raises: problems are part of the result."""
+    nul = source.find("\x00")
+    if nul >= 0:
+        # a binary file: one finding, not one per line of noise
+        at = source.count("\n", 0, nul) + 1
+        problem = SyntaxProblem("not a text file (NUL byte): not a Dockerfile", at, 1)
+        return Dockerfile(source, "\\", (), (), (), (problem,))
     lines = _split_lines(source)
     directives, i = _read_directives(lines)
     escape = "\\"
@@ -202,7 +228,7 @@ def parse(source: str) -> Dockerfile:
             problems.append(SyntaxProblem(f"invalid escape token '{d.value}'", d.line, 1))
     while i < len(lines):
         line = lines[i]
-        if not line.text.strip():
+        if _is_blank(line.text):
             i += 1
             continue
         if _is_comment(line.text):
@@ -216,7 +242,7 @@ def parse(source: str) -> Dockerfile:
         i += 1
         while _continues(text, escape):
             parts.append(_strip_escape(text, escape))
-            while i < len(lines) and (not lines[i].text.strip() or _is_comment(lines[i].text)):
+            while i < len(lines) and (_is_blank(lines[i].text) or _is_comment(lines[i].text)):
                 i += 1
             if i >= len(lines):
                 text = ""
@@ -226,8 +252,11 @@ def parse(source: str) -> Dockerfile:
             i += 1
         parts.append(text)
         joined = "".join(parts)
-        m = re.match(r"([ \t]*)(\S+)(.*)", joined, re.S)
-        assert m is not None  # the first line is neither blank nor a comment
+        m = _WORD.match(joined)
+        if m is None:
+            # only escape characters and blanks (a file that is one backslash): BuildKit
+            # reads an empty instruction and ignores it
+            continue
         indent, word, arguments = m.group(1), m.group(2), m.group(3)
         keyword = word.upper()
         if keyword not in KEYWORDS:

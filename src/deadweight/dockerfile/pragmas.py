@@ -8,6 +8,7 @@ FROM, that FROM's stage). Anything after a second ``#`` is a remark.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -33,8 +34,11 @@ class Pragmas:
     def ignores(self, code: str, line: int, stage: int | None) -> bool:
         if code in self.everywhere:
             return True
-        if any(line == ln and code in codes for ln, codes in self.by_line):
-            return True
+        for ln, codes in self.by_line[bisect.bisect_left(self.by_line, (line,)) :]:
+            if ln != line:
+                break
+            if code in codes:
+                return True
         return stage is not None and any(
             stage == st and code in codes for st, codes in self.by_stage
         )
@@ -59,9 +63,10 @@ def read_pragmas(build: Build) -> Pragmas:
         if scope == "global":
             everywhere |= codes
             continue
-        target = next((ln for ln in starts if ln > comment.line), None)
-        if target is None:
+        after = bisect.bisect_right(starts, comment.line)
+        if after == len(starts):
             continue
+        target = starts[after]
         if scope == "stage":
             stage = stage_at(build, target)
             if stage is not None:
@@ -78,8 +83,6 @@ def read_pragmas(build: Build) -> Pragmas:
 
 def stage_at(build: Build, line: int) -> int | None:
     """The index of the stage whose FROM is at or before ``line``."""
-    found = None
-    for s in build.stages:
-        if s.from_.start_line <= line:
-            found = s.index
-    return found
+    starts = [s.from_.start_line for s in build.stages]  # ascending: stages are in file order
+    at = bisect.bisect_right(starts, line)
+    return build.stages[at - 1].index if at else None

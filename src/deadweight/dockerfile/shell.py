@@ -17,6 +17,9 @@ _KEYWORDS = frozenset(
 )
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
 _OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
+# ``$(`` and backticks nest; past this depth the inner text stays one word, unread, so
+# input cannot drive the recursion (issue 16). Real scripts nest two or three deep.
+MAX_NESTING = 32
 _REDIRECT = re.compile(r"^(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
 
 
@@ -96,6 +99,7 @@ class _Reader:
     commands: list[Command] = field(default_factory=list)
     pipe: bool = False
     pending_heredocs: list[tuple[str, bool]] = field(default_factory=list)
+    depth: int = 0
 
     def peek(self, n: int = 0) -> str:
         i = self.pos + n
@@ -126,7 +130,9 @@ class _Reader:
         return self.src[start:]
 
     def nested(self, text: str) -> None:
-        sub = read_script(text)
+        if self.depth >= MAX_NESTING:
+            return
+        sub = read_script(text, _depth=self.depth + 1)
         self.commands.extend(sub.commands)
         self.pipe = self.pipe or sub.has_pipe
 
@@ -226,9 +232,9 @@ class _Reader:
         self.pending_heredocs.clear()
 
 
-def read_script(text: str) -> Script:
+def read_script(text: str, *, _depth: int = 0) -> Script:
     """Read a shell script into its commands."""
-    r = _Reader(text)
+    r = _Reader(text, depth=_depth)
     words: list[_Word] = []
     skip_until_do = False  # inside ``for x in ...`` / ``case ... in``
     in_case_patterns = False

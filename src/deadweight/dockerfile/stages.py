@@ -8,7 +8,7 @@ stage is known as such.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from deadweight.dockerfile.shell import Script, read_script
 from deadweight.dockerfile.syntax import Dockerfile, Instruction
@@ -115,6 +115,13 @@ class Build:
     stages: tuple[Stage, ...]
     runs: tuple[RunSite, ...]
     global_args: tuple[tuple[str, str | None], ...]
+    _sites: dict[int, RunSite] = field(default_factory=dict, compare=False, repr=False)
+
+    def site(self, instruction: Instruction) -> RunSite:
+        """The :class:`RunSite` of a RUN (or ONBUILD RUN) of this build, in constant time."""
+        if not self._sites:
+            self._sites.update((id(s.instruction), s) for s in self.runs)
+        return self._sites[id(instruction)]
 
     @property
     def final(self) -> Stage | None:
@@ -158,13 +165,13 @@ def analyze(dockerfile: Dockerfile) -> Build:
                     if eq:
                         args[name] = default.strip("\"'")
     stages: list[Stage] = []
+    named: dict[str, int] = {}  # the last stage of each name so far
     for index, (from_, body) in enumerate(groups):
         raw, alias = _parse_from(from_.value)
         image = substitute(raw, args)
-        parent = None
-        for earlier in stages:
-            if earlier.name is not None and earlier.name == image.lower():
-                parent = earlier.index
+        parent = named.get(image.lower())
+        if alias:
+            named[alias.lower()] = index
         platform = from_.flag("platform")
         stages.append(
             Stage(

@@ -139,3 +139,50 @@ def test_dw015_skips_scratch_and_sees_base_stage_healthcheck() -> None:
     src = 'FROM debian:12 AS b\nHEALTHCHECK CMD ["true"]\nFROM b\n'
     assert only(src, "DW015") == []
     assert only("FROM debian:12\n", "DW015") == ["DW015@1"]
+
+
+# Rule bugs seen on real files (issue 14): each case failed before its fix.
+@pytest.mark.parametrize(
+    ("body", "code", "expected"),
+    [
+        ("ARG UID=1000\nUSER $UID", "DL3066", []),
+        ("ARG UID=1000\nUSER ${UID}:${UID}", "DL3066", []),
+        ("ARG UID\nUSER $UID", "DL3066", []),
+        ("ARG U=app\nUSER $U", "DL3066", ["DL3066@3"]),
+        ("USER $NOT_AN_ARG", "DL3066", ["DL3066@2"]),
+        (
+            "RUN yum install -y epel-release centos-release-scl && yum clean all",
+            "DL3033",
+            ["DL3033@2"],
+        ),
+        ("RUN yum install -y httpd-2.4.6-99.el7 x-1:2.0 && yum clean all", "DL3033", []),
+        ("RUN dnf install -y epel-release && dnf clean all", "DL3041", ["DL3041@2"]),
+        ("RUN dnf install -y nginx-1.24.0 && dnf clean all", "DL3041", []),
+        ("RUN if [ -f x ]; then echo a; fi\nRUN echo b", "DL3059", ["DL3059@3"]),
+        ("RUN echo b\nRUN if [[ -f x ]]; then echo a; fi", "DL3059", ["DL3059@3"]),
+        ("RUN echo b\nRUN test -f x && echo a", "DL3059", []),
+        (
+            "RUN --mount=type=tmpfs,target=/var/lib/apt/lists apt-get update "
+            "&& apt-get install -y --no-install-recommends curl=1",
+            "DL3009",
+            [],
+        ),
+        (
+            "RUN --mount=type=tmpfs,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt "
+            "apt-get update && apt-get install -y --no-install-recommends curl=1",
+            "DL3009",
+            [],
+        ),
+        ('SHELL ["/bin/bash", "-xo", "pipefail", "-c"]\nRUN curl x | tar x', "DL4006", []),
+        ('SHELL ["/bin/bash", "-eo", "pipefail", "-c"]\nRUN curl x | tar x', "DL4006", []),
+        ('SHELL ["/bin/bash", "-ex", "-c"]\nRUN curl x | tar x', "DL4006", ["DL4006@3"]),
+        ('COPY "${D}"/file /dst', "DL3021", []),
+        ('COPY a "${D}"/file /dst', "DL3021", ["DL3021@2"]),
+        ("RUN go install golang.org/x/tools/gopls@latest", "DL3062", ["DL3062@2"]),
+        ("RUN go install golang.org/x/tools/gopls@v0.16.1", "DL3062", []),
+        ("RUN yum clean all && yum install -y httpd-2.4.6", "DL3032", ["DL3032@2"]),
+        ("RUN yum install -y httpd-2.4.6 && yum clean all", "DL3032", []),
+    ],
+)
+def test_rule_bugs_from_real_files(body: str, code: str, expected: list[str]) -> None:
+    assert only("FROM debian:12\n" + body + "\n", code) == expected

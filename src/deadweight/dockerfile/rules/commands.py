@@ -85,7 +85,9 @@ def _shell_state(ins: Instruction) -> bool | None:
     if any(args[0].rsplit("/", 1)[-1].lower().startswith(s) for s in _NON_POSIX):
         return True
     name = args[0].rsplit("/", 1)[-1]
-    return name in ("bash", "zsh", "ash") and "-o" in args and "pipefail" in args
+    # ``-o`` may be combined with other single-letter flags: ``-xo``, ``-eo`` (issue 14)
+    o_flag = any(a == "--o" or (a[:1] == "-" and a[1:2] != "-" and "o" in a[1:]) for a in args)
+    return name in ("bash", "zsh", "ash") and o_flag and "pipefail" in args
 
 
 def _dl4006(ctx: Context) -> Iterator[Hit]:
@@ -95,7 +97,7 @@ def _dl4006(ctx: Context) -> Iterator[Hit]:
             if ins.keyword == "SHELL":
                 safe = bool(_shell_state(ins))
             elif ins.keyword == "RUN" and not safe:
-                site = next(s for s in ctx.build.runs if s.instruction is ins)
+                site = ctx.build.site(ins)
                 if site.script.has_pipe:
                     yield Hit(ins)
 
@@ -106,9 +108,11 @@ def _dl3059(ctx: Context) -> Iterator[Hit]:
         if ins.keyword != "RUN":
             previous = None
             continue
-        site = next(s for s in ctx.build.runs if s.instruction is ins)
+        site = ctx.build.site(ins)
         flags = tuple(sorted(f"{f.name}={f.value}" for f in ins.flags))
-        count = len(site.script.commands)
+        # ``[ ... ]`` and ``[[ ... ]]`` are conditions to ShellCheck's parser, not commands:
+        # a RUN that is one ``if [ ... ]; then x; fi`` runs one command (issue 14)
+        count = sum(1 for c in site.script.commands if c.name not in ("[", "[["))
         if previous is not None and previous[0] == flags and count <= 1 and previous[1] <= 1:
             yield Hit(ins)
         previous = (flags, count)

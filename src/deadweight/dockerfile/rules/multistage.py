@@ -70,7 +70,7 @@ def _dl3010(ctx: Context) -> Iterator[Hit]:
                     ]
                 by_line[ins.start_line] = ins
             elif ins.keyword == "RUN":
-                site = next(s for s in ctx.build.runs if s.instruction is ins)
+                site = ctx.build.site(ins)
                 for c in site.script.commands:
                     tar = c.name == "tar" and any(
                         a in ("--extract", "--get")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from deadweight.dockerfile import edits
@@ -28,7 +29,8 @@ def _cached(site: RunSite, prefix: str) -> bool:
     for mount in site.run.flag_values("mount"):
         parts = dict(p.partition("=")[::2] for p in mount.split(","))
         target = parts.get("target") or parts.get("dst") or parts.get("destination") or ""
-        if parts.get("type") == "cache" and target.startswith(prefix):
+        # a cache or a tmpfs mount keeps what is written there out of the layer
+        if parts.get("type") in ("cache", "tmpfs") and target.startswith(prefix):
             return True
     return False
 
@@ -184,17 +186,34 @@ def _dl3030(ctx: Context) -> Iterator[Hit]:
 def _dl3032(ctx: Context) -> Iterator[Hit]:
     for site in ctx.build.runs:
         cmds = site.script.commands
-        if not any(_yum_install(c) for c in cmds):
+        installs = [i for i, c in enumerate(cmds) if _yum_install(c)]
+        if not installs:
             continue
-        clean = any(c.name == "yum" and c.has_arg("clean") for c in cmds) or any(
-            c.name == "rm" and any(a.startswith("/var/cache/yum") for a in c.args) for c in cmds
+        # the clean must come after the (last) install to remove what it left (issue 14)
+        clean = any(
+            (c.name == "yum" and c.has_arg("clean"))
+            or (c.name == "rm" and any(a.startswith("/var/cache/yum") for a in c.args))
+            for c in cmds[installs[-1] + 1 :]
         )
         if not clean and not _cached(site, "/var/cache/yum"):
             yield Hit(site.instruction)
 
 
+_RPM_VERSION_PART = re.compile(r"[A-Za-z0-9.~^_:+]+")
+
+
 def _rpm_pinned(p: str) -> bool:
-    return "-" in p or p.endswith(".rpm")
+    """hadolint's ``packageVersionFixed``: ``name-version``, where the parts after the
+    first hyphen are version characters and one of them starts with a digit. A hyphen
+    alone is no pin: ``epel-release`` and ``centos-release-scl`` are names (issue 14)."""
+    if p.endswith(".rpm") or "$" in p:
+        return True
+    parts = p.split("-")[1:]
+    return (
+        bool(parts)
+        and all(_RPM_VERSION_PART.fullmatch(x) for x in parts)
+        and any(x[:1].isdigit() for x in parts)
+    )
 
 
 def _dl3033(ctx: Context) -> Iterator[Hit]:
@@ -348,15 +367,13 @@ def _dl3013(ctx: Context) -> Iterator[Hit]:
                 break
 
 
-def _stage_env_sets(stage: Stage | None, upto: int, name: str, truthy: frozenset[str]) -> bool:
-    if stage is None:
-        return False
+def _first_env_setting(stage: Stage, name: str, truthy: frozenset[str]) -> int:
+    """The line of the stage's first ENV that sets ``name`` to a truthy value (or a huge
+    number)."""
     for ins in stage.instructions:
-        if ins.start_line >= upto:
-            break
         if ins.keyword == "ENV" and _env_pairs_value(ins.value, name) in truthy:
-            return True
-    return False
+            return ins.start_line
+    return 10**12
 
 
 def _env_pairs_value(value: str, name: str) -> str | None:
@@ -369,23 +386,28 @@ def _env_pairs_value(value: str, name: str) -> str | None:
     return found
 
 
-def _pip_cache_off(ctx: Context, site: RunSite) -> bool:
+def _pip_cache_off(ctx: Context, site: RunSite, first: dict[int, int]) -> bool:
+    """PIP_NO_CACHE_DIR set by an ENV before this RUN, in its stage or one it builds on.
+    ``first`` keeps each stage's answer, so a file of many RUNs is read once (issue 16)."""
     if site.onbuild:
         return False
     stage = site.stage
     if stage is None:
         return False
     for s in ctx.build.lineage(stage):
-        upto = site.instruction.start_line if s is stage else 10**9
-        if _stage_env_sets(s, upto, "PIP_NO_CACHE_DIR", _PIP_CACHE_TRUE):
+        if s.index not in first:
+            first[s.index] = _first_env_setting(s, "PIP_NO_CACHE_DIR", _PIP_CACHE_TRUE)
+        upto = site.instruction.start_line if s is stage else 10**12
+        if first[s.index] < upto:
             return True
     return False
 
 
 def _dl3042(ctx: Context) -> Iterator[Hit]:
     src = ctx.build.dockerfile.source
+    first: dict[int, int] = {}
     for site in ctx.build.runs:
-        if _pip_cache_off(ctx, site) or _cached(site, "/root/.cache/pip"):
+        if _pip_cache_off(ctx, site, first) or _cached(site, "/root/.cache/pip"):
             continue
         text = site.script.text
         if "PIP_NO_CACHE_DIR=" in text:
@@ -457,7 +479,8 @@ def _dl3062(ctx: Context) -> Iterator[Hit]:
                 continue
             pkgs = list(c.positional("o", "C", "ldflags", "gcflags", "tags", "modfile"))[1:]
             remote = [p for p in pkgs if not p.startswith((".", "/", "$")) and "/" in p]
-            if any("@" not in p for p in remote):
+            # ``@latest`` moves: it is no pin (hadolint's isTagsVersion; issue 14)
+            if any("@" not in p or p.endswith(("@latest", "@none")) for p in remote):
                 yield Hit(site.instruction)
                 break
 

@@ -56,6 +56,7 @@ _SECRET_FILES = (
     "secrets.*",
     ".dockercfg",
 )
+_SECRET_FILE = re.compile("|".join(fnmatch.translate(p) for p in _SECRET_FILES))
 _INITS = ("tini", "dumb-init", "/sbin/tini", "/usr/bin/tini", "/usr/bin/dumb-init", "s6-svscan")
 
 
@@ -173,7 +174,7 @@ def _dw011(ctx: Context) -> Iterator[Hit]:
         srcs, _ = copy_parts(inner)
         for s in srcs:
             base = s.strip("\"'").rstrip("/").rsplit("/", 1)[-1]
-            if any(fnmatch.fnmatch(base, p) for p in _SECRET_FILES) and base not in (
+            if _SECRET_FILE.match(base) and base not in (
                 ".env.example",
                 ".env.sample",
             ):

@@ -234,7 +234,7 @@ def _dw005(ctx: Context) -> Iterator[Hit]:
                 else:
                     created.append((dest_path, ins.start_line))
             elif ins.keyword == "RUN":
-                site = next(s for s in ctx.build.runs if s.instruction is ins)
+                site = ctx.build.site(ins)
                 here: list[str] = []
                 for c in site.script.commands:
                     if c.name == "cd" and c.args:
@@ -266,7 +266,7 @@ def _move_cleanup(ctx: Context, ins: object, line: int, rm: Command) -> Fix | No
     from deadweight.dockerfile.syntax import Instruction
 
     assert isinstance(ins, Instruction)
-    site = next(s for s in ctx.build.runs if s.instruction is ins)
+    site = ctx.build.site(ins)
     creator = next(
         (
             i
