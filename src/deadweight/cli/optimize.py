@@ -7,8 +7,10 @@ image, writes the result to its medium (``runs.delivery``) and, with ``--verify`
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +28,47 @@ from deadweight.cli._options import (
 from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.optimize import Report, apply, plan
+from deadweight.optimize.naming import derived_reference
 from deadweight.optimize.plan import STEP_NAMES
 from deadweight.optimize.verify import BODY_RULES
+from deadweight.reference import Reference
 from deadweight.render.optimize import render_text, to_json
 from deadweight.runs.delivery import deliver
 from deadweight.runs.verify import verify
 from deadweight.sources import Location, locate, open_image
+
+
+def named(out: Location, image: Image, source: Location) -> Location:
+    """``out`` with a tag: the one it names, else one derived from the source
+    (``optimize.naming``), so the result is never untagged nor replaces the source's tag."""
+    by_name = source.transport in ("docker", "docker-daemon")
+    derived = derived_reference(
+        image.repo_tags,
+        reference=source.target if by_name else "",
+        path="" if by_name else source.target,
+    )
+    if out.transport == "docker-archive" and not out.ref:
+        return dataclasses.replace(out, ref=derived.familiar)
+    if out.transport in ("oci", "oci-archive") and not out.ref:
+        return dataclasses.replace(out, ref=derived.tag)
+    if out.transport in ("docker", "docker-daemon"):
+        ref = Reference.parse(out.target, default_tag=False)
+        if not ref.tag and not ref.digest:
+            tagged = ref.with_tag(derived.tag)
+            return Location(
+                out.transport, tagged.familiar if out.transport != "docker" else str(tagged)
+            )
+    return out
+
+
+def refuse_input(out: Location, source: Location) -> None:
+    """``-o`` naming the input archive or layout would replace what is being read."""
+    files = ("docker-archive", "oci-archive", "oci")
+    if out.transport not in files or source.transport not in files:
+        return
+    with suppress(OSError):
+        if os.path.samefile(out.target, source.target):
+            raise UsageError(f"-o {out.target}: that is the input; write the result elsewhere")
 
 
 def parse_epoch(value: int | None) -> int | None:
@@ -51,9 +88,22 @@ def parse_epoch(value: int | None) -> int | None:
 
 
 def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
+    """The layer deltas, with a progress bar on a terminal (as analyze and diff)."""
     workers = reading_workers(loc.transport)
     with store(no_cache) as layer_store:
-        return read_deltas(image, store=layer_store, workers=workers)
+        if not sys.stderr.isatty():
+            return read_deltas(image, store=layer_store, workers=workers)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=Console(stderr=True)) as bar:
+            task = bar.add_task("reading layers", total=len(image.layers))
+            return read_deltas(
+                image,
+                store=layer_store,
+                workers=workers,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
 
 
 @click.command()
@@ -147,7 +197,11 @@ def optimize(
     stamp = parse_epoch(epoch)
     checking = do_verify or bool(verify_cmd) or bool(verify_http)
     loc = locate(image)
+    if out is not None:
+        refuse_input(out, loc)
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    if out is not None:
+        out = named(out, img, loc)
     deltas = _deltas(img, loc, no_cache)
     p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas, skip=skip)  # type: ignore[arg-type]
     before = tuple(d.size for d in deltas)

@@ -27,6 +27,7 @@ class Skipped:
 
     name: str
     reason: str
+    bytes: int = 0  # what the step would save if it could be done (0: not known)
 
 
 ConfigValue = tuple[str, ...] | str | None
@@ -73,7 +74,10 @@ def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: 
                 f"npm and yarn stay: /{based[0]} is in the base image layers "
                 "(--squash all removes them)"
             )
-            skipped.append(Skipped(NPM_TOOLS, reason))
+            if NPM_TOOLS in notes:  # the command is still rewritten: say both, once
+                notes[NPM_TOOLS] += f"\n{reason}"
+            else:
+                skipped.append(Skipped(NPM_TOOLS, reason))
         elif tools:
             prefixes += tools
         elif cmd.reason and cmd.reason.startswith(("npm stays: `", "yarn stays: `")):

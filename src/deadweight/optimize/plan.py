@@ -14,6 +14,7 @@ the planned size.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -102,6 +103,7 @@ class Step:
     removed: tuple[Removed, ...] = ()  # grouped, bytes descending then path
     paths: tuple[str, ...] = ()  # every removed path, in path order (for --explain)
     note: str = ""
+    in_base: int = 0  # bytes of the same kind the base layers hold, which stay (squash own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +255,7 @@ def plan(
     steps: list[Step] = []
     extra = Moderate()
     layer_after = -1
+    base_skipped: list[Skipped] = []
     if keep < count:
         tree = stack(deltas)
         if level == "moderate":
@@ -270,6 +273,10 @@ def plan(
             note += " (the base image could not be told from the history)"
         steps.append(Step("squash", TITLES["squash"], squashed, note=note))
         removals = _removal_steps(merged, categories, extra.prefixes)
+        if squash == "own" and keep:
+            in_base, also = _left_in_base(tree, keep, categories, removals)
+            base_skipped += in_base
+            removals = [dataclasses.replace(s, in_base=also.get(s.name, 0)) for s in removals]
         steps.extend(_with_notes(removals, extra))
         added = _added_bytes(tree, keep, extra.edit, merged)
         if NON_ROOT in extra.notes:
@@ -292,7 +299,7 @@ def plan(
         prefixes=extra.prefixes,
         edit=extra.edit,
         config=extra.config,
-        skipped=extra.skipped,
+        skipped=(*extra.skipped, *base_skipped),
         layer_after=layer_after,
     )
 
@@ -305,13 +312,42 @@ def _predicate(
 
 
 def _with_notes(steps: list[Step], extra: Moderate) -> list[Step]:
-    out = [
-        Step(s.name, s.title, s.bytes, s.removed, s.paths, extra.notes.get(s.name, s.note))
-        for s in steps
-    ]
+    out = [dataclasses.replace(s, note=extra.notes.get(s.name, s.note)) for s in steps]
     if NPM_TOOLS in extra.notes and not any(s.name == NPM_TOOLS for s in out):
-        out.append(Step(NPM_TOOLS, TITLES[NPM_TOOLS], 0, note=extra.notes[NPM_TOOLS]))
+        # nothing of npm removed here: the step is the command rewrite alone
+        out.append(Step(NPM_TOOLS, "run node directly", 0, note=extra.notes[NPM_TOOLS]))
     return out
+
+
+def _left_in_base(
+    tree: Tree, keep: int, categories: Sequence[str], steps: Sequence[Step]
+) -> tuple[list[Skipped], dict[str, int]]:
+    """Bytes of the level's categories that only the base layers hold: squashing our own
+    layers cannot drop them, ``--squash all`` can. A category with no step of its own
+    becomes a not-done entry; one with a step gets the figure as a note."""
+    wanted = frozenset(categories)
+    found: dict[str, int] = {}
+    counted: set[int] = set()
+    for path, node in tree.nodes.items():
+        if node.layer >= keep or node.kind == "dir":
+            continue
+        cat = categorise(path)
+        if cat is None or cat[0] not in wanted:
+            continue
+        size = node.size
+        if node.inode >= 0:
+            if node.inode in counted:
+                continue
+            counted.add(node.inode)
+            size = tree.inodes[node.inode].bytes
+        found[cat[0]] = found.get(cat[0], 0) + size
+    done = {s.name for s in steps}
+    skipped = [
+        Skipped(cat, "in the base image layers (--squash all removes them)", found[cat])
+        for cat in categories
+        if found.get(cat, 0) > 0 and cat not in done
+    ]
+    return skipped, {c: n for c, n in found.items() if n > 0 and c in done}
 
 
 def _added_bytes(tree: Tree, keep: int, edit: Edit, merged: Merge) -> int:

@@ -11,6 +11,7 @@ from deadweight.optimize.verify import Run
 from deadweight.render.units import human_size
 
 EXPLAIN_LIMIT = 5  # paths listed per step without --explain
+GROUP_LIMIT = 5  # folders listed per step without --explain (those holding bytes)
 
 
 def signed_size(n: int) -> str:
@@ -28,18 +29,33 @@ def render_text(report: Report, *, explain: bool = False) -> str:
     names = [s.name for s in p.steps] + [s.name for s in p.skipped]
     width = max([12, *map(len, names)])
     for step in p.steps:
-        out.append(f"  {step.name:<{width}} {signed_size(step.bytes):>9}  {step.title}")
-        if step.note:
-            out.append(f"               {step.note}")
-        for r in step.removed:
+        # a step that adds bytes (the non-root user's entries) is not a negative saving
+        amount = human_size(step.bytes) if step.bytes >= 0 else f"adds {human_size(-step.bytes)}"
+        out.append(f"  {step.name:<{width}} {amount:>9}  {step.title}")
+        for line in step.note.splitlines():
+            out.append(f"               {line}")
+        if step.in_base:
+            out.append(
+                f"               {human_size(step.in_base)} more in the base image layers stay "
+                "(--squash all removes them)"
+            )
+        groups = step.removed if explain else [r for r in step.removed if r.bytes][:GROUP_LIMIT]
+        for r in groups:
             out.append(f"               {r.path}: {human_size(r.bytes)} in {r.files} file(s)")
+        if len(groups) < len(step.removed):
+            rest_bytes = sum(r.bytes for r in step.removed) - sum(r.bytes for r in groups)
+            out.append(
+                f"               ... {len(step.removed) - len(groups)} more folder(s), "
+                f"{human_size(rest_bytes)} (--explain)"
+            )
         shown = step.paths if explain else step.paths[:EXPLAIN_LIMIT]
         for path in shown:
             out.append(f"                 /{path}")
         if len(shown) < len(step.paths):
             out.append(f"                 ... {len(step.paths) - len(shown)} more (--explain)")
     for skipped in p.skipped:
-        out.append(f"  {skipped.name:<{width}} {'-':>9}  not done: {skipped.reason}")
+        size = f"{human_size(skipped.bytes)} " if skipped.bytes else ""
+        out.append(f"  {skipped.name:<{width}} {'-':>9}  not done: {size}{skipped.reason}")
     if p.config:
         out.append("")
         out.append("Config changes:")
@@ -53,9 +69,10 @@ def render_text(report: Report, *, explain: bool = False) -> str:
         out.append(f"  {i:>3}  {b:>9} -> {a}")
     saved = report.size_before - report.size_after
     ratio = report.size_after / report.size_before if report.size_before else 1.0
+    change = f"saved {human_size(saved)}" if saved >= 0 else f"grew {human_size(-saved)}"
     out.append(
         f"Total: {human_size(report.size_before)} -> {human_size(report.size_after)} "
-        f"(saved {signed_size(saved)}, {ratio:.2f}x)"
+        f"({change}, {ratio:.2f}x)"
     )
     if report.verification is not None:
         out.append("")
@@ -105,6 +122,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "title": s.title,
                 "bytes": s.bytes,
                 "note": s.note,
+                "inBase": s.in_base,
                 "removed": [
                     {"path": r.path, "bytes": r.bytes, "files": r.files} for r in s.removed
                 ],
@@ -112,7 +130,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             }
             for s in p.steps
         ],
-        "skipped": [{"name": s.name, "reason": s.reason} for s in p.skipped],
+        "skipped": [{"name": s.name, "reason": s.reason, "bytes": s.bytes} for s in p.skipped],
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in p.config},
         "bytesSaved": report.size_before - report.size_after,
         "before": {"layers": list(report.before), "total": report.size_before},

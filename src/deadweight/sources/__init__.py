@@ -115,8 +115,8 @@ def _destination(dest: str) -> Location:
             "oci-archive:PATH[:TAG] or docker-daemon:NAME:TAG"
         )
     loc = locate(dest)
-    if loc.transport == "docker-daemon":
-        return Location(loc.transport, Reference.parse(loc.target).familiar)
+    if loc.transport == "docker-daemon":  # no tag given stays visible to the caller
+        return Location(loc.transport, Reference.parse(loc.target, default_tag=False).familiar)
     if not loc.target:
         raise UsageError(f"-o {dest}: no path")
     if loc.ref.startswith("@"):
@@ -249,4 +249,4 @@ def write_image(image: Image, dest: Location, *, insecure: bool = False) -> None
     else:
         from deadweight.sources import engine
 
-        engine.load(image, dest.target)
+        engine.load(image, Reference.parse(dest.target).familiar)

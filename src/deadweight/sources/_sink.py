@@ -43,6 +43,8 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
     """A temp directory beside ``dest``, swapped into place only if the block succeeds."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    # mkdtemp makes 0700 whatever the umask; the result is a directory like mkdir makes.
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         if dest.exists():

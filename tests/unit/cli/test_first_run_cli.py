@@ -95,15 +95,20 @@ def test_lint_directory_named_dockerfile_exits_2(tmp_path: Path) -> None:
     assert message == "Dockerfile: is a directory, not a Dockerfile"
 
 
-def on_a_terminal(args: list[str], cwd: Path, no_color: bool) -> str:
-    """The command's stdout when stdout is a terminal (a pty), as a user sees it."""
+def on_a_terminal(args: list[str], cwd: Path, no_color: bool, stream: str = "stdout") -> str:
+    """What the command writes to ``stream`` when that is a terminal (a pty)."""
     env = {**os.environ, "DEADWEIGHT_CACHE_DIR": str(cwd / ".cache"), "COLUMNS": "120"}
     env.pop("NO_COLOR", None)
     if no_color:
         env["NO_COLOR"] = "1"
     main, child = pty.openpty()
+    other = subprocess.DEVNULL
     proc = subprocess.Popen(
-        [str(DEADWEIGHT), *args], stdout=child, stderr=subprocess.DEVNULL, cwd=cwd, env=env
+        [str(DEADWEIGHT), *args],
+        stdout=child if stream == "stdout" else other,
+        stderr=child if stream == "stderr" else other,
+        cwd=cwd,
+        env=env,
     )
     os.close(child)
     chunks = []
@@ -144,3 +149,18 @@ def test_analyze_honours_no_color(tmp_path: Path, no_color: bool) -> None:
     out = on_a_terminal(["analyze", "app.tar"], tmp_path, no_color)
     assert "app" in out
     assert ("\x1b[" in out) is not no_color
+
+
+def test_optimize_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    from deadweight import static
+    from deadweight.sources import archive
+
+    img = static.image(
+        [static.Step("RUN x", static.layer([static.File("app/a", b"1" * 4096)]))],
+        repo_tags=("app:1",),
+    )
+    archive.write([img], tmp_path / "app.tar")
+    err = on_a_terminal(
+        ["optimize", "app.tar", "--dry-run", "--no-cache"], tmp_path, True, "stderr"
+    )
+    assert "reading layers" in err

@@ -244,7 +244,7 @@ def test_moderate_dry_run_text_lists_config_changes_and_what_was_not_done(node_a
         "  package-extras       60B  remove tests, docs, examples and source maps of packages\n"
         "               app/node_modules/x: 60B in 1 file(s)\n"
         "                 /app/node_modules/x/index.js.map\n"
-        "  non-root            -94B  run as a non-root user\n"
+        "  non-root        adds 94B  run as a non-root user\n"
         "               User 10001:10001 (app) owns /app and what the new layer holds below it\n"
         "  npm-tools              -  not done: npm stays: `npm start` is the command and "
         "scripts.start 'node a.js && node b.js' is not a plain node command (shell syntax)\n"
@@ -255,7 +255,7 @@ def test_moderate_dry_run_text_lists_config_changes_and_what_was_not_done(node_a
         "Layers (before -> after):\n"
         "    0         5B -> 5B\n"
         "    1       218B -> 252B\n"
-        "Total: 223B -> 257B (saved -34B, 1.15x)\n"
+        "Total: 223B -> 257B (grew 34B, 1.15x)\n"
     )
 
 
@@ -275,6 +275,7 @@ def test_skip_in_json_and_in_the_result(node_app: Path) -> None:
             "name": "npm-tools",
             "reason": "npm stays: `npm start` is the command and scripts.start "
             "'node a.js && node b.js' is not a plain node command (shell syntax)",
+            "bytes": 0,
         }
     ]
     out = archive.read(node_app / "out.tar")

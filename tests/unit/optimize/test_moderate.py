@@ -231,14 +231,13 @@ def test_npm_in_the_base_layers_stays_but_the_command_is_rewritten() -> None:
     p = plan(image, level="moderate", keep_bottom=2)
     assert [s.name for s in p.steps][-2:] == ["npm-tools", "non-root"]
     assert p.steps[-2].bytes == 0 and p.steps[-2].paths == ()
-    assert (
-        Skipped(
-            "npm-tools",
-            "npm and yarn stay: /usr/local/bin/npm is in the base image layers "
-            "(--squash all removes them)",
-        )
-        in p.skipped
+    # done (the command) and not done (npm itself) are said once, in the one step
+    assert p.steps[-2].title == "run node directly"
+    assert p.steps[-2].note.splitlines()[1] == (
+        "npm and yarn stay: /usr/local/bin/npm is in the base image layers "
+        "(--squash all removes them)"
     )
+    assert "npm-tools" not in [s.name for s in p.skipped]
     out = apply(image, p)
     assert runtime(out)["Cmd"] == ["node", "server.js", "--port", "8080"]
     assert "usr/local/bin/npm" in tree_of(out).nodes
