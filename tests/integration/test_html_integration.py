@@ -174,3 +174,57 @@ def test_analyze_report_in_the_browser(images: Images, browser: Any) -> None:
     assert tool["width"] > 0.9 * chart.size["width"]
     assert console_errors(browser) == []
     screenshot(browser, "html-analyze-zoomed.png")
+
+
+def test_diff_report_in_the_browser(images: Images, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    report = images.work / "diff.html"
+    proc = deadweight("diff", f"docker-archive:{images.first}", f"docker-archive:{images.second}",
+                      "--html", str(report), cwd=images.work)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    open_report(browser, report)
+    assert console_errors(browser) == []
+    delta = browser.find_element(By.CSS_SELECTOR, '[data-figure="delta"] .value').text
+    assert delta.startswith("+900kB (+")  # 1.2 MB more data, 300 kB of apt lists fewer
+    steps = browser.execute_script("return window.dwReport.charts.steps.getOption()")
+    labels = steps["yAxis"][0]["data"]
+    assert any("COPY app/ /srv/app/" in label for label in labels)
+    assert [s["name"] for s in steps["series"]] == ["dw-html-first:latest", "dw-html-second:latest"]
+    dirs = browser.execute_script("return window.dwReport.charts.dirs.getOption().yAxis[0].data")
+    assert "/srv/app/data/" in dirs and "/var/lib/apt/lists/" in dirs
+    files = {row[1]: row for row in cells(browser, "files-table")}
+    assert files["/srv/app/data/more.bin"][:3] == ["added", "/srv/app/data/more.bin", "+1.2MB"]
+    assert files["/var/lib/apt/lists/deb_Packages"][2] == "-300kB"
+    screenshot(browser, "html-diff.png")
+
+
+def test_optimize_report_in_the_browser(
+    images: Images, browser: Any, docker_engine: DockerEngine
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    report = images.work / "optimize.html"
+    env = {**docker_engine.env, "DEADWEIGHT_CACHE_DIR": str(images.work / "cache")}
+    proc = subprocess.run(
+        [*deadweight_command(), "optimize", f"docker-archive:{images.first}", "-o",
+         f"docker-archive:{images.work / 'opt.tar'}", "--verify", "--html", str(report)],
+        cwd=images.work, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    open_report(browser, report)
+    assert console_errors(browser) == []
+    saved = {
+        s["label"]: s["bytes"]
+        for s in browser.execute_script("return window.dwReport.data.savings")
+    }
+    assert saved["squash"] == 2_000_000 and saved["apt-cache"] == 300_000
+    assert browser.find_element(By.CSS_SELECTOR, '[data-figure="verification"] .value').text == (
+        "passed"
+    )
+    checks = cells(browser, "verification-table")
+    assert checks and all(row[0] == "ok" for row in checks)
+    removed = cells(browser, "removed-table")
+    assert ["apt-cache", "/var/lib/apt/lists", "300kB", "1"] in removed
+    assert browser.find_element(By.ID, "status").text.startswith("Wrote docker-archive:")
+    screenshot(browser, "html-optimize.png")

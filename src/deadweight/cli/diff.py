@@ -12,6 +12,7 @@ from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.rules import parse_bytes
 from deadweight.cache import LayerStore
 from deadweight.cli._options import echo_raw, parse_platform, source_options, store
+from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.compare import check, compare
 from deadweight.compare.content import normal, read_bytes, resolve, unified
 from deadweight.compare.diff import check_platforms, name_of
@@ -96,6 +97,7 @@ def file_diff(a: Image, b: Image, path: str, layer_store: LayerStore | None) -> 
     help="Also read the shared layers (when not cached) to compare paths only one image writes.",
 )
 @click.option("--any-platform", is_flag=True, help="Compare images of different platforms.")
+@html_option
 @source_options
 def diff(
     image_a: str,
@@ -106,6 +108,7 @@ def diff(
     file_path: str | None,
     read_base: bool,
     any_platform: bool,
+    html: str | None,
     platform: str | None,
     insecure: bool,
     no_cache: bool,
@@ -115,6 +118,7 @@ def diff(
     Layers both images share are not read. With --max-growth or --max-growth-bytes, exit 1
     when B grew past the limit (for CI: A is the previous build, B the new one).
     """
+    check_writable(html)
     max_pct = parse_percent(max_growth)
     max_bytes = (
         None if max_growth_bytes is None else parse_bytes(max_growth_bytes, "--max-growth-bytes")
@@ -138,6 +142,10 @@ def diff(
             ),
         )  # fmt: skip
     budget = check(result, max_pct, max_bytes)
+    if html is not None:
+        from deadweight.render.html import diff_html
+
+        write_report(html, diff_html(result))
     echo_raw(to_json(result, budget) if fmt == "json" else render_text(result, budget))
     if not budget.passed:
         raise click.exceptions.Exit(1)

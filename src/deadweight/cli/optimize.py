@@ -25,6 +25,7 @@ from deadweight.cli._options import (
     source_options,
     store,
 )
+from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.optimize import Report, apply, plan
@@ -162,6 +163,7 @@ def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
     metavar="IMAGE",
     help="With --dockerfile: the final stage's base (default: the slim variant of node/python).",
 )
+@html_option
 @source_options
 def optimize(
     image: str,
@@ -180,6 +182,7 @@ def optimize(
     force: bool,
     dockerfile: Path | None,
     slim_base: str | None,
+    html: str | None,
     platform: str | None,
     insecure: bool,
     no_cache: bool,
@@ -189,6 +192,7 @@ def optimize(
     DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG],
     docker-daemon:NAME:TAG or docker://HOST/REPO[:TAG] (a push).
     """
+    check_writable(html)
     if dest is None and not dry_run:
         raise UsageError("-o DEST is required (or --dry-run)")
     if slim_base is not None and dockerfile is None:
@@ -210,7 +214,7 @@ def optimize(
         report = Report(
             name, p, before, tuple(before[: p.keep_bottom]) + _planned(p, before), dry_run=True
         )
-        _emit(report, fmt, explain)
+        _emit(report, fmt, explain, html)
         return
     assert out is not None
     result = apply(img, p, deltas=deltas)
@@ -236,7 +240,7 @@ def optimize(
         verification=verification,
         forced=failed and force,
     )
-    _emit(report, fmt, explain)
+    _emit(report, fmt, explain, html)
     if failed and force:
         click.echo("deadweight: WARNING: verification FAILED; written anyway (--force)", err=True)
     elif failed:
@@ -262,7 +266,11 @@ def _planned(p: Any, before: tuple[int, ...]) -> tuple[int, ...]:
     return (sum(before[p.keep_bottom :]) - p.bytes_saved,)
 
 
-def _emit(report: Report, fmt: str, explain: bool) -> None:
+def _emit(report: Report, fmt: str, explain: bool, html: str | None = None) -> None:
+    if html is not None:
+        from deadweight.render.html import optimize_html
+
+        write_report(html, optimize_html(report))
     if fmt == "json":
         echo_raw(to_json(report))
     else:

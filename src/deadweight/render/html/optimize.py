@@ -1,0 +1,130 @@
+"""``optimize --html``: before and after, the bytes each step saved, what each removed,
+the layers, the config changes and the verification runs."""
+
+from __future__ import annotations
+
+from deadweight.optimize.report import Report
+from deadweight.render.html.markup import (
+    chart,
+    figure,
+    figures,
+    more_line,
+    section,
+    size,
+    table,
+    text,
+)
+from deadweight.render.html.page import page
+
+ROWS = 200
+
+
+def _headline(r: Report) -> str:
+    saved = r.size_before - r.size_after
+    share = f" ({saved / r.size_before * 100:.1f}%)" if r.size_before else ""
+    items = [
+        figure("before", size(r.size_before), test_id="before"),
+        figure("after", size(r.size_after), test_id="after"),
+        figure("saved", size(saved) + share, "good" if saved > 0 else "", "saved"),
+    ]
+    if r.verification is not None:
+        ok = r.verification.passed
+        items.append(figure("verification", "passed" if ok else "FAILED",
+                            "good" if ok else "bad", "verification"))  # fmt: skip
+    return figures(items)
+
+
+def _status(r: Report) -> str:
+    if r.dry_run:
+        return "Dry run: nothing was written."
+    if r.written:
+        forced = " despite a failed verification (--force)" if r.forced else ""
+        return f"Wrote {r.destination} (image {r.image_id}){forced}."
+    return f"Not written: {r.destination} (verification failed; --force writes)."
+
+
+def optimize_html(r: Report) -> str:
+    p = r.plan
+    removed = [(s.name, x) for s in p.steps for x in s.removed]
+    removed.sort(key=lambda sx: (-sx[1].bytes, sx[1].path))
+    steps_rows = [(s.name, s.title, size(s.bytes), s.note) for s in p.steps]
+    steps_rows += [(s.name, "not done", "-", s.reason) for s in p.skipped]
+    layers = max(len(r.before), len(r.after))
+    body = "".join(
+        [
+            _headline(r),
+            f'<p id="status" class="note">{text(_status(r))}</p>',
+            section(
+                "Bytes each step saved",
+                chart("sizes", 150)
+                + chart("savings", 70 + 30 * max(1, len(p.steps)))
+                + table(
+                    "steps-table",
+                    [("step", "code"), ("what", ""), ("saved", "num"), ("note", "")],
+                    steps_rows,
+                    empty="nothing to do: no layers above the base image",
+                ),
+                "steps",
+            ),
+            section(
+                "What was removed",
+                table(
+                    "removed-table",
+                    [("step", "code"), ("path", "path"), ("bytes", "num"), ("files", "num")],
+                    [(n, "/" + x.path, size(x.bytes), str(x.files)) for n, x in removed[:ROWS]],
+                    more=more_line(len(removed) - ROWS, "paths"),
+                    empty="nothing removed",
+                ),
+                "removed",
+            ),
+            section("Verification", _verification(r), "verification-section"),
+            section(
+                "Layers",
+                table(
+                    "layers-table",
+                    [("#", "num"), ("before", "num"), ("after", "num")],
+                    [
+                        (
+                            str(i),
+                            size(r.before[i]) if i < len(r.before) else "-",
+                            size(r.after[i]) if i < len(r.after) else "-",
+                        )
+                        for i in range(layers)
+                    ],
+                ),
+                "layers",
+            ),
+            section(
+                "Config changes",
+                table(
+                    "config-table",
+                    [("key", "code"), ("value", "code")],
+                    [
+                        (k, "(removed)" if v is None else v if isinstance(v, str) else " ".join(v))
+                        for k, v in p.config
+                    ],
+                    empty="none",
+                ),
+                "config",
+            ),
+        ]
+    )
+    data = {
+        "kind": "optimize",
+        "before": r.size_before,
+        "after": r.size_after,
+        "savings": [{"label": s.name, "bytes": s.bytes} for s in p.steps],
+    }
+    sub = f"level {p.level}, squash {p.squash}  ·  deadweight optimize"
+    return page(title=r.image, subtitle=sub, body=body, data=data)
+
+
+def _verification(r: Report) -> str:
+    if r.verification is None:
+        return '<p class="note">Not verified (--verify runs both images on the engine).</p>'
+    return table(
+        "verification-table",
+        [("", ""), ("check", "code"), ("original", ""), ("optimized", ""), ("why", "")],
+        [("ok" if c.passed else "FAIL", f"{c.name} {c.subject}", c.original.describe(),
+          c.optimized.describe(), c.reason) for c in r.verification.checks],
+    )  # fmt: skip
