@@ -63,9 +63,9 @@ def test_diff_report(env: Path) -> None:
     assert doc["steps"] == [
         {"label": "RUN apt-get update && install → RUN apt-get install", "a": 4100, "b": 5900}
     ]
-    dirs = dict((d["path"], d["delta"]) for d in doc["dirs"])
+    dirs = {d["path"]: d["delta"] for d in doc["dirs"]}
     assert dirs["/usr/lib/"] == 5000 and dirs["/var/lib/apt/lists/"] == -3000
-    assert [d["path"] for d in doc["dirs"]][0] == "/usr/"  # grew most: 5000 + 200
+    assert doc["dirs"][0]["path"] == "/usr/"  # grew most: 5000 + 200
     files = {row[1]: row for row in p.rows("files-table")}
     assert files["/usr/lib/libnew.so"][:3] == ["added", "/usr/lib/libnew.so", "+5kB"]
     assert files["/var/lib/apt/lists/deb_Packages"][2] == "-3kB"
@@ -104,8 +104,10 @@ def test_optimize_report_shows_each_verification_run() -> None:
         Check("http", "http://127.0.0.1:8080/", Run(True, status=200), Run(True, status=500),
               False, "HTTP 200 became 500"),
     )  # fmt: skip
-    report = Report("app:1", p, (5, 4100), (5, 700), image_id="sha256:x",
-                    destination="oci:out", written=False, verification=Verification(checks))  # fmt: skip
+    report = Report(
+        "app:1", p, (5, 4100), (5, 700), image_id="sha256:x", destination="oci:out",
+        written=False, verification=Verification(checks),
+    )  # fmt: skip
     page = Page(optimize_html(report))
     assert page.rows("verification-table") == [
         ["ok", "starts (the image's command)", "running", "running", ""],
