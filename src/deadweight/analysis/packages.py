@@ -70,7 +70,9 @@ class Package:
     dev: bool = False
 
 
-def _stanzas(text: str) -> list[dict[str, str]]:
+def stanzas(text: str) -> list[dict[str, str]]:
+    """The paragraphs of a deb822 file (dpkg's status) as field -> value; continuation
+    lines are joined to their field with newlines."""
     out: list[dict[str, str]] = []
     cur: dict[str, str] = {}
     key = ""
@@ -93,7 +95,7 @@ def _stanzas(text: str) -> list[dict[str, str]]:
 def parse_dpkg(text: str) -> list[tuple[str, str, int]]:
     """(name, version, installed bytes declared) of installed dpkg packages."""
     rows = []
-    for s in _stanzas(text):
+    for s in stanzas(text):
         if "Package" in s and s.get("Status", "").endswith(" installed"):
             size = s.get("Installed-Size", "0").strip()
             name = s["Package"] + (f":{s['Architecture']}" if s.get("Multi-Arch") == "same" else "")

@@ -100,11 +100,14 @@ def merge(
     deltas: Sequence[LayerDelta],
     keep: int,
     drop: Callable[[str], bool] | None = None,
+    *,
+    drop_dirs: bool = False,
 ) -> Merge:
     """The squashed layer for layers ``keep..`` of ``deltas`` over the ``keep`` below.
 
     ``drop`` removes non-directory paths written at or above ``keep`` (directories stay, so
-    their modes and owners do too).
+    their modes and owners do too); with ``drop_dirs`` it removes directories as well (the
+    caller keeps every directory above a path it keeps).
     """
     stacker = Stacker()
     for delta in deltas[:keep]:
@@ -118,7 +121,7 @@ def merge(
     dropped: list[Node] = []
     if drop is not None:
         for path, node in list(live.items()):
-            if node.layer >= keep and node.kind != "dir" and drop(path):
+            if node.layer >= keep and (drop_dirs or node.kind != "dir") and drop(path):
                 dropped.append(live.pop(path))
     dropped.sort(key=lambda n: n.path)
     still = {n.inode for n in live.values() if n.inode >= 0}

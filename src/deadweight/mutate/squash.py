@@ -55,14 +55,16 @@ def squash(
     epoch: int | None = None,
     deltas: Sequence[LayerDelta] | None = None,
     created_by: str = "",
+    drop_dirs: bool = False,
 ) -> Image:
     """A new image: the bottom ``keep_bottom`` layers as they are, the rest merged into one.
 
-    ``drop`` removes non-directory paths written by the merged layers. ``deltas`` are the
+    ``drop`` removes non-directory paths written by the merged layers (directories too with
+    ``drop_dirs``; the caller keeps every directory above a path it keeps). ``deltas`` are the
     layers' deltas when the caller already read them (from ``analyze``). With nothing to
     merge and nothing to drop, the image is returned as it is.
     """
-    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by)[0]
+    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by, drop_dirs=drop_dirs)[0]
 
 
 def squash_merge(
@@ -98,6 +100,8 @@ def _squashed(
     deltas: Sequence[LayerDelta] | None,
     created_by: str,
     edit: Edit | None = None,
+    *,
+    drop_dirs: bool = False,
 ) -> tuple[Image, Merge | None]:
     count = len(image.layers)
     if keep < 0 or keep > count:
@@ -108,7 +112,7 @@ def _squashed(
         deltas = layer_deltas(image)
     if len(deltas) != count:
         raise UsageError(f"{len(deltas)} layer deltas for an image with {count} layers")
-    plan = merge(deltas, keep, drop)
+    plan = merge(deltas, keep, drop, drop_dirs=drop_dirs)
     edit = edit or Edit()
     if edit:
         plan = _edited(plan, edit, deltas, keep)

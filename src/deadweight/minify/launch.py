@@ -1,0 +1,148 @@
+"""The static closure of what the container starts: its command lines followed through the
+image (``analysis.entrypoint``), the files they name, the app directory, and what an
+interpreter needs beside its binary (Python's standard library and the distributions on
+its path; node carries its own library inside the binary)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from deadweight.analysis.entrypoint import command_lines, env_of, path_dirs, read_command
+from deadweight.minify.evidence import Reason
+from deadweight.minify.packages import npm_dependencies, npm_resolve
+
+if TYPE_CHECKING:
+    from deadweight.minify.plan import Keeper
+
+# A WORKDIR that is one of these is not an app directory: keeping it whole would keep the
+# system.
+SYSTEM_DIRS = frozenset(
+    [
+        "bin",
+        "sbin",
+        "lib",
+        "lib32",
+        "lib64",
+        "usr",
+        "usr/bin",
+        "usr/sbin",
+        "usr/lib",
+        "usr/lib64",
+        "usr/local",
+        "usr/local/bin",
+        "usr/local/sbin",
+        "usr/local/lib",
+        "usr/share",
+        "usr/local/share",
+        "usr/include",
+        "etc",
+        "var",
+        "var/lib",
+        "var/cache",
+        "var/log",
+        "opt",
+        "root",
+        "home",
+        "srv",
+        "tmp",
+        "var/tmp",
+        "run",
+        "dev",
+        "proc",
+        "sys",
+        "mnt",
+        "media",
+        "boot",
+    ]
+)
+_PYTHON = re.compile(r"python\d(?:\.\d+)?")
+_SITES = ("site-packages", "dist-packages")
+
+
+def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -> None:
+    """Keep the command lines' programs, the files they name and the app directory; with
+    ``deps_whole`` also the app's production npm dependencies."""
+    ctx = k.ctx
+    config = ctx.config
+    workdir = str(config.get("WorkingDir") or "/")
+    entrypoint = config.get("Entrypoint")
+    args_from = len(entrypoint) if isinstance(entrypoint, list) and entrypoint else None
+    for line in command_lines(config, runs):
+        reading = read_command(
+            line,
+            resolver=ctx.resolver,
+            read=ctx.scan.read,
+            path=path_dirs(config),
+            workdir=workdir,
+            args_from=args_from,
+        )
+        for program in reading.programs:
+            for link in program.links:
+                k.add(link, Reason.STRUCTURE)
+            k.add(program.path, Reason.ENTRYPOINT)
+        for name in reading.missing:
+            k.missing[f"command {name}"] = None
+        for word in line[1:]:  # files the command line names: node server.js
+            if word.startswith("-") or "$" in word or "\n" in word:
+                continue
+            hit = ctx.resolver.resolve(posixpath.join(workdir, word))
+            if hit.node is not None and hit.node.kind in ("file", "hardlink"):
+                k.keep(hit.path, Reason.ENTRYPOINT)
+    app = workdir.strip("/")
+    node = ctx.tree.get(app)
+    if app and app not in SYSTEM_DIRS and node is not None and node.kind == "dir":
+        k.add(app, Reason.ENTRYPOINT)
+        start = len(app) + 1
+        for path in ctx.below(app):
+            if "node_modules" not in path[start:].split("/"):
+                k.add(path, Reason.ENTRYPOINT)
+        manifest = ctx.scan.texts.get(f"{app}/package.json")
+        if manifest is not None and deps_whole:
+            npm_dirs = {key[4:] for key in ctx.packages.packages if key.startswith("npm:")}
+            found = (
+                npm_resolve(app, name, dict.fromkeys(npm_dirs))
+                for name in npm_dependencies(manifest)
+            )
+            keys = [f"npm:{d}" for d in found if d is not None]
+            for key in ctx.packages.closure(keys):
+                for path in ctx.packages.packages[key].files:
+                    k.keep(path, Reason.PACKAGE)
+    for d in env_of(config).get("PYTHONPATH", "").split(":"):
+        if d.strip("/") and d.strip("/") not in SYSTEM_DIRS:
+            k.keep(posixpath.join(workdir, d), Reason.ENTRYPOINT, whole=True)
+
+
+def interpreter(k: Keeper, path: str, deps_whole: bool) -> None:
+    """For a Python interpreter at ``path``: its standard library (``PREFIX/lib/pythonX.Y``
+    beside ``PREFIX/bin``) whole; with ``deps_whole`` the site directories and the
+    distributions installed there (by their RECORD files, which also list their scripts)."""
+    if _PYTHON.fullmatch(posixpath.basename(path)) is None:
+        return
+    ctx = k.ctx
+    prefix = posixpath.dirname(posixpath.dirname(path))
+    lib = f"{prefix}/lib" if prefix else "lib"
+    depth = lib.count("/") + 1
+    sites: list[str] = [f"{lib}/python3/dist-packages"]
+    for d in ctx.below(lib):
+        if d.count("/") != depth or not d.rpartition("/")[2].startswith("python"):
+            continue
+        if ctx.tree.nodes[d].kind != "dir":
+            continue
+        k.add(d, Reason.ENTRYPOINT)
+        for below in ctx.below(d):
+            rest = below[len(d) + 1 :].split("/", 1)[0]
+            if rest not in _SITES:
+                k.add(below, Reason.ENTRYPOINT)
+        sites += [f"{d}/{s}" for s in _SITES]
+    if not deps_whole:
+        return
+    for site in sites:
+        if site in ctx.tree.nodes:
+            k.keep(site, Reason.PACKAGE, whole=True)
+    for key, pkg in ctx.packages.packages.items():
+        if pkg.manager == "python" and any(key[7:].startswith(s + "/") for s in sites):
+            for f in pkg.files:
+                k.keep(f, Reason.PACKAGE)
