@@ -128,8 +128,8 @@ class Reading:
     """What a command line runs, as far as the image tells.
 
     ``names``: every command name run, as written (builtins excluded), in order found;
-    ``from_args``: those that came from the arguments given to the first program (the
-    ``Cmd`` under an entrypoint script's ``exec "$@"``) rather than from a script's text.
+    ``from_args``: those that came only from the arguments given to the first program (the
+    ``Cmd`` under an entrypoint script's ``exec "$@"``), never from a script's text.
     ``missing``: names not found in the image; ``unknown``: what cannot be read without
     running it (``eval``, a command named by a variable).
     """
@@ -140,6 +140,7 @@ class Reading:
     missing: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
     passes_args: bool = False
+    unread: tuple[str, ...] = ()  # scripts (tree paths) whose text ``read`` did not give
 
     def paths(self) -> tuple[str, ...]:
         """Every tree path the command line needs: the programs and the links to them."""
@@ -189,11 +190,14 @@ class _State:
     read: Read
     programs: dict[str, Program] = field(default_factory=dict)
     names: dict[str, None] = field(default_factory=dict)
-    from_args: dict[str, None] = field(default_factory=dict)
+    own: set[str] = field(default_factory=set)  # names the scripts' text runs
     missing: dict[str, None] = field(default_factory=dict)
     unknown: dict[str, None] = field(default_factory=dict)
     scripts: set[tuple[str, tuple[tuple[str, bool], ...]]] = field(default_factory=set)
     passes_args: bool = False
+    follow_args: bool = True
+    unread: dict[str, None] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)  # shell functions defined so far
 
 
 # A word of a command line, and whether it came from the top-level arguments.
@@ -208,19 +212,23 @@ def read_command(
     path: Sequence[str] = tuple(DEFAULT_PATH.split(":")),
     workdir: str = "/",
     args_from: int | None = None,
+    follow_args: bool = True,
 ) -> Reading:
     """Follow ``argv`` through the image. Words from index ``args_from`` on are the
-    arguments given to the first program (the ``Cmd`` after an entrypoint)."""
+    arguments given to the first program (the ``Cmd`` after an entrypoint); with
+    ``follow_args`` False a program they name is recorded but not followed."""
     state = _State(resolver, tuple(path), workdir or "/", read)
+    state.follow_args = follow_args
     words = [(w, args_from is not None and i >= args_from) for i, w in enumerate(argv)]
     _run(state, words, 0)
     return Reading(
         tuple(state.programs.values()),
         tuple(state.names),
-        tuple(state.from_args),
+        tuple(n for n in state.names if n not in state.own),
         tuple(state.missing),
         tuple(state.unknown),
         state.passes_args,
+        tuple(state.unread),
     )
 
 
@@ -233,8 +241,10 @@ def _run(state: _State, argv: list[_Word], depth: int) -> None:
             return
         base = posixpath.basename(name)
         state.names[base] = None
-        if from_args:
-            state.from_args[base] = None
+        if not from_args:
+            state.own.add(base)
+        elif not state.follow_args:
+            return
         found = _locate(state, name)
         if found is None:
             state.missing[name] = None
@@ -269,6 +279,8 @@ def _locate(state: _State, name: str) -> Program | None:
             continue  # execvp skips files that are not executable
         data = state.read(hit.path)
         kind: Kind = "unread" if data is None else _kind(data)
+        if data is None:
+            state.unread[hit.path] = None
         program = Program(hit.path, hit.links, kind)
         state.programs.setdefault(hit.path, program)
         return program
@@ -325,7 +337,7 @@ def _shell(state: _State, argv: list[_Word], depth: int) -> None:
     state.programs.setdefault(script.path, Program(script.path, script.links, "script"))
     data = state.read(script.path)
     if data is None:
-        state.unknown[f"/{script.path}: not read"] = None
+        state.unread[script.path] = None
         return
     _text(state, data.decode("utf-8", "replace"), rest[1:], depth)
 
@@ -335,7 +347,7 @@ def _text(state: _State, text: str, positional: list[_Word], depth: int) -> None
     if key in state.scripts or depth > MAX_DEPTH:
         return
     state.scripts.add(key)
-    functions = set(_FUNCTION.findall(text))
+    state.functions.update(_FUNCTION.findall(text))
     variants: list[list[_Word]] = [positional]
     for command in read_script(text).commands:
         words = [command.name, *command.args]
@@ -360,7 +372,7 @@ def _text(state: _State, text: str, positional: list[_Word], depth: int) -> None
             words = words[1:]
             while words and words[0].startswith("-"):
                 words = words[1:]
-        if not words or words[0] in functions or words[0] in BUILTINS:
+        if not words or words[0] in state.functions or words[0] in BUILTINS:
             continue
         for variant in variants:
             line = _expand(words, variant)
@@ -383,7 +395,7 @@ def _source(state: _State, name: str, positional: list[_Word], depth: int) -> No
     state.programs.setdefault(hit.path, Program(hit.path, hit.links, "script"))
     data = state.read(hit.path)
     if data is None:
-        state.unknown[f"/{hit.path}: not read"] = None
+        state.unread[hit.path] = None
         return
     _text(state, data.decode("utf-8", "replace"), positional, depth + 1)
 

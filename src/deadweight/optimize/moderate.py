@@ -11,6 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from deadweight.analysis.entrypoint import Reading, command_lines, path_dirs, read_command
+from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
 from deadweight.mutate import Edit
@@ -61,7 +63,8 @@ def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: 
     changes: tuple[tuple[str, ConfigValue], ...] = ()
     if NPM_TOOLS not in skip:
         server = tree.get(f"{workdir}/server.js" if workdir else "server.js")
-        cmd = npm.command(config, contents.get(package_json), server is not None)
+        reading = _entrypoint_reading(image, tree, config)
+        cmd = npm.command(config, contents.get(package_json), server is not None, reading)
         tools = _tool_prefixes(tree)
         changes = cmd.changes
         if cmd.note:
@@ -99,6 +102,37 @@ def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: 
     )
     edit = Edit(edit.files, edit.owner, gone)
     return Moderate(tuple(prefixes), edit, changes, tuple(skipped), notes)
+
+
+ENTRYPOINT_ROUNDS = 3  # the script, what it runs, what that sources
+
+
+def _entrypoint_reading(image: Image, tree: Tree, config: Mapping[str, Any]) -> Reading | None:
+    """What the entrypoint runs given the ``Cmd`` (``analysis.entrypoint``), reading the
+    scripts it reaches from the layers: a few rounds, one pass per layer holding them."""
+    entrypoint = config.get("Entrypoint")
+    if not isinstance(entrypoint, list) or not entrypoint:
+        return None
+    line = command_lines(config)[0]
+    resolver = Resolver(tree)
+    texts: dict[str, bytes] = {}
+    reading = None
+    for _ in range(ENTRYPOINT_ROUNDS):
+        reading = read_command(
+            line,
+            resolver=resolver,
+            read=texts.get,
+            path=path_dirs(config),
+            workdir=str(config.get("WorkingDir") or "/"),
+            args_from=len(entrypoint),
+            follow_args=False,
+        )
+        wanted = [p for p in reading.unread if p not in texts]
+        if not wanted:
+            break
+        texts.update(dict.fromkeys(wanted, b""))  # too big to read: a binary, not a script
+        texts.update(read_files(image, tree, wanted))
+    return reading
 
 
 def _from_below(tree: Tree, top: str, keep: int) -> bool:

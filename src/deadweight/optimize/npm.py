@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from deadweight.analysis.entrypoint import Reading
 from deadweight.filetree.tree import Tree
 
 HIDDEN_LOCK = "node_modules/.package-lock.json"
@@ -216,25 +217,64 @@ def start_script(package_json: bytes | None, has_server_js: bool) -> tuple[list[
     return words, ""
 
 
-def command(config: Mapping[str, Any], package_json: bytes | None, has_server_js: bool) -> Command:
-    """What to do with ``config``'s command (see the module docstring)."""
+def _through_entrypoint(entrypoint: Sequence[str], reading: Reading | None) -> str:
+    """Why the entrypoint may run npm ("" when it only runs its arguments, possibly behind
+    node, as the official node image's ``docker-entrypoint.sh`` does)."""
+    if reading is None:
+        return "npm stays: the entrypoint may need it"
+    own = [n for n in reading.names if n not in reading.from_args]
+    runs_tool = [n for n in own if TOOL_WORDS.search(n)]
+    if runs_tool:
+        return f"npm stays: the entrypoint {entrypoint[0]} runs {runs_tool[0]}"
+    if reading.unknown:
+        return (
+            f"npm stays: the entrypoint {entrypoint[0]} runs what cannot be read without "
+            f"running it ({reading.unknown[0]})"
+        )
+    if reading.unread:
+        return f"npm stays: the entrypoint's /{reading.unread[0]} could not be read"
+    if not reading.passes_args:
+        return f'npm stays: the entrypoint {entrypoint[0]} does not end in exec "$@"'
+    return ""
+
+
+def command(
+    config: Mapping[str, Any],
+    package_json: bytes | None,
+    has_server_js: bool,
+    entrypoint_reading: Reading | None = None,
+) -> Command:
+    """What to do with ``config``'s command (see the module docstring).
+    ``entrypoint_reading`` is what the entrypoint runs, given the ``Cmd`` as arguments
+    (``analysis.entrypoint``); without it, an entrypoint other than npm keeps npm."""
     entrypoint, cmd = _argv(config.get("Entrypoint")), _argv(config.get("Cmd"))
     changes: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
     note = ""
-    tool = _start_of(entrypoint + cmd)  # an entrypoint other than npm itself never matches
+    why = ""
+    if entrypoint and _start_of(entrypoint + cmd) is None:
+        why = _through_entrypoint(entrypoint, entrypoint_reading)
+        if why:
+            return Command(reason=why)
+        passing, line = True, cmd  # the entrypoint execs its arguments: Cmd is the command
+    else:
+        passing, line = False, entrypoint + cmd
+    tool = _start_of(line)
     if tool is not None:
         argv, why = start_script(package_json, has_server_js)
         if not argv:
             return Command(reason=f"{tool} stays: `{tool} start` is the command and {why}")
         changes = (("Cmd", tuple(argv)),)
-        if entrypoint:
+        if entrypoint and not passing:
             changes = (("Entrypoint", None), *changes)
-        note = f"Cmd {json.dumps(entrypoint + cmd)} -> {json.dumps(argv)} (exec form)"
-        entrypoint, cmd = [], argv
-    final = entrypoint + cmd
+        before = json.dumps(line if passing else entrypoint + cmd)
+        note = f"Cmd {before} -> {json.dumps(argv)} (exec form)"
+        if not passing:
+            entrypoint = []
+        cmd = argv
+    final = cmd if passing else entrypoint + cmd
     health = config.get("Healthcheck")
     probe = _argv(health.get("Test")) if isinstance(health, dict) else []
-    if entrypoint:
+    if entrypoint and not passing:
         return Command(changes, False, "npm stays: the entrypoint may need it", note)
     if not final or posixpath.basename(final[0]) not in ("node", "nodejs"):
         return Command(

@@ -38,7 +38,7 @@ def _host_is_bookworm() -> bool:
         text = Path("/etc/os-release").read_text()
     except OSError:
         return False
-    return 'VERSION_CODENAME=bookworm' in text and "ID=debian" in text
+    return "VERSION_CODENAME=bookworm" in text and "ID=debian" in text
 
 
 def source() -> str:

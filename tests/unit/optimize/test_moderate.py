@@ -325,3 +325,50 @@ def test_a_package_directory_a_base_layer_made_stays_empty() -> None:
     assert t.nodes["app/node_modules/chalk"].kind == "dir"
     assert "app/node_modules/chalk/index.js" not in t.nodes
     assert "app/node_modules/jest" not in t.nodes
+
+
+NODE_ENTRYPOINT = (
+    b'#!/bin/sh\nset -e\nif [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ]; then\n'
+    b'  set -- node "$@"\nfi\n\nexec "$@"\n'
+)
+
+
+def entrypoint_image(script: bytes) -> Image:
+    """The node image's shape: ENTRYPOINT docker-entrypoint.sh, CMD npm start."""
+    base = node_image()
+    extra = S.layer([S.File("usr/local/bin/docker-entrypoint.sh", script, 0o755)])
+    cfg = {
+        "Env": ["PATH=/usr/local/bin:/bin"],
+        "Entrypoint": ["docker-entrypoint.sh"],
+        "Cmd": ["npm", "start"],
+        "WorkingDir": "/app",
+    }
+    steps = [S.Step(f"layer {i}", layer) for i, layer in enumerate(base.layers)]
+    return S.image([*steps, S.Step("COPY docker-entrypoint.sh", extra)], config=cfg)
+
+
+def test_a_node_entrypoint_that_execs_its_arguments_lets_npm_go() -> None:
+    image = entrypoint_image(NODE_ENTRYPOINT)
+    p = plan(image, level="moderate", epoch=0, squash="all")
+    assert [s.name for s in p.steps if s.name == "npm-tools"] == ["npm-tools"]
+    assert ("Cmd", ("node", "server.js", "--port", "8080")) in p.config
+    assert all(key != "Entrypoint" for key, _ in p.config)  # the entrypoint stays
+    config = runtime(apply(image, p))
+    assert config["Entrypoint"] == ["docker-entrypoint.sh"]
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        (
+            b'#!/bin/sh\nnpm ci\nexec "$@"\n',
+            "npm stays: the entrypoint docker-entrypoint.sh runs npm",
+        ),
+        (b"#!/bin/sh\nexec node server.js\n", 'does not end in exec "$@"'),
+        (b'#!/bin/sh\n$RUNNER "$@"\n', "runs what cannot be read"),
+    ],
+)
+def test_an_entrypoint_that_may_run_npm_keeps_it(script: bytes, reason: str) -> None:
+    p = plan(entrypoint_image(script), level="moderate", epoch=0, squash="all")
+    (skipped,) = [s for s in p.skipped if s.name == "npm-tools"]
+    assert reason in skipped.reason

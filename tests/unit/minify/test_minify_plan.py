@@ -1,0 +1,339 @@
+"""plan_minify's rules on synthetic images: traces, package closures (dpkg, apk, npm,
+Python) in both modes, the app directory, essentials, user keeps, structure, widen, the
+keep list, and what the plan reports as removed."""
+
+from __future__ import annotations
+
+import pytest
+
+from deadweight import static as S
+from deadweight.errors import UsageError
+from deadweight.image import Image
+from deadweight.minify import Evidence, Reason, Trace, plan_minify
+
+ELF_LESS = b"\0binary"
+
+
+def image(entries: list[S.Entry], **config: object) -> Image:
+    cfg = {"Env": ["PATH=/usr/bin:/bin"], "Cmd": ["app"], **config}
+    return S.image([S.Step("ADD", S.layer(entries))], config=cfg)
+
+
+def traced(*paths: str) -> Evidence:
+    return Evidence((Trace("run: test", frozenset(paths)),))
+
+
+DPKG_STATUS = b"""Package: tool
+Status: install ok installed
+Architecture: amd64
+Depends: libnope | libalt (>= 1), libd (>= 1.0), virtual-x
+Version: 1
+
+Package: libalt
+Status: install ok installed
+Architecture: amd64
+Version: 1
+
+Package: libd
+Status: install ok installed
+Architecture: amd64
+Multi-Arch: same
+Version: 1
+
+Package: provider
+Status: install ok installed
+Architecture: amd64
+Provides: virtual-x (= 2)
+Version: 1
+
+Package: other
+Status: install ok installed
+Architecture: amd64
+Depends: tool
+Version: 1
+
+Package: gone
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 1
+"""
+
+
+def dpkg_image() -> Image:
+    def pkg(name: str, *files: str, arch: str = "") -> list[S.Entry]:
+        listed = "\n".join(["/.", "/usr", "/usr/bin", *files]) + "\n"
+        suffix = f":{arch}" if arch else ""
+        out: list[S.Entry] = [S.File(f"var/lib/dpkg/info/{name}{suffix}.list", listed.encode())]
+        real = [f.replace("/bin/", "/usr/bin/", 1) if f.startswith("/bin/") else f for f in files]
+        out += [S.File(f.lstrip("/"), name.encode() * 100, 0o755) for f in real]
+        return out
+
+    return image(
+        [
+            S.Dir("usr/bin"),
+            S.Symlink("bin", "usr/bin"),
+            S.Dir("var/lib/dpkg/info"),
+            S.File("var/lib/dpkg/status", DPKG_STATUS),
+            *pkg("tool", "/bin/tool", "/usr/bin/tool-helper"),  # listed through /bin
+            *pkg("libalt", "/usr/bin/alt"),
+            *pkg("libd", "/usr/bin/d", arch="amd64"),
+            *pkg("provider", "/usr/bin/provider"),
+            *pkg("other", "/usr/bin/other"),
+        ],
+        Cmd=["/bin/true"],
+    )
+
+
+def test_dpkg_touched_keeps_package_and_real_dependencies() -> None:
+    plan = plan_minify(dpkg_image(), evidence=traced("/usr/bin/tool"))
+    kept = plan.kept
+    assert kept["/usr/bin/tool"] == (Reason.PACKAGE, Reason.TRACED)
+    for path in ("/usr/bin/tool-helper", "/usr/bin/alt", "/usr/bin/d", "/usr/bin/provider"):
+        assert Reason.PACKAGE in kept[path], path
+    removed = {r.path: r for r in plan.removed}
+    assert removed["/usr/bin/other"].package == "other"  # depends on tool, not needed by it
+    assert removed["/usr/bin/other"].manager == "dpkg"
+    assert removed["/usr/bin/other"].size == 500
+    assert ("dpkg", "other", 500) in plan.removed_by_package
+    assert removed["/var/lib/dpkg/status"].package is None
+    assert "/bin" in kept  # a link to a kept directory
+    assert plan.before_bytes - plan.after_bytes == sum(r.size for r in plan.removed)
+
+
+def test_dpkg_none_keeps_only_used_files_and_widen_adds_the_package() -> None:
+    plan = plan_minify(dpkg_image(), evidence=traced("/usr/bin/tool"), packages="none")
+    assert "/usr/bin/tool" in plan.kept
+    assert "/usr/bin/tool-helper" not in plan.kept
+    wide = plan.widen(traced("/usr/bin/alt"))
+    assert plan.added_by(wide) == ("/usr/bin/alt",)  # libalt has no dependencies
+    wider = plan.widen(traced("/usr/bin/tool"))
+    assert {"/usr/bin/tool-helper", "/usr/bin/d", "/usr/bin/provider"} <= set(plan.added_by(wider))
+    assert wider.widened == frozenset({"dpkg:tool"})
+
+
+APK_DB = b"""P:musl
+V:1.2
+F:lib
+R:ld-musl-x86_64.so.1
+p:so:libc.musl-x86_64.so.1=1
+
+P:busybox
+V:1.36
+D:so:libc.musl-x86_64.so.1
+F:bin
+R:busybox
+p:/bin/sh cmd:busybox=1
+
+P:curl
+V:8
+D:musl so:libc.musl-x86_64.so.1 !curl-old
+F:usr/bin
+R:curl
+"""
+
+
+def test_apk_dependencies_through_provides() -> None:
+    img = image(
+        [
+            S.File("lib/apk/db/installed", APK_DB),
+            S.File("lib/ld-musl-x86_64.so.1", b"musl" * 50, 0o755),
+            S.File("bin/busybox", b"bb" * 100, 0o755),
+            S.Symlink("bin/sh", "/bin/busybox"),
+            S.File("usr/bin/curl", b"curl" * 10, 0o755),
+        ],
+        Cmd=["/bin/sh", "-c", "echo hi"],
+        Env=["PATH=/bin"],
+    )
+    plan = plan_minify(img, evidence=None)
+    assert Reason.ENTRYPOINT in plan.kept["/bin/busybox"]
+    assert Reason.PACKAGE in plan.kept["/lib/ld-musl-x86_64.so.1"]  # so: dependency
+    assert "/usr/bin/curl" not in plan.kept
+    assert {r.path: r.manager for r in plan.removed}["/usr/bin/curl"] == "apk"
+
+
+def npm_image(**config: object) -> Image:
+    nm = "app/node_modules"
+    return image(
+        [
+            S.File(
+                "app/package.json",
+                b'{"dependencies": {"express": "4"}, "devDependencies": {"jest": "29"}}',
+            ),
+            S.File("app/server.js", b"require('express')"),
+            S.File("app/views/index.html", b"<html>"),
+            S.File(f"{nm}/express/package.json", b'{"dependencies": {"debug": "2"}}'),
+            S.File(f"{nm}/express/index.js", b"x" * 10),
+            S.File(f"{nm}/express/node_modules/debug/package.json", b'{"name": "debug"}'),
+            S.File(f"{nm}/express/node_modules/debug/index.js", b"d" * 10),
+            S.File(f"{nm}/debug/package.json", b'{"name": "debug"}'),  # not the one express finds
+            S.File(f"{nm}/debug/index.js", b"D" * 10),
+            S.File(f"{nm}/jest/package.json", b'{"dependencies": {"@babel/core": "7"}}'),
+            S.File(f"{nm}/jest/index.js", b"j" * 1000),
+            S.File(f"{nm}/@babel/core/package.json", b"{}"),
+            S.File(f"{nm}/@babel/core/lib.js", b"b" * 1000),
+            S.File("usr/bin/node", ELF_LESS, 0o755),
+        ],
+        Cmd=["node", "server.js"],
+        WorkingDir="/app",
+        **config,
+    )
+
+
+def test_npm_app_and_production_tree_static() -> None:
+    plan = plan_minify(npm_image(), evidence=None)
+    kept = plan.kept
+    for path in ("/app/server.js", "/app/views/index.html", "/app/package.json"):
+        assert Reason.ENTRYPOINT in kept[path]
+    assert Reason.PACKAGE in kept["/app/node_modules/express/index.js"]
+    assert Reason.PACKAGE in kept["/app/node_modules/express/node_modules/debug/index.js"]
+    removed = {r.path: r for r in plan.removed}
+    assert removed["/app/node_modules/jest/index.js"].package == "jest"
+    assert removed["/app/node_modules/@babel/core/lib.js"].package == "@babel/core"
+    assert "/app/node_modules/debug/index.js" in removed
+    assert plan.static_only
+
+
+def test_npm_none_mode_keeps_only_traced_modules() -> None:
+    ev = traced("/app/node_modules/express/index.js")
+    plan = plan_minify(npm_image(), evidence=ev, packages="none")
+    assert "/app/node_modules/express/index.js" in plan.kept
+    assert "/app/node_modules/express/node_modules/debug/index.js" not in plan.kept
+    assert "/app/server.js" in plan.kept  # the app directory stays
+    touched = plan_minify(npm_image(), evidence=ev)
+    assert "/app/node_modules/express/node_modules/debug/index.js" in touched.kept
+
+
+METADATA = b"""Metadata-Version: 2.1
+Name: Flask
+Version: 3.0
+Requires-Dist: Werkzeug>=3.0
+Requires-Dist: asgiref>=3.2 ; extra == "async"
+
+Flask is a micro framework. Requires-Dist: not-a-header
+"""
+
+
+def python_image() -> Image:
+    site = "usr/local/lib/python3.12/site-packages"
+    record = (
+        b"flask/__init__.py,sha256=x,10\nflask-3.0.dist-info/METADATA,,\n"
+        b"../../../bin/flask,,\nflask-3.0.dist-info/RECORD,,\n"
+    )
+    return image(
+        [
+            S.File("usr/local/bin/python3.12", ELF_LESS, 0o755),
+            S.Symlink("usr/local/bin/python3", "python3.12"),
+            S.File("usr/local/bin/flask", b"#!/usr/local/bin/python3.12\n", 0o755),
+            S.File("usr/local/lib/python3.12/os.py", b"os" * 10),
+            S.File("usr/local/lib/python3.12/json/__init__.py", b"j"),
+            S.File(f"{site}/flask/__init__.py", b"f" * 10),
+            S.File(f"{site}/flask-3.0.dist-info/METADATA", METADATA),
+            S.File(f"{site}/flask-3.0.dist-info/RECORD", record),
+            S.File(f"{site}/werkzeug/__init__.py", b"w" * 10),
+            S.File(f"{site}/werkzeug-3.0.dist-info/METADATA", b"Name: werkzeug\n"),
+            S.File(f"{site}/werkzeug-3.0.dist-info/RECORD", b"werkzeug/__init__.py,,\n"),
+            S.File(f"{site}/asgiref/__init__.py", b"a" * 10),
+            S.File(f"{site}/asgiref-3.0.dist-info/METADATA", b"Name: asgiref\n"),
+            S.File(f"{site}/asgiref-3.0.dist-info/RECORD", b"asgiref/__init__.py,,\n"),
+            S.File("app/main.py", b"import flask"),
+        ],
+        Cmd=["python3", "main.py"],
+        WorkingDir="/app",
+        Env=["PATH=/usr/local/bin:/usr/bin"],
+    )
+
+
+def test_python_interpreter_stdlib_and_distributions() -> None:
+    site = "/usr/local/lib/python3.12/site-packages"
+    static = plan_minify(python_image(), evidence=None)
+    assert Reason.ENTRYPOINT in static.kept["/usr/local/lib/python3.12/os.py"]
+    assert Reason.ENTRYPOINT in static.kept["/usr/local/lib/python3.12/json/__init__.py"]
+    assert Reason.PACKAGE in static.kept[f"{site}/asgiref/__init__.py"]
+    assert "/usr/local/bin/flask" in static.kept  # listed in flask's RECORD
+    none = plan_minify(
+        python_image(), evidence=traced(f"{site}/flask/__init__.py"), packages="none"
+    )
+    assert "/usr/local/lib/python3.12/os.py" in none.kept  # the interpreter's own library
+    assert f"{site}/werkzeug/__init__.py" not in none.kept
+    touched = plan_minify(python_image(), evidence=traced(f"{site}/flask/__init__.py"))
+    assert Reason.PACKAGE in touched.kept[f"{site}/werkzeug/__init__.py"]  # Requires-Dist
+
+
+def test_essentials_follow_the_config() -> None:
+    img = image(
+        [
+            S.File(
+                "etc/passwd", b"root:x:0:0::/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n"
+            ),
+            S.File("etc/group", b"root:x:0:\n"),
+            S.Dir("etc/ssl/certs"),
+            S.File("usr/share/ca-certificates/mozilla/A.crt", b"cert"),
+            S.Symlink("etc/ssl/certs/A.pem", "/usr/share/ca-certificates/mozilla/A.crt"),
+            S.File("usr/share/zoneinfo/Europe/Paris", b"tzif"),
+            S.File("usr/share/zoneinfo/Asia/Tokyo", b"tzif"),
+            S.File("usr/lib/locale/C.utf8/LC_CTYPE", b"ctype"),
+            S.File("usr/lib/locale/de_DE.utf8/LC_CTYPE", b"ctype"),
+            S.Dir("tmp", 0o1777),
+            S.Dir("home/node"),
+            S.File("home/node/.bashrc", b"x"),
+            S.Dir("data"),
+            S.File("data/seed.db", b"seed"),
+            S.Dir("srv/work"),
+            S.File("junk/file", b"junk"),
+        ],
+        Env=["PATH=/bin", "TZ=Europe/Paris", "LANG=C.UTF-8"],
+        User="node",
+        WorkingDir="/srv/work",
+        Volumes={"/data": {}},
+    )
+    plan = plan_minify(img, evidence=traced())
+    kept = plan.kept
+    for path in (
+        "/etc/passwd",
+        "/etc/group",
+        "/etc/ssl/certs/A.pem",
+        "/usr/share/ca-certificates/mozilla/A.crt",
+        "/usr/share/zoneinfo/Europe/Paris",
+        "/usr/lib/locale/C.utf8/LC_CTYPE",
+        "/tmp",
+        "/home/node",
+        "/data/seed.db",
+        "/srv/work",
+    ):
+        assert Reason.ESSENTIAL in kept[path], path
+    for path in ("/usr/share/zoneinfo/Asia/Tokyo", "/usr/lib/locale/de_DE.utf8/LC_CTYPE",
+                 "/home/node/.bashrc", "/junk/file", "/junk"):  # fmt: skip
+        assert path not in kept, path
+
+
+def test_user_keeps_structure_and_keep_list() -> None:
+    img = image(
+        [
+            S.File("opt/a/one.txt", b"1"),
+            S.File("opt/a/sub/two.txt", b"2"),
+            S.File("opt/b/three.cfg", b"3"),
+            S.File("opt/b/four.txt", b"4"),
+            S.Symlink("opt/link", "a/one.txt"),
+            S.Symlink("opt/dangling", "nowhere"),
+            S.Hardlink("opt/hard", "opt/b/four.txt"),
+        ],
+    )
+    plan = plan_minify(img, evidence=None, keep=["/opt/a", "/opt/b/*.cfg", "# comment", "/nope"])
+    kept = plan.kept
+    assert kept["/opt/a/sub/two.txt"] == (Reason.USER,)
+    assert kept["/opt/b/three.cfg"] == (Reason.USER,)
+    assert kept["/opt/link"] == (Reason.STRUCTURE,)  # resolves to a kept file
+    assert kept["/opt"] == (Reason.STRUCTURE,)
+    assert "/opt/dangling" not in kept and "/opt/b/four.txt" not in kept
+    assert plan.unmatched_keeps == ("/nope",)
+    listed = plan.keep_list()
+    assert "/opt" not in listed and "/opt/a/one.txt" in listed
+    again = plan_minify(img, evidence=None, keep=listed)
+    assert set(plan.kept) <= set(again.kept)
+    removed = {r.path: r.size for r in plan.removed}
+    assert removed["/opt/b/four.txt"] + removed["/opt/hard"] == 1  # one inode, counted once
+
+
+def test_unknown_packages_mode_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--packages"):
+        plan_minify(image([]), evidence=None, packages="some")  # type: ignore[arg-type]
