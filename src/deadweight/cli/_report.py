@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from deadweight.analysis.analyze import analyze_deltas, read_deltas
+from deadweight.analysis.analyze import analyze_deltas, paused_gc, read_deltas
 from deadweight.analysis.bytemap import Region, byte_map
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.report import Analysis
@@ -92,7 +92,9 @@ def analyze_with_map(
         ignore=ignore,
     )
     base = max(base, min(guess_base(image), len(image.layers)))
-    mapped = byte_map(stack(deltas), waste=result.waste, bloat=result.bloat, base_layers=base)
+    with paused_gc():  # as analyze: many small acyclic objects, no cycle to find
+        tree = stack(deltas)
+        mapped = byte_map(tree, waste=result.waste, bloat=result.bloat, base_layers=base)
     return result, mapped, base
 
 
