@@ -16,7 +16,8 @@
         │   └── AuthError
         ├── NetworkError            a registry or engine that does not answer
         ├── EngineError             a Docker/Podman engine that fails or is absent
-        └── TraceUnavailable        tracing a container is impossible here (not root, no fanotify)
+        ├── TraceUnavailable        tracing a container is impossible here (not root, no fanotify)
+        └── ImageRunFailed          an image that does not run as asked (exits at once, no answer)
 
 Policy failures (a lint threshold, a CI gate) are results, not errors.
 """
@@ -99,3 +100,7 @@ class EngineError(RuntimeProblem):
 
 class TraceUnavailable(RuntimeProblem):
     """Tracing what a container opens is impossible here (not root, no fanotify)."""
+
+
+class ImageRunFailed(RuntimeProblem):
+    """An image that does not run as asked: it exits at once, or a probe gets no answer."""

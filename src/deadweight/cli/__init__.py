@@ -25,6 +25,7 @@ COMMANDS = {
     "images": "images",
     "inspect": "inspect",
     "lint": "lint",
+    "minify": "minify",
     "optimize": "optimize",
 }
 

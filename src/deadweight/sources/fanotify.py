@@ -108,6 +108,12 @@ def _mount_id(fd: int) -> int | None:
     return None
 
 
+def require_root() -> None:
+    """fanotify needs CAP_SYS_ADMIN: say so before anything else runs."""
+    if os.geteuid() != 0:
+        raise TraceUnavailable("tracing needs root (fanotify): run as root, or use --static")
+
+
 class Tracer:
     """A fanotify mark on the file system holding ``path``, read by a thread until
     :meth:`close` (or the end of the ``with`` block)."""
@@ -122,7 +128,7 @@ class Tracer:
             err = ctypes.get_errno()
             if err == 1:  # EPERM
                 raise TraceUnavailable(
-                    "tracing needs root (fanotify); run as root, or use --static"
+                    "tracing needs root (fanotify): run as root, or use --static"
                 )
             raise TraceUnavailable(f"fanotify_init failed: {os.strerror(err)}")
         mask = FAN_OPEN | FAN_OPEN_EXEC

@@ -1,0 +1,180 @@
+"""``deadweight minify IMAGE -o DEST``: keep only what the app uses, proven by running it.
+
+The workflow is ``runs.shrink``; this module parses the options, reads the image, writes
+the result where it may, and renders the report (``render.minify``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+
+from deadweight.analysis.analyze import read_deltas
+from deadweight.analysis.sizes import layer_size
+from deadweight.cli._options import echo_raw, parse_platform, reading_workers, source_options, store
+from deadweight.cli.optimize import parse_epoch
+from deadweight.errors import UsageError
+from deadweight.optimize.verify import BODY_RULES
+from deadweight.render.minify import render_text, to_json
+from deadweight.runs.delivery import deliver
+from deadweight.runs.exercise import Options, Probes, Way
+from deadweight.runs.report import MinifyReport
+from deadweight.runs.shrink import Request, preflight, shrink
+from deadweight.sources import locate, open_image
+
+
+def _env(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            raise UsageError(f"--env {pair}: use KEY=VALUE")
+        out.append((key, value))
+    return tuple(out)
+
+
+def _keeps(keep: tuple[str, ...], keep_file: Path | None) -> tuple[str, ...]:
+    """``--keep`` entries, then the lines of ``--keep-file`` (blank lines and ``#``
+    comments left out)."""
+    lines: list[str] = []
+    if keep_file is not None:
+        text = keep_file.read_text(encoding="utf-8")
+        lines = [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
+    return (*keep, *lines)
+
+
+def _write_keep_file(path: Path, paths: tuple[str, ...]) -> None:
+    """The kept paths, one a line, written atomically (a temp file renamed into place)."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        temp.write_text("".join(p + "\n" for p in paths), encoding="utf-8")
+        temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _say(message: str) -> None:
+    click.echo(f"deadweight: {message}", err=True)
+
+
+@click.command()
+@click.argument("image")
+@click.option("-o", "--output", "dest", metavar="DEST", help="Where to write the result.")
+@click.option("--network", default="none", show_default=True, help="docker run --network.")
+@click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="docker run --env.")
+@click.option("--probe-http", multiple=True, metavar="URL", help="GET URL while it runs.")
+@click.option("--probe-cmd", multiple=True, metavar="CMD", help="Run CMD inside it (docker exec).")
+@click.option(
+    "--probe-script",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Run FILE on the host while it runs (DEADWEIGHT_CONTAINER names the container).",
+)
+@click.option("--run", "runs", multiple=True, metavar="CMD", help="Another way to run it.")
+@click.option(
+    "--trace-seconds", type=click.FloatRange(0), default=5.0, show_default=True,
+    help="How long to let it live after the probes.",
+)  # fmt: skip
+@click.option("--keep", multiple=True, metavar="PATH_OR_GLOB", help="Keep these paths too.")
+@click.option("--keep-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--write-keep-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--packages", type=click.Choice(["touched", "none"]), default="touched", show_default=True,
+    help="touched: keep whole packages a used file belongs to; none: only used files.",
+)  # fmt: skip
+@click.option("--static", is_flag=True, help="Run nothing: static closure only (unverified).")
+@click.option(
+    "--verify-body", type=click.Choice(BODY_RULES), default="shape", show_default=True,
+    help="How HTTP answers are compared: shape, exact or status.",
+)  # fmt: skip
+@click.option("--epoch", type=int, metavar="SECONDS", help="Timestamps (SOURCE_DATE_EPOCH).")
+@click.option("--dry-run", is_flag=True, help="Trace and plan; write nothing.")
+@click.option("--explain", is_flag=True, help="List every removed and kept path.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--force", is_flag=True, help="Write the result even if verification fails.")
+@source_options
+def minify(
+    image: str,
+    dest: str | None,
+    network: str,
+    env: tuple[str, ...],
+    probe_http: tuple[str, ...],
+    probe_cmd: tuple[str, ...],
+    probe_script: str | None,
+    runs: tuple[str, ...],
+    trace_seconds: float,
+    keep: tuple[str, ...],
+    keep_file: Path | None,
+    write_keep_file: Path | None,
+    packages: str,
+    static: bool,
+    verify_body: str,
+    epoch: int | None,
+    dry_run: bool,
+    explain: bool,
+    fmt: str,
+    force: bool,
+    platform: str | None,
+    insecure: bool,
+    no_cache: bool,
+) -> None:
+    """Write IMAGE to DEST keeping only what its app uses: traced while it runs with the
+    probes, then proven by running the original and the result the same way.
+
+    DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG],
+    docker-daemon:NAME:TAG or docker://HOST/REPO[:TAG] (a push).
+    """
+    if dest is None and not dry_run:
+        raise UsageError("-o DEST is required (or --dry-run)")
+    out = locate(dest, destination=True) if dest is not None else None
+    request = Request(
+        ways=(Way(), *(Way(tuple(shlex.split(r))) for r in runs)),
+        options=Options(network=network, env=_env(env)),
+        probes=Probes(http=probe_http, commands=probe_cmd, script=probe_script),
+        trace_seconds=trace_seconds,
+        packages=packages,  # type: ignore[arg-type]
+        keep=_keeps(keep, keep_file),
+        static=static,
+        body=verify_body,  # type: ignore[arg-type]
+        dry_run=dry_run,
+        epoch=parse_epoch(epoch),
+    )
+    preflight(request)
+    loc = locate(image)
+    img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    with store(no_cache) as layer_store:
+        deltas: Any = read_deltas(img, store=layer_store, workers=reading_workers(loc.transport))
+    before = sum(d.size for d in deltas)
+    say = _say if fmt == "text" else (lambda _: None)
+    shrunk = shrink(
+        img, request, deltas=deltas, from_engine=loc.transport == "docker-daemon", say=say
+    )
+    failed = shrunk.verified is False
+    written = False
+    if shrunk.result is not None and out is not None and (not failed or force):
+        deliver(shrunk.result, out, insecure=insecure)
+        written = True
+    if write_keep_file is not None and not failed:
+        _write_keep_file(write_keep_file, shrunk.plan.keep_list())
+    report = MinifyReport(
+        image,
+        shrunk,
+        before,
+        after_size=layer_size(shrunk.result.layers[-1]) if shrunk.result is not None else None,
+        image_id=shrunk.result.id if shrunk.result is not None else "",
+        destination=str(out) if out is not None else None,
+        written=written,
+        forced=failed and force,
+        dry_run=dry_run,
+    )
+    echo_raw(to_json(report) if fmt == "json" else render_text(report, explain=explain))
+    if failed and force:
+        click.echo("deadweight: WARNING: verification FAILED; written anyway (--force)", err=True)
+    elif failed:
+        click.echo("deadweight: error: verification failed; nothing written", err=True)
+        raise click.exceptions.Exit(1)
