@@ -4,6 +4,7 @@ registries those live in. Each is started once per session and stopped by its pi
 
 from engine_fixtures import busybox_base, docker_engine, docker_engine_env
 from images_fixtures import built_images, exported_images, image_registries, tools
+from podman_fixtures import podman_engine
 from story_fixtures import story
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "docker_engine_env",
     "exported_images",
     "image_registries",
+    "podman_engine",
     "story",
     "tools",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ def minify(
     with store(no_cache) as layer_store:
         deltas: Any = read_deltas(img, store=layer_store, workers=reading_workers(loc.transport))
     before = sum(d.size for d in deltas)
-    say = _say if fmt == "text" else (lambda _: None)
+    say = _say if fmt == "text" and sys.stderr.isatty() else (lambda _: None)
     shrunk = shrink(
         img, request, deltas=deltas, from_engine=loc.transport == "docker-daemon", say=say
     )

@@ -24,7 +24,7 @@ from deadweight.sources import containers
 from deadweight.sources.containers import Container, RunSpec
 from deadweight.sources.fanotify import NOTHING, Seen, Tracer
 
-PROBE_WAIT = 30.0  # seconds an HTTP probe waits for the service to answer
+PROBE_WAIT = 20.0  # seconds an HTTP probe waits for the service to answer
 COMMAND_WAIT = 60.0  # seconds a probe command or script may take
 OWN_COMMAND = "(the image's command)"
 ProbeKind = Literal["http", "command", "script"]
@@ -91,6 +91,7 @@ class Exercise:
     what it touched (per phase, when traced) and its last log lines."""
 
     way: Way
+    probes: Probes
     start: Run
     outcomes: tuple[Outcome, ...]
     traces: tuple[Trace, ...] = ()
@@ -135,11 +136,14 @@ class _Cutter:
         self.tracer, self.container = tracer, container
         self.before: Seen = NOTHING
         self.traces: list[Trace] = []
+        self.layers: tuple[str, ...] = ()
 
     def cut(self, source: str) -> None:
         if self.tracer is None:
             return
-        now = self.tracer.seen(self.container.id)
+        if not self.layers:
+            self.layers = self.container.layer_dirs()
+        now = self.tracer.seen(self.container.id, self.layers)
         new = now - self.before
         self.before = now
         self.traces.append(Trace(source, new.opened, new.executed))
@@ -182,4 +186,4 @@ def exercise(
             code = container.wait(0)
         logs = container.logs(LOG_LINES)
         start = Run(code is None, code, output=logs)
-    return Exercise(way, start, tuple(outcomes), tuple(cutter.traces), logs)
+    return Exercise(way, probes, start, tuple(outcomes), tuple(cutter.traces), logs)

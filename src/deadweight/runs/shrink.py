@@ -40,8 +40,8 @@ class Request:
     """What the user asked for (the CLI's options, parsed)."""
 
     ways: tuple[Way, ...] = (Way(),)
-    options: Options = Options()
-    probes: Probes = Probes()
+    options: Options = field(default_factory=Options)
+    probes: Probes = field(default_factory=Probes)
     trace_seconds: float = 5.0
     packages: Packages = "touched"
     keep: tuple[str, ...] = ()
@@ -119,36 +119,57 @@ def _trace(tag: str, request: Request, say: Say) -> tuple[Exercise, ...]:
             say(f"tracing {way.name}")
             run = exercise(tag, way, request.options, request.probes, tracer=tracer,
                            life=request.trace_seconds, on_probe=say)  # fmt: skip
-            _refuse_failed(run)
             done.append(run)
+    _refuse_failed(tuple(done))
     return tuple(done)
 
 
-def _refuse_failed(run: Exercise) -> None:
-    """The original must run as asked, or its trace is not evidence of anything."""
-    last = run.logs.strip().splitlines()[-1:] or ["(no output)"]
-    for outcome in run.outcomes:
-        if outcome.run.error:
+def _last_line(run: Exercise) -> str:
+    lines = run.logs.strip().splitlines()
+    return lines[-1] if lines else "(no output)"
+
+
+def _refuse_failed(runs: tuple[Exercise, ...]) -> None:
+    """The original must run as asked, or its trace is not evidence of anything: no way
+    of running it may fail at once, and each probe must work on at least one way (a probe
+    that fails on one way, a worker's, is not checked there)."""
+    own = runs[0]
+    for run in runs:
+        if not run.start.running and run.start.exit_code not in (0, None):
             raise ImageRunFailed(
-                f"{run.way.name}: probe {outcome.subject}: {outcome.run.error} "
-                f"(original image; its last log line: {last[0]})"
+                f"{run.way.name}: the original image exited with code "
+                f"{run.start.exit_code}: {_last_line(run)}"
             )
-    if not run.start.running and run.start.exit_code not in (0, None):
-        raise ImageRunFailed(
-            f"{run.way.name}: the original image exited at once with code "
-            f"{run.start.exit_code}: {last[0]}"
-        )
+    for i, outcome in enumerate(own.outcomes):
+        if all(run.outcomes[i].run.error for run in runs):
+            raise ImageRunFailed(
+                f"probe {outcome.subject}: {outcome.run.error} (the original image; its last "
+                f"log line: {_last_line(own)})"
+            )
 
 
-def _verify(original: str, result: str, request: Request, say: Say) -> tuple[list[Judged], str]:
-    """Exercise both images each way, untraced; the checks, and the result's last logs
-    where a check failed."""
+def applicable(run: Exercise) -> Probes:
+    """The probes that worked on this way of running the original."""
+    worked = {(o.kind, o.subject) for o in run.outcomes if not o.run.error}
+    return Probes(
+        http=tuple(u for u in run.probes.http if ("http", u) in worked),
+        commands=tuple(c for c in run.probes.commands if ("command", c) in worked),
+        script=run.probes.script if ("script", run.probes.script) in worked else None,
+    )
+
+
+def _verify(
+    original: str, result: str, request: Request, traced: tuple[Exercise, ...], say: Say
+) -> tuple[list[Judged], str]:
+    """Exercise both images each way, untraced, with the probes that worked there on the
+    traced original; the checks, and the result's last logs where a check failed."""
     judged: list[Judged] = []
     logs: list[str] = []
-    for way in request.ways:
+    for way, seen in zip(request.ways, traced, strict=True):
         say(f"verifying {way.name}")
-        a = exercise(original, way, request.options, request.probes)
-        b = exercise(result, way, request.options, request.probes)
+        probes = applicable(seen)
+        a = exercise(original, way, request.options, probes)
+        b = exercise(result, way, request.options, probes)
         found = judge(a, b, request.body, several=len(request.ways) > 1)
         judged.extend(found)
         if not all(j.check.passed for j in found):
@@ -201,7 +222,7 @@ def shrink(
                 clock.phase(attempt),
                 engine.loaded(result, temporary_tag(result, "minified")) as b,
             ):
-                judged, logs = _verify(tag, b, request, tell)
+                judged, logs = _verify(tag, b, request, traced, tell)
             verification = Verification(tuple(j.check for j in judged))
             attempts.append(Attempt(plan, verification, logs))
             if verification.passed or attempt == "repair":

@@ -78,6 +78,18 @@ class Container:
         """The host pid of the container's first process (0 once it has exited)."""
         return int(self.state().get("Pid") or 0)
 
+    def layer_dirs(self) -> tuple[str, ...]:
+        """The host directories its root file system is stacked from (overlay's upper and
+        lower directories), when the engine says so."""
+        doc = self._do("inspecting", self.engine.client.inspect_container, self.id)
+        driver = doc.get("GraphDriver") if isinstance(doc, dict) else None
+        data = driver.get("Data") if isinstance(driver, dict) else None
+        if not isinstance(data, dict):
+            return ()
+        dirs = [str(data.get("UpperDir") or "")]
+        dirs += str(data.get("LowerDir") or "").split(":")
+        return tuple(d for d in dirs if d)
+
     def wait(self, timeout: float) -> int | None:
         """The exit code once it has exited, or None if it still runs after ``timeout``."""
         deadline = time.monotonic() + timeout

@@ -15,10 +15,12 @@ file. The reader thread, as each event arrives:
   (``/docker/ID``, ``libpod-ID``). Every event is kept under its namespace and cgroup, so
   a container that is known only after it started (or that has already exited) finds its
   early events there: :meth:`Tracer.seen` takes the container's ID;
-* reads ``/proc/self/fdinfo/N`` for the mount the file was opened through. With overlay
-  storage that is the container's own private clone of one of its layers. A process that
-  exits before its namespace can be read (``sh -c`` running ``ls``) is attributed by that
-  mount, once an event of the container has shown it;
+* reads ``/proc/self/fdinfo/N`` for the mount the file was opened through (with overlay
+  storage, the container's own private clone of one of its layers) and ``fstat``s the
+  file. A process that exits before its namespace can be read (``sh -c`` running ``ls``,
+  a server's short-lived worker) is attributed by that mount, once an event of the
+  container has shown it, or else by the file itself: the same inode at the same path in
+  one of the container's layer directories;
 * resolves the path with ``readlink /proc/self/fd/N``: relative to the mount's root,
   that is the path as the container sees it (``/usr/lib/x86_64-linux-gnu/libc.so.6``);
 * closes the descriptor.
@@ -36,6 +38,7 @@ import struct
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -114,6 +117,18 @@ def require_root() -> None:
         raise TraceUnavailable("tracing needs root (fanotify): run as root, or use --static")
 
 
+def _in_layers(path: str, inodes: set[tuple[int, int]], layers: Sequence[str]) -> bool:
+    """Whether the file opened as ``path`` is that path in one of ``layers``."""
+    for layer in layers:
+        try:
+            st = os.stat(os.path.join(layer, path.lstrip("/")), follow_symlinks=False)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in inodes:
+            return True
+    return False
+
+
 class Tracer:
     """A fanotify mark on the file system holding ``path``, read by a thread until
     :meth:`close` (or the end of the ``with`` block)."""
@@ -142,6 +157,8 @@ class Tracer:
         # (cgroup or None, mount id) -> path -> mask of what was done to it; a process's
         # cgroup by (pid, namespace): namespace inodes are reused once a namespace dies
         self._seen: dict[tuple[str | None, int | None], dict[str, int]] = defaultdict(dict)
+        # for processes gone before they could be read: path -> (device, inode) opened
+        self._files: dict[str, set[tuple[int, int]]] = defaultdict(set)
         self._owners: dict[tuple[int, str], str | None] = {}
         self._lock = threading.Lock()
         self._drained = 0.0
@@ -163,6 +180,7 @@ class Tracer:
             mount = _mount_id(fd)
             try:
                 path = os.readlink(f"/proc/self/fd/{fd}")
+                st = os.fstat(fd) if owner is None else None
             except OSError:
                 return
         finally:
@@ -172,6 +190,8 @@ class Tracer:
         with self._lock:
             paths = self._seen[(owner, mount)]
             paths[path] = paths.get(path, 0) | mask
+            if st is not None:
+                self._files[path].add((st.st_dev, st.st_ino))
 
     def _read(self) -> None:
         poller = select.poll()
@@ -204,21 +224,28 @@ class Tracer:
                 return
             time.sleep(0.02)
 
-    def seen(self, container_id: str) -> Seen:
-        """Everything the container ``container_id`` opened and executed so far."""
+    def seen(self, container_id: str, layers: Sequence[str] = ()) -> Seen:
+        """Everything the container ``container_id`` opened and executed so far;
+        ``layers`` are its layer directories on the host (overlay's lower and upper)."""
         self.settle()
         opened: set[str] = set()
         executed: set[str] = set()
         with self._lock:
             groups = [(key, dict(paths)) for key, paths in self._seen.items()]
+            files = {path: set(found) for path, found in self._files.items()}
         mine = {key for key, _ in groups if key[0] is not None and container_id in key[0]}
         mounts = {mount for _, mount in mine if mount is not None}
         for (owner, mount), paths in groups:
             if (owner, mount) in mine or (owner is None and mount in mounts):
-                for path, mask in paths.items():
-                    if mask & FAN_OPEN_EXEC:
-                        executed.add(path)
-                    opened.add(path)
+                found = paths.items()
+            elif owner is None and layers:
+                found = [(p, m) for p, m in paths.items() if _in_layers(p, files[p], layers)]
+            else:
+                continue
+            for path, mask in found:
+                if mask & FAN_OPEN_EXEC:
+                    executed.add(path)
+                opened.add(path)
         return Seen(frozenset(opened), frozenset(executed))
 
     def close(self) -> None:

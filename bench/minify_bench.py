@@ -1,0 +1,170 @@
+"""Benchmark ``minify`` on the story images: the ratio to the original next to optimize's
+levels and the ``Dockerfile.deadweight`` build, the time per phase, and what tracing costs
+the app (probe latency with and without the fanotify tracer).
+
+The story images (``tests/integration/story_fixtures.py``: a Node backend on a node 16
+base with npm upgraded, yarn and devDependencies; a Python app that installs gcc and
+headers) are built on an engine (``DOCKER_HOST``, or a private dockerd started here as
+root) from fixtures fetched once. For each, in the same run:
+
+* ``optimize`` at ``safe``/own, ``moderate``/own and ``moderate``/all, and the image built
+  from ``Dockerfile.deadweight``: the engine's size and the ratio to the original;
+* ``minify`` (the real CLI in its own process, engine to engine, ``--probe-http`` on
+  /health): the engine's size, the ratio, and the seconds per phase from its JSON report;
+* the latency of ``GET /health`` against the running original, ``--requests`` requests a
+  round, alternating rounds without and with a tracer marking the engine's file system as
+  minify does; the median of the rounds' means, and their ratio (target: under 1.10x).
+
+Usage: ``python bench/minify_bench.py [--requests 300] [--rounds 5]`` (root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MB = 1024 * 1024
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _engine(workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:
+    if os.environ.get("DOCKER_HOST"):
+        return dict(os.environ), lambda: None
+    if os.geteuid() != 0:
+        raise SystemExit("minify_bench: needs root (tracing, and a private dockerd)")
+    sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
+    from engine_fixtures import start_dockerd
+
+    (workdir / "dockerd").mkdir()
+    host, stop = start_dockerd(workdir / "dockerd")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env["DOCKER_HOST"] = host
+    return env, stop
+
+
+def _docker(env: dict[str, str], *args: str) -> str:
+    proc = subprocess.run(
+        ["/usr/bin/docker", *args], env=env, capture_output=True, text=True, check=True
+    )
+    return proc.stdout.strip()
+
+
+def _size(env: dict[str, str], ref: str) -> int:
+    return int(_docker(env, "image", "inspect", "--format", "{{.Size}}", ref))
+
+
+def _cli(env: dict[str, str], *args: str) -> tuple[float, dict[str, object]]:
+    cmd = [sys.executable, "-c", "from deadweight.cli import main\nmain()", *args]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"deadweight {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    doc: dict[str, object] = json.loads(proc.stdout) if "json" in args else {}
+    return took, doc
+
+
+def _mean_latency(url: str, requests: int) -> float:
+    began = time.perf_counter()
+    for _ in range(requests):
+        with DIRECT.open(url, timeout=10) as answer:
+            answer.read()
+    return (time.perf_counter() - began) / requests
+
+
+def latency(env: dict[str, str], tag: str, url: str, requests: int, rounds: int) -> list[str]:
+    """Median per-request latency against the running original, with and without a tracer."""
+    from deadweight.sources import containers, engine
+    from deadweight.sources.fanotify import Tracer
+
+    os.environ["DOCKER_HOST"] = env["DOCKER_HOST"]
+    plain: list[float] = []
+    traced: list[float] = []
+    with containers.run(containers.RunSpec(tag, network="host")) as container:
+        container.start()
+        containers.http_get(url, wait=30)
+        _mean_latency(url, requests)  # warm up
+        root = engine.storage_root()
+        for _ in range(rounds):
+            plain.append(_mean_latency(url, requests))
+            with Tracer(root) as tracer:
+                traced.append(_mean_latency(url, requests))
+                tracer.seen(container.id)
+    a, b = statistics.median(plain), statistics.median(traced)
+    return [
+        f"  GET /health x{requests}, median of {rounds} rounds: untraced {a * 1e3:.3f} ms, "
+        f"traced {b * 1e3:.3f} ms = {b / a:.2f}x"
+    ]
+
+
+def story(workdir: Path, requests: int, rounds: int) -> list[str]:
+    sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
+    import story_fixtures as sf
+    from engine_fixtures import DockerEngine
+
+    env, stop = _engine(workdir)
+    lines: list[str] = []
+    try:
+        eng = DockerEngine(env["DOCKER_HOST"], env, workdir / "dockerd" / "dockerd.log", 0.0)
+        fixtures = sf.fetch_fixtures()
+        (workdir / "bases").mkdir()
+        sf.build_bases(eng, fixtures, workdir / "bases")
+        for app in sf.build_story_apps(eng, fixtures, workdir):
+            original = _size(env, app.tag)
+            lines.append(f"story {app.name}: {app.tag} {original / MB:.1f} MiB")
+            src = f"docker-daemon:{app.tag}"
+            for level, squash in (("safe", "own"), ("moderate", "own"), ("moderate", "all")):
+                dest = f"bench-{app.name}:{level}-{squash}"
+                _cli(env, "optimize", src, "-o", f"docker-daemon:{dest}", "--level", level,
+                     "--squash", squash, "--epoch", "0")  # fmt: skip
+                after = _size(env, dest)
+                lines.append(f"  optimize {level:<8} {squash}: {after / MB:6.1f} MiB = "
+                             f"{after / original:.2f}x")  # fmt: skip
+            _cli(env, "optimize", src, "-o", f"oci-archive:{workdir / f'{app.name}.tar'}",
+                 "--dockerfile", str(app.context / "Dockerfile"))  # fmt: skip
+            rebuilt = f"bench-{app.name}:dockerfile"
+            subprocess.run(
+                ["/usr/bin/docker", "build", "--network", "none", "-q", "-t", rebuilt,
+                 "-f", str(app.context / "Dockerfile.deadweight"), str(app.context)],
+                env={**env, "DOCKER_BUILDKIT": "1"}, check=True, capture_output=True,
+            )  # fmt: skip
+            size = _size(env, rebuilt)
+            lines.append(f"  Dockerfile.deadweight:     {size / MB:6.1f} MiB = "
+                         f"{size / original:.2f}x")  # fmt: skip
+            took, doc = _cli(env, "minify", src, "-o", f"docker-daemon:bench-{app.name}:min",
+                             "--network", "host", "--probe-http", app.health,
+                             "--epoch", "0", "--format", "json")  # fmt: skip
+            size = _size(env, f"bench-{app.name}:min")
+            phases = doc["phases"]
+            assert isinstance(phases, dict)
+            lines.append(f"  minify:                    {size / MB:6.1f} MiB = "
+                         f"{size / original:.2f}x, {took:.1f} s")  # fmt: skip
+            lines.append("    phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
+            lines += latency(env, app.tag, app.health, requests, rounds)
+    finally:
+        stop()
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dw-minify-bench-", dir=args.workdir) as tmp:
+        print("\n".join(story(Path(tmp), args.requests, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
