@@ -11,7 +11,9 @@ module loaded only on a second endpoint, an image run two ways, bad input, and P
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -349,3 +351,32 @@ def test_podman_as_the_engine(
     assert podman_engine.docker("ps", "-aq").strip() == ""
     assert podman_engine.docker("images", "-q").strip() == ""
     subprocess.run([SKOPEO, "inspect", f"docker-archive:{out}"], check=True, capture_output=True)
+
+
+def test_sigterm_mid_trace_removes_the_container_and_the_temporary_image(
+    docker_engine: DockerEngine, small: dict[str, str], tmp_path: Path
+) -> None:
+    saved = tmp_path / "two.tar"  # from an archive: loaded under a temporary tag
+    docker_engine.docker("save", "-o", str(saved), small["two"])
+    env = {k: v for k, v in docker_engine.env.items() if k != "CI"}
+    env["DEADWEIGHT_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from deadweight.cli import main\nmain()\n", "minify",
+         f"docker-archive:{saved}", "-o", f"docker-archive:{tmp_path}/o.tar",
+         "--trace-seconds", "120"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not docker_engine.docker("ps", "-q").strip():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.2)
+        assert left_behind(docker_engine)[1]  # the temporary tag is there while it runs
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (proc.returncode, stderr) == (130, "deadweight: error: interrupted\n")
+    assert left_behind(docker_engine) == ("", "")
+    assert not (tmp_path / "o.tar").exists()

@@ -17,7 +17,7 @@ import click
 from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.sizes import layer_size
 from deadweight.cli._options import echo_raw, parse_platform, reading_workers, source_options, store
-from deadweight.cli.optimize import parse_epoch
+from deadweight.cli.optimize import named, parse_epoch, refuse_input
 from deadweight.errors import UsageError
 from deadweight.optimize.verify import BODY_RULES
 from deadweight.render.minify import render_text, to_json
@@ -147,7 +147,11 @@ def minify(
     )
     preflight(request)
     loc = locate(image)
+    if out is not None:
+        refuse_input(out, loc)
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    if out is not None:
+        out = named(out, img, loc)  # never untagged, never the source's own tag
     with store(no_cache) as layer_store:
         deltas: Any = read_deltas(img, store=layer_store, workers=reading_workers(loc.transport))
     before = sum(d.size for d in deltas)
