@@ -237,7 +237,7 @@ class Tracer:
         mounts = {mount for _, mount in mine if mount is not None}
         for (owner, mount), paths in groups:
             if (owner, mount) in mine or (owner is None and mount in mounts):
-                found = paths.items()
+                found = list(paths.items())
             elif owner is None and layers:
                 found = [(p, m) for p, m in paths.items() if _in_layers(p, files[p], layers)]
             else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from deadweight.minify import Trace
-
 from deadweight.optimize.verify import Run
 from deadweight.runs.exercise import Exercise, Outcome, Probes, Way
 from deadweight.runs.judge import judge, traces_behind
