@@ -17,7 +17,8 @@
         ├── NetworkError            a registry or engine that does not answer
         ├── EngineError             a Docker/Podman engine that fails or is absent
         ├── TraceUnavailable        tracing a container is impossible here (not root, no fanotify)
-        └── ImageRunFailed          an image that does not run as asked (exits at once, no answer)
+        ├── ImageRunFailed          an image that does not run as asked (exits at once, no answer)
+        └── IncompleteScan          some images of a fleet scan failed (the report says why)
 
 Policy failures (a lint threshold, a CI gate) are results, not errors.
 """
@@ -104,3 +105,8 @@ class TraceUnavailable(RuntimeProblem):
 
 class ImageRunFailed(RuntimeProblem):
     """An image that does not run as asked: it exits at once, or a probe gets no answer."""
+
+
+class IncompleteScan(RuntimeProblem):
+    """A fleet scan finished, but some of its images could not be read; its report lists
+    them with their reasons."""

@@ -234,7 +234,8 @@ def analyze(
     threads read the next ones.
     """
     with paused_gc():
-        return _analyze_deltas(
+        return _analyze_image(
+            image,
             iter_deltas(
                 image,
                 store=store,
@@ -244,13 +245,36 @@ def analyze(
                 prefetch=prefetch,
                 processes=processes,
             ),
-            instructions=layer_instructions(image),
-            diff_ids=tuple(layer.diff_id for layer in image.layers),
-            image=image.repo_tags[0] if image.repo_tags else image.source or image.id,
-            image_id=image.id,
             base_layers=base_layers,
             ignore=ignore,
         )
+
+
+def analyze_read(
+    image: Image,
+    deltas: Iterable[LayerDelta],
+    *,
+    base_layers: int = 0,
+    ignore: Sequence[str] = (),
+) -> Analysis:
+    """What :func:`analyze` says of ``image``, from its layers' deltas read elsewhere (a
+    fleet scan reads each shared layer once, on other machines), bottom first."""
+    with paused_gc():
+        return _analyze_image(image, deltas, base_layers=base_layers, ignore=ignore)
+
+
+def _analyze_image(
+    image: Image, deltas: Iterable[LayerDelta], *, base_layers: int, ignore: Sequence[str]
+) -> Analysis:
+    return _analyze_deltas(
+        deltas,
+        instructions=layer_instructions(image),
+        diff_ids=tuple(layer.diff_id for layer in image.layers),
+        image=image.repo_tags[0] if image.repo_tags else image.source or image.id,
+        image_id=image.id,
+        base_layers=base_layers,
+        ignore=ignore,
+    )
 
 
 def analyze_deltas(

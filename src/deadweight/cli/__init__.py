@@ -27,6 +27,7 @@ COMMANDS = {
     "lint": "lint",
     "minify": "minify",
     "optimize": "optimize",
+    "scan": "scan",
 }
 
 

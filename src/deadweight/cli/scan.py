@@ -1,0 +1,125 @@
+"""``deadweight scan SOURCE...``: every image of a registry, a repository, a list, a folder
+or an engine, each unique layer read once, on Dask."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from deadweight.cli._options import echo_raw, parse_platform, store
+from deadweight.cli.analyze import write_atomic
+from deadweight.cluster.runners import InProcess, Runner, dask_runner
+from deadweight.cluster.scan import OnProgress, Progress
+from deadweight.cluster.scan import scan as run_scan
+from deadweight.errors import IncompleteScan, UsageError
+from deadweight.fleet.changes import compare
+from deadweight.render.fleet import read_previous, render_text, to_json
+
+
+@contextmanager
+def _runner(workers: int | None, scheduler: str | None) -> Iterator[Runner]:
+    if scheduler and workers is not None:
+        raise UsageError("--workers and --scheduler exclude each other")
+    if workers == 0:
+        yield InProcess()
+        return
+    with dask_runner(workers=workers, scheduler=scheduler) as runner:
+        yield runner
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[OnProgress | None]:
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bars
+
+    with Bars(transient=True, console=Console(stderr=True)) as bars:
+        layers = bars.add_task("layers", total=None)
+        images = bars.add_task("images", total=None)
+
+        def show(p: Progress) -> None:
+            bars.update(layers, completed=p.layers, total=p.layers_total)
+            bars.update(images, completed=p.images, total=p.images_total)
+
+        yield show
+
+
+def _previous(path: str | None) -> Callable[[], str] | None:
+    if path is None:
+        return None
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"--previous {path}: no such file")
+    return lambda: file.read_text(encoding="utf-8")
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("-o", "--output", metavar="FILE", help="Write the JSON report to FILE.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--previous", metavar="FILE", help="A previous report: say what grew and shrank.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Processes of the embedded Dask cluster (default: one per CPU; 0: no cluster).",
+)
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="Run on this Dask scheduler (tcp://HOST:8786)."
+)
+@click.option("--platform", metavar="OS/ARCH[/VARIANT]", help="Pick this platform from indexes.")
+@click.option("--insecure", is_flag=True, help="Allow plain HTTP and skip TLS checks.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the layer store.")
+def scan(
+    sources: tuple[str, ...],
+    output: str | None,
+    fmt: str,
+    previous: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    platform: str | None,
+    insecure: bool,
+    no_cache: bool,
+) -> None:
+    """Scan every image of SOURCE... once per unique layer: waste, bloat, shared layers.
+
+    SOURCE is any image source, or docker://HOST (the registry's catalog), docker://HOST/REPO
+    (every tag), a file listing sources, a folder of archives and layouts, or docker-daemon:
+    (every local image). Exit 3 when some images could not be read (the report says why).
+    """
+    wanted = parse_platform(platform)
+    before = _previous(previous)
+    with (
+        store(no_cache) as layer_store,
+        _runner(workers, scheduler) as runner,
+        _progress(fmt == "json") as progress,
+    ):
+        fleet = run_scan(
+            sources,
+            runner,
+            platform=wanted,
+            insecure=insecure,
+            store=layer_store,
+            progress=progress,
+        )
+    changes = compare(read_previous(before(), str(previous)), fleet) if before else None
+    if output:
+        write_atomic(output, to_json(fleet, changes))
+    if fmt == "json":
+        echo_raw(to_json(fleet, changes))
+    else:
+        echo_raw(render_text(fleet, changes))
+    if fleet.failed:
+        count = len(fleet.failed) + len(fleet.images)
+        raise IncompleteScan(
+            f"{len(fleet.failed)} of {count} images could not be scanned (listed in the report)"
+        )
+    if not fleet.images:
+        raise IncompleteScan("no image found in " + ", ".join(sources))

@@ -1,0 +1,108 @@
+"""Where layer jobs run: in this process, or on Dask (an embedded ``LocalCluster`` of
+processes, or an existing cluster's scheduler).
+
+Each job is one Dask task with a key of its own; results are handled as they complete,
+in the calling thread. A worker that dies takes its tasks with it and the scheduler runs
+them again elsewhere (``distributed.scheduler.allowed-failures`` times, then the task
+fails with ``KilledWorker``, which becomes that layer's error). A job's result depends
+only on the layer, so a task run twice gives the same result; the scheduler keeps one
+result per key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from deadweight.cluster.work import LayerJob, LayerResult, read_layer_job
+from deadweight.errors import NetworkError, UsageError
+
+Done = Callable[[LayerResult], None]
+CONNECT_TIMEOUT = "20s"
+
+
+class Runner(Protocol):
+    def run(self, jobs: Sequence[LayerJob], done: Done) -> None: ...
+
+
+class InProcess:
+    """One job after another in this process: the reference every cluster run must equal."""
+
+    def run(self, jobs: Sequence[LayerJob], done: Done) -> None:
+        for job in jobs:
+            done(read_layer_job(job))
+
+
+class OnDask:
+    """Jobs as tasks of a ``distributed.Client``."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def run(self, jobs: Sequence[LayerJob], done: Done) -> None:
+        as_completed = _distributed().as_completed
+        scan = uuid.uuid4().hex[:12]
+        futures = {
+            self.client.submit(
+                read_layer_job, job, key=f"deadweight-layer-{scan}-{job.diff_id}", pure=False
+            ): job
+            for job in jobs
+        }
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # a task's failure is that layer's error
+                result = LayerResult(job.diff_id, None, _task_failure(exc), "")
+            finally:
+                future.release()
+            done(result)
+
+
+def _distributed() -> Any:
+    """``distributed``, typed as Any: the package ships no type information for its API."""
+    return importlib.import_module("distributed")
+
+
+def _task_failure(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return "the Dask workers reading this layer died"
+    return f"the Dask task failed: {name}: {exc}"
+
+
+@contextmanager
+def dask_runner(*, workers: int | None, scheduler: str | None) -> Iterator[OnDask]:
+    """A client of ``scheduler``, or of an embedded cluster of ``workers`` processes
+    (one per CPU when None), one thread each: reading a layer holds the GIL."""
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    dask = _distributed()
+    Client, LocalCluster = dask.Client, dask.LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise NetworkError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        except ValueError as exc:
+            raise UsageError(f"--scheduler {scheduler}: {exc}") from exc
+        with client:
+            yield OnDask(client)
+        return
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    with (
+        LocalCluster(
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield OnDask(client)

@@ -1,0 +1,73 @@
+"""List a registry's repositories (distribution-spec ``GET /v2/_catalog``, paginated by
+``n``/``last`` and the ``Link`` header as the tag list is).
+
+The catalog is an optional endpoint: registries that do not offer it answer 404 or 401
+(Docker Hub, most cloud registries); either is a typed error naming the registry. Token
+auth asks for the scope ``registry:catalog:*`` (docker/distribution's token spec).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from deadweight.errors import CorruptImage, RegistryError
+from deadweight.reference import Reference
+from deadweight.sources.registry.connection import Connection
+from deadweight.sources.registry.transport import RetryPolicy
+from deadweight.spec.config import decode_json
+
+CATALOG_LIMIT = 16 << 20
+MAX_PAGES = 10_000
+# A placeholder repository: Connection authenticates per repository, the catalog is not one.
+_ANY_REPOSITORY = "library/catalog"
+
+
+def repositories(
+    host: str,
+    *,
+    insecure: bool = False,
+    session: requests.Session | None = None,
+    retry: RetryPolicy | None = None,
+    page_size: int | None = None,
+) -> list[str]:
+    """Every repository name the registry at ``host`` lists, sorted."""
+    connection = Connection(
+        Reference.parse(f"{host}/{_ANY_REPOSITORY}"),
+        insecure=insecure,
+        session=session,
+        retry=retry,
+    )
+    connection.scope = "registry:catalog:*"
+    base = connection.base()
+    url = f"{base}/v2/_catalog" + (f"?n={page_size}" if page_size else "")
+    found: set[str] = set()
+    for _ in range(MAX_PAGES):
+        answer = connection.get(
+            url,
+            not_found=f"{host}: the registry does not list its repositories (no /v2/_catalog)",
+            limit=CATALOG_LIMIT,
+        )
+        found.update(_page(answer.body, host))
+        following = answer.response.links.get("next", {}).get("url")
+        if not following:
+            return sorted(found)
+        url = urljoin(url, following)
+        if urlsplit(url)[:2] != urlsplit(base)[:2]:
+            raise RegistryError(f"{host}: the catalog links to another host ({url})")
+    raise RegistryError(f"{host}: the catalog has more than {MAX_PAGES} pages")
+
+
+def _page(body: bytes, host: str) -> list[str]:
+    try:
+        doc: Any = decode_json(body, f"catalog of {host}")
+    except CorruptImage as exc:
+        raise RegistryError(str(exc)) from exc
+    page = doc.get("repositories") if isinstance(doc, dict) else None
+    if page is None and isinstance(doc, dict):
+        return []
+    if not isinstance(page, list) or not all(isinstance(r, str) for r in page):
+        raise RegistryError(f"catalog of {host}: 'repositories' is not a list of strings")
+    return page
