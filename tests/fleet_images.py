@@ -32,7 +32,11 @@ def _dpkg(packages: list[tuple[str, str, int]]) -> bytes:
 
 
 BASE_DEBS = [("libc6", "2.36-9", 12000), ("bash", "5.2.15-2", 7000), ("coreutils", "9.1-1", 17000)]
-TOOLS = [("gcc-12", "12.2.0-14", 36000), ("make", "4.3-4.1", 1500), ("libssl-dev", "3.0.11-1", 2400)]
+TOOLS = [
+    ("gcc-12", "12.2.0-14", 36000),
+    ("make", "4.3-4.1", 1500),
+    ("libssl-dev", "3.0.11-1", 2400),
+]
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,9 @@ def app(n: int, base: Base, scale: int) -> Image:
     ]
     if n % 2 == 1:
         steps.append(
-            S.Step("RUN /bin/sh -c rm -rf /build # buildkit", S.layer([S.Whiteout("build")], "gzip"))
+            S.Step(
+                "RUN /bin/sh -c rm -rf /build # buildkit", S.layer([S.Whiteout("build")], "gzip")
+            )
         )
     return S.image(steps, repo_tags=(f"app{n}:v1",))
 
