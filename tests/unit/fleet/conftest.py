@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-import fleet_images  # noqa: E402
-
-from deadweight.sources import archive  # noqa: E402
+import fleet_images
+from deadweight.sources import archive
 
 
 @pytest.fixture(scope="session")

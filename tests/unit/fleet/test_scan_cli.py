@@ -11,7 +11,6 @@ from pathlib import Path
 
 from deadweight.fleet.tally import SCHEMA_VERSION
 
-
 DEADWEIGHT = Path(sys.executable).with_name("deadweight")
 
 
