@@ -196,7 +196,7 @@ def evaluate(analysis: Analysis, rules: Rules) -> Verdict:
     )
     check(
         "max-wasted-percent",
-        rules.max_wasted_percent,
+        None if rules.max_wasted_percent is None else _pct(rules.max_wasted_percent),
         _pct(a.wasted_percent),
         rules.max_wasted_percent is not None and a.wasted_percent > rules.max_wasted_percent,
         f"too many bytes wasted relative to the image ({_pct(a.wasted_percent)} > "

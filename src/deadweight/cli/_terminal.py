@@ -12,6 +12,7 @@ def color_wanted() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def width() -> int:
-    """The terminal's columns: COLUMNS when set, else the terminal's, else 120 (a pipe)."""
-    return shutil.get_terminal_size((120, 24)).columns
+def width(fallback: int = 120) -> int:
+    """The terminal's columns: COLUMNS when set, else stdout's terminal's, else
+    ``fallback`` (a pipe: reports stay the same wherever they are written)."""
+    return max(40, shutil.get_terminal_size((fallback, 24)).columns)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -13,9 +14,17 @@ from deadweight.analysis.instructions import instruction_text
 from deadweight.analysis.report import SCHEMA_VERSION, Analysis
 from deadweight.analysis.rules import Verdict
 from deadweight.analysis.waste import CAUSE_TEXT
+from deadweight.render.text import middle_cut
 from deadweight.render.units import human_size
 
 TOP = 10
+MIB = 1 << 20
+
+
+def minor_threshold(size: int) -> int:
+    """The default ``--min-saving``: a recommendation saving less than 1 MiB and less than
+    1% of the image is summarised, not listed (a 30B /etc/passwd is not advice)."""
+    return min(MIB, size // 100)
 
 
 def _num(x: float) -> float | None:
@@ -187,9 +196,16 @@ def _short(text: str, width: int = 70) -> str:
 
 
 def render_text(
-    a: Analysis, verdict: Verdict | None = None, *, width: int = 110, color: bool = False
+    a: Analysis,
+    verdict: Verdict | None = None,
+    *,
+    width: int = 110,
+    color: bool = False,
+    min_saving: int | None = None,
 ) -> str:
-    """The terminal report as text (ANSI colours only with ``color``)."""
+    """The terminal report as text, ``width`` columns (ANSI colours only with ``color``).
+    Recommendations saving less than ``min_saving`` bytes (default ``minor_threshold``)
+    are counted in one line."""
     from rich.console import Console
     from rich.markup import escape as escape_markup
 
@@ -241,7 +257,7 @@ def render_text(
             str(lr.changed),
             str(lr.deleted),
             hs(lr.wasted) if lr.wasted else "-",
-            _short(lr.instruction),
+            _short(lr.instruction, max(70, width - 40)),
         )
     con.print(t)
 
@@ -249,7 +265,8 @@ def render_text(
         tree = Tree("[bold]Biggest directories[/bold]")
         shown = {s.path for s in a.largest_dirs[:TOP]}
         branches: dict[str, Any] = {}
-        for s in sorted(a.largest_dirs[:TOP], key=lambda s: s.path):
+        # biggest first; a parent holds at least its child's bytes, so it comes first
+        for s in sorted(a.largest_dirs[:TOP], key=lambda s: (-s.bytes, s.path)):
             up = s.path.rpartition("/")[0]
             while up and up not in shown:
                 up = up.rpartition("/")[0]
@@ -266,15 +283,26 @@ def render_text(
         con.print(t)
         t = Table(title="Largest waste", title_justify="left", show_edge=False, pad_edge=False)
         for col in ("bytes", "path", "cause", "written by", "hidden by"):
-            t.add_column(col, justify="right" if col == "bytes" else "left")
-        for i in a.waste.items[:TOP]:
-            t.add_row(
+            t.add_column(
+                col,
+                justify="right" if col == "bytes" else "left",
+                no_wrap=col in ("bytes", "path", "cause"),
+            )
+        items = a.waste.items[:TOP]
+        steps = max(30, (width - 60) // 3)
+        rows = [
+            (
                 hs(i.bytes),
                 "/" + i.path,
                 i.cause,
-                f"{i.written_by}: {_short(i.written_instruction, 30)}",
-                f"{i.hidden_by}: {_short(i.hidden_instruction, 30)}",
+                f"{i.written_by}: {_short(i.written_instruction, steps)}",
+                f"{i.hidden_by}: {_short(i.hidden_instruction, steps)}",
             )
+            for i in items
+        ]
+        room = _path_room(rows, width)
+        for row in rows:
+            t.add_row(row[0], esc(middle_cut(row[1], room)), *row[2:])
         con.print(t)
 
     if a.bloat.by_category:
@@ -283,7 +311,7 @@ def render_text(
         )
         for col in ("bytes", "category", "where"):
             t.add_column(col, justify="right" if col == "bytes" else "left")
-        for cat, b in a.bloat.by_category:
+        for cat, b in sorted(a.bloat.by_category, key=lambda cb: (-cb[1], cb[0])):
             where = [f"/{i.path}" for i in a.bloat.items if i.category == cat][:3]
             if cat == "duplicates":
                 where = [f"/{g.paths[0]} (+{len(g.paths) - 1})" for g in a.bloat.duplicates[:3]]
@@ -308,12 +336,34 @@ def render_text(
             )
 
     if a.recommendations:
+        floor = minor_threshold(a.size) if min_saving is None else min_saving
+        major = [r for r in a.recommendations if r.bytes >= floor]
+        minor = [r for r in a.recommendations if r.bytes < floor]
         con.print("[bold]Recommendations[/bold]")
-        for n, r in enumerate(a.recommendations[:TOP], 1):
+        for n, r in enumerate(major[:TOP], 1):
             con.print(f"  {n}. save {hs(r.bytes)}: {r.title}", markup=False, soft_wrap=True)
             con.print(f"     {r.change}", soft_wrap=True)
+        if minor:
+            con.print(
+                f"  {len(minor)} smaller one(s), {hs(sum(r.bytes for r in minor))} in all, "
+                f"each below {hs(floor)} (--min-saving 0 lists them)",
+                markup=False,
+                soft_wrap=True,
+            )
     if verdict is not None:
         con.print("[bold]CI rules[/bold]")
         for line in verdict_lines(verdict):
             con.print(line, markup=False, soft_wrap=True)
     return buf.getvalue()
+
+
+def _path_room(rows: Sequence[tuple[str, str, str, str, str]], width: int) -> int:
+    """Columns for the path in the "Largest waste" table: all it needs when everything
+    fits in ``width``, else at least half of what the fixed columns (bytes, cause) and
+    rich's separators (3 per column gap) leave; the steps' columns wrap instead."""
+    heads = ("bytes", "path", "cause", "written by", "hidden by")
+    widest = [max([len(heads[c]), *(len(row[c]) for row in rows)]) for c in range(5)]
+    if sum(widest) + 3 * 4 <= width:
+        return widest[1]
+    free = width - widest[0] - widest[2] - 3 * 4
+    return max(24, free - widest[3] - widest[4], free // 2)

@@ -68,3 +68,16 @@ def ellipsis(text: str, max_width: int) -> str:
 def codepoint_width(text: str) -> int:
     """Cell width in Go's ``text/tabwriter`` (CLI ≤ 22): the number of runes."""
     return len(text)
+
+
+def middle_cut(path: str, max_width: int) -> str:
+    """``path`` in at most ``max_width`` columns: the middle is cut (``…``), never the file
+    name, which is what a reader looks for; a name longer than the room keeps its end."""
+    if len(path) <= max_width:
+        return path
+    if max_width <= 1:
+        return ELLIPSIS[:max_width]
+    name = path.rpartition("/")[2]
+    tail = len(name) + 1 if "/" in path else len(name)
+    head = max(0, min((max_width - 1) // 2, max_width - 1 - tail))
+    return path[:head] + ELLIPSIS + path[len(path) - (max_width - 1 - head) :]

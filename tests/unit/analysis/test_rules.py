@@ -114,7 +114,7 @@ def test_verdict_lines_pass_fail_and_skip() -> None:
         RuleResult(
             "max-wasted-percent",
             "FAIL",
-            "0.1",
+            "10.00%",  # the limit in the figure's unit (it said 0.1 beside 85.71%)
             "85.71%",
             "too many bytes wasted relative to the image (85.71% > 10.00%; dive-compatible: n/a)",
         ),

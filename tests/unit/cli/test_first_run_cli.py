@@ -164,3 +164,58 @@ def test_optimize_shows_progress_on_a_terminal(tmp_path: Path) -> None:
         ["optimize", "app.tar", "--dry-run", "--no-cache"], tmp_path, True, "stderr"
     )
     assert "reading layers" in err
+
+
+DEEP = "usr/local/lib/node_modules/npm/node_modules/@npmcli/arborist/lib/arborist/reify-tree.js"
+
+
+@pytest.fixture
+def deep_waste(tmp_path: Path) -> Path:
+    from deadweight import static
+    from deadweight.sources import archive
+
+    img = static.image(
+        [
+            static.Step("ADD x /", static.layer([static.File("etc/os-release", b"x\n")])),
+            static.Step("RUN npm i -g npm", static.layer([static.File(DEEP, b"x" * 300_000)])),
+            static.Step("RUN rm -rf /usr/local", static.layer([static.Whiteout("usr/local")])),
+        ],
+        repo_tags=("app:1",),
+    )
+    archive.write([img], tmp_path / "app.tar")
+    return tmp_path
+
+
+def analyze_with(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "DEADWEIGHT_CACHE_DIR": str(cwd / ".cache"), **env}
+    for key in ("CI", "COLUMNS"):
+        if key not in env:
+            full.pop(key, None)
+    return subprocess.run(
+        [str(DEADWEIGHT), "analyze", "app.tar", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_analyze_uses_columns(deep_waste: Path) -> None:
+    wide = analyze_with({"COLUMNS": "200"}, deep_waste)
+    assert "/" + DEEP in wide.stdout
+    narrow = analyze_with({"COLUMNS": "90"}, deep_waste)
+    row = next(x for x in narrow.stdout.splitlines() if "reify-tree.js" in x)
+    assert "…" in row
+    assert max(len(x) for x in narrow.stdout.splitlines() if "│" in x) <= 90
+
+
+def test_ci_env_makes_analyze_a_gate_and_says_so(deep_waste: Path) -> None:
+    gated = analyze_with({"CI": "true"}, deep_waste)
+    assert gated.returncode == 1  # dive's behaviour: CI=true evaluates the rules
+    assert gated.stderr == "deadweight: CI is set: evaluating the CI rules (as --ci)\n"
+    assert "Result: FAIL" in gated.stdout
+    asked = analyze_with({"CI": "true"}, deep_waste, "--ci")
+    assert asked.returncode == 1 and asked.stderr == ""
+    plain = analyze_with({}, deep_waste)
+    assert plain.returncode == 0 and plain.stderr == "" and "CI rules" not in plain.stdout
