@@ -58,7 +58,7 @@ SYSTEM_DIRS = frozenset(
         "boot",
     ]
 )
-_PYTHON = re.compile(r"python\d(?:\.\d+)?")
+_PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?")
 _SITES = ("site-packages", "dist-packages")
 
 
@@ -96,9 +96,13 @@ def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -
     if app and app not in SYSTEM_DIRS and node is not None and node.kind == "dir":
         k.add(app, Reason.ENTRYPOINT)
         start = len(app) + 1
+        venvs = tuple(
+            p[: -len("/pyvenv.cfg")] + "/" for p in ctx.below(app) if p.endswith("/pyvenv.cfg")
+        )
         for path in ctx.below(app):
-            if "node_modules" not in path[start:].split("/"):
-                k.add(path, Reason.ENTRYPOINT)
+            if "node_modules" in path[start:].split("/") or path.startswith(venvs):
+                continue  # dependencies: the package closure and the interpreter decide
+            k.add(path, Reason.ENTRYPOINT)
         manifest = ctx.scan.texts.get(f"{app}/package.json")
         if manifest is not None and deps_whole:
             npm_dirs = {key[4:] for key in ctx.packages.packages if key.startswith("npm:")}
@@ -116,27 +120,27 @@ def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -
 
 
 def interpreter(k: Keeper, path: str, deps_whole: bool) -> None:
-    """For a Python interpreter at ``path``: its standard library (``PREFIX/lib/pythonX.Y``
-    beside ``PREFIX/bin``) whole; with ``deps_whole`` the site directories and the
-    distributions installed there (by their RECORD files, which also list their scripts)."""
+    """For a Python interpreter at ``path`` (a file, or a venv's link to one): its standard
+    library (``PREFIX/lib/pythonX.Y`` beside ``PREFIX/bin``) whole, and a venv's
+    ``pyvenv.cfg``; with ``deps_whole`` the site directories on its path and the
+    distributions installed there (by their RECORD files, which also list their scripts).
+    Debian's interpreter in ``/usr`` also reads ``/usr/local/lib/pythonX.Y/dist-packages``,
+    where ``pip`` installs."""
     if _PYTHON.fullmatch(posixpath.basename(path)) is None:
         return
     ctx = k.ctx
     prefix = posixpath.dirname(posixpath.dirname(path))
-    lib = f"{prefix}/lib" if prefix else "lib"
-    depth = lib.count("/") + 1
-    sites: list[str] = [f"{lib}/python3/dist-packages"]
-    for d in ctx.below(lib):
-        if d.count("/") != depth or not d.rpartition("/")[2].startswith("python"):
-            continue
-        if ctx.tree.nodes[d].kind != "dir":
-            continue
+    k.keep(f"{prefix}/pyvenv.cfg", Reason.ENTRYPOINT)
+    sites: list[str] = []
+    for d in _python_dirs(k, f"{prefix}/lib" if prefix else "lib"):
         k.add(d, Reason.ENTRYPOINT)
         for below in ctx.below(d):
             rest = below[len(d) + 1 :].split("/", 1)[0]
             if rest not in _SITES:
                 k.add(below, Reason.ENTRYPOINT)
         sites += [f"{d}/{s}" for s in _SITES]
+    if prefix == "usr":
+        sites += [f"{d}/{s}" for d in _python_dirs(k, "usr/local/lib") for s in _SITES]
     if not deps_whole:
         return
     for site in sites:
@@ -146,3 +150,16 @@ def interpreter(k: Keeper, path: str, deps_whole: bool) -> None:
         if pkg.manager == "python" and any(key[7:].startswith(s + "/") for s in sites):
             for f in pkg.files:
                 k.keep(f, Reason.PACKAGE)
+
+
+def _python_dirs(k: Keeper, lib: str) -> list[str]:
+    """The ``python*`` directories directly in ``lib``."""
+    ctx = k.ctx
+    depth = lib.count("/") + 1
+    return [
+        d
+        for d in ctx.below(lib)
+        if d.count("/") == depth
+        and d.rpartition("/")[2].startswith("python")
+        and ctx.tree.nodes[d].kind == "dir"
+    ]

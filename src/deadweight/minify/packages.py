@@ -14,7 +14,13 @@
 A dependency is followed only to a package that is installed: of the alternatives
 ``a | b`` the first one installed (or provided by an installed package) is taken, and a
 dependency nothing installed satisfies is dropped, so a closure never grows beyond what the
-image holds.
+image holds. dpkg dependencies on ``Essential: yes`` packages and on the tools only
+maintainer scripts use (:data:`INSTALL_TIME`) are not followed: Debian policy (3.5) has
+packages declare a dependency on an essential package only for a version their scripts
+need, and a minified image never runs a maintainer script again (``dash`` depends on
+``dpkg``; keeping dpkg, tar and their libraries for it would keep what minify removes).
+A package whose own files are used is still kept, and shared libraries are kept by the ELF
+closure whatever the metadata says.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from deadweight.analysis.packages import APK_INSTALLED, DPKG_STATUS, stanzas
 from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import Tree
 
+INSTALL_TIME = frozenset(
+    {"debconf", "debconf-2.0", "cdebconf", "adduser", "ucf", "init-system-helpers",
+     "install-info", "lsb-base", "sysvinit-utils", "dpkg"}
+)  # fmt: skip
 _NPM_DEPS = ("dependencies", "optionalDependencies", "peerDependencies")
 _DEP_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._+-]*)")
 _PEP503 = re.compile(r"[-_.]+")
@@ -115,13 +125,18 @@ def _dpkg(out: PackageIndex, tree: Tree, resolver: Resolver, texts: Mapping[str,
         s for s in stanzas(status) if "Package" in s and s.get("Status", "").endswith(" installed")
     ]
     installed: dict[str, str] = {}
+    skip: set[str] = set()  # essential or install-time packages: satisfy, never follow
     for s in rows:
         installed[s["Package"]] = f"dpkg:{s['Package']}"
+        if s.get("Essential", "").lower() == "yes" or s["Package"] in INSTALL_TIME:
+            skip.add(f"dpkg:{s['Package']}")
     for s in rows:  # a virtual package resolves to the first installed package providing it
         for name in re.split(r"\s*,\s*", s.get("Provides", "")):
             m = _DEP_NAME.match(name)
             if m is not None:
                 installed.setdefault(m.group(1), f"dpkg:{s['Package']}")
+                if m.group(1) in INSTALL_TIME:
+                    skip.add(f"dpkg:{s['Package']}")
     for s in rows:
         name, arch = s["Package"], s.get("Architecture", "")
         listed = (
@@ -131,7 +146,7 @@ def _dpkg(out: PackageIndex, tree: Tree, resolver: Resolver, texts: Mapping[str,
         )
         deps = ",".join(v for v in (s.get("Pre-Depends", ""), s.get("Depends", "")) if v)
         key = f"dpkg:{name}"
-        depends = tuple(d for d in _first_installed(deps, installed) if d != key)
+        depends = tuple(d for d in _first_installed(deps, installed) if d != key and d not in skip)
         files = _owned(tree, resolver, listed.splitlines())
         out.add(Package(key, "dpkg", name, files, depends))
 

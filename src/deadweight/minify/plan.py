@@ -284,7 +284,7 @@ def _follow(k: Keeper, touched: bool, deps_whole: bool) -> None:
                 k.keep(path, next(iter(sorted(reasons, key=lambda r: r.value))))
             if path in ctx.scan.elf and path not in closed:
                 elf_roots.append(path)
-            if node.kind in ("file", "hardlink"):
+            if node.kind != "dir":
                 interpreter(k, path, deps_whole)
             if touched and reasons & _USES:
                 owner = ctx.packages.owner.get(path)

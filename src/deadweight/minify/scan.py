@@ -3,21 +3,24 @@ contents: the loader facts of every live ELF file, the text of scripts, and the 
 managers' and the loader's metadata.
 
 Only files that are live in the merged tree are looked at (a file a later layer replaced
-is skipped), and only the layers that hold such files are read. An ELF candidate (an
-executable file, or one named like a library: ``*.so*``, a node addon ``*.node``) is spooled
-for pyelftools to a ``SpooledTemporaryFile``: in memory up to :data:`SPOOL_MEMORY`, on disk
-above it, so no layer or big file is ever held whole in memory.
+is skipped), and only the layers that hold such files are read. An ELF file (an executable
+file, or one named like a library: ``*.so*``, a node addon ``*.node``, that starts with the
+ELF magic) is copied to one temporary file (unlinked at once, on disk, never in memory);
+pyelftools reads it from there only when the closure reaches it: parsing every ELF file of
+a large image would cost more than reading the image (tens of milliseconds each).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import IO, Any
 
 from deadweight.filetree.paths import clean
 from deadweight.filetree.tree import Tree
@@ -25,7 +28,6 @@ from deadweight.image import Image
 from deadweight.minify.elf import ElfInfo, read_elf
 
 CHUNK = 1 << 20
-SPOOL_MEMORY = 16 << 20
 MAX_SCRIPT = 1 << 20  # a #! script larger than this is kept but not read
 MAX_META = 32 << 20
 # Metadata read whole: the package databases, the loader's configuration, passwd.
@@ -37,16 +39,104 @@ _META = re.compile(
 )
 
 
+class ElfFiles(Mapping[str, ElfInfo]):
+    """The ELF files of a tree, by tree path, read with pyelftools on first use from the
+    temporary file that holds their bytes. A file pyelftools cannot read is not in it."""
+
+    def __init__(self) -> None:
+        # unlinked at once and closed with this object: nothing is left on disk
+        self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="deadweight-elf-")  # noqa: SIM115
+        self._where: dict[str, tuple[int, int]] = {}
+        self._info: dict[str, ElfInfo | None] = {}
+
+    def add(self, paths: list[str], src: IO[bytes], head: bytes) -> None:
+        spool = self._spool
+        spool.seek(0, 2)
+        start = spool.tell()
+        spool.write(head)
+        shutil.copyfileobj(src, spool, CHUNK)
+        for path in paths:
+            self._where[path] = (start, spool.tell() - start)
+            self._info.pop(path, None)
+
+    def discard(self, path: str) -> None:
+        self._where.pop(path, None)
+        self._info.pop(path, None)
+
+    def magic(self, path: str) -> bool:
+        """Whether ``path`` starts with the ELF magic (read or not)."""
+        return path in self._where
+
+    def get(self, path: str, default: ElfInfo | None = None) -> ElfInfo | None:  # type: ignore[override]
+        if path not in self._info:
+            where = self._where.get(path)
+            if where is None:
+                return default
+            self._spool.flush()
+            self._info[path] = read_elf(io.BufferedReader(_Window(self._spool, *where)))
+        found = self._info[path]
+        return default if found is None else found
+
+    def __getitem__(self, path: str) -> ElfInfo:
+        found = self.get(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.get(path) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([p for p in self._where if self.get(p) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Window(io.RawIOBase):
+    """``size`` bytes of ``f`` from ``start``, as a seekable file of their own."""
+
+    def __init__(self, f: IO[bytes], start: int, size: int) -> None:
+        self._f, self._start, self._size, self._pos = f, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self._pos, self._size)[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, n: int = -1) -> bytes:
+        left = max(0, self._size - self._pos)
+        n = left if n is None or n < 0 else min(n, left)
+        self._f.seek(self._start + self._pos)
+        data = self._f.read(n)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """Per live tree path: ``elf`` facts of ELF files, ``texts`` of scripts and metadata."""
 
-    elf: Mapping[str, ElfInfo]
+    elf: ElfFiles
     texts: Mapping[str, bytes]
 
     def read(self, path: str) -> bytes | None:
         """What ``analysis.entrypoint`` asks: a script's text, or an ELF file's magic."""
-        if path in self.elf:
+        if self.elf.magic(path):
             return b"\x7fELF"
         return self.texts.get(path)
 
@@ -67,25 +157,25 @@ def scan(image: Image, tree: Tree, *, progress: Callable[..., None] | None = Non
             continue
         inode = tree.inodes[node.inode]
         want.setdefault(inode.layer, {}).setdefault(inode.path, []).append(path)
-    elf: dict[str, ElfInfo] = {}
+    elf = ElfFiles()
     texts: dict[str, bytes] = {}
     layers = sorted(want)
     for done, index in enumerate(layers):
         _read_layer(image, index, want[index], elf, texts)
         if progress is not None:
             progress("scan", done + 1, len(layers))
-    return Scan(MappingProxyType(elf), MappingProxyType(texts))
+    return Scan(elf, MappingProxyType(texts))
 
 
 def _read_layer(
     image: Image,
     index: int,
     names: Mapping[str, list[str]],
-    elf: dict[str, ElfInfo],
+    elf: ElfFiles,
     texts: dict[str, bytes],
 ) -> None:
     with image.layers[index].open() as stream:
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
             for member in tar:
                 name, _ = clean(member.name)
                 if name is None or name not in names or not member.isreg():
@@ -95,16 +185,10 @@ def _read_layer(
                 head = src.read(4)
                 paths = names[name]
                 for path in paths:  # a later member of the same name replaces this one
-                    elf.pop(path, None)
+                    elf.discard(path)
                     texts.pop(path, None)
                 if head == b"\x7fELF":
-                    with tempfile.SpooledTemporaryFile(SPOOL_MEMORY) as spool:
-                        spool.write(head)
-                        shutil.copyfileobj(src, spool, CHUNK)
-                        spool.seek(0)
-                        info = read_elf(spool)
-                    if info is not None:
-                        elf.update(dict.fromkeys(paths, info))
+                    elf.add(paths, src, head)
                     continue
                 meta = _META.search(name) is not None
                 limit = MAX_META if meta else MAX_SCRIPT

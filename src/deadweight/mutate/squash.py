@@ -186,7 +186,7 @@ class _Sources:
         names = {path for path, _ in want}
         seen: dict[str, int] = {}
         with layer.open() as stream:
-            with tarfile.open(fileobj=stream, mode="r|") as tar:
+            with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
                 for member in tar:
                     path, _ = clean(member.name)
                     if not path or (path not in meta and path not in names):

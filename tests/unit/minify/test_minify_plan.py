@@ -26,7 +26,18 @@ def traced(*paths: str) -> Evidence:
 DPKG_STATUS = b"""Package: tool
 Status: install ok installed
 Architecture: amd64
-Depends: libnope | libalt (>= 1), libd (>= 1.0), virtual-x
+Depends: libnope | libalt (>= 1), libd (>= 1.0), virtual-x, coreutils (>= 8), debconf
+Version: 1
+
+Package: coreutils
+Essential: yes
+Status: install ok installed
+Architecture: amd64
+Version: 9
+
+Package: debconf
+Status: install ok installed
+Architecture: all
 Version: 1
 
 Package: libalt
@@ -79,6 +90,8 @@ def dpkg_image() -> Image:
             *pkg("libd", "/usr/bin/d", arch="amd64"),
             *pkg("provider", "/usr/bin/provider"),
             *pkg("other", "/usr/bin/other"),
+            *pkg("coreutils", "/usr/bin/cat"),
+            *pkg("debconf", "/usr/bin/debconf"),
         ],
         Cmd=["/bin/true"],
     )
@@ -96,6 +109,9 @@ def test_dpkg_touched_keeps_package_and_real_dependencies() -> None:
     assert removed["/usr/bin/other"].size == 500
     assert ("dpkg", "other", 500) in plan.removed_by_package
     assert removed["/var/lib/dpkg/status"].package is None
+    # an essential package, and a tool of maintainer scripts: depended on, not followed
+    assert removed["/usr/bin/cat"].package == "coreutils"
+    assert removed["/usr/bin/debconf"].package == "debconf"
     assert "/bin" in kept  # a link to a kept directory
     assert plan.before_bytes - plan.after_bytes == sum(r.size for r in plan.removed)
 
@@ -257,6 +273,40 @@ def test_python_interpreter_stdlib_and_distributions() -> None:
     assert f"{site}/werkzeug/__init__.py" not in none.kept
     touched = plan_minify(python_image(), evidence=traced(f"{site}/flask/__init__.py"))
     assert Reason.PACKAGE in touched.kept[f"{site}/werkzeug/__init__.py"]  # Requires-Dist
+
+
+def test_debian_python_and_a_virtual_environment() -> None:
+    img = image(
+        [
+            S.File("usr/bin/python3.11", ELF_LESS, 0o755),
+            S.Symlink("usr/bin/python3", "python3.11"),
+            S.File("usr/lib/python3.11/os.py", b"os"),
+            S.File("usr/lib/python3/dist-packages/debian_pkg/__init__.py", b"d"),
+            S.File("usr/local/lib/python3.11/dist-packages/pipped/__init__.py", b"p"),
+            S.File("usr/local/lib/python3.11/other.txt", b"o"),
+            S.File("app/venv/pyvenv.cfg", b"home = /usr/bin\n"),
+            S.Symlink("app/venv/bin/python", "/usr/bin/python3"),
+            S.File("app/venv/lib/python3.11/site-packages/dep/__init__.py", b"v"),
+            S.File("app/main.py", b"import dep"),
+        ],
+        Cmd=["/app/venv/bin/python", "main.py"],
+        WorkingDir="/app",
+    )
+    kept = plan_minify(img, evidence=None).kept
+    for path in (
+        "/usr/lib/python3.11/os.py",
+        "/usr/lib/python3/dist-packages/debian_pkg/__init__.py",
+        "/usr/local/lib/python3.11/dist-packages/pipped/__init__.py",
+        "/app/venv/pyvenv.cfg",
+        "/app/venv/lib/python3.11/site-packages/dep/__init__.py",
+        "/app/main.py",
+    ):
+        assert path in kept, path
+    assert Reason.PACKAGE in kept["/app/venv/lib/python3.11/site-packages/dep/__init__.py"]
+    assert "/usr/local/lib/python3.11/other.txt" not in kept
+    none = plan_minify(img, evidence=traced("/app/main.py"), packages="none").kept
+    assert "/app/venv/lib/python3.11/site-packages/dep/__init__.py" not in none
+    assert "/app/venv/pyvenv.cfg" in none
 
 
 def test_essentials_follow_the_config() -> None:
