@@ -20,6 +20,7 @@ COMMANDS = {
     "cat": "files",
     "diff": "diff",
     "dockerfile": "dockerfile",
+    "explore": "explore",
     "export": "files",
     "history": "history",
     "images": "images",

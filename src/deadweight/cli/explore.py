@@ -1,0 +1,138 @@
+"""``deadweight explore IMAGE``: the terminal explorer (``deadweight.tui``).
+
+The layers are read here first (from the layer store when it has them: a second open reads
+nothing), with a progress bar, and analysed once; the application then only looks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import click
+
+from deadweight.analysis.analyze import analyze_deltas, paused_gc, read_deltas
+from deadweight.analysis.instructions import layer_instructions
+from deadweight.cli._options import parse_platform, reading_workers, source_options, store
+from deadweight.compare.content import copy_members, holder, occurrences
+from deadweight.errors import RuntimeProblem, UsageError
+from deadweight.filetree.delta import LayerDelta
+from deadweight.image import Image
+from deadweight.sources import locate, open_image
+from deadweight.tui.model import Explorer, LayerView
+
+PREVIEW = 64 * 1024  # bytes of a file the preview reads
+
+
+def need_textual() -> None:
+    if importlib.util.find_spec("textual") is None:
+        raise RuntimeProblem(
+            "deadweight explore needs Textual: pip install 'deadweight[explore]' "
+            "(or pip install textual)"
+        )
+
+
+def _read(image: Image, workers: int, no_cache: bool) -> tuple[LayerDelta, ...]:
+    with store(no_cache) as layer_store:
+        if not sys.stderr.isatty():
+            return read_deltas(image, store=layer_store, workers=workers)
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=Console(stderr=True)) as bar:
+            task = bar.add_task("reading layers", total=len(image.layers))
+            return read_deltas(
+                image,
+                store=layer_store,
+                workers=workers,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
+
+
+def file_head(image: Image, deltas: tuple[LayerDelta, ...]) -> Callable[[LayerView, str], bytes]:
+    """The first bytes of a file of a view, read from the layer that holds them."""
+
+    def head(view: LayerView, path: str) -> bytes:
+        node = view.nodes[path]
+        layer, member = holder(view.tree, node)
+        out: list[bytes] = []
+
+        def sink(_: str, f: IO[bytes]) -> None:
+            out.append(f.read(PREVIEW))
+
+        copy_members(image.layers[layer], occurrences(deltas[layer], [member]), sink)
+        return out[0] if out else b""
+
+    return head
+
+
+def file_extractor(
+    image: Image, deltas: tuple[LayerDelta, ...], folder: Path
+) -> Callable[[LayerView, str], str]:
+    """Extract one file of a view below ``folder``, as ``export`` does (no link followed,
+    nothing overwritten, set-id bits dropped)."""
+    from deadweight.cli.files import _DIR_FLAGS, extract
+
+    def save(view: LayerView, path: str) -> str:
+        node = view.nodes.get(path)
+        if node is None or node.kind not in ("file", "hardlink", "symlink"):
+            raise UsageError("only a file or a symlink of this layer's tree can be extracted")
+        folder.mkdir(parents=True, exist_ok=True)
+        if folder.is_symlink() or not folder.is_dir():
+            raise UsageError(f"{folder}: not a directory")
+        root = os.open(folder, _DIR_FLAGS)
+        try:
+            extract(image, deltas, view.tree, [node], root)
+        except FileExistsError:
+            raise UsageError(f"{folder / path}: exists; nothing overwritten") from None
+        finally:
+            os.close(root)
+        return str(folder / path)
+
+    return save
+
+
+@click.command()
+@click.argument("image")
+@click.option(
+    "--extract-dir",
+    default="extracted",
+    show_default=True,
+    metavar="DIR",
+    help="Where `x` extracts a file (its image path below DIR; nothing is overwritten).",
+)
+@source_options
+def explore(
+    image: str, extract_dir: str, platform: str | None, insecure: bool, no_cache: bool
+) -> None:
+    """Explore IMAGE in the terminal: layers, the file tree at each, what each changed.
+
+    Press ? inside for the keys (dive's where dive has them).
+    """
+    need_textual()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("deadweight explore needs an interactive terminal")
+    loc = locate(image)
+    img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    deltas = _read(img, reading_workers(loc.transport), no_cache)
+    with paused_gc():
+        analysis = analyze_deltas(
+            deltas,
+            instructions=layer_instructions(img),
+            diff_ids=tuple(layer.diff_id for layer in img.layers),
+            image=img.repo_tags[0] if img.repo_tags else img.source or img.id,
+            image_id=img.id,
+        )
+    from deadweight.tui.app import ExplorerApp
+
+    app = ExplorerApp(
+        Explorer(deltas, analysis),
+        name=analysis.image,
+        preview=file_head(img, deltas),
+        extract=file_extractor(img, deltas, Path(extract_dir)),
+    )
+    app.run()

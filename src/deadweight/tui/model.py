@@ -1,0 +1,276 @@
+"""What the explorer shows, without the terminal: the file tree as of a layer, what that
+layer changed, filters and orders (issue 15). Everything here is data; ``tui.app`` draws it.
+
+A :class:`LayerView` is built once per selected layer in one pass over the layers below it
+(the stacker's own children index serves the tree), and directories are listed only when
+opened, so moving around a tree of 500,000 entries costs what the open directory holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from deadweight.analysis.bloat import categorise
+from deadweight.analysis.packages import Package
+from deadweight.analysis.report import Analysis
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.paths import ROOT, parent
+from deadweight.filetree.tree import Node, Stacker, Tree
+
+Mark = Literal["A", "M", "R", "W", ""]
+MARKS: dict[Mark, str] = {
+    "A": "added by this layer",
+    "M": "modified by this layer",
+    "R": "removed by this layer",
+    "W": "wasted: a later layer hides it",
+    "": "unchanged",
+}
+Order = Literal["size", "name"]
+CHUNK = 1000  # children listed at once under one directory
+
+
+@dataclass(frozen=True, slots=True)
+class LayerInfo:
+    index: int
+    instruction: str
+    size: int
+    wasted: int
+    changes: int  # entries the layer writes or removes
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the tree: a path as of the selected layer (or removed by it)."""
+
+    path: str
+    name: str
+    kind: str
+    bytes: int  # a file's bytes, a directory's total below it
+    mark: Mark
+    is_dir: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """The file pane: what a path is, who wrote it, who hides it, whose it is."""
+
+    path: str
+    kind: str
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    link: str
+    written_by: int
+    written_instruction: str
+    hidden_by: int  # -1: nothing hides it
+    hidden_instruction: str
+    package: str
+    mark: Mark
+    category: str
+
+
+@dataclass
+class Filter:
+    text: str = ""
+    hide: frozenset[Mark] = frozenset()  # kinds not shown ("" the unchanged), as dive
+    category: str = ""  # a bloat category, "" any
+    changes_only: bool = False  # only what the selected layer changed
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.hide or self.category or self.changes_only)
+
+
+@dataclass
+class Explorer:
+    """An image's deltas and analysis: the layers, and views of the tree at each."""
+
+    deltas: Sequence[LayerDelta]
+    analysis: Analysis
+    cache: dict[int, LayerView] = field(default_factory=dict)
+
+    @property
+    def layers(self) -> list[LayerInfo]:
+        return [
+            LayerInfo(
+                lr.index,
+                lr.instruction,
+                lr.size,
+                lr.wasted,
+                len(d.entries) + len(d.whiteouts) + len(d.opaques),
+            )
+            for lr, d in zip(self.analysis.layers, self.deltas, strict=True)
+        ]
+
+    def view(self, index: int) -> LayerView:
+        """The tree as of layer ``index`` (the last few are kept)."""
+        found = self.cache.get(index)
+        if found is None:
+            found = LayerView.build(self.deltas, index, self.analysis)
+            if len(self.cache) >= 2:
+                self.cache.pop(next(iter(self.cache)))
+            self.cache[index] = found
+        return found
+
+
+def _packages(packages: Iterable[Package]) -> dict[str, str]:
+    """Directory a package is recorded in -> "ecosystem name version" (npm, Python...)."""
+    out: dict[str, str] = {}
+    for p in packages:
+        where = p.path.rstrip("/")
+        if "/" in where and p.ecosystem not in ("deb", "dpkg", "apk"):
+            where = parent(where) if where.endswith((".json", "METADATA", "RECORD")) else where
+            out.setdefault(where, f"{p.ecosystem} {p.name} {p.version}")
+    return out
+
+
+class LayerView:
+    """The merged tree after layer ``index``, with what that layer did to each path."""
+
+    def __init__(
+        self,
+        index: int,
+        nodes: dict[str, Node],
+        children: dict[str, set[str]],
+        tree: Tree,
+        marks: dict[str, Mark],
+        removed: dict[str, Node],
+        analysis: Analysis,
+        changed: set[str] | None = None,
+    ) -> None:
+        self.index = index
+        self.nodes = nodes
+        self.children = children
+        self.tree = tree
+        self.marks = marks
+        self.removed = removed
+        self.changed = changed if changed is not None else set(marks)
+        self.removed_children: dict[str, list[str]] = {}
+        for path in removed:
+            self.removed_children.setdefault(parent(path), []).append(path)
+        self.sizes = tree.dir_sizes()
+        self.analysis = analysis
+        self.hidden = {(w.path, w.written_by): w for w in analysis.waste.items}
+        self.packages = _packages(analysis.packages)
+        self._visible: set[str] | None = None
+        self.filter = Filter()
+
+    @classmethod
+    def build(cls, deltas: Sequence[LayerDelta], index: int, analysis: Analysis) -> LayerView:
+        st = Stacker()
+        for d in deltas[:index]:
+            st.apply(d)
+        delta = deltas[index]
+        before = {e.path for e in delta.entries if e.path in st.nodes}
+        hidden = st.apply(delta)
+        wasted = {(w.path, w.written_by) for w in analysis.waste.items}
+        marks: dict[str, Mark] = {}
+        for e in delta.entries:
+            marks[e.path] = "M" if e.path in before else "A"
+        removed = {
+            h.node.path: h.node
+            for h in hidden
+            if h.how != "replaced" and h.node.path not in st.nodes
+        }
+        for path in removed:
+            marks[path] = "R"
+        changed = set(marks)
+        for path, node in st.nodes.items():
+            if (path, node.layer) in wasted:
+                marks[path] = "W"
+        tree = Tree(st.nodes, st.inodes)
+        return cls(index, st.nodes, st.children, tree, marks, removed, analysis, changed)
+
+    # -- listing ---------------------------------------------------------------------
+
+    def row(self, path: str) -> Row:
+        node = self.nodes.get(path) or self.removed[path]
+        is_dir = node.kind == "dir"
+        size = self.sizes.get(path, 0) if is_dir else node.size
+        if path in self.removed and is_dir:
+            size = 0
+        return Row(path, path.rpartition("/")[2], node.kind, size, self.marks.get(path, ""),
+                   is_dir)  # fmt: skip
+
+    def listing(self, path: str = ROOT, order: Order = "size") -> list[Row]:
+        """The entries directly under ``path`` that pass the filter, in ``order``."""
+        names = [*self.children.get(path, ()), *self.removed_children.get(path, ())]
+        visible = self._visible
+        if visible is not None:
+            names = [n for n in names if n in visible]
+        rows = [self.row(n) for n in names]
+        if order == "size":
+            rows.sort(key=lambda r: (-r.bytes, r.name))
+        else:
+            rows.sort(key=lambda r: r.name)
+        return rows
+
+    def set_filter(self, f: Filter) -> None:
+        self.filter = f
+        self._visible = self._matching(f) if f.active else None
+
+    def _matching(self, f: Filter) -> set[str]:
+        text = f.text.lower()
+        tests: list[Callable[[str], bool]] = []
+        if text:
+            tests.append(lambda p: text in p.lower())
+        if f.hide:
+            tests.append(lambda p: self.marks.get(p, "") not in f.hide)
+        if f.changes_only:
+            tests.append(lambda p: p in self.changed)
+        if f.category:
+            cat = f.category
+            tests.append(lambda p: (categorise(p) or ("", ""))[0] == cat)
+        seen: set[str] = set()
+        for path in [*self.nodes, *self.removed]:
+            if path and all(t(path) for t in tests):
+                p = path
+                while p and p not in seen:
+                    seen.add(p)
+                    p = parent(p)
+        return seen
+
+    def largest(self) -> str | None:
+        """The largest file that passes the filter."""
+        best: tuple[int, str] | None = None
+        visible = self._visible
+        for path, node in self.nodes.items():
+            if node.kind in ("file", "hardlink") and (visible is None or path in visible):
+                key = (node.size, path)
+                if best is None or key > best:
+                    best = key
+        return best[1] if best else None
+
+    def details(self, path: str) -> Details:
+        node = self.nodes.get(path) or self.removed[path]
+        instructions = [lr.instruction for lr in self.analysis.layers]
+        hid = self.hidden.get((path, node.layer))
+        package = ""
+        p = path
+        while p:
+            if p in self.packages:
+                package = self.packages[p]
+                break
+            p = parent(p)
+        found = categorise(path)
+        return Details(
+            path,
+            node.kind,
+            node.size,
+            node.mode,
+            node.uid,
+            node.gid,
+            node.link,
+            node.layer,
+            instructions[node.layer] if 0 <= node.layer < len(instructions) else "",
+            hid.hidden_by if hid else (self.index if path in self.removed else -1),
+            hid.hidden_instruction
+            if hid
+            else (instructions[self.index] if path in self.removed else ""),
+            package,
+            self.marks.get(path, ""),
+            found[0] if found else "",
+        )

@@ -1,0 +1,78 @@
+"""The explorer's data: the tree as of a layer, marks, filters, listing order, the file pane."""
+
+from __future__ import annotations
+
+import io
+
+from deadweight import static as S
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import analyze_deltas
+from deadweight.filetree import LayerDelta, read_delta
+from deadweight.tui.model import Explorer, Filter
+
+
+def delta(entries: list[S.Entry]) -> LayerDelta:
+    return read_delta(io.BytesIO(S.tar_bytes(entries)), hash="sha256", capture=pkgs.capture)
+
+
+LOCK = b'{"name":"x","lockfileVersion":3,"packages":{"node_modules/left-pad":{"version":"1.3.0"}}}'
+LAYERS = [
+    ("ADD base", [S.File("etc/os-release", b"o" * 10), S.File("usr/bin/tool", b"t" * 500)]),
+    ("RUN build", [
+        S.File("app/node_modules/.package-lock.json", LOCK),
+        S.File("app/node_modules/left-pad/package.json", b'{"name":"left-pad","version":"1.3.0"}'),
+        S.File("app/node_modules/left-pad/index.js", b"i" * 300),
+        S.File("tmp/x.tar", b"x" * 2000),
+        S.File("usr/bin/tool", b"T" * 600),
+    ]),
+    ("RUN rm /tmp/x.tar", [S.Whiteout("tmp/x.tar")]),
+]  # fmt: skip
+
+
+def explorer() -> Explorer:
+    deltas = [delta(e) for _, e in LAYERS]
+    return Explorer(deltas, analyze_deltas(deltas, instructions=[i for i, _ in LAYERS]))
+
+
+def test_marks_as_of_each_layer() -> None:
+    e = explorer()
+    one = e.view(1)
+    assert one.marks["app/node_modules/left-pad/index.js"] == "A"
+    assert one.marks["usr/bin/tool"] == "M"
+    assert one.marks["tmp/x.tar"] == "W"  # written here, hidden by layer 2
+    assert "tmp/x.tar" in one.changed  # still something layer 1 changed
+    two = e.view(2)
+    assert two.marks["tmp/x.tar"] == "R" and "tmp/x.tar" in two.removed
+    assert [r.name for r in two.listing("tmp")] == ["x.tar"]
+    assert e.view(0).marks["usr/bin/tool"] == "W"  # layer 1 overwrote it
+
+
+def test_listing_orders_and_sizes() -> None:
+    v = explorer().view(1)
+    rows = v.listing("")
+    assert [(r.name, r.bytes) for r in rows][:2] == [("tmp", 2000), ("usr", 600)]
+    assert [r.name for r in v.listing("", "name")] == ["app", "etc", "tmp", "usr"]
+
+
+def test_filters_keep_the_directories_above_a_match() -> None:
+    v = explorer().view(1)
+    v.set_filter(Filter(text="LEFT-PAD"))
+    assert [r.name for r in v.listing("")] == ["app"]
+    assert [r.name for r in v.listing("app/node_modules")] == ["left-pad"]
+    v.set_filter(Filter(hide=frozenset({"", "W"})))  # only added and modified
+    assert sorted(r.name for r in v.listing("")) == ["app", "usr"]
+    v.set_filter(Filter(category="temp"))
+    assert [r.name for r in v.listing("")] == ["tmp"]
+    v.set_filter(Filter(changes_only=True))
+    assert "etc" not in [r.name for r in v.listing("")]
+    v.set_filter(Filter())
+    assert v.largest() == "tmp/x.tar"
+
+
+def test_details_name_the_writer_the_hider_and_the_package() -> None:
+    v = explorer().view(1)
+    d = v.details("tmp/x.tar")
+    assert (d.written_by, d.hidden_by, d.hidden_instruction) == (1, 2, "RUN rm /tmp/x.tar")
+    assert d.category == "temp" and d.size == 2000 and d.mode == 0o644
+    assert v.details("app/node_modules/left-pad/index.js").package == "npm left-pad 1.3.0"
+    assert v.details("etc/os-release").hidden_by == -1
