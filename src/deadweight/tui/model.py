@@ -259,7 +259,7 @@ class LayerView:
         return Details(
             path,
             node.kind,
-            node.size,
+            self.sizes.get(path, 0) if node.kind == "dir" and path in self.nodes else node.size,
             node.mode,
             node.uid,
             node.gid,
