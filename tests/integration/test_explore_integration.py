@@ -117,14 +117,10 @@ def _screenshot(driver: Any, ansi: str, png: Path, tmp: Path) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(
-        record=True,
-        width=80,
-        force_terminal=True,
-        color_system="truecolor",
-        file=open(os.devnull, "w"),
-    )  # noqa: SIM115 - closed by the console's end
-    console.print(Text.from_ansi(ansi.rstrip("\n")), end="")
+    with open(os.devnull, "w") as sink:
+        console = Console(record=True, width=80, force_terminal=True,
+                          color_system="truecolor", file=sink)  # fmt: skip
+        console.print(Text.from_ansi(ansi.rstrip("\n")), end="")
     svg = tmp / png.with_suffix(".svg").name
     svg.write_text(console.export_svg(title="deadweight explore"))
     driver.set_window_size(1000, 640)
