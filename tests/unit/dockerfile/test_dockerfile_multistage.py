@@ -62,7 +62,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY . .
 EXPOSE 18940
-USER node
+# node
+USER 1000
 CMD ["node", "server.js"]
 """
 PYTHON_OUT = """\
@@ -103,7 +104,7 @@ def test_the_node_story_becomes_a_multistage_build_on_the_slim_base() -> None:
         Change(6, "`npm ci --omit=dev` instead of `npm install`"),
         Change(6, "the final stage copies /app/node_modules"),
         Change(10, "run `node server.js` directly (package.json scripts.start)"),
-        Change(10, "DW001: add `USER node`"),
+        Change(10, "DW001: add `USER 1000` (node)"),
     )
 
 
@@ -170,7 +171,8 @@ WORKDIR /usr/src/app
 ENV NODE_ENV=production
 COPY --from=build /usr/src/app ./
 EXPOSE 3000
-USER node
+# node
+USER 1000
 CMD ["node", "dist/main.js"]
 """
     )
@@ -188,7 +190,7 @@ def test_npm_ci_without_a_build_step_omits_dev() -> None:
         "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\n\n"
         "FROM node:20-slim\nWORKDIR /app\nCOPY . .\n"
         "COPY --from=build /app/node_modules ./node_modules\n"
-        'USER node\nCMD ["node", "index.js"]\n'
+        '# node\nUSER 1000\nCMD ["node", "index.js"]\n'
     )
     assert Change(4, "`npm ci --omit=dev` instead of `npm ci`") in result.changes
 

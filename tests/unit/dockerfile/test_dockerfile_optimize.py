@@ -59,14 +59,15 @@ RUN npm ci --omit=dev && mv node_modules ../
 COPY . .
 
 EXPOSE 8080
-USER node
+# node
+USER 1000
 CMD ["node", "server.js", "--port", "8080"]
 """
     )
     assert result.changes == (
         Change(1, f"no multi-stage build: {MOVES_NODE_MODULES}"),
         Change(11, "`npm ci --omit=dev` instead of `npm install`"),
-        Change(17, "DW001: add `USER node`"),
+        Change(17, "DW001: add `USER 1000` (node)"),
         Change(17, "run `node server.js --port 8080` directly (package.json scripts.start)"),
     )
 
@@ -90,7 +91,7 @@ def test_without_a_lockfile_npm_install_omits_dev_dependencies() -> None:
 def test_a_start_script_that_is_not_plain_node_keeps_npm(start: str) -> None:
     package = json.dumps({"scripts": {"start": start}}).encode()
     result = optimize_dockerfile(NODE, package_json=package, lockfile=True)
-    assert result.text.endswith('USER node\nCMD ["npm", "start"]\n')  # only the exec form
+    assert result.text.endswith('# node\nUSER 1000\nCMD ["npm", "start"]\n')  # only the exec form
     assert Change(17, "DL3025: use the JSON (exec) form") in result.changes
 
 
@@ -142,7 +143,8 @@ COPY package*.json ./
 RUN apk add --no-cache curl && \\
     npm ci --omit=dev --no-audit
 COPY --from=build /src/dist ./dist
-USER node
+# node
+USER 1000
 CMD ["node", "dist/main.js"]
 """
     )
@@ -170,7 +172,7 @@ def test_installs_of_named_packages_are_left_alone() -> None:
     result = optimize_dockerfile(source, lockfile=True)
     assert result.text == (
         "FROM node:20\nRUN npm install express && npm i --save-dev jest\n"
-        'USER node\nCMD ["node", "a.js"]\n'
+        '# node\nUSER 1000\nCMD ["node", "a.js"]\n'
     )
 
 
@@ -279,7 +281,7 @@ def test_optimize_command_writes_the_dockerfile(
         f"deadweight: wrote {Path('Dockerfile.deadweight')} (4 changes)\n"
         f"  line 1: no multi-stage build: {MOVES_NODE_MODULES}\n"
         "  line 11: `npm install --omit=dev` instead of `npm install`\n"
-        "  line 17: DW001: add `USER node`\n"
+        "  line 17: DW001: add `USER 1000` (node)\n"
         "  line 17: run `node server.js --port 8080` directly (package.json scripts.start)\n"
     )
     assert (tmp_path / "Dockerfile").read_text() == NODE
@@ -297,7 +299,8 @@ RUN npm install
 
 FROM node:20-alpine
 COPY --from=deps /src/node_modules ./node_modules
-USER node
+# node
+USER 1000
 CMD ["node", "a.js"]
 """
     result = optimize_dockerfile(source, package_json=PLAIN_START, lockfile=True)

@@ -49,7 +49,9 @@ def test_cleanup_moves_into_the_creating_run() -> None:
 
 def test_user_is_added_before_cmd_when_one_was_created() -> None:
     src = 'FROM debian:12\nRUN useradd --uid 10001 app\nCMD ["app"]\n'
-    assert fixed(src) == 'FROM debian:12\nRUN useradd --uid 10001 app\nUSER app\nCMD ["app"]\n'
+    assert fixed(src) == (
+        'FROM debian:12\nRUN useradd --uid 10001 app\n# app\nUSER 10001\nCMD ["app"]\n'
+    )
     assert fixed('FROM debian:12\nCMD ["x"]\n') == 'FROM debian:12\nCMD ["x"]\n'
 
 
@@ -75,3 +77,28 @@ def test_diff_and_atomic_write(tmp_path: Path) -> None:
     assert path.read_text() == "FROM a:1\n"
     assert path.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
+
+
+_HERE = Path(__file__).parent
+_EVERY_FILE = sorted(_HERE.glob("corpus/*.Dockerfile")) + sorted(
+    _HERE.glob("shellcheck/*.Dockerfile")
+)
+
+
+@pytest.mark.parametrize("path", _EVERY_FILE, ids=lambda p: p.stem)
+def test_fix_is_idempotent_and_adds_no_finding(path: Path) -> None:
+    """Issue 14: a fixed file gains no finding, keeps none of the fixable ones, and fixing
+    it again changes nothing (ShellCheck on, when it is installed)."""
+    from collections import Counter
+
+    from deadweight.dockerfile.shellcheck import find_shellcheck
+
+    shellcheck = find_shellcheck()
+    source = path.read_text()
+    before = lint(source, shellcheck=shellcheck)
+    after = fixed_source(source, before)
+    relinted = lint(after, shellcheck=shellcheck)
+    gained = Counter(f.code for f in relinted.findings) - Counter(f.code for f in before.findings)
+    assert not gained, gained
+    assert [f.code for f in relinted.findings if f.fix is not None] == []
+    assert fixed_source(after, relinted) == after

@@ -10,6 +10,7 @@ from deadweight.dockerfile.findings import Edit, Fix, Severity
 from deadweight.dockerfile.pairs import pairs
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.rules.instructions import copy_parts, is_url, sensitive_name
+from deadweight.dockerfile.shell import Command
 from deadweight.dockerfile.syntax import Instruction
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -67,11 +68,23 @@ def _final_users(ctx: Context) -> list[Instruction]:
     return [i for s in ctx.build.lineage(final) for i in s.instructions if i.keyword == "USER"]
 
 
-def _created_user(ctx: Context) -> str | None:
+def _uid_of(c: Command) -> str | None:
+    """The numeric id ``useradd -u N`` / ``--uid N`` / ``adduser -u N`` gives."""
+    args = list(c.args)
+    for k, a in enumerate(args):
+        if a in ("-u", "--uid") and k + 1 < len(args) and args[k + 1].isdigit():
+            return args[k + 1]
+        if a.startswith("--uid=") and a[6:].isdigit():
+            return a[6:]
+    return None
+
+
+def _created_user(ctx: Context) -> tuple[str, str | None] | None:
+    """The user the final stage creates (or its base image provides): name, numeric id."""
     final = ctx.build.final
     if final is None:
         return None
-    name = None
+    found: tuple[str, str | None] | None = None
     for site in ctx.build.runs:
         if site.stage is None or not ctx.build.reaches_final(site.stage):
             continue
@@ -97,10 +110,10 @@ def _created_user(ctx: Context) -> str | None:
                     "K",
                 )
                 if pos:
-                    name = pos[-1]
-    if name is None and final.ref.name.rsplit("/", 1)[-1] == "node":
-        name = "node"
-    return name
+                    found = (pos[-1], _uid_of(c))
+    if found is None and final.ref.name.rsplit("/", 1)[-1] == "node":
+        found = ("node", "1000")  # the official node images' user
+    return found
 
 
 def _dw001(ctx: Context) -> Iterator[Hit]:
@@ -111,18 +124,30 @@ def _dw001(ctx: Context) -> Iterator[Hit]:
         return
     if any(_DROPS_PRIVILEGES.match(s.image) for s in ctx.build.lineage(final)):
         return
-    user = _created_user(ctx)
+    created = _created_user(ctx)
     fix = None
-    if user and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", user):
+    suggestion = None
+    if created is not None:
+        name, uid = created
+        # the fix writes the numeric id (with the name in a comment): ``USER name`` would
+        # trade DW001 for DL3066, and --fix must add no finding (issue 14)
+        suggestion = f"add `USER {uid}` ({name})" if uid else f"add `USER` with {name}'s uid"
+    if created is not None and created[1] is not None:
+        name, uid = created
+        line = (
+            f"# {name}\nUSER {uid}"
+            if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name)
+            else f"USER {uid}"
+        )
         target = next((i for i in final.instructions if i.keyword in ("CMD", "ENTRYPOINT")), None)
         src = ctx.build.dockerfile.source
         if target is not None:
             line_start = src.rfind("\n", 0, target.start) + 1
-            fix = Fix(f"add `USER {user}`", (Edit(line_start, line_start, f"USER {user}\n"),))
+            fix = Fix(f"add `USER {uid}` ({name})", (Edit(line_start, line_start, line + "\n"),))
         else:
             last = final.instructions[-1] if final.instructions else final.from_
-            fix = Fix(f"add `USER {user}`", (Edit(last.end, last.end, f"\nUSER {user}"),))
-    yield Hit(final.from_, fix=fix, suggestion=f"add `USER {user}`" if user else None)
+            fix = Fix(f"add `USER {uid}` ({name})", (Edit(last.end, last.end, "\n" + line),))
+    yield Hit(final.from_, fix=fix, suggestion=suggestion)
 
 
 def _dw008(ctx: Context) -> Iterator[Hit]:
