@@ -228,3 +228,22 @@ def test_optimize_report_in_the_browser(
     assert ["apt-cache", "/var/lib/apt/lists", "300kB", "1"] in removed
     assert browser.find_element(By.ID, "status").text.startswith("Wrote docker-archive:")
     screenshot(browser, "html-optimize.png")
+
+
+def test_minify_report_in_the_browser(images: Images, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    report = images.work / "minify.html"
+    proc = deadweight("minify", f"docker-archive:{images.first}", "-o",
+                      f"docker-archive:{images.work / 'min.tar'}", "--static",
+                      "--html", str(report), cwd=images.work)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    open_report(browser, report)
+    assert console_errors(browser) == []
+    dirs = browser.execute_script("return window.dwReport.charts.dirs.getOption().yAxis[0].data")
+    assert dirs[:3] == ["/opt/tool", "/srv/app", "/var/lib"]  # the largest losses first
+    removed = {row[0]: row for row in cells(browser, "removed-table")}
+    assert removed["/opt/tool/lib/libtool.so"][1] == "3MB"
+    verdict = browser.find_element(By.CSS_SELECTOR, '[data-figure="verification"] .value').text
+    assert verdict == "not run (--static)"
+    screenshot(browser, "html-minify.png")

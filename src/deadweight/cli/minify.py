@@ -17,6 +17,7 @@ import click
 from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.sizes import layer_size
 from deadweight.cli._options import echo_raw, parse_platform, reading_workers, source_options, store
+from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cli.optimize import named, parse_epoch, refuse_input
 from deadweight.errors import UsageError
 from deadweight.optimize.verify import BODY_RULES
@@ -98,6 +99,7 @@ def _say(message: str) -> None:
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--force", is_flag=True, help="Write the result even if verification fails.")
+@html_option
 @source_options
 def minify(
     image: str,
@@ -120,6 +122,7 @@ def minify(
     explain: bool,
     fmt: str,
     force: bool,
+    html: str | None,
     platform: str | None,
     insecure: bool,
     no_cache: bool,
@@ -130,6 +133,7 @@ def minify(
     DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG],
     docker-daemon:NAME:TAG or docker://HOST/REPO[:TAG] (a push).
     """
+    check_writable(html)
     if dest is None and not dry_run:
         raise UsageError("-o DEST is required (or --dry-run)")
     out = locate(dest, destination=True) if dest is not None else None
@@ -177,6 +181,10 @@ def minify(
         forced=failed and force,
         dry_run=dry_run,
     )
+    if html is not None:
+        from deadweight.render.html import minify_html
+
+        write_report(html, minify_html(report))
     echo_raw(to_json(report) if fmt == "json" else render_text(report, explain=explain))
     if failed and force:
         click.echo("deadweight: WARNING: verification FAILED; written anyway (--force)", err=True)

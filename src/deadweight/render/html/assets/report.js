@@ -184,9 +184,16 @@
     barChart("savings", steps.map(function (s) { return s.label; }), [
       { name: "saved", color: "#15803d", data: steps.map(function (s) { return s.bytes; }) }
     ], {});
+    if (data.dirs) {
+      barChart("dirs", data.dirs.map(function (d) { return d.path; }), [
+        { name: "removed", color: "#15803d", data: data.dirs.map(function (d) { return -d.delta; }) }
+      ], {});
+    }
   }
 
-  var draw = { analyze: drawAnalyze, diff: drawDiff, optimize: drawOptimize }[data.kind];
+  var draw = {
+    analyze: drawAnalyze, diff: drawDiff, optimize: drawOptimize, minify: drawOptimize
+  }[data.kind];
   if (draw) { draw(); }
   window.addEventListener("resize", function () {
     Object.keys(report.charts).forEach(function (k) { report.charts[k].resize(); });
