@@ -3,7 +3,7 @@
 Bases share layers the way real registries do (a debian-like root, a python-like runtime
 on it, an alpine-like root); each app adds its own layers with what real builds leave
 behind: apt lists, a deleted build directory, a package database listing compilers,
-an npm lockfile with devDependencies, and a large file some apps carry a copy of.
+an npm lockfile with devDependencies, and a large file every fourth app carries a copy of.
 Contents are deterministic for a given ``scale`` (bytes of filler per layer).
 """
 
@@ -52,7 +52,7 @@ def bases(scale: int) -> list[Base]:
             [
                 S.Dir("etc"),
                 S.File("etc/os-release", b"ID=debian\n"),
-                S.File("usr/lib/libc.so.6", _bytes("libc", 2 * scale)),
+                S.File("usr/lib/libc.so.6", _bytes("libc", 8 * scale)),
                 S.File(DPKG, _dpkg(BASE_DEBS)),
                 S.File("usr/share/doc/bash/README", _bytes("doc", scale // 4)),
             ],
@@ -62,13 +62,13 @@ def bases(scale: int) -> list[Base]:
     python = S.Step(
         "RUN /bin/sh -c install-python # buildkit",
         S.layer(
-            [S.File("usr/local/lib/python3.11/os.py", _bytes("py", 2 * scale))],
+            [S.File("usr/local/lib/python3.11/os.py", _bytes("py", 6 * scale))],
             "gzip",
         ),
     )
     alpine = S.Step(
         "ADD file:alpine-rootfs in / ",
-        S.layer([S.File("lib/ld-musl.so.1", _bytes("musl", scale))], "gzip"),
+        S.layer([S.File("lib/ld-musl.so.1", _bytes("musl", 4 * scale))], "gzip"),
     )
     cmd = S.Step('CMD ["sh"]')
     return [
@@ -80,11 +80,9 @@ def bases(scale: int) -> list[Base]:
 
 def app(n: int, base: Base, scale: int) -> Image:
     """App ``n``: its own layers on ``base``; what it leaves behind varies with ``n``."""
-    big = _bytes("model" if n % 4 == 0 else f"model{n}", (1 << 20) + scale)
-    own: list[S.Entry] = [
-        S.File(f"app/{n}/main.bin", _bytes(f"app{n}", scale)),
-        S.File("app/data/model.bin", big),
-    ]
+    own: list[S.Entry] = [S.File(f"app/{n}/main.bin", _bytes(f"app{n}", scale))]
+    if n % 4 == 0:  # the same large file, copied into several apps' own layers
+        own.append(S.File("app/data/model.bin", _bytes("model", (1 << 20) + scale)))
     if n % 3 == 0:
         own.append(S.File("var/lib/apt/lists/deb.debian.org_Packages", _bytes(f"apt{n}", scale)))
     if n % 2 == 0:

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from deadweight.cli._options import echo_raw, parse_platform, store
+from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cli.analyze import write_atomic
 from deadweight.cluster.runners import InProcess, Runner, dask_runner
 from deadweight.cluster.scan import OnProgress, Progress
@@ -65,6 +66,7 @@ def _previous(path: str | None) -> Callable[[], str] | None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@html_option
 @click.option("--previous", metavar="FILE", help="A previous report: say what grew and shrank.")
 @click.option(
     "--workers",
@@ -81,6 +83,7 @@ def scan(
     sources: tuple[str, ...],
     output: str | None,
     fmt: str,
+    html: str | None,
     previous: str | None,
     workers: int | None,
     scheduler: str | None,
@@ -95,6 +98,8 @@ def scan(
     (every local image). Exit 3 when some images could not be read (the report says why).
     """
     wanted = parse_platform(platform)
+    check_writable(output, "-o")
+    check_writable(html)
     before = _previous(previous)
     with (
         store(no_cache) as layer_store,
@@ -112,6 +117,10 @@ def scan(
     changes = compare(read_previous(before(), str(previous)), fleet) if before else None
     if output:
         write_atomic(output, to_json(fleet, changes))
+    if html:
+        from deadweight.render.html import fleet_html
+
+        write_report(html, fleet_html(fleet, changes, title=" ".join(sources)))
     if fmt == "json":
         echo_raw(to_json(fleet, changes))
     else:

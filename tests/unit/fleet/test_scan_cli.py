@@ -98,3 +98,24 @@ def test_an_empty_folder_is_no_image(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, _, err = _scan(str(tmp_path / "empty"))
     assert code == 3 and "no image found" in err
+
+
+def test_html_page(fleet_dir: Path, tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "render"))
+    from html_page import Page
+
+    page_path, out = tmp_path / "fleet.html", tmp_path / "fleet.json"
+    code, _, err = _scan(str(fleet_dir), "--html", str(page_path), "-o", str(out))
+    assert code == 0, err
+    page = Page(page_path.read_text(encoding="utf-8"))
+    doc = json.loads(out.read_text())
+    assert page.fetches == []
+    assert page.data["kind"] == "fleet"
+    worst = sorted(doc["images"], key=lambda i: (-i["reclaimable"], -i["size"], i["name"]))
+    assert [b["label"] for b in page.data["images"]] == [i["name"] for i in worst]
+    assert [r[0] for r in page.rows("images-table")] == [i["name"] for i in worst]
+    shared = doc["fleet"]["sharedLayers"]
+    assert [int(r[0]) for r in page.rows("shared-table")] == [len(s["images"]) for s in shared]
+    assert page.rows("failed-table") == [["none"]]
+    code, _, err = _scan(str(fleet_dir), "--html", str(tmp_path / "no" / "such" / "x.html"))
+    assert code == 2 and "no such directory" in err

@@ -191,8 +191,18 @@
     }
   }
 
+  function drawFleet() {
+    var images = data.images;
+    barChart("images", images.map(function (i) { return i.label; }), [
+      { name: "kept", color: data.colors.app, data: images.map(function (i) { return i.kept; }) },
+      { name: "reclaimable (hidden by a later layer)", color: data.colors.waste,
+        data: images.map(function (i) { return i.wasted; }) }
+    ], { stack: true });
+  }
+
   var draw = {
-    analyze: drawAnalyze, diff: drawDiff, optimize: drawOptimize, minify: drawOptimize
+    analyze: drawAnalyze, diff: drawDiff, optimize: drawOptimize, minify: drawOptimize,
+    fleet: drawFleet
   }[data.kind];
   if (draw) { draw(); }
   window.addEventListener("resize", function () {
