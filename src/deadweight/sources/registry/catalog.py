@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from deadweight.errors import CorruptImage, RegistryError
+from deadweight.errors import AuthError, CorruptImage, RegistryError
 from deadweight.reference import Reference
 from deadweight.sources.registry.connection import Connection
 from deadweight.sources.registry.transport import RetryPolicy
@@ -41,6 +41,14 @@ def repositories(
         retry=retry,
     )
     connection.scope = "registry:catalog:*"
+    try:
+        return _pages(connection, host, page_size)
+    except AuthError as exc:  # name the catalog, not the placeholder repository
+        message = exc.message.replace(connection.label, f"{host} (catalog)", 1)
+        raise AuthError(message, exc.status) from exc
+
+
+def _pages(connection: Connection, host: str, page_size: int | None) -> list[str]:
     base = connection.base()
     url = f"{base}/v2/_catalog" + (f"?n={page_size}" if page_size else "")
     found: set[str] = set()
