@@ -238,3 +238,20 @@ def _break_a_manifest(filled: Filled) -> str:
     assert changed != data
     blob.write_bytes(changed)  # still a valid manifest, but not the bytes of its digest
     return name
+
+
+def test_every_image_of_the_engine(filled: Filled, docker_engine_env: DockerEngine) -> None:
+    docker_engine = docker_engine_env
+    out = filled.work / "engine.json"
+    env = {**docker_engine.env, "DEADWEIGHT_CACHE_DIR": str(filled.work / "engine-store")}
+    result = subprocess.run(
+        [str(DEADWEIGHT), "scan", "docker-daemon:", "--workers", "0", "-o", str(out)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    ids = set(docker_engine.docker("images", "-q", "--no-trunc").split())
+    assert {i["imageId"] for i in doc["images"]} == ids and not doc["failed"]
+    for image in doc["images"]:
+        alone = analyze(open_image(f"docker-daemon:{image['imageId']}"), processes=0)
+        assert (image["size"], image["reclaimable"]) == (alone.size, alone.waste.reclaimable)

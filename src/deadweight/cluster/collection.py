@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from deadweight.errors import DeadweightError, UsageError
@@ -102,7 +103,7 @@ def _expand(
     if path.is_dir() and not _is_image_dir(path):
         yield from _folder(path, platform, insecure)
         return
-    yield source, lambda: _local(source, platform, insecure)
+    yield source, partial(_local, source, platform, insecure)
 
 
 def _registry(rest: str, platform: Platform | None, insecure: bool) -> Iterator[_Pending | Problem]:
@@ -123,7 +124,7 @@ def _registry(rest: str, platform: Platform | None, insecure: bool) -> Iterator[
         yield Problem(f"docker://{rest}", exc.message)
         return
     if ref.tag or ref.digest:
-        yield str(ref), lambda: [_pinned(ref, platform, insecure)]
+        yield str(ref), partial(_pinned, ref, platform, insecure)
         return
     try:
         tags = registry.tags(ref, insecure=insecure)
@@ -132,15 +133,17 @@ def _registry(rest: str, platform: Platform | None, insecure: bool) -> Iterator[
         return
     for tag in tags:
         tagged = ref.with_tag(tag)
-        yield str(tagged), lambda tagged=tagged: [_pinned(tagged, platform, insecure)]  # type: ignore[misc]
+        yield str(tagged), partial(_pinned, tagged, platform, insecure)
 
 
-def _pinned(ref: Reference, platform: Platform | None, insecure: bool) -> tuple[str, Image, str]:
+def _pinned(
+    ref: Reference, platform: Platform | None, insecure: bool
+) -> list[tuple[str, Image, str]]:
     from deadweight.sources import registry
 
     image = registry.read(ref, platform=platform, insecure=insecure)
     # Workers open the manifest by digest: a tag moved meanwhile cannot change their layers.
-    return str(ref), image, f"docker://{ref.name}@{image.digest}"
+    return [(str(ref), image, f"docker://{ref.name}@{image.digest}")]
 
 
 def _daemon() -> Iterator[_Pending | Problem]:
@@ -155,12 +158,13 @@ def _daemon() -> Iterator[_Pending | Problem]:
         image_id = str(row.get("Id", ""))
         tags = sorted(str(t) for t in row.get("RepoTags") or () if t != "<none>:<none>")
         name = tags[0] if tags else image_id
-        yield (
-            name,
-            lambda name=name, image_id=image_id: [  # type: ignore[misc]
-                (name, engine.read(image_id), f"docker-daemon:{image_id}")
-            ],
-        )
+        yield name, partial(_engine_image, name, image_id)
+
+
+def _engine_image(name: str, image_id: str) -> list[tuple[str, Image, str]]:
+    from deadweight.sources import engine
+
+    return [(name, engine.read(image_id), f"docker-daemon:{image_id}")]
 
 
 def _local(source: str, platform: Platform | None, insecure: bool) -> list[tuple[str, Image, str]]:
@@ -172,10 +176,10 @@ def _local(source: str, platform: Platform | None, insecure: bool) -> list[tuple
     if loc.transport == "docker-daemon":
         return [(loc.target, i, f"docker-daemon:{i.id}") for i in images]
     whole = str(Location(loc.transport, loc.target))
-    return [(_local_name(loc, i, n, len(images)), i, whole) for n, i in enumerate(images)]
+    return [(_local_name(loc, i, len(images)), i, whole) for i in images]
 
 
-def _local_name(loc: Location, image: Image, n: int, count: int) -> str:
+def _local_name(loc: Location, image: Image, count: int) -> str:
     where = str(Location(loc.transport, loc.target))
     if image.repo_tags:
         return f"{where}:{image.repo_tags[0]}"
@@ -190,8 +194,7 @@ def _folder(path: Path, platform: Platform | None, insecure: bool) -> Iterator[_
         if (entry.is_dir() and _is_image_dir(entry)) or (
             entry.is_file() and entry.name.lower().endswith(_ARCHIVE_SUFFIXES)
         ):
-            source = str(entry)
-            yield source, lambda source=source: _local(source, platform, insecure)  # type: ignore[misc]
+            yield str(entry), partial(_local, str(entry), platform, insecure)
 
 
 def _is_image_dir(path: Path) -> bool:
