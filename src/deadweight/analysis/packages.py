@@ -8,12 +8,13 @@ content (see :func:`capture`) while it streams each layer once.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from deadweight.errors import CorruptImage
 from deadweight.filetree.tree import Tree
+from deadweight.spec.document import decode_text
 
 DPKG_STATUS = "var/lib/dpkg/status"
 APK_INSTALLED = "lib/apk/db/installed"
@@ -119,8 +120,8 @@ def parse_apk(text: str) -> list[tuple[str, str, int]]:
 def parse_lock(text: str) -> list[tuple[str, str, str, bool]]:
     """(node_modules dir relative to the project, name, version, dev) of a v2/v3 lockfile."""
     try:
-        doc = json.loads(text)
-    except ValueError:
+        doc = decode_text(text, "package-lock.json")
+    except CorruptImage:
         return []
     packages = doc.get("packages") if isinstance(doc, dict) else None
     if not isinstance(packages, dict):

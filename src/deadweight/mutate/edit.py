@@ -18,6 +18,7 @@ from typing import Any
 
 from deadweight.errors import CorruptImage
 from deadweight.image import Image, assemble
+from deadweight.spec.document import decode_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,9 @@ def with_config(image: Image, changes: Mapping[str, Any]) -> Image:
     a value of None removes the key. Layers are shared; history is kept."""
     if not changes:
         return image
-    doc: dict[str, Any] = json.loads(image.raw_config)
+    doc = decode_json(image.raw_config, "image config")
+    if not isinstance(doc, dict):
+        raise CorruptImage("image config: not a JSON object")
     runtime = doc.setdefault("config", {})
     if not isinstance(runtime, dict):
         raise CorruptImage("config: 'config' is not an object")

@@ -26,6 +26,7 @@ from deadweight.image import Image, Layer, assemble
 from deadweight.mutate._merge import Item, Merge, marker_name, merge
 from deadweight.mutate._spool import CHUNK, DigestingWriter, Spool
 from deadweight.mutate.edit import Edit, NewFile, Owner
+from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import Descriptor
 
 # pax records worth keeping: extended attributes (file capabilities live there)
@@ -133,7 +134,9 @@ def squashed_config(
 ) -> bytes:
     """The config with layers ``keep..`` replaced by ``diff_id``: their history rows become
     empty and one row for the new layer is appended."""
-    doc: dict[str, Any] = json.loads(image.raw_config)
+    doc = decode_json(image.raw_config, "image config")
+    if not isinstance(doc, dict):
+        raise CorruptImage("image config: not a JSON object")
     rootfs = doc.get("rootfs")
     if not isinstance(rootfs, dict):
         raise CorruptImage("config: no rootfs")

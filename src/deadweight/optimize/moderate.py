@@ -6,7 +6,6 @@ and ``User`` config changes. What cannot be done safely becomes a ``Skipped`` re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from deadweight.image import Image
 from deadweight.mutate import Edit
 from deadweight.optimize import npm, user
 from deadweight.optimize._content import read_files
+from deadweight.spec.document import decode_json
 
 DEV_DEPS, NPM_TOOLS, NON_ROOT = "npm-dev-dependencies", "npm-tools", "non-root"
 MODERATE_STEPS = (DEV_DEPS, NPM_TOOLS, NON_ROOT)
@@ -47,7 +47,7 @@ class Moderate:
 
 
 def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: Tree) -> Moderate:
-    doc = json.loads(image.raw_config)
+    doc = decode_json(image.raw_config, "image config")
     config: dict[str, Any] = doc.get("config") or {} if isinstance(doc, dict) else {}
     workdir = str(config.get("WorkingDir") or "").strip("/")
     locks = npm.lockfiles(tree)

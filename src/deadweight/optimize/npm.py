@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from deadweight.analysis.entrypoint import Reading
+from deadweight.errors import CorruptImage
 from deadweight.filetree.tree import Tree
+from deadweight.spec.document import decode_text
 
 HIDDEN_LOCK = "node_modules/.package-lock.json"
 _PROD_DEPS = ("dependencies", "optionalDependencies", "peerDependencies")
@@ -59,8 +61,8 @@ def _entries(texts: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for text in texts:
         try:
-            doc = json.loads(text)
-        except ValueError:
+            doc = decode_text(text, "package-lock.json")
+        except CorruptImage:
             continue
         packages = doc.get("packages") if isinstance(doc, dict) else None
         if not isinstance(packages, dict):
@@ -194,8 +196,8 @@ def start_script(package_json: bytes | None, has_server_js: bool) -> tuple[list[
     if package_json is None:
         return [], "no package.json in the working directory"
     try:
-        doc = json.loads(package_json)
-    except ValueError:
+        doc = decode_text(package_json, "package.json")
+    except CorruptImage:
         return [], "package.json is not valid JSON"
     scripts = doc.get("scripts") if isinstance(doc, dict) else None
     scripts = scripts if isinstance(scripts, dict) else {}

@@ -21,7 +21,7 @@ from deadweight.errors import CorruptImage, DeadweightError, NotFound
 from deadweight.image import Image, Layer, assemble
 from deadweight.reference import Reference, familiar
 from deadweight.sources._files import DirFiles, Files, TarFiles
-from deadweight.spec.config import decode_json
+from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import Descriptor
 
 _HEX = "0123456789abcdef"

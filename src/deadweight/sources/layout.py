@@ -19,7 +19,7 @@ from deadweight.platform import Platform, host
 from deadweight.reference import Reference
 from deadweight.sources._files import Files
 from deadweight.sources.archive import open_container
-from deadweight.spec.config import decode_json
+from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import CONTAINERD_NAME, REF_NAME, Descriptor, Index, Manifest, parse
 
 MAX_DEPTH = 8

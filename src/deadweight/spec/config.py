@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import codecs
 import datetime as _dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 from deadweight.errors import CorruptImage
+from deadweight.spec.document import decode_json
 
 # Go's zero time.Time as Unix seconds: what docker shows for a missing "created".
 GO_ZERO_TIME = -62135596800
@@ -68,28 +66,6 @@ class ImageConfig:
     def container_config(self) -> Mapping[str, Any]:
         value = self.document.get("config")
         return value if isinstance(value, dict) else {}
-
-
-def _go_replace(err: UnicodeError) -> tuple[str, int]:
-    """Go replaces each invalid byte with U+FFFD; Python's "replace" does it per sequence."""
-    assert isinstance(err, UnicodeDecodeError)
-    return "\ufffd", err.start + 1
-
-
-codecs.register_error("deadweight-go-utf8", _go_replace)
-
-
-def decode_json(raw: bytes, what: str) -> Any:
-    """Decode JSON the way Go does: invalid UTF-8 becomes U+FFFD instead of failing."""
-    try:
-        return msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        pass
-    try:
-        text = raw.decode("utf-8", errors="deadweight-go-utf8")
-        return msgspec.json.decode(text.encode("utf-8"))
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise CorruptImage(f"{what}: not valid JSON ({exc})") from exc
 
 
 def _str(doc: Mapping[str, Any], key: str, what: str) -> str:

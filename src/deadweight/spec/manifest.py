@@ -10,7 +10,7 @@ from deadweight import mediatypes
 from deadweight.digest import check
 from deadweight.errors import CorruptImage, UnsupportedMediaType
 from deadweight.platform import Platform
-from deadweight.spec.config import decode_json
+from deadweight.spec.document import decode_json
 
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"

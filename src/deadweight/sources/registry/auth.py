@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deadweight.errors import AuthError, RegistryError, UsageError
+from deadweight.errors import AuthError, CorruptImage, RegistryError, UsageError
+from deadweight.spec.document import decode_json
 
 HUB_SERVER = "https://index.docker.io/v1/"
 HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -205,8 +206,8 @@ def run_helper(helper: str, server: str, source: Path | None = None) -> Credenti
 def parse_token(body: bytes, realm: str) -> tuple[str, int]:
     """The token and its lifetime in seconds from a token service's JSON answer."""
     try:
-        doc: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        doc: Any = decode_json(body, "token")
+    except CorruptImage as exc:
         raise RegistryError(f"token service {realm} answered invalid JSON") from exc
     token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
     if not isinstance(token, str) or not token:

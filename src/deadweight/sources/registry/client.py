@@ -31,7 +31,7 @@ from deadweight.reference import Reference
 from deadweight.sources.registry.connection import Connection
 from deadweight.sources.registry.transport import RetryPolicy
 from deadweight.spec import manifest as spec
-from deadweight.spec.config import decode_json
+from deadweight.spec.document import decode_json
 
 MANIFEST_LIMIT = 8 << 20  # distribution accepts manifests up to 4 MiB; leave room
 CONFIG_LIMIT = 64 << 20

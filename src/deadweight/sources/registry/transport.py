@@ -11,7 +11,6 @@ from __future__ import annotations
 import email.utils
 import io
 import ipaddress
-import json
 import os
 import re
 import time
@@ -24,7 +23,8 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from deadweight.errors import NetworkError, UsageError
+from deadweight.errors import CorruptImage, NetworkError, UsageError
+from deadweight.spec.document import decode_json
 
 TIMEOUT_ENV = "DEADWEIGHT_REGISTRY_TIMEOUT"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
@@ -107,7 +107,7 @@ def schemes(host: str, insecure: bool) -> tuple[str, ...]:
 def error_detail(body: bytes) -> str:
     """The registry's error codes and messages (distribution-spec "Error Codes"), one line."""
     try:
-        doc: Any = json.loads(body)
+        doc: Any = decode_json(body, "registry error")
         errors = doc.get("errors") if isinstance(doc, dict) else None
         parts = [
             f"{e.get('code', '')}: {e.get('message', '')}".strip(": ")
@@ -115,7 +115,7 @@ def error_detail(body: bytes) -> str:
             if isinstance(e, dict)
         ]
         text = "; ".join(p for p in parts if p)
-    except (ValueError, UnicodeDecodeError):
+    except CorruptImage:
         text = body[:200].decode("utf-8", errors="replace")
     return " ".join(text.split())[:200]
 

@@ -1,0 +1,68 @@
+"""Every bound deadweight puts on hostile input, in one place (issue 16).
+
+Input past one of these is refused with a typed error (exit 3: :class:`~deadweight.errors.
+CorruptImage`, :class:`~deadweight.errors.UnsafeLayer`, :class:`~deadweight.errors.
+RegistryError`, :class:`~deadweight.errors.NetworkError`; exit 2 for a ``--format``
+template) instead of exhausting the stack, the memory or the clock. The README's exit-code
+section lists them; change both together.
+
+Each value is far above what real images, registries and templates reach, and close to
+what Go's own libraries (which wrote and read nearly every image in existence) accept.
+"""
+
+from __future__ import annotations
+
+# -- JSON documents: configs, manifests, indexes, manifest.json, index.json, registry
+# answers. Real ones nest under 10 deep; Python's decoders recurse per level.
+JSON_DEPTH = 128
+
+# -- layer tars ------------------------------------------------------------------------
+# pax records and GNU long names are read whole; Go's archive/tar caps them at 1 MiB too.
+TAR_SPECIAL = 1 << 20
+# a pax number (size, uid, gid, sparse sizes): ASCII digits only, and no more than this
+# many (Go parses them as int64: 19 digits; leading zeros are allowed, as in Go).
+PAX_DIGITS = 32
+# one file in a layer; a header may declare any size.
+TAR_MEMBER = 1 << 40
+# members in one layer.
+TAR_ENTRIES = 2_000_000
+# bytes after the end-of-archive blocks that are read (and must be zeros or nothing).
+TAR_TRAILING = 16 << 20
+# bytes of small files (package databases, os-release, ...) kept from one layer.
+TAR_CAPTURE_TOTAL = 64 << 20
+# regions of one GNU sparse map.
+SPARSE_REGIONS = 1 << 16
+
+# -- decompression ---------------------------------------------------------------------
+# A layer that inflates to more than BOMB_RATIO times its stored size, past BOMB_FLOOR, is a
+# decompression bomb (gzip cannot exceed ~1032:1, zstd bombs reach 30000:1).
+BOMB_RATIO = 1000
+BOMB_FLOOR = 4 << 30
+
+# -- Go templates (``--format``) ---------------------------------------------------------
+# nesting of actions, parentheses and pipelines in one template.
+TEMPLATE_DEPTH = 100
+# the longest string one template function may build (pad, repeat, join, printf widths).
+TEMPLATE_TEXT = 16 << 20
+# digits of a number literal (Go's numbers are 64-bit: 20 decimal digits, 16 hex).
+TEMPLATE_NUMBER_DIGITS = 64
+# columns in one line of a ``table`` (a tab starts a column).
+TEMPLATE_COLUMNS = 1024
+
+# -- registries --------------------------------------------------------------------------
+MANIFEST_BYTES = 8 << 20  # distribution accepts manifests up to 4 MiB; leave room
+CONFIG_BYTES = 64 << 20
+TAGS_BYTES = 16 << 20
+TAG_PAGES = 10_000
+TOKEN_BYTES = 1 << 20
+ERROR_BODY_BYTES = 64 * 1024
+# seconds one whole request (connect, headers and body) may take, on top of the per-read
+# timeout (DEADWEIGHT_REGISTRY_TIMEOUT): a body trickled a byte at a time ends here.
+REQUEST_DEADLINE = 600.0
+# the longest Retry-After honoured, in seconds.
+RETRY_AFTER = 60.0
+
+# -- leftovers of killed runs ----------------------------------------------------------------
+# a temp file or directory of ours whose process is gone is removed on the next run once it
+# is this many seconds old (younger ones may belong to a run in another PID namespace).
+STALE_TEMP = 3600.0
