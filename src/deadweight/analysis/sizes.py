@@ -7,16 +7,11 @@ whiteouts, devices and FIFOs not at all.
 
 from __future__ import annotations
 
-import tarfile
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, Protocol
 
-from deadweight.errors import CorruptImage, UnsafeLayer
+from deadweight.filetree.delta import read_delta
 from deadweight.image import Image, Layer
-
-CHUNK = 1 << 20
-# A tar header may declare any size; a layer file larger than this is refused as hostile.
-MAX_MEMBER = 1 << 40
 
 Progress = Callable[[int, int], None]
 
@@ -27,45 +22,22 @@ class SizeStore(Protocol):
     def put(self, diff_id: str, size: int) -> None: ...
 
 
-def _open_tar(stream: BinaryIO, seekable: bool) -> tarfile.TarFile:
-    if seekable:  # read headers, seek past data
-        return tarfile.open(fileobj=stream, mode="r:")
-    return tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK)
+def tar_content_size(stream: BinaryIO, *, what: str = "layer") -> int:
+    """Sum of regular file lengths and symlink target lengths in one layer tar.
 
-
-def tar_content_size(stream: BinaryIO, *, seekable: bool = False, what: str = "layer") -> int:
-    """Sum of regular file lengths and symlink target lengths in one layer tar."""
-    total = 0
-    try:
-        with _open_tar(stream, seekable) as tar:
-            for member in tar:
-                if member.size > MAX_MEMBER:
-                    raise UnsafeLayer(f"{what}: tar header declares a {member.size}-byte file")
-                if member.isreg():
-                    total += member.size
-                elif member.issym():
-                    total += len(member.linkname.encode("utf-8", "surrogateescape"))
-    except tarfile.TarError as exc:
-        raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
-    except EOFError as exc:
-        raise CorruptImage(f"{what}: truncated tar stream") from exc
-    if not seekable:
-        while stream.read(CHUNK):  # reach EOF so the digest check runs
-            pass
-    return total
+    Read by the same reader as every other command (``filetree.delta``), to the end of the
+    stream so the layer's digests are checked: ``history`` refuses exactly the layers that
+    ``analyze`` refuses (issue 16).
+    """
+    return read_delta(stream, what=what, entries=False).size
 
 
 def layer_size(layer: Layer) -> int:
-    """Docker's size of one layer, reading as little as the medium allows."""
+    """Docker's size of one layer: given by the medium, or read from the layer."""
     if layer.size is not None:
         return layer.size
-    what = f"layer {layer.diff_id[:19]}"
-    seekable = layer.open_seekable()
-    if seekable is not None:
-        with seekable:
-            return tar_content_size(seekable, seekable=True, what=what)
     with layer.open() as stream:
-        return tar_content_size(stream, what=what)
+        return tar_content_size(stream, what=f"layer {layer.diff_id[:19]}")
 
 
 def layer_sizes(

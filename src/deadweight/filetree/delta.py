@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Literal
 import msgspec
 import xxhash
 
+from deadweight import limits
 from deadweight.errors import CorruptImage, UnsafeLayer
 from deadweight.filetree.entry import Entry, Kind, Unsafe
 from deadweight.filetree.paths import clean, parent, symlink_escapes
@@ -33,13 +34,13 @@ from deadweight.filetree.tarstream import (
 
 CHUNK = 1 << 20
 # A tar header may declare any size; a file larger than this is refused as hostile.
-MAX_MEMBER = 1 << 40
+MAX_MEMBER = limits.TAR_MEMBER
 # A tar header costs 512 bytes, so a 1 GB layer holds at most ~2M entries.
-MAX_ENTRIES = 2_000_000
+MAX_ENTRIES = limits.TAR_ENTRIES
 # Real tars pad to a 10 KiB record; megabytes after the end marker are an attack.
-MAX_TRAILING = 16 << 20
+MAX_TRAILING = limits.TAR_TRAILING
 # Kept content of small metadata files, per layer.
-MAX_CAPTURE_TOTAL = 64 << 20
+MAX_CAPTURE_TOTAL = limits.TAR_CAPTURE_TOTAL
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -122,7 +123,16 @@ _KINDS: dict[bytes, Kind] = {
 
 
 class _Reader:
-    def __init__(self, hash: HashName | None, capture: Capture | None, strict: bool, what: str):
+    def __init__(
+        self,
+        hash: HashName | None,
+        capture: Capture | None,
+        strict: bool,
+        what: str,
+        keep_entries: bool = True,
+    ):
+        self.keep_entries = keep_entries
+        self.count = 0
         self.new_hash = _hasher(hash)
         self.one_shot = _ONE_SHOT[hash] if hash is not None else None
         self.hash = hash or ""
@@ -183,8 +193,12 @@ class _Reader:
             digest = self.content(tar, m, path)
         else:
             self.skip(tar, data)
-        self.entries.append(Entry(path, kind, size, m.mode & 0o7777, m.uid, m.gid, link, digest))
-        if len(self.entries) > MAX_ENTRIES:
+        if self.keep_entries:
+            self.entries.append(
+                Entry(path, kind, size, m.mode & 0o7777, m.uid, m.gid, link, digest)
+            )
+        self.count += 1
+        if self.count > MAX_ENTRIES:
             raise UnsafeLayer(f"{self.what}: more than {MAX_ENTRIES} entries")
         return None
 
@@ -272,6 +286,7 @@ def read_delta(
     strict: bool = False,
     what: str = "layer",
     prefetch: bool = False,
+    entries: bool = True,
 ) -> LayerDelta:
     """Read one uncompressed layer tar from ``stream``, once, front to back.
 
@@ -281,9 +296,11 @@ def read_delta(
     ``LayerDelta.unsafe``; with ``strict`` the first one raises :class:`UnsafeLayer`.
     The stream is read to its end, so a verifying reader can check the layer's digest.
     With ``prefetch`` a second thread reads (inflates, digests) the stream ahead of the
-    parser: worth it when the caller reads one layer at a time.
+    parser: worth it when the caller reads one layer at a time. Without ``entries`` the
+    delta lists none (its size and verdict are the same): for a caller that only wants
+    the size, in flat memory.
     """
-    reader = _Reader(hash, capture, strict, what)
+    reader = _Reader(hash, capture, strict, what, entries)
     with ExitStack() as stack:
         source: Readable = stack.enter_context(Prefetch(stream)) if prefetch else stream
         tar = TarStream(source, what)

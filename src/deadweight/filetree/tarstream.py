@@ -25,18 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from deadweight import limits
 from deadweight.errors import UnsafeLayer
 
 BLOCK = 512
 CHUNK = 1 << 20
 ZERO_BLOCK = bytes(BLOCK)
 _EMPTY = memoryview(b"")
-# pax records and GNU long names are read whole; Go's archive/tar caps them at 1 MiB too.
-MAX_SPECIAL = 1 << 20
+MAX_SPECIAL = limits.TAR_SPECIAL
 # typeflags whose members carry no data whatever their size field says (Go, tarfile)
 HEADER_ONLY = frozenset((b"1", b"2", b"3", b"4", b"5", b"6"))
 USTAR = b"ustar\x0000"
 _SPECIAL = (b"x", b"X", b"g", b"L", b"K")
+_NO_NUL = (b"path", b"linkpath", b"uname", b"gname")
 _SIGNED = struct.Struct("148b8x356b")
 
 Sink = Callable[[memoryview | bytes], None]
@@ -158,7 +159,8 @@ def pax_records(data: bytes) -> dict[str, str]:
         if stop > end or stop <= space + 1 or data[stop - 1] != 0x0A:
             raise TarError("invalid pax record")
         key, eq, value = data[space + 1 : stop - 1].partition(b"=")
-        if not eq or not key:
+        # Go's validPAXRecord: names and user names hold no NUL, no other key does either
+        if not eq or not key or b"\0" in (value if key in _NO_NUL else key):
             raise TarError("invalid pax record")
         out[_decode(key)] = _decode(value)
         pos = stop
@@ -365,9 +367,14 @@ class TarStream:
 
 
 def _pax_int(pax: dict[str, str], key: str, default: int) -> int:
+    """A pax number: ASCII digits only (``str.isdigit`` takes "²" and "٣"), no more than
+    :data:`~deadweight.limits.PAX_DIGITS` of them, below 2**63 as in Go's archive/tar."""
     value = pax.get(key)
     if not value:
         return default
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > limits.PAX_DIGITS:
         raise TarError(f"invalid pax {key} {value[:30]!r}")
-    return int(value)
+    number = int(value)
+    if number >= 1 << 63:
+        raise TarError(f"invalid pax {key} {value[:30]!r}")
+    return number

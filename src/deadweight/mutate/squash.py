@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import shutil
 import tarfile
 import time
@@ -219,7 +220,9 @@ def _header(name: str, src: tarfile.TarInfo | None, epoch: int | None) -> tarfil
         info.pax_headers = {
             k: v for k, v in src.pax_headers.items() if k.startswith(_XATTR_PREFIXES)
         }
-        info.mtime = int(src.mtime) if epoch is None else epoch
+        # tarfile reads a pax mtime as a float: "nan" and "inf" are no time to write back
+        mtime = src.mtime if math.isfinite(src.mtime) else 0
+        info.mtime = int(mtime) if epoch is None else epoch
     else:
         info.type, info.mode = tarfile.DIRTYPE, 0o755
         info.mtime = 0 if epoch is None else epoch

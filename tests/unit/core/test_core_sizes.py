@@ -11,7 +11,6 @@ from typing import BinaryIO
 import pytest
 
 from deadweight import static
-from deadweight.analysis import sizes
 from deadweight.analysis.sizes import image_size, layer_size, layer_sizes, tar_content_size
 from deadweight.cache import LayerStore
 from deadweight.image import Image, Layer
@@ -120,52 +119,16 @@ def test_progress_reports_each_layer() -> None:
     assert calls == [(1, 2), (2, 2)]
 
 
-def test_seekable_and_streaming_paths_agree(tmp_path: Path) -> None:
-    """An uncompressed member of an archive on disk is read seekably; both paths agree."""
+def test_archive_layers_are_read_whole_by_the_one_reader(tmp_path: Path) -> None:
+    """An uncompressed member of an archive on disk is read to its end like any layer (no
+    seeking past data): ``history`` checks the digests ``analyze`` checks (issue 16)."""
     path = tmp_path / "img.tar"
     archive.write([two_layer_image()], path)
     img = archive.read(path)
     for layer, expected in zip(img.layers, (118, 5), strict=True):
-        seekable = layer.open_seekable()
-        assert seekable is not None
-        with seekable:
-            assert tar_content_size(seekable, seekable=True) == expected
         with layer.open() as stream:
             assert tar_content_size(stream) == expected
         assert layer_size(layer) == expected
-
-
-def test_layer_size_takes_the_seekable_path_for_uncompressed_archive_layers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "img.tar"
-    archive.write([two_layer_image("gzip")], path)  # write() stores layers uncompressed
-    img = archive.read(path)
-    seen: list[bool] = []
-    real = sizes.tar_content_size
-
-    def spy(stream: BinaryIO, *, seekable: bool = False, what: str = "layer") -> int:
-        seen.append(seekable)
-        return real(stream, seekable=seekable, what=what)
-
-    monkeypatch.setattr(sizes, "tar_content_size", spy)
-    assert layer_sizes(img) == (118, 5)
-    assert seen == [True, True]
-
-
-def test_compressed_layers_take_the_streaming_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    img = two_layer_image("gzip")
-    assert all(layer.open_seekable() is None for layer in img.layers)
-    seen: list[bool] = []
-    real = sizes.tar_content_size
-
-    def spy(stream: BinaryIO, *, seekable: bool = False, what: str = "layer") -> int:
-        seen.append(seekable)
-        return real(stream, seekable=seekable, what=what)
-
-    monkeypatch.setattr(sizes, "tar_content_size", spy)
-    assert layer_sizes(img) == (118, 5)
-    assert seen == [False, False]
 
 
 def _counted_image() -> tuple[Image, list[CountingOpener]]:
@@ -262,4 +225,3 @@ def test_devices_count_nothing() -> None:
         data.size = 3
         tar.addfile(data, io.BytesIO(b"abc"))
     assert tar_content_size(io.BytesIO(buf.getvalue())) == 3
-    assert tar_content_size(io.BytesIO(buf.getvalue()), seekable=True) == 3

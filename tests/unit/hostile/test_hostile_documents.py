@@ -79,7 +79,7 @@ def test_deep_manifest_json_in_an_archive(tmp_path: Path) -> None:
                 data = deep(5_000, data)
                 m.size = len(data)
             dst.addfile(m, None if data is None else io.BytesIO(data))
-    with pytest.raises(CorruptImage, match="manifest.json: JSON nested deeper"):
+    with pytest.raises(CorruptImage, match=r"manifest\.json: JSON nested deeper"):
         archive.read(out)
 
 
