@@ -42,12 +42,15 @@ BOMB_FLOOR = 4 << 30
 # -- Go templates (``--format``) ---------------------------------------------------------
 # nesting of actions, parentheses and pipelines in one template.
 TEMPLATE_DEPTH = 100
-# the longest string one template function may build (pad, repeat, join, printf widths).
+# the longest string one template function may build (pad); printf widths stop at 1e6 as
+# in Go's fmt.
 TEMPLATE_TEXT = 16 << 20
-# digits of a number literal (Go's numbers are 64-bit: 20 decimal digits, 16 hex).
+# pieces ``split`` may return.
+TEMPLATE_ITEMS = 1 << 20
+# characters one execution may write.
+TEMPLATE_OUTPUT = 256 << 20
+# characters of a number literal (Go's numbers are 64-bit: 20 decimal digits, 16 hex).
 TEMPLATE_NUMBER_DIGITS = 64
-# columns in one line of a ``table`` (a tab starts a column).
-TEMPLATE_COLUMNS = 1024
 
 # -- registries --------------------------------------------------------------------------
 MANIFEST_BYTES = 8 << 20  # distribution accepts manifests up to 4 MiB; leave room

@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
+from deadweight import limits
 from deadweight.render import gojson
 from deadweight.render._gobuiltins import MISSING, GoFunc, GoStruct
 
@@ -64,6 +65,9 @@ def _title(text: str) -> str:
 
 def _split(text: str, sep: str) -> list[str]:
     """``strings.Split``; an empty separator splits after every rune."""
+    pieces = len(text) if sep == "" else text.count(sep) + 1
+    if pieces > limits.TEMPLATE_ITEMS:
+        raise ValueError(f"split: more than {limits.TEMPLATE_ITEMS} pieces")
     if sep == "":
         return list(text)
     return text.split(sep)
@@ -73,6 +77,8 @@ def _pad(source: str, prefix: int, suffix: int) -> str:
     """docker's ``pad``: surround a non-empty string with spaces."""
     if prefix < 0 or suffix < 0:
         raise ValueError("strings: negative Repeat count")
+    if source and prefix + len(source) + suffix > limits.TEMPLATE_TEXT:
+        raise ValueError(f"pad: result longer than {limits.TEMPLATE_TEXT} characters")
     return source if source == "" else " " * prefix + source + " " * suffix
 
 

@@ -47,6 +47,7 @@ class GoFunc:
     variadic: str | None = None
 
 
+_MAX_WIDTH = 1_000_000  # fmt's tooLarge
 _VERB = re.compile(r"%([-+# 0]*)(\d+)?(?:\.(\d*))?(.)", re.S)
 _QUOTE_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
 _QUOTE_ESCAPES |= {"\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"'}
@@ -155,7 +156,9 @@ def _verb(verb: str, value: object, precision: str | None, flags: str) -> str:
     if verb == "t" and isinstance(value, bool):
         return format_v(value)
     if verb == "c" and isinstance(value, int) and not isinstance(value, bool):
-        return chr(value)
+        # Go prints an invalid rune (negative, a surrogate, past U+10FFFF) as U+FFFD
+        valid = 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF
+        return chr(value) if valid else "\ufffd"
     if verb in "dxX" and isinstance(value, int) and not isinstance(value, bool):
         text = {"d": f"{value:d}", "x": f"{value:x}", "X": f"{value:X}"}[verb]
         return ("+" + text if "+" in flags and value >= 0 else text) if verb == "d" else text
@@ -182,6 +185,13 @@ def sprintf(fmt: str, args: Sequence[object]) -> str:
             break
         flags, width, precision, verb = match.groups()
         pos = match.end()
+        # Go's fmt refuses a width or precision above 1e6 (tooLarge) and goes on without it
+        if width is not None and (len(width) > 7 or int(width) > _MAX_WIDTH):
+            out.append("%!(BADWIDTH)")
+            width = None
+        if precision and (len(precision) > 7 or int(precision) > _MAX_WIDTH):
+            out.append("%!(BADPREC)")
+            precision = None
         if verb == "%":
             out.append("%")
             continue

@@ -8,10 +8,12 @@ structure, adjacent fields chain onto a term. Messages are Go's (``template: :LI
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from deadweight import limits
 from deadweight.render._golex import (
     KEYWORDS,
     TemplateError,
@@ -55,6 +57,7 @@ class _Parser:
         self.src, self.funcs = src, funcs
         self.tokens = lex(src)
         self.i = 0
+        self.depth = 0
         self.vars: list[str] = ["$"]
 
     def error(self, token: Token, msg: str) -> TemplateError:
@@ -102,7 +105,21 @@ class _Parser:
         pipe = self.pipeline("command", "right")
         return Node("action", word.pos, pipe.source, children=(pipe,))
 
+    def nest(self, token: Token) -> None:
+        """One level deeper (an action, a parenthesized pipeline): bounded, since each level
+        is a frame of this recursive parser and of the executor."""
+        self.depth += 1
+        if self.depth > limits.TEMPLATE_DEPTH:
+            raise self.error(token, f"nesting deeper than {limits.TEMPLATE_DEPTH} levels")
+
     def control(self, word: Token, left: Token) -> Node:
+        self.nest(word)
+        try:
+            return self._control(word, left)
+        finally:
+            self.depth -= 1
+
+    def _control(self, word: Token, left: Token) -> Node:
         depth = len(self.vars)
         pipe = self.pipeline(word.text, "right")
         body, end, token = self.items(frozenset({"end", "else"}))
@@ -128,6 +145,13 @@ class _Parser:
             raise self.error(token, f"unexpected token in {{{{{token.text}}}}}")
 
     def pipeline(self, context: str, end: str) -> Node:
+        self.nest(self.peek())
+        try:
+            return self._pipeline(context, end)
+        finally:
+            self.depth -= 1
+
+    def _pipeline(self, context: str, end: str) -> Node:
         start = self.peek()
         decls: list[str] = []
         assign = False
@@ -235,14 +259,19 @@ def _literal(
         if kind == "char":
             return ord(ast.literal_eval(text))
         clean = text.replace("_", "")
+        if len(clean) > limits.TEMPLATE_NUMBER_DIGITS:
+            raise ValueError(text)
         if re.fullmatch(r"[+-]?(0[xXbBoO][0-9a-fA-F]+|\d+)", clean):
-            return (
-                int(clean, 0)
-                if clean.lstrip("+-")[:2].lower() in ("0x", "0b", "0o")
-                else int(clean)
-            )
+            based = clean.lstrip("+-")[:2].lower() in ("0x", "0b", "0o")
+            number = int(clean, 0) if based else int(clean)
+            if -(1 << 63) <= number < 1 << 64:  # Go's int64 or uint64
+                return number
+            if based:  # Go reads it as a float, and "0x…" without a "p" exponent is none
+                raise ValueError(text)
         value = float(clean)
-        return int(value) if value.is_integer() else value
+        if not math.isfinite(value):
+            raise ValueError(text)
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
     except (ValueError, SyntaxError, TypeError) as exc:
         raise error(token, f"illegal number syntax: {go_quote(text)}") from exc
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from deadweight import limits
 from deadweight.errors import UsageError
 from deadweight.render._dockerfuncs import FUNCS, HEADER_FUNCS
 from deadweight.render.gotemplate import (
@@ -44,7 +45,14 @@ def write(format_: str, rows: Sequence[GoStruct], header: Mapping[str, str]) -> 
     is_table, body = template_body(format_)
     try:
         template = parse(body, FUNCS)
-        lines = [execute(template, row) + "\n" for row in rows]
+        lines, size = [], 0
+        for row in rows:
+            lines.append(execute(template, row) + "\n")
+            size += len(lines[-1])
+            if size > limits.TEMPLATE_OUTPUT:
+                raise TemplateError(
+                    f"template: output longer than {limits.TEMPLATE_OUTPUT} characters"
+                )
     except TemplateError as exc:
         raise UsageError(f"template parsing error: {one_line(exc)}") from exc
     if not is_table:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 
+from deadweight import limits
 from deadweight.errors import UsageError
 from deadweight.render._dockerfuncs import FUNCS
 from deadweight.render._gobuiltins import (
@@ -69,6 +70,7 @@ class _State:
         self.funcs = template.funcs
         self.missing_key_error = missing_key_error
         self.out: list[str] = []
+        self.size = 0
         self.vars: list[tuple[str, object]] = [("$", root)]
 
     def error(self, node: Node, msg: str) -> TemplateError:
@@ -82,14 +84,14 @@ class _State:
     def walk(self, dot: object, nodes: Sequence[Node]) -> None:
         for node in nodes:
             if node.kind == "text":
-                self.out.append(str(node.value))
+                self.emit(str(node.value))
             elif node.kind == "action":
                 pipe = node.children[0]
                 value = self.pipeline(dot, pipe)
                 if not pipe.decls:
                     if isinstance(value, GoStruct):
                         raise self.error(node, "printing a whole row is not supported")
-                    self.out.append("<no value>" if value is MISSING else fprint([value]))
+                    self.emit("<no value>" if value is MISSING else fprint([value]))
             else:
                 self.control(dot, node)
 
@@ -122,6 +124,19 @@ class _State:
             return []
         raise self.error(node, f"range can't iterate over {fprint([value])}")
 
+    def variable(self, node: Node, name: str) -> object:
+        # {{$x := $x}} parses (Go declares $x first) but $x has no value yet when it runs
+        for n, v in reversed(self.vars):
+            if n == name:
+                return v
+        raise self.error(node, f"undefined variable: {name}")
+
+    def emit(self, text: str) -> None:
+        self.size += len(text)
+        if self.size > limits.TEMPLATE_OUTPUT:
+            raise TemplateError(f"template: output longer than {limits.TEMPLATE_OUTPUT} characters")
+        self.out.append(text)
+
     def set_var(self, node: Node, name: str, value: object) -> None:
         for i in range(len(self.vars) - 1, -1, -1):
             if self.vars[i][0] == name:
@@ -149,7 +164,7 @@ class _State:
             return self.field_chain(dot, receiver, first, _names(first), args, final)
         if first.kind == "var":
             parts = _names(first)
-            value = next(v for n, v in reversed(self.vars) if n == parts[0])
+            value = self.variable(first, parts[0])
             if len(parts) > 1:
                 return self.field_chain(dot, value, first, parts[1:], args, final)
         if args or final is not _NO_FINAL:

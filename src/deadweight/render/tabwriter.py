@@ -44,24 +44,32 @@ class _Layout:
                 self.out.append("\n")
 
     def format(self, line0: int, line1: int) -> None:
-        column = len(self.widths)
-        this = line0
-        while this < line1:
-            if column >= len(self.lines[this]) - 1:
+        """Go's recursive ``format``, one column per level, run on an explicit stack: a line
+        of a thousand tabs is a thousand levels (issue 16)."""
+        # a frame is [line0, line1, this]; its column is the number of widths above it
+        stack = [[line0, line1, line0]]
+        while stack:
+            frame = stack[-1]
+            first, last, this = frame
+            column = len(self.widths)
+            while this < last and column >= len(self.lines[this]) - 1:
                 this += 1
+            if this >= last:
+                self.write_lines(first, last)
+                stack.pop()
+                if stack:  # back in the caller, which goes on after the block
+                    self.widths.pop()
                 continue
             # A cell in this column: print the lines above, then size the column's block.
-            self.write_lines(line0, this)
-            line0 = this
+            self.write_lines(first, this)
+            block = this
             width = self.minwidth
-            while this < line1 and column < len(self.lines[this]) - 1:
+            while this < last and column < len(self.lines[this]) - 1:
                 width = max(width, self.width(self.lines[this][column]) + self.padding)
                 this += 1
             self.widths.append(width)
-            self.format(line0, this)
-            self.widths.pop()
-            line0 = this
-        self.write_lines(line0, line1)
+            frame[0] = frame[2] = this
+            stack.append([block, this, block])
 
 
 def tabwrite(
