@@ -59,9 +59,12 @@ TAGS_BYTES = 16 << 20
 TAG_PAGES = 10_000
 TOKEN_BYTES = 1 << 20
 ERROR_BODY_BYTES = 64 * 1024
-# seconds one whole request (connect, headers and body) may take, on top of the per-read
-# timeout (DEADWEIGHT_REGISTRY_TIMEOUT): a body trickled a byte at a time ends here.
-REQUEST_DEADLINE = 600.0
+# A whole request (its answer's body included) may take the connect timeout plus this many
+# read timeouts (DEADWEIGHT_REGISTRY_TIMEOUT; 10 + 2 x 60 s by default), and a blob one
+# more second per BODY_MIN_RATE bytes of its length: a body trickled a byte at a time,
+# which never trips the per-read timeout, ends there.
+REQUEST_READS = 2
+BODY_MIN_RATE = 16 << 10
 # the longest Retry-After honoured, in seconds.
 RETRY_AFTER = 60.0
 

@@ -29,7 +29,7 @@ from deadweight.image import Image, Layer, assemble
 from deadweight.platform import Platform, host
 from deadweight.reference import Reference
 from deadweight.sources.registry.connection import Connection
-from deadweight.sources.registry.transport import RetryPolicy
+from deadweight.sources.registry.transport import RetryPolicy, valid_url
 from deadweight.spec import manifest as spec
 from deadweight.spec.document import decode_json
 
@@ -217,7 +217,10 @@ def _tags(connection: Connection, page_size: int | None) -> list[str]:
         following = answer.response.links.get("next", {}).get("url")
         if not following:
             return sorted(found)
-        url = urljoin(url, following)
+        try:
+            url = valid_url(urljoin(url, following), f"{connection.label}: tag list link")
+        except ValueError:
+            raise RegistryError(f"{connection.label}: tag list link {following[:100]!r}") from None
         if urlsplit(url)[:2] != urlsplit(base)[:2]:
             raise RegistryError(f"{connection.label}: tag list links to another host ({url})")
     raise RegistryError(f"{connection.label}: tag list has more than {MAX_PAGES} pages")

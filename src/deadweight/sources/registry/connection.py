@@ -39,6 +39,7 @@ from deadweight.sources.registry.transport import (
     error_detail,
     is_loopback,
     schemes,
+    valid_url,
 )
 
 CLIENT_ID = "deadweight"
@@ -244,6 +245,7 @@ class Connection:
         realm, service = challenge.get("realm"), challenge.get("service")
         if not realm:
             raise AuthError(f"{self.label}: the registry's Bearer challenge names no realm", 401)
+        valid_url(realm, f"{self.label}: the registry's auth realm")
         key = (realm, service, self.scope)
         cached = self._state.tokens.get(key)
         if cached and not fresh and cached[1] > time.monotonic():

@@ -35,7 +35,7 @@ from deadweight.errors import (
 from deadweight.image import Image, Layer
 from deadweight.reference import Reference
 from deadweight.sources.registry.connection import Connection
-from deadweight.sources.registry.transport import RETRYABLE, RetryPolicy
+from deadweight.sources.registry.transport import RETRYABLE, RetryPolicy, valid_url
 from deadweight.spec import manifest as spec
 
 CHUNK = 1 << 20
@@ -206,7 +206,10 @@ def _start_upload(connection: Connection, blob: _Blob) -> str:
             f"{connection.label} without a Location",
             answer.status,
         )
-    return urljoin(connection.base() + "/", location)
+    try:
+        return valid_url(urljoin(connection.base() + "/", location), "upload Location")
+    except ValueError:
+        raise RegistryError(f"upload Location is not a valid URL: {location[:100]!r}") from None
 
 
 def _finish_upload(connection: Connection, location: str, blob: _Blob) -> None:

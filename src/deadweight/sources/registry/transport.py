@@ -23,13 +23,23 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from deadweight.errors import CorruptImage, NetworkError, UsageError
+from deadweight import limits
+from deadweight.errors import CorruptImage, NetworkError, RegistryError, UsageError
 from deadweight.spec.document import decode_json
 
 TIMEOUT_ENV = "DEADWEIGHT_REGISTRY_TIMEOUT"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 RETRYABLE = frozenset({429, 502, 503, 504})
-ERROR_BODY_LIMIT = 64 * 1024
+ERROR_BODY_LIMIT = limits.ERROR_BODY_BYTES
+_CHUNK = 64 * 1024
+_BAD_URL = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    urllib3.exceptions.LocationParseError,
+    requests.exceptions.TooManyRedirects,
+    ValueError,  # urllib's "Invalid IPv6 URL" from a redirect, as is
+)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
@@ -55,14 +65,37 @@ class RetryPolicy:
 
 
 def _retry_after(value: str) -> float | None:
+    """Seconds from a ``Retry-After`` (RFC 9110 §10.2.3: delay-seconds or an HTTP date),
+    at most :data:`~deadweight.limits.RETRY_AFTER`; None for anything else."""
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return min(float(value[:12]), limits.RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return min(when.timestamp() - time.time(), limits.RETRY_AFTER)
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return when.timestamp() - time.time()
+
+
+def valid_url(url: str, what: str) -> str:
+    """``url`` if it is an absolute http(s) URL with a host, else :class:`RegistryError`:
+    a registry's ``Location``, auth realm or ``Link`` is input like any other."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        ok = False
+    if not ok or any(ch in url for ch in "\0\r\n\t "):
+        raise RegistryError(f"{what} is not a valid URL: {url[:100]!r}")
+    return url
+
+
+def deadline(timeout: tuple[float, float], size: int = 0) -> float:
+    """The monotonic time by which a whole request (headers and body of ``size`` bytes)
+    must be done: a body trickled a byte at a time never trips the read timeout."""
+    allowed = timeout[0] + limits.REQUEST_READS * timeout[1] + size / limits.BODY_MIN_RATE
+    return time.monotonic() + allowed
 
 
 def timeouts() -> tuple[float, float]:
@@ -199,8 +232,10 @@ class Sender:
         ``limit + 1`` bytes of a 2xx answer (so callers can tell it is too long), and at most
         64 KiB otherwise (error details)."""
         total = attempts or self.retry.attempts
+        valid_url(url, f"registry {self.host}: URL")
         for attempt in range(1, total + 1):
             try:
+                ends = deadline(self.timeout)
                 response = self._request(method, url, headers, authorization, data, params)
                 retry_after = response.headers.get("Retry-After")
                 if response.status_code in RETRYABLE and attempt < total:
@@ -211,7 +246,11 @@ class Sender:
                 if stream and ok:
                     return Answer(response, b"", attempt)
                 cap = limit if ok and limit is not None else ERROR_BODY_LIMIT
-                body = _read_capped(response, cap)
+                body = _read_capped(response, cap, ends, self.timeout)
+            except _BAD_URL as exc:
+                raise RegistryError(
+                    f"registry {self.host} sent us to an invalid URL ({reason(exc, self.timeout)})"
+                ) from exc
             except TRANSIENT as exc:
                 if attempt >= total or "CERTIFICATE_VERIFY_FAILED" in str(exc):
                     where = urlsplit(url).netloc
@@ -248,17 +287,34 @@ class Sender:
             )
 
 
-def _read_capped(response: requests.Response, limit: int) -> bytes:
-    """Read the body; stop one byte past ``limit``."""
+def _read_capped(
+    response: requests.Response, limit: int, ends: float, timeout: tuple[float, float]
+) -> bytes:
+    """Read the body (decoded); stop one byte past ``limit``, or at the deadline ``ends``.
+    ``read1`` returns what one socket read brings, so the deadline is checked that often."""
     with response:
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(64 * 1024):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                break
+        raw = response.raw
+        decoded = isinstance(raw, urllib3.response.BaseHTTPResponse)
+        try:
+            while chunk := (
+                raw.read1(_CHUNK, decode_content=True) if decoded else raw.read1(_CHUNK)
+            ):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    break
+                if time.monotonic() > ends:
+                    where = urlsplit(response.url).netloc
+                    raise NetworkError(f"{where}: the answer took longer than {_allowed(timeout)}")
+        except urllib3.exceptions.HTTPError as exc:
+            raise requests.ConnectionError(str(exc)) from exc
         return b"".join(chunks)[: limit + 1]
+
+
+def _allowed(timeout: tuple[float, float]) -> str:
+    return f"{timeout[0] + limits.REQUEST_READS * timeout[1]:g} s"
 
 
 class BlobStream(io.RawIOBase):
@@ -270,6 +326,9 @@ class BlobStream(io.RawIOBase):
         self._response = response
         self._what = what
         self._timeout = timeout
+        length = response.headers.get("Content-Length", "")
+        size = int(length) if length.isascii() and length.isdigit() and len(length) < 16 else 0
+        self._ends = deadline(timeout, size)
         response.raw.decode_content = False
 
     def readable(self) -> bool:
@@ -277,11 +336,13 @@ class BlobStream(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         try:
-            data = self._response.raw.read(len(buffer))
+            data = self._response.raw.read1(len(buffer))
         except (urllib3.exceptions.HTTPError, OSError, requests.RequestException) as exc:
             raise NetworkError(
                 f"lost the connection to {self._what}: {reason(exc, self._timeout)}"
             ) from exc
+        if data and time.monotonic() > self._ends:
+            raise NetworkError(f"{self._what}: the download is too slow (more than its deadline)")
         n = len(data)
         buffer[:n] = data
         return n
