@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deadweight.errors import CorruptImage
-from deadweight.spec.document import decode_json
+from deadweight.spec.document import decode_json as decode_json  # its older home
 
 # Go's zero time.Time as Unix seconds: what docker shows for a missing "created".
 GO_ZERO_TIME = -62135596800
