@@ -175,7 +175,13 @@ def iter_deltas(
     done = sum(1 for d in found if d is not None)
     if progress is not None and done:
         progress(done, total)
-    missing = [i for i, d in enumerate(found) if d is None]
+    # a layer named again (the same diff_id) is read once: its delta is the same value
+    first: dict[str, int] = {}
+    for i, d in enumerate(found):
+        if d is None:
+            first.setdefault(image.layers[i].diff_id, i)
+    missing = sorted(first.values())
+    again: dict[str, LayerDelta] = {}
 
     read, threads = layer_reader(
         [image.layers[i] for i in missing], algo, workers, processes, prefetch
@@ -194,9 +200,16 @@ def iter_deltas(
             if known is not None:
                 yield known
                 continue
-            delta = next(fresh)
+            diff_id = image.layers[i].diff_id
+            if first[diff_id] != i:
+                yield again[diff_id]
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+                continue
+            delta = again[diff_id] = next(fresh)
             if store is not None:
-                store.put_blob(kind, image.layers[i].diff_id, delta.to_bytes())
+                store.put_blob(kind, diff_id, delta.to_bytes())
             done += 1
             if progress is not None:
                 progress(done, total)

@@ -13,14 +13,14 @@ import os
 import shutil
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
 import click
 
 from deadweight.analysis.analyze import read_deltas
+from deadweight.cli._dirs import Dirs, inside
 from deadweight.cli._options import parse_platform, source_options, store
 from deadweight.compare.content import copy_members, holder, normal, occurrences, resolve
 from deadweight.errors import UsageError
@@ -76,51 +76,70 @@ def selected(tree: Tree, paths: tuple[str, ...], what: str) -> list[Node]:
     return [tree.nodes[p] for p in sorted(tree.nodes) if any(is_under(p, t) for t in tops)]
 
 
-@contextmanager
-def _opened_dir(root: int, path: str) -> Iterator[int]:
-    """A descriptor of directory ``path`` under ``root``, never following a link."""
-    fd = os.dup(root)
-    try:
-        for part in path.split("/") if path else ():
-            nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            os.close(fd)
-            fd = nxt
-        yield fd
-    finally:
-        os.close(fd)
-
-
-def _mkdirs(root: int, path: str, made: set[str]) -> None:
-    parts = path.split("/")
-    for i in range(1, len(parts) + 1):
-        head, here = "/".join(parts[: i - 1]), "/".join(parts[:i])
-        if here in made:
-            continue
-        with _opened_dir(root, head) as fd, suppress(FileExistsError):
-            os.mkdir(parts[i - 1], 0o700, dir_fd=fd)
+def _mkdirs(dirs: Dirs, path: str, made: set[str]) -> None:
+    """Make ``path`` and its missing parents (walking up only as far as one exists)."""
+    new: list[str] = []
+    here = path
+    while here and here not in made:
+        new.append(here)
+        here = parent(here)
+    for here in reversed(new):
+        with suppress(FileExistsError):
+            os.mkdir(here.rpartition("/")[2], 0o700, dir_fd=dirs.get(parent(here)))
         made.add(here)
 
 
-def _write(root: int, path: str, f: IO[bytes], mode: int) -> None:
-    with _opened_dir(root, parent(path)) as fd:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-        out = os.open(path.rpartition("/")[2], flags, 0o600, dir_fd=fd)
-        with os.fdopen(out, "wb") as w:
-            shutil.copyfileobj(f, w, CHUNK)
-            os.fchmod(w.fileno(), mode & 0o777)
+def _write(dirs: Dirs, path: str, f: IO[bytes], mode: int) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    out = os.open(path.rpartition("/")[2], flags, 0o600, dir_fd=dirs.get(parent(path)))
+    with os.fdopen(out, "wb") as w:
+        shutil.copyfileobj(f, w, CHUNK)
+        os.fchmod(w.fileno(), mode & 0o777)
+
+
+def _link(dirs: Dirs, first: str, other: str) -> None:
+    """``other`` as a hardlink of ``first``, both inside DIR."""
+    src = os.dup(dirs.get(parent(first)))
+    try:
+        os.link(
+            first.rpartition("/")[2],
+            other.rpartition("/")[2],
+            src_dir_fd=src,
+            dst_dir_fd=dirs.get(parent(other)),
+            follow_symlinks=False,
+        )
+    finally:
+        os.close(src)
 
 
 def extract(
     img: Image, deltas: tuple[LayerDelta, ...], tree: Tree, nodes: list[Node], root: int
 ) -> dict[str, int]:
     """Write ``nodes`` under the directory ``root``; counts of what was written."""
-    counts = {"dirs": 0, "files": 0, "links": 0, "skipped": 0}
+    counts = {"dirs": 0, "files": 0, "links": 0, "skipped": 0, "rewritten": 0}
     made: set[str] = set()
+    dirs = Dirs(root)
+    try:
+        _extract(img, deltas, tree, nodes, dirs, made, counts)
+    finally:
+        dirs.close()
+    return counts
+
+
+def _extract(
+    img: Image,
+    deltas: tuple[LayerDelta, ...],
+    tree: Tree,
+    nodes: list[Node],
+    dirs: Dirs,
+    made: set[str],
+    counts: dict[str, int],
+) -> None:
     for n in nodes:
         if parent(n.path):
-            _mkdirs(root, parent(n.path), made)
+            _mkdirs(dirs, parent(n.path), made)
         if n.kind == "dir":
-            _mkdirs(root, n.path, made)
+            _mkdirs(dirs, n.path, made)
             counts["dirs"] += 1
     by_layer: dict[int, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
     for n in nodes:
@@ -133,35 +152,27 @@ def extract(
         def sink(member: str, f: IO[bytes], wanted: dict[str, list[Node]] = wanted) -> None:
             # the file's own entry first: its mode is the inode's, not a link entry's
             first, *others = sorted(wanted[member], key=lambda n: n.kind != "file")
-            _write(root, first.path, f, first.mode)
+            _write(dirs, first.path, f, first.mode)
             for other in others:  # more names of one inode: hardlinks inside DIR
-                with (
-                    _opened_dir(root, parent(first.path)) as src,
-                    _opened_dir(root, parent(other.path)) as dst,
-                ):
-                    os.link(
-                        first.path.rpartition("/")[2],
-                        other.path.rpartition("/")[2],
-                        src_dir_fd=src,
-                        dst_dir_fd=dst,
-                        follow_symlinks=False,
-                    )
+                _link(dirs, first.path, other.path)
 
         copy_members(img.layers[layer], occurrences(deltas[layer], list(wanted)), sink)
         counts["files"] += sum(len(v) for v in wanted.values())
     for n in nodes:
         if n.kind == "symlink":
-            with _opened_dir(root, parent(n.path)) as fd:
-                os.symlink(n.link, n.path.rpartition("/")[2], dir_fd=fd)
+            # a target that leads out of DIR is rewritten to where the image's root leads
+            target = inside(n.path, n.link)
+            counts["rewritten"] += target is not None
+            fd = dirs.get(parent(n.path))
+            os.symlink(n.link if target is None else target, n.path.rpartition("/")[2], dir_fd=fd)
             counts["links"] += 1
         elif n.kind == "other" or (n.kind == "hardlink" and n.inode < 0):
             counts["skipped"] += 1
     for path in sorted(made, reverse=True):  # deepest first: a closed parent stops nothing
         node = tree.nodes.get(path)
         mode = node.mode if node is not None and node.kind == "dir" else 0o755
-        with _opened_dir(root, path) as fd:
-            os.fchmod(fd, (mode & 0o777) | 0o700)
-    return counts
+        # the sticky bit stays (a /tmp is 1777); set-id bits go
+        os.fchmod(dirs.get(path), (mode & 0o1777) | 0o700)
 
 
 @click.command()
@@ -195,6 +206,11 @@ def export(
     click.echo(
         f"exported {counts['files']} files, {counts['dirs']} directories and "
         f"{counts['links']} symlinks to {output}"
-        + (f" ({counts['skipped']} devices or fifos skipped)" if counts["skipped"] else ""),
+        + (f" ({counts['skipped']} devices or fifos skipped)" if counts["skipped"] else "")
+        + (
+            f"; {counts['rewritten']} symlinks that pointed outside {output} now point inside it"
+            if counts["rewritten"]
+            else ""
+        ),
         err=True,
     )

@@ -8,18 +8,20 @@ sink; when a tar holds a path twice, the last copy is the one the tree shows.
 from __future__ import annotations
 
 import difflib
-import tarfile
+import io
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO
+from typing import IO, Any, cast
 
 from deadweight.errors import CorruptImage, NotFound, UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import clean, parent
+from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, TarError, TarStream
 from deadweight.filetree.tree import Node, Tree
 from deadweight.image import Layer
 
 MAX_LINKS = 40  # Linux's MAXSYMLINKS
 MAX_TEXT = 16 << 20
+_REGULAR = (b"0", b"7", b"S")  # tarfile's isreg(): regular, contiguous, GNU sparse
 Sink = Callable[[str, IO[bytes]], None]
 
 
@@ -95,27 +97,67 @@ def occurrences(delta: LayerDelta, paths: Sequence[str]) -> dict[str, int]:
     return counts
 
 
+class _Member(io.RawIOBase):
+    """The data of the current member of a :class:`TarStream`, as a file to read once."""
+
+    def __init__(self, tar: TarStream, size: int) -> None:
+        self._tar = tar
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        n = self.left if size is None or size < 0 else min(size, self.left)
+        if n <= 0:
+            return b""
+        data = self._tar.data(n)
+        out = bytes(data) if data is not None else self._tar.take(min(n, 1 << 20))
+        self.left -= len(out)
+        return out
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def copy_members(layer: Layer, wanted: Mapping[str, int], sink: Sink) -> None:
-    """Stream ``layer`` once; call ``sink`` for the ``wanted[path]``-th copy of each path."""
+    """Stream ``layer`` once; call ``sink`` for the ``wanted[path]``-th copy of each path.
+
+    The tar is read by the reader every command uses (``filetree.tarstream``), so what
+    ``analyze`` accepted, ``export`` and ``cat`` read the same way (issue 16)."""
     what = f"layer {layer.diff_id[:19]}"
     seen: dict[str, int] = {}
     left = len(wanted)
     try:
-        with layer.open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
-            for m in tar:
-                if not left:
-                    break
+        with layer.open() as stream:
+            tar = TarStream(stream, what)
+            while left and (m := tar.next()) is not None:
+                size = 0 if m.type in HEADER_ONLY else m.size
                 path, _ = clean(m.name)
-                if path is None or path not in wanted or not m.isreg():
+                if path is None or path not in wanted or m.type not in _REGULAR:
+                    _skip(tar, size)
                     continue
                 seen[path] = seen.get(path, 0) + 1
-                if seen[path] == wanted[path]:
-                    f = tar.extractfile(m)
-                    assert f is not None
-                    sink(path, f)
-                    left -= 1
-    except tarfile.TarError as exc:
+                if seen[path] != wanted[path]:
+                    _skip(tar, size)
+                    continue
+                if m.sparse:
+                    raise CorruptImage(f"{what}: /{path} is a GNU sparse file: not extracted")
+                member = _Member(tar, size)
+                sink(path, cast(IO[bytes], member))
+                if member.left:  # what the sink did not read
+                    tar.skip(member.left)
+                tar.pad(size)
+                left -= 1
+    except TarError as exc:
         raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
+
+
+def _skip(tar: TarStream, n: int) -> None:
+    if n:
+        tar.skip(n + (-n % BLOCK))
 
 
 def read_bytes(

@@ -27,6 +27,10 @@ def minor_threshold(size: int) -> int:
     return min(MIB, size // 100)
 
 
+# a terminal table of more layers shows the first and last half of these (issue 16)
+SHOWN_LAYERS = 200
+
+
 def _num(x: float) -> float | None:
     return None if math.isnan(x) or math.isinf(x) else round(x, 6)
 
@@ -249,7 +253,15 @@ def render_text(
         ("instruction", "left"),
     ):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
-    for lr in a.layers:
+    layers = a.layers
+    hidden = len(layers) - SHOWN_LAYERS
+    for n, lr in enumerate(layers):
+        if hidden > 0 and SHOWN_LAYERS // 2 <= n < SHOWN_LAYERS // 2 + hidden:
+            if n == SHOWN_LAYERS // 2:
+                t.add_row(
+                    "…", "", "", "", "", "", f"{hidden} more layers (--format json lists all)"
+                )
+            continue
         t.add_row(
             str(lr.index),
             hs(lr.size),

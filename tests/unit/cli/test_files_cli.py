@@ -125,10 +125,11 @@ def test_export_everything_safely(env: Path, capsysbinary: pytest.CaptureFixture
     code, _, err = dw(capsysbinary, "export", "img.tar", "-o", "out")
     assert code == 0
     assert err == (
-        "exported 6 files, 5 directories and 2 symlinks to out (1 devices or fifos skipped)\n"
+        "exported 6 files, 5 directories and 2 symlinks to out (1 devices or fifos skipped); "
+        "1 symlinks that pointed outside out now point inside it\n"
     )
     assert tree(env / "out") == {
-        "abs": "-> /etc/motd",
+        "abs": "-> etc/motd",  # rewritten: "/etc/motd" on the host is not the image's
         "abs-name": "644 b'A' x1",
         "bin": "dir 755",
         "bin/alias": "-> tool",
