@@ -69,6 +69,7 @@ BODY_MIN_RATE = 16 << 10
 RETRY_AFTER = 60.0
 
 # -- leftovers of killed runs ----------------------------------------------------------------
-# a temp file or directory of ours whose process is gone is removed on the next run once it
-# is this many seconds old (younger ones may belong to a run in another PID namespace).
-STALE_TEMP = 3600.0
+# a temp file or directory of ours whose process is gone is removed by the next run that
+# writes the same destination once it is this many seconds old (a younger one may belong
+# to a run in another PID namespace).
+STALE_TEMP = 600.0

@@ -8,22 +8,21 @@ that file. The file is removed when the last layer (or image) holding it is coll
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from typing import IO, BinaryIO
+
+from deadweight import scratch
 
 CHUNK = 1 << 20
 
 
 class Spool:
-    """A named temp file, deleted when this object is collected."""
+    """A temp file with no name (a killed run leaves nothing: :mod:`deadweight.scratch`),
+    gone when this object is collected."""
 
     def __init__(self, suffix: str = ".tar") -> None:
-        self._file: IO[bytes] = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives with self
-            prefix="deadweight-", suffix=suffix, dir=os.environ.get("DEADWEIGHT_TMPDIR")
-        )
-        self.name = self._file.name
+        self._file, self._reopen = scratch.unnamed()
+        self.name = f"spool{suffix}"
 
     @property
     def file(self) -> IO[bytes]:
@@ -33,8 +32,7 @@ class Spool:
         """A zero-argument opener; it keeps this spool (and so the file) alive."""
 
         def open_spool() -> BinaryIO:
-            assert self._file is not None
-            return open(self.name, "rb")
+            return self._reopen()
 
         return open_spool
 

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from deadweight import scratch
+
 CHUNK = 1 << 20
 
 
@@ -22,33 +24,53 @@ def _umask() -> int:
 
 @contextmanager
 def atomic_file(dest: Path) -> Iterator[IO[bytes]]:
-    """A temp file in ``dest``'s folder, renamed to ``dest`` only if the block succeeds."""
+    """A temp file in ``dest``'s folder, renamed to ``dest`` only if the block succeeds.
+
+    The file has no name while it is written (``O_TMPFILE``): a run killed then leaves
+    nothing. Where the file system lacks that, it is ``.NAME.PID.RANDOM.part``, which the
+    next run writing ``dest`` removes once its process is gone (:mod:`deadweight.scratch`).
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    scratch.sweep(dest.parent, dest.name)
+    fd = scratch.open_unnamed_in(dest.parent)
+    tmp: Path | None = None
+    if fd is None:
+        fd, name = tempfile.mkstemp(
+            prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent
+        )
+        tmp = Path(name)
     os.fchmod(fd, 0o666 & ~_umask())
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
+            if tmp is None:
+                tmp = scratch.link_into(f.fileno(), dest.parent, dest.name)
         os.replace(tmp, dest)
     except BaseException:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
 
 @contextmanager
 def atomic_dir(dest: Path) -> Iterator[Path]:
-    """A temp directory beside ``dest``, swapped into place only if the block succeeds."""
+    """A temp directory beside ``dest``, swapped into place only if the block succeeds.
+
+    It is named ``.NAME.PID.RANDOM.part``: what a killed run left is removed by the next
+    run that writes ``dest`` (:func:`deadweight.scratch.sweep`)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    scratch.sweep(dest.parent, dest.name)
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent)
+    )
     # mkdtemp makes 0700 whatever the umask; the result is a directory like mkdir makes.
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         if dest.exists():
-            old = dest.with_name(f".{dest.name}.old")
+            old = dest.with_name(scratch.part_name(dest.name, "old"))
             os.replace(dest, old)
             os.replace(tmp, dest)
             shutil.rmtree(old)

@@ -9,13 +9,11 @@ the archive itself may be gzip or zstd compressed (it is then spooled once to a 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from deadweight import compression, mediatypes
+from deadweight import compression, mediatypes, scratch
 from deadweight.digest import sha256_bytes, verify_bytes
 from deadweight.errors import CorruptImage, DeadweightError, NotFound
 from deadweight.image import Image, Layer, assemble
@@ -31,16 +29,14 @@ class _SpooledTar(TarFiles):
     """A compressed archive, decompressed once into a temp file that lives with it."""
 
     def __init__(self, path: Path) -> None:
-        spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as self
-            prefix="deadweight-", suffix=".tar", dir=os.environ.get("DEADWEIGHT_TMPDIR")
-        )
+        spool, _ = scratch.unnamed()  # no name: a killed run leaves nothing behind
         with open(path, "rb") as raw:
             _, stream = compression.decompressed(raw, what=str(path))
             with stream:
                 shutil.copyfileobj(stream, spool, 1 << 20)
         spool.flush()
         self._spool = spool
-        super().__init__(Path(spool.name))
+        super().__init__(Path(f"/proc/self/fd/{spool.fileno()}"))
         self.name = str(path)
 
 

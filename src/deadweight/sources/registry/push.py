@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from deadweight import mediatypes
+from deadweight import mediatypes, scratch
 from deadweight.digest import is_digest, sha256_bytes
 from deadweight.errors import (
     AuthError,
@@ -117,14 +115,9 @@ def _stored(layer: Layer, what: str) -> Iterator[_Blob]:
     if layer.blob.digest:
         yield _Blob(layer.blob.digest, layer.blob.size, layer.open_blob, what)
         return
-    with tempfile.NamedTemporaryFile(
-        prefix="deadweight-push-", dir=os.environ.get("DEADWEIGHT_TMPDIR")
-    ) as spool:
+    spool, reopen = scratch.unnamed()  # no name: a killed push leaves nothing behind
+    with spool:
         digest, size = _spool(layer, spool)
-
-        def reopen() -> BinaryIO:
-            return open(spool.name, "rb")
-
         yield _Blob(digest, size, reopen, what)
 
 

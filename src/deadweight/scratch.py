@@ -1,0 +1,139 @@
+"""Scratch files a killed run cannot leave behind, and the sweep of older runs' leftovers.
+
+A SIGKILL runs no ``finally`` (issue 16: killed optimizes left spool files in TMPDIR 29
+times in 30, a killed export its ``.DIR.*.part`` tree). So:
+
+* spool files have no name: :func:`unnamed` opens them with ``O_TMPFILE`` (or unlinks
+  them at once where the file system lacks it), and a second reader opens the same inode
+  through ``/proc/self/fd``;
+* an output file is written unnamed in its destination's folder and linked into place
+  when whole (:func:`link_into`);
+* what must have a name (an output directory under construction) carries our PID in it,
+  ``.NAME.PID.RANDOM.part``, and :func:`sweep` removes those whose process is gone and
+  that are older than :data:`~deadweight.limits.STALE_TEMP`, on the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from deadweight import limits
+
+_PROC_FD = "/proc/self/fd"
+
+
+def folder() -> str:
+    """Where spool files go: ``$DEADWEIGHT_TMPDIR``, else the system's temp folder."""
+    return os.environ.get("DEADWEIGHT_TMPDIR") or tempfile.gettempdir()
+
+
+def unnamed(where: str | None = None) -> tuple[IO[bytes], Callable[[], BinaryIO]]:
+    """A read-write temp file with no name, and an opener of independent readers of it
+    (they stay valid as long as the file object lives)."""
+    spool: IO[bytes] = tempfile.TemporaryFile(dir=where or folder())  # noqa: SIM115
+    if not os.path.isdir(_PROC_FD):  # pragma: no cover - Linux always has it
+        spool.close()
+        named = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix=f"deadweight-{os.getpid()}-", dir=where or folder()
+        )
+        return named, lambda: open(named.name, "rb")
+    path = f"{_PROC_FD}/{spool.fileno()}"
+
+    def reopen() -> BinaryIO:
+        assert not spool.closed
+        return open(path, "rb")
+
+    return spool, reopen
+
+
+def open_unnamed_in(directory: Path) -> int | None:
+    """A write descriptor of an ``O_TMPFILE`` in ``directory``, or None where the file
+    system does not offer one."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:  # pragma: no cover
+        return None
+    try:
+        fd = os.open(directory, flag | os.O_WRONLY, 0o600)
+    except OSError:
+        return None
+    try:  # some file systems (overlayfs) make it but cannot link it: EXDEV
+        os.unlink(link_into(fd, directory, "probe"))
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def link_into(fd: int, directory: Path, name: str) -> Path:
+    """Give the ``O_TMPFILE`` behind ``fd`` the name ``.NAME.PID.part`` in ``directory``
+    (linkat through /proc), the step before it is renamed over the destination."""
+    temp = directory / part_name(name, "link")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+    os.link(f"{_PROC_FD}/{fd}", temp, follow_symlinks=True)
+    return temp
+
+
+def part_name(name: str, tag: str) -> str:
+    return f".{name}.{os.getpid()}.{tag}.part"
+
+
+_PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.part$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(directory: Path, name: str, now: float | None = None) -> list[Path]:
+    """Remove leftovers of killed runs that wrote ``name`` in ``directory``: ours by their
+    name, stale because their process is gone and they are old. Returns what went."""
+    gone: list[Path] = []
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return gone
+    for entry in entries:
+        m = _PART.match(entry.name)
+        if m is None or m.group("name") != name or _alive(int(m.group("pid"))):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < limits.STALE_TEMP:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _make_removable(Path(entry.path))
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except (OSError, RecursionError):  # RecursionError: a tree deeper than rmtree goes
+            continue
+        gone.append(Path(entry.path))
+    return gone
+
+
+def _make_removable(top: Path) -> None:
+    """An export gives directories their image modes (0555 and the like) last; give the
+    owner write access back so the tree can be removed."""
+    for here, subdirs, _ in os.walk(top):
+        for d in subdirs:
+            path = os.path.join(here, d)
+            with contextlib.suppress(OSError):
+                if not os.path.islink(path):
+                    os.chmod(path, 0o700)
