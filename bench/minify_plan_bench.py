@@ -16,7 +16,17 @@ Usage: ``python bench/minify_plan_bench.py [--mb 600] [--rounds 2]``
 
 Figures on the 2-CPU development machine (``--mb 600 --rounds 2``, Debian 12 host)::
 
-    FIGURES
+    image: 611.3 MB of file content, 2 layers
+    floor (read every layer once): 7.93 s
+    layer_deltas:                  7.74 s (1.0x the floor)
+    plan_minify (static, deltas given): 14.25 s (1.8x the floor); kept 101.6 MB = 0.17x,
+      5133 paths kept, 2142 removed
+    apply_minify + read the result: 13.91 s (1.8x the floor)
+
+(The machine was shared: the floor, 77 MB/s of gzip, is several times what an idle one
+takes; the ratios are the figures to watch. Beyond its one pass over the layers the plan
+spends its time copying ELF files to the spool and in pyelftools, about 10 ms for each ELF
+file the closure reaches.)
 """
 
 from __future__ import annotations

@@ -377,7 +377,10 @@ def _result(
         before_bytes=before,
         after_bytes=after,
         removed_by_package=tuple(
-            sorted(((m, n, b) for (m, n), b in by_package.items()), key=lambda r: (-r[2], r[:2]))
+            sorted(
+                ((m, n, b) for (m, n), b in by_package.items() if b),
+                key=lambda r: (-r[2], r[:2]),
+            )
         ),
         removed_by_top_dir=tuple(sorted(by_top.items(), key=lambda r: (-r[1], r[0]))),
         static_only=evidence is None,

@@ -12,6 +12,7 @@ import pytest
 from deadweight import static as S
 from deadweight.errors import UsageError
 from deadweight.minify import SOURCE_LABEL, Evidence, Trace, apply_minify, plan_minify
+from deadweight.validation import validate
 
 
 def test_one_layer_with_the_kept_paths_and_the_label() -> None:
@@ -37,6 +38,7 @@ def test_one_layer_with_the_kept_paths_and_the_label() -> None:
     plan = plan_minify(img, evidence=Evidence((Trace("life", frozenset({"/data/z.txt"})),)))
     out = apply_minify(img, plan, epoch=0)
     assert apply_minify(img, plan, epoch=0).id == out.id
+    assert validate(out).problems == ()
     assert len(out.layers) == 1
     with out.layers[0].open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
         members = {m.name: m for m in tar}

@@ -14,6 +14,7 @@ from deadweight import static as S
 from deadweight.image import Image
 from deadweight.minify import Reason, apply_minify, plan_minify
 from deadweight.minify.elf import read_elf
+from deadweight.validation import validate
 
 MULTI = "usr/lib/x86_64-linux-gnu"
 BASE = [
@@ -98,6 +99,7 @@ def test_applied_image_holds_exactly_the_kept_paths(source: str) -> None:
     out = apply_minify(img, plan, epoch=0)
     again = apply_minify(img, plan, epoch=0)
     assert out.id == again.id  # reproducible
+    assert validate(out).problems == ()
     assert len(out.layers) == 1
     from deadweight.filetree.delta import read_delta
 
