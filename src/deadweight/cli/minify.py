@@ -6,6 +6,7 @@ the result where it may, and renders the report (``render.minify``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import sys
@@ -20,6 +21,7 @@ from deadweight.cli._options import echo_raw, parse_platform, reading_workers, s
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cli.optimize import named, parse_epoch, refuse_input
 from deadweight.errors import UsageError
+from deadweight.image import Image
 from deadweight.optimize.verify import BODY_RULES
 from deadweight.render.minify import render_text, to_json
 from deadweight.runs.delivery import deliver
@@ -57,6 +59,13 @@ def _write_keep_file(path: Path, paths: tuple[str, ...]) -> None:
         temp.replace(path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _runs_itself(image: Image) -> bool:
+    """Whether the image has a command of its own (else only ``--run`` can start it)."""
+    config = image.config.document.get("config")
+    config = config if isinstance(config, dict) else {}
+    return bool(config.get("Cmd") or config.get("Entrypoint"))
 
 
 def _say(message: str) -> None:
@@ -138,7 +147,7 @@ def minify(
         raise UsageError("-o DEST is required (or --dry-run)")
     out = locate(dest, destination=True) if dest is not None else None
     request = Request(
-        ways=(Way(), *(Way(tuple(shlex.split(r))) for r in runs)),
+        ways=(Way(), *(Way(tuple(shlex.split(r))) for r in runs)) if runs else (Way(),),
         options=Options(network=network, env=_env(env)),
         probes=Probes(http=probe_http, commands=probe_cmd, script=probe_script),
         trace_seconds=trace_seconds,
@@ -156,6 +165,8 @@ def minify(
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     if out is not None:
         out = named(out, img, loc)  # never untagged, never the source's own tag
+    if runs and not _runs_itself(img):
+        request = dataclasses.replace(request, ways=request.ways[1:])
     with store(no_cache) as layer_store:
         deltas: Any = read_deltas(img, store=layer_store, workers=reading_workers(loc.transport))
     before = sum(d.size for d in deltas)

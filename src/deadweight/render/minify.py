@@ -62,6 +62,13 @@ def render_text(report: MinifyReport, *, explain: bool = False) -> str:
         f"Kept: {len(plan.kept)} path(s); "
         + ", ".join(f"{name} {n}" for name, n in sorted(reasons.items()))
     )
+    if plan.unmatched_keeps:
+        out.append("--keep entries that name nothing: " + ", ".join(plan.unmatched_keeps))
+    if plan.missing:
+        out.append(f"Asked for but not in the image ({len(plan.missing)}):")
+        out.extend(f"  {what}" for what in plan.missing[:TOP])
+        if len(plan.missing) > TOP:
+            out.append(f"  ... {len(plan.missing) - TOP} more (--format json)")
     if shrunk.repaired:
         out.append(f"Repair: kept {len(shrunk.repaired)} more path(s) after a failed check:")
         out.extend(f"  {path}" for path in shrunk.repaired[:TOP])
@@ -155,6 +162,8 @@ def to_json(report: MinifyReport) -> str:
             for t in run.traces
         ],
         "repaired": list(shrunk.repaired),
+        "missing": list(plan.missing),
+        "unmatchedKeeps": list(plan.unmatched_keeps),
         "verifications": [
             {
                 "passed": a.verification.passed,

@@ -120,7 +120,7 @@ def _trace(tag: str, request: Request, say: Say) -> tuple[Exercise, ...]:
             run = exercise(tag, way, request.options, request.probes, tracer=tracer,
                            life=request.trace_seconds, on_probe=say)  # fmt: skip
             done.append(run)
-    _refuse_failed(tuple(done))
+    _refuse_failed(tuple(done), request.options.network)
     return tuple(done)
 
 
@@ -129,7 +129,7 @@ def _last_line(run: Exercise) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def _refuse_failed(runs: tuple[Exercise, ...]) -> None:
+def _refuse_failed(runs: tuple[Exercise, ...], network: str) -> None:
     """The original must run as asked, or its trace is not evidence of anything: no way
     of running it may fail at once, and each probe must work on at least one way (a probe
     that fails on one way, a worker's, is not checked there)."""
@@ -142,9 +142,12 @@ def _refuse_failed(runs: tuple[Exercise, ...]) -> None:
             )
     for i, outcome in enumerate(own.outcomes):
         if all(run.outcomes[i].run.error for run in runs):
+            hint = ""
+            if outcome.kind == "http" and network == "none":
+                hint = "; with --network none nothing reaches the container: --network host?"
             raise ImageRunFailed(
                 f"probe {outcome.subject}: {outcome.run.error} (the original image; its last "
-                f"log line: {_last_line(own)})"
+                f"log line: {_last_line(own)}{hint})"
             )
 
 

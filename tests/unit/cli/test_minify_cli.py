@@ -123,3 +123,11 @@ def test_bad_env_and_missing_destination_are_usage_errors(env: Path) -> None:
         2,
         "deadweight: error: -o DEST is required (or --dry-run)\n",
     )
+
+
+def test_keeps_that_name_nothing_are_reported(env: Path) -> None:
+    r = run("app.tar", "--dry-run", "--static", "--keep", "/nowhere/*", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["unmatchedKeeps"] == ["/nowhere/*"]
+    text = run("app.tar", "--dry-run", "--static", "--keep", "/nowhere/*")
+    assert "--keep entries that name nothing: /nowhere/*" in text.stdout
