@@ -97,3 +97,33 @@ def home_of(user: str, passwd: bytes | None) -> str:
         if len(fields) >= 6 and name in (fields[0], fields[2]):
             return fields[5].strip("/")
     return ""
+
+
+# Where packages keep what people read, not programs: left out of a package closure.
+_DOCS = ("usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/lintian/",
+         "usr/share/bug/", "usr/share/doc-base/", "usr/share/gtk-doc/")  # fmt: skip
+
+
+def languages(config: Mapping[str, Any]) -> frozenset[str]:
+    """The languages the config's ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` name
+    (``de_DE.UTF-8`` gives ``de_DE`` and ``de``); C and POSIX name none."""
+    env = env_of(config)
+    out: set[str] = set()
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for value in env.get(var, "").split(":"):
+            lang = value.partition(".")[0].partition("@")[0]
+            if lang and lang not in ("C", "POSIX"):
+                out.update({lang, lang.partition("_")[0]})
+    return frozenset(out)
+
+
+def documentation(path: str, langs: frozenset[str]) -> bool:
+    """Whether a package closure leaves ``path`` out: documentation, manual and info pages,
+    and message catalogues (``usr/share/locale/LANG/``) of languages the config does not
+    name."""
+    if path.startswith(_DOCS):
+        return True
+    if path.startswith("usr/share/locale/"):
+        lang, sep, _ = path[len("usr/share/locale/") :].partition("/")
+        return bool(sep) and lang.partition(".")[0].partition("@")[0] not in langs
+    return False

@@ -60,6 +60,8 @@ SYSTEM_DIRS = frozenset(
 )
 _PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?")
 _SITES = ("site-packages", "dist-packages")
+_NOT_RUNTIME = ("-dev", "-dbg", "-testsuite", "-doc")
+_INSTALLERS = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
 def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -> None:
@@ -112,44 +114,77 @@ def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -
             )
             keys = [f"npm:{d}" for d in found if d is not None]
             for key in ctx.packages.closure(keys):
-                for path in ctx.packages.packages[key].files:
-                    k.keep(path, Reason.PACKAGE)
+                k.keep_package(key)
     for d in env_of(config).get("PYTHONPATH", "").split(":"):
         if d.strip("/") and d.strip("/") not in SYSTEM_DIRS:
             k.keep(posixpath.join(workdir, d), Reason.ENTRYPOINT, whole=True)
 
 
-def interpreter(k: Keeper, path: str, deps_whole: bool) -> None:
+def interpreter(k: Keeper, path: str) -> None:
     """For a Python interpreter at ``path`` (a file, or a venv's link to one): its standard
-    library (``PREFIX/lib/pythonX.Y`` beside ``PREFIX/bin``) whole, and a venv's
-    ``pyvenv.cfg``; with ``deps_whole`` the site directories on its path and the
-    distributions installed there (by their RECORD files, which also list their scripts).
-    Debian's interpreter in ``/usr`` also reads ``/usr/local/lib/pythonX.Y/dist-packages``,
-    where ``pip`` installs."""
+    library (``PREFIX/lib/pythonX.Y`` beside ``PREFIX/bin``) and a venv's ``pyvenv.cfg``,
+    then the distributions on its path (see :func:`_sites`). Debian's interpreter in
+    ``/usr`` also reads ``/usr/local/lib/pythonX.Y/dist-packages``, where ``pip``
+    installs.
+
+    Where the system's package manager installed the standard library (Debian's
+    ``libpython3.11-minimal``, ``-stdlib``), the packages owning it are kept whole, but not
+    the ones Debian names for development, debugging, tests or docs (``-dev``, ``-dbg``,
+    ``-testsuite``, ``-doc``: static libraries, headers, the test suite), which hold files
+    of the same directory; compiled ``__pycache__`` files follow their sources."""
     if _PYTHON.fullmatch(posixpath.basename(path)) is None:
         return
     ctx = k.ctx
     prefix = posixpath.dirname(posixpath.dirname(path))
     k.keep(f"{prefix}/pyvenv.cfg", Reason.ENTRYPOINT)
     sites: list[str] = []
+    owners: set[str] = set()
     for d in _python_dirs(k, f"{prefix}/lib" if prefix else "lib"):
         k.add(d, Reason.ENTRYPOINT)
         for below in ctx.below(d):
-            rest = below[len(d) + 1 :].split("/", 1)[0]
-            if rest not in _SITES:
+            rest = below[len(d) + 1 :]
+            if rest.split("/", 1)[0] in _SITES:
+                continue
+            owner = ctx.packages.owner.get(below)
+            if owner is not None:
+                owners.add(owner)
+            elif "__pycache__/" not in rest:
                 k.add(below, Reason.ENTRYPOINT)
         sites += [f"{d}/{s}" for s in _SITES]
+    for owner in sorted(owners):
+        if not owner.endswith(_NOT_RUNTIME):
+            k.keep_package(owner)
+            for key in ctx.packages.closure([owner]):
+                k.keep_package(key)
     if prefix == "usr":
         sites += [f"{d}/{s}" for d in _python_dirs(k, "usr/local/lib") for s in _SITES]
-    if not deps_whole:
+    _sites(k, [s for s in sites if s in ctx.tree.nodes])
+
+
+def _sites(k: Keeper, sites: list[str]) -> None:
+    """The site directories: with ``--static`` whole; with evidence and ``--packages
+    touched`` every distribution installed there by its RECORD (with its dependencies)
+    but the installers (pip, setuptools, wheel: kept when used), and the files no package
+    owns; otherwise nothing (what was traced is kept)."""
+    ctx = k.ctx
+    if not k.deps_whole:
         return
-    for site in sites:
-        if site in ctx.tree.nodes:
+    if not k.traced:
+        for site in sites:
             k.keep(site, Reason.PACKAGE, whole=True)
+    tops = tuple(s + "/" for s in sites)
     for key, pkg in ctx.packages.packages.items():
-        if pkg.manager == "python" and any(key[7:].startswith(s + "/") for s in sites):
-            for f in pkg.files:
-                k.keep(f, Reason.PACKAGE)
+        if pkg.manager != "python" or not key[7:].startswith(tops):
+            continue
+        if k.traced and pkg.name.lower() in _INSTALLERS:
+            continue
+        for dep in ctx.packages.closure([key]):
+            k.keep_package(dep)
+    if k.traced:
+        for site in sites:
+            for below in ctx.below(site):
+                if ctx.tree.nodes[below].kind != "dir" and below not in ctx.packages.owner:
+                    k.add(below, Reason.PACKAGE)
 
 
 def _python_dirs(k: Keeper, lib: str) -> list[str]:

@@ -36,7 +36,7 @@ from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import Tree, stack
 from deadweight.image import Image
 from deadweight.minify.elf import Loader, conf_dirs
-from deadweight.minify.essentials import essential_paths, home_of
+from deadweight.minify.essentials import documentation, essential_paths, home_of, languages
 from deadweight.minify.evidence import Evidence, Reason
 from deadweight.minify.launch import interpreter, static_closure
 from deadweight.minify.packages import PackageIndex, index
@@ -195,6 +195,16 @@ class Keeper:
         self.kept: dict[str, set[Reason]] = {}
         self.fresh: list[str] = []
         self.missing: dict[str, None] = {}
+        self.deps_whole = True  # dependency trees (npm, Python) kept whole
+        self.traced = False  # there is evidence (not --static)
+        self.langs: frozenset[str] = frozenset()  # languages of LANG/LC_ALL/LANGUAGE
+
+    def keep_package(self, key: str) -> None:
+        """Keep the files of package ``key``, without its documentation (see
+        :func:`documentation`): kept only when traced or kept for another reason."""
+        for path in self.ctx.packages.packages[key].files:
+            if not documentation(path, self.langs):
+                self.keep(path, Reason.PACKAGE)
 
     def add(self, path: str, reason: Reason) -> None:
         reasons = self.kept.get(path)
@@ -229,6 +239,8 @@ def _decide(
 ) -> MinifyPlan:
     k = Keeper(ctx)
     deps_whole = packages == "touched" or evidence is None
+    k.deps_whole, k.traced = deps_whole, evidence is not None
+    k.langs = languages(ctx.config)
     static_closure(k, runs, deps_whole)
     if evidence is not None:
         for path in sorted(evidence.paths()):
@@ -241,9 +253,8 @@ def _decide(
         k.keep(home, Reason.ESSENTIAL)
     unmatched = _user_keeps(k, keep)
     for key in ctx.packages.closure(widened):
-        for path in ctx.packages.packages[key].files:
-            k.keep(path, Reason.PACKAGE)
-    _follow(k, packages == "touched", deps_whole)
+        k.keep_package(key)
+    _follow(k, packages == "touched")
     _structure(k)
     return _result(ctx, k, evidence, packages, keep, runs, widened, unmatched)
 
@@ -268,7 +279,7 @@ def _user_keeps(k: Keeper, keep: Sequence[str]) -> tuple[str, ...]:
     return tuple(unmatched)
 
 
-def _follow(k: Keeper, touched: bool, deps_whole: bool) -> None:
+def _follow(k: Keeper, touched: bool) -> None:
     """Symlink targets, ELF closures and package closures of what was kept, until nothing
     new is kept."""
     ctx = k.ctx
@@ -285,7 +296,7 @@ def _follow(k: Keeper, touched: bool, deps_whole: bool) -> None:
             if path in ctx.scan.elf and path not in closed:
                 elf_roots.append(path)
             if node.kind != "dir":
-                interpreter(k, path, deps_whole)
+                interpreter(k, path)
             if touched and reasons & _USES:
                 owner = ctx.packages.owner.get(path)
                 if owner is not None:
@@ -299,8 +310,21 @@ def _follow(k: Keeper, touched: bool, deps_whole: bool) -> None:
                 k.add(link, Reason.STRUCTURE)
             k.add(need.path, Reason.ELF)
         for key in ctx.packages.closure(used):
-            for path in ctx.packages.packages[key].files:
-                k.keep(path, Reason.PACKAGE)
+            k.keep_package(key)
+        if not k.fresh:
+            _bytecode(k)
+
+
+def _bytecode(k: Keeper) -> None:
+    """The compiled ``__pycache__/NAME.*.pyc`` of every kept ``NAME.py`` (Python would
+    only compile it again, slower, or fail to on a read-only file system)."""
+    ctx = k.ctx
+    for path in [p for p in k.kept if p.endswith(".py")]:
+        up, _, name = path.rpartition("/")
+        cache = f"{up}/__pycache__" if up else "__pycache__"
+        for pyc in ctx.below(cache):
+            if pyc.rpartition("/")[2].startswith(name[:-3] + ".") and pyc.endswith(".pyc"):
+                k.add(pyc, next(iter(sorted(k.kept[path], key=lambda r: r.value))))
 
 
 def _structure(k: Keeper) -> None:

@@ -387,3 +387,110 @@ def test_user_keeps_structure_and_keep_list() -> None:
 def test_unknown_packages_mode_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--packages"):
         plan_minify(image([]), evidence=None, packages="some")  # type: ignore[arg-type]
+
+
+DEBIAN_PY_STATUS = b"""Package: python3.11-minimal
+Status: install ok installed
+Architecture: amd64
+Depends: libpython3.11-minimal
+Version: 1
+
+Package: libpython3.11-minimal
+Status: install ok installed
+Architecture: amd64
+Version: 1
+
+Package: libpython3.11-stdlib
+Status: install ok installed
+Architecture: amd64
+Depends: libpython3.11-minimal, tzdata
+Version: 1
+
+Package: tzdata
+Status: install ok installed
+Architecture: all
+Version: 1
+
+Package: libpython3.11-dev
+Status: install ok installed
+Architecture: amd64
+Depends: libpython3.11-stdlib, libc6-dev
+Version: 1
+
+Package: libc6-dev
+Status: install ok installed
+Architecture: amd64
+Version: 1
+
+Package: python3-pip
+Status: install ok installed
+Architecture: all
+Version: 1
+"""
+
+
+def test_a_packaged_standard_library_is_kept_by_its_runtime_packages() -> None:
+    lib = "usr/lib/python3.11"
+    owned = {
+        "python3.11-minimal": ["usr/bin/python3.11"],
+        "libpython3.11-minimal": [f"{lib}/os.py"],
+        "libpython3.11-stdlib": [
+            f"{lib}/json/__init__.py",
+            "usr/share/doc/libpython3.11-stdlib/README",
+        ],
+        "tzdata": ["usr/share/zoneinfo/UTC"],
+        "libpython3.11-dev": [f"{lib}/config-3.11/libpython3.11.a"],
+        "libc6-dev": ["usr/include/stdio.h"],
+        "python3-pip": ["usr/lib/python3/dist-packages/pip/__init__.py"],
+    }
+    entries: list[S.Entry] = [S.File("var/lib/dpkg/status", DEBIAN_PY_STATUS)]
+    for name, files in owned.items():
+        listed = "".join(f"/{f}\n" for f in files).encode()
+        entries.append(S.File(f"var/lib/dpkg/info/{name}.list", listed))
+        entries += [S.File(f, b"x" * 10, 0o755 if "bin/" in f else 0o644) for f in files]
+    entries += [
+        S.Symlink("usr/bin/python3", "python3.11"),
+        S.File(f"{lib}/__pycache__/os.cpython-311.pyc", b"pyc"),  # py3compile's, unowned
+        S.File(f"{lib}/__pycache__/gone.cpython-311.pyc", b"pyc"),
+        S.File("app/app.py", b"import json"),
+    ]
+    img = image(entries, Cmd=["python3", "app.py"], WorkingDir="/app")
+    traced_run = traced("/usr/bin/python3.11", f"/{lib}/os.py", "/app/app.py")
+    for plan in (plan_minify(img, evidence=None), plan_minify(img, evidence=traced_run)):
+        kept = plan.kept
+        for path in (f"/{lib}/os.py", f"/{lib}/json/__init__.py", "/usr/share/zoneinfo/UTC",
+                     f"/{lib}/__pycache__/os.cpython-311.pyc"):  # fmt: skip
+            assert path in kept, path
+        for path in (f"/{lib}/config-3.11/libpython3.11.a", "/usr/include/stdio.h",
+                     "/usr/share/doc/libpython3.11-stdlib/README",
+                     f"/{lib}/__pycache__/gone.cpython-311.pyc"):  # fmt: skip
+            assert path not in kept, path
+    # Debian's pip is not the app's: with a trace it goes unless it was used
+    assert "/usr/lib/python3/dist-packages/pip/__init__.py" not in plan.kept
+
+
+def test_package_closure_leaves_documentation_out() -> None:
+    status = b"Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n"
+    files = [
+        "usr/bin/tool",
+        "usr/share/doc/tool/copyright",
+        "usr/share/man/man1/tool.1.gz",
+        "usr/share/locale/de/LC_MESSAGES/tool.mo",
+        "usr/share/locale/fr/LC_MESSAGES/tool.mo",
+        "usr/share/tool/data.txt",
+    ]
+    listed = "".join(f"/{f}\n" for f in files).encode()
+    img = image(
+        [
+            S.File("var/lib/dpkg/status", status),
+            S.File("var/lib/dpkg/info/tool.list", listed),
+            *(S.File(f, b"x", 0o755) for f in files),
+        ],
+        Env=["PATH=/usr/bin", "LANG=de_DE.UTF-8"],
+        Cmd=["tool"],
+    )
+    kept = plan_minify(img, evidence=traced("/usr/share/man/man1/tool.1.gz")).kept
+    assert "/usr/share/tool/data.txt" in kept and "/usr/share/locale/de/LC_MESSAGES/tool.mo" in kept
+    assert "/usr/share/man/man1/tool.1.gz" in kept  # traced: kept whatever it is
+    assert "/usr/share/doc/tool/copyright" not in kept
+    assert "/usr/share/locale/fr/LC_MESSAGES/tool.mo" not in kept
