@@ -128,10 +128,11 @@ def interpreter(k: Keeper, path: str) -> None:
     installs.
 
     Where the system's package manager installed the standard library (Debian's
-    ``libpython3.11-minimal``, ``-stdlib``), the packages owning it are kept whole, but not
-    the ones Debian names for development, debugging, tests or docs (``-dev``, ``-dbg``,
-    ``-testsuite``, ``-doc``: static libraries, headers, the test suite), which hold files
-    of the same directory; compiled ``__pycache__`` files follow their sources."""
+    ``libpython3.11-minimal``, ``-stdlib``), the packages owning its modules (``.py`` files
+    and ``lib-dynload``) are kept whole, but not the ones Debian names for development,
+    debugging, tests or docs (``-dev``, ``-dbg``, ``-testsuite``, ``-doc``: static
+    libraries, headers, the test suite), which hold files of the same directory; compiled
+    ``__pycache__`` files follow their sources."""
     if _PYTHON.fullmatch(posixpath.basename(path)) is None:
         return
     ctx = k.ctx
@@ -147,7 +148,8 @@ def interpreter(k: Keeper, path: str) -> None:
                 continue
             owner = ctx.packages.owner.get(below)
             if owner is not None:
-                owners.add(owner)
+                if rest.endswith(".py") or rest.startswith("lib-dynload/"):
+                    owners.add(owner)  # a package of modules, not of build files
             elif "__pycache__/" not in rest:
                 k.add(below, Reason.ENTRYPOINT)
         sites += [f"{d}/{s}" for s in _SITES]
