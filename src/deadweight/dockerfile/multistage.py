@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from deadweight.dockerfile import nodedeps
 from deadweight.dockerfile.parser import parse
 from deadweight.dockerfile.shell import Command
 from deadweight.dockerfile.stages import ImageRef, analyze, script_of
@@ -167,14 +168,15 @@ def _problem(ins: Instruction, kind: str, workdir: str) -> str | None:
     for c, k in zip(commands[first:], kinds[first:], strict=True):
         if k == kind:
             _, rest = _verb(_pip_args(c) or ()) if kind == "pip" else _verb(c.args)
-            if kind == "npm" and any(not w.startswith("-") for w in rest):
-                return f"`npm {' '.join(c.args)}` names packages"
+            if kind in ("npm", "yarn") and any(not w.startswith("-") for w in rest):
+                return f"`{c.name} {' '.join(c.args)}` names packages"
             if kind == "npm" and any(w in ("-C", "--prefix") for w in rest):
                 return "`npm --prefix` installs outside the WORKDIR"
             if kind == "pip" and c.has_flag(*_PIP_UNHANDLED):
                 return "pip installs with --user, --target, --prefix, --root or -e are kept"
     for c in commands[last + 1 :]:
         step = kind == "npm" and c.name in ("npm", "npx", "node", "tsc")
+        step = step or (kind in ("npm", "yarn") and c.name in ("mv", "ln"))
         if kind_of(c, kind) not in ("clean", "helper") and not step:
             return f"the RUN at line {ins.start_line} also runs `{c.name}` after installing"
     if kind == "npm" and "$" in workdir:
@@ -245,10 +247,31 @@ def _between(ins: Instruction, workdir: str) -> str | None:
     return None
 
 
-def build(text: str, *, replace: dict[int, str], slim_base: str | None) -> MultiStage | str:
+def _command_words(body: list[Instruction]) -> tuple[str, ...]:
+    """What the final image runs: its last ENTRYPOINT and CMD, as words."""
+    words: list[str] = []
+    for keyword in ("ENTRYPOINT", "CMD"):
+        last = next((i for i in reversed(body) if i.keyword == keyword), None)
+        if last is not None:
+            words += last.exec_form if last.exec_form is not None else last.value.split()
+    return tuple(words)
+
+
+def _run_time_tool(ins: Instruction, command: tuple[str, ...]) -> str | None:
+    """The global package of a tooling RUN the image's command runs (``pm2``), if any."""
+    names = [n for c in script_of(ins).commands for n in nodedeps.global_packages(c)]
+    found = [n for n in names if nodedeps.needed_at_run_time([n], command)]
+    return found[0] if found else None
+
+
+def build(
+    text: str, *, replace: dict[int, str], slim_base: str | None, workspaces: bool = False
+) -> MultiStage | str:
     """``text`` as a multi-stage build, or why not (the reason, to be listed).
 
-    ``replace`` maps an instruction's start offset to its new text (the npm changes)."""
+    ``replace`` maps an instruction's start offset to its new text (the npm changes);
+    ``workspaces``: package.json declares workspaces (each may hold its own
+    node_modules, so the final stage copies the whole WORKDIR)."""
     stages = analyze(parse(text)).stages
     if len(stages) != 1:
         return "it is already multi-stage" if stages else "no FROM"
@@ -261,32 +284,56 @@ def build(text: str, *, replace: dict[int, str], slim_base: str | None) -> Multi
         return f"several RUNs install dependencies (lines {lines})" if found else _NO_INSTALL
     (at, kind), run = found[0], body[found[0][0]]
     workdir = _workdir(body[:at])
-    problem = "yarn and pnpm installs are not handled" if kind == "yarn" else None
-    if (problem := problem or _problem(run, kind, workdir)) is not None:
+    if (problem := _problem(run, kind, workdir)) is not None:
         return problem
+    commands = script_of(run).commands
+    tool = next((c.name for c in commands if kind_of(c, kind) == kind), kind)
     texts = {i.start: replace.get(i.start, text[i.start : i.end]) for i in body}
-    name, end, copies = stage.name or "build", at, ""
+    name, end, copies, prune = stage.name or "build", at, "", ""
     changes = [(run.start_line, f"pip installs into {VENV}, copied to the final stage")]
     if kind == "pip":
         texts[run.start], count = _venv_pip(texts[run.start])
         if count != sum(kind_of(c, kind) == "pip" for c in script_of(run).commands):
             return f"the pip commands of the RUN at line {run.start_line} are not plain"
     else:
-        kinds = [kind_of(c, kind) for c in script_of(run).commands]
-        built = any(k not in ("clean", "helper") for k in kinds[kinds.index("npm") + 1 :])
+        kinds = [kind_of(c, kind) for c in commands]
+        first = kinds.index(kind)
+        after = [c for c, k in zip(commands[first + 1 :], kinds[first + 1 :], strict=True)]
+        moved = nodedeps.relocated([c for c in after if c.name in ("mv", "ln")], workdir)
+        if isinstance(moved, str):
+            return moved
+        steps = [c for c in after if c.name not in ("mv", "ln")]
+        built = any(kind_of(c, kind) not in ("clean", "helper") for c in steps)
         dev = [n for n in range(at + 1, len(body)) if body[n].keyword == "RUN"]
         end = max([at] + [n for n in dev if NEEDS_DEV.search(texts[body[n].start])])
         for ins in body[at + 1 : end + 1]:
             if (why := _between(ins, workdir)) is not None:
                 return f"line {ins.start_line} {why} between the install and the build"
-        if (built or end > at) and workdir == "/":
+        whole_dir = built or end > at or workspaces
+        if whole_dir and workdir == "/":
             return "the build steps run without a WORKDIR"
         modules = f"{workdir.rstrip('/')}/node_modules"
-        copies = f"COPY --from={name} {workdir} ./" if built or end > at else ""
-        copies = copies or f"COPY --from={name} {modules} ./node_modules"
-        what = f"`npm prune --omit=dev` after the build; the final stage copies {workdir}"
-        what = what if built or end > at else f"the final stage copies {modules}"
-        changes = [(body[end].start_line, what)]
+        if moved.path != modules and (built or end > at):
+            return f"node_modules moves to {moved.path} and a build step follows the install"
+        prune = nodedeps.PRUNE.get(tool, nodedeps.PRUNE["npm"])
+        if tool in nodedeps.PRODUCTION_FLAG and not (built or end > at):
+            texts[run.start] = nodedeps.production_install(texts[run.start], tool)
+            changes = [(run.start_line, f"`{tool}` leaves the devDependencies out")]
+        else:
+            changes = []
+        if whole_dir:
+            copies = f"COPY --from={name} {workdir} ./"
+            what = f"`{prune}` after the build; the final stage copies {workdir}"
+            if not (built or end > at):
+                what = f"the final stage copies {workdir} (package.json has workspaces)"
+        elif moved.path != modules:
+            copies = f"COPY --from={name} {moved.path} {moved.path}"
+            copies += f"\nRUN {moved.link}" if moved.link else ""
+            what = f"the final stage copies {moved.path}, where the install moved node_modules"
+        else:
+            copies = f"COPY --from={name} {modules} ./node_modules"
+            what = f"the final stage copies {modules}"
+        changes.append((body[end].start_line, what))
     whole = next((i for i in body[at + 1 :] if _whole_context(i, workdir)), None)
     final_base = slim_base or slim_variant(stage.image_raw)
     why = " (the slim variant)" if final_base != stage.image_raw else ""
@@ -298,14 +345,22 @@ def build(text: str, *, replace: dict[int, str], slim_base: str | None) -> Multi
     for ins in body[: end + 1]:
         out.append(text[prev : ins.start] + texts[ins.start])
         prev = ins.end
-    if copies.endswith(" ./"):
-        out.append("\nRUN npm prune --omit=dev")
+    if copies.endswith(" ./") and (built or end > at):
+        out.append(f"\nRUN {prune}")
     platform = f"--platform={stage.platform} " if stage.platform else ""
     out.append(f"\n\nFROM {platform}{final_base}")
     if kind == "pip":
         out.append(f'\nENV PATH="{VENV}/bin:$PATH"\nCOPY --from={name} {VENV} {VENV}')
+    command = _command_words(body)
     for ins in body[:at]:
-        if _tooling(ins, kind):
+        needed = _run_time_tool(ins, command) if _tooling(ins, kind) else None
+        if needed is not None:
+            changes.append((ins.start_line, f"kept in the final stage: the command runs {needed}"))
+            kept = texts[ins.start]
+            if "cache clean" not in kept and "type=cache" not in kept:
+                kept += " \\\n && npm cache clean --force"
+            out.append("\n" + kept)
+        elif _tooling(ins, kind):
             changes.append((ins.start_line, "build stage only: it sets up build tooling"))
         elif whole is not None and ins.keyword == "COPY" and ins.flag("from") is None:
             again = f"line {whole.start_line} copies the whole context"

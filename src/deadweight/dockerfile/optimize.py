@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deadweight.dockerfile import edits, multistage
+from deadweight.dockerfile import edits, multistage, nodedeps
 from deadweight.dockerfile.findings import Edit, Fix
 from deadweight.dockerfile.fixes import write_atomically
 from deadweight.dockerfile.lint import lint, read_dockerfile
 from deadweight.dockerfile.parser import parse
+from deadweight.dockerfile.stages import script_of
 from deadweight.dockerfile.syntax import Instruction
 from deadweight.errors import UsageError
 
@@ -78,9 +79,56 @@ def optimize_dockerfile(
     multi = _multi_stage(source, package_json, lockfile, slim_base)
     if isinstance(multi, OptimizedDockerfile):
         return multi
-    single = _single_stage(source, package_json, lockfile, SAFE_FIXES)
-    note = Change(multi[0], f"no multi-stage build: {multi[1]}")
-    return OptimizedDockerfile(single.text, tuple(sorted((*single.changes, note), key=_by_line)))
+    single = _single_stage(source, package_json, lockfile, SAFE_FIXES - {"DW001"})
+    changes = [*single.changes, Change(multi[0], f"no multi-stage build: {multi[1]}")]
+    text = _npm_cache_cleaned(single.text)
+    if text != single.text:
+        changes.append(
+            Change(_install_line(source), "`npm cache clean --force` in the install RUN")
+        )
+    user = _add_user(text)
+    if user is not None:
+        text = user[0]
+        changes.append(Change(_run_line(source), user[1]))
+    return OptimizedDockerfile(text, tuple(sorted(changes, key=_by_line)))
+
+
+def _npm_cache_cleaned(text: str) -> str:
+    """The final stage's npm installs followed by ``npm cache clean --force`` in the same
+    RUN (DW004), unless the RUN cleans it already or keeps it in a cache mount."""
+    out, prev = [], 0
+    for ins in _final_stage(text):
+        raw = text[ins.start : ins.end]
+        if ins.keyword != "RUN" or ins.exec_form is not None or ins.heredocs:
+            continue
+        if "cache clean" in raw or "type=cache" in raw or not _installs_npm(raw):
+            continue
+        out.append(text[prev : ins.end] + " \\\n && npm cache clean --force")
+        prev = ins.end
+    return "".join(out) + text[prev:]
+
+
+def _installs_npm(raw: str) -> bool:
+    for m in _NPM.finditer(raw):
+        words = m.group(0).split()[1:]
+        verb = next((w for w in words if not w.startswith("-")), "")
+        if verb in ("install", "i", "ci") and not {"-g", "--global"} & set(words):
+            return True
+    return False
+
+
+def _install_line(source: str) -> int:
+    final = _final_stage(source)
+    hit = next(
+        (i for i in final if i.keyword == "RUN" and _installs_npm(source[i.start : i.end])), None
+    )
+    return hit.start_line if hit is not None else 1
+
+
+def _run_line(source: str) -> int:
+    final = _final_stage(source, with_from=True)
+    runs = [i for i in final if i.keyword in ("CMD", "ENTRYPOINT")] or final[-1:]
+    return runs[0].start_line if runs else 1
 
 
 def _by_line(change: Change) -> int:
@@ -101,6 +149,7 @@ def _changes(
     """The source with the lint fixes in ``codes``, every change (lines of the source),
     and the npm and CMD changes still to apply to that text."""
     chosen = [(f.code, f.fix) for f in lint(source).findings if f.code in codes and f.fix]
+    chosen += [("DW002", fix) for fix in _npm_upgrades(source)]
     text = edits.apply(source, [fix for _, fix in chosen])
     # The npm changes are made on the fixed text, in a second pass, so they never collide
     # with a fix to the same instruction (``edits.apply`` keeps only the first of two).
@@ -119,6 +168,30 @@ def _changes(
     return text, [c for _, c in changes] + mine, ours
 
 
+def _npm_upgrades(source: str) -> list[Fix]:
+    """RUNs that only upgrade npm itself (DW002): dropped, the base image's npm installs
+    the dependencies (and the final image does not ship two npms' worth of layers)."""
+    out = []
+    for ins in parse(source).instructions:
+        if ins.keyword != "RUN" or ins.exec_form is not None or ins.heredocs:
+            continue
+        commands = script_of(ins).commands
+        if not any(nodedeps.npm_self_upgrade(c) for c in commands):
+            continue
+        if all(
+            nodedeps.npm_self_upgrade(c) or multistage.kind_of(c, "npm") in ("helper", "clean")
+            for c in commands
+        ):
+            end = ins.end + 1 if source[ins.end : ins.end + 1] == "\n" else ins.end
+            out.append(
+                Fix(
+                    "drop the npm self-upgrade (the base image's npm installs)",
+                    (Edit(ins.start, end, ""),),
+                )
+            )
+    return out
+
+
 def _multi_stage(
     source: str, package_json: bytes | None, lockfile: bool, slim_base: str | None
 ) -> OptimizedDockerfile | tuple[int, str]:
@@ -126,17 +199,31 @@ def _multi_stage(
     text, changes, ours = _changes(source, package_json, lockfile, SAFE_FIXES - {"DW001"})
     original_line = _original_lines(source, text)
     replace = {fix.edits[0].start: fix.edits[0].text for fix in ours}
-    built = multistage.build(text, replace=replace, slim_base=slim_base)
+    built = multistage.build(
+        text, replace=replace, slim_base=slim_base, workspaces=_has_workspaces(package_json)
+    )
     if isinstance(built, str):
         final = _final_stage(text, with_from=True)
-        return original_line(final[0].start_line if final else 1), built
-    changes += [Change(original_line(line), what) for line, what in built.changes]
+        return original_line(final[0].start_line if final else 1), _relined(built, original_line)
+    changes += [
+        Change(original_line(line), _relined(what, original_line)) for line, what in built.changes
+    ]
     result = built.text
     user = _add_user(result)
     if user is not None:
         result = user[0]
         changes.append(Change(original_line(built.user_line), user[1]))
     return OptimizedDockerfile(result, tuple(sorted(changes, key=_by_line)))
+
+
+def _relined(text: str, original_line: Callable[[int], int]) -> str:
+    """A description naming lines of the fixed text, naming the original's lines."""
+
+    def swap(m: re.Match[str]) -> str:
+        numbers = ", ".join(str(original_line(int(n))) for n in m.group(2).split(", "))
+        return f"{m.group(1)}{numbers}"
+
+    return re.sub(r"\b(lines? )(\d+(?:, \d+)*)", swap, text)
 
 
 def _add_user(text: str) -> tuple[str, str] | None:
@@ -241,6 +328,14 @@ def _cmd_node(text: str, final: list[Instruction], package_json: bytes | None) -
         f"run `{' '.join(argv)}` directly (package.json scripts.start)",
         (Edit(cmd.start, cmd.end, new),),
     )
+
+
+def _has_workspaces(package_json: bytes | None) -> bool:
+    try:
+        doc: Any = json.loads(package_json) if package_json is not None else None
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(doc, dict) and bool(doc.get("workspaces"))
 
 
 def _plain_node_start(package_json: bytes) -> list[str] | None:

@@ -34,16 +34,10 @@ EXPOSE 8080
 CMD npm start
 """
 PLAIN_START = json.dumps({"scripts": {"start": "node server.js --port 8080"}}).encode()
-# NODE stays single-stage: node_modules is moved out of the WORKDIR after the install
-MOVES_NODE_MODULES = "the RUN at line 11 also runs `mv` after installing"
-
-
-def test_node_backend_with_a_lockfile() -> None:
-    result = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=True)
-    assert (
-        result.text
-        == """\
-FROM node:16.14.0-alpine
+# NODE moves node_modules out of the WORKDIR after the install (`mv node_modules ../`): the
+# final stage copies it from there
+NODE_MULTISTAGE = """\
+FROM node:16.14.0-alpine AS build
 
 ENV PORT=8080
 
@@ -52,8 +46,12 @@ WORKDIR /usr/src/app
 
 COPY package*.json ./
 
-RUN npm install -g npm@8.5.1
 RUN npm ci --omit=dev && mv node_modules ../
+
+FROM node:16.14.0-alpine
+ENV PORT=8080
+WORKDIR /usr/src/app
+COPY --from=build /usr/src/node_modules /usr/src/node_modules
 
 # Bundle app source
 COPY . .
@@ -63,19 +61,32 @@ EXPOSE 8080
 USER 1000
 CMD ["node", "server.js", "--port", "8080"]
 """
-    )
+
+
+def test_node_backend_with_a_lockfile() -> None:
+    result = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=True)
+    assert result.text == NODE_MULTISTAGE
     assert result.changes == (
-        Change(1, f"no multi-stage build: {MOVES_NODE_MODULES}"),
+        Change(
+            1,
+            "multi-stage build: stage `build` installs, the final stage is `node:16.14.0-alpine`",
+        ),
+        Change(8, "build stage only: line 14 copies the whole context"),
+        Change(10, "DW002: drop the npm self-upgrade (the base image's npm installs)"),
         Change(11, "`npm ci --omit=dev` instead of `npm install`"),
-        Change(17, "DW001: add `USER 1000` (node)"),
+        Change(
+            11,
+            "the final stage copies /usr/src/node_modules, where the install moved node_modules",
+        ),
         Change(17, "run `node server.js --port 8080` directly (package.json scripts.start)"),
+        Change(17, "DW001: add `USER 1000` (node)"),
     )
 
 
 def test_without_a_lockfile_npm_install_omits_dev_dependencies() -> None:
     result = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=False)
     assert "RUN npm install --omit=dev && mv node_modules ../\n" in result.text
-    assert "RUN npm install -g npm@8.5.1\n" in result.text
+    assert "npm@8.5.1" not in result.text  # DW002: the upgrade is dropped
 
 
 @pytest.mark.parametrize(
@@ -141,14 +152,15 @@ FROM node:20-alpine
 WORKDIR /app
 COPY package*.json ./
 RUN apk add --no-cache curl && \\
-    npm ci --omit=dev --no-audit
+    npm ci --omit=dev --no-audit \\
+ && npm cache clean --force
 COPY --from=build /src/dist ./dist
 # node
 USER 1000
 CMD ["node", "dist/main.js"]
 """
     )
-    assert [c.line for c in result.changes] == [8, 11, 11, 14, 14]
+    assert [c.line for c in result.changes] == [8, 11, 11, 11, 14, 14]
     assert result.changes[0] == Change(8, "no multi-stage build: it is already multi-stage")
 
 
@@ -164,14 +176,24 @@ CMD ["node", "dist/main.js"]
 def test_devdependencies_stay_when_the_stage_may_need_them(later: str) -> None:
     source = NODE.replace("COPY . .\n", f"COPY . .\n{later}\n")
     result = optimize_dockerfile(source, package_json=PLAIN_START, lockfile=True)
-    assert "RUN npm install && mv node_modules ../\n" in result.text
+    # one stage: the build step would need node_modules where the install moved it
+    assert "RUN npm install && mv node_modules ../ \\\n && npm cache clean --force\n" in result.text
+    assert (
+        Change(
+            1,
+            "no multi-stage build: node_modules moves to /usr/src/node_modules and "
+            "a build step follows the install",
+        )
+        in result.changes
+    )
 
 
 def test_installs_of_named_packages_are_left_alone() -> None:
     source = "FROM node:20\nRUN npm install express && npm i --save-dev jest\nCMD node a.js\n"
     result = optimize_dockerfile(source, lockfile=True)
     assert result.text == (
-        "FROM node:20\nRUN npm install express && npm i --save-dev jest\n"
+        "FROM node:20\nRUN npm install express && npm i --save-dev jest \\\n"
+        " && npm cache clean --force\n"
         '# node\nUSER 1000\nCMD ["node", "a.js"]\n'
     )
 
@@ -225,7 +247,7 @@ def test_an_optimized_dockerfile_is_unchanged_by_a_second_run() -> None:
     once = optimize_dockerfile(NODE, package_json=PLAIN_START, lockfile=True)
     twice = optimize_dockerfile(once.text, package_json=PLAIN_START, lockfile=True)
     assert twice.text == once.text
-    assert twice.changes == (Change(1, f"no multi-stage build: {MOVES_NODE_MODULES}"),)
+    assert twice.changes == (Change(12, "no multi-stage build: it is already multi-stage"),)
 
 
 def test_write_puts_dockerfile_deadweight_beside_the_original(tmp_path: Path) -> None:
@@ -278,11 +300,16 @@ def test_optimize_command_writes_the_dockerfile(
     assert r.exit_code == 0, r.output
     json.loads(r.stdout)  # the report stays one JSON document
     assert r.stderr == (
-        f"deadweight: wrote {Path('Dockerfile.deadweight')} (4 changes)\n"
-        f"  line 1: no multi-stage build: {MOVES_NODE_MODULES}\n"
+        f"deadweight: wrote {Path('Dockerfile.deadweight')} (7 changes)\n"
+        "  line 1: multi-stage build: stage `build` installs, the final stage is "
+        "`node:16.14.0-alpine`\n"
+        "  line 8: build stage only: line 14 copies the whole context\n"
+        "  line 10: DW002: drop the npm self-upgrade (the base image's npm installs)\n"
         "  line 11: `npm install --omit=dev` instead of `npm install`\n"
-        "  line 17: DW001: add `USER 1000` (node)\n"
+        "  line 11: the final stage copies /usr/src/node_modules, where the install moved "
+        "node_modules\n"
         "  line 17: run `node server.js --port 8080` directly (package.json scripts.start)\n"
+        "  line 17: DW001: add `USER 1000` (node)\n"
     )
     assert (tmp_path / "Dockerfile").read_text() == NODE
     assert (tmp_path / "Dockerfile.deadweight").is_file()
