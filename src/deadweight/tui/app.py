@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -26,6 +27,7 @@ from deadweight.render.units import human_size
 from deadweight.tui.model import CHUNK, MARKS, Explorer, Filter, LayerView, Mark, Order, Row
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
+SETTLE = 0.15  # seconds a layer cursor or the filter text rests before the tree follows
 COLOURS: dict[str, str] = {"A": "green", "M": "yellow", "R": "red", "W": "magenta", "": ""}
 Preview = Callable[[LayerView, str], bytes]
 Extract = Callable[[LayerView, str], str]
@@ -186,6 +188,9 @@ class ExplorerApp(App[None]):
         self.order: Order = "size"
         self.attrs = False
         self._loaded: set[str] = set()
+        self._pending: dict[str, Timer] = {}
+        self._generation = 0
+        self._requested = -1
         self._tree_nodes: dict[str, TreeNode[Slot]] = {}
 
     # -- layout ----------------------------------------------------------------------
@@ -243,18 +248,37 @@ class ExplorerApp(App[None]):
     # -- layers ----------------------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        index = event.cursor_row
-        if self.view_ is None or index != self.view_.index:
+        # a tree is built once the cursor rests (holding a key down builds none between),
+        # for the row the cursor is on then
+        self._later("layer", SETTLE, self._follow_cursor)
+
+    def _follow_cursor(self) -> None:
+        index = self.query_one("#layers", DataTable).cursor_row
+        if index != self._requested:
             self.select_layer(index)
+
+    def _later(self, what: str, delay: float, then: Callable[[], None]) -> None:
+        timer = self._pending.pop(what, None)
+        if timer is not None:
+            timer.stop()
+        self._pending[what] = self.set_timer(delay, then)
 
     def select_layer(self, index: int) -> None:
         self.query_one("#treehead", Static).update(f"layer {index}: reading the tree…")
-        self.run_worker(lambda: self._build(index), thread=True, exclusive=True, group="view")
+        self._requested = index
+        self._generation += 1
+        generation, wanted = self._generation, self.filter
+        self.run_worker(lambda: self._build(index, wanted, generation), thread=True, group="view")
 
-    def _build(self, index: int) -> None:
+    def _build(self, index: int, wanted: Filter, generation: int) -> None:
         view = self.explorer.view(index)
-        view.set_filter(self.filter)
-        self.call_from_thread(self.show_view, view)
+        view.set_filter(wanted)
+        self.call_from_thread(self._arrived, view, generation, None)
+
+    def _arrived(self, view: LayerView, generation: int, keep: str | None) -> None:
+        if generation == self._generation:  # a later request supersedes this one
+            self.view_ = view
+            self.refresh_tree(keep)
 
     def show_view(self, view: LayerView) -> None:
         self.view_ = view
@@ -383,11 +407,20 @@ class ExplorerApp(App[None]):
     # -- actions ---------------------------------------------------------------------
 
     def _refilter(self, f: Filter) -> None:
+        """Filter in a thread (a pass over every path), then redraw; the newest wins."""
         self.filter = f
+        view = self.view_
+        if view is None:
+            return
         keep = self.selected_path()
-        if self.view_ is not None:
-            self.view_.set_filter(f)
-        self.refresh_tree(keep)
+        self._generation += 1
+        generation = self._generation
+
+        def work() -> None:
+            view.set_filter(f)
+            self.call_from_thread(self._arrived, view, generation, keep)
+
+        self.run_worker(work, thread=True, group="view")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -398,7 +431,8 @@ class ExplorerApp(App[None]):
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self._refilter(replace(self.filter, text=event.value.strip()))
+        text = event.value.strip()
+        self._later("filter", SETTLE, lambda: self._refilter(replace(self.filter, text=text)))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one("#files", Tree).focus()

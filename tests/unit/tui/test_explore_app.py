@@ -70,6 +70,7 @@ def labels(a: ExplorerApp) -> list[str]:
 
 
 async def settle(a: ExplorerApp, pilot: object) -> None:
+    await pilot.pause(0.3)  # type: ignore[attr-defined]  # past the app's settle delay
     await a.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]

@@ -1,0 +1,133 @@
+"""Benchmark the terminal explorer on a big tree: how soon its first screen comes, against
+``analyze`` on the same image, and how long moving around takes on ``--files`` entries
+(default 500,000).
+
+Builds an image (a base of system libraries, then a node_modules forest, a cache, and a
+layer deleting a tenth of the modules; ``--files`` entries in all, 1 KB each), reads its
+layers once, then measures, best of ``--rounds``:
+
+* analyze: ``analyze_deltas`` on the read layers (what ``deadweight analyze`` adds to the
+  read);
+* explore, first screen: the same analysis, then the application started headless
+  (Textual's pilot, 80x24) until the final layer's tree is on screen;
+* moving: one key (cursor down, open a directory of 10,000 entries, jump to the largest
+  file, switch to another layer, filter by path) through the pilot, in the running app.
+
+Usage: ``python bench/explore_bench.py [--files 500000] [--rounds 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import time
+from collections.abc import Awaitable, Callable
+
+from deadweight import static as s
+from deadweight.analysis.analyze import analyze_deltas, paused_gc
+from deadweight.filetree import LayerDelta, read_delta
+from deadweight.tui.app import ExplorerApp
+from deadweight.tui.model import Explorer
+
+
+def build(files: int) -> list[LayerDelta]:
+    body = b"x" * 1000
+    per = files // 4
+    layers = [
+        [s.File(f"usr/lib/p{i % 500}/lib{i}.so", body) for i in range(per)],
+        [
+            s.File(f"app/node_modules/m{i % 2000}/d{i % 31}/f{i}.js", body)
+            for i in range(per, 3 * per)
+        ],
+        [s.File(f"big/f{i}", body) for i in range(3 * per, files - 10_000)]
+        + [s.File(f"wide/f{i}", body) for i in range(10_000)],
+    ]
+    layers.append([s.Whiteout(f"app/node_modules/m{i}") for i in range(0, 2000, 10)])
+    with paused_gc():
+        return [read_delta(io.BytesIO(s.tar_bytes(e)), hash="sha256") for e in layers]
+
+
+def best(rounds: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+async def session(deltas: list[LayerDelta], rounds: int) -> dict[str, float]:
+    began = time.perf_counter()
+    with paused_gc():
+        analysis = analyze_deltas(deltas, instructions=["ADD", "RUN npm", "RUN cache", "RUN rm"])
+    app = ExplorerApp(Explorer(deltas, analysis), name="bench")
+    out: dict[str, float] = {}
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.view_ is None or app.view_.index != len(deltas) - 1:
+            await pilot.pause(0.01)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        out["first screen"] = time.perf_counter() - began
+
+        async def timed(name: str, act: Callable[[], Awaitable[None]]) -> None:
+            times = []
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                await act()
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                times.append(time.perf_counter() - t0)
+            out[name] = min(times)
+
+        async def down() -> None:
+            await pilot.press("down")
+
+        async def open_wide() -> None:
+            app.refresh_tree()
+            app.reveal("wide/f0")
+
+        async def largest() -> None:
+            await pilot.press("L")
+
+        async def other_layer() -> None:
+            app.explorer.cache.clear()
+            app.select_layer(1)
+            await app.workers.wait_for_complete()
+            app.select_layer(len(deltas) - 1)
+
+        async def filter_path() -> None:
+            await pilot.press("slash", "f", "1", "2", "escape")
+
+        await timed("cursor down", down)
+        await timed("open a directory of 10,000 entries", open_wide)
+        await timed("jump to the largest file", largest)
+        await timed("switch layers twice (trees rebuilt)", other_layer)
+        await timed("filter by path (3 keys, then cleared)", filter_path)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=500_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    deltas = build(args.files)
+    entries = sum(len(d.entries) for d in deltas)
+
+    def analyze() -> None:
+        with paused_gc():
+            analyze_deltas(deltas, instructions=["ADD", "RUN npm", "RUN cache", "RUN rm"])
+
+    t_analyze = best(args.rounds, analyze)
+    figures = asyncio.run(session(deltas, args.rounds))
+    first = figures.pop("first screen")
+    print(f"{entries} entries in {len(deltas)} layers")
+    print(f"analyze (read layers given):        {t_analyze:6.2f} s")
+    print(f"explore, first screen:              {first:6.2f} s = {first / t_analyze:.2f}x analyze")
+    for name, secs in figures.items():
+        print(f"  {name:<40} {secs * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
