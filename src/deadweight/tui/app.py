@@ -191,6 +191,7 @@ class ExplorerApp(App[None]):
         self._pending: dict[str, Timer] = {}
         self._generation = 0
         self._requested = -1
+        self._states_started = False
         self._tree_nodes: dict[str, TreeNode[Slot]] = {}
 
     # -- layout ----------------------------------------------------------------------
@@ -279,6 +280,9 @@ class ExplorerApp(App[None]):
         if generation == self._generation:  # a later request supersedes this one
             self.view_ = view
             self.refresh_tree(keep)
+        if not self._states_started:
+            self._states_started = True
+            self.run_worker(self.explorer.keep_states, thread=True, group="states")
 
     def show_view(self, view: LayerView) -> None:
         self.view_ = view

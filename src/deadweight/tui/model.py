@@ -29,6 +29,21 @@ MARKS: dict[Mark, str] = {
 }
 Order = Literal["size", "name"]
 CHUNK = 1000  # children listed at once under one directory
+# Stackings kept for moving between layers, in tree entries summed over the kept layers
+# (about 300 bytes each: 4,000,000 is a 500,000-entry image's every layer of 8).
+STATES_BUDGET = 4_000_000
+
+
+def fork(st: Stacker) -> Stacker:
+    """An independent copy of a stacking (nodes and inodes are never changed in place:
+    the dictionaries and the children sets are what a later layer changes)."""
+    new = Stacker()
+    new.nodes = dict(st.nodes)
+    new.children = {k: set(v) for k, v in st.children.items()}
+    new.inodes = dict(st.inodes)
+    new.refs = dict(st.refs)
+    new.layer = st.layer
+    return new
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,8 @@ class Explorer:
     deltas: Sequence[LayerDelta]
     analysis: Analysis
     cache: dict[int, LayerView] = field(default_factory=dict)
+    states: dict[int, Stacker] = field(default_factory=dict)
+    _kept: int = 0
 
     @property
     def layers(self) -> list[LayerInfo]:
@@ -106,14 +123,36 @@ class Explorer:
         ]
 
     def view(self, index: int) -> LayerView:
-        """The tree as of layer ``index`` (the last few are kept)."""
+        """The tree as of layer ``index`` (the last few are kept), stacked on from the
+        nearest layer below whose stacking is kept, else from the bottom."""
         found = self.cache.get(index)
         if found is None:
-            found = LayerView.build(self.deltas, index, self.analysis)
-            if len(self.cache) >= 2:
+            below = [j for j in list(self.states) if j < index]
+            start = self.states[max(below)] if below else None
+            keep = self._keep if self.states else None  # the first view: no copies to wait for
+            found = LayerView.build(self.deltas, index, self.analysis, start, keep)
+            if len(self.cache) >= 3:
                 self.cache.pop(next(iter(self.cache)))
             self.cache[index] = found
         return found
+
+    def keep_states(self) -> None:
+        """Stack every layer once more, keeping each stacking (within the budget): run in
+        the background once the first screen is up, so that moving to any layer then
+        stacks only the layers between."""
+        st = Stacker()
+        for i, d in enumerate(self.deltas):
+            st.apply(d)
+            self._keep(i, st)
+
+    def _keep(self, index: int, state: Stacker) -> None:
+        """Keep the stacking after layer ``index`` while it fits ``STATES_BUDGET``
+        entries in all: moving to another layer then stacks only the layers between."""
+        size = len(state.nodes)
+        if index in self.states or self._kept + size > STATES_BUDGET:
+            return
+        self.states[index] = fork(state)
+        self._kept += size
 
 
 def _packages(packages: Iterable[Package]) -> dict[str, str]:
@@ -159,10 +198,21 @@ class LayerView:
         self.filter = Filter()
 
     @classmethod
-    def build(cls, deltas: Sequence[LayerDelta], index: int, analysis: Analysis) -> LayerView:
-        st = Stacker()
-        for d in deltas[:index]:
-            st.apply(d)
+    def build(
+        cls,
+        deltas: Sequence[LayerDelta],
+        index: int,
+        analysis: Analysis,
+        start: Stacker | None = None,
+        keep: Callable[[int, Stacker], None] | None = None,
+    ) -> LayerView:
+        """``start`` is a stacking of the layers below ``index`` (copied, not changed);
+        ``keep`` is offered the stacking after each layer on the way."""
+        st = fork(start) if start is not None else Stacker()
+        for i in range(st.layer + 1, index):
+            st.apply(deltas[i])
+            if keep is not None:
+                keep(i, st)
         delta = deltas[index]
         before = {e.path for e in delta.entries if e.path in st.nodes}
         hidden = st.apply(delta)
@@ -181,6 +231,8 @@ class LayerView:
         for path, node in st.nodes.items():
             if (path, node.layer) in wasted:
                 marks[path] = "W"
+        if keep is not None:
+            keep(index, st)
         tree = Tree(st.nodes, st.inodes)
         return cls(index, st.nodes, st.children, tree, marks, removed, analysis, changed)
 

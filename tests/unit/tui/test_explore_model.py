@@ -76,3 +76,23 @@ def test_details_name_the_writer_the_hider_and_the_package() -> None:
     assert d.category == "temp" and d.size == 2000 and d.mode == 0o644
     assert v.details("app/node_modules/left-pad/index.js").package == "npm left-pad 1.3.0"
     assert v.details("etc/os-release").hidden_by == -1
+
+
+def test_a_view_stacked_on_a_kept_layer_is_the_view_stacked_from_the_bottom() -> None:
+    walked = explorer()
+    walked.view(2)  # the first view keeps nothing; the app then keeps every layer's
+    assert walked.states == {}
+    walked.keep_states()
+    for index in (0, 1, 2):
+        walked.view(index)
+    assert sorted(walked.states) == [0, 1, 2]
+    for index in range(3):
+        fresh = explorer().view(index)
+        kept = walked.view(index)
+        assert kept.nodes == fresh.nodes and kept.marks == fresh.marks
+        assert kept.removed == fresh.removed and kept.sizes == fresh.sizes
+    again = explorer()
+    again.states = {0: walked.states[0]}
+    again._kept = 1
+    assert again.view(2).marks == explorer().view(2).marks  # stacked on layer 0's copy
+    assert walked.states[0].nodes == explorer().view(0).nodes  # the kept copy unchanged
