@@ -19,6 +19,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, BinaryIO, Literal, Protocol
 
+from deadweight import limits
 from deadweight.digest import VerifyingReader
 from deadweight.errors import CorruptImage, UnsafeLayer
 
@@ -52,8 +53,8 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # real layers of zero-filled files can reach, is treated as a decompression bomb. gzip
 # cannot exceed ~1032:1, so for gzip this fires only on (nearly) pure zeros; zstd bombs
 # reach 30000:1. Streaming keeps memory flat either way: the guard bounds time.
-BOMB_RATIO = 1000
-BOMB_FLOOR = 4 << 30
+BOMB_RATIO = limits.BOMB_RATIO
+BOMB_FLOOR = limits.BOMB_FLOOR
 
 # Compressed bytes read from the source at a time; a chunk inflates to a MiB or two. Reads
 # of about a MiB keep what the decompressor wrote in the CPU cache for the hash that

@@ -15,6 +15,8 @@ from __future__ import annotations
 # -- JSON documents: configs, manifests, indexes, manifest.json, index.json, registry
 # answers. Real ones nest under 10 deep; Python's decoders recurse per level.
 JSON_DEPTH = 128
+# a manifest, config or index read from an archive or a layout.
+DOCUMENT_BYTES = 64 << 20
 
 # -- layer tars ------------------------------------------------------------------------
 # pax records and GNU long names are read whole; Go's archive/tar caps them at 1 MiB too.

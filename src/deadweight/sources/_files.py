@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from deadweight import limits
 from deadweight.errors import CorruptImage, NotFound, UnsafeLayer
 
-MAX_JSON = 64 << 20  # manifests, configs and indexes above this are refused as hostile
+MAX_JSON = limits.DOCUMENT_BYTES  # manifests, configs and indexes above this are refused
 
 
 class Files(Protocol):

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from deadweight import mediatypes
+from deadweight import limits, mediatypes
 from deadweight.digest import check, is_digest, sha256_bytes, verify_bytes
 from deadweight.errors import (
     CorruptImage,
@@ -33,10 +33,10 @@ from deadweight.sources.registry.transport import RetryPolicy, valid_url
 from deadweight.spec import manifest as spec
 from deadweight.spec.document import decode_json
 
-MANIFEST_LIMIT = 8 << 20  # distribution accepts manifests up to 4 MiB; leave room
-CONFIG_LIMIT = 64 << 20
-TAGS_LIMIT = 16 << 20
-MAX_PAGES = 10_000
+MANIFEST_LIMIT = limits.MANIFEST_BYTES
+CONFIG_LIMIT = limits.CONFIG_BYTES
+TAGS_LIMIT = limits.TAGS_BYTES
+MAX_PAGES = limits.TAG_PAGES
 
 ErrorHandler = Callable[[str, DeadweightError], None]
 

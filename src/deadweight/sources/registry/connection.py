@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from deadweight import limits
 from deadweight.errors import AuthError, NetworkError, NotFound, RegistryError
 from deadweight.reference import DEFAULT_DOMAIN, Reference
 from deadweight.sources.registry.auth import (
@@ -43,7 +44,7 @@ from deadweight.sources.registry.transport import (
 )
 
 CLIENT_ID = "deadweight"
-TOKEN_LIMIT = 1 << 20
+TOKEN_LIMIT = limits.TOKEN_BYTES
 
 Body = bytes | Callable[[], BinaryIO]  # bytes, or an opener for a stream sent once per call
 
