@@ -8,10 +8,11 @@ JSON blobs when read, layers when streamed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from deadweight import mediatypes
+from deadweight import mediatypes, scratch
 from deadweight.digest import hex_of, sha256_bytes, verify_bytes
 from deadweight.errors import CorruptImage, InvalidReference, NotFound, UnsupportedMediaType
 from deadweight.image import Image, Layer, assemble
@@ -263,7 +264,10 @@ def write_archive(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
     from deadweight.sources._sink import atomic_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp:
+    scratch.sweep(path.parent, path.name)
+    # named with our PID, so that the next run can tell a killed one's leftover (scratch.py)
+    prefix = f".{path.name}.{os.getpid()}."
+    with tempfile.TemporaryDirectory(prefix=prefix, suffix=".part", dir=path.parent) as tmp:
         root = Path(tmp) / "layout"
         write(images_, root)
         names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
