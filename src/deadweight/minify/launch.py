@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from deadweight.analysis.entrypoint import command_lines, env_of, path_dirs, read_command
+from deadweight.analysis.packages import parse_lock
 from deadweight.minify.evidence import Reason
 from deadweight.minify.packages import npm_dependencies, npm_resolve
 
@@ -66,7 +67,9 @@ _INSTALLERS = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -> None:
     """Keep the command lines' programs, the files they name and the app directory; with
-    ``deps_whole`` also the app's production npm dependencies."""
+    ``deps_whole`` also the app's production npm tree: its ``package.json`` dependencies
+    and the lockfiles' entries not marked ``dev`` (``devOptional`` counts as dev, as
+    ``parse_lock`` reads it), with what they depend on."""
     ctx = k.ctx
     config = ctx.config
     workdir = str(config.get("WorkingDir") or "/")
@@ -113,6 +116,13 @@ def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -
                 for name in npm_dependencies(manifest)
             )
             keys = [f"npm:{d}" for d in found if d is not None]
+            for lock in (f"{app}/package-lock.json", f"{app}/node_modules/.package-lock.json"):
+                text = ctx.scan.texts.get(lock)
+                if text is None:
+                    continue  # the lockfile's production entries: installed, not declared
+                for key, _, _, dev in parse_lock(text.decode("utf-8", "replace")):
+                    if not dev and f"{app}/{key}" in npm_dirs:
+                        keys.append(f"npm:{app}/{key}")
             for key in ctx.packages.closure(keys):
                 k.keep_package(key)
     for d in env_of(config).get("PYTHONPATH", "").split(":"):

@@ -187,6 +187,13 @@ def npm_image(**config: object) -> Image:
             S.File(f"{nm}/jest/index.js", b"j" * 1000),
             S.File(f"{nm}/@babel/core/package.json", b"{}"),
             S.File(f"{nm}/@babel/core/lib.js", b"b" * 1000),
+            S.File(f"{nm}/undeclared/package.json", b"{}"),  # installed with --no-save
+            S.File(f"{nm}/undeclared/index.js", b"u"),
+            S.File(
+                "app/package-lock.json",
+                b'{"lockfileVersion": 3, "packages": {"node_modules/undeclared": {},'
+                b' "node_modules/jest": {"dev": true}}}',
+            ),
             S.File("usr/bin/node", ELF_LESS, 0o755),
         ],
         Cmd=["node", "server.js"],
@@ -202,6 +209,7 @@ def test_npm_app_and_production_tree_static() -> None:
         assert Reason.ENTRYPOINT in kept[path]
     assert Reason.PACKAGE in kept["/app/node_modules/express/index.js"]
     assert Reason.PACKAGE in kept["/app/node_modules/express/node_modules/debug/index.js"]
+    assert Reason.PACKAGE in kept["/app/node_modules/undeclared/index.js"]  # by the lockfile
     removed = {r.path: r for r in plan.removed}
     assert removed["/app/node_modules/jest/index.js"].package == "jest"
     assert removed["/app/node_modules/@babel/core/lib.js"].package == "@babel/core"
@@ -382,6 +390,25 @@ def test_user_keeps_structure_and_keep_list() -> None:
     assert set(plan.kept) <= set(again.kept)
     removed = {r.path: r.size for r in plan.removed}
     assert removed["/opt/b/four.txt"] + removed["/opt/hard"] == 1  # one inode, counted once
+
+
+def test_each_way_of_running_is_followed() -> None:
+    img = image(
+        [
+            S.File("usr/bin/env", ELF_LESS, 0o755),
+            S.File("usr/bin/web", ELF_LESS, 0o755),
+            S.File("usr/bin/worker", ELF_LESS, 0o755),
+            S.File("usr/bin/other", ELF_LESS, 0o755),
+        ],
+        Entrypoint=["/usr/bin/env"],
+        Cmd=["web"],
+    )
+    assert "/usr/bin/worker" not in plan_minify(img, evidence=None).kept
+    kept = plan_minify(img, evidence=None, runs=[["worker", "--queue"]]).kept
+    assert (
+        Reason.ENTRYPOINT in kept["/usr/bin/web"] and Reason.ENTRYPOINT in kept["/usr/bin/worker"]
+    )
+    assert "/usr/bin/other" not in kept
 
 
 def test_unknown_packages_mode_is_a_usage_error() -> None:
