@@ -16,7 +16,7 @@ from deadweight.minify.evidence import Reason
 from deadweight.minify.packages import npm_dependencies, npm_resolve
 
 if TYPE_CHECKING:
-    from deadweight.minify.plan import Keeper
+    from deadweight.minify.keeper import Keeper
 
 # A WORKDIR that is one of these is not an app directory: keeping it whole would keep the
 # system.

@@ -23,30 +23,25 @@ layer deltas and one :func:`minify.scan.scan` pass over the layers.
 
 from __future__ import annotations
 
-import fnmatch
-from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Literal
 
 from deadweight.errors import UsageError
 from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.resolve import Resolver
-from deadweight.filetree.tree import Tree, stack
+from deadweight.filetree.tree import stack
 from deadweight.image import Image
-from deadweight.minify.elf import Loader, conf_dirs
-from deadweight.minify.essentials import documentation, essential_paths, home_of, languages
+from deadweight.minify.context import Context, context
+from deadweight.minify.essentials import essential_paths, home_of, languages
 from deadweight.minify.evidence import Evidence, Reason
-from deadweight.minify.launch import interpreter, static_closure
-from deadweight.minify.packages import PackageIndex, index
-from deadweight.minify.scan import Scan, scan
+from deadweight.minify.keeper import Keeper, follow, structure, user_keeps
+from deadweight.minify.launch import static_closure
+from deadweight.minify.scan import scan
 from deadweight.mutate.squash import layer_deltas
 
 Packages = Literal["touched", "none"]
 PACKAGES: tuple[Packages, ...] = ("touched", "none")
-# Reasons whose files make their package "used"; essentials and structure do not.
-_USES = frozenset({Reason.ENTRYPOINT, Reason.ELF, Reason.TRACED, Reason.USER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,27 +54,6 @@ class Removed:
     size: int
     package: str | None = None
     manager: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What planning reads from the image once; a repair (``widen``) reuses it."""
-
-    image_id: str
-    config: Mapping[str, Any]
-    tree: Tree
-    resolver: Resolver
-    scan: Scan
-    packages: PackageIndex
-    loader: Loader
-    paths: tuple[str, ...]  # every tree path, sorted: subtrees are ranges
-    deltas: tuple[LayerDelta, ...] = ()
-
-    def below(self, top: str) -> Sequence[str]:
-        """Every tree path strictly below directory ``top``."""
-        lo = bisect_left(self.paths, top + "/")
-        hi = bisect_left(self.paths, top + "0")  # "0" follows "/" in code point order
-        return self.paths[lo:hi]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,73 +134,9 @@ def plan_minify(
     return _decide(ctx, evidence, packages, tuple(keep), tuple(tuple(r) for r in runs), frozenset())
 
 
-def context(image: Image, tree: Tree, found: Scan, deltas: tuple[LayerDelta, ...] = ()) -> Context:
-    config = image.config.document.get("config")
-    config = config if isinstance(config, dict) else {}
-    resolver = Resolver(tree)
-    paths = tuple(sorted(tree.nodes))
-    env = {}
-    for item in config.get("Env") or ():
-        key, _, value = str(item).partition("=")
-        env[key] = value
-    library_path = tuple(d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d)
-    loader = Loader(
-        resolver,
-        found.elf,
-        conf=conf_dirs(found.texts, paths),
-        library_path=library_path,
-    )
-    pkgs = index(tree, resolver, found.texts)
-    return Context(
-        image.id, MappingProxyType(config), tree, resolver, found, pkgs, loader, paths, deltas
-    )
-
-
 def _owner(ctx: Context, path: str) -> str | None:
     hit = ctx.resolver.resolve(path)
     return ctx.packages.owner.get(hit.path) if hit.node is not None else None
-
-
-class Keeper:
-    """The keep set while it grows; ``fresh`` holds what was added and not yet followed."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.kept: dict[str, set[Reason]] = {}
-        self.fresh: list[str] = []
-        self.missing: dict[str, None] = {}
-        self.deps_whole = True  # dependency trees (npm, Python) kept whole
-        self.traced = False  # there is evidence (not --static)
-        self.langs: frozenset[str] = frozenset()  # languages of LANG/LC_ALL/LANGUAGE
-
-    def keep_package(self, key: str) -> None:
-        """Keep the files of package ``key``, without its documentation (see
-        :func:`documentation`): kept only when traced or kept for another reason."""
-        for path in self.ctx.packages.packages[key].files:
-            if not documentation(path, self.langs):
-                self.keep(path, Reason.PACKAGE)
-
-    def add(self, path: str, reason: Reason) -> None:
-        reasons = self.kept.get(path)
-        if reasons is None:
-            self.kept[path] = {reason}
-            self.fresh.append(path)
-        else:
-            reasons.add(reason)
-
-    def keep(self, path: str, reason: Reason, *, whole: bool = False) -> bool:
-        """Keep ``path`` (followed through symlinks, which are kept too) and, with
-        ``whole``, everything below it. False when nothing is there."""
-        hit = self.ctx.resolver.resolve(path)
-        for link in hit.links:
-            self.add(link, Reason.STRUCTURE)
-        if hit.node is None:
-            return False
-        self.add(hit.path, reason)
-        if whole and hit.node.kind == "dir":
-            for below in self.ctx.below(hit.path):
-                self.add(below, reason)
-        return True
 
 
 def _decide(
@@ -251,104 +161,12 @@ def _decide(
     home = home_of(str(config.get("User") or ""), ctx.scan.texts.get("etc/passwd"))
     if home:
         k.keep(home, Reason.ESSENTIAL)
-    unmatched = _user_keeps(k, keep)
+    unmatched = user_keeps(k, keep)
     for key in ctx.packages.closure(widened):
         k.keep_package(key)
-    _follow(k, packages == "touched")
-    _structure(k)
+    follow(k, packages == "touched")
+    structure(k)
     return _result(ctx, k, evidence, packages, keep, runs, widened, unmatched)
-
-
-def _user_keeps(k: Keeper, keep: Sequence[str]) -> tuple[str, ...]:
-    unmatched: list[str] = []
-    absolute: list[str] | None = None
-    for raw in keep:
-        entry = raw.strip()
-        if not entry or entry.startswith("#"):
-            continue
-        if any(c in entry for c in "*?["):
-            if absolute is None:
-                absolute = ["/" + p for p in k.ctx.paths]
-            hits = fnmatch.filter(absolute, "/" + entry.lstrip("/"))
-            for hit in hits:
-                k.keep(hit, Reason.USER, whole=True)
-            if not hits:
-                unmatched.append(entry)
-        elif not k.keep(entry, Reason.USER, whole=True):
-            unmatched.append(entry)
-    return tuple(unmatched)
-
-
-def _follow(k: Keeper, touched: bool) -> None:
-    """Symlink targets, ELF closures and package closures of what was kept, until nothing
-    new is kept."""
-    ctx = k.ctx
-    closed: set[str] = set()
-    while k.fresh:
-        batch, k.fresh = k.fresh, []
-        elf_roots = []
-        used: set[str] = set()
-        for path in batch:
-            node = ctx.tree.nodes[path]
-            reasons = k.kept[path]
-            if node.kind == "symlink":
-                k.keep(path, next(iter(sorted(reasons, key=lambda r: r.value))))
-            if path in ctx.scan.elf and path not in closed:
-                elf_roots.append(path)
-            if node.kind != "dir":
-                interpreter(k, path)
-            if touched and reasons & _USES:
-                owner = ctx.packages.owner.get(path)
-                if owner is not None:
-                    used.add(owner)
-        closed.update(elf_roots)
-        for need in ctx.loader.closure(elf_roots):
-            if not need.path:
-                k.missing[f"/{need.owner}: {need.name}"] = None
-                continue
-            for link in need.links:
-                k.add(link, Reason.STRUCTURE)
-            k.add(need.path, Reason.ELF)
-        for key in ctx.packages.closure(used):
-            k.keep_package(key)
-        if not k.fresh:
-            _bytecode(k)
-
-
-def _bytecode(k: Keeper) -> None:
-    """The compiled ``__pycache__/NAME.*.pyc`` of every kept ``NAME.py`` (Python would
-    only compile it again, slower, or fail to on a read-only file system)."""
-    ctx = k.ctx
-    for path in [p for p in k.kept if p.endswith(".py")]:
-        up, _, name = path.rpartition("/")
-        cache = f"{up}/__pycache__" if up else "__pycache__"
-        for pyc in ctx.below(cache):
-            if pyc.rpartition("/")[2].startswith(name[:-3] + ".") and pyc.endswith(".pyc"):
-                k.add(pyc, next(iter(sorted(k.kept[path], key=lambda r: r.value))))
-
-
-def _structure(k: Keeper) -> None:
-    """Every directory above a kept path, then the symlinks resolving to kept paths (a
-    link to a directory that only leads to kept files counts: ``/bin -> usr/bin``), then
-    the directories above those links."""
-    ctx = k.ctx
-    _parents(k)
-    for path, node in ctx.tree.nodes.items():
-        if node.kind == "symlink" and path not in k.kept:
-            hit = ctx.resolver.resolve(path)
-            if hit.node is not None and hit.path in k.kept:
-                k.add(path, Reason.STRUCTURE)
-                for link in hit.links:
-                    k.add(link, Reason.STRUCTURE)
-    _parents(k)
-
-
-def _parents(k: Keeper) -> None:
-    for path in list(k.kept):
-        up = path.rpartition("/")[0]
-        while up and up not in k.kept:
-            k.add(up, Reason.STRUCTURE)
-            up = up.rpartition("/")[0]
 
 
 def _top_dir(path: str) -> str:

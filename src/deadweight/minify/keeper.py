@@ -1,0 +1,150 @@
+"""The keep set while it grows: what was kept and why, and the closures that follow each
+new path (symlink targets, ELF libraries, packages, compiled bytecode) until nothing new is
+kept, then the structure (links and directories) that leads to it."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+
+from deadweight.minify.context import Context
+from deadweight.minify.essentials import documentation
+from deadweight.minify.evidence import Reason
+from deadweight.minify.launch import interpreter
+
+# Reasons whose files make their package "used"; essentials and structure do not.
+USES = frozenset({Reason.ENTRYPOINT, Reason.ELF, Reason.TRACED, Reason.USER})
+
+
+class Keeper:
+    """The keep set while it grows; ``fresh`` holds what was added and not yet followed."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.kept: dict[str, set[Reason]] = {}
+        self.fresh: list[str] = []
+        self.missing: dict[str, None] = {}
+        self.deps_whole = True  # dependency trees (npm, Python) kept whole
+        self.traced = False  # there is evidence (not --static)
+        self.langs: frozenset[str] = frozenset()  # languages of LANG/LC_ALL/LANGUAGE
+
+    def keep_package(self, key: str) -> None:
+        """Keep the files of package ``key``, without its documentation (see
+        :func:`documentation`): kept only when traced or kept for another reason."""
+        for path in self.ctx.packages.packages[key].files:
+            if not documentation(path, self.langs):
+                self.keep(path, Reason.PACKAGE)
+
+    def add(self, path: str, reason: Reason) -> None:
+        reasons = self.kept.get(path)
+        if reasons is None:
+            self.kept[path] = {reason}
+            self.fresh.append(path)
+        else:
+            reasons.add(reason)
+
+    def keep(self, path: str, reason: Reason, *, whole: bool = False) -> bool:
+        """Keep ``path`` (followed through symlinks, which are kept too) and, with
+        ``whole``, everything below it. False when nothing is there."""
+        hit = self.ctx.resolver.resolve(path)
+        for link in hit.links:
+            self.add(link, Reason.STRUCTURE)
+        if hit.node is None:
+            return False
+        self.add(hit.path, reason)
+        if whole and hit.node.kind == "dir":
+            for below in self.ctx.below(hit.path):
+                self.add(below, reason)
+        return True
+
+
+def user_keeps(k: Keeper, keep: Sequence[str]) -> tuple[str, ...]:
+    unmatched: list[str] = []
+    absolute: list[str] | None = None
+    for raw in keep:
+        entry = raw.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if any(c in entry for c in "*?["):
+            if absolute is None:
+                absolute = ["/" + p for p in k.ctx.paths]
+            hits = fnmatch.filter(absolute, "/" + entry.lstrip("/"))
+            for hit in hits:
+                k.keep(hit, Reason.USER, whole=True)
+            if not hits:
+                unmatched.append(entry)
+        elif not k.keep(entry, Reason.USER, whole=True):
+            unmatched.append(entry)
+    return tuple(unmatched)
+
+
+def follow(k: Keeper, touched: bool) -> None:
+    """Symlink targets, ELF closures and package closures of what was kept, until nothing
+    new is kept."""
+    ctx = k.ctx
+    closed: set[str] = set()
+    while k.fresh:
+        batch, k.fresh = k.fresh, []
+        elf_roots = []
+        used: set[str] = set()
+        for path in batch:
+            node = ctx.tree.nodes[path]
+            reasons = k.kept[path]
+            if node.kind == "symlink":
+                k.keep(path, next(iter(sorted(reasons, key=lambda r: r.value))))
+            if path in ctx.scan.elf and path not in closed:
+                elf_roots.append(path)
+            if node.kind != "dir":
+                interpreter(k, path)
+            if touched and reasons & USES:
+                owner = ctx.packages.owner.get(path)
+                if owner is not None:
+                    used.add(owner)
+        closed.update(elf_roots)
+        for need in ctx.loader.closure(elf_roots):
+            if not need.path:
+                k.missing[f"/{need.owner}: {need.name}"] = None
+                continue
+            for link in need.links:
+                k.add(link, Reason.STRUCTURE)
+            k.add(need.path, Reason.ELF)
+        for key in ctx.packages.closure(used):
+            k.keep_package(key)
+        if not k.fresh:
+            _bytecode(k)
+
+
+def _bytecode(k: Keeper) -> None:
+    """The compiled ``__pycache__/NAME.*.pyc`` of every kept ``NAME.py`` (Python would
+    only compile it again, slower, or fail to on a read-only file system)."""
+    ctx = k.ctx
+    for path in [p for p in k.kept if p.endswith(".py")]:
+        up, _, name = path.rpartition("/")
+        cache = f"{up}/__pycache__" if up else "__pycache__"
+        for pyc in ctx.below(cache):
+            if pyc.rpartition("/")[2].startswith(name[:-3] + ".") and pyc.endswith(".pyc"):
+                k.add(pyc, next(iter(sorted(k.kept[path], key=lambda r: r.value))))
+
+
+def structure(k: Keeper) -> None:
+    """Every directory above a kept path, then the symlinks resolving to kept paths (a
+    link to a directory that only leads to kept files counts: ``/bin -> usr/bin``), then
+    the directories above those links."""
+    ctx = k.ctx
+    _parents(k)
+    for path, node in ctx.tree.nodes.items():
+        if node.kind == "symlink" and path not in k.kept:
+            hit = ctx.resolver.resolve(path)
+            if hit.node is not None and hit.path in k.kept:
+                k.add(path, Reason.STRUCTURE)
+                for link in hit.links:
+                    k.add(link, Reason.STRUCTURE)
+    _parents(k)
+
+
+def _parents(k: Keeper) -> None:
+    for path in list(k.kept):
+        up = path.rpartition("/")[0]
+        while up and up not in k.kept:
+            k.add(up, Reason.STRUCTURE)
+            up = up.rpartition("/")[0]
