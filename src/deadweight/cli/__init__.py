@@ -6,13 +6,13 @@ pay for the Dockerfile linter's or the analyzer's imports.
 
 from __future__ import annotations
 
-import difflib
-import importlib
+import sys
 
-import click
-
-from deadweight import __version__
 from deadweight.cli._errors import run
+
+TYPE_CHECKING = False  # not `typing`: start-up of `deadweight lint FILE` (issue 14)
+if TYPE_CHECKING:
+    from typing import Any
 
 # command name -> module in deadweight.cli holding a click command of the same name
 COMMANDS = {
@@ -32,46 +32,20 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+def __getattr__(name: str) -> Any:
+    # the click group is loaded on first use: `deadweight lint FILE` starts without click
+    if name in ("cli", "LazyGroup"):
+        from deadweight.cli import _group
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMANDS.get(cmd_name)
-        if module is None:
-            return None
-        command = getattr(importlib.import_module(f"deadweight.cli.{module}"), cmd_name)
-        assert isinstance(command, click.Command)
-        return command
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name = args[0] if args else ""
-        if name and not name.startswith("-") and name not in COMMANDS:
-            close = difflib.get_close_matches(name, sorted(COMMANDS), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise click.UsageError(f"no such command '{name}'{hint} (see deadweight --help)")
-        return super().resolve_command(ctx, args)
-
-
-@click.group(
-    cls=LazyGroup,
-    invoke_without_command=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-@click.version_option(__version__, "--version", prog_name="deadweight")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Find and remove the dead weight in container images.
-
-    IMAGE is a skopeo-style source: docker-archive:PATH[:REF], oci:DIR[:TAG],
-    oci-archive:PATH[:TAG], docker://REGISTRY/REPO[:TAG|@DIGEST], docker-daemon:NAME[:TAG],
-    or a bare path (archive file or layout directory) or image name.
-    """
-    if ctx.invoked_subcommand is None:  # bare `deadweight`: the help, not an error
-        click.echo(ctx.get_help())
+        return getattr(_group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["lint"]:
+        from deadweight.cli._lint_argv import lint_without_click
+
+        lint_without_click(sys.argv[2:])  # exits when it can run the command itself
+    from deadweight.cli._group import cli
+
     run(cli)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
-
-import click
+from collections.abc import Callable
 
 from deadweight.errors import DeadweightError
+
+TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
+
+if TYPE_CHECKING:
+    import click
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -22,24 +25,39 @@ EXIT_RUNTIME = 3
 
 def _fail(message: str, code: int) -> None:
     first = " ".join(message.split("\n")[0].split()) if message else "unknown error"
-    click.echo(f"deadweight: error: {first}", err=True)
+    sys.stderr.write(f"deadweight: error: {first}\n")
+    sys.stderr.flush()
     sys.exit(code)
 
 
 def run(command: click.Command) -> None:
-    try:
+    """Run a click command, every error mapped to one line and an exit code."""
+    import click
+
+    def call() -> None:
         # Without standalone mode click returns the code of an Exit instead of raising it.
         code = command.main(standalone_mode=False, prog_name="deadweight")
         if isinstance(code, int) and code:
             sys.exit(code)
+
+    def clicks(exc: Exception) -> None:
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.Abort):  # click turns Ctrl-C inside a command into Abort
+            _fail("interrupted", 130)
+        if isinstance(exc, click.ClickException):
+            _fail(exc.format_message(), EXIT_USAGE)
+
+    guarded(call, clicks)
+
+
+def guarded(call: Callable[[], None], more: Callable[[Exception], None] | None = None) -> None:
+    """Run ``call`` (a command without click, or click's ``main``); ``more`` maps the
+    exceptions of the caller's framework before the last resort, "internal error"."""
+    try:
+        call()
     except DeadweightError as exc:
         _fail(exc.message, exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:  # click turns Ctrl-C inside a command into Abort
-        _fail("interrupted", 130)
-    except click.ClickException as exc:
-        _fail(exc.format_message(), EXIT_USAGE)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:
@@ -53,7 +71,11 @@ def run(command: click.Command) -> None:
     except OSError as exc:
         _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", EXIT_RUNTIME)
     except Exception as exc:
+        if more is not None:
+            more(exc)
         if os.environ.get("DEADWEIGHT_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc} (DEADWEIGHT_DEBUG=1 shows more)", 3)
     sys.exit(EXIT_OK)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
 
@@ -15,4 +14,6 @@ def color_wanted() -> bool:
 def width(fallback: int = 120) -> int:
     """The terminal's columns: COLUMNS when set, else stdout's terminal's, else
     ``fallback`` (a pipe: reports stay the same wherever they are written)."""
+    import shutil  # not at start-up: it loads the archive modules (lint imports this)
+
     return max(40, shutil.get_terminal_size((fallback, 24)).columns)

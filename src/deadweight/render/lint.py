@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
-from xml.sax.saxutils import quoteattr
 
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
-from deadweight.imagelint.lint import ImageLintResult
+
+TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
+if TYPE_CHECKING:
+    from deadweight.imagelint.lint import ImageLintResult
+
+
+def _quoteattr(text: str) -> str:
+    from xml.sax.saxutils import quoteattr  # only checkstyle needs it
+
+    return quoteattr(text)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
 
 FORMATS = ("tty", "json", "sarif", "checkstyle", "gitlab")
 
@@ -119,12 +133,12 @@ def render_sarif(results: Sequence[LintResult], rules: dict[str, str], version: 
 def render_checkstyle(results: Sequence[LintResult]) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>', '<checkstyle version="4.3">']
     for r in results:
-        out.append(f"  <file name={quoteattr(r.path)}>")
+        out.append(f"  <file name={_quoteattr(r.path)}>")
         for f in r.findings:
             out.append(
                 f'    <error line="{f.line}" column="{f.column}" '
-                f"severity={quoteattr(f.severity.label)} message={quoteattr(f.message)} "
-                f"source={quoteattr(f.code)}/>"
+                f"severity={_quoteattr(f.severity.label)} message={_quoteattr(f.message)} "
+                f"source={_quoteattr(f.code)}/>"
             )
         out.append("  </file>")
     out.append("</checkstyle>")
@@ -141,7 +155,7 @@ def render_gitlab(results: Sequence[LintResult]) -> str:
                 {
                     "description": f.message,
                     "check_name": f.code,
-                    "fingerprint": hashlib.sha256(key).hexdigest(),
+                    "fingerprint": _sha256(key),
                     "severity": _GITLAB_SEVERITY[f.severity],
                     "location": {"path": r.path, "lines": {"begin": f.line, "end": f.end_line}},
                 }

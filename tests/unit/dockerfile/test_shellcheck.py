@@ -201,3 +201,13 @@ def test_a_missing_shellcheck_is_said_once(tmp_path: Path) -> None:
     )
     assert out.stderr.count("ShellCheck") == 1, out.stderr
     assert out.returncode in (0, 1) and "SC2086" not in out.stdout
+
+
+def test_without_memfd_the_scripts_go_through_a_temporary_folder(
+    shellcheck: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = "FROM debian:12\nRUN echo $X\nRUN cd /x\n"
+    with_memfd = lint(src, shellcheck=shellcheck).findings
+    monkeypatch.delattr(os, "memfd_create")
+    assert lint(src, shellcheck=shellcheck).findings == with_memfd
+    assert {f.code for f in with_memfd} >= {"SC2086", "SC2164"}
