@@ -13,7 +13,7 @@ import click
 from deadweight.cli._options import echo_raw, parse_platform, store
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cli.analyze import write_atomic
-from deadweight.cluster.runners import InProcess, Runner, dask_runner
+from deadweight.cluster.runners import InProcess, OnDemand, Runner
 from deadweight.cluster.scan import OnProgress, Progress
 from deadweight.cluster.scan import scan as run_scan
 from deadweight.errors import IncompleteScan, UsageError
@@ -28,7 +28,7 @@ def _runner(workers: int | None, scheduler: str | None) -> Iterator[Runner]:
     if workers == 0:
         yield InProcess()
         return
-    with dask_runner(workers=workers, scheduler=scheduler) as runner:
+    with OnDemand(workers=workers, scheduler=scheduler) as runner:
         yield runner
 
 

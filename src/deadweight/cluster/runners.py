@@ -16,7 +16,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
 from deadweight.cluster.work import LayerJob, LayerResult, read_layer_job
@@ -62,6 +62,30 @@ class OnDask:
             finally:
                 future.release()
             done(result)
+
+
+class OnDemand:
+    """A Dask runner started on the first jobs: a scan whose layers all come from the
+    layer store, or that finds no image, starts no cluster and connects to none."""
+
+    def __init__(self, *, workers: int | None, scheduler: str | None) -> None:
+        self.workers, self.scheduler = workers, scheduler
+        self._stack = ExitStack()
+        self._runner: OnDask | None = None
+
+    def __enter__(self) -> OnDemand:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def run(self, jobs: Sequence[LayerJob], done: Done) -> None:
+        if not jobs:
+            return
+        if self._runner is None:
+            started = dask_runner(workers=self.workers, scheduler=self.scheduler)
+            self._runner = self._stack.enter_context(started)
+        self._runner.run(jobs, done)
 
 
 def _distributed() -> Any:

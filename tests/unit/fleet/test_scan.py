@@ -8,7 +8,7 @@ from pathlib import Path
 
 from deadweight.analysis.analyze import analyze
 from deadweight.cache import LayerStore
-from deadweight.cluster.runners import InProcess
+from deadweight.cluster.runners import InProcess, OnDemand
 from deadweight.cluster.scan import Progress, scan
 from deadweight.fleet.tally import Tally
 from deadweight.sources import list_images, open_image
@@ -90,3 +90,12 @@ def test_a_layer_that_cannot_be_read_fails_the_images_on_it(
     assert not fleet.images
     (failed,) = fleet.failed
     assert failed.reason.startswith(f"layer {top.diff_id[:19]}: ")
+
+
+def test_a_scan_with_nothing_to_read_starts_no_cluster(fleet_dir: Path, tmp_path: Path) -> None:
+    store = LayerStore(tmp_path / "store.sqlite")
+    first = scan([str(fleet_dir)], InProcess(), store=store)
+    # Nothing listens there: connecting would fail the scan.
+    with OnDemand(workers=None, scheduler="tcp://127.0.0.1:9") as runner:
+        again = scan([str(fleet_dir)], runner, store=store)
+    assert again.images == first.images and again.layers_read == 0
