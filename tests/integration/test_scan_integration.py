@@ -12,12 +12,15 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browser_fixtures import artifacts, browser
 from engine_fixtures import DockerEngine
 from fleet_cluster import dask_cluster
 from images_fixtures import BuiltImage
@@ -36,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import fleet_images
 
 pytestmark = pytest.mark.integration
+__all__ = ["browser"]  # the session's chromium
 DEADWEIGHT = Path(sys.executable).with_name("deadweight")
 APPS = 30
 
@@ -255,3 +259,31 @@ def test_every_image_of_the_engine(filled: Filled, docker_engine_env: DockerEngi
     for image in doc["images"]:
         alone = analyze(open_image(f"docker-daemon:{image['imageId']}"), processes=0)
         assert (image["size"], image["reclaimable"]) == (alone.size, alone.waste.reclaimable)
+
+
+def test_the_fleet_page_in_the_browser(filled: Filled, browser: Any) -> None:
+    page, out = filled.work / "fleet.html", filled.work / "page.json"
+    result = subprocess.run(
+        [str(DEADWEIGHT), "scan", filled.source, "--workers", "0", "--no-cache",
+         "--html", str(page), "-o", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    worst = sorted(doc["images"], key=lambda i: (-i["reclaimable"], -i["size"], i["name"]))
+    browser.get(page.as_uri())
+    for _ in range(100):
+        if browser.execute_script("return document.body.getAttribute('data-ready')") == "1":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the page's script never finished")
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    bars = browser.execute_script("return window.dwReport.charts.images.getOption().yAxis[0].data")
+    assert bars == [i["name"] for i in worst[:30]]
+    figure = browser.execute_script(
+        "return document.querySelector('[data-figure=\"images\"] .value').textContent"
+    )
+    assert figure == str(len(doc["images"]))
+    browser.save_screenshot(str(artifacts() / "html-scan.png"))
