@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,8 +192,10 @@ def test_a_worker_killed_mid_scan(filled: Filled) -> None:
 
 def test_refusals_and_broken_images_are_reported(filled: Filled) -> None:
     work = filled.work / "bad"
-    with running_registry(work / "private", "user", "secret") as private:
-        broken = _break_a_manifest(filled)
+    with (
+        running_registry(work / "private", "user", "secret") as private,
+        _broken_manifest(filled) as broken,
+    ):
         listing = work / "fleet.txt"
         nowhere = f"docker://127.0.0.1:{free_port()}"  # nothing listens there
         listing.write_text(
@@ -229,8 +232,10 @@ def test_refusals_and_broken_images_are_reported(filled: Filled) -> None:
     assert [i["name"] for i in doc["images"]] == [f"{filled.registry.host}/team1/app1:v1"]
 
 
-def _break_a_manifest(filled: Filled) -> str:
-    """Change one stored manifest's bytes under the registry: its digest no longer holds."""
+@contextmanager
+def _broken_manifest(filled: Filled) -> Iterator[str]:
+    """Change one stored manifest's bytes under the registry (its digest no longer holds)
+    for the duration of the block; the name of the image it breaks."""
     name = next(n for n in filled.names if "/team2/" in n)
     image = registry.read(Reference.parse(name))
     digest = image.digest
@@ -241,7 +246,10 @@ def _break_a_manifest(filled: Filled) -> str:
     changed = data.replace(b'"schemaVersion":2', b'"schemaVersion": 2', 1)
     assert changed != data
     blob.write_bytes(changed)  # still a valid manifest, but not the bytes of its digest
-    return name
+    try:
+        yield name
+    finally:
+        blob.write_bytes(data)
 
 
 def test_every_image_of_the_engine(filled: Filled, docker_engine_env: DockerEngine) -> None:
