@@ -4,16 +4,17 @@ What is kept, united (see the README's "How minify decides what to keep"):
 
 1. the command lines the container starts (``analysis.entrypoint``): programs, their
    interpreters, the scripts they run, files named on the command line; the app directory
-   (``WORKDIR`` unless it is a system directory) without its ``node_modules``; for a Python
-   interpreter its standard library and ``PYTHONPATH``;
+   (``WORKDIR`` unless it is a system directory) without its ``node_modules`` and venvs;
+   for a Python interpreter its standard library and ``PYTHONPATH`` (``minify.launch``);
 2. what the evidence shows was opened or executed;
 3. essentials (``minify.essentials``) and what the user names (``--keep``);
 4. the ELF closure of every kept ELF file (``minify.elf``);
-5. the package closure (``minify.packages``): with ``packages="touched"`` every package
-   owning a kept file (other than an essential or a directory) is kept whole, with its
-   dependencies; so are the app's production npm dependencies and the Python
-   distributions on the interpreter's path. With ``"none"`` only used files are kept,
-   unless there is no evidence at all (``--static``), where the dependency trees stay;
+5. the package closure (``minify.packages``, ``minify.keeper``): with
+   ``packages="touched"`` every package owning a kept file (other than an essential or a
+   directory) is kept, without its documentation, with its dependencies; so are the app's
+   production npm tree and the Python distributions on the interpreter's path (not the
+   installers, unless used). With ``"none"`` only used files are kept, unless there is no
+   evidence at all (``--static``), where the dependency trees stay;
 6. structure: every symlink crossed on the way to a kept path or resolving to one, and
    every directory above a kept path.
 
