@@ -399,6 +399,65 @@ def test_moderate_node_app_prunes_rewrites_cmd_and_runs_as_app(
     skopeo_inspect(node_app, "docker-daemon:dw-opt-node:slim")
 
 
+# The official node images' entrypoint script, as they ship it: it execs its arguments,
+# putting node in front when the first one is not a command (issue 13).
+NODE_ENTRYPOINT = """#!/bin/sh
+set -e
+
+if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ] \\
+    || { [ -f "${1}" ] && ! [ -x "${1}" ]; }; then
+  set -- node "$@"
+fi
+
+exec "$@"
+"""
+
+
+@pytest.fixture(scope="module")
+def node_entrypoint_app(node_app: Built) -> Built:
+    context = node_app.workdir / "node-entrypoint"
+    context.mkdir()
+    (context / "docker-entrypoint.sh").write_text(NODE_ENTRYPOINT)
+    (context / "Dockerfile").write_text(
+        "FROM dw-opt-node:latest\n"
+        "COPY docker-entrypoint.sh /usr/local/bin/\n"
+        "RUN chmod 755 /usr/local/bin/docker-entrypoint.sh\n"
+        'ENTRYPOINT ["docker-entrypoint.sh"]\n'
+        "CMD npm start\n"
+    )
+    node_app.engine.build(context, "dw-opt-node-ep:latest", buildkit=True)
+    saved = node_app.workdir / "node-ep.tar"
+    node_app.engine.docker("save", "-o", str(saved), "dw-opt-node-ep:latest")
+    return Built(node_app.engine, {"node": saved}, node_app.workdir)
+
+
+def test_an_entrypoint_that_execs_its_arguments_lets_npm_go(
+    node_entrypoint_app: Built, tmp_path: Path
+) -> None:
+    built = node_entrypoint_app
+    r = deadweight(
+        built, f"docker-archive:{built.saved['node']}", "-o", "docker-daemon:dw-opt-node-ep:slim",
+        "--level", "moderate", "--squash", "all", "--skip", "non-root", "--epoch", "0",
+        "--format", "json", "--verify", "--verify-cmd", "cat /app/server.js", cwd=tmp_path,
+    )  # fmt: skip
+    assert (r.code, r.err) == (0, ""), r.err + r.out
+    steps = {s["name"]: s for s in r.doc["steps"]}
+    assert steps["npm-tools"]["bytes"] > NPM_BLOB
+    assert r.doc["config"] == {"Cmd": ["node", "server.js", "--port", "8080"]}
+    assert r.doc["verification"]["passed"] is True
+    config = json.loads(
+        built.engine.docker(
+            "image", "inspect", "--format", "{{json .Config}}", "dw-opt-node-ep:slim"
+        )
+    )
+    assert config["Entrypoint"] == ["docker-entrypoint.sh"]
+    out = built.engine.docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "sh", "dw-opt-node-ep:slim", "-c",
+        "test -e /usr/local/bin/npm || echo no-npm",
+    )  # fmt: skip
+    assert out == "no-npm\n"
+
+
 def test_moderate_skips_leave_npm_and_root(node_app: Built, tmp_path: Path) -> None:
     r = deadweight(
         node_app, f"docker-archive:{node_app.saved['node']}", "-o", "docker-archive:kept.tar",
