@@ -6,9 +6,11 @@ observed and whether two runs agree, so the verdict is a value, never an excepti
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal
+
+from deadweight.errors import CorruptImage
+from deadweight.spec.document import decode_text
 
 CheckName = Literal["starts", "command", "http"]
 # How two HTTP answers are compared: "shape" (same status, and the same JSON keys and value
@@ -108,9 +110,11 @@ def shape(value: object) -> object:
 
 
 def _json(text: str) -> tuple[bool, object]:
+    """A body as JSON, bounded in depth (a container's answer is input like any other);
+    one that is not, or nests too deep, is compared as text."""
     try:
-        return True, json.loads(text)
-    except ValueError:
+        return True, decode_text(text, "answer")
+    except CorruptImage:
         return False, None
 
 
