@@ -22,6 +22,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     trickle: float = 0.0  # seconds between two bytes of the body
+    trickle_head: float = 0.0  # seconds between two bytes of the status line and headers
     ping: bool = True  # answer /v2/ with 200 (else with this reply too)
 
 
@@ -46,6 +47,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/v2/" and reply.ping:
             reply = Reply(200, {"Content-Type": "application/json"}, b"{}")
         try:
+            if reply.trickle_head:
+                head = f"HTTP/1.1 {reply.status} OK\r\n" + "".join(
+                    f"X-Pad-{i}: {'y' * 40}\r\n" for i in range(50)
+                )
+                for ch in head.encode():
+                    self.wfile.write(bytes([ch]))
+                    self.wfile.flush()
+                    time.sleep(reply.trickle_head)
+                return
             self.send_response_only(reply.status)
             for key, value in reply.headers.items():
                 self.send_header(key, value)

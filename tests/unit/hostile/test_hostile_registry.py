@@ -91,3 +91,13 @@ def test_garbage_answers_are_typed_errors() -> None:
         reply = Reply(200, {"Content-Type": MANIFEST}, body)
         with hostile_registry(lambda m, p, r=reply: r) as host, pytest.raises(DeadweightError):  # type: ignore[misc]
             read(host)
+
+
+def test_trickled_headers_end_at_the_deadline() -> None:
+    reply = Reply(200, {"Content-Type": MANIFEST}, b"{}", trickle_head=0.05)  # 2,500 bytes
+    with (
+        registry_timeout("0.3"),
+        hostile_registry(lambda m, p: reply) as host,
+        pytest.raises(NetworkError, match=r"took longer than 0\.9 s"),
+    ):
+        read(host)

@@ -25,6 +25,7 @@ import urllib3
 
 from deadweight import limits
 from deadweight.errors import CorruptImage, NetworkError, RegistryError, UsageError
+from deadweight.sources.registry import watchdog
 from deadweight.spec.document import decode_json
 
 TIMEOUT_ENV = "DEADWEIGHT_REGISTRY_TIMEOUT"
@@ -214,6 +215,7 @@ class Sender:
         self.retry = retry
         self.verify = verify
         self.timeout = timeouts()
+        watchdog.mount(session)
 
     def send(
         self,
@@ -234,9 +236,13 @@ class Sender:
         total = attempts or self.retry.attempts
         valid_url(url, f"registry {self.host}: URL")
         for attempt in range(1, total + 1):
+            ends = deadline(self.timeout)
             try:
-                ends = deadline(self.timeout)
-                response = self._request(method, url, headers, authorization, data, params)
+                with watchdog.watching(ends) as watch:  # headers trickled a byte at a time too
+                    response = self._request(method, url, headers, authorization, data, params)
+                if watch.fired:  # what was read before the socket was shut is no answer
+                    response.close()
+                    raise requests.Timeout("deadline")
                 retry_after = response.headers.get("Retry-After")
                 if response.status_code in RETRYABLE and attempt < total:
                     response.close()
@@ -252,6 +258,11 @@ class Sender:
                     f"registry {self.host} sent us to an invalid URL ({reason(exc, self.timeout)})"
                 ) from exc
             except TRANSIENT as exc:
+                if time.monotonic() >= ends:
+                    where = urlsplit(url).netloc
+                    raise NetworkError(
+                        f"{where}: the answer took longer than {_allowed(self.timeout)}"
+                    ) from exc
                 if attempt >= total or "CERTIFICATE_VERIFY_FAILED" in str(exc):
                     where = urlsplit(url).netloc
                     what = f"registry {self.host}" if where == self.host else f"{where} (auth)"
