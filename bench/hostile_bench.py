@@ -5,7 +5,7 @@ Writes, under ``--workdir``: a path 2,000 directories deep (``deep.tar``), an im
 a ~10 MB gzip layer of a million empty files. Runs ``analyze``, ``history``, ``lint``,
 ``export`` and ``optimize`` on them, each in a fresh process with an empty layer store
 under a time limit, and prints wall and CPU seconds and peak RSS, beside the floor of
-reading the same archive (``tar -tf``: every header once).
+reading the same archive (every blob inflated once).
 
 Usage: ``python bench/hostile_bench.py [--workdir DIR] [--limit SECONDS] [--files N]``
 
@@ -42,6 +42,19 @@ sys.path.insert(0, str(ROOT / "tests" / "unit" / "hostile"))
 import hostile_shapes as shapes  # noqa: E402
 
 DEADWEIGHT = Path(sys.executable).with_name("deadweight")
+# every distinct blob of the archive read and inflated once: what any reader must do
+_FLOOR = """
+import gzip, sys, tarfile
+with tarfile.open(sys.argv[1]) as tar:
+    for m in tar:
+        if m.isfile():
+            f = tar.extractfile(m)
+            if f.read(2) == b"\\x1f\\x8b":
+                f.seek(0)
+                f = gzip.GzipFile(fileobj=f)
+            while f.read(1 << 20):
+                pass
+"""
 
 
 def build(work: Path, files: int) -> dict[str, Path]:
@@ -93,8 +106,8 @@ def main() -> None:
     made = build(work, args.files)
     for name, path in made.items():
         start = time.monotonic()
-        subprocess.run(["tar", "-tf", str(path)], capture_output=True, check=False)
-        print(f"floor   tar -tf {name:8} {time.monotonic() - start:7.1f} s")
+        subprocess.run([sys.executable, "-c", _FLOOR, str(path)], check=True)
+        print(f"floor    {name:8} {time.monotonic() - start:7.1f} s (every layer inflated once)")
     cases = [
         ("analyze", "layers", []),
         ("analyze", "rows", []),
