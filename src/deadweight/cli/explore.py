@@ -1,7 +1,8 @@
 """``deadweight explore IMAGE``: the terminal explorer (``deadweight.tui``).
 
 The layers are read here first (from the layer store when it has them: a second open reads
-nothing), with a progress bar, and analysed once; the application then only looks.
+nothing), with a progress bar; the application shows the tree at once and analyses the
+image (waste, packages) in the background.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import click
 
 from deadweight.analysis.analyze import analyze_deltas, paused_gc, read_deltas
 from deadweight.analysis.instructions import layer_instructions
+from deadweight.analysis.report import Analysis
 from deadweight.cli._options import parse_platform, reading_workers, source_options, store
 from deadweight.compare.content import copy_members, holder, occurrences
 from deadweight.errors import RuntimeProblem, UsageError
@@ -119,20 +121,25 @@ def explore(
     loc = locate(image)
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     deltas = _read(img, reading_workers(loc.transport), no_cache)
-    with paused_gc():
-        analysis = analyze_deltas(
-            deltas,
-            instructions=layer_instructions(img),
-            diff_ids=tuple(layer.diff_id for layer in img.layers),
-            image=img.repo_tags[0] if img.repo_tags else img.source or img.id,
-            image_id=img.id,
-        )
+    instructions = layer_instructions(img)
+
+    def analyze() -> Analysis:
+        with paused_gc():
+            return analyze_deltas(
+                deltas,
+                instructions=instructions,
+                diff_ids=tuple(layer.diff_id for layer in img.layers),
+                image=img.repo_tags[0] if img.repo_tags else img.source or img.id,
+                image_id=img.id,
+            )
+
     from deadweight.tui.app import ExplorerApp
 
     app = ExplorerApp(
-        Explorer(deltas, analysis),
-        name=analysis.image,
+        Explorer(deltas, None, instructions),
+        name=img.repo_tags[0] if img.repo_tags else img.source or img.id,
         preview=file_head(img, deltas),
         extract=file_extractor(img, deltas, Path(extract_dir)),
+        analyze=analyze,  # in the background: the tree is on screen before it ends
     )
     app.run()

@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from deadweight.analysis.bloat import CATEGORIES
+from deadweight.analysis.report import Analysis
 from deadweight.render.units import human_size
 from deadweight.tui.model import CHUNK, MARKS, Explorer, Filter, LayerView, Mark, Order, Row
 
@@ -177,9 +178,11 @@ class ExplorerApp(App[None]):
         name: str,
         preview: Preview | None = None,
         extract: Extract | None = None,
+        analyze: Callable[[], Analysis] | None = None,
     ) -> None:
         super().__init__()
         self.explorer = explorer
+        self.analyze = analyze
         self.image_name = name
         self.preview_file = preview
         self.extract_file = extract
@@ -196,13 +199,18 @@ class ExplorerApp(App[None]):
 
     # -- layout ----------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
+    def title_text(self) -> str:
         a = self.explorer.analysis
-        yield Static(
+        if a is None:
+            size = sum(d.size for d in self.explorer.deltas)
+            return f"{self.image_name}  {human_size(size)}  analysing (waste, packages)…"
+        return (
             f"{self.image_name}  {human_size(a.size)}  "
-            f"wasted {human_size(a.waste.reclaimable)}  efficiency {a.efficiency * 100:.1f}%",
-            id="title",
+            f"wasted {human_size(a.waste.reclaimable)}  efficiency {a.efficiency * 100:.1f}%"
         )
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_text(), id="title")
         with Horizontal(id="main"):
             yield DataTable(id="layers", cursor_type="row", zebra_stripes=True)
             with Vertical(id="right"):
@@ -216,9 +224,8 @@ class ExplorerApp(App[None]):
         yield Input(placeholder="filter by path (esc closes)", id="filter")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def _fill_layers(self) -> None:
         table = self.query_one("#layers", DataTable)
-        table.add_columns("#", "size", "wasted", "instruction")
         for info in self.explorer.layers:
             table.add_row(
                 str(info.index),
@@ -227,14 +234,33 @@ class ExplorerApp(App[None]):
                 " ".join(info.instruction.split()),
                 key=str(info.index),
             )
+
+    def on_mount(self) -> None:
+        table = self.query_one("#layers", DataTable)
+        table.add_columns("#", "size", "wasted", "instruction")
+        self._fill_layers()
         tree = self.query_one("#files", Tree)
         tree.show_root = False
         tree.guide_depth = 2
         last = len(self.explorer.layers) - 1
         self._check_size()
         tree.focus()
-        # the final file system first; the table's own first highlight (row 0) comes before
+        # the final file system first, at once; the table's cursor follows (its own first
+        # highlight, row 0, then finds the cursor on the layer already shown)
+        if last >= 0:
+            self.select_layer(last)
         self.call_after_refresh(table.move_cursor, row=max(0, last))
+
+    def analysis_ready(self, analysis: Analysis) -> None:
+        self.explorer.attach(analysis)
+        self.query_one("#title", Static).update(self.title_text())
+        table = self.query_one("#layers", DataTable)
+        row = table.cursor_row
+        table.clear()
+        self._fill_layers()
+        table.move_cursor(row=row)
+        if self.view_ is not None:
+            self.refresh_tree(self.selected_path())
 
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)
@@ -281,8 +307,17 @@ class ExplorerApp(App[None]):
             self.view_ = view
             self.refresh_tree(keep)
         if not self._states_started:
+            # the first screen is up: now the analysis (waste marks, packages, figures),
+            # then every layer's stacking, in the background
             self._states_started = True
-            self.run_worker(self.explorer.keep_states, thread=True, group="states")
+            analyze, explorer = self.analyze, self.explorer
+
+            def background() -> None:
+                if explorer.analysis is None and analyze is not None:
+                    self.call_from_thread(self.analysis_ready, analyze())
+                explorer.keep_states()
+
+            self.run_worker(background, thread=True, group="background")
 
     def show_view(self, view: LayerView) -> None:
         self.view_ = view
@@ -462,6 +497,9 @@ class ExplorerApp(App[None]):
         self._refilter(replace(self.filter, hide=self.filter.hide ^ {mark}))
 
     def action_category(self) -> None:
+        if self.explorer.analysis is None:
+            self.notify("the analysis is still running: categories come with it")
+            return
         present = [c for c, _ in self.explorer.analysis.bloat.by_category if c in CATEGORIES]
         cycle = ["", *present]
         nxt = cycle[(cycle.index(self.filter.category) + 1) % len(cycle)] if (

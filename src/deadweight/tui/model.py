@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from deadweight.analysis.analyze import paused_gc
 from deadweight.analysis.bloat import categorise
 from deadweight.analysis.packages import Package
 from deadweight.analysis.report import Analysis
+from deadweight.analysis.waste import WasteItem
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import ROOT, parent
 from deadweight.filetree.tree import Node, Stacker, Tree
@@ -101,26 +103,42 @@ class Filter:
 
 @dataclass
 class Explorer:
-    """An image's deltas and analysis: the layers, and views of the tree at each."""
+    """An image's deltas and analysis: the layers, and views of the tree at each.
+
+    The analysis may come later (:meth:`attach`): the tree is shown without it first.
+    """
 
     deltas: Sequence[LayerDelta]
-    analysis: Analysis
+    analysis: Analysis | None = None
+    instructions: Sequence[str] = ()
     cache: dict[int, LayerView] = field(default_factory=dict)
     states: dict[int, Stacker] = field(default_factory=dict)
     _kept: int = 0
 
+    def said(self, index: int) -> str:
+        if self.analysis is not None:
+            return self.analysis.layers[index].instruction
+        return self.instructions[index] if index < len(self.instructions) else ""
+
     @property
     def layers(self) -> list[LayerInfo]:
+        a = self.analysis
         return [
             LayerInfo(
-                lr.index,
-                lr.instruction,
-                lr.size,
-                lr.wasted,
+                i,
+                self.said(i),
+                d.size,
+                a.layers[i].wasted if a is not None else 0,
                 len(d.entries) + len(d.whiteouts) + len(d.opaques),
             )
-            for lr, d in zip(self.analysis.layers, self.deltas, strict=True)
+            for i, d in enumerate(self.deltas)
         ]
+
+    def attach(self, analysis: Analysis) -> None:
+        """The analysis has arrived: the views shown so far learn what is wasted."""
+        self.analysis = analysis
+        for view in list(self.cache.values()):
+            view.attach(analysis)
 
     def view(self, index: int) -> LayerView:
         """The tree as of layer ``index`` (the last few are kept), stacked on from the
@@ -130,7 +148,11 @@ class Explorer:
             below = [j for j in list(self.states) if j < index]
             start = self.states[max(below)] if below else None
             keep = self._keep if self.states else None  # the first view: no copies to wait for
-            found = LayerView.build(self.deltas, index, self.analysis, start, keep)
+            with paused_gc():  # many small acyclic objects: the collector only slows it
+                found = LayerView.build(self.deltas, index, self.analysis, start, keep)
+            found.said = self.said
+            if self.analysis is not None and found.analysis is None:
+                found.attach(self.analysis)  # it arrived while the view was being built
             if len(self.cache) >= 3:
                 self.cache.pop(next(iter(self.cache)))
             self.cache[index] = found
@@ -141,9 +163,10 @@ class Explorer:
         the background once the first screen is up, so that moving to any layer then
         stacks only the layers between."""
         st = Stacker()
-        for i, d in enumerate(self.deltas):
-            st.apply(d)
-            self._keep(i, st)
+        with paused_gc():
+            for i, d in enumerate(self.deltas):
+                st.apply(d)
+                self._keep(i, st)
 
     def _keep(self, index: int, state: Stacker) -> None:
         """Keep the stacking after layer ``index`` while it fits ``STATES_BUDGET``
@@ -177,7 +200,7 @@ class LayerView:
         tree: Tree,
         marks: dict[str, Mark],
         removed: dict[str, Node],
-        analysis: Analysis,
+        analysis: Analysis | None,
         changed: set[str] | None = None,
     ) -> None:
         self.index = index
@@ -191,18 +214,35 @@ class LayerView:
         for path in removed:
             self.removed_children.setdefault(parent(path), []).append(path)
         self.sizes = tree.dir_sizes()
+        self.analysis: Analysis | None = None
+        self.hidden: dict[tuple[str, int], WasteItem] = {}
+        self.packages: dict[str, str] = {}
+        self.said: Callable[[int], str] = lambda i: (
+            self.analysis.layers[i].instruction
+            if self.analysis is not None and 0 <= i < len(self.analysis.layers)
+            else ""
+        )
+        self._visible: set[str] | None = None
+        self.filter = Filter()
+        if analysis is not None:
+            self.attach(analysis)
+
+    def attach(self, analysis: Analysis) -> None:
+        """Waste and packages: mark W what a later layer hides, name packages."""
         self.analysis = analysis
         self.hidden = {(w.path, w.written_by): w for w in analysis.waste.items}
         self.packages = _packages(analysis.packages)
-        self._visible: set[str] | None = None
-        self.filter = Filter()
+        for w in analysis.waste.items:
+            node = self.nodes.get(w.path)
+            if node is not None and node.layer == w.written_by:
+                self.marks[w.path] = "W"
 
     @classmethod
     def build(
         cls,
         deltas: Sequence[LayerDelta],
         index: int,
-        analysis: Analysis,
+        analysis: Analysis | None,
         start: Stacker | None = None,
         keep: Callable[[int, Stacker], None] | None = None,
     ) -> LayerView:
@@ -216,7 +256,6 @@ class LayerView:
         delta = deltas[index]
         before = {e.path for e in delta.entries if e.path in st.nodes}
         hidden = st.apply(delta)
-        wasted = {(w.path, w.written_by) for w in analysis.waste.items}
         marks: dict[str, Mark] = {}
         for e in delta.entries:
             marks[e.path] = "M" if e.path in before else "A"
@@ -228,9 +267,6 @@ class LayerView:
         for path in removed:
             marks[path] = "R"
         changed = set(marks)
-        for path, node in st.nodes.items():
-            if (path, node.layer) in wasted:
-                marks[path] = "W"
         if keep is not None:
             keep(index, st)
         tree = Tree(st.nodes, st.inodes)
@@ -298,7 +334,6 @@ class LayerView:
 
     def details(self, path: str) -> Details:
         node = self.nodes.get(path) or self.removed[path]
-        instructions = [lr.instruction for lr in self.analysis.layers]
         hid = self.hidden.get((path, node.layer))
         package = ""
         p = path
@@ -317,11 +352,11 @@ class LayerView:
             node.gid,
             node.link,
             node.layer,
-            instructions[node.layer] if 0 <= node.layer < len(instructions) else "",
+            self.said(node.layer),
             hid.hidden_by if hid else (self.index if path in self.removed else -1),
             hid.hidden_instruction
             if hid
-            else (instructions[self.index] if path in self.removed else ""),
+            else (self.said(self.index) if path in self.removed else ""),
             package,
             self.marks.get(path, ""),
             found[0] if found else "",

@@ -226,3 +226,38 @@ def test_help_screen_and_too_small_terminal() -> None:
             assert "terminal too small" in text_of(a.query_one("#toosmall", Static))
 
     run(go)
+
+
+def test_the_tree_comes_first_and_the_analysis_after() -> None:
+    deltas = [delta(e) for _, e in LAYERS]
+    instructions = [i for i, _ in LAYERS]
+    calls: list[int] = []
+
+    def analyze() -> object:
+        calls.append(1)
+        return analyze_deltas(deltas, instructions=instructions, image="test:1")
+
+    async def go() -> None:
+        a = ExplorerApp(Explorer(deltas, None, instructions), name="test:1",
+                        analyze=analyze)  # type: ignore[arg-type]  # fmt: skip
+        async with a.run_test(size=(80, 24)) as pilot:
+            await settle(a, pilot)
+            await settle(a, pilot)
+            assert calls == [1]
+            assert "wasted 8.01kB" in text_of(a.query_one("#title", Static))
+            await pilot.press("tab", "up")  # layer 1: what layer 2 hides is marked
+            await settle(a, pilot)
+            assert a.view_ is not None and a.view_.marks["tmp/build.log"] == "W"
+            assert a.query_one("#layers", DataTable).get_row_at(1)[2] == "8.01kB"
+
+    run(go)
+
+
+def test_a_view_without_the_analysis_has_no_waste_marks_yet() -> None:
+    deltas = [delta(e) for _, e in LAYERS]
+    e = Explorer(deltas, None, [i for i, _ in LAYERS])
+    view = e.view(1)
+    assert view.marks["tmp/build.log"] == "A" and e.layers[1].wasted == 0
+    assert view.details("tmp/build.log").written_instruction == "RUN apt-get update && build"
+    e.attach(analyze_deltas(deltas, instructions=[i for i, _ in LAYERS]))
+    assert view.marks["tmp/build.log"] == "W" and e.layers[1].wasted == 8007
