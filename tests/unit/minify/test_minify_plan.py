@@ -521,3 +521,26 @@ def test_package_closure_leaves_documentation_out() -> None:
     assert "/usr/share/man/man1/tool.1.gz" in kept  # traced: kept whatever it is
     assert "/usr/share/doc/tool/copyright" not in kept
     assert "/usr/share/locale/fr/LC_MESSAGES/tool.mo" not in kept
+
+
+def test_damaged_metadata_and_files_are_read_without_failing() -> None:
+    img = image(
+        [
+            S.File("var/lib/dpkg/status", b"\xff\xfe garbage\n\nPackage:\nStatus: x\n"),
+            S.File("var/lib/dpkg/info/x.list", b"/../../etc/passwd\n\x00\n"),
+            S.File("lib/apk/db/installed", b"P:\nR:orphan\n\nD:so:nothing\n"),
+            S.File("app/package.json", b"{not json"),
+            S.File("app/node_modules/a/package.json", b'{"dependencies": ["not", "a", "map"]}'),
+            S.File("app/node_modules/b/package.json", b'{"dependencies": {"../../../etc": "1"}}'),
+            S.File("usr/lib/python3/dist-packages/x-1.dist-info/RECORD", b",,,\n\xff\n"),
+            S.File("usr/bin/app", b"\x7fELF" + b"\x02\x01\x01" + b"\x00" * 40, 0o755),
+            S.File("usr/bin/loop.sh", b"#!/usr/bin/loop.sh\n", 0o755),
+            S.File("etc/ld.so.conf", b"include ld.so.conf\ninclude /etc/*.conf\n"),
+        ],
+        Cmd=["/bin/sh", "-c", 'app; loop.sh; exec "$@"; $(('],
+        WorkingDir="/app",
+    )
+    plan = plan_minify(img, evidence=traced("/proc/self/exe", "/usr/bin/app", "relative"))
+    assert "/usr/bin/app" in plan.kept  # a truncated ELF file is kept, with no asks
+    assert "/app/package.json" in plan.kept
+    assert plan.before_bytes >= plan.after_bytes
