@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import multiprocessing
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -88,6 +89,22 @@ class OnDemand:
         self._runner.run(jobs, done)
 
 
+@contextmanager
+def _forked_workers() -> Iterator[None]:
+    """Worker processes forked from a server that has imported the reading code and
+    Dask's worker once, instead of each spawned afresh: measured here, the cluster starts
+    in 2.0-2.5 s instead of 3.6-5.0 s and closes in 0.1 s instead of 1.5-2.0 s. The
+    server is a fresh process (not a fork of this one and its threads)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    multiprocessing.set_forkserver_preload(["deadweight.cluster.work", "distributed"])
+    with importlib.import_module("dask").config.set(
+        {"distributed.worker.multiprocessing-method": "forkserver"}
+    ):
+        yield
+
+
 def _distributed() -> Any:
     """``distributed``, typed as Any: the package ships no type information for its API."""
     return importlib.import_module("distributed")
@@ -120,6 +137,7 @@ def dask_runner(*, workers: int | None, scheduler: str | None) -> Iterator[OnDas
         return
     count = workers if workers is not None else (os.cpu_count() or 1)
     with (
+        _forked_workers(),
         LocalCluster(
             n_workers=count,
             threads_per_worker=1,
