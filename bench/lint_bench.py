@@ -43,6 +43,12 @@ def best(fn: object, repeat: int) -> float:
     return min(times)
 
 
+def best_run(argv: list[str], repeat: int, env: dict[str, str]) -> tuple[float, float]:
+    """The best wall time and the best CPU time of ``repeat`` runs of a command."""
+    runs = [_timed(argv, env) for _ in range(repeat)]
+    return min(w for w, _ in runs), min(c for _, c in runs)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     beside = Path(sys.executable).with_name("hadolint")
@@ -53,59 +59,36 @@ def main() -> None:
     ns = ap.parse_args()
     files = sorted(CORPUS.glob("*.Dockerfile")) + sorted(CASES.glob("*.Dockerfile"))
     texts = [(str(p), p.read_text()) for p in files]
+    hl = Path(ns.hadolint or "hadolint")
+    if not hl.exists() or not DEADWEIGHT.exists():
+        sys.exit(f"need {DEADWEIGHT} and hadolint (pass --hadolint PATH)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
     def in_process() -> None:
         for path, text in texts:
             lint(text, path=path, has_context=True)
 
     ours = best(in_process, ns.repeat)
-    rows = [(f"deadweight, in process ({len(files)} files)", ours)]
-    cli_cmd = [str(DEADWEIGHT), "lint", "--format", "json", *map(str, files)]
-    probe = (
-        subprocess.run(cli_cmd, capture_output=True, check=False) if DEADWEIGHT.exists() else None
-    )
-    if probe is not None and probe.returncode in (0, 1) and probe.stdout.startswith(b"["):
-        cli = best(lambda: subprocess.run(cli_cmd, capture_output=True, check=False), ns.repeat)
-        rows.append(("deadweight lint, one CLI call", cli))
-    else:
-        print("deadweight lint CLI not available (is the command registered?)", file=sys.stderr)
-    hl = Path(ns.hadolint or "hadolint")
-    if hl.exists():
-        theirs = best(
-            lambda: subprocess.run(
-                [str(hl), "--format", "json", *map(str, files)],
-                capture_output=True,
-                check=False,
-            ),
-            ns.repeat,
-        )
-        rows.append(("hadolint 2.15.1, one call", theirs))
-    else:
-        print(f"hadolint not found at {hl}; pass --hadolint", file=sys.stderr)
-    per_file: dict[str, tuple[float, float]] = {}
-    if hl.exists() and DEADWEIGHT.exists():
-        per_file = per_process(files, hl, ns.repeat)
-    for name, secs in rows:
-        print(f"{name:<40} {secs * 1000:9.1f} ms")
-    for name, label in (
-        ("deadweight", "deadweight lint FILE, per process"),
-        ("deadweight-no-sc", "  the same without ShellCheck"),
-        ("hadolint", "hadolint FILE, per process"),
+    names = [str(f) for f in files]
+    cli = best_run([str(DEADWEIGHT), "lint", "--format", "json", *names], ns.repeat, env)
+    theirs = best_run([str(hl), "--format", "json", *names], ns.repeat, env)
+    per_file = per_process(files, hl, ns.repeat)
+    rows = [
+        ("deadweight lint, one call for all files", cli),
+        ("hadolint, one call for all files", theirs),
+        ("deadweight lint FILE, per process", per_file["deadweight"]),
+        ("  the same without ShellCheck", per_file["deadweight-no-sc"]),
+        ("hadolint FILE, per process", per_file["hadolint"]),
+    ]
+    print(f"{len(files)} files; best of {ns.repeat}; wall and CPU (user + system) time")
+    print(f"{'deadweight, in process, no ShellCheck':<42} {ours * 1000:9.1f} ms wall")
+    for label, (wall, cpu) in rows:
+        print(f"{label:<42} {wall * 1000:9.1f} ms wall {cpu * 1000:9.1f} ms CPU")
+    for label, (a, b) in (
+        ("ratio one call, deadweight/hadolint", (cli, theirs)),
+        ("ratio per process, deadweight/hadolint", (per_file["deadweight"], per_file["hadolint"])),
     ):
-        if name in per_file:
-            wall, cpu = per_file[name]
-            print(f"{label:<40} {wall * 1000:9.1f} ms wall {cpu * 1000:9.1f} ms CPU")
-    if hl.exists():
-        print(f"{'ratio deadweight(in process)/hadolint':<40} {ours / theirs:9.2f}")
-        if len(rows) >= 3:
-            print(f"{'ratio deadweight(CLI)/hadolint':<40} {rows[1][1] / theirs:9.2f}")
-    if per_file:
-        ours_wall, ours_cpu = per_file["deadweight"]
-        their_wall, their_cpu = per_file["hadolint"]
-        print(
-            f"{'ratio per process, deadweight/hadolint':<40} {ours_wall / their_wall:9.2f} wall"
-            f" {ours_cpu / their_cpu:9.2f} CPU"
-        )
+        print(f"{label:<42} {a[0] / b[0]:9.2f} wall    {a[1] / b[1]:9.2f} CPU")
 
 
 def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:

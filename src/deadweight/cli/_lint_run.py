@@ -19,6 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from deadweight.dockerfile.config import LintConfig
     from deadweight.dockerfile.findings import LintResult
+    from deadweight.dockerfile.shellcheck import ShellFinding
     from deadweight.imagelint import ImageLintResult
 
 
@@ -172,17 +173,24 @@ def run_lint(
         raise UsageError(f"{images[0]}: --fix and --diff apply to Dockerfiles, not images")
     files = [f for p in paths if p not in images for f in _targets(Path(p))]
     shellcheck = _shellcheck() if files else None
+    sources = [read_dockerfile(path) for path in files]
+    shell_findings: list[list[ShellFinding]] | None = None
+    if shellcheck is not None and len(files) > 1:
+        # one ShellCheck process for every file's RUNs, not one per file
+        from deadweight.dockerfile.parser import parse
+        from deadweight.dockerfile.shellcheck import check_files
+
+        shell_findings = check_files([parse(source) for source in sources], shellcheck)
     results: list[LintResult] = []
     image_results: list[ImageLintResult] = []
     failed = False
-    for path in files:
+    for index, (path, source) in enumerate(zip(files, sources, strict=True)):
         config = _config_for(path, config_path).ignoring(ignores)
         threshold = (
             parse_threshold(failure_threshold)
             if failure_threshold is not None
             else config.failure_threshold
         )
-        source = read_dockerfile(path)
         ignore_text = dockerignore_for(path)
         result = lint_text(
             source,
@@ -191,6 +199,7 @@ def run_lint(
             dockerignore=ignore_text,
             has_context=True,
             shellcheck=shellcheck,
+            shell_findings=None if shell_findings is None else shell_findings[index],
         )
         if fix or show_diff:
             from deadweight.dockerfile.fixes import fixed_source, unified_diff, write_atomically

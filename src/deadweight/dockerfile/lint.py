@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from deadweight.dockerfile.config import LintConfig
@@ -12,6 +13,10 @@ from deadweight.dockerfile.rule import Context, Rule
 from deadweight.dockerfile.rules import RULES
 from deadweight.dockerfile.stages import analyze
 from deadweight.errors import NotFound, UsageError
+
+TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
+if TYPE_CHECKING:
+    from deadweight.dockerfile.shellcheck import ShellFinding
 
 SYNTAX_CODE = "DL1000"
 # hadolint passes an empty file (exit 0, no finding); docker refuses to build one.
@@ -27,11 +32,15 @@ def lint(
     has_context: bool = False,
     rules: tuple[Rule, ...] = RULES,
     shellcheck: str | None = None,
+    shell_findings: Sequence[ShellFinding] | None = None,
 ) -> LintResult:
     """Lint Dockerfile text. ``dockerignore`` is the build context's ``.dockerignore``
     text (None when there is none); ``has_context`` says whether the caller knows.
     ``shellcheck`` is the ShellCheck binary to run on RUN bodies (see
-    :func:`deadweight.dockerfile.shellcheck.find_shellcheck`); None checks no shell."""
+    :func:`deadweight.dockerfile.shellcheck.find_shellcheck`); None checks no shell.
+    ``shell_findings``, when given, are this text's ShellCheck findings already made (one
+    ShellCheck process for many files: :func:`~deadweight.dockerfile.shellcheck.check_files`).
+    """
     config = config or LintConfig()
     dockerfile = parse(source)
     build = analyze(dockerfile)
@@ -76,11 +85,13 @@ def lint(
                 hit.fix,
             )
             ordered.append((line, order, finding))
-    if shellcheck is not None:
+    if shell_findings is None and shellcheck is not None:
         from deadweight.dockerfile import shellcheck as sc
 
+        shell_findings = list(sc.check(sc.scripts(dockerfile), shellcheck))
+    if shell_findings:
         order = len(rules)
-        for sc_hit in sc.check(sc.scripts(dockerfile), shellcheck):
+        for sc_hit in shell_findings:
             line = sc_hit.instruction.start_line
             if sc_hit.code in config.ignored or (
                 not config.disable_ignore_pragma

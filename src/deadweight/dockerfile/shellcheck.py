@@ -214,29 +214,52 @@ def _last(comments: list[dict[str, object]]) -> dict[str, object]:
 
 def check(found: Sequence[Script], executable: str) -> Iterator[ShellFinding]:
     """Run ShellCheck once over all the scripts; one finding per script, as hadolint."""
+    for finding in _check(found, executable):
+        if finding is not None:
+            yield finding
+
+
+def check_files(dockerfiles: Sequence[Dockerfile], executable: str) -> list[list[ShellFinding]]:
+    """The findings of several Dockerfiles from one ShellCheck process (``lint`` given
+    many files): what each file's :func:`check` would give."""
+    per_file = [scripts(d) for d in dockerfiles]
+    flat = [s for found in per_file for s in found]
+    results = iter(_check(flat, executable))
+    out: list[list[ShellFinding]] = []
+    for found in per_file:
+        out.append([f for f in (next(results) for _ in found) if f is not None])
+    return out
+
+
+def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None]:
+    """Per script, in order, the finding hadolint would show (or None)."""
     if not found:
-        return
+        return []
     output, names = _run(executable, [s.text.encode("utf-8", "surrogateescape") for s in found])
     try:
         data = json.loads(output or b"{}")
     except ValueError:
-        return
+        return [None] * len(found)
     by_file: dict[str, list[dict[str, object]]] = {}
     for c in data.get("comments", []) if isinstance(data, dict) else []:
         if isinstance(c, dict):
             by_file.setdefault(names.get(str(c.get("file")), ""), []).append(c)
+    out: list[ShellFinding | None] = []
     for i, script in enumerate(found):
         comments = by_file.get(str(i))
         if not comments:
+            out.append(None)
             continue
         last = _last(comments)
-        level = str(last.get("level"))
-        yield ShellFinding(
-            script.instruction,
-            f"SC{last.get('code')}",
-            _LEVELS.get(level, Severity.STYLE),
-            str(last.get("message", "")),
+        out.append(
+            ShellFinding(
+                script.instruction,
+                f"SC{last.get('code')}",
+                _LEVELS.get(str(last.get("level")), Severity.STYLE),
+                str(last.get("message", "")),
+            )
         )
+    return out
 
 
 def _run(executable: str, texts: list[bytes]) -> tuple[bytes, dict[str, str]]:

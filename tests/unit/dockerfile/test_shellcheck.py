@@ -211,3 +211,20 @@ def test_without_memfd_the_scripts_go_through_a_temporary_folder(
     monkeypatch.delattr(os, "memfd_create")
     assert lint(src, shellcheck=shellcheck).findings == with_memfd
     assert {f.code for f in with_memfd} >= {"SC2086", "SC2164"}
+
+
+def test_one_process_for_many_files_gives_what_each_file_gives(shellcheck: str) -> None:
+    from deadweight.dockerfile.shellcheck import ShellFinding, check, check_files
+
+    paths = sorted(CASES.glob("*.Dockerfile")) + sorted(CORPUS.glob("*.Dockerfile"))[:8]
+    parsed = [parse(p.read_text()) for p in paths]
+    together = check_files(parsed, shellcheck)
+    alone = [list(check(scripts(d), shellcheck)) for d in parsed]
+
+    def key(findings: list[ShellFinding]) -> list[tuple[int, str, str]]:
+        return [(f.instruction.start_line, f.code, f.message) for f in findings]
+
+    assert [key(f) for f in together] == [key(f) for f in alone]
+    assert sum(len(f) for f in together) >= 20
+    result = lint(paths[0].read_text(), shellcheck=shellcheck, shell_findings=together[0])
+    assert result == lint(paths[0].read_text(), shellcheck=shellcheck)
