@@ -22,10 +22,19 @@ development machine, shared with four other engineers' test runs (load average 1
       analyze one by one, --no-cache       55.10 s  (48.52-74.59)   2.61x scan --workers 2
       analyze one by one, one store        64.33 s  (53.60-67.69)   3.05x scan --workers 2
 
-Timed inside one process on the same registry: the embedded cluster takes 8-12 s to start
-(spawned worker processes importing dask and deadweight), its read phase 6.5-6.9 s
-against 6.2 s for the same jobs in one process. A cluster pays where the reads outweigh
-its start-up: more and larger layers, more CPUs, or an existing cluster (``--scheduler``).
+A second run, after the cluster's workers were forked from a preloaded server (load 12)::
+
+      scan --workers 0 (no cluster)         5.60 s  (4.24-6.97)   0.25x scan --workers 2
+      scan --workers 1                     15.47 s  (9.28-21.65)   0.70x scan --workers 2
+      scan --workers 2                     21.97 s  (12.46-31.49)   1.00x scan --workers 2
+      analyze one by one, --no-cache       51.83 s  (37.29-66.38)   2.36x scan --workers 2
+      analyze one by one, one store        43.13 s  (35.93-50.33)   1.96x scan --workers 2
+
+Timed inside one process on the same registry: the embedded cluster starts in 2-6 s (8-12 s
+with spawned workers), and its read phase takes 5-7 s against 2-3 s for the same jobs in
+one process: on two CPUs that other work keeps busy, a second worker has nothing to run
+on. A cluster pays where the reads outweigh its start-up: more and larger layers, more
+CPUs, or an existing cluster (``--scheduler``).
 """
 
 from __future__ import annotations
