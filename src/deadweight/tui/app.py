@@ -7,6 +7,7 @@ a time, the largest first), so a tree of any size opens and moves at once.
 
 from __future__ import annotations
 
+import gc
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -252,6 +253,7 @@ class ExplorerApp(App[None]):
         self.call_after_refresh(table.move_cursor, row=max(0, last))
 
     def analysis_ready(self, analysis: Analysis) -> None:
+        gc.freeze()
         self.explorer.attach(analysis)
         self.query_one("#title", Static).update(self.title_text())
         table = self.query_one("#layers", DataTable)
@@ -303,6 +305,9 @@ class ExplorerApp(App[None]):
         self.call_from_thread(self._arrived, view, generation, None)
 
     def _arrived(self, view: LayerView, generation: int, keep: str | None) -> None:
+        # Hundreds of thousands of long-lived objects now: out of the collector's sight, or
+        # each of its full passes (while the interface makes nodes) walks them all again.
+        gc.freeze()
         if generation == self._generation:  # a later request supersedes this one
             self.view_ = view
             self.refresh_tree(keep)
