@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -118,22 +117,32 @@ def sweep(directory: Path, name: str, now: float | None = None) -> list[Path]:
             if now - entry.stat(follow_symlinks=False).st_mtime < limits.STALE_TEMP:
                 continue
             if entry.is_dir(follow_symlinks=False):
-                _make_removable(Path(entry.path))
-                shutil.rmtree(entry.path)
+                remove_tree(Path(entry.path))
             else:
                 os.unlink(entry.path)
-        except (OSError, RecursionError):  # RecursionError: a tree deeper than rmtree goes
+        except OSError:
             continue
         gone.append(Path(entry.path))
     return gone
 
 
-def _make_removable(top: Path) -> None:
-    """An export gives directories their image modes (0555 and the like) last; give the
-    owner write access back so the tree can be removed."""
-    for here, subdirs, _ in os.walk(top):
-        for d in subdirs:
-            path = os.path.join(here, d)
-            with contextlib.suppress(OSError):
-                if not os.path.islink(path):
-                    os.chmod(path, 0o700)
+def remove_tree(top: Path) -> None:
+    """``rm -rf top`` for a tree of any depth. ``shutil.rmtree`` recurses once per level
+    (a RecursionError past ~1,000) and paths grow past PATH_MAX; here every directory is
+    first moved up beside ``top``, so each one is removed at depth one."""
+    stem = top.name[: -len(".part")] if top.name.endswith(".part") else top.name + "."
+    pending, moved = [top], 0
+    while pending:
+        here = pending.pop()
+        with contextlib.suppress(OSError):
+            os.chmod(here, 0o700)
+        with os.scandir(here) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    moved += 1
+                    flat = top.parent / f"{stem}r{moved}.part"
+                    os.rename(entry.path, flat)
+                    pending.append(flat)
+                else:
+                    os.unlink(entry.path)
+        os.rmdir(here)

@@ -32,7 +32,7 @@ from deadweight.spec.manifest import Descriptor
 pytestmark = pytest.mark.integration
 
 DEADWEIGHT = Path(sys.executable).with_name("deadweight")
-KILL_AFTER = (0.2, 0.5, 0.9, 1.4, 2.0, 3.0)  # seconds: before, during and near the end
+KILL_AFTER = (0.3, 1.0, 2.5)  # seconds: while reading, while writing, near the end
 
 
 def _layer(files: int, size: int, seed: int) -> Layer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tarfile
@@ -73,11 +74,12 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
             old = dest.with_name(scratch.part_name(dest.name, "old"))
             os.replace(dest, old)
             os.replace(tmp, dest)
-            shutil.rmtree(old)
+            scratch.remove_tree(old)
         else:
             os.replace(tmp, dest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            scratch.remove_tree(tmp)
         raise
 
 

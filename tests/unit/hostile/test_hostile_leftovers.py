@@ -97,3 +97,32 @@ def test_the_next_export_sweeps_a_killed_one(tmp_path: Path) -> None:
     with atomic_dir(tmp_path / "out") as tmp:
         (tmp / "f").write_bytes(b"1")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_remove_tree_of_any_depth(tmp_path: Path) -> None:
+    top = tmp_path / f".out.{dead_pid()}.deep.part"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:  # 3,000 levels: past rmtree's recursion and past PATH_MAX
+        for _ in range(3_000):
+            os.mkdir("d", dir_fd=fd)
+            with open(os.open("f", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd), "wb") as f:
+                f.write(b"x")
+            nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        os.chmod(fd, 0o500)
+    finally:
+        os.close(fd)
+    scratch.remove_tree(top)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_export_of_a_deep_tree_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), atomic_dir(tmp_path / "out") as tmp:
+        here = tmp
+        for _ in range(50):
+            here = here / "d"
+        here.mkdir(parents=True)
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
