@@ -199,9 +199,6 @@ def analyze(
     """Show where every byte of IMAGE goes: waste by cause, bloat, packages and fixes."""
     check_writable(html)
     from_env = not ci and os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-    if from_env:
-        # dive's behaviour, kept; but a gate nobody asked for must not be silent
-        click.echo("deadweight: CI is set: evaluating the CI rules (as --ci)", err=True)
     ci = ci or from_env
     config = load_config(config_path)
     settings = config.get("rules") or {}
@@ -225,6 +222,10 @@ def analyze(
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     base = base_layers(None if base_spec is None else str(base_spec), img, platform, insecure)
     result = _read(img, loc, no_cache, fmt == "json", base, globs, html)
+    if from_env:
+        # dive's behaviour, kept; but a gate nobody asked for must not be silent. Said once
+        # the image was read, so an image that cannot be read gets its error line alone.
+        click.echo("deadweight: CI is set: evaluating the CI rules (as --ci)", err=True)
     verdict = evaluate(result, rules) if (ci or junit) else None
     if fmt == "json":
         echo_raw(to_json(result, verdict))
