@@ -235,15 +235,17 @@ def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None
     """Per script, in order, the finding hadolint would show (or None)."""
     if not found:
         return []
-    output, names = _run(executable, [s.text.encode("utf-8", "surrogateescape") for s in found])
-    try:
-        data = json.loads(output or b"{}")
-    except ValueError:
-        return [None] * len(found)
+    texts = [s.text.encode("utf-8", "surrogateescape") for s in found]
     by_file: dict[str, list[dict[str, object]]] = {}
-    for c in data.get("comments", []) if isinstance(data, dict) else []:
-        if isinstance(c, dict):
-            by_file.setdefault(names.get(str(c.get("file")), ""), []).append(c)
+    for offset, (output, names) in _run_side_by_side(executable, texts):
+        try:
+            data = json.loads(output or b"{}")
+        except ValueError:
+            continue
+        for c in data.get("comments", []) if isinstance(data, dict) else []:
+            if isinstance(c, dict) and str(c.get("file")) in names:
+                index = int(names[str(c.get("file"))]) + offset
+                by_file.setdefault(str(index), []).append(c)
     out: list[ShellFinding | None] = []
     for i, script in enumerate(found):
         comments = by_file.get(str(i))
@@ -260,6 +262,27 @@ def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None
             )
         )
     return out
+
+
+# ShellCheck takes several milliseconds of CPU per script: a file of hundreds of RUNs (or
+# a call given many files) is split between processes, one per CPU, up to four
+_PER_PROCESS = 64
+
+
+def _run_side_by_side(
+    executable: str, texts: list[bytes]
+) -> list[tuple[int, tuple[bytes, dict[str, str]]]]:
+    """(offset of the chunk, its output and names) for chunks checked side by side."""
+    workers = min(4, os.cpu_count() or 1, -(-len(texts) // _PER_PROCESS))
+    if workers <= 1:
+        return [(0, _run(executable, texts))]
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = -(-len(texts) // workers)
+    offsets = range(0, len(texts), size)
+    with ThreadPoolExecutor(workers) as pool:
+        outputs = pool.map(lambda at: _run(executable, texts[at : at + size]), offsets)
+        return list(zip(offsets, outputs, strict=True))
 
 
 def _run(executable: str, texts: list[bytes]) -> tuple[bytes, dict[str, str]]:

@@ -228,3 +228,16 @@ def test_one_process_for_many_files_gives_what_each_file_gives(shellcheck: str) 
     assert sum(len(f) for f in together) >= 20
     result = lint(paths[0].read_text(), shellcheck=shellcheck, shell_findings=together[0])
     assert result == lint(paths[0].read_text(), shellcheck=shellcheck)
+
+
+def test_many_scripts_are_split_between_processes_with_the_same_findings(
+    shellcheck: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deadweight.dockerfile import shellcheck as sc
+
+    src = (CASES / "sh-default.Dockerfile").read_text()
+    one = lint(src, shellcheck=shellcheck).findings
+    monkeypatch.setattr(sc, "_PER_PROCESS", 3)
+    monkeypatch.setattr(sc.os, "cpu_count", lambda: 4)
+    assert lint(src, shellcheck=shellcheck).findings == one
+    assert sum(f.code.startswith("SC") for f in one) >= 12  # several chunks, each with some
