@@ -210,7 +210,7 @@ def test_story_dockerfile_deadweight_builds_smaller_and_passes_the_same_verifica
     engine.docker("save", "-o", str(saved), tag)
     # the same verification optimize runs: both images on the engine, their own command,
     # the same HTTP answer
-    from deadweight.cli.optimize import verify
+    from deadweight.runs.verify import verify
 
     for key in [k for k in os.environ if k.startswith("DOCKER_")]:
         monkeypatch.delenv(key)
