@@ -68,6 +68,18 @@ def get(url: str, wait: float = 20.0) -> tuple[int, bytes]:
             time.sleep(0.3)
 
 
+def port_closed(url: str, wait: float = 10.0) -> None:
+    """Wait until nothing answers at ``url``'s port: a removed container's process may
+    take a moment longer to let it go, and the next test listens there."""
+    host, port = url.split("/")[2].split(":")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex((host, int(port))):
+                return
+        time.sleep(0.1)
+
+
 def left_behind(eng: DockerEngine) -> tuple[str, str]:
     """Containers and deadweight's temporary images still in the engine."""
     ps = eng.docker("ps", "-aq").strip()
@@ -83,6 +95,7 @@ def serve(eng: DockerEngine, ref: str, url: str, *env: str) -> dict[str, object]
         status, body = get(url)
     finally:
         eng.docker("rm", "-f", cid)
+        port_closed(url)
     assert status == 200
     doc: dict[str, object] = json.loads(body)
     return doc

@@ -12,6 +12,7 @@ Docker and Podman both answer here (docker-py speaks Podman's compatible API).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -27,6 +28,7 @@ from deadweight.sources import engine as engines
 
 POLL = 0.1  # seconds between two looks at a container's state
 STOP_GRACE = 2  # seconds between SIGTERM and SIGKILL when a container is stopped
+GONE_WAIT = 10.0  # seconds to wait for a removed container's processes to be gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,29 @@ def run(spec: RunSpec, *, engine: engines.Engine | None = None) -> Iterator[Cont
         yield container
     finally:
         with contextlib.suppress(EngineError):
+            namespace = _pid_namespace(container.pid())
             container.remove()
+            _wait_gone(namespace)
+
+
+def _pid_namespace(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid") if pid > 0 else None
+    except OSError:
+        return None
+
+
+def _wait_gone(namespace: str | None, timeout: float = GONE_WAIT) -> None:
+    """Wait until no process is left in the container's pid namespace: the engine reports
+    a container removed once its first process is reaped, while the others (``npm
+    start``'s node) may still hold a port the next run needs."""
+    if namespace is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_pid_namespace(int(p)) == namespace for p in os.listdir("/proc") if p.isdigit()):
+            return
+        time.sleep(POLL)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
