@@ -10,18 +10,22 @@ reading the same archive (every blob inflated once).
 Usage: ``python bench/hostile_bench.py [--workdir DIR] [--limit SECONDS] [--files N]``
 
 Figures on the 2-CPU development machine, shared with four other sessions (load average
-near 10, so wall time is mostly waiting; CPU seconds are the steadier figure). "before"
-is main before issue 16 (each run stopped at 90 s), "after" this version::
+near 10, so wall time is mostly waiting for a CPU; CPU seconds are the steadier figure).
+"before" is main before issue 16, each run stopped at 90 s; "after" is this version::
 
-    command                      before            after (wall / CPU)
-    analyze 100k layers          > 90 s, 408 MB    17-23 s / 7 s, 354 MB
-    analyze 100k history rows    4.5 s, 119 MB     3.7 s, 165 MB
-    history 100k layers          26 s, 339 MB      28 s / 7 s, 339 MB
-    lint 100k layers             > 90 s, 395 MB    see the CHANGELOG of issue 16
-    lint 100k history rows       27 s, 185 MB
-    export 2,000-deep path       > 90 s            7 s / 1.6 s, 65 MB
-    export a million files       > 90 s, 754 MB    284 s / 72 s, 911 MB (creating 1M files)
-    optimize a million files     > 90 s, 1.36 GB   not linear yet (squash re-reads with tarfile)
+    command                      before                after: wall / CPU, peak RSS
+    analyze 100k layers          > 90 s, 408 MB        79 s / 6.9 s, 345 MB
+    analyze 100k history rows    4.5 s, 119 MB         13 s / 1.6 s, 161 MB
+    history 100k layers          26 s, 339 MB          107 s / 7.7 s, 330 MB
+    lint 100k layers             > 90 s, 395 MB        135 s / 15.3 s, 443 MB
+    lint 100k history rows       27 s, 185 MB          68 s / 5.1 s, 182 MB
+    export 2,000-deep path       > 90 s, 65 MB         10.7 s / 1.0 s, 63 MB
+    export a million files       > 90 s, 754 MB        284 s / 72 s, 911 MB
+    optimize a million files     > 90 s, 1.36 GB       858 s / 139 s, 1.58 GB (not linear yet)
+
+Writing a million files is disk-bound here; memory still grows with the file count (the
+merged tree is held whole), which is not yet flat; optimize still re-reads the layers
+with stdlib tarfile and stacks the tree several times.
 """
 
 from __future__ import annotations
