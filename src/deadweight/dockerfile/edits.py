@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from deadweight.dockerfile.findings import Edit, Fix
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import Instruction
 
 _SEGMENT = r"(?:\\\r?\n|`\r?\n|[^&|;\n])*"
@@ -27,7 +28,7 @@ def add_flag(
     if ins.exec_form is not None:
         return None
     raw = source[ins.start : ins.end]
-    pattern = re.compile(rf"(?<![\w./-])(?:{tool})(?![\w.-]){_SEGMENT}")
+    pattern = lazy(rf"(?<![\w./-])(?:{tool})(?![\w.-]){_SEGMENT}")
     out: list[str] = []
     last = 0
     changed = False

@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import (
     KEYWORDS,
     Comment,
@@ -25,17 +26,17 @@ from deadweight.dockerfile.syntax import (
     SyntaxProblem,
 )
 
-_DIRECTIVE = re.compile(r"^#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
+_DIRECTIVE = lazy(r"^#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
 _DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
-_FLAG = re.compile(r"[ \t]*--([A-Za-z][A-Za-z0-9_-]*)(?:=(\S*))?(?=\s|$)")
-_HEREDOC = re.compile(r"(?<![<\w])<<(-?)(?:([\"'])([^\"'\s]+)\2|([A-Za-z0-9_][A-Za-z0-9_.\-]*))")
+_FLAG = lazy(r"[ \t]*--([A-Za-z][A-Za-z0-9_-]*)(?:=(\S*))?(?=\s|$)")
+_HEREDOC = lazy(r"(?<![<\w])<<(-?)(?:([\"'])([^\"'\s]+)\2|([A-Za-z0-9_][A-Za-z0-9_.\-]*))")
 _FLAGGED = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _EXEC_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "VOLUME", "COPY", "ADD"})
 _MAY_BE_EMPTY = frozenset({"HEALTHCHECK"})
 _BLANKS = " \t\r"
-_NESTED_ARRAY = re.compile(r"\[\s*\[")
-_WORD = re.compile(r"([ \t\r]*)([^ \t\r]+)(.*)", re.S)
+_NESTED_ARRAY = lazy(r"\[\s*\[")
+_WORD = lazy(r"([ \t\r]*)([^ \t\r]+)(.*)", re.S)
 
 
 @dataclass(frozen=True, slots=True)

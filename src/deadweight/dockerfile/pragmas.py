@@ -12,14 +12,15 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.stages import Build
 
-_IGNORE = re.compile(
+_IGNORE = lazy(
     r"^#\s*(?:hadolint|deadweight)\s+(?:(global|stage)\s+)?ignore\s*=\s*"
     r"([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)",
     re.I,
 )
-_SHELL = re.compile(r"^#\s*hadolint\s+shell\s*=\s*(\S+)", re.I)
+_SHELL = lazy(r"^#\s*hadolint\s+shell\s*=\s*(\S+)", re.I)
 
 
 @dataclass(frozen=True, slots=True)

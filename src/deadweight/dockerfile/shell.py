@@ -9,18 +9,19 @@ script through ShellCheck's parser. It never executes or expands anything.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from deadweight.dockerfile.regex import lazy
 
 _KEYWORDS = frozenset(
     {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "{", "}", "!", "time"}
 )
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
+_ASSIGNMENT = lazy(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
 _OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
 # ``$(`` and backticks nest; past this depth the inner text stays one word, unread, so
 # input cannot drive the recursion (issue 16). Real scripts nest two or three deep.
 MAX_NESTING = 32
-_REDIRECT = re.compile(r"^(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
+_REDIRECT = lazy(r"^(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
 
 
 @dataclass(frozen=True, slots=True)

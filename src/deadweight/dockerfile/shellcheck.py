@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -39,6 +38,7 @@ from pathlib import Path
 
 from deadweight.dockerfile.findings import Severity
 from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import Dockerfile, Instruction
 
 EXCLUDED = (2187, 1090, 1091)
@@ -65,8 +65,8 @@ _SHEBANGS = (
 )
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 _ORDER = {"error": 0, "warning": 1, "info": 2, "style": 3}  # ShellCheck's Severity order
-_SHELL_PRAGMA = re.compile(r"^#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*([^ \t\n]+)")
-_HEREDOC_FIRST = re.compile(r"^<<-?(?:\"[^\"]*\"|'[^']*'|[^\s]+)\s*(\S*)")
+_SHELL_PRAGMA = lazy(r"^#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*([^ \t\n]+)")
+_HEREDOC_FIRST = lazy(r"^<<-?(?:\"[^\"]*\"|'[^']*'|[^\s]+)\s*(\S*)")
 
 
 @dataclass(frozen=True, slots=True)

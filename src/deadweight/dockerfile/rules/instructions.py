@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from deadweight.dockerfile.findings import Edit, Fix, Severity
 from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.stages import ImageRef
 from deadweight.dockerfile.syntax import Instruction
@@ -256,7 +257,7 @@ def _dl3043(ctx: Context) -> Iterator[Hit]:
             yield Hit(ins)
 
 
-_REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?=[:}+-])|([A-Za-z_][A-Za-z0-9_]*))")
+_REFERENCE = lazy(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?=[:}+-])|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def _references(text: str) -> set[str]:
@@ -381,7 +382,7 @@ def _dl3064(ctx: Context) -> Iterator[Hit]:
             yield Hit(ins)
 
 
-_USER_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_USER_VAR = lazy(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def _dl3066(ctx: Context) -> Iterator[Hit]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from deadweight.dockerfile import edits
 from deadweight.dockerfile.findings import Severity
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.shell import Command
 from deadweight.dockerfile.stages import RunSite, Stage
@@ -199,7 +199,7 @@ def _dl3032(ctx: Context) -> Iterator[Hit]:
             yield Hit(site.instruction)
 
 
-_RPM_VERSION_PART = re.compile(r"[A-Za-z0-9.~^_:+]+")
+_RPM_VERSION_PART = lazy(r"[A-Za-z0-9.~^_:+]+")
 
 
 def _rpm_pinned(p: str) -> bool:

@@ -8,33 +8,32 @@ from collections.abc import Iterator
 
 from deadweight.dockerfile.findings import Edit, Fix, Severity
 from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.rules.instructions import copy_parts, is_url, sensitive_name
 from deadweight.dockerfile.shell import Command
 from deadweight.dockerfile.syntax import Instruction
 
 E, W = Severity.ERROR, Severity.WARNING
-_NONROOT_BASES = re.compile(r"(distroless.*:.*nonroot|chainguard|/static-debian\d+:nonroot)")
+_NONROOT_BASES = lazy(r"(distroless.*:.*nonroot|chainguard|/static-debian\d+:nonroot)")
 # servers whose master process starts as root on purpose and drops privileges itself
-_DROPS_PRIVILEGES = re.compile(
-    r"^(?:docker\.io/)?(?:library/)?(nginx|httpd|php:[^/]*apache[^/]*)(:|$)"
-)
-_REMOTE_TO_SHELL = re.compile(
+_DROPS_PRIVILEGES = lazy(r"^(?:docker\.io/)?(?:library/)?(nginx|httpd|php:[^/]*apache[^/]*)(:|$)")
+_REMOTE_TO_SHELL = lazy(
     r"\b(curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?"
     r"(sh|bash|zsh|dash|ash|ksh|python[0-9.]*|perl|ruby|node)\b"
 )
 _SECRET_VALUES = (
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
-    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
-    re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}\b"),
-    re.compile(r"\bsk_live_[A-Za-z0-9]{20,}\b"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"_authToken=\S+"),
-    re.compile(r"://[^/\s:@]+:[^/\s@$]+@"),
+    lazy(r"\bAKIA[0-9A-Z]{16}\b"),
+    lazy(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
+    lazy(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
+    lazy(r"\bnpm_[A-Za-z0-9]{36}\b"),
+    lazy(r"\bxox[abpr]-[A-Za-z0-9-]{10,}\b"),
+    lazy(r"\bsk_live_[A-Za-z0-9]{20,}\b"),
+    lazy(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    lazy(r"_authToken=\S+"),
+    lazy(r"://[^/\s:@]+:[^/\s@$]+@"),
 )
-_SECRET_NAMES = re.compile(r"(PASSWD|PASSPHRASE|CREDENTIAL|_KEY$|^KEY$|AUTH$|_PAT$)", re.I)
+_SECRET_NAMES = lazy(r"(PASSWD|PASSPHRASE|CREDENTIAL|_KEY$|^KEY$|AUTH$|_PAT$)", re.I)
 _SECRET_FILES = (
     ".npmrc",
     ".env",
@@ -57,7 +56,7 @@ _SECRET_FILES = (
     "secrets.*",
     ".dockercfg",
 )
-_SECRET_FILE = re.compile("|".join(fnmatch.translate(p) for p in _SECRET_FILES))
+_SECRET_FILE = lazy("|".join(fnmatch.translate(p) for p in _SECRET_FILES))
 _INITS = ("tini", "dumb-init", "/sbin/tini", "/usr/bin/tini", "/usr/bin/dumb-init", "s6-svscan")
 
 

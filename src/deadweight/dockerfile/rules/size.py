@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from collections.abc import Iterator
 
 from deadweight.dockerfile.findings import Edit, Fix, Severity
 from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.rules.instructions import copy_parts, is_url
 from deadweight.dockerfile.shell import Command
@@ -33,7 +33,7 @@ _SDK_IMAGES = {
     "buildpack-deps": "debian:<release>-slim",
 }
 _SLIM_MARKERS = ("slim", "alpine", "jre", "distroless", "runtime", "minimal", "fpm", "apache")
-_BUILD_PACKAGES = re.compile(
+_BUILD_PACKAGES = lazy(
     r"^(build-essential|build-base|gcc|g\+\+|gcc-c\+\+|make|cmake|clang|gfortran|autoconf|"
     r"automake|libtool|pkg-config|pkgconf|linux-headers|musl-dev|.*-dev|.*-devel)(=.*)?$"
 )
