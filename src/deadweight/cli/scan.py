@@ -13,10 +13,10 @@ import click
 from deadweight.cli._options import echo_raw, parse_platform, store
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cli.analyze import write_atomic
-from deadweight.cluster.runners import InProcess, OnDemand, Runner
+from deadweight.cluster.runners import InProcess, OnDemand, Runner, have_dask
 from deadweight.cluster.scan import OnProgress, Progress
 from deadweight.cluster.scan import scan as run_scan
-from deadweight.errors import IncompleteScan, UsageError
+from deadweight.errors import IncompleteScan, RuntimeProblem, UsageError
 from deadweight.fleet.changes import compare
 from deadweight.render.fleet import read_previous, render_text, to_json
 
@@ -26,6 +26,16 @@ def _runner(workers: int | None, scheduler: str | None) -> Iterator[Runner]:
     if scheduler and workers is not None:
         raise UsageError("--workers and --scheduler exclude each other")
     if workers == 0:
+        yield InProcess()
+        return
+    if not have_dask():
+        if scheduler:
+            raise RuntimeProblem("--scheduler needs Dask: pip install 'deadweight[fleet]'")
+        click.echo(
+            "deadweight: Dask is not installed: reading the layers in this process "
+            "(pip install 'deadweight[fleet]' to read them on a cluster)",
+            err=True,
+        )
         yield InProcess()
         return
     with OnDemand(workers=workers, scheduler=scheduler) as runner:

@@ -12,6 +12,7 @@ result per key.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import multiprocessing
 import os
@@ -103,6 +104,14 @@ def _forked_workers() -> Iterator[None]:
         {"distributed.worker.multiprocessing-method": "forkserver"}
     ):
         yield
+
+
+def have_dask() -> bool:
+    """Whether Dask's ``distributed`` is installed (the optional extra ``fleet``)."""
+    try:
+        return importlib.util.find_spec("distributed") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _distributed() -> Any:

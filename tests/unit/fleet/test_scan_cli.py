@@ -119,3 +119,40 @@ def test_html_page(fleet_dir: Path, tmp_path: Path) -> None:
     assert page.rows("failed-table") == [["none"]]
     code, _, err = _scan(str(fleet_dir), "--html", str(tmp_path / "no" / "such" / "x.html"))
     assert code == 2 and "no such directory" in err
+
+
+def _scan_without_dask(*args: str) -> tuple[int, str, str]:
+    """The CLI in a process where ``dask`` and ``distributed`` cannot be imported, as in a
+    plain ``pip install deadweight`` without the ``fleet`` extra."""
+    code = (
+        "import sys\n"
+        "sys.modules['dask'] = None\n"
+        "sys.modules['distributed'] = None\n"
+        "from deadweight.cli import main\n"
+        "sys.argv = ['deadweight', 'scan', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "Traceback" not in result.stderr
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_without_dask_the_layers_are_read_in_this_process(fleet_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fleet.json"
+    code, _, err = _scan_without_dask(str(fleet_dir), "-o", str(out), "--no-cache")
+    assert code == 0, err
+    assert err == (
+        "deadweight: Dask is not installed: reading the layers in this process "
+        "(pip install 'deadweight[fleet]' to read them on a cluster)\n"
+    )
+    totals = json.loads(out.read_text())["fleet"]
+    assert totals["layersRead"] == totals["uniqueLayers"] > 0
+
+
+def test_without_dask_a_scheduler_is_a_one_line_error(fleet_dir: Path) -> None:
+    code, _, err = _scan_without_dask(str(fleet_dir), "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 3
+    assert err == "deadweight: error: --scheduler needs Dask: pip install 'deadweight[fleet]'\n"
