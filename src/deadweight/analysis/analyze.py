@@ -34,8 +34,8 @@ from deadweight.filetree.delta import (
 )
 from deadweight.filetree.tree import Hidden, Stacker, Tree
 from deadweight.image import Image, Layer
+from deadweight.progress import Progress
 
-Progress = Callable[[int, int], None]
 TOP = 20
 
 

@@ -7,13 +7,12 @@ whiteouts, devices and FIFOs not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import BinaryIO, Protocol
 
 from deadweight.filetree.delta import read_delta
 from deadweight.image import Image, Layer
-
-Progress = Callable[[int, int], None]
+from deadweight.progress import Progress
 
 
 class SizeStore(Protocol):

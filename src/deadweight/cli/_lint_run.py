@@ -88,7 +88,7 @@ def is_dockerfile_target(arg: str) -> bool:
 def _lint_image(
     spec: str, config: LintConfig, platform: str | None, insecure: bool, no_cache: bool
 ) -> ImageLintResult:
-    from deadweight.cli._options import parse_platform, reading_workers, store
+    from deadweight.cli._options import parse_platform, reading_workers, store, with_progress
     from deadweight.imagelint import lint_image
     from deadweight.sources import locate, open_image
 
@@ -96,21 +96,13 @@ def _lint_image(
     image = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     workers = reading_workers(loc.transport)
     with store(no_cache) as blobs:
-        if not sys.stderr.isatty():
-            return lint_image(image, name=spec, config=config, store=blobs, workers=workers)
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(transient=True, console=Console(stderr=True)) as bar:
-            task = bar.add_task("reading layers", total=len(image.layers))
-            return lint_image(
-                image,
-                name=spec,
-                config=config,
-                store=blobs,
-                workers=workers,
-                progress=lambda done, _: bar.update(task, completed=done),
-            )
+        return with_progress(
+            "reading layers",
+            len(image.layers),
+            lambda progress: lint_image(
+                image, name=spec, config=config, store=blobs, workers=workers, progress=progress
+            ),
+        )
 
 
 def _config_for(path: Path, explicit: Path | None) -> LintConfig:

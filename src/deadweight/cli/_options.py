@@ -13,10 +13,13 @@ import click
 from deadweight.analysis.sizes import layer_sizes
 from deadweight.cache import LayerStore
 from deadweight.errors import UsageError
+from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
 from deadweight.platform import Platform
+from deadweight.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def source_options(func: F) -> F:
@@ -70,6 +73,39 @@ def store(no_cache: bool) -> Iterator[LayerStore | None]:
         s.close()
 
 
+def with_progress(
+    label: str, total: int | None, run: Callable[[Progress | None], T], *, quiet: bool = False
+) -> T:
+    """``run(progress)`` with a transient bar on stderr when it is a terminal (and not
+    ``quiet``), silently otherwise. ``total`` fixes the bar's length; None takes the total
+    each report gives. The one progress block of the CLI."""
+    if quiet or not sys.stderr.isatty():
+        return run(None)
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task(label, total=total)
+
+        def report(done: int, seen: int) -> None:
+            bar.update(task, completed=done, total=total if total is not None else seen)
+
+        return run(report)
+
+
+def deltas_of(image: Image, workers: int, no_cache: bool) -> tuple[LayerDelta, ...]:
+    """Every layer's delta through the layer store, with progress on a terminal."""
+    from deadweight.analysis.analyze import read_deltas
+
+    with store(no_cache) as layer_store:
+        return with_progress(
+            "reading layers",
+            len(image.layers),
+            lambda progress: tuple(
+                read_deltas(image, store=layer_store, workers=workers, progress=progress)
+            ),
+        )
+
+
 def sizes_of(image: Image, layer_store: LayerStore | None) -> tuple[int, ...]:
     """Per-layer sizes, with a progress bar on a terminal when layers must be read."""
     need = sum(
@@ -77,13 +113,12 @@ def sizes_of(image: Image, layer_store: LayerStore | None) -> tuple[int, ...]:
         for layer in image.layers
         if layer.size is None and (layer_store is None or layer_store.get(layer.diff_id) is None)
     )
-    if need == 0 or not sys.stderr.isatty():
-        return layer_sizes(image, layer_store)
-    from rich.progress import Progress
-
-    with Progress(transient=True, console=_stderr_console()) as bar:
-        task = bar.add_task("reading layers", total=len(image.layers))
-        return layer_sizes(image, layer_store, lambda done, _: bar.update(task, completed=done))
+    return with_progress(
+        "reading layers",
+        len(image.layers),
+        lambda progress: layer_sizes(image, layer_store, progress),
+        quiet=need == 0,
+    )
 
 
 def _stderr_console() -> Any:

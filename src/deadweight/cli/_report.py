@@ -19,9 +19,9 @@ from deadweight.compare.base import base_layers as guess_base
 from deadweight.errors import UsageError
 from deadweight.filetree.tree import stack
 from deadweight.image import Image
+from deadweight.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
-Progress = Callable[[int, int], None]
 
 
 def html_option(func: F) -> F:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,15 @@ from deadweight.cli._options import (
     reading_workers,
     source_options,
     store,
+    with_progress,
 )
-from deadweight.cli._report import analyze_with_map, check_writable, html_option, render_analysis
+from deadweight.cli._report import (
+    analyze_with_map,
+    check_writable,
+    html_option,
+    render_analysis,
+    write_report,
+)
 from deadweight.cli._terminal import color_wanted, width
 from deadweight.errors import UsageError
 from deadweight.image import Image
@@ -74,21 +79,6 @@ def base_layers(value: str | None, image: Image, platform: str | None, insecure:
     return len(ids)
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write beside the destination, then rename: never half a report."""
-    dest = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        dir=dest.parent if str(dest.parent) else ".", prefix=f".{dest.name}."
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _rule_flags(**flags: str | None) -> dict[str, str]:
     return {key.replace("_", "-"): value for key, value in flags.items() if value is not None}
 
@@ -119,14 +109,7 @@ def _read(
                 progress=progress,
             )  # fmt: skip
 
-        if not sys.stderr.isatty() or ci_quiet:
-            return run(None)
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(transient=True, console=Console(stderr=True)) as bar:
-            task = bar.add_task("reading layers", total=len(image.layers))
-            return run(lambda done, _: bar.update(task, completed=done))
+        return with_progress("reading layers", len(image.layers), run, quiet=ci_quiet)
 
 
 @click.command()
@@ -235,9 +218,9 @@ def analyze(
             render_text(result, verdict, width=width(110), color=color_wanted(), min_saving=floor)
         )
     if json_report:
-        write_atomic(json_report, to_json(result, verdict))
+        write_report(json_report, to_json(result, verdict))
     if junit and verdict is not None:
-        write_atomic(junit, junit_xml(result, verdict))
+        write_report(junit, junit_xml(result, verdict))
     if ci and verdict is not None and not verdict.passed:
         raise click.exceptions.Exit(1)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from typing import TypeVar
 
 import click
@@ -11,7 +9,7 @@ import click
 from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.rules import parse_bytes
 from deadweight.cache import LayerStore
-from deadweight.cli._options import echo_raw, parse_platform, source_options, store
+from deadweight.cli._options import echo_raw, parse_platform, source_options, store, with_progress
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.compare import check, compare
 from deadweight.compare.content import normal, read_bytes, resolve, unified
@@ -39,18 +37,6 @@ def parse_percent(value: str | None) -> float | None:
     if pct != pct:  # NaN
         raise UsageError(f"invalid --max-growth value {value!r}")
     return pct
-
-
-def with_progress(label: str, run: Callable[[Callable[[int, int], None] | None], T]) -> T:
-    """Run ``run(progress)`` with a transient bar on a terminal, silently otherwise."""
-    if not sys.stderr.isatty():
-        return run(None)
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(transient=True, console=Console(stderr=True)) as bar:
-        task = bar.add_task(label, total=None)
-        return run(lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _node(tree: Tree, path: str) -> Node | None:
@@ -134,6 +120,7 @@ def diff(
             return
         result = with_progress(
             "reading layers",
+            None,
             # a percentage budget needs A's whole size: only then are shared registry
             # layers streamed to size them
             lambda progress: compare(

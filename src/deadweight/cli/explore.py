@@ -16,10 +16,15 @@ from typing import IO
 
 import click
 
-from deadweight.analysis.analyze import analyze_deltas, paused_gc, read_deltas
+from deadweight.analysis.analyze import analyze_deltas, paused_gc
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.report import Analysis
-from deadweight.cli._options import parse_platform, reading_workers, source_options, store
+from deadweight.cli._options import (
+    deltas_of,
+    parse_platform,
+    reading_workers,
+    source_options,
+)
 from deadweight.compare.content import copy_members, holder, occurrences
 from deadweight.errors import RuntimeProblem, UsageError
 from deadweight.filetree.delta import LayerDelta
@@ -36,23 +41,6 @@ def need_textual() -> None:
             "deadweight explore needs Textual: pip install 'deadweight[explore]' "
             "(or pip install textual)"
         )
-
-
-def _read(image: Image, workers: int, no_cache: bool) -> tuple[LayerDelta, ...]:
-    with store(no_cache) as layer_store:
-        if not sys.stderr.isatty():
-            return read_deltas(image, store=layer_store, workers=workers)
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(transient=True, console=Console(stderr=True)) as bar:
-            task = bar.add_task("reading layers", total=len(image.layers))
-            return read_deltas(
-                image,
-                store=layer_store,
-                workers=workers,
-                progress=lambda done, _: bar.update(task, completed=done),
-            )
 
 
 def file_head(image: Image, deltas: tuple[LayerDelta, ...]) -> Callable[[LayerView, str], bytes]:
@@ -120,7 +108,7 @@ def explore(
         raise UsageError("deadweight explore needs an interactive terminal")
     loc = locate(image)
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
-    deltas = _read(img, reading_workers(loc.transport), no_cache)
+    deltas = deltas_of(img, reading_workers(loc.transport), no_cache)
     instructions = layer_instructions(img)
 
     def analyze() -> Analysis:

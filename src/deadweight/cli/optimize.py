@@ -16,14 +16,13 @@ from typing import Any
 
 import click
 
-from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.sizes import layer_size
 from deadweight.cli._options import (
+    deltas_of,
     echo_raw,
     parse_platform,
     reading_workers,
     source_options,
-    store,
 )
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.errors import UsageError
@@ -86,25 +85,6 @@ def parse_epoch(value: int | None) -> int | None:
 
 
 # -- the command ------------------------------------------------------------------------
-
-
-def _deltas(image: Image, loc: Location, no_cache: bool) -> Any:
-    """The layer deltas, with a progress bar on a terminal (as analyze and diff)."""
-    workers = reading_workers(loc.transport)
-    with store(no_cache) as layer_store:
-        if not sys.stderr.isatty():
-            return read_deltas(image, store=layer_store, workers=workers)
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(transient=True, console=Console(stderr=True)) as bar:
-            task = bar.add_task("reading layers", total=len(image.layers))
-            return read_deltas(
-                image,
-                store=layer_store,
-                workers=workers,
-                progress=lambda done, _: bar.update(task, completed=done),
-            )
 
 
 @click.command()
@@ -206,7 +186,7 @@ def optimize(
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     if out is not None:
         out = named(out, img, loc)
-    deltas = _deltas(img, loc, no_cache)
+    deltas = deltas_of(img, reading_workers(loc.transport), no_cache)
     p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas, skip=skip)  # type: ignore[arg-type]
     before = tuple(d.size for d in deltas)
     name = image

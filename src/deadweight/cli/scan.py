@@ -12,7 +12,6 @@ import click
 
 from deadweight.cli._options import echo_raw, parse_platform, store
 from deadweight.cli._report import check_writable, html_option, write_report
-from deadweight.cli.analyze import write_atomic
 from deadweight.cluster.runners import InProcess, OnDemand, Runner, have_dask
 from deadweight.cluster.scan import OnProgress, Progress
 from deadweight.cluster.scan import scan as run_scan
@@ -126,7 +125,7 @@ def scan(
         )
     changes = compare(read_previous(before(), str(previous)), fleet) if before else None
     if output:
-        write_atomic(output, to_json(fleet, changes))
+        write_report(output, to_json(fleet, changes))
     if html:
         from deadweight.render.html import fleet_html
 

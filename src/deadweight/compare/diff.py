@@ -9,7 +9,7 @@ store when a previous run left it there (``read_base`` reads it instead).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,8 +27,7 @@ from deadweight.compare.view import view
 from deadweight.errors import PlatformMismatch
 from deadweight.filetree.delta import HashName, LayerDelta, default_hash
 from deadweight.image import Image, Layer
-
-Progress = Callable[[int, int], None]
+from deadweight.progress import Progress
 
 
 class DiffStore(Protocol):

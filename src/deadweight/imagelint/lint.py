@@ -8,7 +8,7 @@ someone else's, and what they left in the file system is still checked.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +26,8 @@ from deadweight.filetree.tree import Tree, stack
 from deadweight.image import Image, Layer
 from deadweight.imagelint import files, secrets
 from deadweight.imagelint.rules import BY_CODE, REPLACES
+from deadweight.progress import Progress
 
-Progress = Callable[[int, int], None]
 CACHES = frozenset(CACHE_CATEGORIES)
 _LISTED = 5
 _ROOT_USERS = frozenset({"", "0", "root"})
