@@ -7,7 +7,6 @@ the result where it may, and renders the report (``render.minify``).
 from __future__ import annotations
 
 import dataclasses
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -53,12 +52,7 @@ def _keeps(keep: tuple[str, ...], keep_file: Path | None) -> tuple[str, ...]:
 
 def _write_keep_file(path: Path, paths: tuple[str, ...]) -> None:
     """The kept paths, one a line, written atomically (a temp file renamed into place)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        temp.write_text("".join(p + "\n" for p in paths), encoding="utf-8")
-        temp.replace(path)
-    finally:
-        temp.unlink(missing_ok=True)
+    write_report(str(path), "".join(p + "\n" for p in paths))
 
 
 def _runs_itself(image: Image) -> bool:

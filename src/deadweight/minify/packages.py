@@ -25,14 +25,15 @@ closure whatever the metadata says.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from deadweight.analysis.packages import APK_INSTALLED, DPKG_STATUS, stanzas
+from deadweight.errors import CorruptImage
 from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import Tree
+from deadweight.spec.document import decode_text
 
 INSTALL_TIME = frozenset(
     {"debconf", "debconf-2.0", "cdebconf", "adduser", "ucf", "init-system-helpers",
@@ -223,8 +224,8 @@ def npm_resolve(start: str, name: str, dirs: Mapping[str, object]) -> str | None
 def npm_dependencies(data: bytes) -> list[str]:
     """The production dependencies' names of a package.json."""
     try:
-        doc = json.loads(data)
-    except ValueError:
+        doc = decode_text(data, "package.json")
+    except CorruptImage:  # not JSON, or nested past the limit: no dependencies to follow
         return []
     out: list[str] = []
     if isinstance(doc, dict):
