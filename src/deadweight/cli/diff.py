@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import click
 
-from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.rules import parse_bytes
-from deadweight.cache import LayerStore
-from deadweight.cli._options import echo_raw, parse_platform, source_options, store, with_progress
+from deadweight.cli._context import Context, with_context
+from deadweight.cli._options import echo_raw
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.compare import check, compare
-from deadweight.compare.content import normal, read_bytes, resolve, unified
-from deadweight.compare.diff import check_platforms, name_of
-from deadweight.errors import NotFound, UsageError
-from deadweight.filetree.tree import Node, Tree, stack
-from deadweight.image import Image
+from deadweight.compare.content import file_diff, normal
+from deadweight.compare.diff import check_platforms
+from deadweight.errors import UsageError
 from deadweight.render.diff import render_text, to_json
-from deadweight.sources import open_image
-
-T = TypeVar("T")
 
 
 def parse_percent(value: str | None) -> float | None:
@@ -37,31 +29,6 @@ def parse_percent(value: str | None) -> float | None:
     if pct != pct:  # NaN
         raise UsageError(f"invalid --max-growth value {value!r}")
     return pct
-
-
-def _node(tree: Tree, path: str) -> Node | None:
-    try:
-        return resolve(tree, path, follow=False)
-    except NotFound:
-        return None
-
-
-def file_diff(a: Image, b: Image, path: str, layer_store: LayerStore | None) -> str:
-    """A unified diff of one file of both images; NotFound when neither has it."""
-    key = normal(path)
-    da, db = read_deltas(a, store=layer_store), read_deltas(b, store=layer_store)
-    ta, tb = stack(da), stack(db)
-    na, nb = _node(ta, key), _node(tb, key)
-    if na is None and nb is None:
-        raise NotFound(f"/{key}: no such file in either image")
-    for n in (na, nb):
-        if n is not None and n.kind not in ("file", "hardlink"):
-            raise UsageError(f"/{key}: not a regular file ({n.kind})")
-    if na is not None and nb is not None and na.digest == nb.digest and na.size == nb.size:
-        return ""  # same content (a shared layer's file is never read)
-    left = read_bytes(ta, na, a.layers, da) if na is not None else None
-    right = read_bytes(tb, nb, b.layers, db) if nb is not None else None
-    return unified(key, left, right, name_of(a), name_of(b))
 
 
 @click.command()
@@ -84,7 +51,7 @@ def file_diff(a: Image, b: Image, path: str, layer_store: LayerStore | None) -> 
 )
 @click.option("--any-platform", is_flag=True, help="Compare images of different platforms.")
 @html_option
-@source_options
+@with_context
 def diff(
     image_a: str,
     image_b: str,
@@ -95,9 +62,7 @@ def diff(
     read_base: bool,
     any_platform: bool,
     html: str | None,
-    platform: str | None,
-    insecure: bool,
-    no_cache: bool,
+    ctx: Context,
 ) -> None:
     """Compare image A with image B: sizes, steps, files, packages and config.
 
@@ -109,25 +74,24 @@ def diff(
     max_bytes = (
         None if max_growth_bytes is None else parse_bytes(max_growth_bytes, "--max-growth-bytes")
     )
-    plat = parse_platform(platform)
-    a = open_image(image_a, platform=plat, insecure=insecure)
-    b = open_image(image_b, platform=plat, insecure=insecure)
+    a, b = ctx.open(image_a), ctx.open(image_b)
     if not any_platform:
         check_platforms(a, b)
-    with store(no_cache) as layer_store:
-        if file_path is not None:
-            echo_raw(file_diff(a, b, file_path, layer_store))
-            return
-        result = with_progress(
-            "reading layers",
-            None,
-            # a percentage budget needs A's whole size: only then are shared registry
-            # layers streamed to size them
-            lambda progress: compare(
-                a, b, store=layer_store, read_base=read_base, any_platform=True,
-                progress=progress, workers=2, size_shared=max_pct is not None,
-            ),
-        )  # fmt: skip
+    if file_path is not None:
+        normal(file_path)  # a bad path is refused before any layer is read
+        echo_raw(file_diff(a, ctx.deltas(a), b, ctx.deltas(b), file_path))
+        return
+    layer_store = ctx.store
+    result = ctx.progress(
+        "reading layers",
+        None,
+        # a percentage budget needs A's whole size: only then are shared registry
+        # layers streamed to size them
+        lambda progress: compare(
+            a, b, store=layer_store, read_base=read_base, any_platform=True,
+            progress=progress, workers=2, size_shared=max_pct is not None,
+        ),
+    )  # fmt: skip
     budget = check(result, max_pct, max_bytes)
     if html is not None:
         from deadweight.render.html import diff_html

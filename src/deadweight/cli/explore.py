@@ -65,7 +65,8 @@ def file_extractor(
 ) -> Callable[[LayerView, str], str]:
     """Extract one file of a view below ``folder``, as ``export`` does (no link followed,
     nothing overwritten, set-id bits dropped)."""
-    from deadweight.cli.files import _DIR_FLAGS, extract
+    from deadweight.extraction import extract_nodes
+    from deadweight.extraction.dirs import DIR_FLAGS
 
     def save(view: LayerView, path: str) -> str:
         node = view.nodes.get(path)
@@ -74,9 +75,9 @@ def file_extractor(
         folder.mkdir(parents=True, exist_ok=True)
         if folder.is_symlink() or not folder.is_dir():
             raise UsageError(f"{folder}: not a directory")
-        root = os.open(folder, _DIR_FLAGS)
+        root = os.open(folder, DIR_FLAGS)
         try:
-            extract(image, deltas, view.tree, [node], root)
+            extract_nodes(image, deltas, view.tree, [node], root)
         except FileExistsError:
             raise UsageError(f"{folder / path}: exists; nothing overwritten") from None
         finally:

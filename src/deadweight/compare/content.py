@@ -1,4 +1,5 @@
-"""Looking inside: the bytes of one file of a merged tree, and a unified diff of two.
+"""Looking inside: the bytes of one file of a merged tree, and a unified diff of two
+(:func:`file_diff`, ``diff A B --file PATH``).
 
 A file's bytes live in the layer that wrote its inode (a hardlink's in its target's
 layer). :func:`copy_members` streams one layer tar once and hands each wanted member to a
@@ -16,8 +17,8 @@ from deadweight.errors import CorruptImage, NotFound, UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import clean, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, TarError, TarStream
-from deadweight.filetree.tree import Node, Tree
-from deadweight.image import Layer
+from deadweight.filetree.tree import Node, Tree, stack
+from deadweight.image import Image, Layer
 
 MAX_LINKS = 40  # Linux's MAXSYMLINKS
 MAX_TEXT = 16 << 20
@@ -213,3 +214,32 @@ def unified(path: str, a: bytes | None, b: bytes | None, a_name: str, b_name: st
     for line in lines:
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _node_at(tree: Tree, path: str) -> Node | None:
+    try:
+        return resolve(tree, path, follow=False)
+    except NotFound:
+        return None
+
+
+def file_diff(
+    a: Image, a_deltas: Sequence[LayerDelta], b: Image, b_deltas: Sequence[LayerDelta], path: str
+) -> str:
+    """A unified diff of the file ``path`` in both images ("" when equal); NotFound when
+    neither has it, UsageError when either has something else than a regular file."""
+    from deadweight.compare.diff import name_of
+
+    key = normal(path)
+    ta, tb = stack(a_deltas), stack(b_deltas)
+    na, nb = _node_at(ta, key), _node_at(tb, key)
+    if na is None and nb is None:
+        raise NotFound(f"/{key}: no such file in either image")
+    for n in (na, nb):
+        if n is not None and n.kind not in ("file", "hardlink"):
+            raise UsageError(f"/{key}: not a regular file ({n.kind})")
+    if na is not None and nb is not None and na.digest == nb.digest and na.size == nb.size:
+        return ""  # same content (a shared layer's file is never read)
+    left = read_bytes(ta, na, a.layers, a_deltas) if na is not None else None
+    right = read_bytes(tb, nb, b.layers, b_deltas) if nb is not None else None
+    return unified(key, left, right, name_of(a), name_of(b))

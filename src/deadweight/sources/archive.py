@@ -180,7 +180,7 @@ def write(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
     import tarfile
 
     from deadweight.digest import hex_of
-    from deadweight.sources._sink import add_bytes, add_stream, atomic_file
+    from deadweight.sources.sink import add_bytes, add_stream, atomic_file
 
     manifest: list[dict[str, Any]] = []
     repositories: dict[str, dict[str, str]] = {}

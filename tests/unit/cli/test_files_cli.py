@@ -13,10 +13,10 @@ import click
 import pytest
 
 from deadweight import static
-from deadweight.cli import files as files_cli
 from deadweight.cli._errors import run
 from deadweight.cli.files import cat, export
 from deadweight.digest import sha256_bytes
+from deadweight.extraction import files as extraction_files
 from deadweight.image import Layer
 from deadweight.sources import archive
 from deadweight.spec.manifest import Descriptor
@@ -168,7 +168,7 @@ def test_export_is_atomic(
     env: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    real = files_cli.copy_members  # type: ignore[attr-defined]
+    real = extraction_files.copy_members
 
     def failing(*args: object, **kwargs: object) -> None:
         calls.append(1)
@@ -176,7 +176,7 @@ def test_export_is_atomic(
             raise OSError(28, "No space left on device")
         real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(files_cli, "copy_members", failing)
+    monkeypatch.setattr(extraction_files, "copy_members", failing)
     code, _, err = dw(capsysbinary, "export", "img.tar", "-o", "out")
     assert (code, err) == (3, "deadweight: error: No space left on device\n")
     assert sorted(p.name for p in env.iterdir()) == ["cache", "img.tar", "outside"]

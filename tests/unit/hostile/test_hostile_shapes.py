@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from deadweight import static
 from deadweight.analysis.analyze import analyze, read_deltas
 from deadweight.cache import LayerStore
-from deadweight.cli._dirs import KEEP, Dirs, inside
 from deadweight.cli.files import export
+from deadweight.extraction.dirs import KEEP, Dirs, inside
 from deadweight.imagelint.lint import read_layers
 from deadweight.render.analyze import SHOWN_LAYERS, render_text
 from deadweight.sources import archive

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 KEEP = 256
 
 
@@ -60,7 +60,7 @@ class Dirs:
             os.close(self.fds.pop())
         wanted = path.split("/") if path else []
         for part in wanted[common:]:
-            fd = os.open(part, _DIR_FLAGS, dir_fd=self.fds[-1] if self.fds else self.root)
+            fd = os.open(part, DIR_FLAGS, dir_fd=self.fds[-1] if self.fds else self.root)
             self.fds.append(fd)
             self.parts.append(part)
             if len(self.fds) > KEEP:

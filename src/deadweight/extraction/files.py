@@ -1,0 +1,190 @@
+"""Writing an image's files: one file to a stream, or a selection of the tree to disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import defaultdict
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from deadweight.compare.content import copy_members, holder, normal, occurrences, resolve
+from deadweight.errors import UsageError
+from deadweight.extraction.dirs import DIR_FLAGS, Dirs, inside
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.paths import is_under, parent
+from deadweight.filetree.tree import Node, Tree
+from deadweight.image import Image
+from deadweight.sources.sink import atomic_dir
+
+CHUNK = 1 << 20
+
+
+@dataclass
+class Exported:
+    """What an extraction wrote: counts of each kind of entry."""
+
+    files: int = 0
+    dirs: int = 0
+    links: int = 0
+    skipped: int = 0  # devices, fifos, hardlinks to nothing
+    rewritten: int = 0  # symlinks that led outside the destination, now inside it
+
+
+def copy_file(
+    image: Image, deltas: tuple[LayerDelta, ...], tree: Tree, path: str, out: IO[bytes],
+    *, what: str = "image",
+) -> None:  # fmt: skip
+    """Write the bytes of the regular file ``path`` (symlinks followed inside the image)
+    to ``out``; UsageError for a directory or anything but a regular file."""
+    node = resolve(tree, path, what=what)
+    if node.kind == "dir":
+        raise UsageError(f"{path}: is a directory in {what}")
+    if node.kind not in ("file", "hardlink"):
+        raise UsageError(f"{path}: not a regular file in {what} ({node.kind})")
+    if node.size == 0:
+        return
+    layer, member = holder(tree, node)
+
+    def sink(_: str, f: IO[bytes]) -> None:
+        shutil.copyfileobj(f, out, CHUNK)
+
+    copy_members(image.layers[layer], occurrences(deltas[layer], [member]), sink)
+
+
+def selected(tree: Tree, paths: tuple[str, ...], what: str) -> list[Node]:
+    """The nodes at ``paths`` (not following links) and everything below them."""
+    if not paths:
+        return [tree.nodes[p] for p in sorted(tree.nodes)]
+    tops = [resolve(tree, p, follow=False, what=what).path for p in paths]
+    return [tree.nodes[p] for p in sorted(tree.nodes) if any(is_under(p, t) for t in tops)]
+
+
+def check_destination(dest: str | os.PathLike[str], paths: tuple[str, ...] = ()) -> None:
+    """UsageError when ``dest`` exists and is not an empty directory, or a path is invalid
+    (what :func:`export` refuses, checked before any image is opened)."""
+    place = Path(dest)
+    if place.is_symlink() or (place.exists() and (not place.is_dir() or any(place.iterdir()))):
+        raise UsageError(f"{os.fspath(dest)}: exists and is not an empty directory")
+    for p in paths:
+        normal(p)
+
+
+def export(
+    image: Image, deltas: tuple[LayerDelta, ...], tree: Tree, dest: str | os.PathLike[str],
+    paths: tuple[str, ...] = (), *, what: str = "image",
+) -> Exported:  # fmt: skip
+    """Write ``paths`` of the image (all when empty) and what lies below them into the new
+    directory ``dest``, atomically; UsageError when ``dest`` exists and is not empty."""
+    check_destination(dest, paths)
+    nodes = selected(tree, paths, what)
+    with atomic_dir(Path(dest)) as tmp:
+        root = os.open(tmp, DIR_FLAGS)
+        try:
+            counts = extract_nodes(image, deltas, tree, nodes, root)
+        finally:
+            os.close(root)
+        os.chmod(tmp, 0o755)
+    return counts
+
+
+def extract_nodes(
+    image: Image, deltas: tuple[LayerDelta, ...], tree: Tree, nodes: list[Node], root: int
+) -> Exported:
+    """Write ``nodes`` under the directory ``root`` (a descriptor the caller owns); raises
+    FileExistsError rather than replace anything there."""
+    counts = Exported()
+    made: set[str] = set()
+    dirs = Dirs(root)
+    try:
+        _extract(image, deltas, tree, nodes, dirs, made, counts)
+    finally:
+        dirs.close()
+    return counts
+
+
+def _mkdirs(dirs: Dirs, path: str, made: set[str]) -> None:
+    """Make ``path`` and its missing parents (walking up only as far as one exists)."""
+    new: list[str] = []
+    here = path
+    while here and here not in made:
+        new.append(here)
+        here = parent(here)
+    for here in reversed(new):
+        with suppress(FileExistsError):
+            os.mkdir(here.rpartition("/")[2], 0o700, dir_fd=dirs.get(parent(here)))
+        made.add(here)
+
+
+def _write(dirs: Dirs, path: str, f: IO[bytes], mode: int) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    out = os.open(path.rpartition("/")[2], flags, 0o600, dir_fd=dirs.get(parent(path)))
+    with os.fdopen(out, "wb") as w:
+        shutil.copyfileobj(f, w, CHUNK)
+        os.fchmod(w.fileno(), mode & 0o777)
+
+
+def _link(dirs: Dirs, first: str, other: str) -> None:
+    """``other`` as a hardlink of ``first``, both inside the root."""
+    src = os.dup(dirs.get(parent(first)))
+    try:
+        os.link(
+            first.rpartition("/")[2],
+            other.rpartition("/")[2],
+            src_dir_fd=src,
+            dst_dir_fd=dirs.get(parent(other)),
+            follow_symlinks=False,
+        )
+    finally:
+        os.close(src)
+
+
+def _extract(
+    img: Image,
+    deltas: tuple[LayerDelta, ...],
+    tree: Tree,
+    nodes: list[Node],
+    dirs: Dirs,
+    made: set[str],
+    counts: Exported,
+) -> None:
+    for n in nodes:
+        if parent(n.path):
+            _mkdirs(dirs, parent(n.path), made)
+        if n.kind == "dir":
+            _mkdirs(dirs, n.path, made)
+            counts.dirs += 1
+    by_layer: dict[int, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
+    for n in nodes:
+        if n.kind == "file" or (n.kind == "hardlink" and n.inode >= 0):
+            layer, member = holder(tree, n)
+            by_layer[layer][member].append(n)
+    for layer in sorted(by_layer):
+        wanted = by_layer[layer]
+
+        def sink(member: str, f: IO[bytes], wanted: dict[str, list[Node]] = wanted) -> None:
+            # the file's own entry first: its mode is the inode's, not a link entry's
+            first, *others = sorted(wanted[member], key=lambda n: n.kind != "file")
+            _write(dirs, first.path, f, first.mode)
+            for other in others:  # more names of one inode: hardlinks inside the root
+                _link(dirs, first.path, other.path)
+
+        copy_members(img.layers[layer], occurrences(deltas[layer], list(wanted)), sink)
+        counts.files += sum(len(v) for v in wanted.values())
+    for n in nodes:
+        if n.kind == "symlink":
+            # a target that leads out of the root is rewritten to where the image's root leads
+            target = inside(n.path, n.link)
+            counts.rewritten += target is not None
+            fd = dirs.get(parent(n.path))
+            os.symlink(n.link if target is None else target, n.path.rpartition("/")[2], dir_fd=fd)
+            counts.links += 1
+        elif n.kind == "other" or (n.kind == "hardlink" and n.inode < 0):
+            counts.skipped += 1
+    for path in sorted(made, reverse=True):  # deepest first: a closed parent stops nothing
+        node = tree.nodes.get(path)
+        mode = node.mode if node is not None and node.kind == "dir" else 0o755
+        # the sticky bit stays (a /tmp is 1777); set-id bits go
+        os.fchmod(dirs.get(path), (mode & 0o1777) | 0o700)
