@@ -18,12 +18,12 @@ from deadweight.analysis.analyze import read_deltas
 from deadweight.analysis.sizes import layer_size
 from deadweight.cli._options import echo_raw, parse_platform, reading_workers, source_options, store
 from deadweight.cli._report import check_writable, html_option, write_report
-from deadweight.cli.optimize import named, parse_epoch, refuse_input
+from deadweight.cli.optimize import parse_epoch
 from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.optimize.verify import BODY_RULES
 from deadweight.render.minify import render_text, to_json
-from deadweight.runs.delivery import deliver
+from deadweight.runs.delivery import deliver, named, refuse_input
 from deadweight.runs.exercise import Options, Probes, Way
 from deadweight.runs.report import MinifyReport
 from deadweight.runs.shrink import Request, preflight, shrink

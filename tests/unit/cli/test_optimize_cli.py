@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from deadweight import static
-from deadweight.cli import optimize as cli_optimize
 from deadweight.cli.optimize import optimize
 from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.optimize import Check, Run, Verification
+from deadweight.runs import optimizing as cli_optimize
 from deadweight.sources import Location, archive, open_image
 
 S = static

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from deadweight import static as S
-from deadweight.cli.optimize import named, optimize
+from deadweight.cli.optimize import optimize
 from deadweight.errors import UsageError
 from deadweight.optimize.naming import derived_reference, derived_tag
+from deadweight.runs.delivery import named
 from deadweight.sources import Location, archive, layout
 
 STEPS = [
