@@ -6,38 +6,23 @@ the result where it may, and renders the report (``render.minify``).
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from deadweight.analysis.analyze import read_deltas
-from deadweight.analysis.sizes import layer_size
-from deadweight.cli._options import echo_raw, parse_platform, reading_workers, source_options, store
+from deadweight.cli._context import Context, with_context
+from deadweight.cli._options import echo_raw
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cli.optimize import parse_epoch
 from deadweight.errors import UsageError
-from deadweight.image import Image
 from deadweight.optimize.verify import BODY_RULES
 from deadweight.render.minify import render_text, to_json
-from deadweight.runs.delivery import deliver, named, refuse_input
+from deadweight.runs.delivery import named, refuse_input
 from deadweight.runs.exercise import Options, Probes, Way
-from deadweight.runs.report import MinifyReport
-from deadweight.runs.shrink import Request, preflight, shrink
-from deadweight.sources import locate, open_image
-
-
-def _env(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    out = []
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq or not key:
-            raise UsageError(f"--env {pair}: use KEY=VALUE")
-        out.append((key, value))
-    return tuple(out)
+from deadweight.runs.minifying import env_pairs, minify_to
+from deadweight.runs.shrink import Request, preflight
 
 
 def _keeps(keep: tuple[str, ...], keep_file: Path | None) -> tuple[str, ...]:
@@ -48,18 +33,6 @@ def _keeps(keep: tuple[str, ...], keep_file: Path | None) -> tuple[str, ...]:
         text = keep_file.read_text(encoding="utf-8")
         lines = [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
     return (*keep, *lines)
-
-
-def _write_keep_file(path: Path, paths: tuple[str, ...]) -> None:
-    """The kept paths, one a line, written atomically (a temp file renamed into place)."""
-    write_report(str(path), "".join(p + "\n" for p in paths))
-
-
-def _runs_itself(image: Image) -> bool:
-    """Whether the image has a command of its own (else only ``--run`` can start it)."""
-    config = image.config.document.get("config")
-    config = config if isinstance(config, dict) else {}
-    return bool(config.get("Cmd") or config.get("Entrypoint"))
 
 
 def _say(message: str) -> None:
@@ -103,33 +76,15 @@ def _say(message: str) -> None:
 )
 @click.option("--force", is_flag=True, help="Write the result even if verification fails.")
 @html_option
-@source_options
+@with_context
 def minify(
-    image: str,
-    dest: str | None,
-    network: str,
-    env: tuple[str, ...],
-    probe_http: tuple[str, ...],
-    probe_cmd: tuple[str, ...],
-    probe_script: str | None,
-    runs: tuple[str, ...],
-    trace_seconds: float,
-    keep: tuple[str, ...],
-    keep_file: Path | None,
-    write_keep_file: Path | None,
-    packages: str,
-    static: bool,
-    verify_body: str,
-    epoch: int | None,
-    dry_run: bool,
-    explain: bool,
-    fmt: str,
-    force: bool,
-    html: str | None,
-    platform: str | None,
-    insecure: bool,
-    no_cache: bool,
-) -> None:
+    image: str, dest: str | None, network: str, env: tuple[str, ...],
+    probe_http: tuple[str, ...], probe_cmd: tuple[str, ...], probe_script: str | None,
+    runs: tuple[str, ...], trace_seconds: float, keep: tuple[str, ...],
+    keep_file: Path | None, write_keep_file: Path | None, packages: str, static: bool,
+    verify_body: str, epoch: int | None, dry_run: bool, explain: bool, fmt: str,
+    force: bool, html: str | None, ctx: Context,
+) -> None:  # fmt: skip
     """Write IMAGE to DEST keeping only what its app uses: traced while it runs with the
     probes, then proven by running the original and the result the same way.
 
@@ -139,10 +94,10 @@ def minify(
     check_writable(html)
     if dest is None and not dry_run:
         raise UsageError("-o DEST is required (or --dry-run)")
-    out = locate(dest, destination=True) if dest is not None else None
+    out = ctx.locate(dest, destination=True) if dest is not None else None
     request = Request(
         ways=(Way(), *(Way(tuple(shlex.split(r))) for r in runs)) if runs else (Way(),),
-        options=Options(network=network, env=_env(env)),
+        options=Options(network=network, env=env_pairs(env)),
         probes=Probes(http=probe_http, commands=probe_cmd, script=probe_script),
         trace_seconds=trace_seconds,
         packages=packages,  # type: ignore[arg-type]
@@ -153,39 +108,22 @@ def minify(
         epoch=parse_epoch(epoch),
     )
     preflight(request)
-    loc = locate(image)
+    loc = ctx.locate(image)
     if out is not None:
         refuse_input(out, loc)
-    img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    img = ctx.open(loc)
     if out is not None:
         out = named(out, img, loc)  # never untagged, never the source's own tag
-    if runs and not _runs_itself(img):
-        request = dataclasses.replace(request, ways=request.ways[1:])
-    with store(no_cache) as layer_store:
-        deltas: Any = read_deltas(img, store=layer_store, workers=reading_workers(loc.transport))
-    before = sum(d.size for d in deltas)
-    say = _say if fmt == "text" and sys.stderr.isatty() else (lambda _: None)
-    shrunk = shrink(
-        img, request, deltas=deltas, from_engine=loc.transport == "docker-daemon", say=say
-    )
-    failed = shrunk.verified is False
-    written = False
-    if shrunk.result is not None and out is not None and (not failed or force):
-        deliver(shrunk.result, out, insecure=insecure)
-        written = True
-    if write_keep_file is not None and not failed:
-        _write_keep_file(write_keep_file, shrunk.plan.keep_list())
-    report = MinifyReport(
-        image,
-        shrunk,
-        before,
-        after_size=layer_size(shrunk.result.layers[-1]) if shrunk.result is not None else None,
-        image_id=shrunk.result.id if shrunk.result is not None else "",
-        destination=str(out) if out is not None else None,
-        written=written,
-        forced=failed and force,
-        dry_run=dry_run,
-    )
+    report = minify_to(
+        image, img, request, ctx.deltas(img, loc), out, force=force, insecure=ctx.insecure,
+        from_engine=loc.transport == "docker-daemon",
+        say=_say if fmt == "text" and sys.stderr.isatty() else (lambda _: None),
+    )  # fmt: skip
+    failed = report.shrunk.verified is False
+    if write_keep_file is not None and not failed:  # atomically, one path a line
+        write_report(
+            str(write_keep_file), "".join(p + "\n" for p in report.shrunk.plan.keep_list())
+        )
     if html is not None:
         from deadweight.render.html import minify_html
 
