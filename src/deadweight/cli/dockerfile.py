@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from deadweight.cli._context import Context
 from deadweight.cli._options import echo_raw, parse_platform
 from deadweight.dockerfile.reconstruct import reconstruct_image
-from deadweight.sources import open_image
 
 
 @click.command(name="dockerfile")
@@ -25,6 +25,6 @@ def dockerfile(image: str, rows: bool, platform: str | None, insecure: bool) -> 
     its rows match an official image's), COPY/ADD sources of the classic builder, --from.
     Rows count the history entries from the bottom, from 1, as `lint IMAGE` reports them.
     """
-    img = open_image(image, platform=parse_platform(platform), insecure=insecure)
+    img = Context(parse_platform(platform), insecure, no_cache=True).open(image)
     recon = reconstruct_image(img)
     echo_raw(recon.with_rows() if rows else recon.text)

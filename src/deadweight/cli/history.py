@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import click
 
+from deadweight.cli._context import Context, with_context
 from deadweight.cli._options import (
     echo_raw,
     now,
     parse_bool,
-    parse_platform,
-    sizes_of,
-    source_options,
-    store,
 )
 from deadweight.history import history_rows
 from deadweight.render.history import format_history
-from deadweight.sources import locate, open_image
 
 
 @click.command()
@@ -32,28 +28,25 @@ from deadweight.sources import locate, open_image
 )
 @click.option("--no-trunc", is_flag=True, help="Don't truncate output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
-@source_options
+@with_context
 def history(
     image: str,
     fmt: str,
     human: str,
     no_trunc: bool,
     quiet: bool,
-    platform: str | None,
-    insecure: bool,
-    no_cache: bool,
+    ctx: Context,
 ) -> None:
     """Show the history of an image, exactly as `docker history` prints it."""
     human_flag = parse_bool(human, "human")
-    loc = locate(image)
+    loc = ctx.locate(image)
     if loc.transport == "docker-daemon":
         from deadweight.sources import engine
 
         rows = engine.history_rows(loc.target)
     else:
-        img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
-        with store(no_cache) as layer_store:
-            rows = history_rows(img, sizes_of(img, layer_store))
+        img = ctx.open(loc)
+        rows = history_rows(img, ctx.sizes(img))
     echo_raw(
         format_history(
             rows, now=now(), no_trunc=no_trunc, human=human_flag, quiet=quiet, format=fmt

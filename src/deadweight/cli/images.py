@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from deadweight.cli._options import echo_raw, now, parse_platform, sizes_of, source_options, store
+from deadweight.cli._context import Context, with_context
+from deadweight.cli._options import echo_raw, now
 from deadweight.render.images import format_images
-from deadweight.sources import list_images, locate
 from deadweight.summary import ImageSummary, sort_summaries
 
 
@@ -38,7 +38,7 @@ def _engine_summaries(reference: str | None, all_images: bool) -> list[ImageSumm
 @click.option("--format", "fmt", default="", metavar="TEMPLATE", help="Go template, as docker.")
 @click.option("--no-trunc", is_flag=True, help="Don't truncate output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
-@source_options
+@with_context
 def images(
     source: str | None,
     show_all: bool,
@@ -46,37 +46,34 @@ def images(
     fmt: str,
     no_trunc: bool,
     quiet: bool,
-    platform: str | None,
-    insecure: bool,
-    no_cache: bool,
+    ctx: Context,
 ) -> None:
     """List the images of a source (an archive, a layout, a registry repository, an engine).
 
     Rows come newest first, as docker orders them; ties keep a fixed, documented order.
     With no SOURCE, the local engine's images are listed.
     """
-    loc = locate(source) if source else None
+    loc = ctx.locate(source) if source else None
     if loc is None or (loc.transport == "docker-daemon" and source == loc.target):
         # the engine filters, as for docker: only references matching REPOSITORY[:TAG] stay
         summaries = _engine_summaries(loc.target if loc is not None else None, show_all)
     else:
-        found = list_images(loc, platform=parse_platform(platform), insecure=insecure)
+        found = ctx.images(loc)
         # docker hides untagged images that are the parent of another one unless -a (§4.1)
         parents = {i.ancestors[0] for i in found if i.ancestors}
         found = [
             i for i in found if show_all or i.repo_tags or i.repo_digests or i.id not in parents
         ]
-        with store(no_cache) as layer_store:
-            summaries = [
-                ImageSummary(
-                    id=i.id,
-                    repo_tags=i.repo_tags,
-                    repo_digests=i.repo_digests,
-                    created=i.created,
-                    size=sum(sizes_of(i, layer_store)),
-                )
-                for i in found
-            ]
+        summaries = [
+            ImageSummary(
+                id=i.id,
+                repo_tags=i.repo_tags,
+                repo_digests=i.repo_digests,
+                created=i.created,
+                size=sum(ctx.sizes(i)),
+            )
+            for i in found
+        ]
     echo_raw(
         format_images(
             sort_summaries(summaries),

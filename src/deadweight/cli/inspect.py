@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from deadweight.cli._options import echo_raw, parse_platform, sizes_of, source_options, store
+from deadweight.cli._context import Context, with_context
+from deadweight.cli._options import echo_raw
 from deadweight.errors import NotFound
 from deadweight.render.gotemplate import render_template
 from deadweight.render.inspect import format_inspect, inspect_document
-from deadweight.sources import locate, open_image
 from deadweight.summary import reference_key
 
 
@@ -22,25 +22,23 @@ from deadweight.summary import reference_key
     type=click.Choice(["manifest", "config", "index"]),
     help="Print the image's manifest, config or index exactly as stored.",
 )
-@source_options
+@with_context
 def inspect(
     images: tuple[str, ...],
     fmt: str,
     raw: str | None,
-    platform: str | None,
-    insecure: bool,
-    no_cache: bool,
+    ctx: Context,
 ) -> None:
     """Show an image's details as `docker image inspect` does (a JSON array)."""
     documents = []
     for spec in images:
-        loc = locate(spec)
+        loc = ctx.locate(spec)
         if loc.transport == "docker-daemon" and raw is None:
             from deadweight.sources import engine
 
             documents.append(engine.inspect(loc.target))
             continue
-        img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+        img = ctx.open(loc)
         if raw is not None:
             data = {"manifest": img.raw_manifest, "config": img.raw_config, "index": img.raw_index}
             blob = data[raw]
@@ -49,8 +47,7 @@ def inspect(
             sys.stdout.buffer.write(blob)
             sys.stdout.flush()
             continue
-        with store(no_cache) as layer_store:
-            size = sum(sizes_of(img, layer_store))
+        size = sum(ctx.sizes(img))
         documents.append(
             inspect_document(
                 image_id=img.id,
