@@ -11,7 +11,6 @@ from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.mutate import gzip_layers
 from deadweight.optimize.naming import derived_reference
-from deadweight.reference import Reference
 from deadweight.sources import COMPRESSED_MEDIA, Location, write_image
 
 
@@ -36,12 +35,11 @@ def named(out: Location, image: Image, source: Location) -> Location:
     if out.transport in ("oci", "oci-archive") and not out.ref:
         return dataclasses.replace(out, ref=derived.tag)
     if out.transport in ("docker", "docker-daemon"):
-        ref = Reference.parse(out.target, default_tag=False)
+        ref = out.image_reference(default_tag=False)  # parsed once, by locate
         if not ref.tag and not ref.digest:
             tagged = ref.with_tag(derived.tag)
-            return Location(
-                out.transport, tagged.familiar if out.transport != "docker" else str(tagged)
-            )
+            target = tagged.familiar if out.transport != "docker" else str(tagged)
+            return Location(out.transport, target, reference=tagged)
     return out
 
 

@@ -12,6 +12,12 @@ A destination (``locate(spec, destination=True)``) names its medium the same way
 bare ``FILE.tar`` (a docker archive) or ``DIR/`` / an existing directory (an OCI layout);
 it takes a tag, never a digest. :func:`write_image` writes to any of them.
 
+Every medium module (``archive``, ``layout``, ``registry``, ``engine``) has the same two
+verbs, ``read(location, *, platform, insecure)`` and ``write(images, location, *,
+insecure)``; :func:`open_image` and :func:`write_image` pick the module by transport and
+nothing else. An image name is parsed once, by :func:`locate`, and travels in
+``Location.reference``.
+
 A bare argument is an existing file (an archive, docker or OCI, told apart by content;
 ``FILE:REF`` picks one image of it), an existing directory (an OCI layout, or an unpacked
 docker archive), a missing path (``looks_like_path``) is "no such file" with no network
@@ -20,9 +26,11 @@ call, else an image name for the local engine when one answers, else for its reg
 
 from __future__ import annotations
 
+import importlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from deadweight.errors import InvalidReference, NotFound
 from deadweight.image import Image
@@ -42,6 +50,15 @@ class Location:
     transport: str
     target: str
     ref: str = ""
+    # for a registry or an engine: ``target`` parsed (no default tag), once, by locate
+    reference: Reference | None = field(default=None, compare=False, repr=False)
+
+    def image_reference(self, *, default_tag: bool = True) -> Reference:
+        """``target`` as an image reference (``latest`` when it names no tag or digest)."""
+        ref = self.reference or Reference.parse(self.target, default_tag=False)
+        if default_tag and not ref.tag and not ref.digest:
+            return ref.with_tag("latest")
+        return ref
 
     def __str__(self) -> str:
         if self.transport == "docker":
@@ -102,7 +119,7 @@ def _destination(dest: str) -> Location:
 
     if dest.startswith("docker://"):
         pushed = locate(dest)
-        if Reference.parse(pushed.target).digest:
+        if pushed.image_reference().digest:
             raise UsageError(f"-o {dest}: a destination takes a tag, not a digest")
         return pushed
     if not dest.startswith(tuple(t + ":" for t in WRITABLE)):
@@ -116,7 +133,8 @@ def _destination(dest: str) -> Location:
         )
     loc = locate(dest)
     if loc.transport == "docker-daemon":  # no tag given stays visible to the caller
-        return Location(loc.transport, Reference.parse(loc.target, default_tag=False).familiar)
+        ref = loc.image_reference(default_tag=False)
+        return Location(loc.transport, ref.familiar, reference=ref)
     if not loc.target:
         raise UsageError(f"-o {dest}: no path")
     if loc.ref.startswith("@"):
@@ -135,15 +153,13 @@ def locate(
         raise InvalidReference("empty image reference")
     if spec.startswith("docker://"):
         ref = spec[len("docker://") :]
-        Reference.parse(ref)
-        return Location("docker", ref)
+        return Location("docker", ref, reference=Reference.parse(ref, default_tag=False))
     for transport in ("docker-archive", "oci-archive", "oci", "docker-daemon"):
         prefix = transport + ":"
         if spec.startswith(prefix):
             rest = spec[len(prefix) :]
             if transport == "docker-daemon":
-                Reference.parse(rest)
-                return Location(transport, rest)
+                return Location(transport, rest, reference=Reference.parse(rest, default_tag=False))
             if transport == "oci" and "@" in rest and not os.path.exists(rest):
                 path, _, digest = rest.rpartition("@")
                 return Location(transport, path, "@" + digest)
@@ -160,12 +176,27 @@ def locate(
     if looks_like_path(spec) or looks_like_path(path):
         # Never a registry lookup (a DNS query) for what was meant as a file.
         raise NotFound(f"{spec}: no such file or directory")
-    Reference.parse(spec)
+    parsed = Reference.parse(spec, default_tag=False)
     if engine_available is None:
         from deadweight.sources import engine
 
         engine_available = engine.available()
-    return Location("docker-daemon" if engine_available else "docker", spec)
+    return Location("docker-daemon" if engine_available else "docker", spec, reference=parsed)
+
+
+# the module of each medium: each has read(location, ...) and write(images, location, ...)
+MEDIA = {
+    "docker-archive": "archive",
+    "oci": "layout",
+    "oci-archive": "layout",
+    "docker": "registry",
+    "docker-daemon": "engine",
+}
+
+
+def medium(transport: str) -> ModuleType:
+    """The module that reads and writes images of ``transport``."""
+    return importlib.import_module(f"deadweight.sources.{MEDIA[transport]}")
 
 
 def open_image(
@@ -176,21 +207,8 @@ def open_image(
 ) -> Image:
     """Open one image, reading only its manifest and config."""
     loc = spec if isinstance(spec, Location) else locate(spec)
-    if loc.transport == "docker-archive":
-        from deadweight.sources import archive
-
-        return archive.read(Path(loc.target), loc.ref or None)
-    if loc.transport in ("oci", "oci-archive"):
-        from deadweight.sources import layout
-
-        return layout.read(Path(loc.target), loc.ref or None, platform, loc.transport)
-    if loc.transport == "docker":
-        from deadweight.sources import registry
-
-        return registry.read(Reference.parse(loc.target), platform=platform, insecure=insecure)
-    from deadweight.sources import engine
-
-    return engine.read(loc.target)
+    image: Image = medium(loc.transport).read(loc, platform=platform, insecure=insecure)
+    return image
 
 
 def list_images(
@@ -227,26 +245,7 @@ def list_images(
 def write_image(image: Image, dest: Location, *, insecure: bool = False) -> None:
     """Write ``image`` to ``dest`` (from ``locate(..., destination=True)``): atomically to
     a file or directory, loaded into the engine, or pushed (blobs first, the manifest last,
-    so a failed push leaves no tag). Layers are written as they are stored in ``image``;
-    for :data:`COMPRESSED_MEDIA` give them compressed."""
-    from dataclasses import replace
-
-    tags = (Reference.parse(dest.ref).familiar,) if dest.ref else ()
-    if dest.transport == "docker-archive":
-        from deadweight.sources import archive
-
-        archive.write([replace(image, repo_tags=tags)], Path(dest.target))
-    elif dest.transport in ("oci", "oci-archive"):
-        from deadweight.sources import layout
-
-        named = replace(image, repo_tags=(dest.ref,) if dest.ref else ())
-        writer = layout.write if dest.transport == "oci" else layout.write_archive
-        writer([named], Path(dest.target))
-    elif dest.transport == "docker":
-        from deadweight.sources import registry
-
-        registry.write(image, Reference.parse(dest.target), insecure=insecure)
-    else:
-        from deadweight.sources import engine
-
-        engine.load(image, Reference.parse(dest.target).familiar)
+    so a failed push leaves no tag), named by the destination's tag (none: untagged).
+    Layers are written as they are stored in ``image``; for :data:`COMPRESSED_MEDIA` give
+    them compressed."""
+    medium(dest.transport).write([image], dest, insecure=insecure)

@@ -9,7 +9,9 @@ the archive itself may be gzip or zstd compressed (it is then spooled once to a 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,9 @@ from deadweight import compression, mediatypes, scratch
 from deadweight.digest import sha256_bytes, verify_bytes
 from deadweight.errors import CorruptImage, DeadweightError, NotFound
 from deadweight.image import Image, Layer, assemble
+from deadweight.platform import Platform
 from deadweight.reference import Reference, familiar
+from deadweight.sources import Location
 from deadweight.sources._files import DirFiles, Files, TarFiles
 from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import Descriptor
@@ -141,8 +145,17 @@ def images(path: Path) -> list[Image]:
     return [_image(files, e, parents, f"docker-archive:{path}") for e in entries]
 
 
-def read(path: Path, ref: str | None = None) -> Image:
-    """One image of the archive: the one tagged ``ref``, or the only one."""
+def read(
+    location: Location | Path, ref: str | None = None, *,
+    platform: Platform | None = None, insecure: bool = False,
+) -> Image:  # fmt: skip
+    """One image of the archive (a ``docker-archive:`` location, or its path and ``ref``):
+    the one tagged ``ref``, or the only one. ``platform`` and ``insecure`` are the other
+    media's: an archive names each image by tag, and nothing is fetched."""
+    if isinstance(location, Location):
+        path, ref = Path(location.target), location.ref or None
+    else:
+        path = Path(location)
     found = images(path)
     if ref:
         wanted = _normal(ref)
@@ -174,8 +187,15 @@ def _normal(ref: str) -> str:
         return ref
 
 
-def write(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
-    """Write a classic ``docker save`` archive (uncompressed layers), atomically."""
+def write(images_: Sequence[Image], location: Location | Path, *, insecure: bool = False) -> None:
+    """Write a classic ``docker save`` archive (uncompressed layers), atomically. To a
+    ``docker-archive:PATH[:TAG]`` location, the images are named by its tag alone (none:
+    untagged); to a path, each keeps its ``repo_tags``."""
+    if isinstance(location, Location):
+        tags = (Reference.parse(location.ref).familiar,) if location.ref else ()
+        images_ = [dataclasses.replace(image, repo_tags=tags) for image in images_]
+        location = Path(location.target)
+    path = Path(location)
     import json
     import tarfile
 

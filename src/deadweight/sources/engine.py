@@ -23,6 +23,8 @@ from typing import Any, BinaryIO, TypeVar
 
 from deadweight.errors import DeadweightError, EngineError, NotFound
 from deadweight.image import Image
+from deadweight.platform import Platform
+from deadweight.sources import Location
 from deadweight.spec.config import HistoryEntry
 from deadweight.spec.history import MISSING, HistoryRow
 
@@ -279,8 +281,13 @@ def _layer_sizes(
     return sizes if len(sizes) == layers else None
 
 
-def read(name: str, *, host: str | None = None) -> Image:
-    """The image ``name`` as the engine holds it, from one ``docker save`` stream.
+def read(
+    name: str | Location, *, platform: Platform | None = None, insecure: bool = False,
+    host: str | None = None,
+) -> Image:  # fmt: skip
+    """The image ``name`` (or ``docker-daemon:`` location) as the engine holds it, from one
+    ``docker save`` stream. ``platform`` and ``insecure`` are the other media's: the engine
+    holds one image under a name, and answers on a local socket.
 
     The save is made by image ID, so the archive holds exactly that image; names, ancestors
     and (for Docker, whose history sizes are docker's per-layer sizes) layer sizes come
@@ -288,6 +295,8 @@ def read(name: str, *, host: str | None = None) -> Image:
     """
     from deadweight.sources import archive
 
+    if isinstance(name, Location):
+        name = name.target
     engine = connect(host)
     doc = inspect(name, host=host)
     image_id = str(doc.get("Id", ""))
@@ -355,6 +364,18 @@ def load(
     for answer in answers:
         if isinstance(answer, dict) and answer.get("error"):
             raise EngineError(f"docker-daemon: loading {name}: {answer['error']}")
+
+
+def write(
+    images: Sequence[Image],
+    location: Location,
+    *,
+    insecure: bool = False,
+    host: str | None = None,
+) -> None:
+    """Load ``images`` under the ``docker-daemon:NAME[:TAG]`` location's name (``latest``
+    when it names no tag): :func:`load`."""
+    load(images, location.image_reference().familiar, host=host)
 
 
 def remove_image(name: str, *, host: str | None = None) -> None:

@@ -8,7 +8,9 @@ JSON blobs when read, layers when streamed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from deadweight.errors import CorruptImage, InvalidReference, NotFound, Unsuppor
 from deadweight.image import Image, Layer, assemble
 from deadweight.platform import Platform, host
 from deadweight.reference import Reference
+from deadweight.sources import Location
 from deadweight.sources._files import Files
 from deadweight.sources.archive import open_container
 from deadweight.spec.document import decode_json
@@ -154,9 +157,16 @@ def images(path: Path, platform: Platform | None = None, transport: str = "oci")
 
 
 def read(
-    path: Path, ref: str | None = None, platform: Platform | None = None, transport: str = "oci"
-) -> Image:
-    """One image: by tag (ref.name annotation), by ``@digest``, or the only one."""
+    location: Location | Path, ref: str | None = None, platform: Platform | None = None,
+    transport: str = "oci", *, insecure: bool = False,
+) -> Image:  # fmt: skip
+    """One image of an ``oci:`` or ``oci-archive:`` location (or of the layout at a path,
+    with ``ref``): by tag (ref.name annotation), by ``@digest``, or the only one; an index
+    is resolved to ``platform``. ``insecure`` is the registry's: nothing is fetched."""
+    if isinstance(location, Location):
+        path, ref, transport = Path(location.target), location.ref or None, location.transport
+    else:
+        path = Path(location)
     files = open_container(path)
     index = _index(files)
     name = _layout_name(path)
@@ -179,12 +189,23 @@ def read(
     return _build(files, entries[0], platform, source, name)
 
 
-def write(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
-    """Write an OCI layout directory (blobs as the images store them), atomically.
+def write(images_: Sequence[Image], location: Location | Path, *, insecure: bool = False) -> None:
+    """Write an OCI layout directory (blobs as the images store them), atomically; to an
+    ``oci-archive:`` location, a tar of one (:func:`write_archive`).
 
     Each image gets an OCI manifest over its config and layer blobs; its first tag (the
-    part after the last ``:``) becomes the ``org.opencontainers.image.ref.name``.
+    part after the last ``:``) becomes the ``org.opencontainers.image.ref.name``. To a
+    location, the images are named by its tag alone (none: untagged).
     """
+    if isinstance(location, Location):
+        tags = (location.ref,) if location.ref else ()
+        named = [dataclasses.replace(image, repo_tags=tags) for image in images_]
+        if location.transport == "oci-archive":
+            write_archive(named, Path(location.target))
+        else:
+            write(named, Path(location.target))
+        return
+    path = Path(location)
     import json
 
     from deadweight.sources.sink import atomic_dir
@@ -252,7 +273,7 @@ def _digest_of(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def write_archive(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
+def write_archive(images_: Sequence[Image], path: Path) -> None:
     """Write an ``oci-archive``: a tar of an OCI layout, atomically.
 
     Members are sorted, with mtime 0 and no owner names, so the same images give the same

@@ -28,6 +28,7 @@ from deadweight.errors import (
 from deadweight.image import Image, Layer, assemble
 from deadweight.platform import Platform, host
 from deadweight.reference import Reference
+from deadweight.sources import Location
 from deadweight.sources.registry.connection import Connection
 from deadweight.sources.registry.transport import RetryPolicy, valid_url
 from deadweight.spec import manifest as spec
@@ -42,15 +43,18 @@ ErrorHandler = Callable[[str, DeadweightError], None]
 
 
 def read(
-    ref: Reference,
+    ref: Reference | Location,
     *,
     platform: Platform | None = None,
     insecure: bool = False,
     session: requests.Session | None = None,
     retry: RetryPolicy | None = None,
 ) -> Image:
-    """Read ``ref`` (by tag or digest); an index is resolved to ``platform``, by default the
+    """Read ``ref`` (a ``docker://`` location, or a reference; by tag, ``latest`` when it
+    names none, or by digest); an index is resolved to ``platform``, by default the
     host's, else its only image."""
+    if isinstance(ref, Location):
+        ref = ref.image_reference()
     connection = Connection(ref, insecure=insecure, session=session, retry=retry)
     return _read(connection, ref, platform)
 

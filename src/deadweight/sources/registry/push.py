@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO, cast
@@ -29,9 +29,11 @@ from deadweight.errors import (
     NetworkError,
     NotFound,
     RegistryError,
+    UsageError,
 )
 from deadweight.image import Image, Layer
 from deadweight.reference import Reference
+from deadweight.sources import Location
 from deadweight.sources.registry.connection import Connection
 from deadweight.sources.registry.transport import RETRYABLE, RetryPolicy, valid_url
 from deadweight.spec import manifest as spec
@@ -58,19 +60,26 @@ class _Blob:
 
 
 def write(
-    image: Image,
-    ref: Reference,
+    image: Image | Sequence[Image],
+    ref: Reference | Location,
     *,
     insecure: bool = False,
     session: requests.Session | None = None,
     retry: RetryPolicy | None = None,
 ) -> str:
-    """Push ``image`` to ``ref`` (a tag, ``latest`` by default, or the digest it must have)
-    and return its manifest digest.
+    """Push ``image`` (or a sequence of one, as the other media take) to ``ref`` (a
+    ``docker://`` location or a reference: a tag, ``latest`` by default, or the digest it
+    must have) and return its manifest digest.
 
     The image's own manifest is pushed as it is when it describes exactly this config and
     these layer blobs (so the digest is kept); otherwise an OCI manifest is built over them.
     """
+    if isinstance(ref, Location):
+        ref = ref.image_reference()
+    if not isinstance(image, Image):
+        if len(image) != 1:
+            raise UsageError(f"docker://{ref}: one tag names one image, not {len(image)}")
+        image = image[0]
     connection = Connection(
         ref, insecure=insecure, session=session, retry=retry, actions="pull,push"
     )
