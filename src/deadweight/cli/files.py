@@ -2,7 +2,8 @@
 
 The work is :mod:`deadweight.extraction`'s (safe extraction: nothing written outside DIR,
 no link followed, the tree renamed into place when whole); this module reads the image
-and reports.
+and reports. A whole image is exported layer by layer (``export_all``), PATHs from the
+stacked tree (``export``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import click
 
 from deadweight.cli._context import Context, with_context
-from deadweight.extraction import check_destination, copy_file
+from deadweight.extraction import check_destination, copy_file, export_all
 from deadweight.extraction import export as export_files
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.tree import Tree, stack
@@ -44,8 +45,11 @@ def cat(image: str, path: str, ctx: Context) -> None:
 def export(image: str, paths: tuple[str, ...], output: str, ctx: Context) -> None:
     """Extract files of IMAGE (all, or PATHs and what lies below them) into DIR, safely."""
     check_destination(output, paths)
-    img, deltas, tree = _load(ctx, image)
-    counts = export_files(img, deltas, tree, output, paths, what=image)
+    if paths:
+        img, deltas, tree = _load(ctx, image)
+        counts = export_files(img, deltas, tree, output, paths, what=image)
+    else:  # layer by layer onto disk: memory does not grow with the files (issue 16)
+        counts = export_all(ctx.open(image), output)
     click.echo(
         f"exported {counts.files} files, {counts.dirs} directories and "
         f"{counts.links} symlinks to {output}"

@@ -7,6 +7,8 @@ created last and never written through (those that lead outside are rewritten to
 inside), set-id bits are dropped, devices are skipped, and the whole tree is built beside
 the destination and renamed into place when complete. :func:`copy_file` streams one file
 (``cat``). Both take the deltas the caller read (``read_deltas``) and their stacked tree.
+:func:`export_all` writes a whole image layer by layer instead, in memory that does not
+grow with its files (:mod:`.stream`).
 """
 
 from deadweight.extraction.files import (
@@ -17,5 +19,14 @@ from deadweight.extraction.files import (
     extract_nodes,
     selected,
 )
+from deadweight.extraction.stream import export_all
 
-__all__ = ["Exported", "check_destination", "copy_file", "export", "extract_nodes", "selected"]
+__all__ = [
+    "Exported",
+    "check_destination",
+    "copy_file",
+    "export",
+    "export_all",
+    "extract_nodes",
+    "selected",
+]

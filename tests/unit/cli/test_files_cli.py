@@ -17,6 +17,7 @@ from deadweight.cli._errors import run
 from deadweight.cli.files import cat, export
 from deadweight.digest import sha256_bytes
 from deadweight.extraction import files as extraction_files
+from deadweight.extraction import stream
 from deadweight.image import Layer
 from deadweight.sources import archive
 from deadweight.spec.manifest import Descriptor
@@ -169,6 +170,7 @@ def test_export_is_atomic(
 ) -> None:
     calls = []
     real = extraction_files.copy_members
+    real_write = stream._write_all
 
     def failing(*args: object, **kwargs: object) -> None:
         calls.append(1)
@@ -176,7 +178,18 @@ def test_export_is_atomic(
             raise OSError(28, "No space left on device")
         real(*args, **kwargs)  # type: ignore[arg-type]
 
+    def failing_write(fd: int, chunk: memoryview | bytes) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_write(fd, chunk)
+
+    # a selection goes through the stacked tree, a whole image layer by layer
     monkeypatch.setattr(extraction_files, "copy_members", failing)
-    code, _, err = dw(capsysbinary, "export", "img.tar", "-o", "out")
-    assert (code, err) == (3, "deadweight: error: No space left on device\n")
-    assert sorted(p.name for p in env.iterdir()) == ["cache", "img.tar", "outside"]
+    monkeypatch.setattr(stream, "_write_all", failing_write)
+    for paths in ((), ("/srv", "/bin")):
+        calls.clear()
+        code, _, err = dw(capsysbinary, "export", "img.tar", *paths, "-o", "out")
+        assert (code, err) == (3, "deadweight: error: No space left on device\n")
+        # nothing left beside the input but the layer store (a whole export needs none)
+        assert sorted(p.name for p in env.iterdir() if p.name != "cache") == ["img.tar", "outside"]

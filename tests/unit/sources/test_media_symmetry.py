@@ -26,7 +26,7 @@ def test_each_medium_reads_and_writes_with_one_signature(transport: str) -> None
     module = medium(transport)
     read = inspect.signature(module.read).parameters
     write = inspect.signature(module.write).parameters
-    assert list(read)[0] in ("location", "ref", "name")
+    assert next(iter(read)) in ("location", "ref", "name")
     assert {"platform", "insecure"} <= set(read)
     assert list(write)[:2] in (["images_", "location"], ["images", "location"], ["image", "ref"])
     assert "insecure" in write

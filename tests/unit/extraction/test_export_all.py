@@ -1,0 +1,83 @@
+"""``export_all`` (one layer at a time onto disk, memory flat in the file count) writes
+exactly what ``export`` over the stacked tree writes, on layers that test every stacking
+rule: whiteouts and opaque markers before or after their layer's own entries, a file over
+a directory and the reverse, parents the tar omits and parents that were links, hardlinks
+in and across layers, symlinks leading outside, devices, set-id and sticky bits."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from deadweight import static as S
+from deadweight.analysis.analyze import read_deltas
+from deadweight.errors import UsageError
+from deadweight.extraction import export
+from deadweight.extraction.stream import export_all
+from deadweight.filetree.tree import stack
+from deadweight.image import Image
+
+F, D, L, H = S.File, S.Dir, S.Symlink, S.Hardlink
+
+CASES: dict[str, list[list[S.Entry]]] = {
+    "plain": [[D("etc"), F("etc/os-release", b"x\n"), F("bin/sh", b"sh", mode=0o755)]],
+    "modes": [[D("tmp", mode=0o1777), F("usr/bin/su", b"su", mode=0o4755), D("srv", 0o700)]],
+    "overwrite": [[F("a", b"1"), F("b/c", b"2")], [F("a", b"one"), F("b/c", b"two")]],
+    "file over dir": [[D("x"), F("x/y", b"y"), F("x/z/w", b"w")], [F("x", b"now a file")]],
+    "dir over file": [[F("x", b"file")], [D("x"), F("x/y", b"y")]],
+    "implicit parent over file": [[F("x", b"file")], [F("x/y/z", b"z")]],
+    "parent was a link": [[D("real"), L("x", "real"), F("real/f", b"f")], [F("x/g", b"g")]],
+    "whiteout": [[F("a/b", b"b"), F("a/c", b"c"), F("d", b"d")], [S.Whiteout("a/b")]],
+    "whiteout of a dir": [[F("a/b/c", b"c"), F("a/d", b"d")], [S.Whiteout("a/b")]],
+    "whiteout after same-layer entry": [[F("a", b"old")], [F("a", b"new"), S.Whiteout("a")]],
+    "opaque first": [[F("a/b", b"b"), F("a/c/d", b"d")], [S.Opaque("a"), F("a/e", b"e")]],
+    "opaque last": [[F("a/b", b"b"), F("a/c/d", b"d")], [F("a/e", b"e"), S.Opaque("a")]],
+    "opaque of nothing": [[F("z", b"z")], [S.Opaque("a"), F("a/e", b"e")]],
+    "hardlinks": [[F("a", b"data", mode=0o640), H("b", "a")], [H("c", "a"), H("d", "nope")]],
+    "hardlink after its file went": [[F("a", b"data"), H("b", "a")], [S.Whiteout("a")]],
+    "hardlink to a dir": [[D("d"), H("e", "d")]],
+    "symlinks": [[L("abs", "/etc/passwd"), L("up", "../../x"), L("in", "a/b"), F("a/b")]],
+    "symlink over dir": [[F("x/y", b"y")], [L("x", "/elsewhere")]],
+    "fifo": [[S.Fifo("p"), F("q", b"q")], [F("p", b"now a file")]],
+    "fifo replaced then hidden": [[S.Fifo("d/p")], [S.Whiteout("d")]],
+    "fifo as parent": [[S.Fifo("p")], [F("p/q", b"q")]],
+    "duplicates": [[F("a", b"first"), F("a", b"second"), D("d", 0o700), D("d", 0o750)]],
+    "deep": [[F("/".join(["d"] * 60) + "/f", b"deep")]],
+}
+
+
+def listing(root: Path) -> list[tuple[str, str, int, str, bytes]]:
+    out = []
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        link = os.readlink(path) if path.is_symlink() else ""
+        data = path.read_bytes() if stat.S_ISREG(info.st_mode) else b""
+        nlink = info.st_nlink if stat.S_ISREG(info.st_mode) else 0
+        out.append((str(path.relative_to(root)), stat.filemode(info.st_mode), nlink, link, data))
+    return out
+
+
+def image_of(layers: list[list[S.Entry]]) -> Image:
+    return S.image([S.Step(f"RUN step {i}", S.layer(entries)) for i, entries in enumerate(layers)])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_export_all_writes_what_the_stacked_tree_export_writes(tmp_path: Path, case: str) -> None:
+    image = image_of(CASES[case])
+    deltas = read_deltas(image)
+    by_tree = export(image, deltas, stack(deltas), tmp_path / "tree")
+    streamed = export_all(image, tmp_path / "stream")
+    assert listing(tmp_path / "stream") == listing(tmp_path / "tree")
+    assert streamed == by_tree
+    assert stat.S_IMODE((tmp_path / "stream").stat().st_mode) == 0o755
+
+
+def test_a_destination_that_is_not_empty_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x").write_text("x")
+    with pytest.raises(UsageError, match="not an empty directory"):
+        export_all(image_of(CASES["plain"]), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
