@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "unit" / "dockerfile" / "corpus"

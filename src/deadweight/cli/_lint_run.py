@@ -157,8 +157,8 @@ def run_lint(
     if not paths:
         raise UsageError("give at least one Dockerfile or folder (or --explain RULE)")
     from deadweight.dockerfile.config import parse_threshold
-    from deadweight.dockerfile.lint import dockerignore_for, read_dockerfile
-    from deadweight.dockerfile.lint import lint as lint_text
+    from deadweight.dockerfile.linting import dockerignore_for, read_dockerfile
+    from deadweight.dockerfile.linting import lint as lint_text
 
     images = [p for p in paths if not is_dockerfile_target(p)]
     if images and (fix or show_diff):

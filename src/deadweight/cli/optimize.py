@@ -29,7 +29,7 @@ from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.optimize import Report, apply, plan
 from deadweight.optimize.naming import derived_reference
-from deadweight.optimize.plan import STEP_NAMES
+from deadweight.optimize.planning import STEP_NAMES
 from deadweight.optimize.verify import BODY_RULES
 from deadweight.reference import Reference
 from deadweight.render.optimize import render_text, to_json

@@ -19,7 +19,7 @@ from deadweight.analysis.bloat import CACHE_CATEGORIES, Bloat
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
-from deadweight.dockerfile.lint import lint as lint_dockerfile
+from deadweight.dockerfile.linting import lint as lint_dockerfile
 from deadweight.dockerfile.reconstruct import Reconstruction, reconstruct_image
 from deadweight.filetree.delta import LayerDelta, default_hash
 from deadweight.filetree.tree import Tree, stack

@@ -39,7 +39,7 @@ from deadweight.minify.evidence import Evidence, Reason
 from deadweight.minify.keeper import Keeper, follow, structure, user_keeps
 from deadweight.minify.launch import static_closure
 from deadweight.minify.scan import scan
-from deadweight.mutate.squash import layer_deltas
+from deadweight.mutate.squashing import layer_deltas
 
 Packages = Literal["touched", "none"]
 PACKAGES: tuple[Packages, ...] = ("touched", "none")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from deadweight.mutate._merge import Dropped, Item, Merge, merge
 from deadweight.mutate.compress import gzip_layer, gzip_layers
 from deadweight.mutate.edit import Edit, NewFile, Owner, with_config
-from deadweight.mutate.squash import layer_deltas, prune, squash, squash_merge, squashed_config
+from deadweight.mutate.squashing import layer_deltas, prune, squash, squash_merge, squashed_config
 
 __all__ = [
     "Dropped",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from deadweight.dockerfile.fixes import fixed_source, unified_diff, write_atomically
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 
 
 def fixed(src: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from deadweight.dockerfile.config import parse_config
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 from deadweight.dockerfile.parser import parse
 from deadweight.dockerfile.shellcheck import find_shellcheck, scripts
 

@@ -27,7 +27,7 @@ from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.tree import Tree, stack
 from deadweight.image import Image
 from deadweight.mutate import Edit, Merge, merge, squash_merge, with_config
-from deadweight.mutate.squash import layer_deltas
+from deadweight.mutate.squashing import layer_deltas
 from deadweight.optimize.moderate import (
     DEV_DEPS,
     NON_ROOT,
