@@ -78,12 +78,13 @@ def squash_merge(
     deltas: Sequence[LayerDelta] | None = None,
     created_by: str = "",
     edit: Edit | None = None,
+    drop_dirs: bool = False,
 ) -> tuple[Image, Merge | None]:
     """:func:`squash`, and what the merged layer holds and dropped (None if nothing merged).
 
     ``edit`` writes files into the merged layer and sets owners there (see ``mutate.edit``).
     """
-    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by, edit)
+    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by, edit, drop_dirs=drop_dirs)
 
 
 def prune(image: Image, predicate: Callable[[str], bool], *, epoch: int | None = None) -> Image:
