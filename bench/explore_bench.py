@@ -27,9 +27,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from deadweight import static as s
-from deadweight.analysis.analyze import analyze_deltas, paused_gc
+from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.report import Analysis
 from deadweight.filetree import LayerDelta, read_delta
+from deadweight.reading import paused_gc
 from deadweight.tui.app import ExplorerApp
 from deadweight.tui.model import Explorer
 

@@ -120,7 +120,7 @@ def test_the_sequential_scan_is_every_image_as_analyze_sees_it(filled: Filled) -
     assert fleet.layers_read == fleet.unique_layers == len(_unique_diff_ids(filled))
     assert fleet.unique_bytes < 0.7 * fleet.total_bytes  # shared bases
     for figures in fleet.images:
-        alone = analyze(open_image(f"docker://{figures.name}"), processes=0)
+        alone = analyze(open_image(f"docker://{figures.name}"))
         tally = Tally()
         tally.add_image(alone, name=figures.name, source=figures.source, digest=figures.digest)
         assert tally.fleet(layers_read=0, layers_cached=0).images == (figures,), figures.name
@@ -265,7 +265,7 @@ def test_every_image_of_the_engine(filled: Filled, docker_engine_env: DockerEngi
     ids = set(docker_engine.docker("images", "-q", "--no-trunc").split())
     assert {i["imageId"] for i in doc["images"]} == ids and not doc["failed"]
     for image in doc["images"]:
-        alone = analyze(open_image(f"docker-daemon:{image['imageId']}"), processes=0)
+        alone = analyze(open_image(f"docker-daemon:{image['imageId']}"))
         assert (image["size"], image["reclaimable"]) == (alone.size, alone.waste.reclaimable)
 
 

@@ -17,8 +17,10 @@ from images_fixtures import deadweight_command
 from story_fixtures import Story, StoryApp
 from test_html_integration import console_errors, open_report
 
-from deadweight.analysis.analyze import analyze_deltas, read_deltas
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.instructions import layer_instructions
+from deadweight.reading import read_deltas
 from deadweight.sources import open_image
 
 pytestmark = pytest.mark.integration
@@ -62,7 +64,7 @@ def test_story_images_in_the_explorer(story: Story) -> None:
 
     for app_ in _apps(story):
         image = open_image(f"docker-archive:{app_.saved}")
-        deltas = read_deltas(image, workers=2)
+        deltas = read_deltas(image, capture=pkgs.capture)
         analysis = analyze_deltas(deltas, instructions=layer_instructions(image))
 
         async def drive(explorer: Explorer, name: str) -> tuple[str | None, str]:

@@ -88,19 +88,18 @@ def is_dockerfile_target(arg: str) -> bool:
 def _lint_image(
     spec: str, config: LintConfig, platform: str | None, insecure: bool, no_cache: bool
 ) -> ImageLintResult:
-    from deadweight.cli._options import parse_platform, reading_workers, store, with_progress
+    from deadweight.cli._options import parse_platform, store, with_progress
     from deadweight.imagelint import lint_image
     from deadweight.sources import locate, open_image
 
     loc = locate(spec)
     image = open_image(loc, platform=parse_platform(platform), insecure=insecure)
-    workers = reading_workers(loc.transport)
     with store(no_cache) as blobs:
         return with_progress(
             "reading layers",
             len(image.layers),
             lambda progress: lint_image(
-                image, name=spec, config=config, store=blobs, workers=workers, progress=progress
+                image, name=spec, config=config, store=blobs, progress=progress
             ),
         )
 

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 import click
 
-from deadweight.analysis.analyze import read_deltas
+from deadweight.analysis import packages as pkgs
 from deadweight.analysis.rules import parse_bytes
 from deadweight.cache import LayerStore
 from deadweight.cli._options import echo_raw, parse_platform, source_options, store, with_progress
@@ -17,6 +17,7 @@ from deadweight.compare.diff import check_platforms, name_of
 from deadweight.errors import NotFound, UsageError
 from deadweight.filetree.tree import Node, Tree, stack
 from deadweight.image import Image
+from deadweight.reading import read_deltas
 from deadweight.render.diff import render_text, to_json
 from deadweight.sources import open_image
 
@@ -49,7 +50,8 @@ def _node(tree: Tree, path: str) -> Node | None:
 def file_diff(a: Image, b: Image, path: str, layer_store: LayerStore | None) -> str:
     """A unified diff of one file of both images; NotFound when neither has it."""
     key = normal(path)
-    da, db = read_deltas(a, store=layer_store), read_deltas(b, store=layer_store)
+    da = read_deltas(a, capture=pkgs.capture, store=layer_store)
+    db = read_deltas(b, capture=pkgs.capture, store=layer_store)
     ta, tb = stack(da), stack(db)
     na, nb = _node(ta, key), _node(tb, key)
     if na is None and nb is None:
@@ -125,7 +127,7 @@ def diff(
             # layers streamed to size them
             lambda progress: compare(
                 a, b, store=layer_store, read_base=read_base, any_platform=True,
-                progress=progress, workers=2, size_shared=max_pct is not None,
+                progress=progress, size_shared=max_pct is not None,
             ),
         )  # fmt: skip
     budget = check(result, max_pct, max_bytes)

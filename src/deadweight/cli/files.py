@@ -19,7 +19,7 @@ from typing import IO
 
 import click
 
-from deadweight.analysis.analyze import read_deltas
+from deadweight.analysis import packages as pkgs
 from deadweight.cli._dirs import Dirs, inside
 from deadweight.cli._options import parse_platform, source_options, store
 from deadweight.compare.content import copy_members, holder, normal, occurrences, resolve
@@ -28,6 +28,7 @@ from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import is_under, parent
 from deadweight.filetree.tree import Node, Tree, stack
 from deadweight.image import Image
+from deadweight.reading import read_deltas
 from deadweight.sources import open_image
 from deadweight.sources._sink import atomic_dir
 
@@ -40,7 +41,7 @@ def _load(
 ) -> tuple[Image, tuple[LayerDelta, ...], Tree]:
     image = open_image(spec, platform=parse_platform(platform), insecure=insecure)
     with store(no_cache) as layer_store:
-        deltas = read_deltas(image, store=layer_store)
+        deltas = read_deltas(image, capture=pkgs.capture, store=layer_store)
     return image, deltas, stack(deltas)
 
 

@@ -14,14 +14,15 @@ from typing import Any
 
 import click
 
-from deadweight.analysis.analyze import read_deltas
+from deadweight.analysis import packages as pkgs
 from deadweight.analysis.sizes import layer_size
-from deadweight.cli._options import echo_raw, parse_platform, reading_workers, source_options, store
+from deadweight.cli._options import echo_raw, parse_platform, source_options, store
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cli.optimize import named, parse_epoch, refuse_input
 from deadweight.errors import UsageError
 from deadweight.image import Image
 from deadweight.optimize.verify import BODY_RULES
+from deadweight.reading import read_deltas
 from deadweight.render.minify import render_text, to_json
 from deadweight.runs.delivery import deliver
 from deadweight.runs.exercise import Options, Probes, Way
@@ -162,7 +163,7 @@ def minify(
     if runs and not _runs_itself(img):
         request = dataclasses.replace(request, ways=request.ways[1:])
     with store(no_cache) as layer_store:
-        deltas: Any = read_deltas(img, store=layer_store, workers=reading_workers(loc.transport))
+        deltas: Any = read_deltas(img, capture=pkgs.capture, store=layer_store)
     before = sum(d.size for d in deltas)
     say = _say if fmt == "text" and sys.stderr.isatty() else (lambda _: None)
     shrunk = shrink(

@@ -21,7 +21,6 @@ from deadweight.cli._options import (
     deltas_of,
     echo_raw,
     parse_platform,
-    reading_workers,
     source_options,
 )
 from deadweight.cli._report import check_writable, html_option, write_report
@@ -186,7 +185,7 @@ def optimize(
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
     if out is not None:
         out = named(out, img, loc)
-    deltas = deltas_of(img, reading_workers(loc.transport), no_cache)
+    deltas = deltas_of(img, no_cache)
     p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas, skip=skip)  # type: ignore[arg-type]
     before = tuple(d.size for d in deltas)
     name = image

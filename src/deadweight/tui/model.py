@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from deadweight.analysis.analyze import paused_gc
 from deadweight.analysis.bloat import categorise
 from deadweight.analysis.packages import Package
 from deadweight.analysis.report import Analysis
@@ -20,6 +19,7 @@ from deadweight.analysis.waste import WasteItem
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import ROOT, parent
 from deadweight.filetree.tree import Node, Stacker, Tree
+from deadweight.reading import paused_gc
 
 Mark = Literal["A", "M", "R", "W", ""]
 MARKS: dict[Mark, str] = {

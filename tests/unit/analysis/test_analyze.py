@@ -12,17 +12,13 @@ from typing import BinaryIO
 import pytest
 
 from deadweight import compression, static
-from deadweight.analysis.analyze import (
-    analyze,
-    analyze_deltas,
-    ignore_matcher,
-    read_deltas,
-    store_kind,
-)
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import analyze, analyze_deltas, ignore_matcher
 from deadweight.analysis.report import LayerReport, SizeItem, UnsafeItem
 from deadweight.errors import CorruptImage, DigestMismatch, UnsafeLayer
 from deadweight.filetree import LayerDelta
 from deadweight.image import Image, Layer
+from deadweight.reading import read_deltas, store_kind
 
 MiB = 1 << 20
 
@@ -103,7 +99,9 @@ def test_each_layer_is_read_once_and_the_store_skips_known_layers() -> None:
     store = MemoryStore()
     first = analyze(image, store=store, hash="sha256")
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
-    assert len(store.blobs) == 5 and all(k == store_kind("sha256") for k, _ in store.blobs)
+    assert len(store.blobs) == 5 and all(
+        k == store_kind("sha256", pkgs.capture) for k, _ in store.blobs
+    )
     again = analyze(image, store=store, hash="sha256")
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
     assert again == first
@@ -112,7 +110,7 @@ def test_each_layer_is_read_once_and_the_store_skips_known_layers() -> None:
 def test_parallel_reading_gives_the_same_result_in_order() -> None:
     progress: list[tuple[int, int]] = []
     serial = analyze(sample())
-    parallel = analyze(sample(), workers=4, progress=lambda d, t: progress.append((d, t)))
+    parallel = analyze(sample(), progress=lambda d, t: progress.append((d, t)))
     assert parallel == serial
     assert progress == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
 
@@ -210,7 +208,7 @@ def test_a_layer_whose_content_is_not_its_diff_id_fails() -> None:
 
 
 def test_json_round_trip_of_the_cached_delta_is_stable() -> None:
-    deltas = read_deltas(sample("none"), hash="sha256")
+    deltas = read_deltas(sample("none"), capture=pkgs.capture, hash="sha256")
     assert tuple(LayerDelta.from_bytes(d.to_bytes()) for d in deltas) == deltas
     decoded = [LayerDelta.from_bytes(d.to_bytes()) for d in deltas]
     assert analyze_deltas(deltas) == analyze_deltas([d for d in decoded if d is not None])
@@ -218,15 +216,15 @@ def test_json_round_trip_of_the_cached_delta_is_stable() -> None:
 
 
 def test_the_sqlite_store_works_with_parallel_readers(tmp_path: Path) -> None:
-    # An SQLite connection refuses other threads; every store call stays on this one.
+    # One SQLite connection serves the reading threads (cache.LayerCache's rule).
     from deadweight.cache import LayerStore
 
     image, openers = counted(sample("none"))
     store = LayerStore(tmp_path / "layers.sqlite")
     progress: list[tuple[int, int]] = []
-    first = analyze(image, store=store, workers=4)
+    first = analyze(image, store=store)
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
-    again = analyze(image, store=store, workers=4, progress=lambda d, t: progress.append((d, t)))
+    again = analyze(image, store=store, progress=lambda d, t: progress.append((d, t)))
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
     assert again == first and progress == [(5, 5)]
     store.close()

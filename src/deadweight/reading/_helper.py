@@ -1,4 +1,4 @@
-"""The helper process of :mod:`deadweight.filetree.readers`: read layers into deltas.
+"""The helper process of :mod:`deadweight.reading._pool`: read layers into deltas.
 
 It is started as ``python -I -c ...`` on its parent's module path, says hello on the Unix
 socket it was given, and then serves jobs, each a JSON message with file descriptors
