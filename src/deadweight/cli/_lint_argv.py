@@ -66,7 +66,8 @@ def lint_without_click(argv: list[str]) -> None:
     config = options.get("--config")
     if fmt not in FORMATS or (threshold is not None and threshold not in _THRESHOLDS):
         return
-    from deadweight.cli._lint_run import is_dockerfile_target, run_lint
+    from deadweight.cli._lint_run import run_lint
+    from deadweight.dockerfile.targets import is_dockerfile_target
 
     if not all(p != "-" and Path(p).exists() and is_dockerfile_target(p) for p in paths):
         return  # images, and paths that do not exist: click's command says what they are

@@ -49,6 +49,11 @@ def parse_threshold(text: str) -> Severity | None:
     return Severity.parse(text)
 
 
+def failure_threshold(config: LintConfig, given: str | None) -> Severity | None:
+    """The threshold given on the command line, else the settings'."""
+    return parse_threshold(given) if given is not None else config.failure_threshold
+
+
 def _strings(value: Any, key: str, origin: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -116,3 +121,12 @@ def find_config(*folders: Path) -> Path | None:
                 if candidate.is_file():
                     return candidate
     return None
+
+
+def config_for(dockerfile: Path, explicit: Path | None = None) -> LintConfig:
+    """``explicit`` when given, else the settings found beside the Dockerfile or in the
+    working folder (see :func:`find_config`), else the defaults."""
+    if explicit is not None:
+        return load_config(explicit)
+    found = find_config(dockerfile.parent, Path.cwd())
+    return load_config(found) if found is not None else LintConfig()

