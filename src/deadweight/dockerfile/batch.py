@@ -4,19 +4,19 @@ of all of them through one ShellCheck process, and the safe fixes written atomic
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from deadweight.dockerfile.config import config_for, failure_threshold
 from deadweight.dockerfile.findings import LintResult, Severity
 from deadweight.dockerfile.linting import dockerignore_for, lint, read_dockerfile
+from deadweight.dockerfile.record import record
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
 if TYPE_CHECKING:
     from deadweight.dockerfile.shellcheck import ShellFinding
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileLint:
     """One file's lint: its text before, with the fixes applied, and its findings now."""
 

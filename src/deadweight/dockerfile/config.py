@@ -7,10 +7,10 @@ codes), ``failure-threshold`` (error|warning|info|style|none), ``trustedRegistri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deadweight.dockerfile.findings import Severity
+from deadweight.dockerfile.record import record, replace
 from deadweight.errors import NotFound, UsageError
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 CONFIG_NAMES = (".deadweight.yaml", ".deadweight.yml", ".hadolint.yaml", ".hadolint.yml")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LintConfig:
     ignored: frozenset[str] = frozenset()
     overrides: tuple[tuple[str, Severity], ...] = ()

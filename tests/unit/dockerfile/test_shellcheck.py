@@ -233,11 +233,11 @@ def test_one_process_for_many_files_gives_what_each_file_gives(shellcheck: str) 
 def test_many_scripts_are_split_between_processes_with_the_same_findings(
     shellcheck: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deadweight.dockerfile import shellcheck as sc
+    from deadweight.dockerfile import shellcheck_process
 
     src = (CASES / "sh-default.Dockerfile").read_text()
     one = lint(src, shellcheck=shellcheck).findings
-    monkeypatch.setattr(sc, "_PER_PROCESS", 3)
-    monkeypatch.setattr(sc.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(shellcheck_process, "PER_PROCESS", 3)
+    monkeypatch.setattr(shellcheck_process.os, "cpu_count", lambda: 4)
     assert lint(src, shellcheck=shellcheck).findings == one
     assert sum(f.code.startswith("SC") for f in one) >= 12  # several chunks, each with some
