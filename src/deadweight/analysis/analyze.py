@@ -127,7 +127,7 @@ def _analyze_deltas(
     skip = ignore_matcher(ignore)
     stacker = Stacker()
     events: list[tuple[Hidden, Cause, int]] = []
-    reports: list[tuple[int, int, int]] = []
+    reports: list[tuple[int, int, int, int, int, int]] = []
     dive = DiveCounter()
     deltas: list[LayerDelta] = []
     for delta in layers_in:
@@ -135,15 +135,7 @@ def _analyze_deltas(
         dive.add(delta)
         before = {e.path for e in delta.entries if e.path in stacker.nodes}
         hidden = stacker.apply(delta)
-        touched = {e.path for e in delta.entries}
-        deleted = sum(
-            1
-            for h in hidden
-            if h.how != "replaced" and h.node.kind != "dir" and h.node.path not in touched
-        )
-        added = sum(1 for p in touched if p not in before and stacker.nodes[p].kind != "dir")
-        changed = sum(1 for p in before if p in stacker.nodes and stacker.nodes[p].kind != "dir")
-        reports.append((added, changed, deleted))
+        reports.append(_layer_changes(stacker, delta, before, hidden))
         for h in hidden:
             if h.last:
                 held = stacker.inodes[h.node.inode].bytes
@@ -175,9 +167,10 @@ def _analyze_deltas(
             diff_ids[i] if i < len(diff_ids) else "",
             said[i],
             sizes[i],
-            *reports[i],
+            *reports[i][:3],
             wasted_by_layer[i],
             _largest_written(d, 5),
+            *reports[i][3:],
         )
         for i, d in enumerate(deltas)
     )
@@ -204,6 +197,36 @@ def _analyze_deltas(
         recommendations=recommend(waste, found, packages, said),
         ignore=tuple(ignore),
     )
+
+
+def _layer_changes(
+    stacker: Stacker, delta: LayerDelta, before: set[str], hidden: Sequence[Hidden]
+) -> tuple[int, int, int, int, int, int]:
+    """What the layer just stacked did: (added, changed, deleted) entries that are not
+    directories, then the bytes it added, changed and deleted (see ``LayerReport``)."""
+    nodes, inodes, layer = stacker.nodes, stacker.inodes, stacker.layer
+    touched = {e.path for e in delta.entries}
+    added = changed = added_bytes = changed_bytes = deleted = deleted_bytes = 0
+    for path in touched:
+        node = nodes.get(path)
+        if node is None or node.kind == "dir":
+            continue
+        # a hardlink's inode was written elsewhere: it brings no bytes of its own
+        held = inodes[node.inode].bytes if node.kind != "hardlink" and node.inode >= 0 else 0
+        if held and inodes[node.inode].layer != layer:
+            held = 0
+        if path in before:
+            changed += 1
+            changed_bytes += held
+        else:
+            added += 1
+            added_bytes += held
+    for h in hidden:
+        if h.how != "replaced" and h.node.kind != "dir" and h.node.path not in touched:
+            deleted += 1
+            if h.last and h.node.inode >= 0:
+                deleted_bytes += inodes[h.node.inode].bytes
+    return added, changed, deleted, added_bytes, changed_bytes, deleted_bytes
 
 
 def _live(tree: Tree, path: str, layer: int) -> bool:

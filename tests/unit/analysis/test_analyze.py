@@ -87,11 +87,35 @@ def test_fifty_mib_deleted_plus_eight_mib_overwritten() -> None:
     ]
     assert a.size == 30 + 66 * MiB and a.final_size == 30 + 8 * MiB
     assert a.size - a.final_size == a.waste.reclaimable
-    assert a.layers[3] == LayerReport(3, a.layers[3].diff_id, "RUN rm /big.bin", 0, 0, 0, 1, 0, ())
+    assert a.layers[3] == LayerReport(
+        3, a.layers[3].diff_id, "RUN rm /big.bin", 0, 0, 0, 1, 0, (), deleted_bytes=50 * MiB
+    )
+    # bytes each layer added, modified and deleted, beside the counts
+    assert [(lr.added_bytes, lr.changed_bytes, lr.deleted_bytes) for lr in a.layers] == [
+        (30, 0, 0), (50 * MiB, 0, 0), (8 * MiB, 0, 0), (0, 0, 50 * MiB), (0, 8 * MiB, 0)
+    ]  # fmt: skip
+    assert [(lr.added, lr.changed, lr.deleted) for lr in a.layers][4] == (0, 1, 0)
     assert a.layers[1].largest == (SizeItem("big.bin", 50 * MiB),)
     assert a.largest_files == (SizeItem("conf", 8 * MiB), SizeItem("etc/os", 30))
     assert [r.id for r in a.recommendations] == ["delete-in-same-step", "write-once"]
     assert a.recommendations[0].bytes == 50 * MiB
+
+
+def test_a_hardlink_brings_no_bytes_and_removing_one_frees_none() -> None:
+    a = analyze(
+        static.image(
+            [
+                static.Step("ADD f", static.layer([static.File("f", b"x" * 700)])),
+                static.Step("RUN ln f g", static.layer([static.Hardlink("g", "f")])),
+                static.Step("RUN rm g", static.layer([static.Whiteout("g")])),
+                static.Step("RUN rm f", static.layer([static.Whiteout("f")])),
+            ]
+        )
+    )
+    assert [(lr.added, lr.deleted) for lr in a.layers] == [(1, 0), (1, 0), (0, 1), (0, 1)]
+    assert [(lr.added_bytes, lr.deleted_bytes) for lr in a.layers] == [
+        (700, 0), (0, 0), (0, 0), (0, 700)
+    ]  # fmt: skip
 
 
 def test_each_layer_is_read_once_and_the_store_skips_known_layers() -> None:
