@@ -198,10 +198,11 @@ class Explorer:
             states = self.states
             after, under = states.get(index), states.get(index - 1)
             if after is not None and (under is not None or index == 0):
-                found = LayerView.between(
-                    self.deltas[index], index, under, after, self.analysis,
-                    self.sizes.get(index),
-                )  # fmt: skip
+                with paused_gc():
+                    found = LayerView.between(
+                        self.deltas[index], index, under, after, self.analysis,
+                        self.sizes.get(index),
+                    )  # fmt: skip
             else:
                 below = [j for j in list(states) if j < index]
                 start = states[max(below)] if below else None
