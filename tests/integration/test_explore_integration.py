@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_fixtures import artifacts, browser
+from browser_fixtures import artifacts, keep_screenshot
 from engine_fixtures import DockerEngine, unavailable
 from images_fixtures import deadweight_command
 from test_html_integration import APP, DOCKERFILE, _build
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser"]
 TMUX = "/usr/bin/tmux"
 
 
@@ -125,6 +124,6 @@ def _screenshot(driver: Any, ansi: str, png: Path, tmp: Path) -> None:
     svg.write_text(console.export_svg(title="deadweight explore"))
     driver.set_window_size(1000, 640)
     driver.get(svg.as_uri())
-    driver.save_screenshot(str(png))
+    keep_screenshot(driver, png.name)
     driver.set_window_size(1400, 1000)
     shutil.copy(svg, png.with_suffix(".svg"))

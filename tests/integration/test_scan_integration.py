@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_fixtures import artifacts, browser
+from browser_fixtures import keep_screenshot
 from engine_fixtures import DockerEngine
 from fleet_cluster import dask_cluster
 from images_fixtures import BuiltImage
@@ -40,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import fleet_images
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser"]  # the session's chromium
 DEADWEIGHT = Path(sys.executable).with_name("deadweight")
 APPS = 30
 
@@ -294,4 +293,4 @@ def test_the_fleet_page_in_the_browser(filled: Filled, browser: Any) -> None:
         "return document.querySelector('[data-figure=\"images\"] .value').textContent"
     )
     assert figure == str(len(doc["images"]))
-    browser.save_screenshot(str(artifacts() / "html-scan.png"))
+    keep_screenshot(browser, "html-scan.png")
