@@ -1,5 +1,6 @@
 """``deadweight explore`` once through a real terminal: tmux runs it at 80x24 on an image
-the engine built; keys go in with send-keys and the screen comes back with capture-pane.
+the engine built; keys go in with send-keys and the screen comes back with capture-pane; a
+window shrunk below 60x16 says the terminal is too small.
 The last screen is kept as a test artifact (ANSI text, and a PNG drawn by chromium)."""
 
 from __future__ import annotations
@@ -107,6 +108,10 @@ def test_explore_in_a_real_terminal(
     assert "keys (dive's where dive has them)" in terminal.wait_for("ctrl+space")
     terminal.keys("Escape")
     time.sleep(0.8)
+    terminal.tmux("resize-window", "-t", "dw", "-x", "50", "-y", "12")  # smaller than 60x16
+    assert "terminal too small: need at least 60x16" in terminal.wait_for("too small")
+    terminal.tmux("resize-window", "-t", "dw", "-x", "80", "-y", "24")
+    terminal.wait_for("layer 1  ·")  # back as it was
     terminal.keys("q")
     assert "EXITED 0" in terminal.wait_for("EXITED")
 
