@@ -151,10 +151,11 @@ class Outcome:
     def alive(self) -> bool:
         return self.status is not None
 
-    def delta(self, diff_id: str, what: str) -> tuple[LayerDelta, bytes]:
+    def delta(self, diff_id: str, what: str, tar_named: str = "") -> tuple[LayerDelta, bytes]:
         """The delta and its encoding as the helper sent it (for the layer cache, as it
         is), or the error reading the layer met, first the reader's (as reading the
-        stream in one process would meet it), then the diff_id's."""
+        stream in one process would meet it), then the diff_id's (a mismatch names the
+        tar as ``tar_named`` says)."""
         status = self.status
         if status is None:
             raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
@@ -166,7 +167,7 @@ class Outcome:
             digest = str(self.report["digest"])
             if digest != diff_id:
                 raise DigestMismatch(
-                    f"{compression.diff_id_what(diff_id)}: digest mismatch: "
+                    f"{tar_named or compression.diff_id_what(diff_id)}: digest mismatch: "
                     f"expected {diff_id}, got {digest}"
                 )
         delta = LayerDelta.from_bytes(self.data)

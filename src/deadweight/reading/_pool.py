@@ -91,6 +91,14 @@ def span(raw: object) -> Span | None:
         return None
 
 
+def _tar_named(layer: Layer) -> str:
+    """How a mismatch of the layer's tar digest names it: as the blob's, when the blob is
+    the uncompressed tar, as reading in one process would (``compression.layer_stream``)."""
+    if layer.blob.digest == layer.diff_id:
+        return f"layer {layer.blob.digest[:19]}"
+    return compression.diff_id_what(layer.diff_id)
+
+
 def capture_name(fn: Callable[..., Any] | None) -> str:
     """``module:function`` of a module-level function, for the helper to import."""
     if fn is None:
@@ -156,8 +164,6 @@ class ReaderPool:
                 "capture": capture_name(capture),
                 "what": what,
             }
-            # An uncompressed blob's digest is its diff_id: nothing is left to hash.
-            split = split and layer.blob.digest != layer.diff_id
             # A helper that died while idle is found when the job cannot be sent; nothing
             # was read yet (helpers read with pread), so the next one, or this process,
             # reads the layer instead.
@@ -175,7 +181,7 @@ class ReaderPool:
                     if hasher is not None:
                         self._release(hasher, healthy=outcome is not None and outcome.hasher_alive)
                 if outcome is not None and outcome.taken:
-                    return outcome.delta(layer.diff_id, what)
+                    return outcome.delta(layer.diff_id, what, _tar_named(layer))
             stream = stack.enter_context(
                 compression.layer_stream(
                     raw,

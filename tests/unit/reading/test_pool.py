@@ -186,10 +186,9 @@ def test_a_helper_reads_the_same_delta_from_the_file_it_is_handed(
         assert theirs[0] == in_process(layer)
         assert theirs[1] is not None and LayerDelta.from_bytes(theirs[1]) == theirs[0]
         assert (watched.calls, watched.reads) == (1, 0)  # opened here, read there
-    # An uncompressed blob is its diff_id: no second helper is needed to hash it
-    hashed = split and layer.blob.digest != layer.diff_id
-    assert jobs.sent == [(layer.diff_id, hashed) for layer in image.layers]
-    assert pool.processes == (2 if hashed else 1)
+    # An uncompressed blob is its tar: the second helper hashes it all the same
+    assert jobs.sent == [(layer.diff_id, split) for layer in image.layers]
+    assert pool.processes == (2 if split else 1)
     deltas = [pool.read(layer, hash="xxh3", capture=pkgs.capture)[0] for layer in image.layers]
     assert [len(d.captured) for d in deltas] == [1, 0, 0]  # the dpkg status
     assert deltas[1].unsafe and deltas[1].opaques == ("app",)
@@ -250,6 +249,10 @@ def hostile(case: str, tmp_path: Path) -> Image:
         image = on_disk(tmp_path, rich_image("gzip"), "oci")
         flipped(blob_path(tmp_path, image.layers[2]))
         return image
+    if case == "flipped byte, uncompressed":
+        image = on_disk(tmp_path, rich_image("none"), "oci")
+        flipped(blob_path(tmp_path, image.layers[2]))
+        return image
     if case == "truncated blob":
         image = on_disk(tmp_path, rich_image("gzip"), "oci")
         path = blob_path(tmp_path, image.layers[2])
@@ -278,6 +281,7 @@ def hostile(case: str, tmp_path: Path) -> Image:
     ("case", "error", "message"),
     [
         ("flipped byte", DigestMismatch, "digest mismatch"),
+        ("flipped byte, uncompressed", DigestMismatch, "digest mismatch"),
         ("truncated blob", DigestMismatch, "truncated"),
         ("not its diff_id", DigestMismatch, "(uncompressed): digest mismatch"),
         ("huge size in a header", UnsafeLayer, "tar header declares a"),
