@@ -12,9 +12,10 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.bloat import CORE_NAME, bloat
+from deadweight.analysis.bloat import CORE_NAME, Bloat, bloat
 from deadweight.analysis.efficiency import DiveCounter
 from deadweight.analysis.instructions import layer_instructions
+from deadweight.analysis.packages import Package
 from deadweight.analysis.recommend import recommend
 from deadweight.analysis.report import Analysis, LayerReport, SizeItem, UnsafeItem
 from deadweight.analysis.waste import Cause, classify, summarise
@@ -144,18 +145,7 @@ def _analyze_deltas(
     tree = stacker.tree()
     said = list(instructions) + [""] * max(0, len(deltas) - len(instructions))
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
-    captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
-    packages = pkgs.inventory(tree, captured)
-    heads = {
-        p: data for layer, p, data in captured if CORE_NAME.search(p) and _live(tree, p, layer)
-    }
-    found = bloat(
-        tree,
-        dev_packages=pkgs.dev_dirs(packages),
-        core_heads=heads,
-        ignore=skip,
-        from_layer=base_layers,
-    )
+    packages, found = _packages_and_bloat(deltas, tree, skip, base_layers)
     sizes = [d.size for d in deltas]
     scope = sum(sizes[base_layers:])
     wasted_by_layer = [0] * len(deltas)
@@ -227,6 +217,31 @@ def _layer_changes(
             if h.last and h.node.inode >= 0:
                 deleted_bytes += inodes[h.node.inode].bytes
     return added, changed, deleted, added_bytes, changed_bytes, deleted_bytes
+
+
+def final_bloat(deltas: Sequence[LayerDelta], tree: Tree) -> Bloat:
+    """``analyze_deltas(deltas).bloat``, from the tree ``deltas`` stack to, for a caller
+    that stacked them already (``lint IMAGE``: no second stacking, no waste accounting)."""
+    with paused_gc():
+        return _packages_and_bloat(deltas, tree, None, 0)[1]
+
+
+def _packages_and_bloat(
+    deltas: Sequence[LayerDelta], tree: Tree, skip: Callable[[str], bool] | None, base_layers: int
+) -> tuple[tuple[Package, ...], Bloat]:
+    captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
+    packages = pkgs.inventory(tree, captured)
+    heads = {
+        p: data for layer, p, data in captured if CORE_NAME.search(p) and _live(tree, p, layer)
+    }
+    found = bloat(
+        tree,
+        dev_packages=pkgs.dev_dirs(packages),
+        core_heads=heads,
+        ignore=skip,
+        from_layer=base_layers,
+    )
+    return packages, found
 
 
 def _live(tree: Tree, path: str, layer: int) -> bool:

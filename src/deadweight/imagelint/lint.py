@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.analyze import analyze_deltas
+from deadweight.analysis.analyze import final_bloat
 from deadweight.analysis.bloat import CACHE_CATEGORIES, Bloat
-from deadweight.analysis.instructions import layer_instructions
 from deadweight.cache import LayerCache
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
@@ -76,7 +75,6 @@ def lint_image(
         deltas,
         image.config.container_config,
         config=config,
-        instructions=layer_instructions(image),
     )
 
 
@@ -87,14 +85,13 @@ def lint_parts(
     container: Mapping[str, Any],
     *,
     config: LintConfig | None = None,
-    instructions: Sequence[str] = (),
 ) -> ImageLintResult:
     """Everything ``lint_image`` reports, from its parts alone (pure)."""
     config = config or LintConfig()
     rows = _layer_rows(recon)
     found = list(_dockerfile_findings(recon, config))
     tree = stack(deltas)
-    bloat = analyze_deltas(deltas, instructions=instructions).bloat
+    bloat = final_bloat(deltas, tree)
     checks = _checks(recon, deltas, tree, bloat, container, rows)
     for code, row, message, base in checks:
         if code in config.ignored:
