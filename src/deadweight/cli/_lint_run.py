@@ -9,14 +9,16 @@ renderers it does not use would be most of its time (issue 14).
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from deadweight.cli._terminal import color_wanted
 from deadweight.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from os import PathLike
+
     from deadweight.dockerfile.config import LintConfig
     from deadweight.dockerfile.findings import LintResult
     from deadweight.imagelint import ImageLintResult
@@ -49,8 +51,6 @@ def _lint_image(
 
 def _shellcheck() -> str | None:
     """The ShellCheck to run on RUN bodies; when there is none, say so once and go on."""
-    import os
-
     from deadweight.dockerfile.shellcheck import find_shellcheck, shellcheck_off
 
     if shellcheck_off():
@@ -68,7 +68,7 @@ def run_lint(
     fmt: str = "tty",
     failure_threshold: str | None = None,
     ignores: tuple[str, ...] = (),
-    config_path: Path | None = None,
+    config_path: str | PathLike[str] | None = None,
     fix: bool = False,
     show_diff: bool = False,
     explain_rule: str | None = None,
@@ -94,7 +94,7 @@ def run_lint(
     images = [p for p in paths if not is_dockerfile_target(p)]
     if images and (fix or show_diff):
         raise UsageError(f"{images[0]}: --fix and --diff apply to Dockerfiles, not images")
-    files = [f for p in paths if p not in images for f in dockerfiles_of(Path(p))]
+    files = [f for p in paths if p not in images for f in dockerfiles_of(p)]
     linted = lint_files(
         files,
         config_path=config_path,
@@ -114,7 +114,7 @@ def run_lint(
     failed = any(one.failed for one in linted)
     image_results: list[ImageLintResult] = []
     for spec in images:
-        config = config_for(Path.cwd() / "Dockerfile", config_path).ignoring(ignores)
+        config = config_for("Dockerfile", config_path).ignoring(ignores)  # the cwd's
         image_result = _lint_image(spec, config, platform, insecure, no_cache)
         failed = image_result.failed(threshold_of(config, failure_threshold)) or failed
         image_results.append(image_result)

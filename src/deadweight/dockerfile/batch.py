@@ -3,8 +3,8 @@ of all of them through one ShellCheck process, and the safe fixes written atomic
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from deadweight.dockerfile.config import config_for, failure_threshold
 from deadweight.dockerfile.findings import LintResult, Severity
@@ -13,6 +13,8 @@ from deadweight.dockerfile.record import record
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
 if TYPE_CHECKING:
+    from os import PathLike
+
     from deadweight.dockerfile.shellcheck import ShellFinding
 
 
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 class FileLint:
     """One file's lint: its text before, with the fixes applied, and its findings now."""
 
-    path: Path
+    path: str | PathLike[str]  # as the caller named it
     source: str
     fixed: str  # ``source`` with the safe fixes applied (``source`` when none were asked)
     written: bool  # ``fixed`` replaced the file; ``result`` is then the fixed file's
@@ -33,9 +35,9 @@ class FileLint:
 
 
 def lint_files(
-    files: Sequence[Path],
+    files: Sequence[str | PathLike[str]],
     *,
-    config_path: Path | None = None,
+    config_path: str | PathLike[str] | None = None,
     ignores: tuple[str, ...] = (),
     threshold: str | None = None,
     shellcheck: str | None = None,
@@ -59,7 +61,7 @@ def lint_files(
         ignore_text = dockerignore_for(path)
         result = lint(
             source,
-            path=str(path),
+            path=os.fspath(path),
             config=config,
             dockerignore=ignore_text,
             has_context=True,
@@ -68,15 +70,19 @@ def lint_files(
         )
         after = source
         if fix or diff:
-            from deadweight.dockerfile.fixes import fixed_source, write_atomically
+            from deadweight.dockerfile.fixes import fixed_source
 
             after = fixed_source(source, result)
         written = fix and after != source
         if written:
-            write_atomically(path, after)
+            from pathlib import Path
+
+            from deadweight.dockerfile.fixes import write_atomically
+
+            write_atomically(Path(path), after)
             result = lint(
                 after,
-                path=str(path),
+                path=os.fspath(path),
                 config=config,
                 dockerignore=ignore_text,
                 has_context=True,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
@@ -15,6 +15,8 @@ from deadweight.errors import NotFound, UsageError
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
 if TYPE_CHECKING:
+    from os import PathLike
+
     from deadweight.dockerfile.pragmas import Pragmas
     from deadweight.dockerfile.shellcheck import ShellFinding
     from deadweight.dockerfile.stages import Build
@@ -136,33 +138,33 @@ def _rule_findings(
     return build, pragmas, ordered, len(rules)
 
 
-def dockerignore_for(dockerfile: Path) -> str | None:
+def dockerignore_for(dockerfile: str | PathLike[str]) -> str | None:
     """BuildKit's lookup: ``NAME.dockerignore`` beside the Dockerfile, else ``.dockerignore``."""
-    for candidate in (
-        dockerfile.with_name(dockerfile.name + ".dockerignore"),
-        dockerfile.with_name(".dockerignore"),
-    ):
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8", errors="replace")
+    path = os.fspath(dockerfile)
+    for candidate in (path + ".dockerignore", os.path.join(os.path.dirname(path), ".dockerignore")):
+        if os.path.isfile(candidate):
+            with open(candidate, encoding="utf-8", errors="replace") as ignore:
+                return ignore.read()
     return None
 
 
-def read_dockerfile(path: Path) -> str:
+def read_dockerfile(path: str | PathLike[str]) -> str:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as dockerfile:
+            data = dockerfile.read()
     except FileNotFoundError:
-        raise NotFound(f"{path}: no such file") from None
+        raise NotFound(f"{os.fspath(path)}: no such file") from None
     except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory") from None
+        raise UsageError(f"{os.fspath(path)}: is a directory") from None
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def lint_file(path: Path, config: LintConfig | None = None) -> LintResult:
+def lint_file(path: str | PathLike[str], config: LintConfig | None = None) -> LintResult:
     """Lint a Dockerfile on disk, with the ``.dockerignore`` of its folder."""
     source = read_dockerfile(path)
     return lint(
         source,
-        path=str(path),
+        path=os.fspath(path),
         config=config,
         dockerignore=dockerignore_for(path),
         has_context=True,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from deadweight.errors import NotFound, UsageError
+
+TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
+if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
 
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 
 
-def is_dockerfile_name(path: Path) -> bool:
+def is_dockerfile_name(path: str | PathLike[str]) -> bool:
     """``Dockerfile``, ``Containerfile``, ``*.Dockerfile``, ``Dockerfile.*`` (not ignores)."""
-    name = path.name
+    name = os.path.basename(os.fspath(path))
     if name.endswith(".dockerignore"):
         return False
     return (
@@ -37,9 +42,16 @@ def find_dockerfiles(path: Path) -> list[Path]:
     return found
 
 
-def dockerfiles_of(path: Path) -> list[Path]:
-    """The Dockerfiles a target names; a folder holding none is a usage error, not a pass."""
-    found = find_dockerfiles(path)
+def dockerfiles_of(target: str | PathLike[str]) -> list[str | PathLike[str]]:
+    """The Dockerfiles a target names: a file is itself, as named (no pathlib on the path of
+    ``deadweight lint FILE``: start-up, issue 14); a folder is searched, and one holding
+    none is a usage error, not a pass."""
+    if os.path.isfile(target):
+        return [target]
+    from pathlib import Path
+
+    path = Path(target)
+    found: list[str | PathLike[str]] = list(find_dockerfiles(path))
     if not found and is_dockerfile_name(path):
         raise UsageError(f"{path}: is a directory, not a Dockerfile")
     if not found:
@@ -50,14 +62,17 @@ def dockerfiles_of(path: Path) -> list[Path]:
 def is_dockerfile_target(arg: str) -> bool:
     """An existing Dockerfile, or a folder holding Dockerfiles, is linted as a Dockerfile;
     anything else (an image archive or layout, a transport string, a name) as an image."""
-    path = Path(arg)
-    if path.is_dir():
-        image_dir = any((path / n).exists() for n in ("index.json", "manifest.json"))
-        return not image_dir or bool(find_dockerfiles(path))
-    if path.is_file():
-        if is_dockerfile_name(path):
+    if os.path.isdir(arg):
+        from pathlib import Path
+
+        image_dir = any(
+            os.path.exists(os.path.join(arg, n)) for n in ("index.json", "manifest.json")
+        )
+        return not image_dir or bool(find_dockerfiles(Path(arg)))
+    if os.path.isfile(arg):
+        if is_dockerfile_name(arg):
             return True
         import tarfile
 
-        return not tarfile.is_tarfile(path)
+        return not tarfile.is_tarfile(arg)
     return False

@@ -24,8 +24,8 @@ sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n")
 
 HEAVY = ("click", "yaml", "typing", "rich", "deadweight.imagelint", "deadweight.sources")
 # dataclasses (with inspect) and subprocess were a third of the start-up: records and
-# os.posix_spawnp instead
-COSTLY = ("dataclasses", "inspect", "subprocess")
+# os.posix_spawnp instead; a file named on the command line needs no pathlib
+COSTLY = ("dataclasses", "inspect", "subprocess", "pathlib")
 
 
 def _modules(*args: str) -> set[str]:

@@ -50,7 +50,7 @@ def test_targets(tmp_path: Path) -> None:
     (tmp_path / "node_modules" / "Dockerfile").write_text("FROM a\n")
     (tmp_path / "web.Dockerfile").write_text("FROM a\n")
     (tmp_path / "web.Dockerfile.dockerignore").write_text("x\n")
-    assert [p.relative_to(tmp_path).as_posix() for p in dockerfiles_of(tmp_path)] == [
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in dockerfiles_of(tmp_path)] == [
         "app/Dockerfile",
         "web.Dockerfile",
     ]
@@ -61,3 +61,12 @@ def test_targets(tmp_path: Path) -> None:
         dockerfiles_of(tmp_path / "empty")
     with pytest.raises(NotFound):
         dockerfiles_of(tmp_path / "missing")
+
+
+def test_a_file_is_itself_as_named(tmp_path: Path) -> None:
+    path = tmp_path / "odd-name"
+    path.write_text("FROM a\n")
+    assert dockerfiles_of(str(path)) == [str(path)]
+    assert dockerfiles_of(path) == [path]
+    [one] = lint_files([str(path)])
+    assert one.path == str(path) and one.result.path == str(path)
