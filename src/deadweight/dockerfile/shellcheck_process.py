@@ -9,7 +9,6 @@ FILE`` once per file). The process is started with :func:`os.posix_spawnp`, not
 from __future__ import annotations
 
 import os
-import signal
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
 if TYPE_CHECKING:
@@ -102,6 +101,8 @@ def _wait(pid: int, read_end: int) -> bytes:
         while chunk := os.read(read_end, 1 << 16):
             chunks.append(chunk)
     except BaseException:
+        import signal
+
         os.kill(pid, signal.SIGKILL)
         raise
     finally:
