@@ -241,3 +241,10 @@ def test_many_scripts_are_split_between_processes_with_the_same_findings(
     monkeypatch.setattr(shellcheck_process.os, "cpu_count", lambda: 4)
     assert lint(src, shellcheck=shellcheck).findings == one
     assert sum(f.code.startswith("SC") for f in one) >= 12  # several chunks, each with some
+
+
+def test_a_shellcheck_that_cannot_start_gives_no_finding_and_no_error(tmp_path: Path) -> None:
+    src = "FROM debian:12\nRUN echo $X\n"
+    result = lint(src, shellcheck=str(tmp_path / "no-such-shellcheck"))
+    assert not [f for f in result.findings if f.code.startswith("SC")]
+    assert "DW001" in {f.code for f in result.findings}  # the rules ran
