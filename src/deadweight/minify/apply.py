@@ -30,7 +30,7 @@ def apply_minify(image: Image, plan: MinifyPlan, *, epoch: int | None = None) ->
     rewritten = tuple(
         NewFile(r.path[1:], r.data, r.mode) for r in plan.databases if len(r.data) != r.size
     )
-    result, _ = squash_merge(
+    result = squash_merge(
         image,
         0,
         drop=lambda path: "/" + path not in kept,
@@ -39,7 +39,7 @@ def apply_minify(image: Image, plan: MinifyPlan, *, epoch: int | None = None) ->
         deltas=ctx.deltas or None,
         created_by=f"{CREATED_BY}: kept {len(kept)} paths, removed {len(plan.removed)}",
         edit=Edit(files=rewritten),
-    )
+    ).image
     runtime = image.config.document.get("config")
     labels = runtime.get("Labels") if isinstance(runtime, dict) else None
     labels = dict(labels) if isinstance(labels, dict) else {}

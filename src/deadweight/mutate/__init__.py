@@ -11,7 +11,14 @@ from __future__ import annotations
 from deadweight.mutate._merge import Dropped, Item, Merge, merge
 from deadweight.mutate.compress import gzip_layer, gzip_layers
 from deadweight.mutate.edit import Edit, NewFile, Owner, with_config
-from deadweight.mutate.squashing import layer_deltas, prune, squash, squash_merge, squashed_config
+from deadweight.mutate.squashing import (
+    Squashed,
+    layer_deltas,
+    prune,
+    squash,
+    squash_merge,
+    squashed_config,
+)
 
 __all__ = [
     "Dropped",
@@ -20,6 +27,7 @@ __all__ = [
     "Merge",
     "NewFile",
     "Owner",
+    "Squashed",
     "gzip_layer",
     "gzip_layers",
     "layer_deltas",
