@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from deadweight.analysis import packages
+from deadweight.analysis.analyze import paused_gc
 from deadweight.analysis.bloat import categorise
 from deadweight.compare.base import base_layers
 from deadweight.errors import CorruptImage, UsageError
@@ -225,6 +226,7 @@ def _removal_steps(
     return steps
 
 
+@paused_gc()  # hundreds of thousands of small acyclic objects: the collector only slows it
 def plan(
     image: Image,
     *,
@@ -398,6 +400,7 @@ def _squash_bytes(tree: Tree, keep: int) -> int:
     return total
 
 
+@paused_gc()
 def apply(image: Image, plan_: Plan, *, deltas: Sequence[LayerDelta] | None = None) -> Image:
     """The optimized image, written from the plan's merge (``deltas`` only serve a plan
     that carries none). Refuses a plan made for another image, and a new layer that is not
