@@ -8,7 +8,7 @@ squashed layer.
 
 from __future__ import annotations
 
-from deadweight.mutate._merge import Dropped, Item, Merge, merge
+from deadweight.mutate._merge import Dropped, Item, Merge, Stacking, merge, stacking
 from deadweight.mutate.compress import gzip_layer, gzip_layers
 from deadweight.mutate.edit import Edit, NewFile, Owner, with_config
 from deadweight.mutate.squashing import (
@@ -28,6 +28,7 @@ __all__ = [
     "NewFile",
     "Owner",
     "Squashed",
+    "Stacking",
     "gzip_layer",
     "gzip_layers",
     "layer_deltas",
@@ -36,5 +37,6 @@ __all__ = [
     "squash",
     "squash_merge",
     "squashed_config",
+    "stacking",
     "with_config",
 ]

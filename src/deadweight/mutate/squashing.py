@@ -18,7 +18,7 @@ from typing import IO, Any, cast
 
 from deadweight import mediatypes
 from deadweight.errors import CorruptImage, UsageError
-from deadweight.filetree.delta import Capture, LayerDelta, read_delta
+from deadweight.filetree.delta import Capture, LayerDelta
 from deadweight.filetree.paths import ROOT, clean, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
 from deadweight.filetree.tree import Node
@@ -27,6 +27,7 @@ from deadweight.mutate._merge import Item, Merge, Stacking, marker_name, merge, 
 from deadweight.mutate._spool import CHUNK, DigestingWriter, Spool
 from deadweight.mutate._tarwrite import TarWriter, header
 from deadweight.mutate.edit import Edit, NewFile, Owner, config_document
+from deadweight.reading import read_deltas
 from deadweight.spec.manifest import Descriptor
 
 # pax records worth keeping: extended attributes (file capabilities live there)
@@ -39,16 +40,11 @@ def iso(epoch: int) -> str:
 
 
 def layer_deltas(
-    image: Image, layers: range | None = None, *, capture: Capture | None = None
+    image: Image, layers: Iterable[int] | None = None, *, capture: Capture | None = None
 ) -> tuple[LayerDelta, ...]:
-    """The deltas (no content hashes) of the image's layers, one streaming pass each;
-    ``capture`` says which small files' content to keep (see ``filetree.delta``)."""
-    out = []
-    for i in layers if layers is not None else range(len(image.layers)):
-        layer = image.layers[i]
-        with layer.open() as stream:
-            out.append(read_delta(stream, what=f"layer {layer.diff_id[:19]}", capture=capture))
-    return tuple(out)
+    """The deltas of the image's layers (``reading.read_deltas``: each layer read once, no
+    layer cache); ``capture`` says which small files' content to keep."""
+    return read_deltas(image, capture=capture, layers=layers)
 
 
 def squash(

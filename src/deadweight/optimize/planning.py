@@ -24,16 +24,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from deadweight.analysis import packages
-from deadweight.analysis.analyze import paused_gc
 from deadweight.analysis.bloat import categorise
 from deadweight.compare.base import base_layers
 from deadweight.errors import CorruptImage, UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
-from deadweight.mutate import Edit, Merge, merge, squash_merge, with_config
-from deadweight.mutate._merge import Stacking, stacking
-from deadweight.mutate.squashing import layer_deltas
+from deadweight.mutate import Edit, Merge, Stacking, merge, squash_merge, stacking, with_config
 from deadweight.optimize.moderate import (
     DEV_DEPS,
     NON_ROOT,
@@ -43,6 +40,7 @@ from deadweight.optimize.moderate import (
     Skipped,
     moderate,
 )
+from deadweight.reading import paused_gc, read_deltas
 
 Level = Literal["safe", "moderate"]
 SquashMode = Literal["own", "all"]
@@ -255,7 +253,7 @@ def plan(
     skipping = tuple(n for n in STEP_NAMES if n in skip)
     count = len(image.layers)
     if deltas is None:  # the first read: it keeps the few files moderate reads
-        deltas = layer_deltas(image, capture=packages.capture)
+        deltas = read_deltas(image, capture=packages.capture)
     if len(deltas) != count:
         raise CorruptImage(f"{len(deltas)} layer deltas for an image with {count} layers")
     detected = base_layers(image) if squash == "own" else 0
