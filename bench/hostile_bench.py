@@ -7,7 +7,8 @@ a ~10 MB gzip layer of a million empty files. Runs ``analyze``, ``history``, ``l
 under a time limit, and prints wall and CPU seconds and peak RSS, beside the floor of
 reading the same archive (every blob inflated once).
 
-Usage: ``python bench/hostile_bench.py [--workdir DIR] [--limit SECONDS] [--files N]``
+Usage: ``python bench/hostile_bench.py [--workdir DIR] [--limit SECONDS] [--files N]
+[--only COMMAND:SHAPE ...]`` (``--only optimize:files`` runs that row alone).
 
 Figures on the 2-CPU development machine, shared with four other sessions (load average
 near 10, so wall time is mostly waiting for a CPU; CPU seconds are the steadier figure).
@@ -68,7 +69,7 @@ def build(work: Path, files: int) -> dict[str, Path]:
         "deep": work / "deep.tar",
         "layers": work / "layers.tar",
         "rows": work / "rows.tar",
-        "files": work / "files.tar",
+        "files": work / f"files-{files}.tar",
     }
     if not made["deep"].exists():
         shapes.docker_archive(made["deep"], [shapes.deep_path_layer(2000)])
@@ -106,11 +107,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hostile")
     parser.add_argument("--limit", type=float, default=300.0)
     parser.add_argument("--files", type=int, default=1_000_000)
+    parser.add_argument("--only", action="append", default=[], metavar="COMMAND:SHAPE")
     args = parser.parse_args()
     work: Path = args.workdir
     work.mkdir(parents=True, exist_ok=True)
     made = build(work, args.files)
+    shapes_run = {c.split(":", 1)[1] for c in args.only} if args.only else set(made)
     for name, path in made.items():
+        if name not in shapes_run:
+            continue
         start = time.monotonic()
         subprocess.run([sys.executable, "-c", _FLOOR, str(path)], check=True)
         print(f"floor    {name:8} {time.monotonic() - start:7.1f} s (every layer inflated once)")
@@ -124,6 +129,8 @@ def main() -> None:
         ("export", "files", ["-o", str(work / "out-files")]),
         ("optimize", "files", ["-o", f"docker-archive:{work / 'out.tar'}"]),
     ]
+    if args.only:
+        cases = [c for c in cases if f"{c[0]}:{c[1]}" in args.only]
     for command, name, extra in cases:
         for leftover in ("out-deep", "out-files", "out.tar"):
             target = work / leftover
