@@ -69,9 +69,10 @@ from typing import TypeVar
 
 from deadweight import static as s
 from deadweight.analysis.analyze import analyze
-from deadweight.filetree import readers
+from deadweight.analysis.report import Analysis
 from deadweight.filetree.delta import default_hash
 from deadweight.image import Image
+from deadweight.reading import _pool as readers
 from deadweight.sources import layout, open_image
 
 T = TypeVar("T")
@@ -117,6 +118,16 @@ def build(mb: int, files: int, workdir: Path, shape: str = "even") -> Path:
     path = workdir / "oci"
     layout.write([s.image(steps, repo_tags=("bench:1",))], path)
     return path
+
+
+def in_process(image: Image) -> Analysis:
+    """``analyze`` as on one CPU: threads in this process, no helper process."""
+    real = readers.os.cpu_count
+    readers.os.cpu_count = lambda: 1  # type: ignore[assignment]
+    try:
+        return analyze(image)
+    finally:
+        readers.os.cpu_count = real  # type: ignore[assignment]
 
 
 def timed(fn: Callable[[], T]) -> tuple[float, T]:
@@ -221,20 +232,18 @@ def main() -> None:
         store = MemoryStore()
         for _ in range(args.rounds):  # interleaved, so a busy moment hits every figure
             raw = measure("floor", lambda: floor(image))
-            a = measure("serial", lambda: analyze(image))
-            b = measure("serial, prefetch", lambda: analyze(image, prefetch=True))
-            c = measure("4 threads", lambda: analyze(image, workers=4, processes=0))
+            c = measure("4 threads", lambda: in_process(image))
             readers.shutdown()  # the helpers' start-up counts in this one
-            e = measure("helpers, first call", lambda: analyze(image, workers=4))
-            f = measure("helpers", lambda: analyze(image, workers=4))
+            e = measure("helpers, first call", lambda: analyze(image))
+            f = measure("helpers", lambda: analyze(image))
             analyze(image, store=store)
             d = measure("warm store", lambda: analyze(image, store=store))
-            reference = reference or a
-            assert a == b == c == d == e == f == reference
+            reference = reference or c
+            assert c == d == e == f == reference
         assert reference is not None
 
         tracemalloc.start()
-        analyze(image)
+        in_process(image)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
 
@@ -249,13 +258,13 @@ def main() -> None:
         files = sum(lr.added for lr in reference.layers)
         print(f"uncompressed bytes      {raw / 1e6:10.1f} MB, files {files}")
         print(f"floor (inflate+sha256)  {fl:8.2f}s")
-        print(f"helper processes        {readers.default_processes(4):8d}")
-        for name in ("serial", "serial, prefetch", "4 threads", "helpers, first call", "helpers"):
+        print(f"helper processes        {readers.default_processes():8d}")
+        for name in ("4 threads", "helpers, first call", "helpers"):
             print(f"analyze, {name:20s}{best[name]:6.2f}s  {best[name] / fl:5.2f}x floor")
         print(f"analyze, warm store     {best['warm store']:8.2f}s")
         print(f"CLI, cold store         {t_cold:8.2f}s  peak RSS {rss_cold / 1e6:6.1f} MB")
         print(f"CLI, repeated           {t_warm:8.2f}s  peak RSS {rss_warm / 1e6:6.1f} MB")
-        print(f"peak Python allocations (serial) {peak / 1e6:.1f} MB")
+        print(f"peak Python allocations (in process) {peak / 1e6:.1f} MB")
         print(
             f"reclaimable {reference.waste.reclaimable} bytes; "
             f"dive wasted {reference.dive.wasted_bytes}"

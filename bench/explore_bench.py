@@ -13,7 +13,9 @@ layers once, then measures, best of ``--rounds``:
   screen; then when the analysis (waste marks, figures) is shown;
 * kept: when the background work that keeps every layer's stacking is done;
 * moving: one key (cursor down, open a directory of 10,000 entries, jump to the largest
-  file, switch to another layer, filter by path) through the pilot, in the running app.
+  file, switch to another layer, filter by path) through the pilot, in the running app;
+  the layer switch also with nothing kept (each tree stacked from the bottom), the floor
+  the kept stackings are measured against.
 
 Usage: ``python bench/explore_bench.py [--files 500000] [--rounds 3]``.
 """
@@ -27,9 +29,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from deadweight import static as s
-from deadweight.analysis.analyze import analyze_deltas, paused_gc
+from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.report import Analysis
 from deadweight.filetree import LayerDelta, read_delta
+from deadweight.reading import paused_gc
 from deadweight.tui.app import ExplorerApp
 from deadweight.tui.model import Explorer
 
@@ -109,13 +112,29 @@ async def session(deltas: list[LayerDelta], rounds: int) -> dict[str, float]:
             await app.workers.wait_for_complete()
             app.select_layer(len(deltas) - 1)
 
+        async def other_layer_unkept() -> None:
+            # the same two switches with nothing kept: each tree stacked from the bottom
+            ex = app.explorer
+            states, sizes, kept, sized = dict(ex.states), dict(ex.sizes), ex._kept, ex._sized
+            ex.states.clear()
+            ex.sizes.clear()
+            ex.cache.clear()
+            app.select_layer(1)
+            await app.workers.wait_for_complete()
+            app.select_layer(len(deltas) - 1)
+            await app.workers.wait_for_complete()
+            ex.states.update(states)
+            ex.sizes.update(sizes)
+            ex._kept, ex._sized = kept, sized
+
         async def filter_path() -> None:
             await pilot.press("slash", "f", "1", "2", "escape")
 
         await timed("cursor down", down)
         await timed("open a directory of 10,000 entries", open_wide)
         await timed("jump to the largest file", largest)
-        await timed("switch layers twice (trees rebuilt)", other_layer)
+        await timed("switch layers twice (from kept stackings)", other_layer)
+        await timed("switch layers twice, nothing kept (floor)", other_layer_unkept)
         await timed("filter by path (3 keys, then cleared)", filter_path)
     return out
 
@@ -143,7 +162,10 @@ def main() -> None:
     print(f"  waste marks and figures shown at:   {shown:6.2f} s (analysed in the background)")
     print(f"  every layer's stacking kept by:     {kept:6.2f} s (in the background)")
     for name, secs in figures.items():
-        print(f"  {name:<40} {secs * 1000:8.1f} ms")
+        print(f"  {name:<42} {secs * 1000:8.1f} ms")
+    warm = figures["switch layers twice (from kept stackings)"]
+    cold = figures["switch layers twice, nothing kept (floor)"]
+    print(f"  layer switch from kept stackings: {warm / cold:.2f}x the switch stacked again")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,36 @@
-"""The embedded store: per-layer results keyed by diff_id, in SQLite.
+"""The layer cache: per-layer results keyed by diff_id, and its SQLite store.
 
 A diff_id names the uncompressed content of a layer, so what is computed from it never
-goes stale. The store lives under the user's cache directory (``DEADWEIGHT_CACHE_DIR``
-overrides it); any failure to open or write it degrades to no caching, never to an error.
+goes stale. :class:`LayerCache` is the one protocol every reader of layers takes; its rule:
+**a layer cache may be called from any thread, and a failure in it is a miss, never an
+error.** :class:`LayerStore` keeps it in SQLite under the user's cache directory
+(``DEADWEIGHT_CACHE_DIR`` overrides it).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class LayerCache(Protocol):
+    """Per-layer results by diff_id: docker's size of the layer, and blobs serialized by
+    their producer (``kind`` names the format and its version). Safe to call from any
+    thread; a failure is a miss (None), never an error."""
+
+    def get(self, diff_id: str) -> int | None: ...
+
+    def put(self, diff_id: str, size: int) -> None: ...
+
+    def get_blob(self, kind: str, diff_id: str) -> bytes | None: ...
+
+    def put_blob(self, kind: str, diff_id: str, data: bytes) -> None: ...
 
 
 def default_path() -> Path:
@@ -22,14 +43,18 @@ def default_path() -> Path:
 
 
 class LayerStore:
-    """diff_id → docker size, and per-layer analysis results, persisted across runs."""
+    """A :class:`LayerCache` persisted across runs in SQLite. One connection serves every
+    thread, one statement at a time."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
         self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db = sqlite3.connect(
+                self.path, timeout=10, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             # a cache: a commit need not reach the disk before the next (one fsync per
             # layer made an image of 100,000 layers take minutes; issue 16)
@@ -45,51 +70,48 @@ class LayerStore:
         except (OSError, sqlite3.Error):
             self._db = None
 
+    def _run(self, use: Callable[[sqlite3.Connection], T]) -> T | None:
+        with self._lock:
+            if self._db is None:
+                return None
+            try:
+                return use(self._db)
+            except sqlite3.Error:
+                return None
+
     def get(self, diff_id: str) -> int | None:
-        if self._db is None:
-            return None
-        try:
-            row = self._db.execute(
+        row = self._run(
+            lambda db: db.execute(
                 "SELECT size FROM layer_size WHERE diff_id = ?", (diff_id,)
             ).fetchone()
-        except sqlite3.Error:
-            return None
+        )
         return int(row[0]) if row else None
 
     def put(self, diff_id: str, size: int) -> None:
-        if self._db is None:
-            return
-        try:
-            self._db.execute(
+        self._run(
+            lambda db: db.execute(
                 "INSERT OR REPLACE INTO layer_size (diff_id, size) VALUES (?, ?)", (diff_id, size)
             )
-        except sqlite3.Error:
-            return
+        )
 
     def get_blob(self, kind: str, diff_id: str) -> bytes | None:
-        """A per-layer result serialized by its producer (``kind`` names format and version)."""
-        if self._db is None:
-            return None
-        try:
-            row = self._db.execute(
+        row = self._run(
+            lambda db: db.execute(
                 "SELECT data FROM layer_blob WHERE kind = ? AND diff_id = ?", (kind, diff_id)
             ).fetchone()
-        except sqlite3.Error:
-            return None
+        )
         return bytes(row[0]) if row else None
 
     def put_blob(self, kind: str, diff_id: str, data: bytes) -> None:
-        if self._db is None:
-            return
-        try:
-            self._db.execute(
+        self._run(
+            lambda db: db.execute(
                 "INSERT OR REPLACE INTO layer_blob (kind, diff_id, data) VALUES (?, ?, ?)",
                 (kind, diff_id, data),
             )
-        except sqlite3.Error:
-            return
+        )
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

@@ -289,7 +289,7 @@ def layer_stream(
     With ``verify``, reading to the end checks the blob's digest and size (when
     ``blob_digest`` is known) and, unless ``check_diff_id`` is off (another process
     hashes the tar), the tar's ``diff_id``. This is the whole of ``Layer.open``; the
-    helper processes (:mod:`deadweight.filetree.helper`) run it too.
+    helper processes (:mod:`deadweight.reading._helper`) run it too.
     """
     if verify and blob_digest:
         raw = VerifyingReader(  # type: ignore[assignment]

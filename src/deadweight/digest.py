@@ -53,14 +53,22 @@ class VerifyingReader:
     """A read-only stream that hashes what passes through it.
 
     When ``expected`` is given, reaching EOF with a different digest (or a different
-    length, when ``size`` is given) raises :class:`DigestMismatch`.
+    length, when ``size`` is given) raises :class:`DigestMismatch`. Without ``hashing``
+    only the length is checked (another process hashes the same bytes).
     """
 
     def __init__(
-        self, raw: BinaryIO, expected: str | None = None, size: int | None = None, what: str = ""
+        self,
+        raw: BinaryIO,
+        expected: str | None = None,
+        size: int | None = None,
+        what: str = "",
+        *,
+        hashing: bool = True,
     ) -> None:
         self._raw = raw
         self._hash = hashlib.sha256()
+        self._hashing = hashing
         self._expected = expected
         self._size = size
         self._what = what or "blob"
@@ -74,7 +82,8 @@ class VerifyingReader:
         read_all = n is None or n < 0
         data = self._raw.read(-1 if read_all else n)
         if data:
-            self._hash.update(data)
+            if self._hashing:
+                self._hash.update(data)
             self.count += len(data)
             if self._size is not None and self.count > self._size:
                 raise DigestMismatch(
@@ -95,7 +104,7 @@ class VerifyingReader:
             raise DigestMismatch(
                 f"{self._what}: truncated: {self.count} bytes, its descriptor declares {self._size}"
             )
-        if self._expected is not None and self.digest != self._expected:
+        if self._hashing and self._expected is not None and self.digest != self._expected:
             raise DigestMismatch(
                 f"{self._what}: digest mismatch: expected {self._expected}, got {self.digest}"
             )

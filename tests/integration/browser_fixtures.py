@@ -1,5 +1,11 @@
 """Debian's chromium, headless, driven by its own chromedriver through selenium (no browser
-is ever downloaded), and where screenshots go."""
+is ever downloaded), and where screenshots go.
+
+``browser`` is imported by ``conftest.py`` only: one chromium for the whole session (a test
+module that imported it itself would get its own copy of the fixture, and a browser of its
+own). ``keep_screenshot`` saves a screenshot as a test artifact and, with
+``DEADWEIGHT_UPDATE_DOCS=1``, over the docs' picture of the same name in ``docs/images/``
+(how those pictures are made: never by hand)."""
 
 from __future__ import annotations
 
@@ -33,6 +39,20 @@ def artifacts() -> Path:
     where = Path(os.environ.get("DEADWEIGHT_TEST_ARTIFACTS") or REPO / ".work" / "artifacts")
     where.mkdir(parents=True, exist_ok=True)
     return where
+
+
+DOCS_IMAGES = REPO / "docs" / "images"
+
+
+def keep_screenshot(driver: Any, name: str) -> Path:
+    """The browser's screen as ``name`` among the artifacts (and in ``docs/images`` when
+    asked); a blank or failed capture fails the test."""
+    out = artifacts() / name
+    driver.save_screenshot(str(out))
+    assert out.stat().st_size > 10_000, f"{name}: a blank screenshot"
+    if os.environ.get("DEADWEIGHT_UPDATE_DOCS") == "1" and (DOCS_IMAGES / name).is_file():
+        shutil.copyfile(out, DOCS_IMAGES / name)  # the pictures the docs show, made again
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """``deadweight explore`` once through a real terminal: tmux runs it at 80x24 on an image
-the engine built; keys go in with send-keys and the screen comes back with capture-pane.
+the engine built; keys go in with send-keys and the screen comes back with capture-pane; a
+window shrunk below 60x16 says the terminal is too small.
 The last screen is kept as a test artifact (ANSI text, and a PNG drawn by chromium)."""
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_fixtures import artifacts, browser
+from browser_fixtures import artifacts, keep_screenshot
 from engine_fixtures import DockerEngine, unavailable
 from images_fixtures import deadweight_command
 from test_html_integration import APP, DOCKERFILE, _build
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser"]
 TMUX = "/usr/bin/tmux"
 
 
@@ -108,6 +108,10 @@ def test_explore_in_a_real_terminal(
     assert "keys (dive's where dive has them)" in terminal.wait_for("ctrl+space")
     terminal.keys("Escape")
     time.sleep(0.8)
+    terminal.tmux("resize-window", "-t", "dw", "-x", "50", "-y", "12")  # smaller than 60x16
+    assert "terminal too small: need at least 60x16" in terminal.wait_for("too small")
+    terminal.tmux("resize-window", "-t", "dw", "-x", "80", "-y", "24")
+    terminal.wait_for("layer 1  ·")  # back as it was
     terminal.keys("q")
     assert "EXITED 0" in terminal.wait_for("EXITED")
 
@@ -125,6 +129,6 @@ def _screenshot(driver: Any, ansi: str, png: Path, tmp: Path) -> None:
     svg.write_text(console.export_svg(title="deadweight explore"))
     driver.set_window_size(1000, 640)
     driver.get(svg.as_uri())
-    driver.save_screenshot(str(png))
+    keep_screenshot(driver, png.name)
     driver.set_window_size(1400, 1000)
     shutil.copy(svg, png.with_suffix(".svg"))

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_fixtures import artifacts, browser
+from browser_fixtures import keep_screenshot
 from engine_fixtures import DockerEngine
 from images_fixtures import deadweight_command
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser"]
 
 MiB = 1 << 20
 DOCKERFILE = """\
@@ -82,6 +81,7 @@ def deadweight(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def open_report(driver: Any, path: Path) -> None:
+    driver.get_log("browser")  # the session's one browser: what earlier pages logged is not ours
     driver.get(path.as_uri())
     for _ in range(100):
         if driver.execute_script("return document.body.getAttribute('data-ready')") == "1":
@@ -104,10 +104,7 @@ def cells(driver: Any, table: str) -> list[list[str]]:
 
 
 def screenshot(driver: Any, name: str) -> Path:
-    out = artifacts() / name
-    driver.save_screenshot(str(out))
-    assert out.stat().st_size > 10_000
-    return out
+    return keep_screenshot(driver, name)
 
 
 def wait_for(check: Callable[[], Any], what: str) -> Any:
@@ -148,12 +145,34 @@ def test_analyze_report_in_the_browser(images: Images, browser: Any) -> None:
         "return out;"
     )
     assert {"opt", "opt/tool", "srv", "tmp/build.tar (hidden)"} <= set(names)
-    bars = browser.execute_script("return window.dwReport.charts.layers.getOption().yAxis[0].data")
+    # one bar group per layer, labelled with its instruction: bytes added, modified,
+    # deleted and wasted (the Dockerfile above says how many)
+    option = browser.execute_script("return window.dwReport.charts.layers.getOption()")
+    bars = option["yAxis"][0]["data"]
     assert any("COPY app/ /srv/app/" in b for b in bars)
+    assert [s["name"] for s in option["series"]] == [
+        "added", "modified", "deleted (hidden from earlier layers)",
+        "wasted (hidden by a later layer)",
+    ]  # fmt: skip
+    drawn = {
+        label: [s["data"][n]["value"] for s in option["series"]] for n, label in enumerate(bars)
+    }
+    made, removed, copied = (
+        next((values for label, values in drawn.items() if words in label), None)
+        for words in ("mkdir -p /opt/tool/lib", "rm /tmp/build.tar", "COPY app/")
+    )
+    assert made == [3_000_000 + 400_000 + 300_000 + 2_000_000, 0, 0, 2_000_000]
+    assert removed == [0, 0, 2_000_000, 0]
+    assert copied == [len(APP["server.js"]) + len(APP["data/blob.bin"]), 0, 0, 0]
+    assert drawn[bars[0]][0] > 0  # the base layer added the busybox files
+    deleted = [row[5] for row in layers if "rm /tmp/build.tar" in row[1]]
+    assert deleted == ["2MB (1)"]
 
     assert [lr["base"] for lr in browser.execute_script("return window.dwReport.data.layers")] == [
         True, False, False, False
     ]  # fmt: skip
+    browser.execute_script("document.getElementById('layers-section').scrollIntoView()")
+    screenshot(browser, "html-analyze-layers.png")
     browser.execute_script("window.scrollTo(0, 0)")
     screenshot(browser, "html-analyze.png")
 

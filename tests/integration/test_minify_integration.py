@@ -160,6 +160,10 @@ def test_story_image_minified_to_a_quarter_still_answers(
     assert doc["size"]["after"] <= doc["size"]["before"] * 0.25, doc["size"]
     assert {"traced", "elf", "essential"} <= {r for k in doc["kept"] for r in k["reasons"]}
     assert doc["removedByPackage"] and doc["removedByTopDir"]
+    # the dpkg database lists the packages that remain, no more, no fewer
+    (dpkg,) = [d for d in doc["databases"] if d["manager"] == "dpkg"]
+    assert 0 < dpkg["listed"] < dpkg["total"], dpkg
+    assert dpkg["bytes"]["after"] < dpkg["bytes"]["before"]
     # skopeo reads it; docker loads it, it is a quarter of the original, and it answers
     inspected = json.loads(subprocess.run(
         [SKOPEO, "inspect", f"docker-archive:{out}"], capture_output=True, text=True, check=True

@@ -24,7 +24,7 @@ import pytest
 from engine_fixtures import SKOPEO, DockerEngine, unavailable
 
 from deadweight.analysis.analyze import analyze
-from deadweight.optimize.plan import SAFE_CATEGORIES
+from deadweight.optimize.planning import SAFE_CATEGORIES
 from deadweight.sources import archive
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_fixtures import artifacts, browser
+from browser_fixtures import keep_screenshot
 from engine_fixtures import DockerEngine
 from fleet_cluster import dask_cluster
 from images_fixtures import BuiltImage
@@ -40,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import fleet_images
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser"]  # the session's chromium
 DEADWEIGHT = Path(sys.executable).with_name("deadweight")
 APPS = 30
 
@@ -120,7 +119,7 @@ def test_the_sequential_scan_is_every_image_as_analyze_sees_it(filled: Filled) -
     assert fleet.layers_read == fleet.unique_layers == len(_unique_diff_ids(filled))
     assert fleet.unique_bytes < 0.7 * fleet.total_bytes  # shared bases
     for figures in fleet.images:
-        alone = analyze(open_image(f"docker://{figures.name}"), processes=0)
+        alone = analyze(open_image(f"docker://{figures.name}"))
         tally = Tally()
         tally.add_image(alone, name=figures.name, source=figures.source, digest=figures.digest)
         assert tally.fleet(layers_read=0, layers_cached=0).images == (figures,), figures.name
@@ -265,7 +264,7 @@ def test_every_image_of_the_engine(filled: Filled, docker_engine_env: DockerEngi
     ids = set(docker_engine.docker("images", "-q", "--no-trunc").split())
     assert {i["imageId"] for i in doc["images"]} == ids and not doc["failed"]
     for image in doc["images"]:
-        alone = analyze(open_image(f"docker-daemon:{image['imageId']}"), processes=0)
+        alone = analyze(open_image(f"docker-daemon:{image['imageId']}"))
         assert (image["size"], image["reclaimable"]) == (alone.size, alone.waste.reclaimable)
 
 
@@ -294,4 +293,4 @@ def test_the_fleet_page_in_the_browser(filled: Filled, browser: Any) -> None:
         "return document.querySelector('[data-figure=\"images\"] .value').textContent"
     )
     assert figure == str(len(doc["images"]))
-    browser.save_screenshot(str(artifacts() / "html-scan.png"))
+    keep_screenshot(browser, "html-scan.png")

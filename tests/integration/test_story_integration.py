@@ -22,7 +22,7 @@ import pytest
 from engine_fixtures import SKOPEO, DockerEngine
 from story_fixtures import NODE_VERSION, Story, StoryApp
 
-from deadweight.optimize.plan import CATEGORIES
+from deadweight.optimize.planning import CATEGORIES
 from deadweight.sources import archive
 
 pytestmark = pytest.mark.integration

@@ -1,219 +1,32 @@
 """``analyze``: read every layer once, stack, and account for every byte.
 
-:func:`iter_deltas` (and :func:`read_deltas`) is the only part that reads layer bytes: one
-streaming pass per layer, cached by diff_id. :func:`analyze_deltas` is pure and does
-everything else. :func:`analyze` runs both as a pipeline: a layer is stacked while the
-layers above it are still being read.
+Reading is :mod:`deadweight.reading`'s (one streaming pass per layer, cached by diff_id).
+:func:`analyze_deltas` is pure and does everything else. :func:`analyze` runs both as a
+pipeline: a layer is stacked while the layers above it are still being read.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import gc
 import heapq
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
-from typing import Protocol
+from collections.abc import Callable, Iterable, Sequence
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.bloat import CORE_NAME, bloat
+from deadweight.analysis.bloat import CORE_NAME, Bloat, bloat
 from deadweight.analysis.efficiency import DiveCounter
 from deadweight.analysis.instructions import layer_instructions
+from deadweight.analysis.packages import Package
 from deadweight.analysis.recommend import recommend
 from deadweight.analysis.report import Analysis, LayerReport, SizeItem, UnsafeItem
 from deadweight.analysis.waste import Cause, classify, summarise
-from deadweight.filetree import readers as helper_processes
-from deadweight.filetree.delta import (
-    FORMAT_VERSION,
-    Capture,
-    HashName,
-    LayerDelta,
-    default_hash,
-    read_delta,
-)
+from deadweight.cache import LayerCache
+from deadweight.filetree.delta import HashName, LayerDelta
 from deadweight.filetree.tree import Hidden, Stacker, Tree
-from deadweight.image import Image, Layer
+from deadweight.image import Image
 from deadweight.progress import Progress
+from deadweight.reading import iter_deltas, paused_gc
 
 TOP = 20
-
-
-class BlobStore(Protocol):
-    """Per-layer results keyed by (kind, diff_id); ``cache.LayerStore`` once it grows this."""
-
-    def get_blob(self, kind: str, diff_id: str) -> bytes | None: ...
-
-    def put_blob(self, kind: str, diff_id: str, data: bytes) -> None: ...
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the duration of an analysis.
-
-    Reading and stacking allocate hundreds of thousands of small acyclic objects, which
-    the collector would walk again and again (a fifth of the time of an analysis) without
-    ever finding a cycle; reference counting frees them. The previous state is restored.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def store_kind(hash: HashName) -> str:
-    return f"delta-v{FORMAT_VERSION}-{hash}"
-
-
-def read_layer(
-    layer: Layer, hash: HashName, prefetch: bool = False, capture: Capture = pkgs.capture
-) -> LayerDelta:
-    with layer.open() as stream:
-        return read_delta(
-            stream,
-            hash=hash,
-            capture=capture,
-            what=f"layer {layer.diff_id[:19]}",
-            prefetch=prefetch,
-        )
-
-
-def layer_reader(
-    layers: Sequence[Layer],
-    hash: HashName,
-    workers: int = 1,
-    processes: int | None = None,
-    prefetch: bool = False,
-    capture: Capture = pkgs.capture,
-) -> tuple[Callable[[Layer], LayerDelta], int]:
-    """How to read ``layers`` with ``workers`` threads: a function giving a layer's delta,
-    and how many threads should call it.
-
-    Layers stored as files on disk are read by up to ``processes`` helper processes
-    (:mod:`deadweight.filetree.readers`, kept for the life of this process), side by
-    side, each driven by one thread; None picks
-    :func:`~deadweight.filetree.readers.default_processes` (none for one worker or on one
-    CPU), 0 reads in this process. Threads still pay when there is one helper: the
-    caller stacks a layer while the next is read. A layer holding more than half of the
-    bytes is read by two helpers (one hashes its tar). ``capture`` says which files'
-    content to keep (a module-level function: helpers import it by name).
-    """
-    want = helper_processes.default_processes(workers) if processes is None else processes
-    helpers = min(want, sum(1 for layer in layers if layer.seekable))
-    if not helpers:
-        return (lambda layer: read_layer(layer, hash, prefetch, capture)), workers
-    pool = helper_processes.shared(helpers)
-    total = sum(layer.blob.size for layer in layers)
-
-    def read(layer: Layer) -> LayerDelta:
-        what = f"layer {layer.diff_id[:19]}"
-        big = 2 * layer.blob.size > total  # most of the work: two helpers share it
-        return pool.read(layer, hash=hash, capture=capture, what=what, split=big)
-
-    return read, max(2, helpers)
-
-
-def read_deltas(
-    image: Image,
-    *,
-    store: BlobStore | None = None,
-    progress: Progress | None = None,
-    hash: HashName | None = None,
-    workers: int = 1,
-    prefetch: bool = False,
-    processes: int | None = None,
-) -> tuple[LayerDelta, ...]:
-    """One delta per layer, bottom first; each layer read once, or not at all if cached."""
-    with paused_gc():
-        return tuple(
-            iter_deltas(
-                image,
-                store=store,
-                progress=progress,
-                hash=hash,
-                workers=workers,
-                prefetch=prefetch,
-                processes=processes,
-            )
-        )
-
-
-def iter_deltas(
-    image: Image,
-    *,
-    store: BlobStore | None = None,
-    progress: Progress | None = None,
-    hash: HashName | None = None,
-    workers: int = 1,
-    prefetch: bool = False,
-    processes: int | None = None,
-) -> Iterator[LayerDelta]:
-    """:func:`read_deltas`, one layer at a time in order, while ``workers`` threads read
-    the layers that follow.
-
-    ``processes`` is as for :func:`layer_reader`: layers stored as files on disk are read
-    by helper processes, side by side, while this thread stacks them.
-
-    ``prefetch`` reads each layer's stream in a second thread (see ``read_delta``) when
-    it is read in this process. It is off by default: measured on 2 CPUs, that thread
-    waits for the GIL behind the parser about as long as it saves, and costs more CPU
-    time in all.
-
-    The store is only touched from the consuming thread (an SQLite connection belongs to
-    the thread that opened it); worker threads only read layers.
-    """
-    algo = hash or default_hash()
-    kind = store_kind(algo)
-    total = len(image.layers)
-    found: list[LayerDelta | None] = []
-    for layer in image.layers:
-        cached = store.get_blob(kind, layer.diff_id) if store is not None else None
-        found.append(LayerDelta.from_bytes(cached) if cached is not None else None)
-    done = sum(1 for d in found if d is not None)
-    if progress is not None and done:
-        progress(done, total)
-    # a layer named again (the same diff_id) is read once: its delta is the same value
-    first: dict[str, int] = {}
-    for i, d in enumerate(found):
-        if d is None:
-            first.setdefault(image.layers[i].diff_id, i)
-    missing = sorted(first.values())
-    again: dict[str, LayerDelta] = {}
-
-    read, threads = layer_reader(
-        [image.layers[i] for i in missing], algo, workers, processes, prefetch
-    )
-
-    def one(i: int) -> LayerDelta:
-        return read(image.layers[i])
-
-    with ExitStack() as stack:
-        if threads > 1 and len(missing) > 1:
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
-            fresh = pool.map(one, missing)  # in order; a failure raises when its turn comes
-        else:
-            fresh = map(one, missing)
-        for i, known in enumerate(found):
-            if known is not None:
-                yield known
-                continue
-            diff_id = image.layers[i].diff_id
-            if first[diff_id] != i:
-                yield again[diff_id]
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-                continue
-            delta = again[diff_id] = next(fresh)
-            if store is not None:
-                store.put_blob(kind, diff_id, delta.to_bytes())
-            done += 1
-            if progress is not None:
-                progress(done, total)
-            yield delta
 
 
 def ignore_matcher(globs: Sequence[str]) -> Callable[[str], bool] | None:
@@ -232,32 +45,21 @@ def ignore_matcher(globs: Sequence[str]) -> Callable[[str], bool] | None:
 def analyze(
     image: Image,
     *,
-    store: BlobStore | None = None,
+    store: LayerCache | None = None,
     progress: Progress | None = None,
     base_layers: int = 0,
     ignore: Sequence[str] = (),
     hash: HashName | None = None,
-    workers: int = 1,
-    prefetch: bool = False,
-    processes: int | None = None,
 ) -> Analysis:
     """Analyze ``image``: read its layers (once each) and account for every byte.
 
-    Each layer is stacked as soon as it and those below it are read, while the worker
-    threads read the next ones.
+    Each layer is stacked as soon as it and those below it are read, while the next ones
+    are read.
     """
     with paused_gc():
         return _analyze_image(
             image,
-            iter_deltas(
-                image,
-                store=store,
-                progress=progress,
-                hash=hash,
-                workers=workers,
-                prefetch=prefetch,
-                processes=processes,
-            ),
+            iter_deltas(image, capture=pkgs.capture, store=store, progress=progress, hash=hash),
             base_layers=base_layers,
             ignore=ignore,
         )
@@ -326,7 +128,7 @@ def _analyze_deltas(
     skip = ignore_matcher(ignore)
     stacker = Stacker()
     events: list[tuple[Hidden, Cause, int]] = []
-    reports: list[tuple[int, int, int]] = []
+    reports: list[tuple[int, int, int, int, int, int]] = []
     dive = DiveCounter()
     deltas: list[LayerDelta] = []
     for delta in layers_in:
@@ -334,15 +136,7 @@ def _analyze_deltas(
         dive.add(delta)
         before = {e.path for e in delta.entries if e.path in stacker.nodes}
         hidden = stacker.apply(delta)
-        touched = {e.path for e in delta.entries}
-        deleted = sum(
-            1
-            for h in hidden
-            if h.how != "replaced" and h.node.kind != "dir" and h.node.path not in touched
-        )
-        added = sum(1 for p in touched if p not in before and stacker.nodes[p].kind != "dir")
-        changed = sum(1 for p in before if p in stacker.nodes and stacker.nodes[p].kind != "dir")
-        reports.append((added, changed, deleted))
+        reports.append(_layer_changes(stacker, delta, before, hidden))
         for h in hidden:
             if h.last:
                 held = stacker.inodes[h.node.inode].bytes
@@ -351,18 +145,7 @@ def _analyze_deltas(
     tree = stacker.tree()
     said = list(instructions) + [""] * max(0, len(deltas) - len(instructions))
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
-    captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
-    packages = pkgs.inventory(tree, captured)
-    heads = {
-        p: data for layer, p, data in captured if CORE_NAME.search(p) and _live(tree, p, layer)
-    }
-    found = bloat(
-        tree,
-        dev_packages=pkgs.dev_dirs(packages),
-        core_heads=heads,
-        ignore=skip,
-        from_layer=base_layers,
-    )
+    packages, found = _packages_and_bloat(deltas, tree, skip, base_layers)
     sizes = [d.size for d in deltas]
     scope = sum(sizes[base_layers:])
     wasted_by_layer = [0] * len(deltas)
@@ -374,9 +157,10 @@ def _analyze_deltas(
             diff_ids[i] if i < len(diff_ids) else "",
             said[i],
             sizes[i],
-            *reports[i],
+            *reports[i][:3],
             wasted_by_layer[i],
             _largest_written(d, 5),
+            *reports[i][3:],
         )
         for i, d in enumerate(deltas)
     )
@@ -403,6 +187,61 @@ def _analyze_deltas(
         recommendations=recommend(waste, found, packages, said),
         ignore=tuple(ignore),
     )
+
+
+def _layer_changes(
+    stacker: Stacker, delta: LayerDelta, before: set[str], hidden: Sequence[Hidden]
+) -> tuple[int, int, int, int, int, int]:
+    """What the layer just stacked did: (added, changed, deleted) entries that are not
+    directories, then the bytes it added, changed and deleted (see ``LayerReport``)."""
+    nodes, inodes, layer = stacker.nodes, stacker.inodes, stacker.layer
+    touched = {e.path for e in delta.entries}
+    added = changed = added_bytes = changed_bytes = deleted = deleted_bytes = 0
+    for path in touched:
+        node = nodes.get(path)
+        if node is None or node.kind == "dir":
+            continue
+        # a hardlink's inode was written elsewhere: it brings no bytes of its own
+        held = inodes[node.inode].bytes if node.kind != "hardlink" and node.inode >= 0 else 0
+        if held and inodes[node.inode].layer != layer:
+            held = 0
+        if path in before:
+            changed += 1
+            changed_bytes += held
+        else:
+            added += 1
+            added_bytes += held
+    for h in hidden:
+        if h.how != "replaced" and h.node.kind != "dir" and h.node.path not in touched:
+            deleted += 1
+            if h.last and h.node.inode >= 0:
+                deleted_bytes += inodes[h.node.inode].bytes
+    return added, changed, deleted, added_bytes, changed_bytes, deleted_bytes
+
+
+def final_bloat(deltas: Sequence[LayerDelta], tree: Tree) -> Bloat:
+    """``analyze_deltas(deltas).bloat``, from the tree ``deltas`` stack to, for a caller
+    that stacked them already (``lint IMAGE``: no second stacking, no waste accounting)."""
+    with paused_gc():
+        return _packages_and_bloat(deltas, tree, None, 0)[1]
+
+
+def _packages_and_bloat(
+    deltas: Sequence[LayerDelta], tree: Tree, skip: Callable[[str], bool] | None, base_layers: int
+) -> tuple[tuple[Package, ...], Bloat]:
+    captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
+    packages = pkgs.inventory(tree, captured)
+    heads = {
+        p: data for layer, p, data in captured if CORE_NAME.search(p) and _live(tree, p, layer)
+    }
+    found = bloat(
+        tree,
+        dev_packages=pkgs.dev_dirs(packages),
+        core_heads=heads,
+        ignore=skip,
+        from_layer=base_layers,
+    )
+    return packages, found
 
 
 def _live(tree: Tree, path: str, layer: int) -> bool:

@@ -31,7 +31,22 @@ MAX_HEADERS = 16 << 10
 
 
 # Every path kept ends like one of these (or like "core.123"): one test for most files.
-_TAILS = ("/status", "/installed", "package-lock.json", "/METADATA", "/RECORD", "/PKG-INFO", "core")
+_TAILS = (
+    "/status",
+    "/installed",
+    "package-lock.json",
+    "/METADATA",
+    "/RECORD",
+    "/PKG-INFO",
+    "core",
+    "package.json",
+    "etc/passwd",
+    "etc/group",
+)
+# What ``optimize`` reads besides the lockfiles (a project's package.json, the user
+# databases), kept by the same first read so that its plan opens no layer (issue 11).
+ACCOUNTS = ("etc/passwd", "etc/group")
+MAX_PROJECT = 1 << 20
 
 
 def capture(path: str) -> int:
@@ -40,6 +55,10 @@ def capture(path: str) -> int:
         return 0
     if path in (DPKG_STATUS, APK_INSTALLED):
         return MAX_DB
+    if path in ACCOUNTS:
+        return MAX_PROJECT
+    if path == "package.json" or path.endswith("/package.json"):
+        return MAX_PROJECT if "node_modules/" not in path else 0
     if _LOCK.search(path):
         return MAX_LOCK if _project_lock(path) else 0
     if _METADATA.search(path):

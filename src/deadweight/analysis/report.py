@@ -23,7 +23,10 @@ class SizeItem:
 class LayerReport:
     """What one layer does: files it adds or changes, paths it deletes, bytes it ships.
 
-    ``wasted`` is the bytes this layer wrote that a later layer hides.
+    ``wasted`` is the bytes this layer wrote that a later layer hides. ``added_bytes`` and
+    ``changed_bytes`` are the bytes (as docker counts them: a file's length, a symlink's
+    target) it writes at new paths and over paths already there; ``deleted_bytes`` the
+    bytes its whiteouts hide for good (a hardlink whose file lives on elsewhere frees none).
     """
 
     index: int
@@ -35,6 +38,9 @@ class LayerReport:
     deleted: int
     wasted: int
     largest: tuple[SizeItem, ...]
+    added_bytes: int = 0
+    changed_bytes: int = 0
+    deleted_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from deadweight.cache import LayerStore
-from deadweight.cli._options import (
-    parse_platform,
-    reading_workers,
-    sizes_of,
-    source_options,
-    with_progress,
-)
+from deadweight.cli._options import parse_platform, sizes_of, source_options, with_progress
 from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
 from deadweight.platform import Platform
@@ -63,17 +57,18 @@ class Context:
         """``run(progress)`` with a bar on a terminal (``_options.with_progress``)."""
         return with_progress(label, total, run, quiet=quiet)
 
-    def deltas(self, image: Image, where: Location | None = None) -> tuple[LayerDelta, ...]:
-        """Every layer's delta through the layer store, with progress on a terminal."""
-        from deadweight.analysis.analyze import read_deltas
+    def deltas(self, image: Image) -> tuple[LayerDelta, ...]:
+        """Every layer's delta through the layer store (what the package and bloat
+        detectors read kept), with progress on a terminal."""
+        from deadweight.analysis import packages as pkgs
+        from deadweight.reading import read_deltas
 
-        workers = reading_workers(where.transport) if where is not None else 1
         store = self.store
         return self.progress(
             "reading layers",
             len(image.layers),
-            lambda progress: tuple(
-                read_deltas(image, store=store, workers=workers, progress=progress)
+            lambda progress: read_deltas(
+                image, capture=pkgs.capture, store=store, progress=progress
             ),
         )
 

@@ -9,8 +9,8 @@ without doing anything, and the click command runs as usual, with its own messag
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from deadweight.cli._errors import guarded
 
@@ -66,9 +66,10 @@ def lint_without_click(argv: list[str]) -> None:
     config = options.get("--config")
     if fmt not in FORMATS or (threshold is not None and threshold not in _THRESHOLDS):
         return
-    from deadweight.cli._lint_run import is_dockerfile_target, run_lint
+    from deadweight.cli._lint_run import run_lint
+    from deadweight.dockerfile.targets import is_dockerfile_target
 
-    if not all(p != "-" and Path(p).exists() and is_dockerfile_target(p) for p in paths):
+    if not all(p != "-" and os.path.exists(p) and is_dockerfile_target(p) for p in paths):
         return  # images, and paths that do not exist: click's command says what they are
     guarded(
         lambda: run_lint(
@@ -76,7 +77,7 @@ def lint_without_click(argv: list[str]) -> None:
             fmt=fmt,
             failure_threshold=threshold,
             ignores=tuple(ignores),
-            config_path=None if config is None else Path(config),
+            config_path=config,
         )
     )
     sys.exit(0)  # guarded exits itself; this is never reached

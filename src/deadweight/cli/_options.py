@@ -37,16 +37,6 @@ def source_options(func: F) -> F:
     return func
 
 
-# Sources whose layers are files on disk (an engine's save stream is spooled to one): their
-# layers are read side by side, by helper processes where there are CPUs for them.
-LOCAL_TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker-daemon")
-
-
-def reading_workers(transport: str) -> int:
-    """Threads to read an image's layers with: 4 for local sources, 1 for a registry."""
-    return 4 if transport in LOCAL_TRANSPORTS else 1
-
-
 def parse_platform(text: str | None) -> Platform | None:
     return Platform.parse(text) if text else None
 
@@ -92,16 +82,17 @@ def with_progress(
         return run(report)
 
 
-def deltas_of(image: Image, workers: int, no_cache: bool) -> tuple[LayerDelta, ...]:
+def deltas_of(image: Image, no_cache: bool) -> tuple[LayerDelta, ...]:
     """Every layer's delta through the layer store, with progress on a terminal."""
-    from deadweight.analysis.analyze import read_deltas
+    from deadweight.analysis import packages as pkgs
+    from deadweight.reading import read_deltas
 
     with store(no_cache) as layer_store:
         return with_progress(
             "reading layers",
             len(image.layers),
-            lambda progress: tuple(
-                read_deltas(image, store=layer_store, workers=workers, progress=progress)
+            lambda progress: read_deltas(
+                image, capture=pkgs.capture, store=layer_store, progress=progress
             ),
         )
 

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
-from deadweight.analysis.analyze import analyze_deltas, paused_gc, read_deltas
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.bytemap import Region, byte_map
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.report import Analysis
@@ -20,6 +21,7 @@ from deadweight.errors import UsageError
 from deadweight.filetree.tree import stack
 from deadweight.image import Image
 from deadweight.progress import Progress
+from deadweight.reading import paused_gc, read_deltas
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,13 +77,12 @@ def analyze_with_map(
     store: Any,
     base: int,
     ignore: Sequence[str],
-    workers: int,
     progress: Progress | None,
 ) -> tuple[Analysis, Region, int]:
     """The analysis ``analyze`` prints, the byte map of the same read of the layers, and
     how many bottom layers are the base image's (``--exclude-base``, else as the history
     tells)."""
-    deltas = read_deltas(image, store=store, progress=progress, workers=workers)
+    deltas = read_deltas(image, capture=pkgs.capture, store=store, progress=progress)
     result = analyze_deltas(
         deltas,
         instructions=layer_instructions(image),

@@ -30,24 +30,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _read(
-    ctx: Context, image: Image, loc: Location, quiet: bool, base: int,
-    ignore: tuple[str, ...], html: str | None,
+    ctx: Context, image: Image, quiet: bool, base: int, ignore: tuple[str, ...],
+    html: str | None,
 ) -> Any:  # fmt: skip
-    from deadweight.cli._options import reading_workers
-
-    workers, blobs = reading_workers(loc.transport), ctx.store
+    blobs = ctx.store
 
     def run(progress: Any) -> Any:
         if html is not None:  # the byte map needs the tree: one read serves both
             result, mapped, base_count = analyze_with_map(
-                image, store=blobs, base=base, ignore=ignore, workers=workers, progress=progress
+                image, store=blobs, base=base, ignore=ignore, progress=progress
             )
             render_analysis(html, result, mapped, base_count)
             return result
         return run_analysis(
-            image, store=blobs, base_layers=base, ignore=ignore, workers=workers,
-            progress=progress,
-        )  # fmt: skip
+            image, store=blobs, base_layers=base, ignore=ignore, progress=progress
+        )
 
     return ctx.progress("reading layers", len(image.layers), run, quiet=quiet)
 
@@ -126,7 +123,7 @@ def analyze(
     loc = ctx.locate(image)
     img = ctx.open(loc)
     base = excluded_layers(run.exclude_base, img, ctx.open)
-    result = _read(ctx, img, loc, fmt == "json", base, run.ignore, html)
+    result = _read(ctx, img, fmt == "json", base, run.ignore, html)
     if from_env:
         # dive's behaviour, kept; but a gate nobody asked for must not be silent. Said once
         # the image was read, so an image that cannot be read gets its error line alone.

@@ -89,7 +89,7 @@ def diff(
         # layers streamed to size them
         lambda progress: compare(
             a, b, store=layer_store, read_base=read_base, any_platform=True,
-            progress=progress, workers=2, size_shared=max_pct is not None,
+            progress=progress, size_shared=max_pct is not None,
         ),
     )  # fmt: skip
     budget = check(result, max_pct, max_bytes)

@@ -16,19 +16,19 @@ from typing import IO
 
 import click
 
-from deadweight.analysis.analyze import analyze_deltas, paused_gc
+from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.report import Analysis
 from deadweight.cli._options import (
     deltas_of,
     parse_platform,
-    reading_workers,
     source_options,
 )
 from deadweight.compare.content import copy_members, holder, occurrences
 from deadweight.errors import RuntimeProblem, UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
+from deadweight.reading import paused_gc
 from deadweight.sources import locate, open_image
 from deadweight.tui.model import Explorer, LayerView
 
@@ -109,7 +109,7 @@ def explore(
         raise UsageError("deadweight explore needs an interactive terminal")
     loc = locate(image)
     img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
-    deltas = deltas_of(img, reading_workers(loc.transport), no_cache)
+    deltas = deltas_of(img, no_cache)
     instructions = layer_instructions(img)
 
     def analyze() -> Analysis:

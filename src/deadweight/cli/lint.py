@@ -6,11 +6,8 @@ from pathlib import Path
 
 import click
 
-from deadweight.cli._lint_run import (
-    find_dockerfiles,
-    is_dockerfile_target,
-    run_lint,
-)
+from deadweight.cli._lint_run import run_lint
+from deadweight.dockerfile.targets import find_dockerfiles, is_dockerfile_target
 from deadweight.render.lint import FORMATS
 
 __all__ = ["find_dockerfiles", "is_dockerfile_target", "lint", "lint_command"]

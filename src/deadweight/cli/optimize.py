@@ -18,7 +18,7 @@ from deadweight.cli._options import echo_raw
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.errors import UsageError
 from deadweight.optimize import Report, plan
-from deadweight.optimize.plan import STEP_NAMES
+from deadweight.optimize.planning import STEP_NAMES
 from deadweight.optimize.verify import BODY_RULES
 from deadweight.render.optimize import render_text, to_json
 from deadweight.runs.delivery import named, refuse_input
@@ -106,7 +106,7 @@ def optimize(
     img = ctx.open(loc)
     if out is not None:
         out = named(out, img, loc)
-    deltas = ctx.deltas(img, loc)
+    deltas = ctx.deltas(img)
     p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas, skip=skip)  # type: ignore[arg-type]
     if dry_run or out is None:
         _emit(dry_run_report(image, p, deltas), fmt, explain, html)

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from deadweight.analysis.analyze import BlobStore, analyze_read, store_kind
+from deadweight.analysis import packages
+from deadweight.analysis.analyze import analyze_read
+from deadweight.cache import LayerCache
 from deadweight.cluster.collection import Member, Problem, collect
 from deadweight.cluster.runners import Runner
 from deadweight.cluster.work import LayerJob, LayerResult
@@ -21,6 +23,7 @@ from deadweight.filetree.delta import LayerDelta, default_hash
 from deadweight.fleet.layers import layer_facts
 from deadweight.fleet.tally import Fleet, Tally
 from deadweight.platform import Platform
+from deadweight.reading import store_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,7 @@ def scan(
     *,
     platform: Platform | None = None,
     insecure: bool = False,
-    store: BlobStore | None = None,
+    store: LayerCache | None = None,
     progress: OnProgress | None = None,
 ) -> Fleet:
     found = collect(sources, platform=platform, insecure=insecure)
@@ -57,7 +60,7 @@ def scan(
 @dataclass
 class _Run:
     members: list[Member]
-    store: BlobStore | None
+    store: LayerCache | None
     progress: OnProgress | None
     tally: Tally = field(default_factory=Tally)
     results: dict[str, bytes] = field(default_factory=dict)
@@ -71,7 +74,7 @@ class _Run:
     assembled: int = 0
 
     def __post_init__(self) -> None:
-        self.kind = store_kind(default_hash())
+        self.kind = store_kind(default_hash(), packages.capture)
 
     def plan(self, platform: str | None, insecure: bool) -> list[LayerJob]:
         jobs: dict[str, LayerJob] = {}

@@ -16,11 +16,11 @@ import socket
 from dataclasses import dataclass
 
 from deadweight.analysis import packages
-from deadweight.analysis.analyze import read_layer
 from deadweight.errors import DeadweightError, NotFound
 from deadweight.filetree.delta import HashName
 from deadweight.image import Image, Layer
 from deadweight.platform import Platform
+from deadweight.reading import read_layer
 from deadweight.sources import list_images
 
 IMAGES_KEPT = 16  # opened sources per worker process: their layers are often asked next
@@ -51,7 +51,7 @@ def read_layer_job(job: LayerJob) -> LayerResult:
     who = f"{socket.gethostname()}:{os.getpid()}"
     try:
         layer = _find(job)
-        delta = read_layer(layer, job.hash, capture=packages.capture)
+        delta = read_layer(layer, capture=packages.capture, hash=job.hash)
     except DeadweightError as exc:
         return LayerResult(job.diff_id, None, exc.message, who)
     except OSError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from deadweight.compare.budget import Budget, Check, check
 from deadweight.compare.diff import (
-    DiffStore,
     Side,
     compare,
     diff_sides,
@@ -36,7 +35,6 @@ __all__ = [
     "Budget",
     "Check",
     "ConfigChange",
-    "DiffStore",
     "DirChange",
     "FileChange",
     "FileState",

@@ -10,13 +10,12 @@ store when a previous run left it there (``read_base`` reads it instead).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 
-from deadweight.analysis.analyze import layer_reader, store_kind
+from deadweight.analysis import packages as pkgs
 from deadweight.analysis.instructions import instruction_text, layer_instructions
 from deadweight.analysis.sizes import layer_size
+from deadweight.cache import LayerCache
 from deadweight.compare.base import base_info, base_layers
 from deadweight.compare.config import diff_config, platform
 from deadweight.compare.files import diff_files
@@ -25,21 +24,10 @@ from deadweight.compare.result import ImageDiff, SideInfo
 from deadweight.compare.steps import Step, align
 from deadweight.compare.view import view
 from deadweight.errors import PlatformMismatch
-from deadweight.filetree.delta import HashName, LayerDelta, default_hash
+from deadweight.filetree.delta import HashName, LayerDelta
 from deadweight.image import Image, Layer
 from deadweight.progress import Progress
-
-
-class DiffStore(Protocol):
-    """``cache.LayerStore``: sizes and per-layer results by diff_id."""
-
-    def get(self, diff_id: str) -> int | None: ...
-
-    def put(self, diff_id: str, size: int) -> None: ...
-
-    def get_blob(self, kind: str, diff_id: str) -> bytes | None: ...
-
-    def put_blob(self, kind: str, diff_id: str, data: bytes) -> None: ...
+from deadweight.reading import iter_layers, stored_delta
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +62,8 @@ def name_of(image: Image) -> str:
     return image.repo_tags[0] if image.repo_tags else image.source or image.id[:19]
 
 
-def _cached(store: DiffStore | None, kind: str, diff_id: str) -> LayerDelta | None:
-    data = store.get_blob(kind, diff_id) if store is not None else None
-    return LayerDelta.from_bytes(data) if data is not None else None
-
-
 def _size(
-    layer: Layer, store: DiffStore | None, delta: LayerDelta | None, scan: bool = True
+    layer: Layer, store: LayerCache | None, delta: LayerDelta | None, scan: bool = True
 ) -> int | None:
     """Docker's size of a layer: the medium's, the delta's, the store's, else a header scan
     (None when ``scan`` is off and the scan would have to stream the whole layer)."""
@@ -102,11 +85,10 @@ def read_sides(
     a: Image,
     b: Image,
     *,
-    store: DiffStore | None = None,
+    store: LayerCache | None = None,
     read_base: bool = False,
     hash: HashName | None = None,
     progress: Progress | None = None,
-    workers: int = 1,
     size_shared: bool = True,
 ) -> tuple[Side, Side, int]:
     """Both sides and the number of shared layers, reading each needed layer once.
@@ -115,34 +97,24 @@ def read_sides(
     knows, and which only a full stream could size (a registry blob), is left unsized: the
     sides' totals then leave it out (``Side.sized`` is False), while the delta stays exact.
     """
-    algo = hash or default_hash()
-    kind = store_kind(algo)
     shared = shared_prefix(a, b)
-    need: dict[str, Layer] = {}
-    for image in (a, b):
-        for i, layer in enumerate(image.layers):
-            if (i >= shared or read_base) and _cached(store, kind, layer.diff_id) is None:
-                need.setdefault(layer.diff_id, layer)
-    done = 0
-
-    read, threads = layer_reader(list(need.values()), algo, workers)
-
-    def one(layer: Layer) -> tuple[str, LayerDelta]:
-        return layer.diff_id, read(layer)
-
-    fresh: dict[str, LayerDelta] = {}
-    # Workers only read layers; the store is used from this thread alone (an SQLite
-    # connection belongs to the thread that opened it).
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for diff_id, delta in pool.map(one, need.values()):
-            fresh[diff_id] = delta
-            if store is not None:
-                store.put_blob(kind, diff_id, delta.to_bytes())
-            done += 1
-            if progress is not None:
-                progress(done, len(need))
-
+    start = 0 if read_base else shared
+    need = [layer for image in (a, b) for layer in image.layers[start:]]
+    deltas: dict[str, LayerDelta | None] = {
+        layer.diff_id: delta
+        for layer, delta in zip(
+            need,
+            iter_layers(need, capture=pkgs.capture, store=store, progress=progress, hash=hash),
+            strict=True,
+        )
+    }
     known: dict[str, int | None] = {}
+
+    def delta(diff_id: str) -> LayerDelta | None:
+        """The delta read, or for a shared layer not read, the store's (if it holds it)."""
+        if diff_id not in deltas:
+            deltas[diff_id] = stored_delta(store, diff_id, capture=pkgs.capture, hash=hash)
+        return deltas[diff_id]
 
     def size(index: int, layer: Layer, delta: LayerDelta | None) -> int | None:
         if layer.diff_id not in known:
@@ -150,15 +122,12 @@ def read_sides(
         return known[layer.diff_id]
 
     def side(image: Image) -> Side:
-        deltas = tuple(
-            fresh.get(layer.diff_id) or _cached(store, kind, layer.diff_id)
-            for layer in image.layers
-        )
+        held = tuple(delta(layer.diff_id) for layer in image.layers)
         found = [
-            size(i, layer, d) for i, (layer, d) in enumerate(zip(image.layers, deltas, strict=True))
+            size(i, layer, d) for i, (layer, d) in enumerate(zip(image.layers, held, strict=True))
         ]
         sizes = tuple(0 if n is None else n for n in found)
-        return Side(image, sizes, deltas, sized=None not in found)
+        return Side(image, sizes, held, sized=None not in found)
 
     return side(a), side(b), shared
 
@@ -222,12 +191,11 @@ def compare(
     a: Image,
     b: Image,
     *,
-    store: DiffStore | None = None,
+    store: LayerCache | None = None,
     read_base: bool = False,
     any_platform: bool = False,
     hash: HashName | None = None,
     progress: Progress | None = None,
-    workers: int = 1,
     size_shared: bool = True,
 ) -> ImageDiff:
     """What changes from ``a`` to ``b``; layers they share are not opened (see the module)."""
@@ -240,7 +208,6 @@ def compare(
         read_base=read_base,
         hash=hash,
         progress=progress,
-        workers=workers,
         size_shared=size_shared,
     )
     return diff_sides(side_a, side_b, shared)

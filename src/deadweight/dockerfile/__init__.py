@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from deadweight.dockerfile.config import LintConfig, load_config, parse_config
 from deadweight.dockerfile.findings import Finding, Fix, LintResult, Severity
-from deadweight.dockerfile.lint import lint, lint_file
+from deadweight.dockerfile.linting import lint, lint_file
 from deadweight.dockerfile.parser import parse
 from deadweight.dockerfile.syntax import Dockerfile, Instruction
 

@@ -7,20 +7,22 @@ codes), ``failure-threshold`` (error|warning|info|style|none), ``trustedRegistri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+import os
 
 from deadweight.dockerfile.findings import Severity
+from deadweight.dockerfile.record import record, replace
 from deadweight.errors import NotFound, UsageError
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
 if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
     from typing import Any
 
 CONFIG_NAMES = (".deadweight.yaml", ".deadweight.yml", ".hadolint.yaml", ".hadolint.yml")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LintConfig:
     ignored: frozenset[str] = frozenset()
     overrides: tuple[tuple[str, Severity], ...] = ()
@@ -47,6 +49,11 @@ def parse_threshold(text: str) -> Severity | None:
     if text.strip().lower() == "none":
         return None
     return Severity.parse(text)
+
+
+def failure_threshold(config: LintConfig, given: str | None) -> Severity | None:
+    """The threshold given on the command line, else the settings'."""
+    return parse_threshold(given) if given is not None else config.failure_threshold
 
 
 def _strings(value: Any, key: str, origin: str) -> tuple[str, ...]:
@@ -97,22 +104,36 @@ def parse_config(text: str, origin: str = "config") -> LintConfig:
     )
 
 
-def load_config(path: Path) -> LintConfig:
+def load_config(path: str | PathLike[str]) -> LintConfig:
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as settings:
+            text = settings.read()
     except FileNotFoundError:
         raise NotFound(f"{path}: no such config file") from None
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory, not a config file") from None
-    return parse_config(text, str(path))
+    return parse_config(text, os.fspath(path))
 
 
-def find_config(*folders: Path) -> Path | None:
+def find_config(*folders: str | PathLike[str]) -> Path | None:
     """The first ``.deadweight.yaml`` in the folders, else the first ``.hadolint.yaml``."""
     for names in (CONFIG_NAMES[:2], CONFIG_NAMES[2:]):
         for folder in folders:
             for name in names:
-                candidate = folder / name
-                if candidate.is_file():
-                    return candidate
+                candidate = os.path.join(folder, name)
+                if os.path.isfile(candidate):
+                    from pathlib import Path  # not at import: lint start-up (issue 14)
+
+                    return Path(candidate)
     return None
+
+
+def config_for(
+    dockerfile: str | PathLike[str], explicit: str | PathLike[str] | None = None
+) -> LintConfig:
+    """``explicit`` when given, else the settings found beside the Dockerfile or in the
+    working folder (see :func:`find_config`), else the defaults."""
+    if explicit is not None:
+        return load_config(explicit)
+    found = find_config(os.path.dirname(os.fspath(dockerfile)) or ".", os.getcwd())
+    return load_config(found) if found is not None else LintConfig()

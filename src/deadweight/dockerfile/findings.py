@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from deadweight.dockerfile.record import record
 
 
 class Severity(enum.IntEnum):
@@ -30,7 +31,7 @@ class Severity(enum.IntEnum):
             ) from None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     """Replace ``source[start:end]`` with ``text``."""
 
@@ -39,7 +40,7 @@ class Edit:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fix:
     """A safe mechanical change, described for people and as edits for ``--fix``."""
 
@@ -47,7 +48,7 @@ class Fix:
     edits: tuple[Edit, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """One rule hit: hadolint's fields (code, line, column, level, message) and more."""
 
@@ -61,7 +62,7 @@ class Finding:
     fix: Fix | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LintResult:
     """The findings for one Dockerfile, in line order, then by the rule's order."""
 

@@ -29,7 +29,7 @@ from typing import Any
 from deadweight.dockerfile import edits, multistage, nodedeps
 from deadweight.dockerfile.findings import Edit, Fix
 from deadweight.dockerfile.fixes import write_atomically
-from deadweight.dockerfile.lint import lint, read_dockerfile
+from deadweight.dockerfile.linting import lint, read_dockerfile
 from deadweight.dockerfile.parser import parse
 from deadweight.dockerfile.stages import script_of
 from deadweight.dockerfile.syntax import Instruction

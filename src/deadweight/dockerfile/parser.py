@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
+from deadweight.dockerfile.record import record
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import (
     KEYWORDS,
@@ -39,7 +39,7 @@ _NESTED_ARRAY = lazy(r"\[\s*\[")
 _WORD = lazy(r"([ \t\r]*)([^ \t\r]+)(.*)", re.S)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Line:
     text: str  # without the newline
     number: int
@@ -134,7 +134,7 @@ def _unknown(word: str, indent: int, line: int) -> SyntaxProblem:
     return SyntaxProblem(f"unknown instruction: {_shown(word)}", line, indent + 1)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Built:
     keyword: str
     arguments: str

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 
+from deadweight.dockerfile.record import record
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.stages import Build
 
@@ -23,7 +23,7 @@ _IGNORE = lazy(
 _SHELL = lazy(r"^#\s*hadolint\s+shell\s*=\s*(\S+)", re.I)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pragmas:
     """Which codes are silenced where. Lines are instruction start lines."""
 

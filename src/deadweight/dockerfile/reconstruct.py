@@ -12,11 +12,7 @@ Each history entry's ``created_by`` records one instruction (docker-formats.md Â
   ``dispatchRun``), except a ``#!`` script, which runs as ``/dev/pipes/NAME``;
 * ``|N K=V`` prefixes are the build args in force for that RUN, as used.
 
-The base image's name is never recorded. Its rows are told from the image's own by the
-places where one build ended: an imported layer (``docker import``), a switch between
-the classic builder and BuildKit, and a CMD/ENTRYPOINT followed by more instructions.
-The well-known rootfs pattern of official images (``ADD file:â€¦ in /`` then ``CMD``) gives
-a best guess of the name.
+Where the base image's rows end is ``dockerfile.base``'s to say.
 """
 
 from __future__ import annotations
@@ -27,7 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from deadweight.dockerfile.base import Split, rootfs, split
 from deadweight.dockerfile.syntax import KEYWORDS
+from deadweight.dockerfile.words import go_list, pairs, quote
 from deadweight.image import Image
 from deadweight.spec.config import HistoryEntry
 
@@ -38,12 +36,9 @@ UNKNOWN = "unknown: "
 _BUILDKIT_SUFFIX = " # buildkit"
 _NOP = re.compile(r"^(.*?)\s*#\(nop\)\s+(.*)$", re.S)
 _ARGS_PREFIX = re.compile(r"^\|(\d+) ")
-_KEY = re.compile(r"(?:^|(?<= ))([A-Za-z_][A-Za-z0-9_.\-/]*)=")
 _CLASSIC_COPY = re.compile(
     r"^(COPY|ADD) ((?:--\S+ )*)(file|dir|multi):([0-9a-f]+) in (.*?)\s*$", re.S
 )
-_GO_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
-_PLAIN = re.compile(r"^[^\s\"'\\$`]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,96 +88,6 @@ class Reconstruction:
             notes = len(self.steps[row - 1].notes)  # above the instruction's own notes
             lines.insert(first - 1 - notes, f"# row {row}")
         return "\n".join(lines)
-
-
-# -- small parsers -------------------------------------------------------------------------
-
-
-def _go_unquote(body: str) -> str:
-    """The value of a Go double-quoted string literal's body (strconv.Quote's escapes)."""
-    out: list[str] = []
-    i = 0
-    simple = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-    while i < len(body):
-        ch = body[i]
-        if ch != "\\" or i + 1 == len(body):
-            out.append(ch)
-            i += 1
-            continue
-        nxt = body[i + 1]
-        if nxt in simple:
-            out.append(simple[nxt])
-            i += 2
-        elif nxt in "xuU":
-            width = {"x": 2, "u": 4, "U": 8}[nxt]
-            out.append(chr(int(body[i + 2 : i + 2 + width], 16)))
-            i += 2 + width
-        elif nxt in "01234567":
-            out.append(chr(int(body[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            out.append(nxt)
-            i += 2
-    return "".join(out)
-
-
-def go_list(text: str) -> list[str] | None:
-    """Go's ``%q`` of a []string (``["a" "b c"]``), or None when ``text`` is not one."""
-    text = text.strip()
-    if not (text.startswith("[") and text.endswith("]")):
-        return None
-    inner = text[1:-1].strip()
-    items: list[str] = []
-    pos = 0
-    while pos < len(inner):
-        m = _GO_STRING.match(inner, pos)
-        if m is None:
-            return None
-        items.append(_go_unquote(m.group(1)))
-        pos = m.end()
-        while pos < len(inner) and inner[pos] == " ":
-            pos += 1
-    return items
-
-
-def quote(value: str) -> str:
-    """A Dockerfile word for ``value``: bare when safe, else double-quoted with escapes."""
-    if _PLAIN.match(value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    return f'"{escaped}"'
-
-
-def _pairs(text: str, known: Mapping[str, str], bare_keys: bool = False) -> list[tuple[str, str]]:
-    """``K=V K2=V2`` as the builders write it (values unquoted, so spaces are ambiguous).
-
-    A value runs to the next ``KEY=``; where the config knows a key's final value and it
-    fits, that value decides where the next key starts.
-    """
-    starts = [m.start(1) for m in _KEY.finditer(text)]
-    if bare_keys:
-        return [
-            (w.split("=", 1)[0], w.split("=", 1)[1]) if "=" in w else (w, "") for w in text.split()
-        ]
-    if not starts or starts[0] != 0:
-        return [(text, "")] if text else []
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(starts):
-        start = starts[i]
-        eq = text.index("=", start)
-        key = text[start:eq]
-        j = i + 1
-        want = known.get(key)
-        if want is not None:
-            end_at = eq + 1 + len(want)
-            if text[eq + 1 : end_at] == want and (end_at == len(text) or end_at + 1 in starts):
-                while j < len(starts) and starts[j] <= end_at:
-                    j += 1
-        end = starts[j] - 1 if j < len(starts) else len(text)
-        out.append((key, text[eq + 1 : end]))
-        i = j
-    return out
 
 
 def _env_map(config: Mapping[str, Any]) -> dict[str, str]:
@@ -255,7 +160,7 @@ def _split_build_args(text: str, shell: tuple[str, ...]) -> tuple[list[tuple[str
         marker = " " + " ".join(sh) + " "
         at = body.find(marker)
         if at >= 0:
-            found = _pairs(body[:at], {})
+            found = pairs(body[:at], {})
             if len(found) == n:
                 return found, body[at + 1 :]
     words = body.split(" ")
@@ -337,14 +242,14 @@ def _metadata(
 ) -> _Parsed:
     if keyword in ("ENV", "LABEL"):
         known = _env_map(config) if keyword == "ENV" else dict(config.get("Labels") or {})
-        items = _pairs(rest, known)
+        items = pairs(rest, known)
         if not items or any(not k for k, _ in items):
             return _Parsed(keyword, f"{keyword} {rest}", (), builder)
         return _Parsed(
             keyword, keyword + "".join(f" {k}={quote(v)}" for k, v in items), (), builder
         )
     if keyword == "ARG":
-        items = _pairs(rest, {}, bare_keys=True)
+        items = pairs(rest, {}, bare_keys=True)
         if state.args is not None:
             state.args.update(items)
         return _Parsed(
@@ -417,70 +322,18 @@ def _parse(entry: HistoryEntry, state: _State, config: Mapping[str, Any]) -> _Pa
 # -- the whole history ---------------------------------------------------------------------
 
 
-def _rootfs(step: Step) -> bool:
-    if step.builder in ("import", "other") and step.layer is not None:
-        return True
-    if step.keyword != "ADD":
-        return False
-    words = step.text.split()
-    return len(words) >= 3 and words[-1] == "/"
-
-
-def _guess(steps: Sequence[Step]) -> tuple[int, str]:
-    """(rows, name) when the history starts like an official image's rootfs, else (0, "")."""
-    i = 0
-    labels: dict[str, str] = {}
-    while i < len(steps) and steps[i].keyword in ("ARG", "LABEL"):
-        for k, v in _pairs(steps[i].text.partition(" ")[2], {}):
-            labels[k] = v.strip('"')
-        i += 1
-    if i >= len(steps) or not _rootfs(steps[i]):
-        return 0, ""
-    rootfs = steps[i]
-    i += 1
-    while i < len(steps) and steps[i].keyword in ("ARG", "LABEL", "ENV"):
-        i += 1
-    if i >= len(steps) or steps[i].keyword != "CMD":
-        return 0, ""
-    cmd = steps[i].text.removeprefix("CMD ")
-    version = ""
-    m = re.search(r"alpine-minirootfs-(\d+(?:\.\d+)*)", rootfs.text)
-    suite = re.search(r"debian\.sh .*?'([a-z]+)'", rootfs.created_by)
-    if cmd in ('["/bin/sh"]', "/bin/sh"):
-        name, version = "alpine", m.group(1) if m else ""
-    elif cmd in ('["sh"]', "sh"):
-        name = "busybox"
-    elif cmd in ('["bash"]', "bash"):
-        name, version = "debian", suite.group(1) if suite else ""
-    elif cmd in ('["/bin/bash"]', "/bin/bash"):
-        name = labels.get("org.opencontainers.image.ref.name", "ubuntu")
-        version = labels.get("org.opencontainers.image.version", "")
-    else:
-        return 0, ""
-    return i + 1, f"{name}:{version}" if version else name
-
-
-def _boundaries(steps: Sequence[Step]) -> list[int]:
-    """Row counts after which one build ended and another began."""
-    found: list[int] = []
-    for i, s in enumerate(steps[:-1]):
-        nxt = steps[i + 1]
-        ended = s.builder == "import" or (
-            s.builder == "other" and not s.keyword and nxt.builder != "other"
-        )
-        switched = {s.builder, nxt.builder} == {"classic", "buildkit"}
-        trailer = s.keyword in ("CMD", "ENTRYPOINT") and nxt.keyword not in ("CMD", "ENTRYPOINT")
-        if ended or switched or trailer:
-            found.append(i + 1)
-    return found
-
-
 def reconstruct(
     history: Sequence[HistoryEntry], config: Mapping[str, Any] | None = None
 ) -> Reconstruction:
     """Rebuild the Dockerfile from ``history`` (bottom first); ``config`` is the image
     config's ``config`` object, used to settle ambiguous ENV/LABEL values and HEALTHCHECK."""
     cfg = config or {}
+    return _assemble(history_steps(history, cfg), cfg)
+
+
+def history_steps(history: Sequence[HistoryEntry], config: Mapping[str, Any]) -> list[Step]:
+    """Each history row parsed into the instruction that made it (see ``reconstruct``)."""
+    cfg = config
     state = _State(args={})
     steps: list[Step] = []
     layer = 0
@@ -518,23 +371,12 @@ def reconstruct(
             layer += 1
         if parsed.keyword == "CMD" or parsed.builder == "import":
             state.args = {}  # a new build starts after a finished image
-    return _assemble(steps, cfg)
-
-
-def _base_split(steps: Sequence[Step]) -> tuple[int, int, str]:
-    """(base rows, rows the guess covers, guessed name)."""
-    guessed, name = _guess(steps)
-    cuts = [b for b in _boundaries(steps) if b < len(steps)]
-    if guessed and guessed < len(steps) and guessed not in cuts:
-        cuts.append(guessed)
-    base = max(cuts, default=0)
-    if guessed > base:
-        guessed, name = 0, ""
-    return base, guessed, name
+    return steps
 
 
 def _assemble(steps: list[Step], config: Mapping[str, Any]) -> Reconstruction:
-    base, guessed, name = _base_split(steps)
+    found = split(steps)
+    base, guessed, name = found.rows, found.guessed, found.name
     steps = [
         Step(
             s.row,
@@ -565,7 +407,7 @@ def _assemble(steps: list[Step], config: Mapping[str, Any]) -> Reconstruction:
             spans.append((first, len(lines), step.row))
 
     if base == 0:
-        if steps and not _rootfs(steps[0]):
+        if steps and not rootfs(steps[0]):
             lines.append(f"# {UNKNOWN}the base image: the history does not start with a rootfs")
         lines.append("FROM scratch")
     else:
@@ -599,3 +441,8 @@ def _assemble(steps: list[Step], config: Mapping[str, Any]) -> Reconstruction:
 def reconstruct_image(image: Image) -> Reconstruction:
     """:func:`reconstruct` for an image (no layer is read)."""
     return reconstruct(image.history or (), image.config.container_config)
+
+
+def image_base(image: Image) -> Split:
+    """Where ``image``'s base ends (``dockerfile.base``), from its history alone."""
+    return split(history_steps(image.history or (), image.config.container_config))

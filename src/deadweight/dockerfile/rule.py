@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from deadweight.dockerfile.findings import Fix, Severity
+from deadweight.dockerfile.record import field, record
 from deadweight.dockerfile.stages import Build
 from deadweight.dockerfile.syntax import Instruction
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Context:
     """What a check may read besides the Dockerfile: settings and the build context."""
 
@@ -21,7 +21,7 @@ class Context:
     has_context: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """Where a check fired; ``message`` overrides the rule's when the detail matters."""
 
@@ -31,7 +31,7 @@ class Hit:
     suggestion: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Doc:
     """The page ``--explain`` prints."""
 
@@ -43,7 +43,7 @@ class Doc:
 Check = Callable[[Context], Iterable[Hit]]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     code: str
     severity: Severity

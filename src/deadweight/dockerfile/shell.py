@@ -9,8 +9,7 @@ script through ShellCheck's parser. It never executes or expands anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from deadweight.dockerfile.record import field, record
 from deadweight.dockerfile.regex import lazy
 
 _KEYWORDS = frozenset(
@@ -24,7 +23,7 @@ MAX_NESTING = 32
 _REDIRECT = lazy(r"^(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Command:
     """A simple command: its name and its words (quotes removed), assignments dropped."""
 
@@ -72,7 +71,7 @@ class Command:
         return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Script:
     """The commands of a shell script in order, and whether a pipe joins any two."""
 
@@ -87,13 +86,13 @@ class Script:
         return any(c.name == name and (not args or c.has_arg(*args)) for c in self.commands)
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Word:
     text: str
     quoted: bool = False
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Reader:
     src: str
     pos: int = 0

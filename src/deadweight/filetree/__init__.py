@@ -1,7 +1,7 @@
 """File trees: what each layer changes, read in one pass, and the merged file system.
 
 The names below load on first use, so that a helper process importing
-``deadweight.filetree.helper`` pays only for what it needs.
+``deadweight.reading._helper`` pays only for what it needs.
 """
 
 from __future__ import annotations

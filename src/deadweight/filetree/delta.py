@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
@@ -22,7 +21,6 @@ from deadweight import limits
 from deadweight.errors import CorruptImage, UnsafeLayer
 from deadweight.filetree.entry import Entry, Kind, Unsafe
 from deadweight.filetree.paths import clean, parent, symlink_escapes
-from deadweight.filetree.prefetch import Prefetch
 from deadweight.filetree.tarstream import (
     BLOCK,
     HEADER_ONLY,
@@ -285,7 +283,6 @@ def read_delta(
     capture: Capture | None = None,
     strict: bool = False,
     what: str = "layer",
-    prefetch: bool = False,
     entries: bool = True,
 ) -> LayerDelta:
     """Read one uncompressed layer tar from ``stream``, once, front to back.
@@ -295,23 +292,20 @@ def read_delta(
     hardlinks or symlinks leaving the root) are neutralised and listed in
     ``LayerDelta.unsafe``; with ``strict`` the first one raises :class:`UnsafeLayer`.
     The stream is read to its end, so a verifying reader can check the layer's digest.
-    With ``prefetch`` a second thread reads (inflates, digests) the stream ahead of the
-    parser: worth it when the caller reads one layer at a time. Without ``entries`` the
-    delta lists none (its size and verdict are the same): for a caller that only wants
-    the size, in flat memory.
+    Without ``entries`` the delta lists none (its size and verdict are the same): for a
+    caller that only wants the size, in flat memory.
     """
     reader = _Reader(hash, capture, strict, what, entries)
-    with ExitStack() as stack:
-        source: Readable = stack.enter_context(Prefetch(stream)) if prefetch else stream
-        tar = TarStream(source, what)
-        try:
-            while (m := tar.next()) is not None:
-                reader.member(tar, m)
-            trailing = len(tar.buf) - tar.pos
-        except TarError as exc:
-            raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
-        while trailing <= MAX_TRAILING and (chunk := source.read(CHUNK)):
-            trailing += len(chunk)
+    source: Readable = stream
+    tar = TarStream(source, what)
+    try:
+        while (m := tar.next()) is not None:
+            reader.member(tar, m)
+        trailing = len(tar.buf) - tar.pos
+    except TarError as exc:
+        raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
+    while trailing <= MAX_TRAILING and (chunk := source.read(CHUNK)):
+        trailing += len(chunk)
     if trailing > MAX_TRAILING:
         raise UnsafeLayer(f"{what}: more than {MAX_TRAILING} bytes after the end of the tar")
     return reader.result()

@@ -19,6 +19,7 @@ boundary (as Go accepts).
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from collections.abc import Callable
@@ -58,7 +59,9 @@ class Member:
     ``type`` is the typeflag byte (``b"0"``, ``b"5"``, ...; ``b"\\0"`` is turned into
     ``b"5"`` for a name ending in ``/`` and ``b"0"`` otherwise). ``size`` is the size of
     the data that follows (pax ``size`` included); ``real_size`` differs from it only for
-    a GNU sparse file, whose stored data is its non-hole regions.
+    a GNU sparse file, whose stored data is its non-hole regions. ``header`` is the raw
+    header block and ``pax`` the extended records that applied (for a writer that copies
+    the member: its time, device numbers and extended attributes; see :func:`mtime`).
     """
 
     name: str
@@ -70,6 +73,28 @@ class Member:
     linkname: str
     real_size: int
     sparse: bool = False
+    header: bytes = bytes(BLOCK)
+    pax: dict[str, str] | None = None
+
+    @property
+    def mtime(self) -> int:
+        """Seconds since the epoch: pax ``mtime`` (a decimal, maybe with a fraction, as Go
+        and tarfile write it) over the header field; 0 for a time that is no number."""
+        text = self.pax.get("mtime") if self.pax else None
+        if text:
+            try:
+                value = float(text)
+            except ValueError:
+                return 0
+            return int(value) if math.isfinite(value) else 0
+        return number(self.header[136:148])
+
+    @property
+    def device(self) -> tuple[int, int]:
+        """(major, minor) of a character or block device, else (0, 0)."""
+        if self.type not in (b"3", b"4"):
+            return 0, 0
+        return number(self.header[329:337]), number(self.header[337:345])
 
 
 def _decode(raw: bytes) -> str:
@@ -363,7 +388,7 @@ class TarStream:
                 extended = block[504]
         elif sparse:
             real = _pax_int(pax, "GNU.sparse.realsize", _pax_int(pax, "GNU.sparse.size", size))
-        return Member(name, kind, size, mode, uid, gid, linkname, real, sparse)
+        return Member(name, kind, size, mode, uid, gid, linkname, real, sparse, h, pax or None)
 
 
 def _pax_int(pax: dict[str, str], key: str, default: int) -> int:

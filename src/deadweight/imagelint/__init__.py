@@ -13,7 +13,7 @@ world-writable files, caches and build tools left behind).
 
 from __future__ import annotations
 
-from deadweight.imagelint.lint import ImageLintResult, lint_image, lint_parts, read_layers
+from deadweight.imagelint.lint import ImageLintResult, lint_image, lint_parts
 from deadweight.imagelint.rules import BY_CODE, RULES, ImageRule, explain
 
 __all__ = [
@@ -24,5 +24,4 @@ __all__ = [
     "explain",
     "lint_image",
     "lint_parts",
-    "read_layers",
 ]

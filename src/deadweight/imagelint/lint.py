@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.analyze import BlobStore, analyze_deltas, layer_reader, store_kind
+from deadweight.analysis.analyze import final_bloat
 from deadweight.analysis.bloat import CACHE_CATEGORIES, Bloat
-from deadweight.analysis.instructions import layer_instructions
+from deadweight.cache import LayerCache
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
-from deadweight.dockerfile.lint import lint as lint_dockerfile
+from deadweight.dockerfile.linting import lint as lint_dockerfile
 from deadweight.dockerfile.reconstruct import Reconstruction, reconstruct_image
-from deadweight.filetree.delta import LayerDelta, default_hash
+from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.tree import Tree, stack
-from deadweight.image import Image, Layer
+from deadweight.image import Image
 from deadweight.imagelint import files, secrets
 from deadweight.imagelint.rules import BY_CODE, REPLACES
 from deadweight.progress import Progress
+from deadweight.reading import read_deltas
 
 CACHES = frozenset(CACHE_CATEGORIES)
 _LISTED = 5
@@ -55,50 +55,8 @@ class ImageLintResult:
 
 
 def capture(path: str) -> int:
+    """What a delta keeps for ``lint IMAGE``: package databases and files secrets hide in."""
     return max(pkgs.capture(path), secrets.capture(path))
-
-
-def read_layers(
-    image: Image,
-    *,
-    store: BlobStore | None = None,
-    progress: Progress | None = None,
-    workers: int = 1,
-) -> tuple[LayerDelta, ...]:
-    """One pass per layer (or none, from ``store``), keeping packages' and secrets' files."""
-    algo = default_hash()
-    kind = "imagelint-" + store_kind(algo)
-
-    # The store is used from this thread only: an SQLite connection belongs to the thread
-    # that opened it, and calls from pool threads fail (silently, in LayerStore).
-    cached: dict[str, LayerDelta] = {}
-    if store is not None:
-        for layer in image.layers:
-            blob = store.get_blob(kind, layer.diff_id)
-            stored = LayerDelta.from_bytes(blob) if blob is not None else None
-            if stored is not None:  # None: another format version, read the layer again
-                cached[layer.diff_id] = stored
-
-    # a layer named twice (the same diff_id) is read once
-    missing: dict[str, Layer] = {}
-    for layer in image.layers:
-        if layer.diff_id not in cached:
-            missing.setdefault(layer.diff_id, layer)
-    read, threads = layer_reader(list(missing.values()), algo, workers, capture=capture)
-
-    out: list[LayerDelta] = []
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        fresh = pool.map(read, missing.values())  # in order; a failure raises here
-        for layer in image.layers:
-            delta = cached.get(layer.diff_id)
-            if delta is None:  # its first time: the next one read
-                delta = cached[layer.diff_id] = next(fresh)
-                if store is not None:
-                    store.put_blob(kind, layer.diff_id, delta.to_bytes())
-            out.append(delta)
-            if progress is not None:
-                progress(len(out), len(image.layers))
-    return tuple(out)
 
 
 def lint_image(
@@ -106,19 +64,17 @@ def lint_image(
     *,
     name: str = "",
     config: LintConfig | None = None,
-    store: BlobStore | None = None,
+    store: LayerCache | None = None,
     progress: Progress | None = None,
-    workers: int = 1,
 ) -> ImageLintResult:
     """Lint ``image``: reads every layer once."""
-    deltas = read_layers(image, store=store, progress=progress, workers=workers)
+    deltas = read_deltas(image, capture=capture, store=store, progress=progress)
     return lint_parts(
         name or image.source or (image.repo_tags[0] if image.repo_tags else image.id),
         reconstruct_image(image),
         deltas,
         image.config.container_config,
         config=config,
-        instructions=layer_instructions(image),
     )
 
 
@@ -129,14 +85,13 @@ def lint_parts(
     container: Mapping[str, Any],
     *,
     config: LintConfig | None = None,
-    instructions: Sequence[str] = (),
 ) -> ImageLintResult:
     """Everything ``lint_image`` reports, from its parts alone (pure)."""
     config = config or LintConfig()
     rows = _layer_rows(recon)
     found = list(_dockerfile_findings(recon, config))
     tree = stack(deltas)
-    bloat = analyze_deltas(deltas, instructions=instructions).bloat
+    bloat = final_bloat(deltas, tree)
     checks = _checks(recon, deltas, tree, bloat, container, rows)
     for code, row, message, base in checks:
         if code in config.ignored:

@@ -45,3 +45,4 @@ class Reason(enum.Enum):
     ESSENTIAL = "essential"  # what apps break without: passwd, CA certificates, /tmp...
     USER = "user"  # --keep, --keep-file
     STRUCTURE = "structure"  # a directory or symlink on the way to a kept path
+    DATABASE = "package-db"  # a package database, rewritten to list what remains

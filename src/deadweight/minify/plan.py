@@ -34,12 +34,13 @@ from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.tree import stack
 from deadweight.image import Image
 from deadweight.minify.context import Context, context
+from deadweight.minify.database import Rewrite, keep_databases
 from deadweight.minify.essentials import essential_paths, home_of, languages
 from deadweight.minify.evidence import Evidence, Reason
 from deadweight.minify.keeper import Keeper, follow, structure, user_keeps
 from deadweight.minify.launch import static_closure
 from deadweight.minify.scan import scan
-from deadweight.mutate.squash import layer_deltas
+from deadweight.mutate.squashing import layer_deltas
 
 Packages = Literal["touched", "none"]
 PACKAGES: tuple[Packages, ...] = ("touched", "none")
@@ -76,6 +77,7 @@ class MinifyPlan:
     keep: tuple[str, ...] = ()
     runs: tuple[tuple[str, ...], ...] = ()
     widened: frozenset[str] = frozenset()  # packages the repair loop kept whole
+    databases: tuple[Rewrite, ...] = ()  # package databases rewritten to list what remains
     context: Context | None = field(default=None, repr=False, compare=False)
 
     def widen(self, evidence: Evidence) -> MinifyPlan:
@@ -166,8 +168,9 @@ def _decide(
     for key in ctx.packages.closure(widened):
         k.keep_package(key)
     follow(k, packages == "touched")
+    databases = keep_databases(k)
     structure(k)
-    return _result(ctx, k, evidence, packages, keep, runs, widened, unmatched)
+    return _result(ctx, k, evidence, packages, keep, runs, widened, unmatched, databases)
 
 
 def _top_dir(path: str) -> str:
@@ -184,6 +187,7 @@ def _result(
     runs: tuple[tuple[str, ...], ...],
     widened: frozenset[str],
     unmatched: tuple[str, ...],
+    databases: tuple[Rewrite, ...] = (),
 ) -> MinifyPlan:
     tree = ctx.tree
     kept_inodes = {tree.nodes[p].inode for p in k.kept if tree.nodes[p].inode >= 0}
@@ -234,5 +238,6 @@ def _result(
         keep=keep,
         runs=runs,
         widened=widened,
+        databases=databases,
         context=ctx,
     )

@@ -8,10 +8,17 @@ squashed layer.
 
 from __future__ import annotations
 
-from deadweight.mutate._merge import Dropped, Item, Merge, merge
+from deadweight.mutate._merge import Dropped, Item, Merge, Stacking, merge, stacking
 from deadweight.mutate.compress import gzip_layer, gzip_layers
 from deadweight.mutate.edit import Edit, NewFile, Owner, with_config
-from deadweight.mutate.squash import layer_deltas, prune, squash, squash_merge, squashed_config
+from deadweight.mutate.squashing import (
+    Squashed,
+    layer_deltas,
+    prune,
+    squash,
+    squash_merge,
+    squashed_config,
+)
 
 __all__ = [
     "Dropped",
@@ -20,6 +27,8 @@ __all__ = [
     "Merge",
     "NewFile",
     "Owner",
+    "Squashed",
+    "Stacking",
     "gzip_layer",
     "gzip_layers",
     "layer_deltas",
@@ -28,5 +37,6 @@ __all__ = [
     "squash",
     "squash_merge",
     "squashed_config",
+    "stacking",
     "with_config",
 ]

@@ -15,13 +15,13 @@ difference (OCI image-spec layer.md, "Representing Changes"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import parent
-from deadweight.filetree.tree import Node, Stacker
+from deadweight.filetree.tree import Node, Stacker, Tree
 
 Action = Literal["copy", "data", "link", "implicit", "whiteout", "opaque"]
 
@@ -67,10 +67,32 @@ class Merge:
         return sum(d.bytes for d in self.dropped)
 
 
+@dataclass(frozen=True, slots=True)
+class Stacking:
+    """Layer deltas stacked once, for a squash above ``keep``: the file system of the kept
+    layers (``lower``), the whole image's (``tree``), and where each inode was written."""
+
+    keep: int
+    lower: Mapping[str, Node]
+    tree: Tree
+    sources: Mapping[int, tuple[int, str, int]]  # inode -> (layer, path, occurrence)
+
+
+def stacking(deltas: Sequence[LayerDelta], keep: int) -> Stacking:
+    """Stack ``deltas`` once, noting the file system after the first ``keep`` of them."""
+    stacker = Stacker()
+    for delta in deltas[:keep]:
+        stacker.apply(delta)
+    lower = dict(stacker.nodes)
+    for delta in deltas[keep:]:
+        stacker.apply(delta)
+    return Stacking(keep, lower, stacker.tree(), _inode_sources(deltas))
+
+
 def _emitted_links(
     emitted: Sequence[Node],
     lower_live: dict[int, str],
-    full_inodes: dict[int, tuple[int, str, int]],
+    full_inodes: Mapping[int, tuple[int, str, int]],
 ) -> dict[str, Item]:
     """Items for every file and hardlink of the squashed range, grouped by inode."""
     groups: dict[int, list[str]] = {}
@@ -102,21 +124,21 @@ def merge(
     drop: Callable[[str], bool] | None = None,
     *,
     drop_dirs: bool = False,
+    stacked: Stacking | None = None,
 ) -> Merge:
     """The squashed layer for layers ``keep..`` of ``deltas`` over the ``keep`` below.
 
     ``drop`` removes non-directory paths written at or above ``keep`` (directories stay, so
     their modes and owners do too); with ``drop_dirs`` it removes directories as well (the
-    caller keeps every directory above a path it keeps).
+    caller keeps every directory above a path it keeps). ``stacked`` is the stacking of
+    ``deltas`` when the caller already has it.
     """
-    stacker = Stacker()
-    for delta in deltas[:keep]:
-        stacker.apply(delta)
-    lower = dict(stacker.nodes)
-    for delta in deltas[keep:]:
-        stacker.apply(delta)
-    live = dict(stacker.nodes)
-    inodes = _inode_sources(deltas)
+    if stacked is None or stacked.keep != keep:
+        stacked = stacking(deltas, keep)
+    lower = stacked.lower
+    live = dict(stacked.tree.nodes)
+    inodes = stacked.sources
+    inode_bytes = stacked.tree.inodes
 
     dropped: list[Node] = []
     if drop is not None:
@@ -130,7 +152,7 @@ def merge(
         held = 0
         if node.inode >= 0 and node.inode not in still:
             still.add(node.inode)  # counted once, at its first dropped name
-            held = stacker.inodes[node.inode].bytes
+            held = inode_bytes[node.inode].bytes
         freed.append(Dropped(node.path, held, node.layer))
 
     emitted = [n for n in live.values() if n.layer >= keep]
@@ -172,7 +194,7 @@ def marker_name(item: Item) -> str:
     return f"{up}/.wh.{base}" if up else f".wh.{base}"
 
 
-def _markers(lower: dict[str, Node], live: dict[str, Node], keep: int) -> list[Item]:
+def _markers(lower: Mapping[str, Node], live: dict[str, Node], keep: int) -> list[Item]:
     """Whiteouts and opaque markers hiding the lower paths that are gone."""
 
     def merged_dir(path: str) -> bool:  # a directory in both: lower children show through

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from deadweight.errors import CorruptImage
 from deadweight.image import Image, assemble
-from deadweight.spec.document import decode_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,7 @@ def with_config(image: Image, changes: Mapping[str, Any]) -> Image:
     a value of None removes the key. Layers are shared; history is kept."""
     if not changes:
         return image
-    doc = decode_json(image.raw_config, "image config")
-    if not isinstance(doc, dict):
-        raise CorruptImage("image config: not a JSON object")
+    doc = config_document(image)
     runtime = doc.setdefault("config", {})
     if not isinstance(runtime, dict):
         raise CorruptImage("config: 'config' is not an object")
@@ -70,3 +69,12 @@ def with_config(image: Image, changes: Mapping[str, Any]) -> Image:
             runtime[key] = value
     raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
     return assemble(raw, list(image.layers), repo_tags=image.repo_tags, source=image.source)
+
+
+def config_document(image: Image) -> dict[str, Any]:
+    """A copy of the image's config as it was read (decoded once, the way every command
+    decodes it: ``spec.document``), for a transformation to change."""
+    doc = msgspec.json.decode(msgspec.json.encode(image.config.document))
+    if not isinstance(doc, dict):
+        raise CorruptImage("image config: not a JSON object")
+    return doc

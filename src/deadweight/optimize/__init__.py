@@ -8,7 +8,7 @@ optimized image when both run.
 from __future__ import annotations
 
 from deadweight.optimize.moderate import Skipped
-from deadweight.optimize.plan import (
+from deadweight.optimize.planning import (
     CATEGORIES,
     LEVELS,
     STEP_NAMES,

@@ -11,16 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deadweight.analysis.entrypoint import Reading, command_lines, path_dirs, read_command
+from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.resolve import Resolver
-from deadweight.filetree.tree import Tree
+from deadweight.filetree.tree import Node, Tree
 from deadweight.image import Image
 from deadweight.mutate import Edit
 from deadweight.optimize import npm, user
 from deadweight.optimize._content import read_files
-from deadweight.spec.document import decode_json
 
 DEV_DEPS, NPM_TOOLS, NON_ROOT = "npm-dev-dependencies", "npm-tools", "non-root"
-MODERATE_STEPS = (DEV_DEPS, NPM_TOOLS, NON_ROOT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +45,23 @@ class Moderate:
     notes: Mapping[str, str] = field(default_factory=dict)
 
 
-def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: Tree) -> Moderate:
-    doc = decode_json(image.raw_config, "image config")
-    config: dict[str, Any] = doc.get("config") or {} if isinstance(doc, dict) else {}
+def moderate(
+    image: Image,
+    tree: Tree,
+    keep: int,
+    skip: Collection[str],
+    lower: Mapping[str, Node],
+    deltas: Sequence[LayerDelta] = (),
+) -> Moderate:
+    """The moderate steps for ``image`` (merged file system ``tree``; ``lower`` is the
+    kept layers' one); files are read from what ``deltas`` captured where they can be."""
+    config: Mapping[str, Any] = image.config.container_config  # the document read decoded
     workdir = str(config.get("WorkingDir") or "").strip("/")
     locks = npm.lockfiles(tree)
     wanted = [p for paths in locks.values() for p in paths] if DEV_DEPS not in skip else []
     package_json = f"{workdir}/package.json" if workdir else "package.json"
     wanted += [package_json, user.PASSWD, user.GROUP]
-    contents = read_files(image, tree, wanted)
+    contents = read_files(image, tree, wanted, deltas)
     prefixes: list[tuple[str, str, str]] = []
     skipped: list[Skipped] = []
     notes: dict[str, str] = {}
@@ -63,7 +70,7 @@ def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: 
     changes: tuple[tuple[str, ConfigValue], ...] = ()
     if NPM_TOOLS not in skip:
         server = tree.get(f"{workdir}/server.js" if workdir else "server.js")
-        reading = _entrypoint_reading(image, tree, config)
+        reading = _entrypoint_reading(image, tree, config, deltas)
         cmd = npm.command(config, contents.get(package_json), server is not None, reading)
         tools = _tool_prefixes(tree)
         changes = cmd.changes
@@ -98,7 +105,7 @@ def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: 
     gone = tuple(
         path
         for _, path, _ in prefixes
-        if path not in lower.nodes and (node := tree.get(path)) is not None and node.kind == "dir"
+        if path not in lower and (node := tree.get(path)) is not None and node.kind == "dir"
     )
     edit = Edit(edit.files, edit.owner, gone)
     return Moderate(tuple(prefixes), edit, changes, tuple(skipped), notes)
@@ -107,7 +114,9 @@ def moderate(image: Image, tree: Tree, keep: int, skip: Collection[str], lower: 
 ENTRYPOINT_ROUNDS = 3  # the script, what it runs, what that sources
 
 
-def _entrypoint_reading(image: Image, tree: Tree, config: Mapping[str, Any]) -> Reading | None:
+def _entrypoint_reading(
+    image: Image, tree: Tree, config: Mapping[str, Any], deltas: Sequence[LayerDelta]
+) -> Reading | None:
     """What the entrypoint runs given the ``Cmd`` (``analysis.entrypoint``), reading the
     scripts it reaches from the layers: a few rounds, one pass per layer holding them."""
     entrypoint = config.get("Entrypoint")
@@ -131,7 +140,7 @@ def _entrypoint_reading(image: Image, tree: Tree, config: Mapping[str, Any]) -> 
         if not wanted:
             break
         texts.update(dict.fromkeys(wanted, b""))  # too big to read: a binary, not a script
-        texts.update(read_files(image, tree, wanted))
+        texts.update(read_files(image, tree, wanted, deltas))
     return reading
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deadweight.optimize.plan import Plan
+from deadweight.optimize.planning import Plan
 from deadweight.optimize.verify import Verification
 
 # Bump when a field of the JSON document changes meaning or disappears.

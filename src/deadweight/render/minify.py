@@ -62,6 +62,12 @@ def render_text(report: MinifyReport, *, explain: bool = False) -> str:
         f"Kept: {len(plan.kept)} path(s); "
         + ", ".join(f"{name} {n}" for name, n in sorted(reasons.items()))
     )
+    for db in plan.databases:
+        change = "rewritten" if len(db.data) != db.size else "unchanged"
+        out.append(
+            f"Package database {db.path}: lists {db.listed} of {db.total} package(s) ({change},"
+            f" {human_size(db.size)} -> {human_size(len(db.data))})"
+        )
     if plan.unmatched_keeps:
         out.append("--keep entries that name nothing: " + ", ".join(plan.unmatched_keeps))
     if plan.missing:
@@ -160,6 +166,16 @@ def to_json(report: MinifyReport) -> str:
             {"source": t.source, "opened": len(t.opened), "executed": len(t.executed)}
             for run in shrunk.traced
             for t in run.traces
+        ],
+        "databases": [
+            {
+                "path": db.path,
+                "manager": db.manager,
+                "listed": db.listed,
+                "total": db.total,
+                "bytes": {"before": db.size, "after": len(db.data)},
+            }
+            for db in plan.databases
         ],
         "repaired": list(shrunk.repaired),
         "missing": list(plan.missing),

@@ -63,10 +63,7 @@ def render_text(report: Report, *, explain: bool = False) -> str:
             out.append(f"  {key}: {json.dumps(list(value) if isinstance(value, tuple) else value)}")
     out.append("")
     out.append("Layers (before -> after):")
-    for i in range(max(len(report.before), len(report.after))):
-        b = human_size(report.before[i]) if i < len(report.before) else "-"
-        a = human_size(report.after[i]) if i < len(report.after) else "-"
-        out.append(f"  {i:>3}  {b:>9} -> {a}")
+    out.extend(_layer_rows(report))
     saved = report.size_before - report.size_after
     ratio = report.size_after / report.size_before if report.size_before else 1.0
     change = f"saved {human_size(saved)}" if saved >= 0 else f"grew {human_size(-saved)}"
@@ -92,6 +89,32 @@ def render_text(report: Report, *, explain: bool = False) -> str:
     if report.forced:
         out.append("WARNING: VERIFICATION FAILED; the image was written because of --force")
     return "\n".join(out) + "\n"
+
+
+def _layer_rows(report: Report) -> list[str]:
+    """Kept layers side by side; the squashed ones each with its size before, then one row
+    for the range: its total before, the one new layer after (never one old layer's size
+    beside the new layer's, which read as a layer that grew)."""
+    before, after = report.before, report.after
+    keep = report.plan.keep_bottom
+    squashed = report.plan.changes and len(after) == keep + 1 and len(before) > keep
+    if not squashed:
+        rows = []
+        for i in range(max(len(before), len(after))):
+            b = human_size(before[i]) if i < len(before) else "-"
+            a = human_size(after[i]) if i < len(after) else "-"
+            rows.append(f"  {i:>3}  {b:>9} -> {a}")
+        return rows
+    rows = [f"  {i:>3}  {human_size(before[i]):>9} -> {human_size(after[i])}" for i in range(keep)]
+    last = len(before) - 1
+    new = human_size(after[keep])
+    if last == keep:
+        return [*rows, f"  {keep:>3}  {human_size(before[keep]):>9} -> {new}  (rewritten)"]
+    rows += [f"  {i:>3}  {human_size(before[i]):>9}" for i in range(keep, last + 1)]
+    total = human_size(sum(before[keep:]))
+    span = f"{keep}-{last}"
+    rows.append(f"  {span:>3}  {total:>9} -> {new}  ({last - keep + 1} layers squashed into one)")
+    return rows
 
 
 def _run(run: Run) -> dict[str, Any]:

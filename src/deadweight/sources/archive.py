@@ -110,7 +110,15 @@ def _image(files: Files, entry: dict[str, Any], by_id: dict[str, str], source: s
         raise CorruptImage(
             f"{files.name}: config and manifest.json disagree on the number of layers"
         )
-    layers = [_layer(files, str(m), str(d)) for m, d in zip(layer_members, diff_ids, strict=True)]
+    # A member named again is the same layer: opened (to sniff it) once (issue 16: an
+    # image of 100,000 layers naming one tar).
+    made: dict[tuple[str, str], Layer] = {}
+    layers = []
+    for m, d in zip(layer_members, diff_ids, strict=True):
+        key = (str(m), str(d))
+        if key not in made:
+            made[key] = _layer(files, *key)
+        layers.append(made[key])
     tags = tuple(familiar(t) for t in entry.get("RepoTags") or () if isinstance(t, str))
     image_id = sha256_bytes(raw_config)
     ancestors: list[str] = []

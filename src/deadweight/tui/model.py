@@ -1,25 +1,30 @@
 """What the explorer shows, without the terminal: the file tree as of a layer, what that
 layer changed, filters and orders (issue 15). Everything here is data; ``tui.app`` draws it.
 
-A :class:`LayerView` is built once per selected layer in one pass over the layers below it
-(the stacker's own children index serves the tree), and directories are listed only when
-opened, so moving around a tree of 500,000 entries costs what the open directory holds.
+The first :class:`LayerView` is built in one pass over the layers (the stacker's own
+children index serves the tree), and directories are listed only when opened, so moving
+around a tree of 500,000 entries costs what the open directory holds. Once the first
+screen is up, :meth:`Explorer.keep_states` stacks the layers once more in the background
+and keeps, per layer, the stacking and the bytes below each directory (carried from the
+layer below by what the layer changed, not summed again): a view of a kept layer is then
+made from the kept stackings of it and the layer below in what that layer's delta holds,
+whatever the size of the tree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from deadweight.analysis.analyze import paused_gc
 from deadweight.analysis.bloat import categorise
 from deadweight.analysis.packages import Package
 from deadweight.analysis.report import Analysis
 from deadweight.analysis.waste import WasteItem
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import ROOT, parent
-from deadweight.filetree.tree import Node, Stacker, Tree
+from deadweight.filetree.tree import Hidden, Node, Stacker, Tree
+from deadweight.reading import paused_gc
 
 Mark = Literal["A", "M", "R", "W", ""]
 MARKS: dict[Mark, str] = {
@@ -34,6 +39,8 @@ CHUNK = 1000  # children listed at once under one directory
 # Stackings kept for moving between layers, in tree entries summed over the kept layers
 # (about 300 bytes each: 4,000,000 is a 500,000-entry image's every layer of 8).
 STATES_BUDGET = 4_000_000
+# Directory sizes kept per layer, in directories summed over the kept layers.
+SIZES_BUDGET = 4_000_000
 
 
 def fork(st: Stacker) -> Stacker:
@@ -46,6 +53,47 @@ def fork(st: Stacker) -> Stacker:
     new.refs = dict(st.refs)
     new.layer = st.layer
     return new
+
+
+def _spread(change: dict[str, int], path: str, delta: int) -> None:
+    """Add ``delta`` bytes to every directory above ``path`` ("" is the root)."""
+    d = path.rpartition("/")[0]
+    while True:
+        change[d] = change.get(d, 0) + delta
+        if not d:
+            return
+        d = d.rpartition("/")[0]
+
+
+def next_sizes(
+    below: Mapping[str, int],
+    st: Stacker,
+    delta: LayerDelta,
+    hidden: Sequence[Hidden],
+    first_new: int,
+) -> dict[str, int] | None:
+    """``Tree.dir_sizes`` of ``st`` (just stacked ``delta``, which hid ``hidden``) from
+    ``below``, those of the layer under it, in what the layer changed: each inode it hid
+    for good leaves the directories above its path, each one it made (numbered from
+    ``first_new``) and still holds joins them. None when a hardlink is involved (an inode
+    counts at the first of its paths, which the change may move): sum again then."""
+    if any(e.kind == "hardlink" for e in delta.entries):
+        return None
+    change: dict[str, int] = {}
+    for h in hidden:
+        inode = h.node.inode
+        if 0 <= inode < first_new:
+            if not h.last:
+                return None
+            _spread(change, h.node.path, -st.inodes[inode].bytes)
+    for inode in range(first_new, len(st.inodes)):
+        if inode in st.refs:
+            held = st.inodes[inode]
+            _spread(change, held.path, held.bytes)
+    out = dict(below)
+    for d, b in change.items():
+        out[d] = out.get(d, 0) + b
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +161,9 @@ class Explorer:
     instructions: Sequence[str] = ()
     cache: dict[int, LayerView] = field(default_factory=dict)
     states: dict[int, Stacker] = field(default_factory=dict)
+    sizes: dict[int, Mapping[str, int]] = field(default_factory=dict)
     _kept: int = 0
+    _sized: int = 0
 
     def said(self, index: int) -> str:
         if self.analysis is not None:
@@ -145,11 +195,22 @@ class Explorer:
         nearest layer below whose stacking is kept, else from the bottom."""
         found = self.cache.get(index)
         if found is None:
-            below = [j for j in list(self.states) if j < index]
-            start = self.states[max(below)] if below else None
-            keep = self._keep if self.states else None  # the first view: no copies to wait for
-            with paused_gc():  # many small acyclic objects: the collector only slows it
-                found = LayerView.build(self.deltas, index, self.analysis, start, keep)
+            states = self.states
+            after, under = states.get(index), states.get(index - 1)
+            if after is not None and (under is not None or index == 0):
+                with paused_gc():
+                    found = LayerView.between(
+                        self.deltas[index], index, under, after, self.analysis,
+                        self.sizes.get(index),
+                    )  # fmt: skip
+            else:
+                below = [j for j in list(states) if j < index]
+                start = states[max(below)] if below else None
+                keep = self._keep if states else None  # the first view: no copies to wait for
+                with paused_gc():  # many small acyclic objects: the collector only slows it
+                    found = LayerView.build(
+                        self.deltas, index, self.analysis, start, keep, self.sizes.get(index)
+                    )
             found.said = self.said
             if self.analysis is not None and found.analysis is None:
                 found.attach(self.analysis)  # it arrived while the view was being built
@@ -163,9 +224,18 @@ class Explorer:
         the background once the first screen is up, so that moving to any layer then
         stacks only the layers between."""
         st = Stacker()
+        sizes: Mapping[str, int] | None = {}
         with paused_gc():
             for i, d in enumerate(self.deltas):
-                st.apply(d)
+                first_new = len(st.inodes)
+                hidden = st.apply(d)
+                if sizes is not None:
+                    sizes = next_sizes(sizes, st, d, hidden, first_new)
+                if sizes is None:
+                    sizes = Tree(st.nodes, st.inodes).dir_sizes()
+                if self._sized + len(sizes) <= SIZES_BUDGET:
+                    self.sizes.setdefault(i, sizes)
+                    self._sized += len(sizes)
                 self._keep(i, st)
 
     def _keep(self, index: int, state: Stacker) -> None:
@@ -202,6 +272,7 @@ class LayerView:
         removed: dict[str, Node],
         analysis: Analysis | None,
         changed: set[str] | None = None,
+        sizes: Mapping[str, int] | None = None,
     ) -> None:
         self.index = index
         self.nodes = nodes
@@ -213,7 +284,7 @@ class LayerView:
         self.removed_children: dict[str, list[str]] = {}
         for path in removed:
             self.removed_children.setdefault(parent(path), []).append(path)
-        self.sizes = tree.dir_sizes()
+        self.sizes = sizes if sizes is not None else tree.dir_sizes()
         self.analysis: Analysis | None = None
         self.hidden: dict[tuple[str, int], WasteItem] = {}
         self.packages: dict[str, str] = {}
@@ -245,6 +316,7 @@ class LayerView:
         analysis: Analysis | None,
         start: Stacker | None = None,
         keep: Callable[[int, Stacker], None] | None = None,
+        sizes: Mapping[str, int] | None = None,
     ) -> LayerView:
         """``start`` is a stacking of the layers below ``index`` (copied, not changed);
         ``keep`` is offered the stacking after each layer on the way."""
@@ -270,7 +342,42 @@ class LayerView:
         if keep is not None:
             keep(index, st)
         tree = Tree(st.nodes, st.inodes)
-        return cls(index, st.nodes, st.children, tree, marks, removed, analysis, changed)
+        return cls(index, st.nodes, st.children, tree, marks, removed, analysis, changed, sizes)
+
+    @classmethod
+    def between(
+        cls,
+        delta: LayerDelta,
+        index: int,
+        under: Stacker | None,
+        after: Stacker,
+        analysis: Analysis | None,
+        sizes: Mapping[str, int] | None = None,
+    ) -> LayerView:
+        """The view of layer ``index`` from kept stackings (never changed): ``under``,
+        the one below it (None for the bottom layer), and ``after``, its own. Costs what
+        the layer's delta holds: the entries it writes, the paths it whites out."""
+        nodes = under.nodes if under is not None else {}
+        kids = under.children if under is not None else {}
+        marks: dict[str, Mark] = {e.path: "M" if e.path in nodes else "A" for e in delta.entries}
+        removed: dict[str, Node] = {}
+        todo = [p for p in delta.whiteouts if p in nodes]
+        todo += [c for p in delta.opaques for c in kids.get(p, ())]
+        live, seen = after.nodes, set()
+        while todo:  # what the whiteouts and opaque directories hid, and was not written again
+            path = todo.pop()
+            node = nodes.get(path)
+            if node is None or path in seen:
+                continue
+            seen.add(path)
+            if path not in live:
+                removed[path] = node
+            todo.extend(kids.get(path, ()))
+        for path in removed:
+            marks[path] = "R"
+        tree = Tree(after.nodes, after.inodes)
+        return cls(index, after.nodes, after.children, tree, marks, removed, analysis,
+                   set(marks), sizes)  # fmt: skip
 
     # -- listing ---------------------------------------------------------------------
 

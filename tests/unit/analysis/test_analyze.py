@@ -12,17 +12,13 @@ from typing import BinaryIO
 import pytest
 
 from deadweight import compression, static
-from deadweight.analysis.analyze import (
-    analyze,
-    analyze_deltas,
-    ignore_matcher,
-    read_deltas,
-    store_kind,
-)
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import analyze, analyze_deltas, ignore_matcher
 from deadweight.analysis.report import LayerReport, SizeItem, UnsafeItem
 from deadweight.errors import CorruptImage, DigestMismatch, UnsafeLayer
 from deadweight.filetree import LayerDelta
 from deadweight.image import Image, Layer
+from deadweight.reading import read_deltas, store_kind
 
 MiB = 1 << 20
 
@@ -91,11 +87,35 @@ def test_fifty_mib_deleted_plus_eight_mib_overwritten() -> None:
     ]
     assert a.size == 30 + 66 * MiB and a.final_size == 30 + 8 * MiB
     assert a.size - a.final_size == a.waste.reclaimable
-    assert a.layers[3] == LayerReport(3, a.layers[3].diff_id, "RUN rm /big.bin", 0, 0, 0, 1, 0, ())
+    assert a.layers[3] == LayerReport(
+        3, a.layers[3].diff_id, "RUN rm /big.bin", 0, 0, 0, 1, 0, (), deleted_bytes=50 * MiB
+    )
+    # bytes each layer added, modified and deleted, beside the counts
+    assert [(lr.added_bytes, lr.changed_bytes, lr.deleted_bytes) for lr in a.layers] == [
+        (30, 0, 0), (50 * MiB, 0, 0), (8 * MiB, 0, 0), (0, 0, 50 * MiB), (0, 8 * MiB, 0)
+    ]  # fmt: skip
+    assert [(lr.added, lr.changed, lr.deleted) for lr in a.layers][4] == (0, 1, 0)
     assert a.layers[1].largest == (SizeItem("big.bin", 50 * MiB),)
     assert a.largest_files == (SizeItem("conf", 8 * MiB), SizeItem("etc/os", 30))
     assert [r.id for r in a.recommendations] == ["delete-in-same-step", "write-once"]
     assert a.recommendations[0].bytes == 50 * MiB
+
+
+def test_a_hardlink_brings_no_bytes_and_removing_one_frees_none() -> None:
+    a = analyze(
+        static.image(
+            [
+                static.Step("ADD f", static.layer([static.File("f", b"x" * 700)])),
+                static.Step("RUN ln f g", static.layer([static.Hardlink("g", "f")])),
+                static.Step("RUN rm g", static.layer([static.Whiteout("g")])),
+                static.Step("RUN rm f", static.layer([static.Whiteout("f")])),
+            ]
+        )
+    )
+    assert [(lr.added, lr.deleted) for lr in a.layers] == [(1, 0), (1, 0), (0, 1), (0, 1)]
+    assert [(lr.added_bytes, lr.deleted_bytes) for lr in a.layers] == [
+        (700, 0), (0, 0), (0, 0), (0, 700)
+    ]  # fmt: skip
 
 
 def test_each_layer_is_read_once_and_the_store_skips_known_layers() -> None:
@@ -103,7 +123,9 @@ def test_each_layer_is_read_once_and_the_store_skips_known_layers() -> None:
     store = MemoryStore()
     first = analyze(image, store=store, hash="sha256")
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
-    assert len(store.blobs) == 5 and all(k == store_kind("sha256") for k, _ in store.blobs)
+    assert len(store.blobs) == 5 and all(
+        k == store_kind("sha256", pkgs.capture) for k, _ in store.blobs
+    )
     again = analyze(image, store=store, hash="sha256")
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
     assert again == first
@@ -112,7 +134,7 @@ def test_each_layer_is_read_once_and_the_store_skips_known_layers() -> None:
 def test_parallel_reading_gives_the_same_result_in_order() -> None:
     progress: list[tuple[int, int]] = []
     serial = analyze(sample())
-    parallel = analyze(sample(), workers=4, progress=lambda d, t: progress.append((d, t)))
+    parallel = analyze(sample(), progress=lambda d, t: progress.append((d, t)))
     assert parallel == serial
     assert progress == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
 
@@ -210,7 +232,7 @@ def test_a_layer_whose_content_is_not_its_diff_id_fails() -> None:
 
 
 def test_json_round_trip_of_the_cached_delta_is_stable() -> None:
-    deltas = read_deltas(sample("none"), hash="sha256")
+    deltas = read_deltas(sample("none"), capture=pkgs.capture, hash="sha256")
     assert tuple(LayerDelta.from_bytes(d.to_bytes()) for d in deltas) == deltas
     decoded = [LayerDelta.from_bytes(d.to_bytes()) for d in deltas]
     assert analyze_deltas(deltas) == analyze_deltas([d for d in decoded if d is not None])
@@ -218,15 +240,15 @@ def test_json_round_trip_of_the_cached_delta_is_stable() -> None:
 
 
 def test_the_sqlite_store_works_with_parallel_readers(tmp_path: Path) -> None:
-    # An SQLite connection refuses other threads; every store call stays on this one.
+    # One SQLite connection serves the reading threads (cache.LayerCache's rule).
     from deadweight.cache import LayerStore
 
     image, openers = counted(sample("none"))
     store = LayerStore(tmp_path / "layers.sqlite")
     progress: list[tuple[int, int]] = []
-    first = analyze(image, store=store, workers=4)
+    first = analyze(image, store=store)
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
-    again = analyze(image, store=store, workers=4, progress=lambda d, t: progress.append((d, t)))
+    again = analyze(image, store=store, progress=lambda d, t: progress.append((d, t)))
     assert [o.calls for o in openers] == [1, 1, 1, 1, 1]
     assert again == first and progress == [(5, 5)]
     store.close()

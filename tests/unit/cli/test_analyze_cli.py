@@ -196,7 +196,8 @@ def test_local_layers_are_read_by_helper_processes(
 ) -> None:
     """On a machine with two CPUs, an archive's layers go to helper processes; the report
     is the one an in-process read gives."""
-    from deadweight.filetree import helper_link, readers
+    from deadweight.reading import _helper_link as helper_link
+    from deadweight.reading import _pool as readers
 
     readers.shutdown()
     monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)

@@ -185,8 +185,8 @@ def test_errors_are_one_line(env: Path, capsysbinary: pytest.CaptureFixture[byte
 def test_the_layer_store_is_filled_so_a_second_diff_reads_no_layer(
     env: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deadweight.analysis import analyze as analysis
-    from deadweight.filetree import readers
+    from deadweight.reading import _deltas
+    from deadweight.reading import _pool as readers
 
     code, first, _ = dw(capsysbinary, "diff", "old.tar", "new.tar", "--format", "json")
     assert code == 0
@@ -194,7 +194,7 @@ def test_the_layer_store_is_filled_so_a_second_diff_reads_no_layer(
     def no_read(*_: object) -> None:
         raise AssertionError("a layer was read although the store holds it")
 
-    monkeypatch.setattr(analysis, "read_layer", no_read)  # in this process
+    monkeypatch.setattr(_deltas, "read_layer", no_read)  # in this process
     monkeypatch.setattr(readers.ReaderPool, "read", no_read)  # by a helper process
     code, second, _ = dw(capsysbinary, "diff", "old.tar", "new.tar", "--format", "json")
     assert (code, second) == (0, first)

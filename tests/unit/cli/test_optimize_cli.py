@@ -66,8 +66,9 @@ def test_dry_run_text(env: Path) -> None:
         "\n"
         "Layers (before -> after):\n"
         "    0         5B -> 5B\n"
-        "    1      4.1kB -> 700B\n"
-        "    2         0B -> -\n"
+        "    1      4.1kB\n"
+        "    2         0B\n"
+        "  1-2      4.1kB -> 700B  (2 layers squashed into one)\n"
         "Total: 4.11kB -> 705B (saved 3.4kB, 0.17x)\n"
     )
     assert not list(env.glob("*.part"))
@@ -254,7 +255,7 @@ def test_moderate_dry_run_text_lists_config_changes_and_what_was_not_done(node_a
         "\n"
         "Layers (before -> after):\n"
         "    0         5B -> 5B\n"
-        "    1       218B -> 252B\n"
+        "    1       218B -> 252B  (rewritten)\n"
         "Total: 223B -> 257B (grew 34B, 1.15x)\n"
     )
 

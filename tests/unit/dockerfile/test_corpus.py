@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 from deadweight.dockerfile.rules import BY_CODE
 
 CORPUS = Path(__file__).parent / "corpus"

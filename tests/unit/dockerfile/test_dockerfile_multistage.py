@@ -60,7 +60,6 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY . .
 EXPOSE 18940
-# node
 USER 1000
 CMD ["node", "server.js"]
 """
@@ -173,7 +172,6 @@ WORKDIR /usr/src/app
 ENV NODE_ENV=production
 COPY --from=build /usr/src/app ./
 EXPOSE 3000
-# node
 USER 1000
 CMD ["node", "dist/main.js"]
 """
@@ -192,7 +190,7 @@ def test_npm_ci_without_a_build_step_omits_dev() -> None:
         "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\n\n"
         "FROM node:20-slim\nWORKDIR /app\nCOPY . .\n"
         "COPY --from=build /app/node_modules ./node_modules\n"
-        '# node\nUSER 1000\nCMD ["node", "index.js"]\n'
+        'USER 1000\nCMD ["node", "index.js"]\n'
     )
     assert Change(4, "`npm ci --omit=dev` instead of `npm ci`") in result.changes
 

@@ -57,7 +57,6 @@ COPY --from=build /usr/src/node_modules /usr/src/node_modules
 COPY . .
 
 EXPOSE 8080
-# node
 USER 1000
 CMD ["node", "server.js", "--port", "8080"]
 """
@@ -102,7 +101,7 @@ def test_without_a_lockfile_npm_install_omits_dev_dependencies() -> None:
 def test_a_start_script_that_is_not_plain_node_keeps_npm(start: str) -> None:
     package = json.dumps({"scripts": {"start": start}}).encode()
     result = optimize_dockerfile(NODE, package_json=package, lockfile=True)
-    assert result.text.endswith('# node\nUSER 1000\nCMD ["npm", "start"]\n')  # only the exec form
+    assert result.text.endswith('USER 1000\nCMD ["npm", "start"]\n')  # only the exec form
     assert Change(17, "DL3025: use the JSON (exec) form") in result.changes
 
 
@@ -155,7 +154,6 @@ RUN apk add --no-cache curl && \\
     npm ci --omit=dev --no-audit \\
  && npm cache clean --force
 COPY --from=build /src/dist ./dist
-# node
 USER 1000
 CMD ["node", "dist/main.js"]
 """
@@ -194,7 +192,7 @@ def test_installs_of_named_packages_are_left_alone() -> None:
     assert result.text == (
         "FROM node:20\nRUN npm install express && npm i --save-dev jest \\\n"
         " && npm cache clean --force\n"
-        '# node\nUSER 1000\nCMD ["node", "a.js"]\n'
+        'USER 1000\nCMD ["node", "a.js"]\n'
     )
 
 
@@ -326,7 +324,6 @@ RUN npm install
 
 FROM node:20-alpine
 COPY --from=deps /src/node_modules ./node_modules
-# node
 USER 1000
 CMD ["node", "a.js"]
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deadweight.dockerfile.config import LintConfig
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 
 
 def codes(src: str, **kw: object) -> list[str]:

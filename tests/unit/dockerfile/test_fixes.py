@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from deadweight.dockerfile.fixes import fixed_source, unified_diff, write_atomically
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 
 
 def fixed(src: str) -> str:
@@ -49,10 +49,18 @@ def test_cleanup_moves_into_the_creating_run() -> None:
 
 def test_user_is_added_before_cmd_when_one_was_created() -> None:
     src = 'FROM debian:12\nRUN useradd --uid 10001 app\nCMD ["app"]\n'
-    assert fixed(src) == (
-        'FROM debian:12\nRUN useradd --uid 10001 app\n# app\nUSER 10001\nCMD ["app"]\n'
-    )
+    assert fixed(src) == ('FROM debian:12\nRUN useradd --uid 10001 app\nUSER 10001\nCMD ["app"]\n')
     assert fixed('FROM debian:12\nCMD ["x"]\n') == 'FROM debian:12\nCMD ["x"]\n'
+
+
+def test_user_fix_writes_only_the_user_line() -> None:
+    """The added ``USER`` comes alone: no stray ``# node`` comment line above it."""
+    src = 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n'
+    after = fixed(src)
+    assert after == ('FROM node:20\nWORKDIR /app\nCOPY . .\nUSER 1000\nCMD ["node", "server.js"]\n')
+    assert not [line for line in after.splitlines() if line.startswith("#")]
+    no_cmd = fixed("FROM node:20\nCOPY . .\n")
+    assert no_cmd == "FROM node:20\nCOPY . .\nUSER 1000\n"
 
 
 def test_fixed_file_lints_clean_of_fixed_rules() -> None:

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deadweight.dockerfile.findings import LintResult
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 from deadweight.dockerfile.parser import parse
 from deadweight.dockerfile.shell import read_script
 

@@ -6,7 +6,7 @@ import pytest
 
 from deadweight.dockerfile.config import LintConfig, find_config, load_config, parse_config
 from deadweight.dockerfile.findings import Severity
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 from deadweight.errors import NotFound, UsageError
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from deadweight.dockerfile.config import parse_config
-from deadweight.dockerfile.lint import lint
+from deadweight.dockerfile.linting import lint
 from deadweight.dockerfile.parser import parse
 from deadweight.dockerfile.shellcheck import find_shellcheck, scripts
 
@@ -233,11 +233,18 @@ def test_one_process_for_many_files_gives_what_each_file_gives(shellcheck: str) 
 def test_many_scripts_are_split_between_processes_with_the_same_findings(
     shellcheck: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deadweight.dockerfile import shellcheck as sc
+    from deadweight.dockerfile import shellcheck_process
 
     src = (CASES / "sh-default.Dockerfile").read_text()
     one = lint(src, shellcheck=shellcheck).findings
-    monkeypatch.setattr(sc, "_PER_PROCESS", 3)
-    monkeypatch.setattr(sc.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(shellcheck_process, "PER_PROCESS", 3)
+    monkeypatch.setattr(shellcheck_process.os, "cpu_count", lambda: 4)
     assert lint(src, shellcheck=shellcheck).findings == one
     assert sum(f.code.startswith("SC") for f in one) >= 12  # several chunks, each with some
+
+
+def test_a_shellcheck_that_cannot_start_gives_no_finding_and_no_error(tmp_path: Path) -> None:
+    src = "FROM debian:12\nRUN echo $X\n"
+    result = lint(src, shellcheck=str(tmp_path / "no-such-shellcheck"))
+    assert not [f for f in result.findings if f.code.startswith("SC")]
+    assert "DW001" in {f.code for f in result.findings}  # the rules ran

@@ -25,7 +25,7 @@ def test_each_image_equals_analyze_alone_and_each_layer_is_read_once(fleet_dir: 
     assert fleet.unique_layers == len(diff_ids) == fleet.layers_read
     assert fleet.layers > fleet.unique_layers  # the bases are shared
     for figures in fleet.images:
-        alone = analyze(open_image(figures.source), processes=0)
+        alone = analyze(open_image(figures.source))
         tally = Tally()
         tally.add_image(alone, name=figures.name, source=figures.source, digest=figures.digest)
         assert tally.fleet(layers_read=0, layers_cached=0).images == (figures,)

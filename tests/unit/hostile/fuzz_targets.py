@@ -238,7 +238,7 @@ _DOCKER_TOKENS = [
 
 def dockerfile_target(data: bytes) -> None:
     """Calls the Dockerfile parser and linter (their bugs are another engineer's)."""
-    from deadweight.dockerfile.lint import lint
+    from deadweight.dockerfile.linting import lint
 
     text = "".join(_DOCKER_TOKENS[b % len(_DOCKER_TOKENS)] for b in data[:600])
     with contract("dockerfile"):

@@ -13,11 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from deadweight import static
-from deadweight.analysis.analyze import analyze, read_deltas
+from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import analyze
 from deadweight.cache import LayerStore
 from deadweight.cli.files import export
 from deadweight.extraction.dirs import KEEP, Dirs, inside
-from deadweight.imagelint.lint import read_layers
+from deadweight.imagelint.lint import capture
+from deadweight.reading import read_deltas
 from deadweight.render.analyze import SHOWN_LAYERS, render_text
 from deadweight.sources import archive
 
@@ -111,10 +113,10 @@ def test_a_layer_named_many_times_is_read_once(tmp_path: Path) -> None:
     image = repeated_layer_image(5_000, opened)
     store = LayerStore(tmp_path / "layers.sqlite")
     try:
-        deltas = read_deltas(image, store=store)  # type: ignore[arg-type]
+        deltas = read_deltas(image, capture=pkgs.capture, store=store)  # type: ignore[arg-type]
         assert len(deltas) == 5_000 and opened == [1]
         opened[0] = 0
-        assert len(read_layers(image, store=store)) == 5_000  # type: ignore[arg-type]
+        assert len(read_deltas(image, capture=capture, store=store)) == 5_000  # type: ignore[arg-type]
         assert opened == [1]
     finally:
         store.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from deadweight import static
-from deadweight.analysis.analyze import read_deltas
+from deadweight.analysis import packages as pkgs
 from deadweight.analysis.sizes import layer_sizes
 from deadweight.digest import sha256_bytes
 from deadweight.errors import CorruptImage, DeadweightError
@@ -20,6 +20,7 @@ from deadweight.filetree import read_delta
 from deadweight.image import Layer, assemble
 from deadweight.mediatypes import OCI_LAYER, OCI_LAYER_GZIP
 from deadweight.optimize import apply, plan
+from deadweight.reading import read_deltas
 from deadweight.spec.manifest import Descriptor
 
 BLOCK = 512
@@ -149,7 +150,7 @@ def verdicts(layer: Layer) -> tuple[object, object]:
             return (type(exc).__name__, exc.message)
 
     sizes = outcome(lambda: layer_sizes(image))
-    deltas = outcome(lambda: tuple(d.size for d in read_deltas(image)))
+    deltas = outcome(lambda: tuple(d.size for d in read_deltas(image, capture=pkgs.capture)))
     return sizes, deltas
 
 

@@ -5,7 +5,8 @@ from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Severity
 from deadweight.image import Image
 from deadweight.imagelint import explain, lint_image
-from deadweight.imagelint.lint import read_layers
+from deadweight.imagelint.lint import capture
+from deadweight.reading import read_deltas
 
 EXPECTED = [
     (0, "DW101", "warning", "The image runs as root (no User is set)"),
@@ -109,11 +110,15 @@ class MemoryStore:
 def test_layers_read_once_then_from_the_store(image: Image) -> None:
     store = MemoryStore()
     seen: list[tuple[int, int]] = []
-    first = read_layers(image, store=store, progress=lambda d, t: seen.append((d, t)), workers=2)
+    first = read_deltas(
+        image, capture=capture, store=store, progress=lambda d, t: seen.append((d, t))
+    )
     assert seen == [(1, 3), (2, 3), (3, 3)]
-    assert sorted(k for k, _ in store.blobs) == ["imagelint-delta-v1-xxh3"] * 3
+    assert (
+        sorted(k for k, _ in store.blobs) == ["delta-v1-xxh3-deadweight.imagelint.lint:capture"] * 3
+    )
     assert [c.path for c in first[1].captured] == ["app/.npmrc", "root/.ssh/id_rsa"]
-    again = read_layers(image, store=store)
+    again = read_deltas(image, capture=capture, store=store)
     assert again == first
 
 

@@ -108,7 +108,7 @@ def test_dpkg_touched_keeps_package_and_real_dependencies() -> None:
     assert removed["/usr/bin/other"].manager == "dpkg"
     assert removed["/usr/bin/other"].size == 500
     assert ("dpkg", "other", 500) in plan.removed_by_package
-    assert removed["/var/lib/dpkg/status"].package is None
+    assert kept["/var/lib/dpkg/status"] == (Reason.DATABASE,)  # rewritten, not removed
     # an essential package, and a tool of maintainer scripts: depended on, not followed
     assert removed["/usr/bin/cat"].package == "coreutils"
     assert removed["/usr/bin/debconf"].package == "debconf"
@@ -121,7 +121,8 @@ def test_dpkg_none_keeps_only_used_files_and_widen_adds_the_package() -> None:
     assert "/usr/bin/tool" in plan.kept
     assert "/usr/bin/tool-helper" not in plan.kept
     wide = plan.widen(traced("/usr/bin/alt"))
-    assert plan.added_by(wide) == ("/usr/bin/alt",)  # libalt has no dependencies
+    # libalt has no dependencies; it is listed in the package database again
+    assert plan.added_by(wide) == ("/usr/bin/alt", "/var/lib/dpkg/info/libalt.list")
     wider = plan.widen(traced("/usr/bin/tool"))
     assert {"/usr/bin/tool-helper", "/usr/bin/d", "/usr/bin/provider"} <= set(plan.added_by(wider))
     assert wider.widened == frozenset({"dpkg:tool"})

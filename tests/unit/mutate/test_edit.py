@@ -50,7 +50,8 @@ def test_files_replace_lower_and_upper_versions_and_owners_cover_a_lower_directo
         (NewFile("etc/passwd", b"root\napp\n"), NewFile("etc/group", b"new\n", 0o640)),
         Owner("app", 10001, 10002),
     )
-    out, merged = squash_merge(image, 1, epoch=0, edit=edit)
+    done = squash_merge(image, 1, epoch=0, edit=edit)
+    out, merged = done.image, done.merge
     assert merged is not None
     assert members(out.layers[-1]) == [
         ("app", "dir", 0o755, 10001, 10002, b""),
@@ -63,7 +64,8 @@ def test_files_replace_lower_and_upper_versions_and_owners_cover_a_lower_directo
 
 def test_a_file_under_missing_directories_gets_them() -> None:
     image = img([S.File("bin/sh", b"x")], [S.File("srv/x", b"1")])
-    out, _ = squash_merge(image, 1, edit=Edit((NewFile("etc/ssl/passwd", b"p"),)))
+    done = squash_merge(image, 1, edit=Edit((NewFile("etc/ssl/passwd", b"p"),)))
+    out, _ = done.image, done.merge
     assert [(m[0], m[1]) for m in members(out.layers[-1])] == [
         ("etc", "dir"),
         ("etc/ssl", "dir"),
@@ -122,7 +124,8 @@ def test_removed_directories_go_with_their_dropped_files() -> None:
         [S.File("app/nm/jest/a.js", b"j"), S.Dir("app/nm/jest/lib"), S.File("app/nm/x/b.js", b"x")],
     )
     drop = lambda path: path.startswith("app/nm/jest/")  # noqa: E731
-    out, merged = squash_merge(image, 1, drop=drop, edit=Edit(remove=("app/nm/jest",)))
+    done = squash_merge(image, 1, drop=drop, edit=Edit(remove=("app/nm/jest",)))
+    out, merged = done.image, done.merge
     assert merged is not None and [d.path for d in merged.dropped] == ["app/nm/jest/a.js"]
     assert [m[0] for m in members(out.layers[-1])] == ["app/nm", "app/nm/x", "app/nm/x/b.js"]
 

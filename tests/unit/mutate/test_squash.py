@@ -275,9 +275,10 @@ def test_prune_drops_files_of_the_top_layer_and_whites_out_lower_ones() -> None:
             S.File("app/main", b"main"),
         ],
     )
-    out, merged = squash_merge(
+    done = squash_merge(
         image, 1, drop=lambda p: p.startswith("var/lib/apt/lists/") or p == "app/keep.txt"
     )
+    out, merged = done.image, done.merge
     assert merged is not None
     assert [n.path for n in merged.dropped] == ["app/keep.txt", "var/lib/apt/lists/deb_main"]
     assert merged.dropped_bytes == 511
@@ -295,7 +296,8 @@ def test_prune_drops_files_of_the_top_layer_and_whites_out_lower_ones() -> None:
 
 def test_prune_keeps_an_inode_another_name_still_uses() -> None:
     image = img(BASE, [S.File("tmp/a", b"abc"), S.Hardlink("usr/b", "tmp/a")])
-    out, merged = squash_merge(image, 1, drop=lambda p: p.startswith("tmp/"))
+    done = squash_merge(image, 1, drop=lambda p: p.startswith("tmp/"))
+    out, merged = done.image, done.merge
     assert merged is not None and merged.dropped_bytes == 0
     assert members(out.layers[1]) == [
         ("tmp", "dir", ""),

@@ -43,7 +43,6 @@ def wasteful() -> Analysis:
                 ),
             ]
         ),
-        processes=0,
     )
 
 

@@ -58,10 +58,10 @@ def test_the_report_holds_the_analysis(image: str, tmp_path: Path) -> None:
         ["/big.bin", "1kB", "deleted in a later layer", "#1 RUN fetch && build",
          "#2 RUN rm /big.bin"],
     ]  # fmt: skip
-    assert [row[:3] for row in p.rows("layers-table")] == [
-        ["0", "FROM base", "100B"],
-        ["1", "RUN fetch && build", "1.45kB"],
-        ["2", "RUN rm /big.bin", "0B"],
+    assert p.rows("layers-table") == [
+        ["0", "FROM base", "100B", "100B (1)", "-", "-", "0B"],
+        ["1", "RUN fetch && build", "1.45kB", "1.45kB (3)", "-", "-", "1kB"],
+        ["2", "RUN rm /big.bin", "0B", "-", "-", "1kB (1)", "0B"],
     ]
     assert ["apt-cache", "/var/lib/apt/lists", "400B", "1", "1"] in p.rows("bloat-table")
     assert any(row[0] == "1kB" for row in p.rows("recommendations-table"))
@@ -72,6 +72,10 @@ def test_the_report_holds_the_analysis(image: str, tmp_path: Path) -> None:
         ("#1 RUN fetch && build", 1450, 1000, False),
         ("#2 RUN rm /big.bin", 0, 0, False),
     ]
+    # each layer's bar group: bytes added, modified, deleted, wasted
+    assert [(x["added"], x["modified"], x["deleted"], x["wasted"]) for x in doc["layers"]] == [
+        (100, 0, 0, 0), (1450, 0, 0, 1000), (0, 0, 1000, 0)
+    ]  # fmt: skip
     nodes = {n["id"]: n for n in walk(doc["map"])}
     assert nodes[""]["value"] == 100 + 400 + 50 + 1000
     assert (nodes["big.bin (hidden)"]["kind"], nodes["big.bin (hidden)"]["value"]) == (

@@ -128,16 +128,12 @@ def _dw001(ctx: Context) -> Iterator[Hit]:
     suggestion = None
     if created is not None:
         name, uid = created
-        # the fix writes the numeric id (with the name in a comment): ``USER name`` would
-        # trade DW001 for DL3066, and --fix must add no finding (issue 14)
+        # the fix writes the numeric id: ``USER name`` would trade DW001 for DL3066, and
+        # --fix must add no finding (issue 14); the fix's title names the user
         suggestion = f"add `USER {uid}` ({name})" if uid else f"add `USER` with {name}'s uid"
     if created is not None and created[1] is not None:
         name, uid = created
-        line = (
-            f"# {name}\nUSER {uid}"
-            if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name)
-            else f"USER {uid}"
-        )
+        line = f"USER {uid}"
         target = next((i for i in final.instructions if i.keyword in ("CMD", "ENTRYPOINT")), None)
         src = ctx.build.dockerfile.source
         if target is not None:

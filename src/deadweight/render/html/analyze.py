@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from deadweight.analysis.bytemap import Region
-from deadweight.analysis.report import Analysis
+from deadweight.analysis.report import Analysis, LayerReport
 from deadweight.analysis.waste import CAUSE_TEXT
 from deadweight.render.html.markup import (
     chart,
@@ -64,17 +64,36 @@ def _headline(a: Analysis) -> str:
     )
 
 
+def _files(n: int, count: int) -> str:
+    return f"{size(n)} ({count})" if count else "-"
+
+
 def _layers_table(a: Analysis) -> str:
     return table(
         "layers-table",
-        [("#", "num"), ("instruction", "code"), ("size", "num"), ("added", "num"),
-         ("modified", "num"), ("deleted", "num"), ("wasted", "num")],
+        [("#", "num"), ("instruction", "code"), ("size", "num"), ("added (files)", "num"),
+         ("modified (files)", "num"), ("deleted (files)", "num"), ("wasted", "num")],
         [
-            (str(lr.index), lr.instruction, size(lr.size), str(lr.added), str(lr.changed),
-             str(lr.deleted), size(lr.wasted))
+            (str(lr.index), lr.instruction, size(lr.size), _files(lr.added_bytes, lr.added),
+             _files(lr.changed_bytes, lr.changed), _files(lr.deleted_bytes, lr.deleted),
+             size(lr.wasted))
             for lr in a.layers
         ],
     )  # fmt: skip
+
+
+def layer_doc(lr: LayerReport, base: bool) -> dict[str, Any]:
+    """One layer's bar group: the bytes it added, modified, deleted and wasted."""
+    return {
+        "label": layer_label(lr.index, lr.instruction),
+        "size": lr.size,
+        "added": lr.added_bytes,
+        "modified": lr.changed_bytes,
+        "deleted": lr.deleted_bytes,
+        "wasted": lr.wasted,
+        "files": [lr.added, lr.changed, lr.deleted],
+        "base": base,
+    }
 
 
 def _waste_table(a: Analysis) -> str:
@@ -155,7 +174,9 @@ def analyze_html(a: Analysis, byte_map: Region, *, base_layers: int = 0) -> str:
             ),
             section(
                 "Layers",
-                chart("layers", 60 + 26 * len(a.layers)) + _layers_table(a),
+                '<div class="caption">What each layer added, modified and deleted, and '
+                "the bytes it wrote that a later layer hides (wasted); base layers are "
+                "paler.</div>" + chart("layers", 60 + 48 * len(a.layers)) + _layers_table(a),
                 "layers-section",
             ),
             section("Recommendations", _recommendations(a), "recommendations"),
@@ -167,12 +188,8 @@ def analyze_html(a: Analysis, byte_map: Region, *, base_layers: int = 0) -> str:
     data = {
         "kind": "analyze",
         "map": region_doc(byte_map),
-        "layers": [
-            {"label": layer_label(lr.index, lr.instruction), "size": lr.size,
-             "wasted": min(lr.wasted, lr.size), "base": lr.index < base_layers}
-            for lr in a.layers
-        ],
-    }  # fmt: skip
+        "layers": [layer_doc(lr, lr.index < base_layers) for lr in a.layers],
+    }
     subtitle = f"{a.image_id}  ·  deadweight analyze"
     return page(title=a.image, subtitle=subtitle, body=body, data=data)
 

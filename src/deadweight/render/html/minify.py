@@ -15,6 +15,7 @@ from deadweight.render.html.markup import (
     table,
     text,
 )
+from deadweight.render.html.outcome import checks_table, status_line, verdict_figure
 from deadweight.render.html.page import page
 from deadweight.runs.report import MinifyReport
 
@@ -30,20 +31,8 @@ def _headline(r: MinifyReport) -> str:
         items.append(figure("after", size(r.after_size) + share, "good", "after"))
     items.append(figure(f"removed: {len(plan.removed)} paths",
                         size(plan.before_bytes - plan.after_bytes), test_id="removed"))  # fmt: skip
-    verified = r.shrunk.verified
-    word = "not run (--static)" if verified is None else "passed" if verified else "FAILED"
-    tone = "" if verified is None else "good" if verified else "bad"
-    items.append(figure("verification", word, tone, "verification"))
+    items.append(verdict_figure(r.shrunk.verified, "not run (--static)"))
     return figures(items)
-
-
-def _status(r: MinifyReport) -> str:
-    if r.dry_run:
-        return "Dry run: nothing was written."
-    if r.written:
-        return f"Wrote {r.destination}" + (" despite a failed verification (--force)." if
-                                           r.forced else ".")  # fmt: skip
-    return f"Not written: {r.destination}."
 
 
 def _verification(r: MinifyReport) -> str:
@@ -53,15 +42,7 @@ def _verification(r: MinifyReport) -> str:
     for i, attempt in enumerate(r.shrunk.attempts):
         title = "first run" if i == 0 else "after the repair"
         out.append(f'<p class="note">{text(title)}</p>')
-        out.append(
-            table(
-                f"verification-table-{i}",
-                [("", ""), ("check", "code"), ("original", ""), ("minified", ""), ("why", "")],
-                [("ok" if c.passed else "FAIL", f"{c.name} {c.subject}",
-                  c.original.describe(), c.optimized.describe(), c.reason)
-                 for c in attempt.verification.checks],
-            )
-        )  # fmt: skip
+        out.append(checks_table(f"verification-table-{i}", attempt.verification.checks, "minified"))
     return "".join(out)
 
 
@@ -74,7 +55,9 @@ def minify_html(r: MinifyReport) -> str:
     body = "".join(
         [
             _headline(r),
-            f'<p id="status" class="note">{text(_status(r))}</p>',
+            status_line(
+                dry_run=r.dry_run, written=r.written, forced=r.forced, destination=r.destination
+            ),
             section(
                 "What the removal saved",
                 chart("sizes", 150)

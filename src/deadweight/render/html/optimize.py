@@ -12,8 +12,8 @@ from deadweight.render.html.markup import (
     section,
     size,
     table,
-    text,
 )
+from deadweight.render.html.outcome import checks_table, status_line, verdict_figure
 from deadweight.render.html.page import page
 
 ROWS = 200
@@ -28,19 +28,8 @@ def _headline(r: Report) -> str:
         figure("saved", size(saved) + share, "good" if saved > 0 else "", "saved"),
     ]
     if r.verification is not None:
-        ok = r.verification.passed
-        items.append(figure("verification", "passed" if ok else "FAILED",
-                            "good" if ok else "bad", "verification"))  # fmt: skip
+        items.append(verdict_figure(r.verification.passed, ""))
     return figures(items)
-
-
-def _status(r: Report) -> str:
-    if r.dry_run:
-        return "Dry run: nothing was written."
-    if r.written:
-        forced = " despite a failed verification (--force)" if r.forced else ""
-        return f"Wrote {r.destination} (image {r.image_id}){forced}."
-    return f"Not written: {r.destination} (verification failed; --force writes)."
 
 
 def optimize_html(r: Report) -> str:
@@ -53,7 +42,14 @@ def optimize_html(r: Report) -> str:
     body = "".join(
         [
             _headline(r),
-            f'<p id="status" class="note">{text(_status(r))}</p>',
+            status_line(
+                dry_run=r.dry_run,
+                written=r.written,
+                forced=r.forced,
+                destination=r.destination,
+                image_id=r.image_id,
+                refused="verification failed; --force writes",
+            ),
             section(
                 "Bytes each step saved",
                 chart("sizes", 150)
@@ -122,9 +118,4 @@ def optimize_html(r: Report) -> str:
 def _verification(r: Report) -> str:
     if r.verification is None:
         return '<p class="note">Not verified (--verify runs both images on the engine).</p>'
-    return table(
-        "verification-table",
-        [("", ""), ("check", "code"), ("original", ""), ("optimized", ""), ("why", "")],
-        [("ok" if c.passed else "FAIL", f"{c.name} {c.subject}", c.original.describe(),
-          c.optimized.describe(), c.reason) for c in r.verification.checks],
-    )  # fmt: skip
+    return checks_table("verification-table", r.verification.checks, "optimized")

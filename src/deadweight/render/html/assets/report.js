@@ -144,7 +144,7 @@
       series: series.map(function (s) {
         return {
           type: "bar", name: s.name, data: s.data, stack: opts.stack ? "all" : undefined,
-          itemStyle: { color: s.color }, barMaxWidth: 22
+          itemStyle: { color: s.color }, barMaxWidth: opts.barMaxWidth || 22
         };
       })
     });
@@ -153,13 +153,16 @@
   function drawAnalyze() {
     drawTreemap();
     var layers = data.layers;
-    barChart("layers", layers.map(function (l) { return l.label; }), [
-      { name: "kept", color: data.colors.app, data: layers.map(function (l) {
-        return { value: l.size - l.wasted, itemStyle: { color: l.base ? data.colors.base : data.colors.app } };
-      }) },
-      { name: "wasted (hidden by a later layer)", color: data.colors.waste,
-        data: layers.map(function (l) { return l.wasted; }) }
-    ], { stack: true });
+    var kinds = [
+      ["added", "added", "#2f9e44"], ["modified", "modified", "#f59f00"],
+      ["deleted", "deleted (hidden from earlier layers)", "#495057"],
+      ["wasted", "wasted (hidden by a later layer)", data.colors.waste]
+    ];
+    barChart("layers", layers.map(function (l) { return l.label; }), kinds.map(function (k) {
+      return { name: k[1], color: k[2], data: layers.map(function (l) {
+        return { value: l[k[0]], itemStyle: { color: k[2], opacity: l.base ? 0.45 : 1 } };
+      }) };
+    }), { barMaxWidth: 10 });
   }
 
   function drawDiff() {

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
 from deadweight.dockerfile.parser import parse
 from deadweight.dockerfile.pragmas import read_pragmas, stage_at
 from deadweight.dockerfile.rule import Context, Rule
-from deadweight.dockerfile.rules import RULES
 from deadweight.dockerfile.stages import analyze
 from deadweight.errors import NotFound, UsageError
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
 if TYPE_CHECKING:
+    from os import PathLike
+
+    from deadweight.dockerfile.pragmas import Pragmas
     from deadweight.dockerfile.shellcheck import ShellFinding
+    from deadweight.dockerfile.stages import Build
+    from deadweight.dockerfile.syntax import Dockerfile
 
 SYNTAX_CODE = "DL1000"
 # hadolint passes an empty file (exit 0, no finding); docker refuses to build one.
@@ -30,7 +34,7 @@ def lint(
     config: LintConfig | None = None,
     dockerignore: str | None = None,
     has_context: bool = False,
-    rules: tuple[Rule, ...] = RULES,
+    rules: tuple[Rule, ...] | None = None,
     shellcheck: str | None = None,
     shell_findings: Sequence[ShellFinding] | None = None,
 ) -> LintResult:
@@ -39,10 +43,56 @@ def lint(
     ``shellcheck`` is the ShellCheck binary to run on RUN bodies (see
     :func:`deadweight.dockerfile.shellcheck.find_shellcheck`); None checks no shell.
     ``shell_findings``, when given, are this text's ShellCheck findings already made (one
-    ShellCheck process for many files: :func:`~deadweight.dockerfile.shellcheck.check_files`).
+    ShellCheck process for many files: :func:`~deadweight.dockerfile.shellcheck.check_files`);
+    else ShellCheck runs while the ``rules`` (by default all of them) do.
     """
     config = config or LintConfig()
     dockerfile = parse(source)
+    pending = None
+    if shell_findings is None and shellcheck is not None:
+        from deadweight.dockerfile import shellcheck as sc
+
+        pending = sc.start(sc.scripts(dockerfile), shellcheck)  # runs beside the rules
+    try:
+        build, pragmas, ordered, order = _rule_findings(
+            dockerfile, config, rules, dockerignore, has_context
+        )
+    except BaseException:
+        if pending is not None:
+            pending.findings()  # waits for ShellCheck: no process is left behind
+        raise
+    if pending is not None:
+        shell_findings = [f for f in pending.findings() if f is not None]
+    if shell_findings:
+        for sc_hit in shell_findings:
+            line = sc_hit.instruction.start_line
+            if sc_hit.code in config.ignored or (
+                not config.disable_ignore_pragma
+                and pragmas.ignores(sc_hit.code, line, stage_at(build, line))
+            ):
+                continue
+            severity = config.severity_of(sc_hit.code, sc_hit.severity)
+            finding = Finding(
+                sc_hit.code, severity, sc_hit.message, line, sc_hit.instruction.end_line, 1
+            )
+            ordered.append((line, order, finding))
+    ordered.sort(key=lambda t: (t[0], t[1]))
+    return LintResult(path, tuple(f for _, _, f in ordered))
+
+
+def _rule_findings(
+    dockerfile: Dockerfile,
+    config: LintConfig,
+    rules: tuple[Rule, ...] | None,
+    dockerignore: str | None,
+    has_context: bool,
+) -> tuple[Build, Pragmas, list[tuple[int, int, Finding]], int]:
+    """The syntax problems and the rules' findings (with their order key), and the order
+    of ShellCheck's findings after them."""
+    if rules is None:
+        from deadweight.dockerfile.rules import RULES  # imported while ShellCheck works
+
+        rules = RULES
     build = analyze(dockerfile)
     pragmas = read_pragmas(build)
     ctx = Context(
@@ -85,55 +135,36 @@ def lint(
                 hit.fix,
             )
             ordered.append((line, order, finding))
-    if shell_findings is None and shellcheck is not None:
-        from deadweight.dockerfile import shellcheck as sc
-
-        shell_findings = list(sc.check(sc.scripts(dockerfile), shellcheck))
-    if shell_findings:
-        order = len(rules)
-        for sc_hit in shell_findings:
-            line = sc_hit.instruction.start_line
-            if sc_hit.code in config.ignored or (
-                not config.disable_ignore_pragma
-                and pragmas.ignores(sc_hit.code, line, stage_at(build, line))
-            ):
-                continue
-            severity = config.severity_of(sc_hit.code, sc_hit.severity)
-            finding = Finding(
-                sc_hit.code, severity, sc_hit.message, line, sc_hit.instruction.end_line, 1
-            )
-            ordered.append((line, order, finding))
-    ordered.sort(key=lambda t: (t[0], t[1]))
-    return LintResult(path, tuple(f for _, _, f in ordered))
+    return build, pragmas, ordered, len(rules)
 
 
-def dockerignore_for(dockerfile: Path) -> str | None:
+def dockerignore_for(dockerfile: str | PathLike[str]) -> str | None:
     """BuildKit's lookup: ``NAME.dockerignore`` beside the Dockerfile, else ``.dockerignore``."""
-    for candidate in (
-        dockerfile.with_name(dockerfile.name + ".dockerignore"),
-        dockerfile.with_name(".dockerignore"),
-    ):
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8", errors="replace")
+    path = os.fspath(dockerfile)
+    for candidate in (path + ".dockerignore", os.path.join(os.path.dirname(path), ".dockerignore")):
+        if os.path.isfile(candidate):
+            with open(candidate, encoding="utf-8", errors="replace") as ignore:
+                return ignore.read()
     return None
 
 
-def read_dockerfile(path: Path) -> str:
+def read_dockerfile(path: str | PathLike[str]) -> str:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as dockerfile:
+            data = dockerfile.read()
     except FileNotFoundError:
-        raise NotFound(f"{path}: no such file") from None
+        raise NotFound(f"{os.fspath(path)}: no such file") from None
     except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory") from None
+        raise UsageError(f"{os.fspath(path)}: is a directory") from None
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def lint_file(path: Path, config: LintConfig | None = None) -> LintResult:
+def lint_file(path: str | PathLike[str], config: LintConfig | None = None) -> LintResult:
     """Lint a Dockerfile on disk, with the ``.dockerignore`` of its folder."""
     source = read_dockerfile(path)
     return lint(
         source,
-        path=str(path),
+        path=os.fspath(path),
         config=config,
         dockerignore=dockerignore_for(path),
         has_context=True,

@@ -8,8 +8,12 @@ The moderate level also prunes npm devDependencies and npm itself (``optimize.np
 removes tests, docs, examples and source maps of packages (``package-extras``) and runs
 the image as a non-root user (``optimize.user``). A step that cannot be done safely is not
 done; the plan says why (``Plan.skipped``). ``apply`` writes the one new layer (see
-``mutate.squash``) and checks that it removed exactly what the plan said and has exactly
-the planned size.
+``mutate.squash``) and checks that it has exactly the planned size.
+
+One optimize computes each thing once (issue 11): ``plan`` opens no layer (it works on the
+deltas the first read made, the few small files it reads included, see ``optimize.capture``),
+stacks the deltas once and merges them once; the plan carries that stacking and merge, and
+``apply`` writes the layer from them, streaming each merged layer once.
 """
 
 from __future__ import annotations
@@ -19,15 +23,14 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from deadweight.analysis import packages
 from deadweight.analysis.bloat import categorise
-from deadweight.analysis.sizes import layer_size
 from deadweight.compare.base import base_layers
 from deadweight.errors import CorruptImage, UsageError
 from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.tree import Tree, stack
+from deadweight.filetree.tree import Tree
 from deadweight.image import Image
-from deadweight.mutate import Edit, Merge, merge, squash_merge, with_config
-from deadweight.mutate.squash import layer_deltas
+from deadweight.mutate import Edit, Merge, Stacking, merge, squash_merge, stacking, with_config
 from deadweight.optimize.moderate import (
     DEV_DEPS,
     NON_ROOT,
@@ -37,6 +40,7 @@ from deadweight.optimize.moderate import (
     Skipped,
     moderate,
 )
+from deadweight.reading import paused_gc, read_deltas
 
 Level = Literal["safe", "moderate"]
 SquashMode = Literal["own", "all"]
@@ -113,6 +117,8 @@ class Plan:
     ``prefixes`` are (step, path, group) paths removed with everything below them (npm
     packages, npm itself); ``edit`` the files and owners the new layer gets; ``config``
     the runtime config changes (None removes a key); ``layer_after`` the new layer's size.
+    ``stacking`` and ``merged`` are the deltas stacked and merged for the plan, which
+    ``apply`` writes (not compared, not shown).
     """
 
     image_id: str
@@ -131,6 +137,8 @@ class Plan:
     config: tuple[tuple[str, ConfigValue], ...] = ()
     skipped: tuple[Skipped, ...] = ()
     layer_after: int = -1
+    stacking: Stacking | None = field(default=None, compare=False, repr=False)
+    merged: Merge | None = field(default=None, compare=False, repr=False)
 
     @property
     def bytes_saved(self) -> int:
@@ -216,6 +224,7 @@ def _removal_steps(
     return steps
 
 
+@paused_gc()  # hundreds of thousands of small acyclic objects: the collector only slows it
 def plan(
     image: Image,
     *,
@@ -243,8 +252,8 @@ def plan(
         )
     skipping = tuple(n for n in STEP_NAMES if n in skip)
     count = len(image.layers)
-    if deltas is None:
-        deltas = layer_deltas(image)
+    if deltas is None:  # the first read: it keeps the few files moderate reads
+        deltas = read_deltas(image, capture=packages.capture)
     if len(deltas) != count:
         raise CorruptImage(f"{len(deltas)} layer deltas for an image with {count} layers")
     detected = base_layers(image) if squash == "own" else 0
@@ -256,13 +265,15 @@ def plan(
     extra = Moderate()
     layer_after = -1
     base_skipped: list[Skipped] = []
+    stacked: Stacking | None = None
+    merged: Merge | None = None
     if keep < count:
-        tree = stack(deltas)
+        stacked = stacking(deltas, keep)
+        tree = stacked.tree
         if level == "moderate":
-            extra = moderate(image, tree, keep, skipping, stack(deltas[:keep]))
-        merged = merge(deltas, keep, _predicate(categories, extra.prefixes))
-        kept = merge(deltas, keep)
-        kept_bytes = _layer_bytes(tree, kept)
+            extra = moderate(image, tree, keep, skipping, stacked.lower, deltas)
+        merged = merge(deltas, keep, _predicate(categories, extra.prefixes), stacked=stacked)
+        kept_bytes = _squash_bytes(tree, keep)
         squashed = sum(sizes[keep:]) - kept_bytes
         note = (
             f"{count - keep} layer(s) above the {keep} base layer(s) merged into one"
@@ -301,6 +312,8 @@ def plan(
         config=extra.config,
         skipped=(*extra.skipped, *base_skipped),
         layer_after=layer_after,
+        stacking=stacked,
+        merged=merged,
     )
 
 
@@ -363,27 +376,39 @@ def _added_bytes(tree: Tree, keep: int, edit: Edit, merged: Merge) -> int:
     return total
 
 
-def _layer_bytes(tree: Tree, merged: Merge) -> int:
-    """Docker's size of the squashed layer ``merged`` would write."""
+def _squash_bytes(tree: Tree, keep: int) -> int:
+    """Docker's size of the layer squashing layers ``keep..`` would write, dropping
+    nothing: each inode written there and no longer held by a kept layer once, and the
+    targets of symlinks written there (``mutate.merge`` links the rest)."""
+    below: set[int] = set()
+    for node in tree.nodes.values():
+        if node.layer < keep and node.inode >= 0 and node.kind in ("file", "hardlink"):
+            below.add(node.inode)
+    counted: set[int] = set()
     total = 0
-    for item in merged.items:
-        if item.action in ("copy", "data"):
-            node = tree.nodes[item.path]
-            if node.kind in ("file", "hardlink"):
+    for node in tree.nodes.values():
+        if node.layer < keep:
+            continue
+        if node.kind in ("file", "hardlink") and node.inode >= 0:
+            if node.inode not in below and node.inode not in counted:
+                counted.add(node.inode)
                 total += node.size
-            elif node.kind == "symlink":
-                total += len(node.link.encode("utf-8", "surrogateescape"))
+        elif node.kind == "symlink":
+            total += len(node.link.encode("utf-8", "surrogateescape"))
     return total
 
 
+@paused_gc()
 def apply(image: Image, plan_: Plan, *, deltas: Sequence[LayerDelta] | None = None) -> Image:
-    """The optimized image. Refuses a plan made for another image, and a result that is
-    not what the plan said (other bytes dropped, another size)."""
+    """The optimized image, written from the plan's merge (``deltas`` only serve a plan
+    that carries none). Refuses a plan made for another image, and a new layer that is not
+    what the plan said (other bytes dropped, another size). The new layer's size is known
+    (``Layer.size``): it was counted as the layer was written."""
     if plan_.image_id != image.id:
         raise UsageError(f"the plan was made for {plan_.image_id[:19]}, not {image.id[:19]}")
     if not plan_.changes:
         return image
-    result, merged = squash_merge(
+    done = squash_merge(
         image,
         plan_.keep_bottom,
         drop=plan_.drop(),
@@ -391,17 +416,19 @@ def apply(image: Image, plan_: Plan, *, deltas: Sequence[LayerDelta] | None = No
         deltas=deltas,
         created_by=plan_.created_by,
         edit=plan_.edit,
+        merged=plan_.merged,
+        stacked=plan_.stacking,
     )
     planned = sum(s.bytes for s in plan_.steps if s.name in plan_.removal_steps)
-    if merged is None or merged.dropped_bytes != planned:
+    if done.merge is None or done.merge.dropped_bytes != planned:
         raise CorruptImage(
             "the image's layers changed between plan and apply "
-            f"({merged.dropped_bytes if merged else 0} bytes dropped, {planned} planned)"
+            f"({done.merge.dropped_bytes if done.merge else 0} bytes dropped, {planned} planned)"
         )
-    size = layer_size(result.layers[-1])
-    if plan_.layer_after >= 0 and size != plan_.layer_after:
+    if plan_.layer_after >= 0 and done.layer_size != plan_.layer_after:
         raise CorruptImage(
-            f"the new layer holds {size} bytes, {plan_.layer_after} planned "
+            f"the new layer holds {done.layer_size} bytes, {plan_.layer_after} planned "
             "(the image's layers changed between plan and apply)"
         )
-    return with_config(result, {k: list(v) if isinstance(v, tuple) else v for k, v in plan_.config})
+    config = {k: list(v) if isinstance(v, tuple) else v for k, v in plan_.config}
+    return with_config(done.image, config)

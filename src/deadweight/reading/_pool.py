@@ -31,9 +31,9 @@ what it needs), serve one layer at a time, and exit when the pool is closed or t
 dies (their socket reaches its end). A helper that dies while idle is passed over; one
 that dies on a layer is an error for that layer.
 
-The helper's side is :mod:`deadweight.filetree.helper`; the parent's end of one helper
+The helper's side is :mod:`deadweight.reading._helper`; the parent's end of one helper
 (starting it, sending a job, reading back what it sent) is
-:mod:`deadweight.filetree.helper_link`.
+:mod:`deadweight.reading._helper_link`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from deadweight import compression
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
-from deadweight.filetree.helper_link import Helper, Outcome
+from deadweight.reading._helper_link import Helper, Outcome
 
 if TYPE_CHECKING:
     from deadweight.image import Layer
@@ -61,11 +61,16 @@ _MAX_FAILURES = 3
 Span = tuple[int, int, int | None, str]
 
 
-def default_processes(workers: int) -> int:
-    """Helpers worth starting for ``workers`` reading threads: none for one worker or on
-    one CPU (a helper would only add its start-up), else one per CPU, up to ``workers``."""
+# Helpers at most, whatever the CPUs: beyond four, the parent stacking the deltas is the
+# bottleneck.
+MAX_PROCESSES = 4
+
+
+def default_processes() -> int:
+    """Helpers worth starting: none on one CPU (a helper would only add its start-up and
+    its copies), else one per CPU, up to :data:`MAX_PROCESSES`."""
     cpus = os.cpu_count() or 1
-    return 0 if workers <= 1 or cpus <= 1 else min(workers, cpus)
+    return 0 if cpus <= 1 else min(MAX_PROCESSES, cpus)
 
 
 def span(raw: object) -> Span | None:
@@ -86,7 +91,15 @@ def span(raw: object) -> Span | None:
         return None
 
 
-def _name_of(fn: Callable[..., Any] | None) -> str:
+def _tar_named(layer: Layer) -> str:
+    """How a mismatch of the layer's tar digest names it: as the blob's, when the blob is
+    the uncompressed tar, as reading in one process would (``compression.layer_stream``)."""
+    if layer.blob.digest == layer.diff_id:
+        return f"layer {layer.blob.digest[:19]}"
+    return compression.diff_id_what(layer.diff_id)
+
+
+def capture_name(fn: Callable[..., Any] | None) -> str:
     """``module:function`` of a module-level function, for the helper to import."""
     if fn is None:
         return ""
@@ -125,9 +138,10 @@ class ReaderPool:
         capture: Capture | None = None,
         what: str = "layer",
         split: bool = False,
-    ) -> LayerDelta:
+    ) -> tuple[LayerDelta, bytes | None]:
         """``read_delta(layer.open(), hash=hash, capture=capture, what=what)``, with the
-        layer read by a helper when it is a file on disk. ``capture`` must be a
+        layer read by a helper when it is a file on disk, and the delta encoded as the
+        helper sent it (None when read in this process). ``capture`` must be a
         module-level function of deadweight, which the helper imports by name.
 
         With ``split`` (for a layer that is most of the work), a second helper, when one
@@ -147,11 +161,9 @@ class ReaderPool:
                 "blob_size": layer.blob.size,
                 "diff_id": layer.diff_id,
                 "hash": hash,
-                "capture": _name_of(capture),
+                "capture": capture_name(capture),
                 "what": what,
             }
-            # An uncompressed blob's digest is its diff_id: nothing is left to hash.
-            split = split and layer.blob.digest != layer.diff_id
             # A helper that died while idle is found when the job cannot be sent; nothing
             # was read yet (helpers read with pread), so the next one, or this process,
             # reads the layer instead.
@@ -169,7 +181,7 @@ class ReaderPool:
                     if hasher is not None:
                         self._release(hasher, healthy=outcome is not None and outcome.hasher_alive)
                 if outcome is not None and outcome.taken:
-                    return outcome.delta(layer.diff_id, what)
+                    return outcome.delta(layer.diff_id, what, _tar_named(layer))
             stream = stack.enter_context(
                 compression.layer_stream(
                     raw,
@@ -178,7 +190,7 @@ class ReaderPool:
                     diff_id=layer.diff_id,
                 )
             )
-            return read_delta(stream, hash=hash, capture=capture, what=what)
+            return read_delta(stream, hash=hash, capture=capture, what=what), None
 
     def _spare(self) -> Helper | None:
         """An idle helper, or a new one while no more than ``limit`` run (one beyond it, for

@@ -1,8 +1,8 @@
-"""The parent's end of a helper process (:mod:`deadweight.filetree.helper`).
+"""The parent's end of a helper process (:mod:`deadweight.reading._helper`).
 
 :class:`Helper` starts one, waits for its hello, sends it jobs with file descriptors
 attached, and reads back what it sent and how the job ended; :class:`Outcome` turns that
-into a delta or the error reading the layer met. :class:`deadweight.filetree.readers.
+into a delta or the error reading the layer met. :class:`deadweight.reading._pool.
 ReaderPool` decides which helper gets which layer.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from deadweight import compression, errors
 from deadweight.errors import DeadweightError, DigestMismatch
 from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.helper import HELLO, MESSAGE, RING
+from deadweight.reading._helper import HELLO, MESSAGE, RING
 
 # How long to wait for a helper to exit once told to.
 _EXIT_WAIT = 5.0
@@ -33,7 +33,7 @@ _START_WAIT = 60.0
 # own module path, so it imports exactly the deadweight (and isal, zstd...) running here.
 _BOOT = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[2]); "
-    "from deadweight.filetree.helper import main; sys.exit(main(sys.argv))"
+    "from deadweight.reading._helper import main; sys.exit(main(sys.argv))"
 )
 
 
@@ -151,9 +151,11 @@ class Outcome:
     def alive(self) -> bool:
         return self.status is not None
 
-    def delta(self, diff_id: str, what: str) -> LayerDelta:
-        """The delta, or the error reading the layer met, first the reader's (as reading
-        the stream in one process would meet it), then the diff_id's."""
+    def delta(self, diff_id: str, what: str, tar_named: str = "") -> tuple[LayerDelta, bytes]:
+        """The delta and its encoding as the helper sent it (for the layer cache, as it
+        is), or the error reading the layer met, first the reader's (as reading the
+        stream in one process would meet it), then the diff_id's (a mismatch names the
+        tar as ``tar_named`` says)."""
         status = self.status
         if status is None:
             raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
@@ -165,13 +167,13 @@ class Outcome:
             digest = str(self.report["digest"])
             if digest != diff_id:
                 raise DigestMismatch(
-                    f"{compression.diff_id_what(diff_id)}: digest mismatch: "
+                    f"{tar_named or compression.diff_id_what(diff_id)}: digest mismatch: "
                     f"expected {diff_id}, got {digest}"
                 )
         delta = LayerDelta.from_bytes(self.data)
         if delta is None:  # pragma: no cover - the helper runs this very code
             raise DeadweightError(f"{what}: the helper process sent an unreadable result")
-        return delta
+        return delta, self.data
 
 
 def _ring() -> list[int] | None:

@@ -9,25 +9,25 @@ group names dropped, so the same input and options give the same diff_id and ima
 
 from __future__ import annotations
 
-import io
 import json
-import math
-import shutil
 import tarfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, Any, cast
 
 from deadweight import mediatypes
 from deadweight.errors import CorruptImage, UsageError
-from deadweight.filetree.delta import LayerDelta, read_delta
+from deadweight.filetree.delta import Capture, LayerDelta
 from deadweight.filetree.paths import ROOT, clean, parent
-from deadweight.filetree.tree import Node, stack
+from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
+from deadweight.filetree.tree import Node
 from deadweight.image import Image, Layer, assemble
-from deadweight.mutate._merge import Item, Merge, marker_name, merge
+from deadweight.mutate._merge import Item, Merge, Stacking, marker_name, merge, stacking
 from deadweight.mutate._spool import CHUNK, DigestingWriter, Spool
-from deadweight.mutate.edit import Edit, NewFile, Owner
-from deadweight.spec.document import decode_json
+from deadweight.mutate._tarwrite import TarWriter, header
+from deadweight.mutate.edit import Edit, NewFile, Owner, config_document
+from deadweight.reading import read_deltas
 from deadweight.spec.manifest import Descriptor
 
 # pax records worth keeping: extended attributes (file capabilities live there)
@@ -39,14 +39,12 @@ def iso(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def layer_deltas(image: Image, layers: range | None = None) -> tuple[LayerDelta, ...]:
-    """The deltas (no content hashes) of the image's layers, one streaming pass each."""
-    out = []
-    for i in layers if layers is not None else range(len(image.layers)):
-        layer = image.layers[i]
-        with layer.open() as stream:
-            out.append(read_delta(stream, what=f"layer {layer.diff_id[:19]}"))
-    return tuple(out)
+def layer_deltas(
+    image: Image, layers: Iterable[int] | None = None, *, capture: Capture | None = None
+) -> tuple[LayerDelta, ...]:
+    """The deltas of the image's layers (``reading.read_deltas``: each layer read once, no
+    layer cache); ``capture`` says which small files' content to keep."""
+    return read_deltas(image, capture=capture, layers=layers)
 
 
 def squash(
@@ -66,7 +64,17 @@ def squash(
     layers' deltas when the caller already read them (from ``analyze``). With nothing to
     merge and nothing to drop, the image is returned as it is.
     """
-    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by, drop_dirs=drop_dirs)[0]
+    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by, drop_dirs=drop_dirs).image
+
+
+@dataclass(frozen=True, slots=True)
+class Squashed:
+    """A squash's result: the new image, what its merged layer holds and dropped (None if
+    nothing was merged), and docker's size of that layer, counted as it was written."""
+
+    image: Image
+    merge: Merge | None
+    layer_size: int = -1
 
 
 def squash_merge(
@@ -78,12 +86,29 @@ def squash_merge(
     deltas: Sequence[LayerDelta] | None = None,
     created_by: str = "",
     edit: Edit | None = None,
-) -> tuple[Image, Merge | None]:
-    """:func:`squash`, and what the merged layer holds and dropped (None if nothing merged).
+    drop_dirs: bool = False,
+    merged: Merge | None = None,
+    stacked: Stacking | None = None,
+) -> Squashed:
+    """:func:`squash`, with what the merged layer holds and its size.
 
     ``edit`` writes files into the merged layer and sets owners there (see ``mutate.edit``).
+    ``merged`` and ``stacked`` are the merge (made with ``drop``) and the stacking of the
+    deltas when the caller already has them (``optimize.planning`` does): nothing is stacked or
+    merged again, and each merged layer is streamed once, to copy what it holds.
     """
-    return _squashed(image, keep_bottom, drop, epoch, deltas, created_by, edit)
+    return _squashed(
+        image,
+        keep_bottom,
+        drop,
+        epoch,
+        deltas,
+        created_by,
+        edit,
+        drop_dirs=drop_dirs,
+        merged=merged,
+        stacked=stacked,
+    )
 
 
 def prune(image: Image, predicate: Callable[[str], bool], *, epoch: int | None = None) -> Image:
@@ -104,21 +129,29 @@ def _squashed(
     edit: Edit | None = None,
     *,
     drop_dirs: bool = False,
-) -> tuple[Image, Merge | None]:
+    merged: Merge | None = None,
+    stacked: Stacking | None = None,
+) -> Squashed:
     count = len(image.layers)
     if keep < 0 or keep > count:
         raise UsageError(f"cannot keep {keep} bottom layers of an image with {count}")
     if keep == count:
-        return image, None
-    if deltas is None:
-        deltas = layer_deltas(image)
-    if len(deltas) != count:
-        raise UsageError(f"{len(deltas)} layer deltas for an image with {count} layers")
-    plan = merge(deltas, keep, drop, drop_dirs=drop_dirs)
+        return Squashed(image, None)
     edit = edit or Edit()
+    if merged is None or (edit and stacked is None):
+        if deltas is None:
+            deltas = layer_deltas(image)
+        if len(deltas) != count:
+            raise UsageError(f"{len(deltas)} layer deltas for an image with {count} layers")
+        if stacked is None or stacked.keep != keep:
+            stacked = stacking(deltas, keep)
+        if merged is None:
+            merged = merge(deltas, keep, drop, drop_dirs=drop_dirs, stacked=stacked)
+    plan = merged
     if edit:
-        plan = _edited(plan, edit, deltas, keep)
-    layer = _write_layer(image, plan, epoch, edit)
+        assert stacked is not None
+        plan = _edited(plan, edit, stacked)
+    layer, size = _write_layer(image, plan, epoch, edit)
     said = created_by or f"{SQUASH_COMMENT} {count - keep} layer(s) above layer {keep}"
     raw = squashed_config(image, keep, layer.diff_id, epoch=epoch, created_by=said)
     result = assemble(
@@ -127,7 +160,7 @@ def _squashed(
         repo_tags=image.repo_tags,
         source=f"squash({image.source or image.id})",
     )
-    return result, plan
+    return Squashed(result, plan, size)
 
 
 def squashed_config(
@@ -135,9 +168,7 @@ def squashed_config(
 ) -> bytes:
     """The config with layers ``keep..`` replaced by ``diff_id``: their history rows become
     empty and one row for the new layer is appended."""
-    doc = decode_json(image.raw_config, "image config")
-    if not isinstance(doc, dict):
-        raise CorruptImage("image config: not a JSON object")
+    doc = config_document(image)
     rootfs = doc.get("rootfs")
     if not isinstance(rootfs, dict):
         raise CorruptImage("config: no rootfs")
@@ -161,13 +192,34 @@ def squashed_config(
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+_REGULAR = (b"0", b"7", b"S")  # regular, contiguous, GNU sparse
+_Head = tuple[bytes, int, int, int, int, str, tuple[int, int], dict[str, str]]
+
+
+def _head(member: Member) -> _Head:
+    """What a copy of ``member`` keeps: type, mode, uid, gid, mtime, link, device, xattrs."""
+    pax = member.pax
+    xattrs = {k: v for k, v in pax.items() if k.startswith(_XATTR_PREFIXES)} if pax else {}
+    return (
+        member.type,
+        member.mode,
+        member.uid,
+        member.gid,
+        member.mtime,
+        member.linkname,
+        member.device,
+        xattrs,
+    )
+
+
 class _Sources:
-    """Headers and file data of the members the merged layer copies, from one more pass
-    over each layer that holds them; data goes to a temp file, never to memory."""
+    """Headers and file data of the members the merged layer copies, from one pass over
+    each layer that holds them (with ``filetree.tarstream``, the reader every command
+    uses); data goes to a temp file, never to memory."""
 
     def __init__(self) -> None:
-        self.last: dict[tuple[int, str], tarfile.TarInfo] = {}  # the live member of a name
-        self.exact: dict[tuple[int, str, int], tuple[tarfile.TarInfo, int, int]] = {}
+        self.last: dict[tuple[int, str], _Head] = {}  # the live member of a name
+        self.exact: dict[tuple[int, str, int], tuple[_Head, int, int]] = {}
         self.spool = Spool(".data")
 
     def read(self, image: Image, items: Sequence[Item]) -> None:
@@ -179,65 +231,86 @@ class _Sources:
             elif item.action == "data":
                 want.setdefault(item.layer, set()).add((item.source, item.occurrence))
         for index in sorted(meta.keys() | want.keys()):
-            self._read_layer(
-                image.layers[index], index, meta.get(index, set()), want.get(index, set())
-            )
+            what = f"layer {image.layers[index].diff_id[:19]}"
+            with image.layers[index].open() as stream:
+                try:
+                    self._read_layer(
+                        TarStream(stream, what),
+                        index,
+                        meta.get(index, set()),
+                        want.get(index, set()),
+                    )
+                except TarError as exc:
+                    raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
+                while stream.read(CHUNK):  # to the end, so the layer's digest is verified
+                    pass
+
+    def _write(self, chunk: memoryview | bytes) -> None:
+        self.spool.file.write(chunk)
 
     def _read_layer(
-        self, layer: Layer, index: int, meta: set[str], want: set[tuple[str, int]]
+        self, tar: TarStream, index: int, meta: set[str], want: set[tuple[str, int]]
     ) -> None:
         out = self.spool.file
         names = {path for path, _ in want}
         seen: dict[str, int] = {}
-        with layer.open() as stream:
-            with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
-                for member in tar:
-                    path, _ = clean(member.name)
-                    if not path or (path not in meta and path not in names):
-                        continue
-                    n = seen.get(path, 0)
-                    seen[path] = n + 1
-                    if path in meta:
-                        self.last[(index, path)] = member
-                    if (path, n) not in want:
-                        continue
-                    start = out.tell()
-                    if member.isreg():
-                        src = tar.extractfile(member)
-                        assert src is not None
-                        shutil.copyfileobj(src, out, CHUNK)
-                    self.exact[(index, path, n)] = (member, start, out.tell() - start)
-            while stream.read(CHUNK):  # to the end, so the layer's digest is verified
-                pass
+        while (member := tar.next()) is not None:
+            size = 0 if member.type in HEADER_ONLY else member.size
+            path, _ = clean(member.name)
+            if not path or (path not in meta and path not in names):
+                tar.skip(size + (-size % BLOCK))
+                continue
+            n = seen.get(path, 0)
+            seen[path] = n + 1
+            head = _head(member)
+            if path in meta:
+                self.last[(index, path)] = head
+            if (path, n) not in want:
+                tar.skip(size + (-size % BLOCK))
+                continue
+            if member.type in _REGULAR and member.sparse:
+                raise CorruptImage(
+                    f"layer {index}: /{path} is a GNU sparse file, which optimize does not rewrite"
+                )
+            start = out.tell()
+            if member.type in _REGULAR:
+                tar.stream_into(size, self._write)
+                tar.pad(size)
+            else:
+                tar.skip(size + (-size % BLOCK))
+            self.exact[(index, path, n)] = (head, start, out.tell() - start)
         out.flush()
 
 
-def _header(name: str, src: tarfile.TarInfo | None, epoch: int | None) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
+def _header(
+    name: str, src: _Head | None, epoch: int | None, owner: Owner | None, path: str, **change: Any
+) -> bytes:
+    """The header of one member of the new layer: ``src``'s fields (an implicit directory
+    without one), the time set to ``epoch``, the owner changed under ``owner``."""
     if src is not None:
-        info.type, info.mode, info.uid, info.gid = src.type, src.mode, src.uid, src.gid
-        info.linkname, info.devmajor, info.devminor = src.linkname, src.devmajor, src.devminor
-        info.pax_headers = {
-            k: v for k, v in src.pax_headers.items() if k.startswith(_XATTR_PREFIXES)
-        }
-        # tarfile reads a pax mtime as a float: "nan" and "inf" are no time to write back
-        mtime = src.mtime if math.isfinite(src.mtime) else 0
-        info.mtime = int(mtime) if epoch is None else epoch
+        type_, mode, uid, gid, mtime, link, device, xattrs = src
+        if epoch is not None:
+            mtime = epoch
     else:
-        info.type, info.mode = tarfile.DIRTYPE, 0o755
-        info.mtime = 0 if epoch is None else epoch
-    info.uname = info.gname = ""
-    return info
+        type_, mode, uid, gid, link, device, xattrs = tarfile.DIRTYPE, 0o755, 0, 0, "", (0, 0), {}
+        mtime = 0 if epoch is None else epoch
+    type_ = change.get("type", type_)
+    link = change.get("link", link)
+    if "xattrs" in change:
+        xattrs = change["xattrs"]
+    if owner is not None and owner.covers(path):
+        uid, gid = owner.uid, owner.gid
+    return header(name, type_, mode, uid, gid, change.get("size", 0), mtime, link, device, xattrs)
 
 
-def _edited(plan: Merge, edit: Edit, deltas: Sequence[LayerDelta], keep: int) -> Merge:
+def _edited(plan: Merge, edit: Edit, stacked: Stacking) -> Merge:
     """``plan`` without the items ``edit.files`` replace and the directories ``edit.remove``
     names, with the directories the files and ``edit.owner`` need; refuses an edit that
     would change more than it names."""
-    live = stack(deltas).nodes
+    live = stacked.tree.nodes
     items = {_key(item): item for item in plan.items}
     if edit.remove:
-        _remove_dirs(items, edit.remove, live, stack(deltas[:keep]).nodes)
+        _remove_dirs(items, edit.remove, live, stacked.lower)
     replaced = {f.path for f in edit.files}
     for item in plan.items:
         if item.action == "link" and item.source in replaced:
@@ -294,7 +367,9 @@ def _key(item: Item) -> str:
     return marker_name(item) if item.action in ("whiteout", "opaque") else item.path
 
 
-def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> Layer:
+def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tuple[Layer, int]:
+    """The new layer, and docker's size of it (counted as it is written: file data and
+    symlink targets)."""
     sources = _Sources()
     sources.read(image, plan.items)
     spool = Spool()
@@ -303,78 +378,77 @@ def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> La
     entries: list[tuple[str, Item | NewFile]] = [(_key(i), i) for i in plan.items]
     entries += [(f.path, f) for f in edit.files]
     entries.sort(key=lambda kv: kv[0])
-    with tarfile.open(fileobj=cast(IO[bytes], writer), mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for _, entry in entries:
-            if isinstance(entry, NewFile):
-                _add_file(tar, entry, epoch, edit.owner)
-            else:
-                _add(tar, entry, sources, data, epoch, edit.owner)
+    tar = TarWriter(cast(IO[bytes], writer))
+    size = 0
+    for _, entry in entries:
+        if isinstance(entry, NewFile):
+            owner = edit.owner
+            uid, gid = (
+                (owner.uid, owner.gid) if owner is not None and owner.covers(entry.path) else (0, 0)
+            )
+            mtime = 0 if epoch is None else epoch
+            head = header(entry.path, tarfile.REGTYPE, entry.mode, uid, gid, len(entry.data), mtime)
+            tar.add(head, entry.data, len(entry.data))
+            size += len(entry.data)
+        else:
+            size += _add(tar, entry, sources, data, epoch, edit.owner)
+    tar.close()
     spool.file.flush()
     desc = Descriptor(mediatypes.OCI_LAYER, writer.digest, writer.size)
-    return Layer(diff_id=writer.digest, blob=desc, opener=spool.opener(), seekable=True)
-
-
-def _add_file(tar: tarfile.TarFile, f: NewFile, epoch: int | None, owner: Owner | None) -> None:
-    info = tarfile.TarInfo(f.path)
-    info.type, info.mode, info.size = tarfile.REGTYPE, f.mode, len(f.data)
-    info.mtime = 0 if epoch is None else epoch
-    if owner is not None and owner.covers(f.path):
-        info.uid, info.gid = owner.uid, owner.gid
-    tar.addfile(info, io.BytesIO(f.data))
+    layer = Layer(diff_id=writer.digest, blob=desc, opener=spool.opener(), size=size, seekable=True)
+    return layer, size
 
 
 def _add(
-    tar: tarfile.TarFile,
+    tar: TarWriter,
     item: Item,
     sources: _Sources,
     data: IO[bytes],
     epoch: int | None,
     owner: Owner | None = None,
-) -> None:
+) -> int:
+    """Write one item; return the bytes docker counts for it."""
     if item.action in ("whiteout", "opaque"):
-        info = tarfile.TarInfo(marker_name(item))
-        info.mode, info.mtime = 0o644, 0 if epoch is None else epoch
-        tar.addfile(info)  # markers have no owner to change
-        return
+        mtime = 0 if epoch is None else epoch
+        tar.add(header(marker_name(item), tarfile.REGTYPE, 0o644, 0, 0, 0, mtime))
+        return 0  # markers have no owner to change
     if item.action == "implicit":
-        _put(tar, item, owner, _header(item.path, None, epoch))
-        return
+        tar.add(_header(item.path, None, epoch, owner, item.path))
+        return 0
     if item.action == "link":
-        info = _header(item.path, sources.last.get((item.layer, item.path)), epoch)
-        info.type, info.linkname, info.size = tarfile.LNKTYPE, item.source, 0
-        info.pax_headers = {}
-        _put(tar, item, owner, info)
-        return
+        src = sources.last.get((item.layer, item.path))
+        head = _header(
+            item.path,
+            src,
+            epoch,
+            owner,
+            item.path,
+            type=tarfile.LNKTYPE,
+            link=item.source,
+            xattrs={},
+        )
+        tar.add(head)
+        return 0
     if item.action == "copy":
         src = sources.last.get((item.layer, item.path))
         if src is None:
             raise CorruptImage(f"layer {item.layer}: {item.path} was not found on a second read")
-        info = _header(item.path, src, epoch)
-        info.size = 0
-        _put(tar, item, owner, info)
-        return
+        tar.add(_header(item.path, src, epoch, owner, item.path))
+        return _link_bytes(src) if src[0] == tarfile.SYMTYPE else 0
     found = sources.exact.get((item.layer, item.source, item.occurrence))
     if found is None:
         raise CorruptImage(f"layer {item.layer}: {item.source} was not found on a second read")
     src, start, size = found
-    info = _header(item.path, src, epoch)
-    if src.isreg():
-        info.type, info.size = tarfile.REGTYPE, size  # contiguous and sparse files: plain
+    if src[0] in _REGULAR:  # contiguous files: plain
+        head = _header(item.path, src, epoch, owner, item.path, type=tarfile.REGTYPE, size=size)
         data.seek(start)
-        _put(tar, item, owner, info, data)
+        tar.add(head, data, size)
         data.seek(0, 2)
-    else:  # a hardlink to a symlink is that symlink
-        info.size = 0
-        _put(tar, item, owner, info)
+        return size
+    # a hardlink to a symlink is that symlink
+    tar.add(_header(item.path, src, epoch, owner, item.path))
+    return _link_bytes(src) if src[0] == tarfile.SYMTYPE else 0
 
 
-def _put(
-    tar: tarfile.TarFile,
-    item: Item,
-    owner: Owner | None,
-    info: tarfile.TarInfo,
-    data: IO[bytes] | None = None,
-) -> None:
-    if owner is not None and owner.covers(item.path):
-        info.uid, info.gid = owner.uid, owner.gid
-    tar.addfile(info, data)
+def _link_bytes(src: _Head) -> int:
+    return len(src[5].encode("utf-8", "surrogateescape"))

@@ -1,6 +1,6 @@
-"""Layers read into deltas by helper processes: the same deltas and the same errors as
-reading them in this process, with the medium's opener called once and the file handed
-over rather than read here."""
+"""Layers read into deltas by helper processes (``deadweight.reading._pool``): the same
+deltas and the same errors as reading them in this process, with the medium's opener
+called once and the file handed over rather than read here."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from deadweight.analysis import packages as pkgs
 from deadweight.analysis.analyze import analyze
 from deadweight.digest import sha256_bytes
 from deadweight.errors import CorruptImage, DeadweightError, DigestMismatch, UnsafeLayer
-from deadweight.filetree import helper_link, readers
 from deadweight.filetree.delta import LayerDelta, read_delta
 from deadweight.image import Image, Layer
+from deadweight.reading import _helper_link as helper_link
+from deadweight.reading import _pool as readers
 from deadweight.sources import archive, layout, open_image
 from deadweight.spec.manifest import Descriptor
 
@@ -34,9 +35,11 @@ MiB = 1 << 20
 
 
 @pytest.fixture(autouse=True)
-def fresh_shared_pool() -> Iterator[None]:
-    """Each test starts with no shared helpers (another test may have left some)."""
+def fresh_shared_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with no shared helpers (another test may have left some), on what
+    looks like two CPUs (helpers are started only where there is more than one)."""
     readers.shutdown()
+    monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
     yield
     readers.shutdown()
 
@@ -88,6 +91,13 @@ def rich_image(kind: static.Compression) -> Image:
             ),
         ]
     )
+
+
+def in_this_process(image: Image) -> object:
+    """``analyze(image)`` as on one CPU: no helper process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers.os, "cpu_count", lambda: 1)
+        return analyze(image)
 
 
 def in_process(layer: Layer) -> LayerDelta:
@@ -173,21 +183,21 @@ def test_a_helper_reads_the_same_delta_from_the_file_it_is_handed(
             what="layer x",
             split=split,
         )
-        assert theirs == in_process(layer)
+        assert theirs[0] == in_process(layer)
+        assert theirs[1] is not None and LayerDelta.from_bytes(theirs[1]) == theirs[0]
         assert (watched.calls, watched.reads) == (1, 0)  # opened here, read there
-    # An uncompressed blob is its diff_id: no second helper is needed to hash it
-    hashed = split and layer.blob.digest != layer.diff_id
-    assert jobs.sent == [(layer.diff_id, hashed) for layer in image.layers]
-    assert pool.processes == (2 if hashed else 1)
-    deltas = [pool.read(layer, hash="xxh3", capture=pkgs.capture) for layer in image.layers]
+    # An uncompressed blob is its tar: the second helper hashes it all the same
+    assert jobs.sent == [(layer.diff_id, split) for layer in image.layers]
+    assert pool.processes == (2 if split else 1)
+    deltas = [pool.read(layer, hash="xxh3", capture=pkgs.capture)[0] for layer in image.layers]
     assert [len(d.captured) for d in deltas] == [1, 0, 0]  # the dpkg status
     assert deltas[1].unsafe and deltas[1].opaques == ("app",)
 
 
 def test_analyze_with_helpers_equals_analyze_in_process(tmp_path: Path) -> None:
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
-    alone = analyze(image, processes=0)
-    together = analyze(image, workers=4, processes=2)
+    alone = in_this_process(image)
+    together = analyze(image)
     assert together == alone
     assert readers.shared(0).processes >= 1  # the helpers ran, and stay for the next one
 
@@ -196,8 +206,8 @@ def test_bytes_in_memory_are_read_in_process(pool: readers.ReaderPool) -> None:
     image = rich_image("gzip")
     for layer in image.layers:
         watched = Watched(layer.opener)
-        delta = pool.read(dataclasses.replace(layer, opener=watched), hash="xxh3")
-        assert delta == read_delta(layer.open(), hash="xxh3")
+        delta, encoded = pool.read(dataclasses.replace(layer, opener=watched), hash="xxh3")
+        assert delta == read_delta(layer.open(), hash="xxh3") and encoded is None
         assert watched.reads > 0
     assert pool.processes == 0  # nothing to hand over: no helper was started
 
@@ -239,6 +249,10 @@ def hostile(case: str, tmp_path: Path) -> Image:
         image = on_disk(tmp_path, rich_image("gzip"), "oci")
         flipped(blob_path(tmp_path, image.layers[2]))
         return image
+    if case == "flipped byte, uncompressed":
+        image = on_disk(tmp_path, rich_image("none"), "oci")
+        flipped(blob_path(tmp_path, image.layers[2]))
+        return image
     if case == "truncated blob":
         image = on_disk(tmp_path, rich_image("gzip"), "oci")
         path = blob_path(tmp_path, image.layers[2])
@@ -267,6 +281,7 @@ def hostile(case: str, tmp_path: Path) -> Image:
     ("case", "error", "message"),
     [
         ("flipped byte", DigestMismatch, "digest mismatch"),
+        ("flipped byte, uncompressed", DigestMismatch, "digest mismatch"),
         ("truncated blob", DigestMismatch, "truncated"),
         ("not its diff_id", DigestMismatch, "(uncompressed): digest mismatch"),
         ("huge size in a header", UnsafeLayer, "tar header declares a"),
@@ -292,13 +307,15 @@ def test_a_broken_layer_fails_the_same_way_in_a_helper(
             assert str(got.value) == str(exc)
             assert message in str(exc)
             break
-        got_delta = pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")
+        got_delta = pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")[0]
         assert got_delta == expected
     else:
         raise AssertionError("no layer failed")
     assert pool.processes == (2 if split else 1)  # the helpers reported and serve on
     good = on_disk(tmp_path / "good", rich_image("zstd"), "oci")
-    assert pool.read(good.layers[0], hash="xxh3") == read_delta(good.layers[0].open(), hash="xxh3")
+    assert pool.read(good.layers[0], hash="xxh3")[0] == read_delta(
+        good.layers[0].open(), hash="xxh3"
+    )
 
 
 def test_an_archive_member_cut_short_is_a_truncated_archive_in_both(
@@ -352,7 +369,7 @@ def test_a_helper_that_dies_on_a_layer_is_a_clean_error_and_is_replaced(
     assert len(failure) == 1 and type(failure[0]) is DeadweightError
     assert str(failure[0]) == "layer x: the helper process reading it exited unexpectedly"
     assert pool.processes == 0
-    assert pool.read(layer, hash="xxh3") == read_delta(layer.open(), hash="xxh3")
+    assert pool.read(layer, hash="xxh3")[0] == read_delta(layer.open(), hash="xxh3")
     assert pool.processes == 1  # a new one
 
 
@@ -367,10 +384,10 @@ def test_a_hashing_helper_that_died_idle_leaves_the_reading_helper_to_hash(
     os.kill(idle.proc.pid, signal.SIGKILL)
     idle.proc.wait()
     jobs = Jobs(monkeypatch)
-    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+    assert pool.read(layer, hash="xxh3", split=True)[0] == read_delta(layer.open(), hash="xxh3")
     assert jobs.sent[-1] == (layer.diff_id, False)  # the reader verified it alone
     assert pool.processes == 1 and idle not in pool._all
-    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+    assert pool.read(layer, hash="xxh3", split=True)[0] == read_delta(layer.open(), hash="xxh3")
     assert jobs.sent[-1] == (layer.diff_id, True) and pool.processes == 2  # a new hasher
 
 
@@ -381,7 +398,7 @@ def test_without_shared_memory_one_helper_reads_and_hashes(
     layer = image.layers[0]
     monkeypatch.setattr(helper_link, "_ring", lambda: None)  # no memfd here
     jobs = Jobs(monkeypatch)
-    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+    assert pool.read(layer, hash="xxh3", split=True)[0] == read_delta(layer.open(), hash="xxh3")
     assert jobs.sent == [(layer.diff_id, False)]
     assert pool.processes == 2 and len(pool._idle) == 2  # the spare, unused, is kept
 
@@ -411,7 +428,7 @@ def test_a_hashing_helper_that_dies_on_a_layer_is_a_clean_error(
     reader.join(30)
     assert len(failure) == 1 and type(failure[0]) is DeadweightError
     assert str(failure[0]) == "layer x: the helper process hashing it exited unexpectedly"
-    assert pool.read(layer, hash="xxh3", split=True) == read_delta(layer.open(), hash="xxh3")
+    assert pool.read(layer, hash="xxh3", split=True)[0] == read_delta(layer.open(), hash="xxh3")
 
 
 def test_analyze_splits_a_layer_holding_most_of_the_bytes(
@@ -421,7 +438,7 @@ def test_analyze_splits_a_layer_holding_most_of_the_bytes(
     sizes = [layer.blob.size for layer in image.layers]
     assert 2 * max(sizes) > sum(sizes)  # big.bin's layer
     jobs = Jobs(monkeypatch)
-    assert analyze(image, workers=4, processes=2) == analyze(image, processes=0)
+    assert analyze(image) == in_this_process(image)
     big = image.layers[sizes.index(max(sizes))].diff_id
     assert sorted(jobs.sent) == sorted(
         (layer.diff_id, layer.diff_id == big) for layer in image.layers
@@ -435,7 +452,7 @@ def test_a_helper_that_died_idle_is_passed_over(tmp_path: Path, pool: readers.Re
     (helper,) = pool._all
     os.kill(helper.proc.pid, signal.SIGKILL)
     helper.proc.wait()
-    assert pool.read(layer, hash="xxh3") == read_delta(layer.open(), hash="xxh3")
+    assert pool.read(layer, hash="xxh3")[0] == read_delta(layer.open(), hash="xxh3")
     assert pool.processes == 1 and pool._all[0] is not helper
 
 
@@ -446,28 +463,31 @@ def test_helpers_that_cannot_start_leave_the_reading_to_this_process(
     monkeypatch.setattr(helper_link.sys, "executable", "/bin/false")  # exits at once
     with readers.ReaderPool(2) as p:
         for layer in image.layers:
-            assert p.read(layer, hash="xxh3") == read_delta(layer.open(), hash="xxh3")
+            assert p.read(layer, hash="xxh3")[0] == read_delta(layer.open(), hash="xxh3")
         assert p.processes == 0
 
 
-def test_shutdown_stops_the_shared_helpers_and_they_start_again(tmp_path: Path) -> None:
+def test_shutdown_stops_the_shared_helpers_and_they_start_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "MAX_PROCESSES", 1)  # one reads, one more hashes
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
-    analyze(image, workers=2, processes=1)
+    analyze(image)
     procs = [h.proc for h in readers.shared(0)._all]
     assert procs
     readers.shutdown()
     assert all(p.poll() is not None for p in procs)
-    analyze(image, workers=2, processes=1)
+    analyze(image)
     assert readers.shared(0).processes == 2  # the biggest layer was read by two
 
 
 def test_how_many_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
-    assert [readers.default_processes(w) for w in (1, 2, 4)] == [0, 2, 2]
+    assert readers.default_processes() == 2
     monkeypatch.setattr(readers.os, "cpu_count", lambda: 1)
-    assert readers.default_processes(4) == 0
+    assert readers.default_processes() == 0
     monkeypatch.setattr(readers.os, "cpu_count", lambda: 16)
-    assert readers.default_processes(4) == 4
+    assert readers.default_processes() == 4
 
 
 def test_only_a_module_level_function_can_be_named_to_a_helper(

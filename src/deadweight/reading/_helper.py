@@ -1,4 +1,4 @@
-"""The helper process of :mod:`deadweight.filetree.readers`: read layers into deltas.
+"""The helper process of :mod:`deadweight.reading._pool`: read layers into deltas.
 
 It is started as ``python -I -c ...`` on its parent's module path, says hello on the Unix
 socket it was given, and then serves jobs, each a JSON message with file descriptors
@@ -139,21 +139,34 @@ def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
     and its two pipes: the tar's diff_id is then left to the helper that hashes it."""
     # Imported here: a helper that only hashes never needs them (and starts sooner).
     from deadweight import compression
+    from deadweight.digest import VerifyingReader
     from deadweight.filetree.delta import read_delta
 
     raw = _Span(fds[0], int(job["offset"]), job["size"], str(job["name"]))
     ring = mmap.mmap(fds[2], RING) if len(fds) == 5 else None
+    blob_digest = str(job["blob_digest"])
+    source: Any = raw
+    if ring is not None and blob_digest == job["diff_id"]:
+        # An uncompressed blob: its digest is the tar's, which the hashing helper computes;
+        # only its length is checked here.
+        source = VerifyingReader(
+            raw,  # type: ignore[arg-type]
+            size=job["blob_size"],
+            what=f"layer {blob_digest[:19]}",
+            hashing=False,
+        )
+        blob_digest = ""
     try:
         with compression.layer_stream(
-            raw,  # type: ignore[arg-type]
-            blob_digest=str(job["blob_digest"]),
+            source,
+            blob_digest=blob_digest,
             blob_size=job["blob_size"],
             diff_id=str(job["diff_id"]),
             check_diff_id=ring is None,
         ) as stream:
-            source = stream if ring is None else _Tee(stream, ring, fds[3], fds[4])
+            tar = stream if ring is None else _Tee(stream, ring, fds[3], fds[4])
             delta = read_delta(
-                source,  # type: ignore[arg-type]
+                tar,  # type: ignore[arg-type]
                 hash=job["hash"],
                 capture=_capture(job["capture"]),
                 what=job["what"],

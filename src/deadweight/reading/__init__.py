@@ -1,0 +1,48 @@
+"""Reading layers into deltas: the one service every command uses to look inside layers.
+
+:func:`read_deltas` (and :func:`iter_deltas`, one layer at a time) reads each distinct
+layer of an image once, through a :class:`~deadweight.cache.LayerCache`, in helper
+processes where the layers are files on disk. Parallelism follows from the layers
+(``Layer.seekable``), never from the caller.
+
+The names below load on first use, so that a helper process (``reading._helper``) pays
+only for what it needs.
+"""
+
+from __future__ import annotations
+
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from deadweight.reading._deltas import (
+        iter_deltas,
+        iter_layers,
+        paused_gc,
+        read_deltas,
+        read_layer,
+        store_kind,
+        stored_delta,
+    )
+
+__all__ = [
+    "iter_deltas",
+    "iter_layers",
+    "paused_gc",
+    "read_deltas",
+    "read_layer",
+    "store_kind",
+    "stored_delta",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module 'deadweight.reading' has no attribute {name!r}")
+    value = getattr(_importlib.import_module("deadweight.reading._deltas"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

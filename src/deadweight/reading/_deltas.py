@@ -1,0 +1,219 @@
+"""Layers into deltas: each distinct layer read once, through the layer cache.
+
+How a layer is read follows from the layer itself: layers whose opener gives a file on
+disk (``Layer.seekable``: archives, OCI layouts, an engine's spooled save stream) are read
+side by side by helper processes (:mod:`deadweight.reading._pool`) where there are CPUs
+for them, or by threads in this process where there are not; other layers (a registry's
+HTTP stream) are read one after another in this process.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+
+from deadweight.cache import LayerCache
+from deadweight.filetree.delta import FORMAT_VERSION, Capture, HashName, LayerDelta, default_hash
+from deadweight.filetree.delta import read_delta as _read_delta
+from deadweight.image import Image, Layer
+from deadweight.progress import Progress
+from deadweight.reading import _pool
+
+# Threads reading layers on disk in this process when no helper may run (one CPU): the
+# caller still stacks one layer while the next is read.
+THREADS = 4
+
+Read = tuple[LayerDelta, bytes | None]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while reading or stacking layers.
+
+    Reading and stacking allocate hundreds of thousands of small acyclic objects, which
+    the collector would walk again and again (a fifth of the time of an analysis) without
+    ever finding a cycle; reference counting frees them. The previous state is restored.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _named(capture: Capture | None) -> str | None:
+    """The name a helper imports ``capture`` by; None for a function it cannot import."""
+    try:
+        return _pool.capture_name(capture)
+    except ValueError:
+        return None
+
+
+def store_kind(hash: HashName, capture: Capture | None) -> str:
+    """The layer cache's key for deltas read with ``hash`` and ``capture`` (a module-level
+    deadweight function, named in the key: ValueError for any other)."""
+    name = _pool.capture_name(capture)
+    base = f"delta-v{FORMAT_VERSION}-{hash}"
+    return f"{base}-{name}" if name else base
+
+
+def _kind(hash: HashName, capture: Capture | None) -> str | None:
+    """:func:`store_kind`, or None when deltas read with ``capture`` cannot be cached (it
+    has no stable name)."""
+    return store_kind(hash, capture) if _named(capture) is not None else None
+
+
+def stored_delta(
+    store: LayerCache | None, diff_id: str, *, capture: Capture | None, hash: HashName | None = None
+) -> LayerDelta | None:
+    """The delta the layer cache holds for ``diff_id`` (None: not there, or of another
+    format version)."""
+    kind = _kind(hash or default_hash(), capture)
+    if store is None or kind is None:
+        return None
+    data = store.get_blob(kind, diff_id)
+    return LayerDelta.from_bytes(data) if data is not None else None
+
+
+def _what(layer: Layer) -> str:
+    return f"layer {layer.diff_id[:19]}"
+
+
+def read_layer(
+    layer: Layer, *, capture: Capture | None, hash: HashName | None = None
+) -> LayerDelta:
+    """One layer's delta, read in this process."""
+    with layer.open() as stream:
+        return _read_delta(stream, hash=hash or default_hash(), capture=capture, what=_what(layer))
+
+
+def _reader(
+    layers: Sequence[Layer], hash: HashName, capture: Capture | None
+) -> tuple[Callable[[Layer], Read], int]:
+    """How to read ``layers``: a function giving a layer's delta (and its encoding when a
+    helper made one), and how many threads should call it."""
+
+    def here(layer: Layer) -> Read:
+        return read_layer(layer, capture=capture, hash=hash), None
+
+    on_disk = sum(1 for layer in layers if layer.seekable)
+    if on_disk == 0:
+        return here, 1
+    helpers = min(_pool.default_processes(), on_disk) if _named(capture) is not None else 0
+    if not helpers:
+        return here, THREADS
+    pool = _pool.shared(helpers)
+    total = sum(layer.blob.size for layer in layers)
+
+    def read(layer: Layer) -> Read:
+        big = 2 * layer.blob.size > total  # most of the work: two helpers share it
+        return pool.read(layer, hash=hash, capture=capture, what=_what(layer), split=big)
+
+    # Threads still pay with one helper: this thread stacks a layer while the next is read.
+    return read, max(2, helpers)
+
+
+def read_deltas(
+    image: Image,
+    *,
+    capture: Capture | None,
+    store: LayerCache | None = None,
+    progress: Progress | None = None,
+    layers: Iterable[int] | None = None,
+    hash: HashName | None = None,
+) -> tuple[LayerDelta, ...]:
+    """The deltas of ``image``'s layers (all, bottom first, or those at the indexes
+    ``layers`` gives, in that order); see :func:`iter_deltas`."""
+    with paused_gc():
+        return tuple(
+            iter_deltas(
+                image, capture=capture, store=store, progress=progress, layers=layers, hash=hash
+            )
+        )
+
+
+def iter_deltas(
+    image: Image,
+    *,
+    capture: Capture | None,
+    store: LayerCache | None = None,
+    progress: Progress | None = None,
+    layers: Iterable[int] | None = None,
+    hash: HashName | None = None,
+) -> Iterator[LayerDelta]:
+    """:func:`read_deltas` one layer at a time, in order, while the layers that follow are
+    read.
+
+    Each distinct layer (diff_id) is looked up in ``store`` once, and read once if it is
+    not there: an image naming one layer 100,000 times costs one lookup and one read
+    (issue 16). ``capture`` says which files' content each delta keeps (a module-level
+    deadweight function, or None). ``hash`` names the per-file digest (default
+    :func:`~deadweight.filetree.delta.default_hash`). ``progress(done, total)`` is called
+    once for the layers the store held and once per layer after.
+    """
+    order = range(len(image.layers)) if layers is None else layers
+    return iter_layers(
+        [image.layers[i] for i in order],
+        capture=capture,
+        store=store,
+        progress=progress,
+        hash=hash,
+    )
+
+
+def iter_layers(
+    layers: Sequence[Layer],
+    *,
+    capture: Capture | None,
+    store: LayerCache | None = None,
+    progress: Progress | None = None,
+    hash: HashName | None = None,
+) -> Iterator[LayerDelta]:
+    """:func:`iter_deltas` for layers of any images (a layer that two of them hold is
+    read once)."""
+    algo = hash or default_hash()
+    kind = _kind(algo, capture)
+    cache = store if kind is not None else None
+    total = len(layers)
+    known: dict[str, LayerDelta] = {}
+    missing: dict[str, Layer] = {}  # to read, in the order first needed
+    for layer in layers:
+        if layer.diff_id in known or layer.diff_id in missing:
+            continue
+        data = cache.get_blob(kind, layer.diff_id) if cache is not None and kind else None
+        delta = LayerDelta.from_bytes(data) if data is not None else None
+        if delta is None:  # not there, or another format version: read it
+            missing[layer.diff_id] = layer
+        else:
+            known[layer.diff_id] = delta
+    done = sum(1 for layer in layers if layer.diff_id in known)
+    if progress is not None and done:
+        progress(done, total)
+    read, threads = _reader(list(missing.values()), algo, capture)
+
+    def one(layer: Layer) -> LayerDelta:
+        delta, data = read(layer)
+        if cache is not None and kind:
+            cache.put_blob(kind, layer.diff_id, data if data is not None else delta.to_bytes())
+        return delta
+
+    with ExitStack() as stack:
+        if threads > 1 and len(missing) > 1:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
+            fresh = pool.map(one, missing.values())  # in order; a failure raises in turn
+        else:
+            fresh = map(one, missing.values())
+        cached = set(known)
+        for layer in layers:
+            delta = known.get(layer.diff_id)
+            if delta is None:  # its first time: the next one read
+                delta = known[layer.diff_id] = next(fresh)
+            if layer.diff_id not in cached:
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            yield delta
