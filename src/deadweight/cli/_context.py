@@ -72,6 +72,17 @@ class Context:
             ),
         )
 
+    def stored(self, image: Image) -> bool:
+        """Whether the layer store holds every layer's delta (reading them reads no layer)."""
+        from deadweight.analysis import packages as pkgs
+        from deadweight.filetree.delta import default_hash
+        from deadweight.reading import store_kind
+
+        store, kind = self.store, store_kind(default_hash(), pkgs.capture)
+        return store is not None and all(
+            store.get_blob(kind, layer.diff_id) is not None for layer in image.layers
+        )
+
     def sizes(self, image: Image) -> tuple[int, ...]:
         return sizes_of(image, self.store)
 

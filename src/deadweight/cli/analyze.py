@@ -24,7 +24,6 @@ from deadweight.cli._report import (
 from deadweight.cli._terminal import color_wanted, width
 from deadweight.image import Image
 from deadweight.render.analyze import junit_xml, render_text, to_json
-from deadweight.sources import Location
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,9 +41,7 @@ def _read(
             )
             render_analysis(html, result, mapped, base_count)
             return result
-        return run_analysis(
-            image, store=blobs, base_layers=base, ignore=ignore, progress=progress
-        )
+        return run_analysis(image, store=blobs, base_layers=base, ignore=ignore, progress=progress)
 
     return ctx.progress("reading layers", len(image.layers), run, quiet=quiet)
 

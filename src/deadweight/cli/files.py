@@ -2,8 +2,9 @@
 
 The work is :mod:`deadweight.extraction`'s (safe extraction: nothing written outside DIR,
 no link followed, the tree renamed into place when whole); this module reads the image
-and reports. A whole image is exported layer by layer (``export_all``), PATHs from the
-stacked tree (``export``).
+and reports. A whole image is exported layer by layer (``export_all``, in flat memory)
+unless the layer store holds every layer's delta; PATHs come from the stacked tree
+(``export``).
 """
 
 from __future__ import annotations
@@ -45,11 +46,12 @@ def cat(image: str, path: str, ctx: Context) -> None:
 def export(image: str, paths: tuple[str, ...], output: str, ctx: Context) -> None:
     """Extract files of IMAGE (all, or PATHs and what lies below them) into DIR, safely."""
     check_destination(output, paths)
-    if paths:
-        img, deltas, tree = _load(ctx, image)
-        counts = export_files(img, deltas, tree, output, paths, what=image)
+    img = ctx.open(image)
+    if paths or ctx.stored(img):  # the stored deltas say which layers hold what is written
+        deltas = ctx.deltas(img)
+        counts = export_files(img, deltas, stack(deltas), output, paths, what=image)
     else:  # layer by layer onto disk: memory does not grow with the files (issue 16)
-        counts = export_all(ctx.open(image), output)
+        counts = export_all(img, output)
     click.echo(
         f"exported {counts.files} files, {counts.dirs} directories and "
         f"{counts.links} symlinks to {output}"
