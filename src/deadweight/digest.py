@@ -41,14 +41,6 @@ def verify_bytes(data: bytes, expected: str, what: str) -> bytes:
     return data
 
 
-def chain_ids(diff_ids: list[str] | tuple[str, ...]) -> list[str]:
-    """ChainIDs of a layer stack (OCI image-spec config.md, "Layer ChainID")."""
-    out: list[str] = []
-    for d in diff_ids:
-        out.append(d if not out else sha256_bytes(f"{out[-1]} {d}".encode()))
-    return out
-
-
 class VerifyingReader:
     """A read-only stream that hashes what passes through it.
 
