@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from deadweight import static as S
 from deadweight.analysis import packages as pkgs
@@ -13,12 +13,12 @@ from deadweight.filetree.tree import Stacker, Tree
 from deadweight.tui.model import Explorer, Filter, next_sizes
 
 
-def delta(entries: list[S.Entry]) -> LayerDelta:
+def delta(entries: Sequence[S.Entry]) -> LayerDelta:
     return read_delta(io.BytesIO(S.tar_bytes(entries)), hash="sha256", capture=pkgs.capture)
 
 
 LOCK = b'{"name":"x","lockfileVersion":3,"packages":{"node_modules/left-pad":{"version":"1.3.0"}}}'
-LAYERS = [
+LAYERS: list[tuple[str, list[S.Entry]]] = [
     ("ADD base", [S.File("etc/os-release", b"o" * 10), S.File("usr/bin/tool", b"t" * 500)]),
     ("RUN build", [
         S.File("app/node_modules/.package-lock.json", LOCK),
