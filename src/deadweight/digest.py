@@ -10,7 +10,6 @@ from deadweight.errors import CorruptImage, DigestMismatch
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
-CHUNK = 1 << 20
 
 
 def sha256_bytes(data: bytes) -> str:

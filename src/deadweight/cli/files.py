@@ -31,8 +31,8 @@ from deadweight.image import Image
 from deadweight.reading import read_deltas
 from deadweight.sources import open_image
 from deadweight.sources._sink import atomic_dir
+from deadweight.streams import CHUNK
 
-CHUNK = 1 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 

@@ -26,8 +26,8 @@ from deadweight.filetree.paths import clean
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
 from deadweight.minify.elf import ElfInfo, read_elf
+from deadweight.streams import CHUNK
 
-CHUNK = 1 << 20
 MAX_SCRIPT = 1 << 20  # a #! script larger than this is kept but not read
 MAX_META = 32 << 20
 # Metadata read whole: the package databases, the loader's configuration, passwd.

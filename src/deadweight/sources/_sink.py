@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from deadweight import scratch
-
-CHUNK = 1 << 20
+from deadweight.streams import CHUNK
 
 
 def _umask() -> int:
