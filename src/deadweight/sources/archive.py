@@ -21,6 +21,7 @@ from deadweight.reference import Reference, familiar
 from deadweight.sources._files import DirFiles, Files, TarFiles
 from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import Descriptor
+from deadweight.streams import CHUNK
 
 _HEX = "0123456789abcdef"
 
@@ -33,7 +34,7 @@ class _SpooledTar(TarFiles):
         with open(path, "rb") as raw:
             _, stream = compression.decompressed(raw, what=str(path))
             with stream:
-                shutil.copyfileobj(stream, spool, 1 << 20)
+                shutil.copyfileobj(stream, spool, CHUNK)
         spool.flush()
         self._spool = spool
         super().__init__(Path(f"/proc/self/fd/{spool.fileno()}"))

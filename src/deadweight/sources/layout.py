@@ -22,6 +22,7 @@ from deadweight.sources._files import Files
 from deadweight.sources.archive import open_container
 from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import CONTAINERD_NAME, REF_NAME, Descriptor, Index, Manifest, parse
+from deadweight.streams import CHUNK
 
 MAX_DEPTH = 8
 
@@ -199,7 +200,7 @@ def write(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
             layers = []
             for layer in image.layers:
                 with layer.open_blob() as src, open(blobs / ".part", "wb") as dst:
-                    while chunk := src.read(1 << 20):
+                    while chunk := src.read(CHUNK):
                         dst.write(chunk)
                     wrote = dst.tell()
                 digest = layer.blob.digest or _digest_of(blobs / ".part")
@@ -247,7 +248,7 @@ def _digest_of(path: Path) -> str:
 
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
+        while chunk := f.read(CHUNK):
             h.update(chunk)
     return "sha256:" + h.hexdigest()
 
