@@ -25,6 +25,12 @@ _.readinto
 # tarfile.TarInfo fields, read by tarfile when it writes a header.
 _.uname
 _.gname
+_.devmajor
+_.devminor
+_.pax_headers
+
+# contextlib.ContextDecorator: called by name when the object decorates a function.
+_._recreate_cm
 
 # urllib3: attributes of its response and pool manager, read by urllib3.
 _.decode_content

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from deadweight.dockerfile.parser import parse
-from deadweight.dockerfile.reconstruct import go_list, quote, reconstruct
+from deadweight.dockerfile.reconstruct import reconstruct
+from deadweight.dockerfile.words import go_list, quote
 from deadweight.spec.config import HistoryEntry, parse_config
 
 DATA = Path(__file__).parents[1] / "render" / "data"
