@@ -82,14 +82,25 @@ def build(work: Path, files: int) -> dict[str, Path]:
     return made
 
 
-def run(args: list[str], work: Path, limit: float) -> str:
-    """Wall and CPU seconds and peak RSS of one run (its own rusage, from wait4)."""
+# ``--src DIR``: run the deadweight of another checkout (its ``src``), for before/after.
+_BOOT = "import sys; from deadweight.cli import main; sys.argv[0] = 'deadweight'; main()"
+
+
+def run(
+    args: list[str], work: Path, limit: float, warm: bool = False, src: Path | None = None
+) -> str:
+    """Wall and CPU seconds and peak RSS of one run (its own rusage, from wait4); ``warm``:
+    of a second run, with the layer store the first one filled."""
     cache = Path(tempfile.mkdtemp(dir=work, prefix="cache-"))
     env = {"DEADWEIGHT_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin"}
+    argv = [str(DEADWEIGHT), *args]
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+        argv = [sys.executable, "-c", _BOOT, *args]
+    if warm:
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [str(DEADWEIGHT), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
-    )
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     timer = threading.Timer(limit, proc.kill)
     timer.start()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -108,6 +119,7 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=300.0)
     parser.add_argument("--files", type=int, default=1_000_000)
     parser.add_argument("--only", action="append", default=[], metavar="COMMAND:SHAPE")
+    parser.add_argument("--src", type=Path, help="another checkout's src/ to run (before/after)")
     args = parser.parse_args()
     work: Path = args.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -121,9 +133,11 @@ def main() -> None:
         print(f"floor    {name:8} {time.monotonic() - start:7.1f} s (every layer inflated once)")
     cases = [
         ("analyze", "layers", []),
+        ("analyze", "layers", ["warm"]),
         ("analyze", "rows", []),
         ("history", "layers", []),
         ("lint", "layers", []),
+        ("lint", "layers", ["warm"]),
         ("lint", "rows", []),
         ("export", "deep", ["-o", str(work / "out-deep")]),
         ("export", "files", ["-o", str(work / "out-files")]),
@@ -132,14 +146,18 @@ def main() -> None:
     if args.only:
         cases = [c for c in cases if f"{c[0]}:{c[1]}" in args.only]
     for command, name, extra in cases:
+        warm = extra == ["warm"]
+        label = f"{name}, warm" if warm else name
         for leftover in ("out-deep", "out-files", "out.tar"):
             target = work / leftover
             if target.is_dir():
                 remove_tree(target)  # shutil.rmtree recurses per level: not 2,000 deep
             elif target.exists():
                 target.unlink()
-        line = run([command, str(made[name]), *extra], work, args.limit)
-        print(f"{command:8} {name:8} {line}", flush=True)
+        line = run(
+            [command, str(made[name]), *([] if warm else extra)], work, args.limit, warm, args.src
+        )
+        print(f"{command:8} {label:14} {line}", flush=True)
 
 
 if __name__ == "__main__":
