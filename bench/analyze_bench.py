@@ -33,6 +33,27 @@ image: ~640 MB uncompressed, a Python app on Debian, from the story fixtures):
   against the floor of inflating and hashing its layers (blob digest and diff_id) one
   after another in one process: goal at most 0.65x on 2 CPUs.
 
+Figures of ``--python-app --rounds 5`` (639 MB archive; 2 CPUs shared with five other
+sessions, load average 10-13, so wall time is mostly waiting for a CPU)::
+
+                               best     median
+    dive, docker archive       2.26 s   3.35 s     (1.0-1.1 s of CPU)
+    analyze, docker archive    4.06 s   4.86 s     (1.6-1.8 s of CPU, helpers included)
+    floor, OCI gzip            4.49 s   4.95 s     (1.7 s of CPU)
+    analyze, OCI gzip          6.74 s   7.79 s     (2.7 s of CPU)
+
+    analyze / dive             1.29-1.44x (median of rounds), best 1.70-1.83x: goal 1.0x not met
+    analyze / floor (OCI)      1.36-1.65x (median of rounds), best 1.41-1.52x: goal 0.65x not met
+
+Before and after reading moved to ``deadweight.reading`` (main at 474652b against this
+version, four interleaved rounds, load 10.6): the archive 4.69 s / 1.49 s of CPU before,
+4.59 s / 1.52 s after (medians); the OCI layout 7.83 s / 2.63 s before, 8.19 s / 2.72 s
+after: the same within the noise.
+
+On a loaded machine the helpers find no free CPU, so the ratio follows CPU time: ours
+holds both digests (sha256 of every byte), xxh3 of every file, the interpreter's start
+and each helper's (about 0.15 s of CPU each); dive verifies nothing.
+
 Figures on the 2-CPU development machine (300 MB, 30k files). "before" is the first
 implementation (stdlib tarfile; dive's figures on a tree of node objects; a store that
 the worker threads could not use, so the CLI never hit it); "tuned" the version after
