@@ -29,8 +29,8 @@ from deadweight.filetree.paths import is_under, parent
 from deadweight.filetree.tree import Node, Tree, stack
 from deadweight.image import Image
 from deadweight.reading import read_deltas
+from deadweight.scratch import atomic_dir
 from deadweight.sources import open_image
-from deadweight.sources._sink import atomic_dir
 from deadweight.streams import CHUNK
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW

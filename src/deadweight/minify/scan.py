@@ -16,12 +16,12 @@ import io
 import re
 import shutil
 import tarfile
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import IO, Any
 
+from deadweight import scratch
 from deadweight.filetree.paths import clean
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
@@ -45,7 +45,7 @@ class ElfFiles(Mapping[str, ElfInfo]):
 
     def __init__(self) -> None:
         # unlinked at once and closed with this object: nothing is left on disk
-        self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="deadweight-elf-")  # noqa: SIM115
+        self._spool: IO[bytes] = scratch.unnamed()[0]
         self._where: dict[str, tuple[int, int]] = {}
         self._info: dict[str, ElfInfo | None] = {}
 

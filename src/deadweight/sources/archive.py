@@ -189,7 +189,8 @@ def write(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
     import tarfile
 
     from deadweight.digest import hex_of
-    from deadweight.sources._sink import add_bytes, add_stream, atomic_file
+    from deadweight.scratch import atomic_file
+    from deadweight.sources._sink import add_bytes, add_stream
 
     manifest: list[dict[str, Any]] = []
     repositories: dict[str, dict[str, str]] = {}

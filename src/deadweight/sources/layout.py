@@ -188,7 +188,7 @@ def write(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
     """
     import json
 
-    from deadweight.sources._sink import atomic_dir
+    from deadweight.scratch import atomic_dir
 
     with atomic_dir(path) as root:
         blobs = root / "blobs" / "sha256"
@@ -262,7 +262,7 @@ def write_archive(images_: list[Image] | tuple[Image, ...], path: Path) -> None:
     import tarfile
     import tempfile
 
-    from deadweight.sources._sink import atomic_file
+    from deadweight.scratch import atomic_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch.sweep(path.parent, path.name)
