@@ -10,7 +10,6 @@ from deadweight.errors import CorruptImage, DigestMismatch
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
-CHUNK = 1 << 20
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -39,14 +38,6 @@ def verify_bytes(data: bytes, expected: str, what: str) -> bytes:
     if actual != expected:
         raise DigestMismatch(f"{what}: digest mismatch: expected {expected}, got {actual}")
     return data
-
-
-def chain_ids(diff_ids: list[str] | tuple[str, ...]) -> list[str]:
-    """ChainIDs of a layer stack (OCI image-spec config.md, "Layer ChainID")."""
-    out: list[str] = []
-    for d in diff_ids:
-        out.append(d if not out else sha256_bytes(f"{out[-1]} {d}".encode()))
-    return out
 
 
 class VerifyingReader:

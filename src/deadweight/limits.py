@@ -32,8 +32,6 @@ TAR_ENTRIES = 2_000_000
 TAR_TRAILING = 16 << 20
 # bytes of small files (package databases, os-release, ...) kept from one layer.
 TAR_CAPTURE_TOTAL = 64 << 20
-# regions of one GNU sparse map.
-SPARSE_REGIONS = 1 << 16
 
 # -- decompression ---------------------------------------------------------------------
 # A layer that inflates to more than BOMB_RATIO times its stored size, past BOMB_FLOOR, is a

@@ -103,9 +103,6 @@ class Reference:
     def with_tag(self, tag: str) -> Reference:
         return Reference(self.domain, self.path, tag, "")
 
-    def with_digest(self, digest: str) -> Reference:
-        return Reference(self.domain, self.path, "", digest)
-
 
 def familiar(text: str) -> str:
     """Familiar form of a reference string; the text itself if it does not parse."""

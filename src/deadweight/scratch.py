@@ -1,4 +1,5 @@
-"""Scratch files a killed run cannot leave behind, and the sweep of older runs' leftovers.
+"""Scratch files a killed run cannot leave behind, the one atomic writer of an output
+file or directory, and the sweep of older runs' leftovers.
 
 A SIGKILL runs no ``finally`` (issue 16: killed optimizes left spool files in TMPDIR 29
 times in 30, a killed export its ``.DIR.*.part`` tree). So:
@@ -20,7 +21,8 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -146,3 +148,75 @@ def remove_tree(top: Path) -> None:
                 else:
                     os.unlink(entry.path)
         os.rmdir(here)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_file(
+    dest: Path, *, mode: int | None = None, parents: bool = True
+) -> Iterator[IO[bytes]]:
+    """A temp file in ``dest``'s folder, renamed to ``dest`` only if the block succeeds;
+    its permission bits are ``mode``, by default what ``open`` would give (0666 less the
+    umask); ``parents`` makes the missing folders above it. The one atomic writer:
+    images, reports, fixed Dockerfiles.
+
+    The file has no name while it is written (``O_TMPFILE``): a run killed then leaves
+    nothing. Where the file system lacks that, it is ``.NAME.PID.RANDOM.part``, which the
+    next run writing ``dest`` removes once its process is gone (:func:`sweep`).
+    """
+    if parents:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    sweep(dest.parent, dest.name)
+    fd = open_unnamed_in(dest.parent)
+    tmp: Path | None = None
+    if fd is None:
+        fd, name = tempfile.mkstemp(
+            prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent
+        )
+        tmp = Path(name)
+    os.fchmod(fd, 0o666 & ~_umask() if mode is None else mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+            if tmp is None:
+                tmp = link_into(f.fileno(), dest.parent, dest.name)
+        os.replace(tmp, dest)
+    except BaseException:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@contextmanager
+def atomic_dir(dest: Path) -> Iterator[Path]:
+    """A temp directory beside ``dest``, swapped into place only if the block succeeds.
+
+    It is named ``.NAME.PID.RANDOM.part``: what a killed run left is removed by the next
+    run that writes ``dest`` (:func:`sweep`)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    sweep(dest.parent, dest.name)
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent)
+    )
+    # mkdtemp makes 0700 whatever the umask; the result is a directory like mkdir makes.
+    os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+        if dest.exists():
+            old = dest.with_name(part_name(dest.name, "old"))
+            os.replace(dest, old)
+            os.replace(tmp, dest)
+            remove_tree(old)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            remove_tree(tmp)
+        raise

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from deadweight import compression, mediatypes
-from deadweight.digest import CHUNK, sha256_bytes
+from deadweight.digest import sha256_bytes
 from deadweight.errors import CorruptImage, DeadweightError
 from deadweight.image import Image, Layer
 from deadweight.spec.manifest import Manifest, parse
+from deadweight.streams import CHUNK
 
 _COMPRESSION = {
     mediatypes.OCI_LAYER_GZIP: "gzip",

@@ -3,6 +3,7 @@ processes started from this venv, each in its own session, stopped by pid."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from registry_fixtures import free_port
@@ -77,7 +79,8 @@ def dask_cluster(workdir: Path, workers: int = 2) -> Iterator[DaskCluster]:
                 ],
                 f"{name}.log",
             )  # fmt: skip
-        from distributed import Client
+        # typed as Any: distributed ships no type information for its API
+        Client: Any = importlib.import_module("distributed").Client
 
         with Client(address, timeout=START_TIMEOUT) as client:
             client.wait_for_workers(workers, timeout=START_TIMEOUT)

@@ -21,6 +21,7 @@ from engine_fixtures import BASE_TAG, DockerEngine
 from images_fixtures import BuiltImage, deadweight_command
 from story_fixtures import Story
 from test_html_integration import cells, console_errors, open_report
+from textual.widgets import Tree
 
 from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.instructions import layer_instructions
@@ -128,7 +129,7 @@ def _explore(image: Looked, work: Path, monkeypatch: pytest.MonkeyPatch) -> None
             await app.workers.wait_for_complete()
             await pilot.pause()
             title = str(app.query_one("#title").render())
-            top = [str(n.label) for n in app.query_one("#files").root.children]
+            top = [str(n.label) for n in app.query_one("#files", Tree).root.children]
             await pilot.press("L")
             await pilot.pause(0.2)
             return title, top, app.selected_path(), str(app.query_one("#details").render())

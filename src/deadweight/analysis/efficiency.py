@@ -24,7 +24,6 @@ Our own figures (``analysis.waste``) count only what squashing would drop.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from deadweight.filetree.delta import WHITEOUT, LayerDelta
@@ -221,11 +220,3 @@ class DiveCounter:
         # Go's float division: 0/0 is NaN, x/0 is +Inf
         percent = wasted / user if user else (math.nan if wasted == 0 else math.inf)
         return DiveFigures(score, wasted, user, sum(sizes), percent, tuple(rows))
-
-
-def dive_figures(deltas: Sequence[LayerDelta]) -> DiveFigures:
-    """dive's efficiency, wasted bytes and user wasted percent for these layers."""
-    counter = DiveCounter()
-    for delta in deltas:
-        counter.add(delta)
-    return counter.figures()

@@ -7,7 +7,6 @@ whiteouts, devices and FIFOs not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import BinaryIO, Protocol
 
 from deadweight.filetree.delta import read_delta
@@ -57,7 +56,3 @@ def layer_sizes(
         if progress is not None:
             progress(i + 1, total)
     return tuple(sizes)
-
-
-def image_size(sizes: Sequence[int]) -> int:
-    return sum(sizes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -126,7 +126,3 @@ def echo_raw(text: str) -> None:
     """Write exactly these characters (no newline added), UTF-8 whatever the locale."""
     sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
     sys.stdout.flush()
-
-
-def all_sizes(images: Sequence[Image], layer_store: LayerStore | None) -> list[int]:
-    return [sum(sizes_of(i, layer_store)) for i in images]

@@ -22,6 +22,7 @@ from deadweight.filetree.tree import stack
 from deadweight.image import Image
 from deadweight.progress import Progress
 from deadweight.reading import paused_gc, read_deltas
+from deadweight.scratch import atomic_file
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,18 +58,8 @@ def check_writable(path: str | None, option: str = "--html") -> None:
 
 def write_report(path: str, text: str) -> None:
     """Write beside the destination, then rename: never half a report."""
-    dest = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        dir=dest.parent if str(dest.parent) else ".", prefix=f".{dest.name}."
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(Path(path), mode=0o644, parents=False) as f:
+        f.write(text.encode("utf-8"))
 
 
 def analyze_with_map(

@@ -16,6 +16,8 @@ import importlib.util
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -146,6 +148,7 @@ def dask_runner(*, workers: int | None, scheduler: str | None) -> Iterator[OnDas
         return
     count = workers if workers is not None else (os.cpu_count() or 1)
     with (
+        _scratch_space() as scratch,
         _forked_workers(),
         LocalCluster(
             n_workers=count,
@@ -153,7 +156,21 @@ def dask_runner(*, workers: int | None, scheduler: str | None) -> Iterator[OnDas
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            local_directory=scratch,
         ) as cluster,
         Client(cluster) as client,
     ):
         yield OnDask(client)
+
+
+@contextmanager
+def _scratch_space() -> Iterator[str]:
+    """The embedded cluster's scratch directory, ours to remove: left to Dask it is
+    ``$TMPDIR/dask-scratch-space``, which outlives every scan (its lock files stay)."""
+    path = tempfile.mkdtemp(prefix="deadweight-dask-")
+    try:
+        # the scheduler makes its own from the configuration, the workers get it passed
+        with importlib.import_module("dask").config.set({"temporary-directory": path}):
+            yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

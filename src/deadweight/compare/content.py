@@ -19,6 +19,7 @@ from deadweight.filetree.paths import clean, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, TarError, TarStream
 from deadweight.filetree.tree import Node, Tree, stack
 from deadweight.image import Image, Layer
+from deadweight.streams import CHUNK
 
 MAX_LINKS = 40  # Linux's MAXSYMLINKS
 MAX_TEXT = 16 << 20
@@ -113,7 +114,7 @@ class _Member(io.RawIOBase):
         if n <= 0:
             return b""
         data = self._tar.data(n)
-        out = bytes(data) if data is not None else self._tar.take(min(n, 1 << 20))
+        out = bytes(data) if data is not None else self._tar.take(min(n, CHUNK))
         self.left -= len(out)
         return out
 

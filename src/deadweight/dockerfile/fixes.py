@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from pathlib import Path
 
 from deadweight.dockerfile import edits
 from deadweight.dockerfile.findings import LintResult
+from deadweight.scratch import atomic_file
 
 
 def fixed_source(source: str, result: LintResult) -> str:
@@ -31,12 +30,5 @@ def unified_diff(path: str, before: str, after: str) -> str:
 def write_atomically(path: Path, text: str) -> None:
     """Write beside the file and rename over it, keeping its permission bits."""
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, mode=mode, parents=False) as out:
+        out.write(text.encode("utf-8"))

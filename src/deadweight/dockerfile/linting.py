@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
 from deadweight.dockerfile.parser import parse
-from deadweight.dockerfile.pragmas import read_pragmas, stage_at
-from deadweight.dockerfile.rule import Context, Rule
-from deadweight.dockerfile.stages import analyze
 from deadweight.errors import NotFound, UsageError
 
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
@@ -18,6 +15,7 @@ if TYPE_CHECKING:
     from os import PathLike
 
     from deadweight.dockerfile.pragmas import Pragmas
+    from deadweight.dockerfile.rule import Rule
     from deadweight.dockerfile.shellcheck import ShellFinding
     from deadweight.dockerfile.stages import Build
     from deadweight.dockerfile.syntax import Dockerfile
@@ -64,6 +62,8 @@ def lint(
     if pending is not None:
         shell_findings = [f for f in pending.findings() if f is not None]
     if shell_findings:
+        from deadweight.dockerfile.pragmas import stage_at
+
         for sc_hit in shell_findings:
             line = sc_hit.instruction.start_line
             if sc_hit.code in config.ignored or (
@@ -89,8 +89,13 @@ def _rule_findings(
 ) -> tuple[Build, Pragmas, list[tuple[int, int, Finding]], int]:
     """The syntax problems and the rules' findings (with their order key), and the order
     of ShellCheck's findings after them."""
+    # imported here, while ShellCheck works (see lint)
+    from deadweight.dockerfile.pragmas import read_pragmas, stage_at
+    from deadweight.dockerfile.rule import Context
+    from deadweight.dockerfile.stages import analyze
+
     if rules is None:
-        from deadweight.dockerfile.rules import RULES  # imported while ShellCheck works
+        from deadweight.dockerfile.rules import RULES
 
         rules = RULES
     build = analyze(dockerfile)

@@ -71,13 +71,6 @@ class Reconstruction:
     base_rows: int
     base_guess: str
 
-    def row_at(self, line: int) -> int | None:
-        """The history row of the instruction that covers ``line``, if any."""
-        for first, last, row in self.spans:
-            if first <= line <= last:
-                return row
-        return None
-
     def step(self, row: int) -> Step | None:
         return self.steps[row - 1] if 1 <= row <= len(self.steps) else None
 

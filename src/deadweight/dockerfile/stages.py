@@ -137,12 +137,6 @@ class Build:
         final = self.final
         return final is not None and stage in self.lineage(final)
 
-    def stage_named(self, name: str) -> Stage | None:
-        for s in self.stages:
-            if s.name == name.lower():
-                return s
-        return None
-
 
 def analyze(dockerfile: Dockerfile) -> Build:
     """Group instructions into stages and read every RUN's script."""

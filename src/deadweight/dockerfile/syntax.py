@@ -121,9 +121,3 @@ class Dockerfile:
     comments: tuple[Comment, ...]
     instructions: tuple[Instruction, ...]
     problems: tuple[SyntaxProblem, ...]
-
-    def directive(self, name: str) -> str | None:
-        for d in self.directives:
-            if d.name == name:
-                return d.value
-        return None

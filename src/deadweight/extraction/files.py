@@ -17,9 +17,9 @@ from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import is_under, parent
 from deadweight.filetree.tree import Node, Tree
 from deadweight.image import Image
-from deadweight.sources.sink import atomic_dir
+from deadweight.scratch import atomic_dir
+from deadweight.streams import CHUNK
 
-CHUNK = 1 << 20
 
 
 @dataclass

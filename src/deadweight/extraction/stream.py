@@ -30,7 +30,7 @@ from deadweight.filetree.delta import WHITEOUT, read_delta
 from deadweight.filetree.paths import clean, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
 from deadweight.image import Image, Layer
-from deadweight.sources.sink import atomic_dir
+from deadweight.scratch import atomic_dir
 
 _FILE = (b"0", b"7", b"S")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW

@@ -29,8 +29,8 @@ from deadweight.filetree.tarstream import (
     TarError,
     TarStream,
 )
+from deadweight.streams import CHUNK
 
-CHUNK = 1 << 20
 # A tar header may declare any size; a file larger than this is refused as hostile.
 MAX_MEMBER = limits.TAR_MEMBER
 # A tar header costs 512 bytes, so a 1 GB layer holds at most ~2M entries.

@@ -28,9 +28,9 @@ from typing import Protocol
 
 from deadweight import limits
 from deadweight.errors import UnsafeLayer
+from deadweight.streams import CHUNK
 
 BLOCK = 512
-CHUNK = 1 << 20
 ZERO_BLOCK = bytes(BLOCK)
 _EMPTY = memoryview(b"")
 MAX_SPECIAL = limits.TAR_SPECIAL

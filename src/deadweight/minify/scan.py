@@ -16,18 +16,18 @@ import io
 import re
 import shutil
 import tarfile
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import IO, Any
 
+from deadweight import scratch
 from deadweight.filetree.paths import clean
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
 from deadweight.minify.elf import ElfInfo, read_elf
+from deadweight.streams import CHUNK
 
-CHUNK = 1 << 20
 MAX_SCRIPT = 1 << 20  # a #! script larger than this is kept but not read
 MAX_META = 32 << 20
 # Metadata read whole: the package databases, the loader's configuration, passwd.
@@ -45,7 +45,7 @@ class ElfFiles(Mapping[str, ElfInfo]):
 
     def __init__(self) -> None:
         # unlinked at once and closed with this object: nothing is left on disk
-        self._spool: IO[bytes] = tempfile.TemporaryFile(prefix="deadweight-elf-")  # noqa: SIM115
+        self._spool: IO[bytes] = scratch.unnamed()[0]
         self._where: dict[str, tuple[int, int]] = {}
         self._info: dict[str, ElfInfo | None] = {}
 

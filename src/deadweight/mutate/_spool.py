@@ -13,8 +13,6 @@ from typing import IO, BinaryIO
 
 from deadweight import scratch
 
-CHUNK = 1 << 20
-
 
 class Spool:
     """A temp file with no name (a killed run leaves nothing: :mod:`deadweight.scratch`),

@@ -16,10 +16,11 @@ import zlib
 from typing import IO
 
 from deadweight.errors import CorruptImage
+from deadweight.streams import CHUNK
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
-CHUNK = 1 << 20
+
 _NUL = b"\0"
 _MAGIC = tarfile.POSIX_MAGIC
 _NAMES = 32 * _NUL + 32 * _NUL  # uname, gname: always dropped

@@ -12,8 +12,9 @@ import shutil
 
 from deadweight import compression, mediatypes
 from deadweight.image import Image, Layer, assemble
-from deadweight.mutate._spool import CHUNK, DigestingWriter, Spool
+from deadweight.mutate._spool import DigestingWriter, Spool
 from deadweight.spec.manifest import Descriptor
+from deadweight.streams import CHUNK
 
 LEVEL = 6
 

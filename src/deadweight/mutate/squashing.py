@@ -24,11 +24,12 @@ from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, 
 from deadweight.filetree.tree import Node
 from deadweight.image import Image, Layer, assemble
 from deadweight.mutate._merge import Item, Merge, Stacking, marker_name, merge, stacking
-from deadweight.mutate._spool import CHUNK, DigestingWriter, Spool
+from deadweight.mutate._spool import DigestingWriter, Spool
 from deadweight.mutate._tarwrite import TarWriter, header
 from deadweight.mutate.edit import Edit, NewFile, Owner, config_document
 from deadweight.reading import read_deltas
 from deadweight.spec.manifest import Descriptor
+from deadweight.streams import CHUNK
 
 # pax records worth keeping: extended attributes (file capabilities live there)
 _XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")

@@ -14,9 +14,9 @@ from deadweight.filetree.paths import clean
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, TarError, TarStream
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
+from deadweight.streams import CHUNK
 
 MAX_FILE = 32 << 20  # larger files are not read (no lockfile or passwd is this big)
-CHUNK = 1 << 20
 _REGULAR = (b"0", b"7")
 
 

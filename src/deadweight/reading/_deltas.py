@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ContextDecorator, ExitStack
 
 from deadweight.cache import LayerCache
 from deadweight.filetree.delta import FORMAT_VERSION, Capture, HashName, LayerDelta, default_hash
@@ -28,21 +28,26 @@ THREADS = 4
 Read = tuple[LayerDelta, bytes | None]
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
+class paused_gc(ContextDecorator):
     """Pause the cyclic garbage collector while reading or stacking layers.
 
     Reading and stacking allocate hundreds of thousands of small acyclic objects, which
     the collector would walk again and again (a fifth of the time of an analysis) without
     ever finding a cycle; reference counting frees them. The previous state is restored.
+    A class rather than a ``@contextmanager`` generator: as a decorator its type is known
+    without inference, which mypy needs inside the package's import cycle.
     """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
+
+    def __enter__(self) -> None:
+        self._was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._was:
             gc.enable()
+
+    def _recreate_cm(self) -> paused_gc:
+        return paused_gc()  # one per call of a decorated function: calls may nest or overlap
 
 
 def _named(capture: Capture | None) -> str | None:

@@ -29,11 +29,11 @@ import struct
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from deadweight.errors import CorruptImage, DeadweightError
+from deadweight.streams import CHUNK
 
 if TYPE_CHECKING:
     from deadweight.filetree.delta import Capture
 
-CHUNK = 1 << 20
 MESSAGE = 1 << 16  # the largest job or report
 HELLO = b"deadweight layer reader"
 # A layer read by two helpers passes its uncompressed tar from the reading one to the

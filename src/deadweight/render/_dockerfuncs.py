@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from deadweight import limits
-from deadweight.render import gojson
+from deadweight.render import _gojson as gojson
 from deadweight.render._gobuiltins import MISSING, GoFunc, GoStruct
 
 

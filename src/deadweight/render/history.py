@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from deadweight.history import HistoryRow
 from deadweight.render import formatter
+from deadweight.render._gotime import local_zone, rfc3339
 from deadweight.render.gotemplate import GoStruct
-from deadweight.render.gotime import local_zone, rfc3339
 from deadweight.render.text import ellipsis, truncate_id
 from deadweight.render.units import human_duration_ns, human_size, since_ns
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from deadweight.errors import InvalidReference
 from deadweight.reference import Reference
 from deadweight.render import formatter
+from deadweight.render._gotime import local_zone, time_string
 from deadweight.render.gotemplate import GoStruct
-from deadweight.render.gotime import local_zone, time_string
 from deadweight.render.text import truncate_id
 from deadweight.render.units import human_duration_ns, human_size, since_ns
 from deadweight.spec.config import GO_ZERO_TIME

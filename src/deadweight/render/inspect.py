@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from deadweight.render import gojson
-from deadweight.render.gotime import rfc3339nano
+from deadweight.render import _gojson as gojson
+from deadweight.render._gotime import rfc3339nano
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _ABSENT = object()

@@ -14,11 +14,6 @@ EXPLAIN_LIMIT = 5  # paths listed per step without --explain
 GROUP_LIMIT = 5  # folders listed per step without --explain (those holding bytes)
 
 
-def signed_size(n: int) -> str:
-    """A byte count that may be negative (a step that adds bytes): ``-1.33kB``."""
-    return "-" + human_size(-n) if n < 0 else human_size(n)
-
-
 def render_text(report: Report, *, explain: bool = False) -> str:
     p = report.plan
     out: list[str] = []

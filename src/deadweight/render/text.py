@@ -28,11 +28,6 @@ def char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
-def display_width(text: str) -> int:
-    """Sum of :func:`char_width`; what ``formatter.Ellipsis`` measures."""
-    return sum(char_width(ch) for ch in text)
-
-
 def _is_single_byte(text: str) -> bool:
     """Go's fast path test ``len(s) == utf8.RuneCountInString(s)``."""
     return all(ch < "\x80" or "\udc80" <= ch <= "\udcff" for ch in text)

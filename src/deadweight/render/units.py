@@ -30,16 +30,6 @@ def human_size(n: float, precision: int = 3) -> str:
     return "%.*g%s" % (precision, size, _DECIMAL_UNITS[index])  # noqa: UP031 - %g is Go's %g
 
 
-def duration_ns(seconds: float) -> int:
-    """A duration in seconds as Go's saturated ``time.Duration`` (integer nanoseconds)."""
-    ns = seconds * 1e9
-    if ns >= MAX_DURATION_NS:
-        return MAX_DURATION_NS
-    if ns <= MIN_DURATION_NS:
-        return MIN_DURATION_NS
-    return round(ns)
-
-
 def since_ns(now: float, created: int) -> int:
     """``time.Now().Sub(time.Unix(created, 0))`` as the CLI computes it, saturated.
 
@@ -92,8 +82,3 @@ def human_duration_ns(ns: int) -> str:
         return f"{hours // 24 // 30} months"
     # Truncated hours here, rounded above: hence "1 years" just before 730 days.
     return f"{int(hours_float) // 24 // 365} years"
-
-
-def human_duration(seconds: float) -> str:
-    """go-units ``HumanDuration`` of a duration given in seconds, saturated like Go's."""
-    return human_duration_ns(duration_ns(seconds))

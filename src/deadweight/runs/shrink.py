@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from deadweight.errors import ImageRunFailed
+from deadweight.errors import ImageRunFailed, TraceUnavailable
 from deadweight.filetree import LayerDelta
 from deadweight.image import Image
 from deadweight.minify import Evidence, MinifyPlan, Packages, apply_minify, plan_minify
@@ -120,6 +120,8 @@ def _trace(tag: str, request: Request, say: Say) -> tuple[Exercise, ...]:
             run = exercise(tag, way, request.options, request.probes, tracer=tracer,
                            life=request.trace_seconds, on_probe=say)  # fmt: skip
             done.append(run)
+    if tracer.overflowed:  # events were lost: the trace would under-report what ran
+        raise TraceUnavailable("the trace lost events (the fanotify queue overflowed)")
     _refuse_failed(tuple(done), request.options.network)
     return tuple(done)
 

@@ -37,7 +37,6 @@ from deadweight.image import Image
 from deadweight.platform import Platform
 from deadweight.reference import Reference
 
-TRANSPORTS = ("docker-archive", "oci", "oci-archive", "docker", "docker-daemon")
 WRITABLE = ("docker-archive", "oci", "oci-archive", "docker-daemon")
 # media whose manifests name blobs as stored: layers are best written compressed there
 COMPRESSED_MEDIA = ("oci", "oci-archive", "docker")

@@ -25,6 +25,7 @@ from deadweight.sources import Location
 from deadweight.sources._files import DirFiles, Files, TarFiles
 from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import Descriptor
+from deadweight.streams import CHUNK
 
 _HEX = "0123456789abcdef"
 
@@ -37,7 +38,7 @@ class _SpooledTar(TarFiles):
         with open(path, "rb") as raw:
             _, stream = compression.decompressed(raw, what=str(path))
             with stream:
-                shutil.copyfileobj(stream, spool, 1 << 20)
+                shutil.copyfileobj(stream, spool, CHUNK)
         spool.flush()
         self._spool = spool
         super().__init__(Path(f"/proc/self/fd/{spool.fileno()}"))
@@ -208,7 +209,8 @@ def write(images_: Sequence[Image], location: Location | Path, *, insecure: bool
     import tarfile
 
     from deadweight.digest import hex_of
-    from deadweight.sources.sink import add_bytes, add_stream, atomic_file
+    from deadweight.scratch import atomic_file
+    from deadweight.sources._sink import add_bytes, add_stream
 
     manifest: list[dict[str, Any]] = []
     repositories: dict[str, dict[str, str]] = {}

@@ -27,13 +27,13 @@ from deadweight.platform import Platform
 from deadweight.sources import Location
 from deadweight.spec.config import HistoryEntry
 from deadweight.spec.history import MISSING, HistoryRow
+from deadweight.streams import CHUNK as _CHUNK
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"
 PING_TIMEOUT = 3.0  # seconds: an engine that takes longer to answer /version is not there
 API_TIMEOUT = 120.0  # seconds between two reads of one answer
 SAVE_TIMEOUT = 900.0  # docker ≤ 24 exports the whole image before the first byte of a save
-_CHUNK = 1 << 20
 
 T = TypeVar("T")
 

@@ -25,6 +25,7 @@ from deadweight.sources._files import Files
 from deadweight.sources.archive import open_container
 from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import CONTAINERD_NAME, REF_NAME, Descriptor, Index, Manifest, parse
+from deadweight.streams import CHUNK
 
 MAX_DEPTH = 8
 
@@ -208,7 +209,7 @@ def write(images_: Sequence[Image], location: Location | Path, *, insecure: bool
     path = Path(location)
     import json
 
-    from deadweight.sources.sink import atomic_dir
+    from deadweight.scratch import atomic_dir
 
     with atomic_dir(path) as root:
         blobs = root / "blobs" / "sha256"
@@ -220,7 +221,7 @@ def write(images_: Sequence[Image], location: Location | Path, *, insecure: bool
             layers = []
             for layer in image.layers:
                 with layer.open_blob() as src, open(blobs / ".part", "wb") as dst:
-                    while chunk := src.read(1 << 20):
+                    while chunk := src.read(CHUNK):
                         dst.write(chunk)
                     wrote = dst.tell()
                 digest = layer.blob.digest or _digest_of(blobs / ".part")
@@ -268,7 +269,7 @@ def _digest_of(path: Path) -> str:
 
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
+        while chunk := f.read(CHUNK):
             h.update(chunk)
     return "sha256:" + h.hexdigest()
 
@@ -282,7 +283,7 @@ def write_archive(images_: Sequence[Image], path: Path) -> None:
     import tarfile
     import tempfile
 
-    from deadweight.sources.sink import atomic_file
+    from deadweight.scratch import atomic_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch.sweep(path.parent, path.name)

@@ -324,10 +324,6 @@ class ExplorerApp(App[None]):
 
             self.run_worker(background, thread=True, group="background")
 
-    def show_view(self, view: LayerView) -> None:
-        self.view_ = view
-        self.refresh_tree()
-
     # -- the tree --------------------------------------------------------------------
 
     def refresh_tree(self, keep: str | None = None) -> None:

@@ -43,8 +43,17 @@ def counted(image: Image) -> tuple[Image, list[Counting]]:
 
 
 class MemoryStore:
+    """An in-memory ``LayerCache``."""
+
     def __init__(self) -> None:
+        self.sizes: dict[str, int] = {}
         self.blobs: dict[tuple[str, str], bytes] = {}
+
+    def get(self, diff_id: str) -> int | None:
+        return self.sizes.get(diff_id)
+
+    def put(self, diff_id: str, size: int) -> None:
+        self.sizes[diff_id] = size
 
     def get_blob(self, kind: str, diff_id: str) -> bytes | None:
         return self.blobs.get((kind, diff_id))

@@ -4,6 +4,7 @@ kind, folded to a bounded number of regions whatever the image's size."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from deadweight import static
 from deadweight.analysis.analyze import analyze_deltas
@@ -11,7 +12,7 @@ from deadweight.analysis.bytemap import Region, byte_map
 from deadweight.filetree import LayerDelta, read_delta, stack
 
 
-def delta(entries: list[static.Entry]) -> LayerDelta:
+def delta(entries: Sequence[static.Entry]) -> LayerDelta:
     return read_delta(io.BytesIO(static.tar_bytes(entries)), hash="sha256")
 
 

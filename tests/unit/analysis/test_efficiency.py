@@ -10,9 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deadweight import static
-from deadweight.analysis.efficiency import DiveFigures, DiveInefficiency, dive_figures
+from deadweight.analysis.efficiency import DiveCounter, DiveFigures, DiveInefficiency
 from deadweight.filetree import Entry, LayerDelta, read_delta
 from deadweight.filetree.delta import WHITEOUT
+
+
+def dive_figures(deltas: Sequence[LayerDelta]) -> DiveFigures:
+    """The figures the analyzer's counter gives after these layers, in order."""
+    counter = DiveCounter()
+    for d in deltas:
+        counter.add(d)
+    return counter.figures()
 
 
 def delta(entries: list[static.Entry]) -> LayerDelta:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deadweight import static as S
-from deadweight.analysis.entrypoint import command_lines, path_dirs, read_command, shebang
+from deadweight.analysis.entrypoint import Reading, command_lines, path_dirs, read_command
+from deadweight.analysis.launchers import shebang
 from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import stack
 from deadweight.mutate import layer_deltas
@@ -32,7 +33,7 @@ ELF = b"\x7fELF" + bytes(60)
 
 
 def reading(entries: Sequence[S.Entry], argv: list[str], args_from: int | None = None,
-            path: tuple[str, ...] = ("/usr/local/bin", "/usr/bin", "/bin")):  # fmt: skip
+            path: tuple[str, ...] = ("/usr/local/bin", "/usr/bin", "/bin")) -> Reading:  # fmt: skip
     img = S.image([S.Step("ADD", S.layer(list(entries)))])
     tree = stack(layer_deltas(img))
     texts = {e.path: e.data for e in entries if isinstance(e, S.File)}

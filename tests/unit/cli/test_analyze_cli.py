@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -200,7 +201,7 @@ def test_local_layers_are_read_by_helper_processes(
     from deadweight.reading import _pool as readers
 
     readers.shutdown()
-    monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     sent: list[str] = []
     real = helper_link.Helper.run
 
@@ -215,7 +216,7 @@ def test_local_layers_are_read_by_helper_processes(
     r = run(spec, "--format", "json", "--no-cache")
     assert r.exit_code == 0, r.output
     assert len(sent) == 3  # every layer, each once
-    monkeypatch.setattr(readers.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
     alone = run(spec, "--format", "json", "--no-cache")
     assert len(sent) == 3  # one CPU: read in this process
     assert json.loads(alone.output) == json.loads(r.output)

@@ -9,7 +9,7 @@ import pytest
 from deadweight import static
 from deadweight.compare.base import base_layers
 from deadweight.dockerfile.reconstruct import reconstruct_image
-from deadweight.image import Image
+from deadweight.image import Image, Layer
 from deadweight.imagelint.lint import lint_image
 from deadweight.optimize import plan
 
@@ -17,7 +17,7 @@ S = static
 BK = "buildkit.dockerfile.v0"
 
 
-def layer(name: str) -> static.Layer:
+def layer(name: str) -> Layer:
     return S.layer([S.File(name, name.encode() * 3)])
 
 

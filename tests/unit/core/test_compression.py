@@ -7,6 +7,8 @@ import io
 import random
 import struct
 import zlib
+from collections.abc import Mapping
+from typing import BinaryIO, cast
 
 import pytest
 
@@ -161,7 +163,7 @@ def test_garbage_after_a_gzip_member_is_an_error(tail: bytes) -> None:
 
 
 def test_damaged_zstd_frame_is_corrupt_image() -> None:
-    checked = {zstd.CompressionParameter.checksum_flag: 1}
+    checked: Mapping[int, int] = {zstd.CompressionParameter.checksum_flag: 1}
     blob = bytearray(zstd.compress(DATA, options=checked))
     blob[len(blob) // 2 : len(blob) // 2 + 64] = bytes(64)
     _, stream = decompressed(io.BytesIO(bytes(blob)), "layer x")
@@ -199,30 +201,30 @@ def test_reads_hand_out_the_decompressors_output_and_stop_at_the_end() -> None:
 
 def test_readinto_and_context_manager() -> None:
     pipe = Pipe(gzip.compress(DATA, mtime=0), 4096)
-    _, stream = decompressed(pipe)  # type: ignore[arg-type]
+    _, stream = decompressed(cast(BinaryIO, pipe))
     buf = bytearray(100)
     with stream:
-        assert stream.readinto(buf) == 100
+        assert cast(io.RawIOBase, stream).readinto(buf) == 100
     assert bytes(buf) == DATA[:100]
     assert pipe.closed
 
 
 def test_digest_of_the_decompressed_stream() -> None:
     _, stream = decompressed(io.BytesIO(members(DATA, [12_345])))
-    good = VerifyingReader(stream, sha256_bytes(DATA), len(DATA))  # type: ignore[arg-type]
+    good = VerifyingReader(stream, sha256_bytes(DATA), len(DATA))
     assert read_all(good) == DATA
     _, stream = decompressed(io.BytesIO(gzip.compress(DATA, mtime=0)))
-    bad = VerifyingReader(stream, sha256_bytes(DATA[1:]), what="layer x")  # type: ignore[arg-type]
+    bad = VerifyingReader(stream, sha256_bytes(DATA[1:]), what="layer x")
     with pytest.raises(DigestMismatch, match=r"^layer x: digest mismatch"):
         read_all(bad)
     _, stream = decompressed(io.BytesIO(gzip.compress(DATA, mtime=0)))
-    short = VerifyingReader(stream, None, len(DATA) + 1, what="layer x")  # type: ignore[arg-type]
+    short = VerifyingReader(stream, None, len(DATA) + 1, what="layer x")
     with pytest.raises(DigestMismatch, match=r"^layer x: truncated"):
         read_all(short)
 
 
-def _read_all(stream: io.RawIOBase | object) -> None:
-    while stream.read(1 << 16):  # type: ignore[attr-defined]
+def _read_all(stream: BinaryIO) -> None:
+    while stream.read(1 << 16):
         pass
 
 
@@ -234,13 +236,13 @@ def test_a_flipped_byte_in_a_verified_blob_is_reported_as_a_digest_mismatch() ->
     bad[len(bad) // 2] ^= 0xFF
     blob = VerifyingReader(io.BytesIO(bytes(bad)), sha256_bytes(good), len(good), what="layer x")
     with pytest.raises(DigestMismatch, match="layer x: digest mismatch"):
-        _read_all(decompressed(blob)[1])
+        _read_all(decompressed(cast(BinaryIO, blob))[1])
     # the blob is what its descriptor says, and yet it does not inflate: a corrupt stream
     honest = VerifyingReader(io.BytesIO(bytes(bad)), sha256_bytes(bytes(bad)), len(bad))
     with pytest.raises(CorruptImage, match="corrupt compressed stream") as info:
-        _read_all(decompressed(honest)[1])
+        _read_all(decompressed(cast(BinaryIO, honest))[1])
     assert not isinstance(info.value, DigestMismatch)
     # cut short: the declared size is not reached, which is the blob's fault too
     cut = VerifyingReader(io.BytesIO(good[:-100]), sha256_bytes(good), len(good), what="layer y")
     with pytest.raises(DigestMismatch, match="layer y: truncated"):
-        _read_all(decompressed(cut)[1])
+        _read_all(decompressed(cast(BinaryIO, cut))[1])

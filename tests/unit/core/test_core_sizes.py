@@ -11,7 +11,7 @@ from typing import BinaryIO
 import pytest
 
 from deadweight import static
-from deadweight.analysis.sizes import image_size, layer_size, layer_sizes, tar_content_size
+from deadweight.analysis.sizes import layer_size, layer_sizes, tar_content_size
 from deadweight.cache import LayerStore
 from deadweight.image import Image, Layer
 from deadweight.sources import archive
@@ -95,11 +95,6 @@ def test_tar_padding_never_counts() -> None:
     assert len(raw) == 10240  # tarfile pads to a 10 KiB record
     assert tar_content_size(io.BytesIO(raw)) == 1
     assert tar_content_size(io.BytesIO(raw + bytes(10240))) == 1
-
-
-def test_image_size_is_the_sum() -> None:
-    assert image_size((118, 5, 0)) == 123
-    assert image_size(()) == 0
 
 
 def test_empty_image_has_no_sizes() -> None:

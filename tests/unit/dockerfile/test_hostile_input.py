@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -73,7 +74,7 @@ def _steps(fn: Callable[[], object]) -> int:
     """Lines of Python executed by ``fn``, loop iterations in generators included."""
     count = 0
 
-    def trace(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+    def trace(frame: FrameType, event: str, arg: object) -> Any:  # sys.settrace's type
         nonlocal count
         count += 1
         return trace

@@ -238,7 +238,7 @@ def test_many_scripts_are_split_between_processes_with_the_same_findings(
     src = (CASES / "sh-default.Dockerfile").read_text()
     one = lint(src, shellcheck=shellcheck).findings
     monkeypatch.setattr(shellcheck_process, "PER_PROCESS", 3)
-    monkeypatch.setattr(shellcheck_process.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
     assert lint(src, shellcheck=shellcheck).findings == one
     assert sum(f.code.startswith("SC") for f in one) >= 12  # several chunks, each with some
 

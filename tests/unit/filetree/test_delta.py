@@ -12,6 +12,7 @@ from deadweight import static
 from deadweight.errors import CorruptImage, UnsafeLayer
 from deadweight.filetree import Captured, Entry, LayerDelta, Unsafe, read_delta
 from deadweight.filetree import delta as delta_mod
+from deadweight.streams import CHUNK
 
 
 def read(entries: list[static.Entry], **kw: object) -> LayerDelta:
@@ -90,7 +91,7 @@ def test_content_digest_only_when_asked(algo: str) -> None:
 
 
 def test_capture_keeps_only_requested_files_bounded() -> None:
-    big = b"x" * (3 * delta_mod.CHUNK + 5)
+    big = b"x" * (3 * CHUNK + 5)
     d = read(
         [static.File("keep", b"hello"), static.File("skip", b"no"), static.File("big", big)],
         capture=lambda p: {"keep": 100, "big": 7}.get(p, 0),

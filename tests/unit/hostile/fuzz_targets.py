@@ -130,21 +130,22 @@ def hostile_tar(data: bytes) -> bytes:
     # mode 4: many members from a few bytes (names, kinds, sizes)
     out = b""
     for i in range(0, min(len(rest), 300), 3):
-        name = b"/".join([b"a"] * (1 + rest[i] % 40)) + b"%d" % i
-        kind = b"0125LK7x"[rest[i + 1] % 8 : rest[i + 1] % 8 + 1] if i + 1 < len(rest) else b"0"
+        path = b"/".join([b"a"] * (1 + rest[i] % 40)) + b"%d" % i
+        typeflag = b"0125LK7x"[rest[i + 1] % 8 : rest[i + 1] % 8 + 1] if i + 1 < len(rest) else b"0"
         size = rest[i + 2] if i + 2 < len(rest) else 0
-        out += _header(name, kind, size) + _pad(bytes(size))
+        out += _header(path, typeflag, size) + _pad(bytes(size))
     return out + bytes(1024)
 
 
 def tar_target(data: bytes) -> None:
     """The one tar reader: every verdict a typed error; sizes and deltas agree."""
     raw = hostile_tar(data)
-    verdicts = []
-    for read in (
+    verdicts: list[object] = []
+    reads: tuple[Callable[[], int], ...] = (
         lambda: read_delta(io.BytesIO(raw)).size,
         lambda: tar_content_size(io.BytesIO(raw)),
-    ):
+    )
+    for read in reads:
         try:
             verdicts.append(read())
         except DeadweightError as exc:
@@ -175,7 +176,7 @@ def hostile_json(data: bytes) -> bytes:
             b'"config":{"Env":["A=' + rest[20:60].replace(b'"', b"").replace(b"\\", b"") + b'"]},'
             b'"created":"' + rest[60:90].replace(b'"', b"") + b'"}'
         )
-    doc = {
+    index = {
         "schemaVersion": 2,
         "mediaType": ["application/vnd.oci.image.index.v1+json", "", 7][rest[0] % 3]
         if rest
@@ -184,7 +185,7 @@ def hostile_json(data: bytes) -> bytes:
         "layers": [],
         "config": {"digest": "sha256:" + "0" * 64, "size": len(rest)},
     }
-    return json.dumps(doc).encode()
+    return json.dumps(index).encode()
 
 
 def json_target(data: bytes) -> None:

@@ -76,6 +76,7 @@ def test_deep_manifest_json_in_an_archive(tmp_path: Path) -> None:
         for m in src.getmembers():
             data = src.extractfile(m).read() if m.isfile() else None  # type: ignore[union-attr]
             if m.name == "manifest.json":
+                assert data is not None
                 data = deep(5_000, data)
                 m.size = len(data)
             dst.addfile(m, None if data is None else io.BytesIO(data))

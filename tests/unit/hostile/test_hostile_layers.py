@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import os
 import tarfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -116,7 +117,7 @@ def test_many_distinct_layers_start_a_few_helpers_and_read_each_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Counter[str]
 ) -> None:
     _pool.shutdown()
-    monkeypatch.setattr(_pool.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     spawned = [0]
     real = _helper_link.Helper.spawn
 

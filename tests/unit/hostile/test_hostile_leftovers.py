@@ -15,7 +15,7 @@ import pytest
 from deadweight import limits, scratch, static
 from deadweight.mutate._spool import Spool
 from deadweight.optimize import apply, plan
-from deadweight.sources.sink import atomic_dir, atomic_file
+from deadweight.scratch import atomic_dir, atomic_file
 
 S = static
 

@@ -4,10 +4,12 @@ directories, libraries of another class skipped, what nothing satisfies reported
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from deadweight import static as S
 from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import stack
-from deadweight.minify.elf import ElfInfo, Loader, conf_dirs
+from deadweight.minify.elf import ElfInfo, Loader, Need, conf_dirs
 from deadweight.mutate import layer_deltas
 
 X64 = (64, "EM_X86_64")
@@ -23,8 +25,8 @@ def loader(paths: list[str], elf: dict[str, ElfInfo], **kw: object) -> Loader:
     return Loader(Resolver(stack(layer_deltas(img))), elf, **kw)  # type: ignore[arg-type]
 
 
-def found(need_list: list[object]) -> dict[str, str]:
-    return {n.name: n.path for n in need_list}  # type: ignore[attr-defined]
+def found(need_list: Sequence[Need]) -> dict[str, str]:
+    return {n.name: n.path for n in need_list}
 
 
 def test_runpath_origin_and_rpath_inheritance() -> None:

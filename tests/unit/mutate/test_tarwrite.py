@@ -20,7 +20,7 @@ names = st.one_of(
     st.text(st.characters(exclude_characters="\0"), min_size=1, max_size=40),
 )
 numbers = st.one_of(st.integers(0, 4000), st.integers(-5, 8**12), st.just(8**7 - 1), st.just(8**7))
-xattrs = st.one_of(
+xattrs: st.SearchStrategy[dict[str, str]] = st.one_of(
     st.just({}),
     st.dictionaries(
         st.sampled_from(["SCHILY.xattr.security.capability", "SCHILY.xattr.user.x"]),

@@ -11,14 +11,14 @@ from deadweight.render.optimize import render_text
 
 
 def image(extras: int = 0) -> Image:
-    base = [
+    base: list[S.Entry] = [
         S.Dir("etc"),
         S.File("etc/os-release", b"base\n"),
         S.File("usr/share/doc/libc/copyright", b"d" * 4000),
         S.File("usr/share/man/man1/ls.1.gz", b"m" * 2000),
         S.File("usr/share/locale/fr/LC_MESSAGES/libc.mo", b"l" * 3000),
     ]
-    own = [
+    own: list[S.Entry] = [
         S.File("usr/share/doc/app/README", b"r" * 100),
         S.File("app/node_modules/big/index.js.map", b"x" * 900),
         *(S.File(f"app/node_modules/p{i:02}/index.js.map", b"") for i in range(extras)),

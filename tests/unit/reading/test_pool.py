@@ -10,6 +10,7 @@ import io
 import os
 import signal
 import struct
+import sys
 import termios
 import threading
 import time
@@ -39,7 +40,7 @@ def fresh_shared_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts with no shared helpers (another test may have left some), on what
     looks like two CPUs (helpers are started only where there is more than one)."""
     readers.shutdown()
-    monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     yield
     readers.shutdown()
 
@@ -96,7 +97,7 @@ def rich_image(kind: static.Compression) -> Image:
 def in_this_process(image: Image) -> object:
     """``analyze(image)`` as on one CPU: no helper process."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(readers.os, "cpu_count", lambda: 1)
+        patch.setattr(os, "cpu_count", lambda: 1)
         return analyze(image)
 
 
@@ -460,7 +461,7 @@ def test_helpers_that_cannot_start_leave_the_reading_to_this_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
-    monkeypatch.setattr(helper_link.sys, "executable", "/bin/false")  # exits at once
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits at once
     with readers.ReaderPool(2) as p:
         for layer in image.layers:
             assert p.read(layer, hash="xxh3")[0] == read_delta(layer.open(), hash="xxh3")
@@ -482,11 +483,11 @@ def test_shutdown_stops_the_shared_helpers_and_they_start_again(
 
 
 def test_how_many_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert readers.default_processes() == 2
-    monkeypatch.setattr(readers.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert readers.default_processes() == 0
-    monkeypatch.setattr(readers.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
     assert readers.default_processes() == 4
 
 

@@ -19,7 +19,6 @@ from click.testing import CliRunner
 
 from deadweight import static as S
 from deadweight.cli._group import cli
-from deadweight.reading import _pool
 from deadweight.sources import layout
 
 STATUS = b"Package: libc6\nStatus: install ok installed\nVersion: 2.36\n\n"
@@ -60,7 +59,7 @@ def images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]
     layouts, with an empty layer store and helpers allowed (as on 2 CPUs)."""
     monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(_pool.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     a, b = tmp_path / "a", tmp_path / "b"
     layout.write([S.image(BASE + TOP_A, repo_tags=("a:1",))], a)
     layout.write([S.image(BASE + TOP_B, repo_tags=("b:1",))], b)

@@ -3,6 +3,7 @@ analysis's, in exact bytes; written atomically; a path that cannot be written fa
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -11,8 +12,13 @@ from click.testing import CliRunner, Result
 from html_page import Page, walk
 
 from deadweight import static
+from deadweight.analysis.analyze import analyze_deltas
+from deadweight.analysis.bytemap import byte_map
 from deadweight.cli.analyze import analyze
 from deadweight.errors import UsageError
+from deadweight.filetree import read_delta, stack
+from deadweight.render.html import analyze_html
+from deadweight.render.html.analyze import BAR_LAYERS
 from deadweight.render.html.page import embed, page
 from deadweight.sources import archive
 
@@ -124,3 +130,18 @@ def test_embedded_data_cannot_end_its_script() -> None:
     html = page(title="t <b>", subtitle="s", body="", data={"kind": "none", "x": "</script>"})
     assert "<title>t &lt;b&gt;</title>" in html
     assert Page(html).data["x"] == "</script>"
+
+
+def test_an_image_of_many_layers_draws_those_that_changed_most() -> None:
+    count = BAR_LAYERS + 50  # layer i writes i + 1 bytes
+    deltas = [
+        read_delta(io.BytesIO(static.tar_bytes([static.File(f"f{i}", b"x" * (i + 1))])))
+        for i in range(count)
+    ]
+    a = analyze_deltas(deltas, instructions=[f"RUN step {i}" for i in range(count)])
+    html = analyze_html(a, byte_map(stack(deltas), waste=a.waste))
+    p = Page(html)
+    drawn = [x["label"] for x in p.data["layers"]]
+    assert drawn == [f"#{i} RUN step {i}" for i in range(50, count)]  # the largest, in order
+    assert len(p.rows("layers-table")) == count  # the table lists every layer
+    assert f"draws the {BAR_LAYERS} layers that changed the most bytes; the other 50" in html

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deadweight.render.gojson import encode, quote
+from deadweight.render._gojson import encode, quote
 
 DATA = Path(__file__).parent / "data"
 

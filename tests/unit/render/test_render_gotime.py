@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from deadweight.errors import CorruptImage
-from deadweight.render.gotime import local_zone, rfc3339, rfc3339nano, time_string
+from deadweight.render._gotime import local_zone, rfc3339, rfc3339nano, time_string
 from deadweight.spec.config import GO_ZERO_TIME
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from deadweight.errors import UsageError
-from deadweight.render.gojson import encode
+from deadweight.render._gojson import encode
 from deadweight.render.gotemplate import render_template
 from deadweight.render.inspect import container_config, format_inspect, inspect_document
 

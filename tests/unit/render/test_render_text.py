@@ -7,7 +7,6 @@ import pytest
 from deadweight.render.text import (
     char_width,
     codepoint_width,
-    display_width,
     ellipsis,
     truncate_id,
 )
@@ -57,7 +56,6 @@ def test_widths() -> None:
     assert char_width("é") == 1
     assert char_width("\u0301") == 1
     assert char_width("…") == 1
-    assert display_width("ab日") == 4
     assert codepoint_width("ab日\u0301") == 4
 
 

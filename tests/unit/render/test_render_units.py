@@ -7,8 +7,6 @@ import pytest
 from deadweight.render.units import (
     MAX_DURATION_NS,
     MIN_DURATION_NS,
-    duration_ns,
-    human_duration,
     human_duration_ns,
     human_size,
     since_ns,
@@ -129,14 +127,12 @@ def test_absolute_dates_and_saturation(created: int, shown: str) -> None:
 def test_durations_saturate_like_go() -> None:
     assert since_ns(NOW, GO_ZERO_TIME) == MAX_DURATION_NS
     assert since_ns(GO_ZERO_TIME, 10**12) == MIN_DURATION_NS
-    assert duration_ns(1e30) == MAX_DURATION_NS
-    assert duration_ns(-1e30) == MIN_DURATION_NS
-    assert human_duration(1e30) == "292 years"
-    assert human_duration(-1e30) == "Less than a second"
+    assert human_duration_ns(MAX_DURATION_NS) == "292 years"
+    assert human_duration_ns(MIN_DURATION_NS) == "Less than a second"
 
 
-def test_seconds_wrapper_and_fraction_precision() -> None:
-    assert human_duration(59.99) == "59 seconds"
-    assert human_duration(60.0) == "About a minute"
+def test_fraction_precision() -> None:
+    assert human_duration_ns(59_990_000_000) == "59 seconds"
+    assert human_duration_ns(60_000_000_000) == "About a minute"
     assert abs(since_ns(1795751587.174762203, S) - 174762203) < 1000
     assert human_duration_ns(since_ns(S + 0.9, S - 59)) == "59 seconds"

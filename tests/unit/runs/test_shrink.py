@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from deadweight import static as S
-from deadweight.errors import ImageRunFailed
+from deadweight.errors import ImageRunFailed, TraceUnavailable
 from deadweight.image import Image
 from deadweight.minify import Trace
 from deadweight.optimize.verify import Run
@@ -68,6 +68,8 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
         yield tag
 
     class Tracer:
+        overflowed = False
+
         def __init__(self, root: str) -> None:
             pass
 
@@ -109,6 +111,15 @@ def test_a_result_that_still_fails_is_reported_with_its_logs(
     failed = [c for c in shrunk.attempts[-1].verification.checks if not c.passed]
     assert [(c.name, c.reason) for c in failed] == [("http", "status 200 became 500")]
     assert shrunk.attempts[-1].result_logs == "(the image's command):\nlog line"
+
+
+def test_a_trace_that_lost_events_is_an_error(
+    no_engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workflow, "exercise", Script(fixed_after=0))
+    monkeypatch.setattr("deadweight.runs.shrink.Tracer.overflowed", True)  # the fake one
+    with pytest.raises(TraceUnavailable, match="the trace lost events"):
+        workflow.shrink(image(), REQUEST)
 
 
 def test_an_original_that_does_not_answer_is_an_error(

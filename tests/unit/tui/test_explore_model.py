@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from deadweight import static as S
 from deadweight.analysis import packages as pkgs
@@ -13,12 +13,12 @@ from deadweight.filetree.tree import Stacker, Tree
 from deadweight.tui.model import Explorer, Filter, next_sizes
 
 
-def delta(entries: list[S.Entry]) -> LayerDelta:
+def delta(entries: Sequence[S.Entry]) -> LayerDelta:
     return read_delta(io.BytesIO(S.tar_bytes(entries)), hash="sha256", capture=pkgs.capture)
 
 
 LOCK = b'{"name":"x","lockfileVersion":3,"packages":{"node_modules/left-pad":{"version":"1.3.0"}}}'
-LAYERS = [
+LAYERS: list[tuple[str, list[S.Entry]]] = [
     ("ADD base", [S.File("etc/os-release", b"o" * 10), S.File("usr/bin/tool", b"t" * 500)]),
     ("RUN build", [
         S.File("app/node_modules/.package-lock.json", LOCK),
@@ -107,7 +107,7 @@ def test_a_view_stacked_on_a_kept_layer_is_the_view_stacked_from_the_bottom() ->
 # every way a layer changes what lies below: new files, overwrites, whiteouts of files and
 # of directories, opaque directories, a directory replaced by a file and back, symlinks,
 # hardlinks made and removed (those sum again)
-CHURN = [
+CHURN: list[list[S.Entry]] = [
     [S.File("a/x", b"1" * 100), S.File("a/b/y", b"2" * 200), S.File("c/z", b"3" * 300),
      S.Symlink("c/link", "z"), S.File("d/e/f", b"4" * 40), S.File("h", b"5" * 50)],
     [S.File("a/x", b"1" * 10), S.Whiteout("c"), S.File("c2/new", b"6" * 60),
@@ -120,7 +120,8 @@ CHURN = [
 
 def test_directory_sizes_carried_layer_to_layer_equal_those_summed_again() -> None:
     deltas = [delta(e) for e in CHURN]
-    st, sizes, carried = Stacker(), {}, 0
+    st, carried = Stacker(), 0
+    sizes: Mapping[str, int] = {}
     for d in deltas:
         first_new = len(st.inodes)
         hidden = st.apply(d)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from deadweight.dockerfile.findings import Severity
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.rules.instructions import copy_parts
-from deadweight.dockerfile.stages import Stage
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 _RESERVED = frozenset({"scratch"})
@@ -107,14 +106,6 @@ def _dl4003(ctx: Context) -> Iterator[Hit]:
 
 def _dl4004(ctx: Context) -> Iterator[Hit]:
     return _per_stage_duplicates(ctx, "ENTRYPOINT")
-
-
-def _copies_from(stage: Stage) -> Iterator[tuple[str, object]]:
-    for ins in stage.instructions:
-        if ins.keyword == "COPY":
-            src = ins.flag("from")
-            if src is not None:
-                yield src.strip("\"'"), ins
 
 
 def _dl3022(ctx: Context) -> Iterator[Hit]:

@@ -251,7 +251,7 @@ def _dw005(ctx: Context) -> Iterator[Hit]:
                                     message=f"`{path}` was added by line {line} and deleted in a "
                                     "later layer, which saves no space; delete it in the "
                                     "instruction that creates it",
-                                    fix=_move_cleanup(ctx, ins, line, c),
+                                    fix=_move_cleanup(ctx, ins, line),
                                 )
                                 break
                         else:
@@ -261,7 +261,7 @@ def _dw005(ctx: Context) -> Iterator[Hit]:
                 created += [(p, ins.start_line) for p in here]
 
 
-def _move_cleanup(ctx: Context, ins: object, line: int, rm: Command) -> Fix | None:
+def _move_cleanup(ctx: Context, ins: object, line: int) -> Fix | None:
     """Move a RUN that is only ``rm ...`` into the RUN (on ``line``) that made the files."""
     from deadweight.dockerfile.syntax import Instruction
 

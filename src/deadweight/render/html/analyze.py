@@ -21,6 +21,9 @@ from deadweight.render.html.markup import (
 from deadweight.render.html.page import page
 
 ROWS = 200  # longest table; the rest is summed in one line
+# layers drawn as bars: an image of more draws those that changed the most bytes (a
+# browser's canvas stops at 32,767 pixels; the table lists every layer)
+BAR_LAYERS = 150
 LABEL = 60  # characters of an instruction in a bar's label
 
 
@@ -156,10 +159,34 @@ def _recommendations(a: Analysis) -> str:
     )  # fmt: skip
 
 
+def drawn_layers(a: Analysis, most: int = BAR_LAYERS) -> list[LayerReport]:
+    """The layers drawn as bars: all, or the ``most`` that added, modified, deleted and
+    wasted the most bytes, in layer order."""
+    if len(a.layers) <= most:
+        return list(a.layers)
+    moved = sorted(
+        a.layers,
+        key=lambda lr: (-(lr.added_bytes + lr.changed_bytes + lr.deleted_bytes + lr.wasted),
+                        lr.index),
+    )  # fmt: skip
+    return sorted(moved[:most], key=lambda lr: lr.index)
+
+
+def _drawn_note(a: Analysis, drawn: list[LayerReport]) -> str:
+    left = len(a.layers) - len(drawn)
+    if not left:
+        return ""
+    return (
+        f" The chart draws the {len(drawn)} layers that changed the most bytes; the other "
+        f"{left} are in the table."
+    )
+
+
 def analyze_html(a: Analysis, byte_map: Region, *, base_layers: int = 0) -> str:
     """The report of one analysis; ``byte_map`` is its final tree's map; the bottom
     ``base_layers`` are the base image's."""
     kinds = sorted({k for k, _ in _all_kinds(byte_map)})
+    drawn = drawn_layers(a)
     body = "".join(
         [
             _headline(a),
@@ -176,7 +203,9 @@ def analyze_html(a: Analysis, byte_map: Region, *, base_layers: int = 0) -> str:
                 "Layers",
                 '<div class="caption">What each layer added, modified and deleted, and '
                 "the bytes it wrote that a later layer hides (wasted); base layers are "
-                "paler.</div>" + chart("layers", 60 + 48 * len(a.layers)) + _layers_table(a),
+                f"paler.{_drawn_note(a, drawn)}</div>"
+                + chart("layers", 60 + 48 * len(drawn))
+                + _layers_table(a),
                 "layers-section",
             ),
             section("Recommendations", _recommendations(a), "recommendations"),
@@ -188,7 +217,7 @@ def analyze_html(a: Analysis, byte_map: Region, *, base_layers: int = 0) -> str:
     data = {
         "kind": "analyze",
         "map": region_doc(byte_map),
-        "layers": [layer_doc(lr, lr.index < base_layers) for lr in a.layers],
+        "layers": [layer_doc(lr, lr.index < base_layers) for lr in drawn],
     }
     subtitle = f"{a.image_id}  ·  deadweight analyze"
     return page(title=a.image, subtitle=subtitle, body=body, data=data)

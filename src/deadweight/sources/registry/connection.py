@@ -42,6 +42,7 @@ from deadweight.sources.registry.transport import (
     schemes,
     valid_url,
 )
+from deadweight.streams import CHUNK
 
 CLIENT_ID = "deadweight"
 TOKEN_LIMIT = limits.TOKEN_BYTES
@@ -223,7 +224,7 @@ class Connection:
             stream=True,
         )
         what = f"registry {self.host} while reading blob {digest[:19]}"
-        return io.BufferedReader(BlobStream(answer.response, what, self.sender.timeout), 1 << 20)
+        return io.BufferedReader(BlobStream(answer.response, what, self.sender.timeout), CHUNK)
 
     def _authorization(self, challenge: Challenge | None = None, *, fresh: bool = False) -> str:
         challenge = challenge or self._challenge

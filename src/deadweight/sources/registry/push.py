@@ -37,8 +37,7 @@ from deadweight.sources import Location
 from deadweight.sources.registry.connection import Connection
 from deadweight.sources.registry.transport import RETRYABLE, RetryPolicy, valid_url
 from deadweight.spec import manifest as spec
-
-CHUNK = 1 << 20
+from deadweight.streams import CHUNK
 
 # An OCI manifest names OCI media types; Docker's layer types have exact equivalents.
 _OCI_EQUIVALENT = {
