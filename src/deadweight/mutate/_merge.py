@@ -21,7 +21,7 @@ from typing import Literal
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import parent
-from deadweight.filetree.tree import Node, Stacker, Tree
+from deadweight.filetree.tree import Inode, Node, Stacker, Tree
 
 Action = Literal["copy", "data", "link", "implicit", "whiteout", "opaque"]
 
@@ -75,7 +75,7 @@ class Stacking:
     keep: int
     lower: Mapping[str, Node]
     tree: Tree
-    sources: Mapping[int, tuple[int, str, int]]  # inode -> (layer, path, occurrence)
+    sources: InodeSources
 
 
 def stacking(deltas: Sequence[LayerDelta], keep: int) -> Stacking:
@@ -86,13 +86,14 @@ def stacking(deltas: Sequence[LayerDelta], keep: int) -> Stacking:
     lower = dict(stacker.nodes)
     for delta in deltas[keep:]:
         stacker.apply(delta)
-    return Stacking(keep, lower, stacker.tree(), _inode_sources(deltas))
+    tree = stacker.tree()
+    return Stacking(keep, lower, tree, InodeSources(deltas, tree.inodes))
 
 
 def _emitted_links(
     emitted: Sequence[Node],
     lower_live: dict[int, str],
-    full_inodes: Mapping[int, tuple[int, str, int]],
+    full_inodes: InodeSources,
 ) -> dict[str, Item]:
     """Items for every file and hardlink of the squashed range, grouped by inode."""
     groups: dict[int, list[str]] = {}
@@ -136,15 +137,18 @@ def merge(
     if stacked is None or stacked.keep != keep:
         stacked = stacking(deltas, keep)
     lower = stacked.lower
-    live = dict(stacked.tree.nodes)
+    live: Mapping[str, Node] = stacked.tree.nodes
     inodes = stacked.sources
     inode_bytes = stacked.tree.inodes
 
     dropped: list[Node] = []
     if drop is not None:
-        for path, node in list(live.items()):
+        for path, node in live.items():
             if node.layer >= keep and (drop_dirs or node.kind != "dir") and drop(path):
-                dropped.append(live.pop(path))
+                dropped.append(node)
+    if dropped:  # a copy without them; none dropped (the common case): no copy at all
+        gone = {n.path for n in dropped}
+        live = {p: n for p, n in live.items() if p not in gone}
     dropped.sort(key=lambda n: n.path)
     still = {n.inode for n in live.values() if n.inode >= 0}
     freed: list[Dropped] = []
@@ -173,18 +177,46 @@ def merge(
     return Merge(ordered, tuple(freed))
 
 
-def _inode_sources(deltas: Sequence[LayerDelta]) -> dict[int, tuple[int, str, int]]:
-    """inode -> (layer, path, occurrence) of the member that wrote it. ``Stacker`` numbers
-    inodes in entry order, one per regular file or symlink entry; this walk does too."""
-    out: dict[int, tuple[int, str, int]] = {}
-    for index, delta in enumerate(deltas):
+class InodeSources:
+    """inode -> (layer, path, occurrence) of the member that wrote it: the layer and path
+    the stacked tree's inode records, and which member of that name in that layer it was
+    (0 but where a layer holds a name more than once; only those are kept)."""
+
+    def __init__(self, deltas: Sequence[LayerDelta], inodes: Mapping[int, Inode]) -> None:
+        self.inodes = inodes
+        self.repeated: dict[int, int] = {}
+        # ``Stacker`` numbers inodes in entry order, one per regular file or symlink entry
+        first = 0
+        for delta in deltas:
+            names: set[str] = set()
+            twice: set[str] = set()
+            files = 0
+            for entry in delta.entries:
+                if entry.path in names:
+                    twice.add(entry.path)
+                names.add(entry.path)
+                if entry.kind in ("file", "symlink"):
+                    files += 1
+            del names
+            if twice:
+                self._number(delta, first, twice)
+            first += files
+
+    def _number(self, delta: LayerDelta, first: int, twice: set[str]) -> None:
         seen: dict[str, int] = {}
+        inode = first
         for entry in delta.entries:
-            n = seen.get(entry.path, 0)
-            seen[entry.path] = n + 1
+            if entry.path in twice:
+                n = seen.get(entry.path, 0)
+                seen[entry.path] = n + 1
+                if n and entry.kind in ("file", "symlink"):
+                    self.repeated[inode] = n
             if entry.kind in ("file", "symlink"):
-                out[len(out)] = (index, entry.path, n)
-    return out
+                inode += 1
+
+    def __getitem__(self, inode: int) -> tuple[int, str, int]:
+        found = self.inodes[inode]
+        return found.layer, found.path, self.repeated.get(inode, 0)
 
 
 def marker_name(item: Item) -> str:
@@ -194,7 +226,7 @@ def marker_name(item: Item) -> str:
     return f"{up}/.wh.{base}" if up else f".wh.{base}"
 
 
-def _markers(lower: Mapping[str, Node], live: dict[str, Node], keep: int) -> list[Item]:
+def _markers(lower: Mapping[str, Node], live: Mapping[str, Node], keep: int) -> list[Item]:
     """Whiteouts and opaque markers hiding the lower paths that are gone."""
 
     def merged_dir(path: str) -> bool:  # a directory in both: lower children show through
@@ -241,7 +273,7 @@ def _below_any(path: str, tops: set[str]) -> bool:
 
 def _opaque_ok(
     path: str,
-    live: dict[str, Node],
+    live: Mapping[str, Node],
     anchored: set[str],
     keep: int,
     merged_dir: Callable[[str], bool],

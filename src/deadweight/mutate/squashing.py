@@ -9,6 +9,7 @@ group names dropped, so the same input and options give the same diff_id and ima
 
 from __future__ import annotations
 
+import heapq
 import json
 import tarfile
 import time
@@ -194,13 +195,15 @@ def squashed_config(
 
 
 _REGULAR = (b"0", b"7", b"S")  # regular, contiguous, GNU sparse
-_Head = tuple[bytes, int, int, int, int, str, tuple[int, int], dict[str, str]]
+# type, mode, uid, gid, mtime, link, device, extended attributes (pax records, in order)
+_Head = tuple[bytes, int, int, int, int, str, tuple[int, int], tuple[tuple[str, str], ...]]
+_Key = str | tuple[str, int]  # a path, or (path, n) for its n-th member (n > 0) in a layer
 
 
 def _head(member: Member) -> _Head:
-    """What a copy of ``member`` keeps: type, mode, uid, gid, mtime, link, device, xattrs."""
+    """What a copy of ``member`` keeps."""
     pax = member.pax
-    xattrs = {k: v for k, v in pax.items() if k.startswith(_XATTR_PREFIXES)} if pax else {}
+    xattrs = tuple((k, v) for k, v in pax.items() if k.startswith(_XATTR_PREFIXES)) if pax else ()
     return (
         member.type,
         member.mode,
@@ -213,24 +216,36 @@ def _head(member: Member) -> _Head:
     )
 
 
+def _key_of(path: str, n: int) -> _Key:
+    return path if n == 0 else (path, n)
+
+
 class _Sources:
     """Headers and file data of the members the merged layer copies, from one pass over
     each layer that holds them (with ``filetree.tarstream``, the reader every command
-    uses); data goes to a temp file, never to memory."""
+    uses); data goes to a temp file, never to memory. Equal headers are kept once (a
+    layer of a million files has a handful of distinct ones)."""
 
     def __init__(self) -> None:
-        self.last: dict[tuple[int, str], _Head] = {}  # the live member of a name
-        self.exact: dict[tuple[int, str, int], tuple[_Head, int, int]] = {}
+        self.last: dict[int, dict[str, _Head]] = {}  # the live member of a name, per layer
+        self.exact: dict[int, dict[_Key, tuple[_Head, int, int]]] = {}
+        self.heads: dict[_Head, _Head] = {}
         self.spool = Spool(".data")
+
+    def last_of(self, layer: int, path: str) -> _Head | None:
+        return self.last.get(layer, {}).get(path)
+
+    def exact_of(self, layer: int, path: str, n: int) -> tuple[_Head, int, int] | None:
+        return self.exact.get(layer, {}).get(_key_of(path, n))
 
     def read(self, image: Image, items: Sequence[Item]) -> None:
         meta: dict[int, set[str]] = {}
-        want: dict[int, set[tuple[str, int]]] = {}
+        want: dict[int, set[_Key]] = {}
         for item in items:
             if item.action in ("copy", "link"):
                 meta.setdefault(item.layer, set()).add(item.path)
             elif item.action == "data":
-                want.setdefault(item.layer, set()).add((item.source, item.occurrence))
+                want.setdefault(item.layer, set()).add(_key_of(item.source, item.occurrence))
         for index in sorted(meta.keys() | want.keys()):
             what = f"layer {image.layers[index].diff_id[:19]}"
             with image.layers[index].open() as stream:
@@ -238,8 +253,8 @@ class _Sources:
                     self._read_layer(
                         TarStream(stream, what),
                         index,
-                        meta.get(index, set()),
-                        want.get(index, set()),
+                        meta.pop(index, set()),
+                        want.pop(index, set()),
                     )
                 except TarError as exc:
                     raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
@@ -249,24 +264,31 @@ class _Sources:
     def _write(self, chunk: memoryview | bytes) -> None:
         self.spool.file.write(chunk)
 
-    def _read_layer(
-        self, tar: TarStream, index: int, meta: set[str], want: set[tuple[str, int]]
-    ) -> None:
+    def _read_layer(self, tar: TarStream, index: int, meta: set[str], want: set[_Key]) -> None:
         out = self.spool.file
-        names = {path for path, _ in want}
-        seen: dict[str, int] = {}
+        names = {k if isinstance(k, str) else k[0] for k in want}
+        last = self.last.setdefault(index, {})
+        exact = self.exact.setdefault(index, {})
+        seen: set[str] = set()
+        repeats: dict[str, int] = {}  # members so far of the names met more than once
         while (member := tar.next()) is not None:
             size = 0 if member.type in HEADER_ONLY else member.size
             path, _ = clean(member.name)
             if not path or (path not in meta and path not in names):
                 tar.skip(size + (-size % BLOCK))
                 continue
-            n = seen.get(path, 0)
-            seen[path] = n + 1
+            n = 0
+            if path in seen:
+                n = repeats.get(path, 1)
+                repeats[path] = n + 1
+            else:
+                seen.add(path)
             head = _head(member)
+            head = self.heads.setdefault(head, head)
             if path in meta:
-                self.last[(index, path)] = head
-            if (path, n) not in want:
+                last[path] = head
+            key = _key_of(path, n)
+            if key not in want:
                 tar.skip(size + (-size % BLOCK))
                 continue
             if member.type in _REGULAR and member.sparse:
@@ -279,7 +301,7 @@ class _Sources:
                 tar.pad(size)
             else:
                 tar.skip(size + (-size % BLOCK))
-            self.exact[(index, path, n)] = (head, start, out.tell() - start)
+            exact[key] = (head, start, out.tell() - start)
         out.flush()
 
 
@@ -293,7 +315,7 @@ def _header(
         if epoch is not None:
             mtime = epoch
     else:
-        type_, mode, uid, gid, link, device, xattrs = tarfile.DIRTYPE, 0o755, 0, 0, "", (0, 0), {}
+        type_, mode, uid, gid, link, device, xattrs = tarfile.DIRTYPE, 0o755, 0, 0, "", (0, 0), ()
         mtime = 0 if epoch is None else epoch
     type_ = change.get("type", type_)
     link = change.get("link", link)
@@ -301,7 +323,8 @@ def _header(
         xattrs = change["xattrs"]
     if owner is not None and owner.covers(path):
         uid, gid = owner.uid, owner.gid
-    return header(name, type_, mode, uid, gid, change.get("size", 0), mtime, link, device, xattrs)
+    pax = dict(xattrs) if xattrs else None
+    return header(name, type_, mode, uid, gid, change.get("size", 0), mtime, link, device, pax)
 
 
 def _edited(plan: Merge, edit: Edit, stacked: Stacking) -> Merge:
@@ -376,9 +399,11 @@ def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tu
     spool = Spool()
     writer = DigestingWriter(spool.file)
     data = sources.spool.file
-    entries: list[tuple[str, Item | NewFile]] = [(_key(i), i) for i in plan.items]
-    entries += [(f.path, f) for f in edit.files]
-    entries.sort(key=lambda kv: kv[0])
+    # the merge's items are in key order already: the new files go between them
+    files = sorted(((f.path, f) for f in edit.files), key=lambda kv: kv[0])
+    entries: Iterable[tuple[str, Item | NewFile]] = heapq.merge(
+        ((_key(i), i) for i in plan.items), files, key=lambda kv: kv[0]
+    )
     tar = TarWriter(cast(IO[bytes], writer))
     size = 0
     for _, entry in entries:
@@ -417,7 +442,7 @@ def _add(
         tar.add(_header(item.path, None, epoch, owner, item.path))
         return 0
     if item.action == "link":
-        src = sources.last.get((item.layer, item.path))
+        src = sources.last_of(item.layer, item.path)
         head = _header(
             item.path,
             src,
@@ -426,17 +451,17 @@ def _add(
             item.path,
             type=tarfile.LNKTYPE,
             link=item.source,
-            xattrs={},
+            xattrs=(),
         )
         tar.add(head)
         return 0
     if item.action == "copy":
-        src = sources.last.get((item.layer, item.path))
+        src = sources.last_of(item.layer, item.path)
         if src is None:
             raise CorruptImage(f"layer {item.layer}: {item.path} was not found on a second read")
         tar.add(_header(item.path, src, epoch, owner, item.path))
         return _link_bytes(src) if src[0] == tarfile.SYMTYPE else 0
-    found = sources.exact.get((item.layer, item.source, item.occurrence))
+    found = sources.exact_of(item.layer, item.source, item.occurrence)
     if found is None:
         raise CorruptImage(f"layer {item.layer}: {item.source} was not found on a second read")
     src, start, size = found

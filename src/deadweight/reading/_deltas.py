@@ -21,6 +21,10 @@ from deadweight.image import Image, Layer
 from deadweight.progress import Progress
 from deadweight.reading import _pool
 
+# Progress is reported at most this many times (and at the end): a bar has no more steps
+# to show, and 100,000 layers would otherwise make 100,000 reports (issue 16).
+REPORTS = 1000
+
 # Threads reading layers on disk in this process when no helper may run (one CPU): the
 # caller still stacks one layer while the next is read.
 THREADS = 4
@@ -158,7 +162,8 @@ def iter_deltas(
     (issue 16). ``capture`` says which files' content each delta keeps (a module-level
     deadweight function, or None). ``hash`` names the per-file digest (default
     :func:`~deadweight.filetree.delta.default_hash`). ``progress(done, total)`` is called
-    once for the layers the store held and once per layer after.
+    once for the layers the store held and once per layer after, or for more than
+    :data:`REPORTS` layers, every ``total // REPORTS`` layers and at the end.
     """
     order = range(len(image.layers)) if layers is None else layers
     return iter_layers(
@@ -213,12 +218,14 @@ def iter_layers(
         else:
             fresh = map(one, missing.values())
         cached = set(known)
+        step, reported = max(1, total // REPORTS), done
         for layer in layers:
             delta = known.get(layer.diff_id)
             if delta is None:  # its first time: the next one read
                 delta = known[layer.diff_id] = next(fresh)
             if layer.diff_id not in cached:
                 done += 1
-                if progress is not None:
+                if progress is not None and (done - reported >= step or done == total):
                     progress(done, total)
+                    reported = done
             yield delta

@@ -1,0 +1,41 @@
+"""What the package-manager rules share: the words after a verb, a cache mount, the
+stages that ship."""
+
+from __future__ import annotations
+
+from deadweight.dockerfile.findings import Severity
+from deadweight.dockerfile.rule import Context
+from deadweight.dockerfile.stages import RunSite, Stage
+
+W, INFO = Severity.WARNING, Severity.INFO
+
+
+def _after(args: tuple[str, ...], word: str) -> list[str]:
+    """hadolint's ``stripInstallPrefix``: the words after the first ``word`` run."""
+    out = list(args)
+    while out and out[0] != word:
+        out.pop(0)
+    while out and out[0] == word:
+        out.pop(0)
+    return out
+
+
+def _cached(site: RunSite, prefix: str) -> bool:
+    for mount in site.run.flag_values("mount"):
+        parts = dict(p.partition("=")[::2] for p in mount.split(","))
+        target = parts.get("target") or parts.get("dst") or parts.get("destination") or ""
+        # a cache or a tmpfs mount keeps what is written there out of the layer
+        if parts.get("type") in ("cache", "tmpfs") and target.startswith(prefix):
+            return True
+    return False
+
+
+def _final_or_reused(ctx: Context, stage: Stage | None, site: RunSite) -> bool:
+    """hadolint's DL3009/DL3060 scope: the last stage, or one a later FROM builds on."""
+    if site.onbuild or stage is None:
+        return True
+    if stage is ctx.build.final:
+        return True
+    return stage.name is not None and any(
+        s.image.lower() == stage.name for s in ctx.build.stages if s.index > stage.index
+    )
