@@ -1,8 +1,10 @@
 """Every read-only command on the story images prints exactly what it printed before.
 
-The golden files under ``golden/`` were captured from main before the refactors of
-issue 11 (reading, media, a thin CLI, optimize computing once); a refactor that changes
-one byte of a command's standard output fails here. Record them again only for a change
+The golden files under ``golden/`` are main's output, captured before the refactors of
+issue 11 (reading, media, a thin CLI, optimize computing once) and recorded once more
+when two changes of output meant by them had landed (optimize's layer table, analyze's
+per-layer bytes); a refactor that changes one byte of a command's standard output fails
+here. Record them again only for a change
 of output that is meant, with ``DEADWEIGHT_GOLDEN_UPDATE=1``, and say so in the commit.
 
 The story images are built in each session, so what a build decides differently each
