@@ -42,10 +42,13 @@ _TAILS = (
     "package.json",
     "etc/passwd",
     "etc/group",
+    "entrypoint.sh",
 )
 # What ``optimize`` reads besides the lockfiles (a project's package.json, the user
-# databases), kept by the same first read so that its plan opens no layer (issue 11).
+# databases, the usual entrypoint scripts), kept by the same first read so that its plan
+# opens no layer (issue 11); a script of another name is read when the plan needs it.
 ACCOUNTS = ("etc/passwd", "etc/group")
+ENTRYPOINTS = ("docker-entrypoint.sh", "entrypoint.sh")
 MAX_PROJECT = 1 << 20
 
 
@@ -55,7 +58,7 @@ def capture(path: str) -> int:
         return 0
     if path in (DPKG_STATUS, APK_INSTALLED):
         return MAX_DB
-    if path in ACCOUNTS:
+    if path in ACCOUNTS or path.rpartition("/")[2] in ENTRYPOINTS:
         return MAX_PROJECT
     if path == "package.json" or path.endswith("/package.json"):
         return MAX_PROJECT if "node_modules/" not in path else 0

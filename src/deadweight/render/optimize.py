@@ -58,7 +58,7 @@ def render_text(report: Report, *, explain: bool = False) -> str:
             out.append(f"  {key}: {json.dumps(list(value) if isinstance(value, tuple) else value)}")
     out.append("")
     out.append("Layers (before -> after):")
-    out.extend(_layer_rows(report))
+    out.extend(_layer_lines(report))
     saved = report.size_before - report.size_after
     ratio = report.size_after / report.size_before if report.size_before else 1.0
     change = f"saved {human_size(saved)}" if saved >= 0 else f"grew {human_size(-saved)}"
@@ -86,30 +86,49 @@ def render_text(report: Report, *, explain: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _layer_rows(report: Report) -> list[str]:
+# (label, before, after, note): after is None for a squashed layer (its range row has it)
+LayerRow = tuple[str, int, int | None, str]
+
+
+def layer_rows(report: Report) -> list[LayerRow]:
     """Kept layers side by side; the squashed ones each with its size before, then one row
     for the range: its total before, the one new layer after (never one old layer's size
-    beside the new layer's, which read as a layer that grew)."""
+    beside the new layer's, which read as a layer that grew). -1: no such layer."""
     before, after = report.before, report.after
     keep = report.plan.keep_bottom
     squashed = report.plan.changes and len(after) == keep + 1 and len(before) > keep
     if not squashed:
-        rows = []
-        for i in range(max(len(before), len(after))):
-            b = human_size(before[i]) if i < len(before) else "-"
-            a = human_size(after[i]) if i < len(after) else "-"
-            rows.append(f"  {i:>3}  {b:>9} -> {a}")
-        return rows
-    rows = [f"  {i:>3}  {human_size(before[i]):>9} -> {human_size(after[i])}" for i in range(keep)]
+        return [
+            (
+                str(i),
+                before[i] if i < len(before) else -1,
+                after[i] if i < len(after) else -1,
+                "",
+            )
+            for i in range(max(len(before), len(after)))
+        ]
+    rows: list[LayerRow] = [(str(i), before[i], after[i], "") for i in range(keep)]
     last = len(before) - 1
-    new = human_size(after[keep])
     if last == keep:
-        return [*rows, f"  {keep:>3}  {human_size(before[keep]):>9} -> {new}  (rewritten)"]
-    rows += [f"  {i:>3}  {human_size(before[i]):>9}" for i in range(keep, last + 1)]
-    total = human_size(sum(before[keep:]))
-    span = f"{keep}-{last}"
-    rows.append(f"  {span:>3}  {total:>9} -> {new}  ({last - keep + 1} layers squashed into one)")
+        return [*rows, (str(keep), before[keep], after[keep], "rewritten")]
+    rows += [(str(i), before[i], None, "") for i in range(keep, last + 1)]
+    note = f"{last - keep + 1} layers squashed into one"
+    rows.append((f"{keep}-{last}", sum(before[keep:]), after[keep], note))
     return rows
+
+
+def _size(n: int) -> str:
+    return human_size(n) if n >= 0 else "-"
+
+
+def _layer_lines(report: Report) -> list[str]:
+    out = []
+    for label, b, a, note in layer_rows(report):
+        line = f"  {label:>3}  {_size(b):>9}"
+        if a is not None:
+            line += f" -> {_size(a)}"
+        out.append(line + (f"  ({note})" if note else ""))
+    return out
 
 
 def _run(run: Run) -> dict[str, Any]:

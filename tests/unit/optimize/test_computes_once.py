@@ -151,3 +151,56 @@ def test_a_plan_without_deltas_reads_each_layer_once(probes: Probes) -> None:
     assert p.merged is not None and p.stacking is not None  # carried to apply
     assert probes.opened == Counter({0: 1, 1: 1, 2: 1})
     assert probes.stacked == 3 and probes.merges == 1
+
+
+def test_a_moderate_plan_reads_the_entrypoint_script_from_the_first_read(probes: Probes) -> None:
+    script = (  # the official node image's
+        b'#!/bin/sh\nset -e\nif [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ]; then\n'
+        b'  set -- node "$@"\nfi\n\nexec "$@"\n'
+    )
+    base = S.layer(
+        [
+            S.Dir("etc"),
+            S.File("etc/passwd", PASSWD),
+            S.File("etc/group", GROUP),
+            S.File("usr/local/bin/docker-entrypoint.sh", script, 0o755),
+            S.File("usr/local/lib/node_modules/npm/bin/npm-cli.js", b"n" * 50),
+            S.Symlink("usr/local/bin/npm", "../lib/node_modules/npm/bin/npm-cli.js"),
+        ]
+    )
+    app = S.layer(
+        [
+            S.Dir("app"),
+            S.File("app/package.json", b'{"scripts": {"start": "node server.js"}}'),
+            S.File("app/server.js", b"s" * 40),
+        ]
+    )
+    image = counted(
+        S.image(
+            [
+                S.Step("ADD rootfs.tar /", base),
+                S.Step('ENTRYPOINT ["docker-entrypoint.sh"]'),
+                S.Step('CMD ["node"]'),
+                S.Step("COPY . /app", app),
+                S.Step("RUN true", S.layer([S.File("tmp/x", b"x")])),
+            ],
+            config={
+                "Env": ["PATH=/usr/local/bin:/bin"],
+                "Entrypoint": ["docker-entrypoint.sh"],
+                "Cmd": ["npm", "start"],
+                "WorkingDir": "/app",
+            },
+        ),
+        probes,
+    )
+    deltas = layer_deltas(image, capture=packages.capture)
+    probes.reset()
+    p = plan(image, level="moderate", squash="all", epoch=0, deltas=deltas)
+    assert sum(probes.opened.values()) == 0
+    # the same plan as one that reads the script from its layer (deltas that kept nothing)
+    bare = layer_deltas(image, capture=None)
+    probes.reset()
+    read = plan(image, level="moderate", squash="all", epoch=0, deltas=bare)
+    assert probes.opened[0] >= 1  # without the capture: the layer holding the script
+    assert (p.config, p.skipped, p.steps) == (read.config, read.skipped, read.steps)
+    assert any("docker-entrypoint.sh" in s.reason for s in p.skipped)  # it was judged

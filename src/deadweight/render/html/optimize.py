@@ -15,6 +15,7 @@ from deadweight.render.html.markup import (
 )
 from deadweight.render.html.outcome import checks_table, status_line, verdict_figure
 from deadweight.render.html.page import page
+from deadweight.render.optimize import layer_rows
 
 ROWS = 200
 
@@ -38,7 +39,6 @@ def optimize_html(r: Report) -> str:
     removed.sort(key=lambda sx: (-sx[1].bytes, sx[1].path))
     steps_rows = [(s.name, s.title, size(s.bytes), s.note) for s in p.steps]
     steps_rows += [(s.name, "not done", "-", s.reason) for s in p.skipped]
-    layers = max(len(r.before), len(r.after))
     body = "".join(
         [
             _headline(r),
@@ -81,11 +81,12 @@ def optimize_html(r: Report) -> str:
                     [("#", "num"), ("before", "num"), ("after", "num")],
                     [
                         (
-                            str(i),
-                            size(r.before[i]) if i < len(r.before) else "-",
-                            size(r.after[i]) if i < len(r.after) else "-",
+                            label,
+                            size(b) if b >= 0 else "-",
+                            ("" if a is None else size(a) if a >= 0 else "-")
+                            + (f" ({note})" if note else ""),
                         )
-                        for i in range(layers)
+                        for label, b, a, note in layer_rows(r)
                     ],
                 ),
                 "layers",
