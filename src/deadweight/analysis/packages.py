@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from deadweight.errors import CorruptImage
+from deadweight.filetree.paths import lexical
 from deadweight.filetree.tree import Tree
 from deadweight.spec.document import decode_text
 
@@ -252,24 +253,13 @@ def _python(
         seen: set[int] = set()
         for line in record[1].splitlines():
             rel = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
-            node = tree.get(_join(site, rel))
+            node = tree.get(lexical(site + "/" + rel.strip('"')))
             if node is not None and node.inode >= 0 and node.inode not in seen:
                 seen.add(node.inode)
                 total += tree.inodes[node.inode].bytes
     else:
         total, declared = _bytes_under(tree, meta_dir), True
     return [Package("python", name, version, total, layer, meta_dir, declared=declared)]
-
-
-def _join(base: str, rel: str) -> str:
-    parts = base.split("/") if base else []
-    for part in rel.strip('"').split("/"):
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part not in ("", "."):
-            parts.append(part)
-    return "/".join(parts)
 
 
 def dev_dirs(packages: Sequence[Package]) -> tuple[str, ...]:

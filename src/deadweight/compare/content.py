@@ -15,7 +15,7 @@ from typing import IO, Any, cast
 
 from deadweight.errors import CorruptImage, NotFound, UsageError
 from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.paths import clean, parent
+from deadweight.filetree.paths import clean, lexical, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, TarError, TarStream
 from deadweight.filetree.tree import Node, Tree, stack
 from deadweight.image import Image, Layer
@@ -49,19 +49,8 @@ def resolve(tree: Tree, path: str, *, follow: bool = True, what: str = "image") 
         if not follow or node.kind != "symlink":
             return node
         target = node.link if node.link.startswith("/") else f"{parent(key)}/{node.link}"
-        key = normal(_lexical(target))
+        key = normal(lexical(target))
     raise NotFound(f"{path}: too many levels of symbolic links in {what}")
-
-
-def _lexical(path: str) -> str:
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part not in ("", "."):
-            parts.append(part)
-    return "/".join(parts)
 
 
 def _through_links(tree: Tree, key: str, follow: bool) -> tuple[Node | None, str]:
@@ -74,7 +63,7 @@ def _through_links(tree: Tree, key: str, follow: bool) -> tuple[Node | None, str
         if node is not None and node.kind == "symlink":
             target = node.link if node.link.startswith("/") else f"{parent(head)}/{node.link}"
             rest = "/".join(parts[i:])
-            new = _lexical(f"{target}/{rest}")
+            new = lexical(f"{target}/{rest}")
             return tree.get(new), new
         if node is None:
             break

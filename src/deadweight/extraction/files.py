@@ -21,7 +21,6 @@ from deadweight.scratch import atomic_dir
 from deadweight.streams import CHUNK
 
 
-
 @dataclass
 class Exported:
     """What an extraction wrote: counts of each kind of entry."""

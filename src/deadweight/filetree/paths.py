@@ -37,6 +37,19 @@ def clean(name: str) -> tuple[str | None, str]:
     return "/".join(parts), problem
 
 
+def lexical(path: str) -> str:
+    """``path`` with its empty, ``.`` and ``..`` parts resolved as text, a ``..`` at the root
+    staying there: how a link target is followed inside the image."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
 def parent(path: str) -> str:
     return path.rpartition("/")[0]
 

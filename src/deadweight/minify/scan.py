@@ -19,14 +19,14 @@ import tarfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import IO, Any
+from typing import IO
 
 from deadweight import scratch
 from deadweight.filetree.paths import clean
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
 from deadweight.minify.elf import ElfInfo, read_elf
-from deadweight.streams import CHUNK
+from deadweight.streams import CHUNK, Window
 
 MAX_SCRIPT = 1 << 20  # a #! script larger than this is kept but not read
 MAX_META = 32 << 20
@@ -73,7 +73,7 @@ class ElfFiles(Mapping[str, ElfInfo]):
             if where is None:
                 return default
             self._spool.flush()
-            self._info[path] = read_elf(io.BufferedReader(_Window(self._spool, *where)))
+            self._info[path] = read_elf(io.BufferedReader(Window(self._spool, *where)))
         found = self._info[path]
         return default if found is None else found
 
@@ -91,40 +91,6 @@ class ElfFiles(Mapping[str, ElfInfo]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
-
-
-class _Window(io.RawIOBase):
-    """``size`` bytes of ``f`` from ``start``, as a seekable file of their own."""
-
-    def __init__(self, f: IO[bytes], start: int, size: int) -> None:
-        self._f, self._start, self._size, self._pos = f, start, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = (0, self._pos, self._size)[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def read(self, n: int = -1) -> bytes:
-        left = max(0, self._size - self._pos)
-        n = left if n is None or n < 0 else min(n, left)
-        self._f.seek(self._start + self._pos)
-        data = self._f.read(n)
-        self._pos += len(data)
-        return data
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ a directory. Links are resolved inside the container and never followed out of i
 
 from __future__ import annotations
 
-import io
 import os
 import posixpath
 import tarfile
@@ -18,6 +17,7 @@ from typing import BinaryIO, Protocol
 
 from deadweight import limits
 from deadweight.errors import CorruptImage, NotFound, UnsafeLayer
+from deadweight.streams import Window
 
 MAX_JSON = limits.DOCUMENT_BYTES  # manifests, configs and indexes above this are refused
 
@@ -49,46 +49,20 @@ class _Member:
     is_file: bool
 
 
-class _Window(io.RawIOBase):
-    """A seekable read-only view of ``size`` bytes at ``offset`` of a file."""
+class _Window(Window):
+    """A member's bytes in an archive on disk, through a descriptor of its own."""
 
     def __init__(self, path: str, offset: int, size: int) -> None:
         # Unbuffered: a tar reader seeking from header to header must not pull in data.
-        self._f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
-        self._offset = offset
-        self._size = size
-        self._pos = 0
+        super().__init__(open(path, "rb", buffering=0), offset, size)  # noqa: SIM115 - closed by close()
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._size}[whence]
-        self._pos = max(0, min(self._size, base + pos))
-        return self._pos
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        n = min(len(b), self._size - self._pos)
-        if n <= 0:
-            return 0
-        self._f.seek(self._offset + self._pos)
-        data = self._f.read(n)
-        if len(data) < n and not data:
-            raise CorruptImage(f"{self._f.name}: truncated archive")
-        b[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
+    def short(self) -> None:
+        raise CorruptImage(f"{self._f.name}: truncated archive")
 
     def span(self) -> tuple[int, int, int | None, str]:
         """(fd, offset, size, name) of what is left to read, for a helper process that
         reads it itself (``deadweight.inflater``)."""
-        return self._f.fileno(), self._offset + self._pos, self._size - self._pos, self._f.name
+        return self._f.fileno(), self._start + self._pos, self._size - self._pos, self._f.name
 
     def close(self) -> None:
         self._f.close()

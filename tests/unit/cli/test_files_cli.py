@@ -15,6 +15,7 @@ import pytest
 from deadweight import static
 from deadweight.cli._errors import run
 from deadweight.cli.files import cat, export
+from deadweight.compare import content
 from deadweight.digest import sha256_bytes
 from deadweight.extraction import files as extraction_files
 from deadweight.extraction import stream
@@ -169,7 +170,7 @@ def test_export_is_atomic(
     env: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    real = extraction_files.copy_members
+    real = content.copy_members  # what extraction.files calls
     real_write = stream._write_all
 
     def failing(*args: object, **kwargs: object) -> None:

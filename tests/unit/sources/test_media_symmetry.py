@@ -70,7 +70,7 @@ def test_a_destination_name_is_parsed_once(
     parsed: list[str] = []
     real = Reference.parse.__func__  # type: ignore[attr-defined]
 
-    def counting(cls: type[Reference], text: str, **kwargs: bool) -> Reference:
+    def counting(cls: type[Reference], /, text: str, **kwargs: bool) -> Reference:
         parsed.append(text)
         return real(cls, text, **kwargs)  # type: ignore[no-any-return]
 
