@@ -57,37 +57,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from private_engine import docker, private_engine
 
 HERE = Path(__file__).resolve().parent
 MB = 1024 * 1024
 
 
-def _engine(workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:
-    if os.environ.get("DOCKER_HOST"):
-        return dict(os.environ), lambda: None
-    if os.geteuid() != 0:
-        raise SystemExit("minify_bench: needs root (tracing, and a private dockerd)")
-    sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
-    from engine_fixtures import start_dockerd
-
-    (workdir / "dockerd").mkdir()
-    host, stop = start_dockerd(workdir / "dockerd")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    env["DOCKER_HOST"] = host
-    return env, stop
-
-
-def _docker(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run(
-        ["/usr/bin/docker", *args], env=env, capture_output=True, text=True, check=True
-    )
-    return proc.stdout.strip()
-
-
 def _size(env: dict[str, str], ref: str) -> int:
-    return int(_docker(env, "image", "inspect", "--format", "{{.Size}}", ref))
+    return int(docker(env, "image", "inspect", "--format", "{{.Size}}", ref))
 
 
 def _cli(env: dict[str, str], *args: str) -> tuple[float, dict[str, object]]:
@@ -160,7 +139,10 @@ def story(workdir: Path, requests: int, rounds: int, latency_only: bool) -> list
     import story_fixtures as sf
     from engine_fixtures import DockerEngine
 
-    env, stop = _engine(workdir)
+    found = private_engine(workdir)
+    if found is None:
+        raise SystemExit("minify_bench: needs root (tracing, and a private dockerd)")
+    env, stop = found
     lines: list[str] = []
     try:
         eng = DockerEngine(env["DOCKER_HOST"], env, workdir / "dockerd" / "dockerd.log", 0.0)

@@ -75,6 +75,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from private_engine import docker, private_engine
+
 from deadweight import static as s
 from deadweight.analysis.sizes import layer_sizes
 from deadweight.image import Image
@@ -148,28 +150,6 @@ def optimize_to_archive(image: Image, level: str, out: Path) -> Image:
     return result
 
 
-def _engine(workdir: Path) -> tuple[dict[str, str], Callable[[], None]] | None:
-    if os.environ.get("DOCKER_HOST"):
-        return dict(os.environ), lambda: None
-    if os.geteuid() != 0 or not shutil.which("dockerd"):
-        return None
-    sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
-    from engine_fixtures import start_dockerd
-
-    (workdir / "dockerd").mkdir()
-    host, stop = start_dockerd(workdir / "dockerd")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    env["DOCKER_HOST"] = host
-    return env, stop
-
-
-def _docker(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run(
-        ["/usr/bin/docker", *args], env=env, capture_output=True, text=True, check=True
-    )
-    return proc.stdout.strip()
-
-
 def _timed(env: dict[str, str], args: list[str]) -> float:
     start = time.perf_counter()
     proc = subprocess.run(args, env=env, capture_output=True, text=True)
@@ -181,13 +161,13 @@ def _timed(env: dict[str, str], args: list[str]) -> float:
 def against_docker_squash(
     src: Path, own: int, squash_bin: str, rounds: int, workdir: Path
 ) -> list[str]:
-    found = _engine(workdir)
+    found = private_engine(workdir)
     if found is None:
         return ["docker-squash: skipped (no engine: set DOCKER_HOST or run as root)"]
     env, stop = found
     try:
-        _docker(env, "load", "-i", str(src))
-        original = _docker(env, "image", "inspect", "--format", "{{.Size}}", "bench:src")
+        docker(env, "load", "-i", str(src))
+        original = docker(env, "image", "inspect", "--format", "{{.Size}}", "bench:src")
         cli = [
             sys.executable,
             "-c",
@@ -206,7 +186,7 @@ def against_docker_squash(
             for _ in range(rounds)
         )
         size = {
-            tag: int(_docker(env, "image", "inspect", "--format", "{{.Size}}", f"bench:{tag}"))
+            tag: int(docker(env, "image", "inspect", "--format", "{{.Size}}", f"bench:{tag}"))
             for tag in ("dw", "dsq")
         }
     finally:
@@ -235,7 +215,7 @@ def _cli_optimize(env: dict[str, str], *args: str) -> tuple[float, dict[str, obj
 
 def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
     """Bytes saved per level on the story images, and squash time against docker-squash."""
-    found = _engine(workdir)
+    found = private_engine(workdir)
     if found is None:
         return ["story: skipped (no engine: set DOCKER_HOST or run as root)"]
     sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
@@ -251,7 +231,7 @@ def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
         sf.build_bases(engine, fixtures, workdir / "bases")
         apps = sf.build_story_apps(engine, fixtures, workdir)
         for app in apps:
-            original = int(_docker(env, "image", "inspect", "--format", "{{.Size}}", app.tag))
+            original = int(docker(env, "image", "inspect", "--format", "{{.Size}}", app.tag))
             lines.append(f"story {app.name}: {app.tag} {original / MB:.1f} MiB")
             src = f"docker-daemon:{app.tag}"
             own = 0
@@ -261,7 +241,7 @@ def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
                     env, src, "-o", dest, "--level", level, "--squash", squash,
                     "--epoch", "0", "--format", "json",
                 )  # fmt: skip
-                after = int(_docker(env, "image", "inspect", "--format", "{{.Size}}", dest[14:]))
+                after = int(docker(env, "image", "inspect", "--format", "{{.Size}}", dest[14:]))
                 if squash == "own":
                     own = len(doc["before"]["layers"]) - len(doc["after"]["layers"]) + 1  # type: ignore[index,arg-type]
                 lines.append(
@@ -278,7 +258,7 @@ def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
                  "-f", str(app.context / "Dockerfile.deadweight"), str(app.context)],
                 env={**env, "DOCKER_BUILDKIT": "1"}, check=True, capture_output=True,
             )  # fmt: skip
-            size = int(_docker(env, "image", "inspect", "--format", "{{.Size}}", rebuilt))
+            size = int(docker(env, "image", "inspect", "--format", "{{.Size}}", rebuilt))
             lines.append(
                 f"  Dockerfile.deadweight built: {size / MB:6.1f} MiB = {size / original:.2f}x"
             )
@@ -294,7 +274,7 @@ def story(squash_bin: str, rounds: int, workdir: Path) -> list[str]:
                 _timed(env, [squash_bin, "-f", str(own), "-t", f"bench-{app.name}:dsq", app.tag])
                 for _ in range(rounds)
             )
-            dsq = int(_docker(env, "image", "inspect", "--format", "{{.Size}}",
+            dsq = int(docker(env, "image", "inspect", "--format", "{{.Size}}",
                               f"bench-{app.name}:dsq"))  # fmt: skip
             lines.append(
                 f"  squash {own} own layers: deadweight (safe) {ours:.2f} s, docker-squash "

@@ -3,40 +3,23 @@ the rest stays, and the verification state (here ``--static``: nothing run)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from html_page import Page
 
-from deadweight import static as S
 from deadweight.cli.minify import minify
 from deadweight.errors import UsageError
-from deadweight.sources import archive
 
-STEPS = [
-    S.Step("ADD rootfs.tar /", S.layer([
-        S.Dir("bin"), S.File("bin/sh", b"\x7fnot-really-elf", 0o755),
-        S.Dir("etc"), S.File("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"),
-        S.Dir("opt"), S.File("opt/junk.bin", b"j" * 5000),
-    ])),
-    S.Step("COPY app /app", S.layer([
-        S.Dir("app"), S.File("app/run.sh", b"#!/bin/sh\necho hello\n", 0o755),
-        S.File("app/notes.txt", b"n" * 300),
-    ])),
-    S.Step('CMD ["/app/run.sh"]'),
-]  # fmt: skip
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from minify_app import app_folder
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    config = {"Cmd": ["/app/run.sh"]}
-    archive.write([S.image(STEPS, repo_tags=("app:1",), config=config)], tmp_path / "app.tar")
-    return tmp_path
+    return app_folder(tmp_path, monkeypatch)
 
 
 def test_static_minify_report(env: Path) -> None:
