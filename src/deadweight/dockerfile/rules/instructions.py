@@ -40,6 +40,15 @@ def _dl3000(ctx: Context) -> Iterator[Hit]:
         yield Hit(ins)
 
 
+DL3000 = Rule(
+    "DL3000",
+    E,
+    "Use absolute WORKDIR",
+    _dl3000,
+    Doc("A relative WORKDIR depends on the one before it.", "WORKDIR app", "WORKDIR /app"),
+)
+
+
 def _dl3006(ctx: Context) -> Iterator[Hit]:
     aliases: set[str] = set()  # the names of the stages above this one
     for stage in ctx.build.stages:
@@ -54,11 +63,34 @@ def _dl3006(ctx: Context) -> Iterator[Hit]:
             yield Hit(stage.from_)
 
 
+DL3006 = Rule(
+    "DL3006",
+    W,
+    "Always tag the version of an image explicitly",
+    _dl3006,
+    Doc(
+        "An untagged image is whatever `latest` is on build day.",
+        "FROM node",
+        "FROM node:20.11.0-bookworm-slim",
+    ),
+)
+
+
 def _dl3007(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.build.stages:
         ref = ImageRef.parse(stage.image_raw)
         if ref.tag == "latest" and ref.digest is None:
             yield Hit(stage.from_)
+
+
+DL3007 = Rule(
+    "DL3007",
+    W,
+    "Using latest is prone to errors if the image will ever update. Pin the version "
+    "explicitly to a release tag",
+    _dl3007,
+    Doc("`latest` moves.", "FROM ubuntu:latest", "FROM ubuntu:22.04"),
+)
 
 
 def _dl3011(ctx: Context) -> Iterator[Hit]:
@@ -69,6 +101,15 @@ def _dl3011(ctx: Context) -> Iterator[Hit]:
                 if part.isdigit() and int(part) > 65535:
                     yield Hit(ins)
                     return
+
+
+DL3011 = Rule(
+    "DL3011",
+    E,
+    "Valid UNIX ports range from 0 to 65535",
+    _dl3011,
+    Doc("A port above 65535 cannot exist.", "EXPOSE 70000", "EXPOSE 7000"),
+)
 
 
 _ARCHIVES = (
@@ -152,6 +193,19 @@ def _dl3020(ctx: Context) -> Iterator[Hit]:
             yield Hit(ins, fix=_add_to_copy(ctx, ins))
 
 
+DL3020 = Rule(
+    "DL3020",
+    E,
+    "Use COPY instead of ADD for files and folders",
+    _dl3020,
+    Doc(
+        "ADD's extra magic (URLs, archives) surprises; COPY says what it does.",
+        "ADD . /app",
+        "COPY . /app",
+    ),
+)
+
+
 def _add_to_copy(ctx: Context, ins: Instruction) -> Fix | None:
     src = ctx.build.dockerfile.source
     raw = src[ins.start : ins.end]
@@ -169,6 +223,19 @@ def _dl3021(ctx: Context) -> Iterator[Hit]:
         srcs, dest = copy_parts(inner)
         if len(srcs) > 1 and not _dequote(dest).endswith("/"):
             yield Hit(ins)
+
+
+DL3021 = Rule(
+    "DL3021",
+    E,
+    "COPY with more than 2 arguments requires the last argument to end with /",
+    _dl3021,
+    Doc(
+        "Several sources need a directory destination.",
+        "COPY a b /opt/dir",
+        "COPY a b /opt/dir/",
+    ),
+)
 
 
 def _shell_form_fix(ctx: Context, ins: Instruction, inner: Instruction) -> Fix | None:
@@ -212,6 +279,19 @@ def _dl3025(ctx: Context) -> Iterator[Hit]:
         yield Hit(ins, fix=_shell_form_fix(ctx, ins, inner))
 
 
+DL3025 = Rule(
+    "DL3025",
+    W,
+    "Use arguments JSON notation for CMD and ENTRYPOINT arguments",
+    _dl3025,
+    Doc(
+        "Shell form runs under /bin/sh -c, which does not pass SIGTERM to the app.",
+        "CMD npm start",
+        'CMD ["node", "server.js"]',
+    ),
+)
+
+
 def _dl3026(ctx: Context) -> Iterator[Hit]:
     if not ctx.trusted_registries:
         return
@@ -230,6 +310,19 @@ def _dl3026(ctx: Context) -> Iterator[Hit]:
             yield Hit(stage.from_)
 
 
+DL3026 = Rule(
+    "DL3026",
+    E,
+    "Use only an allowed registry in the FROM image",
+    _dl3026,
+    Doc(
+        "Base images from unvetted registries are a supply-chain risk.",
+        "FROM randomuser/python:3.12",
+        "FROM docker.io/library/python:3.12",
+    ),
+)
+
+
 def _registry_matches(registry: str, trusted: str) -> bool:
     if trusted.startswith("*."):
         return registry.endswith(trusted[1:])
@@ -245,16 +338,52 @@ def _dl3029(ctx: Context) -> Iterator[Hit]:
             yield Hit(stage.from_)
 
 
+DL3029 = Rule(
+    "DL3029",
+    W,
+    "Do not use --platform flag with FROM",
+    _dl3029,
+    Doc(
+        "A hard-coded platform breaks multi-platform builds.",
+        "FROM --platform=linux/amd64 debian:12",
+        "FROM debian:12",
+    ),
+)
+
+
 def _dl3065(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.build.stages:
         if stage.platform in ("$TARGETPLATFORM", "${TARGETPLATFORM}"):
             yield Hit(stage.from_)
 
 
+DL3065 = Rule(
+    "DL3065",
+    W,
+    "Setting `FROM --platform` to predefined `$TARGETPLATFORM` in is redundant as this "
+    "is the default behavior",
+    _dl3065,
+    Doc(
+        "$TARGETPLATFORM is already the default.",
+        "FROM --platform=$TARGETPLATFORM debian:12",
+        "FROM debian:12",
+    ),
+)
+
+
 def _dl3043(ctx: Context) -> Iterator[Hit]:
     for ins in ctx.build.dockerfile.instructions:
         if ins.trigger is not None and ins.trigger.keyword in ("ONBUILD", "FROM", "MAINTAINER"):
             yield Hit(ins)
+
+
+DL3043 = Rule(
+    "DL3043",
+    E,
+    "`ONBUILD`, `FROM` or `MAINTAINER` triggered from within `ONBUILD` instruction.",
+    _dl3043,
+    Doc("BuildKit refuses these triggers.", "ONBUILD FROM debian", "ONBUILD RUN make"),
+)
 
 
 _REFERENCE = lazy(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?=[:}+-])|([A-Za-z_][A-Za-z0-9_]*))")
@@ -285,6 +414,19 @@ def _dl3044(ctx: Context) -> Iterator[Hit]:
             yield Hit(ins)
 
 
+DL3044 = Rule(
+    "DL3044",
+    E,
+    "Do not refer to an environment variable within the same `ENV` statement where it is defined.",
+    _dl3044,
+    Doc(
+        "Within one ENV, later pairs do not see earlier ones.",
+        "ENV A=/opt B=$A/bin",
+        "ENV A=/opt\nENV B=$A/bin",
+    ),
+)
+
+
 def _label_key_ok(key: str) -> bool:
     if not key or key[0] not in "abcdefghijklmnopqrstuvwxyz":
         return False
@@ -303,10 +445,36 @@ def _dl3048(ctx: Context) -> Iterator[Hit]:
             yield Hit(ins)
 
 
+DL3048 = Rule(
+    "DL3048",
+    S,
+    "Invalid label key.",
+    _dl3048,
+    Doc(
+        "Label keys are lower-case reverse-DNS, outside Docker's namespaces.",
+        'LABEL Maintainer="x"',
+        'LABEL org.opencontainers.image.authors="x"',
+    ),
+)
+
+
 def _dl3061(ctx: Context) -> Iterator[Hit]:
     for ins in ctx.build.preamble:
         if ins.keyword != "ARG":
             yield Hit(ins)
+
+
+DL3061 = Rule(
+    "DL3061",
+    E,
+    "Invalid instruction order. Dockerfile must begin with `FROM`, `ARG` or comment.",
+    _dl3061,
+    Doc(
+        "Only ARG may come before the first FROM.",
+        "WORKDIR /app\nFROM debian:12",
+        "FROM debian:12\nWORKDIR /app",
+    ),
+)
 
 
 _SENSITIVE = frozenset(
@@ -382,6 +550,19 @@ def _dl3064(ctx: Context) -> Iterator[Hit]:
             yield Hit(ins)
 
 
+DL3064 = Rule(
+    "DL3064",
+    W,
+    "Potentially sensitive data should not be used in the `ARG` or `ENV` commands",
+    _dl3064,
+    Doc(
+        "ENV and ARG values are stored in the image config and history.",
+        "ENV PASSWORD=toor",
+        "RUN --mount=type=secret,id=password ...",
+    ),
+)
+
+
 _USER_VAR = lazy(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -409,6 +590,15 @@ def _dl3066(ctx: Context) -> Iterator[Hit]:
         yield Hit(ins)
 
 
+DL3066 = Rule(
+    "DL3066",
+    INFO,
+    "Non-numeric user-id may not be resolvable by host system",
+    _dl3066,
+    Doc("Kubernetes' runAsNonRoot can only verify a numeric UID.", "USER app", "USER 10001"),
+)
+
+
 def _dl4000(ctx: Context) -> Iterator[Hit]:
     for ins, _ in _all(ctx, "MAINTAINER"):
         fix = None
@@ -422,171 +612,31 @@ def _dl4000(ctx: Context) -> Iterator[Hit]:
         yield Hit(ins, fix=fix)
 
 
+DL4000 = Rule(
+    "DL4000",
+    E,
+    "MAINTAINER is deprecated",
+    _dl4000,
+    Doc("Use a label.", "MAINTAINER me@example.com", 'LABEL maintainer="me@example.com"'),
+)
+
+
 RULES = (
-    Rule(
-        "DL3000",
-        E,
-        "Use absolute WORKDIR",
-        _dl3000,
-        Doc("A relative WORKDIR depends on the one before it.", "WORKDIR app", "WORKDIR /app"),
-    ),
-    Rule(
-        "DL3006",
-        W,
-        "Always tag the version of an image explicitly",
-        _dl3006,
-        Doc(
-            "An untagged image is whatever `latest` is on build day.",
-            "FROM node",
-            "FROM node:20.11.0-bookworm-slim",
-        ),
-    ),
-    Rule(
-        "DL3007",
-        W,
-        "Using latest is prone to errors if the image will ever update. Pin the version "
-        "explicitly to a release tag",
-        _dl3007,
-        Doc("`latest` moves.", "FROM ubuntu:latest", "FROM ubuntu:22.04"),
-    ),
-    Rule(
-        "DL3011",
-        E,
-        "Valid UNIX ports range from 0 to 65535",
-        _dl3011,
-        Doc("A port above 65535 cannot exist.", "EXPOSE 70000", "EXPOSE 7000"),
-    ),
-    Rule(
-        "DL3020",
-        E,
-        "Use COPY instead of ADD for files and folders",
-        _dl3020,
-        Doc(
-            "ADD's extra magic (URLs, archives) surprises; COPY says what it does.",
-            "ADD . /app",
-            "COPY . /app",
-        ),
-    ),
-    Rule(
-        "DL3021",
-        E,
-        "COPY with more than 2 arguments requires the last argument to end with /",
-        _dl3021,
-        Doc(
-            "Several sources need a directory destination.",
-            "COPY a b /opt/dir",
-            "COPY a b /opt/dir/",
-        ),
-    ),
-    Rule(
-        "DL3025",
-        W,
-        "Use arguments JSON notation for CMD and ENTRYPOINT arguments",
-        _dl3025,
-        Doc(
-            "Shell form runs under /bin/sh -c, which does not pass SIGTERM to the app.",
-            "CMD npm start",
-            'CMD ["node", "server.js"]',
-        ),
-    ),
-    Rule(
-        "DL3026",
-        E,
-        "Use only an allowed registry in the FROM image",
-        _dl3026,
-        Doc(
-            "Base images from unvetted registries are a supply-chain risk.",
-            "FROM randomuser/python:3.12",
-            "FROM docker.io/library/python:3.12",
-        ),
-    ),
-    Rule(
-        "DL3029",
-        W,
-        "Do not use --platform flag with FROM",
-        _dl3029,
-        Doc(
-            "A hard-coded platform breaks multi-platform builds.",
-            "FROM --platform=linux/amd64 debian:12",
-            "FROM debian:12",
-        ),
-    ),
-    Rule(
-        "DL3043",
-        E,
-        "`ONBUILD`, `FROM` or `MAINTAINER` triggered from within `ONBUILD` instruction.",
-        _dl3043,
-        Doc("BuildKit refuses these triggers.", "ONBUILD FROM debian", "ONBUILD RUN make"),
-    ),
-    Rule(
-        "DL3044",
-        E,
-        "Do not refer to an environment variable within the same `ENV` statement where it "
-        "is defined.",
-        _dl3044,
-        Doc(
-            "Within one ENV, later pairs do not see earlier ones.",
-            "ENV A=/opt B=$A/bin",
-            "ENV A=/opt\nENV B=$A/bin",
-        ),
-    ),
-    Rule(
-        "DL3048",
-        S,
-        "Invalid label key.",
-        _dl3048,
-        Doc(
-            "Label keys are lower-case reverse-DNS, outside Docker's namespaces.",
-            'LABEL Maintainer="x"',
-            'LABEL org.opencontainers.image.authors="x"',
-        ),
-    ),
-    Rule(
-        "DL3061",
-        E,
-        "Invalid instruction order. Dockerfile must begin with `FROM`, `ARG` or comment.",
-        _dl3061,
-        Doc(
-            "Only ARG may come before the first FROM.",
-            "WORKDIR /app\nFROM debian:12",
-            "FROM debian:12\nWORKDIR /app",
-        ),
-    ),
-    Rule(
-        "DL3064",
-        W,
-        "Potentially sensitive data should not be used in the `ARG` or `ENV` commands",
-        _dl3064,
-        Doc(
-            "ENV and ARG values are stored in the image config and history.",
-            "ENV PASSWORD=toor",
-            "RUN --mount=type=secret,id=password ...",
-        ),
-    ),
-    Rule(
-        "DL3065",
-        W,
-        "Setting `FROM --platform` to predefined `$TARGETPLATFORM` in is redundant as this "
-        "is the default behavior",
-        _dl3065,
-        Doc(
-            "$TARGETPLATFORM is already the default.",
-            "FROM --platform=$TARGETPLATFORM debian:12",
-            "FROM debian:12",
-        ),
-    ),
-    Rule(
-        "DL3066",
-        INFO,
-        "Non-numeric user-id may not be resolvable by host system",
-        _dl3066,
-        Doc("Kubernetes' runAsNonRoot can only verify a numeric UID.", "USER app", "USER 10001"),
-    ),
-    Rule(
-        "DL4000",
-        E,
-        "MAINTAINER is deprecated",
-        _dl4000,
-        Doc("Use a label.", "MAINTAINER me@example.com", 'LABEL maintainer="me@example.com"'),
-    ),
+    DL3000,
+    DL3006,
+    DL3007,
+    DL3011,
+    DL3020,
+    DL3021,
+    DL3025,
+    DL3026,
+    DL3029,
+    DL3043,
+    DL3044,
+    DL3048,
+    DL3061,
+    DL3064,
+    DL3065,
+    DL3066,
+    DL4000,
 )

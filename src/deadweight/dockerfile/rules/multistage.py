@@ -47,6 +47,19 @@ def _dl3002(ctx: Context) -> Iterator[Hit]:
                 yield Hit(last)
 
 
+DL3002 = Rule(
+    "DL3002",
+    W,
+    "Last USER should not be root",
+    _dl3002,
+    Doc(
+        "A container running as root turns any escape into root on the host.",
+        "USER root",
+        "USER 10001",
+    ),
+)
+
+
 def _basename(path: str) -> str:
     return path.strip("\"'").replace("\\", "/").rsplit("/", 1)[-1]
 
@@ -86,6 +99,19 @@ def _dl3010(ctx: Context) -> Iterator[Hit]:
             yield Hit(by_line[line])
 
 
+DL3010 = Rule(
+    "DL3010",
+    INFO,
+    "Use `ADD` for extracting archives into an image",
+    _dl3010,
+    Doc(
+        "COPY then tar keeps the archive in a layer; ADD extracts it directly.",
+        "COPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz",
+        "ADD app.tar.gz /opt/app/",
+    ),
+)
+
+
 def _per_stage_duplicates(ctx: Context, keyword: str) -> Iterator[Hit]:
     for stage in ctx.build.stages:
         seen = False
@@ -100,12 +126,49 @@ def _dl3012(ctx: Context) -> Iterator[Hit]:
     return _per_stage_duplicates(ctx, "HEALTHCHECK")
 
 
+DL3012 = Rule(
+    "DL3012",
+    E,
+    "Multiple `HEALTHCHECK` instructions",
+    _dl3012,
+    Doc(
+        "Only the last HEALTHCHECK counts.",
+        "HEALTHCHECK CMD a\nHEALTHCHECK CMD b",
+        "HEALTHCHECK CMD b",
+    ),
+)
+
+
 def _dl4003(ctx: Context) -> Iterator[Hit]:
     return _per_stage_duplicates(ctx, "CMD")
 
 
+DL4003 = Rule(
+    "DL4003",
+    W,
+    "Multiple `CMD` instructions found. If you list more than one `CMD` then only the "
+    "last `CMD` will take effect",
+    _dl4003,
+    Doc("Only the last CMD counts.", 'CMD ["a"]\nCMD ["b"]', 'CMD ["b"]'),
+)
+
+
 def _dl4004(ctx: Context) -> Iterator[Hit]:
     return _per_stage_duplicates(ctx, "ENTRYPOINT")
+
+
+DL4004 = Rule(
+    "DL4004",
+    E,
+    "Multiple `ENTRYPOINT` instructions found. If you list more than one `ENTRYPOINT` "
+    "then only the last `ENTRYPOINT` will take effect",
+    _dl4004,
+    Doc(
+        "Only the last ENTRYPOINT counts.",
+        'ENTRYPOINT ["a"]\nENTRYPOINT ["b"]',
+        'ENTRYPOINT ["b"]',
+    ),
+)
 
 
 def _dl3022(ctx: Context) -> Iterator[Hit]:
@@ -126,12 +189,38 @@ def _dl3022(ctx: Context) -> Iterator[Hit]:
                 yield Hit(ins)
 
 
+DL3022 = Rule(
+    "DL3022",
+    W,
+    "`COPY --from` should reference a previously defined `FROM` alias",
+    _dl3022,
+    Doc(
+        "An unknown --from name is pulled as an image.",
+        "COPY --from=build /a /a",
+        "FROM golang:1.22 AS build\n...\nCOPY --from=build /a /a",
+    ),
+)
+
+
 def _dl3023(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.build.stages:
         for ins in stage.instructions:
             src = ins.flag("from") if ins.keyword == "COPY" else None
             if src is not None and stage.name and src.strip("\"'").lower() == stage.name:
                 yield Hit(ins)
+
+
+DL3023 = Rule(
+    "DL3023",
+    E,
+    "`COPY --from` cannot reference its own `FROM` alias",
+    _dl3023,
+    Doc(
+        "A stage cannot copy from itself.",
+        "FROM x AS a\nCOPY --from=a / /",
+        "COPY --from=b / /",
+    ),
+)
 
 
 def _dl3024(ctx: Context) -> Iterator[Hit]:
@@ -141,6 +230,19 @@ def _dl3024(ctx: Context) -> Iterator[Hit]:
             if stage.name in seen:
                 yield Hit(stage.from_)
             seen.add(stage.name)
+
+
+DL3024 = Rule(
+    "DL3024",
+    E,
+    "FROM aliases (stage names) must be unique",
+    _dl3024,
+    Doc(
+        "Two stages with one name make --from ambiguous.",
+        "FROM a AS b\nFROM c AS b",
+        "FROM a AS b\nFROM c AS d",
+    ),
+)
 
 
 def _dl3045(ctx: Context) -> Iterator[Hit]:
@@ -160,10 +262,32 @@ def _dl3045(ctx: Context) -> Iterator[Hit]:
         workdir[key.lower()] = has
 
 
+DL3045 = Rule(
+    "DL3045",
+    W,
+    "`COPY` to a relative destination without `WORKDIR` set.",
+    _dl3045,
+    Doc(
+        "Without WORKDIR a relative destination depends on the base image.",
+        "COPY app.sh .",
+        "WORKDIR /app\nCOPY app.sh .",
+    ),
+)
+
+
 def _dl3063(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.build.stages:
         if stage.name in _RESERVED:
             yield Hit(stage.from_)
+
+
+DL3063 = Rule(
+    "DL3063",
+    W,
+    "stage name should not be a reserved word",
+    _dl3063,
+    Doc("`scratch` names the empty image.", "FROM alpine AS scratch", "FROM alpine AS certs"),
+)
 
 
 def _dl3067(ctx: Context) -> Iterator[Hit]:
@@ -175,6 +299,19 @@ def _dl3067(ctx: Context) -> Iterator[Hit]:
                     yield Hit(ins)
 
 
+DL3067 = Rule(
+    "DL3067",
+    W,
+    "Do not copy an entire filesystem from another stage",
+    _dl3067,
+    Doc(
+        "Copying / drags in everything, including the build tools.",
+        "COPY --from=build / /",
+        "COPY --from=build /out/app /app",
+    ),
+)
+
+
 def _dl3057(ctx: Context) -> Iterator[Hit]:
     if not any(i.keyword == "HEALTHCHECK" for i in ctx.build.dockerfile.instructions):
         final = ctx.build.final
@@ -182,128 +319,27 @@ def _dl3057(ctx: Context) -> Iterator[Hit]:
             yield Hit(final.from_)
 
 
+DL3057 = Rule(
+    "DL3057",
+    INFO,
+    "`HEALTHCHECK` instruction missing.",
+    _dl3057,
+    Doc("Off by default, as in hadolint; DW015 is the stage-aware version.", "", ""),
+    enabled=False,
+)
+
+
 RULES = (
-    Rule(
-        "DL3002",
-        W,
-        "Last USER should not be root",
-        _dl3002,
-        Doc(
-            "A container running as root turns any escape into root on the host.",
-            "USER root",
-            "USER 10001",
-        ),
-    ),
-    Rule(
-        "DL3010",
-        INFO,
-        "Use `ADD` for extracting archives into an image",
-        _dl3010,
-        Doc(
-            "COPY then tar keeps the archive in a layer; ADD extracts it directly.",
-            "COPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz",
-            "ADD app.tar.gz /opt/app/",
-        ),
-    ),
-    Rule(
-        "DL3012",
-        E,
-        "Multiple `HEALTHCHECK` instructions",
-        _dl3012,
-        Doc(
-            "Only the last HEALTHCHECK counts.",
-            "HEALTHCHECK CMD a\nHEALTHCHECK CMD b",
-            "HEALTHCHECK CMD b",
-        ),
-    ),
-    Rule(
-        "DL3022",
-        W,
-        "`COPY --from` should reference a previously defined `FROM` alias",
-        _dl3022,
-        Doc(
-            "An unknown --from name is pulled as an image.",
-            "COPY --from=build /a /a",
-            "FROM golang:1.22 AS build\n...\nCOPY --from=build /a /a",
-        ),
-    ),
-    Rule(
-        "DL3023",
-        E,
-        "`COPY --from` cannot reference its own `FROM` alias",
-        _dl3023,
-        Doc(
-            "A stage cannot copy from itself.",
-            "FROM x AS a\nCOPY --from=a / /",
-            "COPY --from=b / /",
-        ),
-    ),
-    Rule(
-        "DL3024",
-        E,
-        "FROM aliases (stage names) must be unique",
-        _dl3024,
-        Doc(
-            "Two stages with one name make --from ambiguous.",
-            "FROM a AS b\nFROM c AS b",
-            "FROM a AS b\nFROM c AS d",
-        ),
-    ),
-    Rule(
-        "DL3045",
-        W,
-        "`COPY` to a relative destination without `WORKDIR` set.",
-        _dl3045,
-        Doc(
-            "Without WORKDIR a relative destination depends on the base image.",
-            "COPY app.sh .",
-            "WORKDIR /app\nCOPY app.sh .",
-        ),
-    ),
-    Rule(
-        "DL3063",
-        W,
-        "stage name should not be a reserved word",
-        _dl3063,
-        Doc("`scratch` names the empty image.", "FROM alpine AS scratch", "FROM alpine AS certs"),
-    ),
-    Rule(
-        "DL3067",
-        W,
-        "Do not copy an entire filesystem from another stage",
-        _dl3067,
-        Doc(
-            "Copying / drags in everything, including the build tools.",
-            "COPY --from=build / /",
-            "COPY --from=build /out/app /app",
-        ),
-    ),
-    Rule(
-        "DL4003",
-        W,
-        "Multiple `CMD` instructions found. If you list more than one `CMD` then only the "
-        "last `CMD` will take effect",
-        _dl4003,
-        Doc("Only the last CMD counts.", 'CMD ["a"]\nCMD ["b"]', 'CMD ["b"]'),
-    ),
-    Rule(
-        "DL4004",
-        E,
-        "Multiple `ENTRYPOINT` instructions found. If you list more than one `ENTRYPOINT` "
-        "then only the last `ENTRYPOINT` will take effect",
-        _dl4004,
-        Doc(
-            "Only the last ENTRYPOINT counts.",
-            'ENTRYPOINT ["a"]\nENTRYPOINT ["b"]',
-            'ENTRYPOINT ["b"]',
-        ),
-    ),
-    Rule(
-        "DL3057",
-        INFO,
-        "`HEALTHCHECK` instruction missing.",
-        _dl3057,
-        Doc("Off by default, as in hadolint; DW015 is the stage-aware version.", "", ""),
-        enabled=False,
-    ),
+    DL3002,
+    DL3010,
+    DL3012,
+    DL3022,
+    DL3023,
+    DL3024,
+    DL3045,
+    DL3063,
+    DL3067,
+    DL4003,
+    DL4004,
+    DL3057,
 )

@@ -145,6 +145,20 @@ def _dw001(ctx: Context) -> Iterator[Hit]:
     yield Hit(final.from_, fix=fix, suggestion=suggestion)
 
 
+DW001 = Rule(
+    "DW001",
+    W,
+    "No USER in the final stage: the container runs as root",
+    _dw001,
+    Doc(
+        "Without USER the process runs as root; a container escape or a writable "
+        "mount then acts as root on the host.",
+        'FROM node:20-slim\nCMD ["node", "server.js"]',
+        'FROM node:20-slim\nUSER node\nCMD ["node", "server.js"]',
+    ),
+)
+
+
 def _dw008(ctx: Context) -> Iterator[Hit]:
     for ins in ctx.build.dockerfile.instructions:
         inner = ins.trigger or ins
@@ -155,10 +169,38 @@ def _dw008(ctx: Context) -> Iterator[Hit]:
             yield Hit(ins)
 
 
+DW008 = Rule(
+    "DW008",
+    W,
+    "`ADD` of a URL without `--checksum`",
+    _dw008,
+    Doc(
+        "A remote file that changes (or is tampered with) goes into the image unnoticed.",
+        "ADD https://example.com/app.jar /app.jar",
+        "ADD --checksum=sha256:<digest> https://example.com/app.jar /app.jar",
+    ),
+)
+
+
 def _dw009(ctx: Context) -> Iterator[Hit]:
     for site in ctx.build.runs:
         if _REMOTE_TO_SHELL.search(site.script.text):
             yield Hit(site.instruction)
+
+
+DW009 = Rule(
+    "DW009",
+    W,
+    "A remote script is piped into a shell (`curl ... | sh`)",
+    _dw009,
+    Doc(
+        "The script is neither pinned nor verified: whatever the server returns runs as "
+        "root in the build.",
+        "RUN curl -fsSL https://get.example.com | sh",
+        "ADD --checksum=sha256:<digest> https://get.example.com/install.sh /tmp/\n"
+        "RUN sh /tmp/install.sh",
+    ),
+)
 
 
 def _dw010(ctx: Context) -> Iterator[Hit]:
@@ -186,6 +228,20 @@ def _dw010(ctx: Context) -> Iterator[Hit]:
                 break
 
 
+DW010 = Rule(
+    "DW010",
+    E,
+    "A secret value in ENV or ARG",
+    _dw010,
+    Doc(
+        "ENV and ARG values are stored in the image config and history, readable by "
+        "anyone who can pull the image. Complements DL3064, which judges names only.",
+        "ENV NPM_CONFIG_//registry.npmjs.org/:_authToken=npm_xxx",
+        "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
+    ),
+)
+
+
 def _dw011(ctx: Context) -> Iterator[Hit]:
     for ins in ctx.build.dockerfile.instructions:
         inner = ins.trigger or ins
@@ -206,6 +262,19 @@ def _dw011(ctx: Context) -> Iterator[Hit]:
                 break
 
 
+DW011 = Rule(
+    "DW011",
+    E,
+    "A secret file is copied into the image",
+    _dw011,
+    Doc(
+        "Files like .npmrc, .env and id_rsa stay in a layer even if deleted later.",
+        "COPY .npmrc ./",
+        "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
+    ),
+)
+
+
 def _dw012(ctx: Context) -> Iterator[Hit]:
     """chmod giving write to others: octal with the 2 bit in the last digit, or o+w/a+w."""
     for site in ctx.build.runs:
@@ -216,6 +285,19 @@ def _dw012(ctx: Context) -> Iterator[Hit]:
             if octal or symbolic:
                 yield Hit(site.instruction)
                 break
+
+
+DW012 = Rule(
+    "DW012",
+    W,
+    "World-writable permissions (`chmod 777`)",
+    _dw012,
+    Doc(
+        "Any user in the container can then change those files, including code that runs as root.",
+        "RUN chmod -R 777 /app",
+        "RUN chown -R app:app /app && chmod -R u+rwX,go-w /app",
+    ),
+)
 
 
 def _pid1_words(ins: Instruction) -> list[str]:
@@ -255,6 +337,20 @@ def _dw013(ctx: Context) -> Iterator[Hit]:
             message=f"`{' '.join(words[:2])}` runs as PID 1: SIGTERM stops npm/yarn, "
             "not your app, so shutdown is not graceful; run node directly",
         )
+
+
+DW013 = Rule(
+    "DW013",
+    W,
+    "`npm start`/`yarn start` as PID 1",
+    _dw013,
+    Doc(
+        "npm and yarn do not forward SIGTERM to the app reliably; the container is "
+        "killed after the stop timeout instead of shutting down cleanly.",
+        'CMD ["npm", "start"]',
+        'CMD ["node", "server.js"]',
+    ),
+)
 
 
 def _ignored_by(patterns: list[str], name: str) -> bool:
@@ -301,6 +397,20 @@ def _dw014(ctx: Context) -> Iterator[Hit]:
             )
 
 
+DW014 = Rule(
+    "DW014",
+    W,
+    "`COPY . .` without a .dockerignore excluding .git and node_modules",
+    _dw014,
+    Doc(
+        "The whole build context goes into a layer: the .git history, host "
+        "node_modules (wrong platform), local .env files.",
+        "COPY . .  # no .dockerignore",
+        "# .dockerignore\n.git\nnode_modules\n.env",
+    ),
+)
+
+
 def _dw016(ctx: Context) -> Iterator[Hit]:
     if not ctx.allowed_images:
         return
@@ -316,111 +426,27 @@ def _dw016(ctx: Context) -> Iterator[Hit]:
             )
 
 
+DW016 = Rule(
+    "DW016",
+    E,
+    "Base image not in allowed-base-images",
+    _dw016,
+    Doc(
+        "Only runs when the configuration lists allowed base images (fnmatch patterns).",
+        "FROM someone/python:3.12",
+        "FROM python:3.12-slim",
+    ),
+)
+
+
 RULES = (
-    Rule(
-        "DW001",
-        W,
-        "No USER in the final stage: the container runs as root",
-        _dw001,
-        Doc(
-            "Without USER the process runs as root; a container escape or a writable "
-            "mount then acts as root on the host.",
-            'FROM node:20-slim\nCMD ["node", "server.js"]',
-            'FROM node:20-slim\nUSER node\nCMD ["node", "server.js"]',
-        ),
-    ),
-    Rule(
-        "DW008",
-        W,
-        "`ADD` of a URL without `--checksum`",
-        _dw008,
-        Doc(
-            "A remote file that changes (or is tampered with) goes into the image unnoticed.",
-            "ADD https://example.com/app.jar /app.jar",
-            "ADD --checksum=sha256:<digest> https://example.com/app.jar /app.jar",
-        ),
-    ),
-    Rule(
-        "DW009",
-        W,
-        "A remote script is piped into a shell (`curl ... | sh`)",
-        _dw009,
-        Doc(
-            "The script is neither pinned nor verified: whatever the server returns runs as "
-            "root in the build.",
-            "RUN curl -fsSL https://get.example.com | sh",
-            "ADD --checksum=sha256:<digest> https://get.example.com/install.sh /tmp/\n"
-            "RUN sh /tmp/install.sh",
-        ),
-    ),
-    Rule(
-        "DW010",
-        E,
-        "A secret value in ENV or ARG",
-        _dw010,
-        Doc(
-            "ENV and ARG values are stored in the image config and history, readable by "
-            "anyone who can pull the image. Complements DL3064, which judges names only.",
-            "ENV NPM_CONFIG_//registry.npmjs.org/:_authToken=npm_xxx",
-            "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
-        ),
-    ),
-    Rule(
-        "DW011",
-        E,
-        "A secret file is copied into the image",
-        _dw011,
-        Doc(
-            "Files like .npmrc, .env and id_rsa stay in a layer even if deleted later.",
-            "COPY .npmrc ./",
-            "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci",
-        ),
-    ),
-    Rule(
-        "DW012",
-        W,
-        "World-writable permissions (`chmod 777`)",
-        _dw012,
-        Doc(
-            "Any user in the container can then change those files, including code "
-            "that runs as root.",
-            "RUN chmod -R 777 /app",
-            "RUN chown -R app:app /app && chmod -R u+rwX,go-w /app",
-        ),
-    ),
-    Rule(
-        "DW013",
-        W,
-        "`npm start`/`yarn start` as PID 1",
-        _dw013,
-        Doc(
-            "npm and yarn do not forward SIGTERM to the app reliably; the container is "
-            "killed after the stop timeout instead of shutting down cleanly.",
-            'CMD ["npm", "start"]',
-            'CMD ["node", "server.js"]',
-        ),
-    ),
-    Rule(
-        "DW014",
-        W,
-        "`COPY . .` without a .dockerignore excluding .git and node_modules",
-        _dw014,
-        Doc(
-            "The whole build context goes into a layer: the .git history, host "
-            "node_modules (wrong platform), local .env files.",
-            "COPY . .  # no .dockerignore",
-            "# .dockerignore\n.git\nnode_modules\n.env",
-        ),
-    ),
-    Rule(
-        "DW016",
-        E,
-        "Base image not in allowed-base-images",
-        _dw016,
-        Doc(
-            "Only runs when the configuration lists allowed base images (fnmatch patterns).",
-            "FROM someone/python:3.12",
-            "FROM python:3.12-slim",
-        ),
-    ),
+    DW001,
+    DW008,
+    DW009,
+    DW010,
+    DW011,
+    DW012,
+    DW013,
+    DW014,
+    DW016,
 )

@@ -68,6 +68,21 @@ def _dw006(ctx: Context) -> Iterator[Hit]:
     )
 
 
+DW006 = Rule(
+    "DW006",
+    INFO,
+    "The final stage is built on a full SDK image",
+    _dw006,
+    Doc(
+        "SDK images carry compilers and headers (hundreds of MB) that the app does "
+        "not need at run time.",
+        'FROM golang:1.22\nRUN go build -o /app .\nCMD ["/app"]',
+        "FROM golang:1.22 AS build\nRUN go build -o /app .\n"
+        "FROM gcr.io/distroless/static\nCOPY --from=build /app /app",
+    ),
+)
+
+
 def _installs(c: Command) -> list[str]:
     if c.name in ("apt-get", "apt") and c.has_arg("install"):
         return [a for a in c.positional("t", "target-release", "o") if a != "install"]
@@ -98,6 +113,20 @@ def _dw007(ctx: Context) -> Iterator[Hit]:
             )
 
 
+DW007 = Rule(
+    "DW007",
+    W,
+    "Build tools installed in a single-stage build",
+    _dw007,
+    Doc(
+        "Compilers and -dev packages needed to build stay in the shipped image unless "
+        "the build happens in an earlier stage.",
+        "FROM python:3.12\nRUN apt-get install -y build-essential",
+        "FROM python:3.12 AS build\n...\nFROM python:3.12-slim\nCOPY --from=build ...",
+    ),
+)
+
+
 def _dw002(ctx: Context) -> Iterator[Hit]:
     for site in ctx.build.runs:
         if site.stage is not None and not ctx.build.reaches_final(site.stage):
@@ -110,6 +139,20 @@ def _dw002(ctx: Context) -> Iterator[Hit]:
             ):
                 yield Hit(site.instruction)
                 break
+
+
+DW002 = Rule(
+    "DW002",
+    W,
+    "`npm install -g npm@...` upgrades npm inside the image",
+    _dw002,
+    Doc(
+        "The image already has npm; a second copy in a new layer adds ~10 MB and "
+        "changes the tool under a pinned base. Pick a base image with the npm you need.",
+        "FROM node:16.14.0-alpine\nRUN npm install -g npm@8.5.1",
+        "FROM node:18.19.0-alpine",
+    ),
+)
 
 
 def _production(ctx: Context, stage: Stage, line: int) -> bool:
@@ -151,6 +194,21 @@ def _dw003(ctx: Context) -> Iterator[Hit]:
             yield Hit(site.instruction)
 
 
+DW003 = Rule(
+    "DW003",
+    W,
+    "Dev dependencies are installed in the final image",
+    _dw003,
+    Doc(
+        "`npm install`/`npm ci`/`yarn install` without a production flag installs "
+        "devDependencies (test runners, compilers) into the shipped image.",
+        "RUN npm ci",
+        "RUN npm ci --omit=dev  # or ENV NODE_ENV=production",
+    ),
+    suggestion="use `npm ci --omit=dev` (or yarn --production), or build in another stage",
+)
+
+
 def _npm_cache_kept(site_cmds: tuple[Command, ...]) -> bool:
     install = any(
         c.name == "npm" and c.args and c.args[0] in ("install", "i", "ci") for c in site_cmds
@@ -177,6 +235,21 @@ def _dw004(ctx: Context) -> Iterator[Hit]:
                 + ", ".join(kept)
                 + "; clean it in the same RUN or use a cache mount",
             )
+
+
+DW004 = Rule(
+    "DW004",
+    INFO,
+    "Package cache left in the layer",
+    _dw004,
+    Doc(
+        "A package manager's cache is written into the same layer as the packages and "
+        "stays there unless removed in that RUN. apt, apk, pip and yarn are DL3009, DL3019, "
+        "DL3042 and DL3060; this rule adds npm's cache (~/.npm).",
+        "RUN npm ci --omit=dev",
+        "RUN npm ci --omit=dev && npm cache clean --force",
+    ),
+)
 
 
 def _created_paths(c: Command, cwd: str) -> list[str]:
@@ -261,6 +334,20 @@ def _dw005(ctx: Context) -> Iterator[Hit]:
                 created += [(p, ins.start_line) for p in here]
 
 
+DW005 = Rule(
+    "DW005",
+    W,
+    "Files deleted in a later layer than the one that created them",
+    _dw005,
+    Doc(
+        "Layers only add: a file deleted by a later RUN still ships in the layer that "
+        "added it, plus a whiteout.",
+        "RUN wget -q https://x/data.tgz && tar -xzf data.tgz\nRUN rm data.tgz",
+        "RUN wget -q https://x/data.tgz && tar -xzf data.tgz && rm data.tgz",
+    ),
+)
+
+
 def _move_cleanup(ctx: Context, ins: object, line: int) -> Fix | None:
     """Move a RUN that is only ``rm ...`` into the RUN (on ``line``) that made the files."""
     from deadweight.dockerfile.syntax import Instruction
@@ -301,92 +388,26 @@ def _dw015(ctx: Context) -> Iterator[Hit]:
     yield Hit(final.from_)
 
 
+DW015 = Rule(
+    "DW015",
+    INFO,
+    "No HEALTHCHECK in the final stage",
+    _dw015,
+    Doc(
+        "Without a HEALTHCHECK, Docker cannot tell a hung container from a working one. "
+        "(Informational: orchestrators often probe instead.)",
+        'CMD ["node", "server.js"]',
+        'HEALTHCHECK CMD ["wget", "-qO-", "http://127.0.0.1:8080/healthz"]',
+    ),
+)
+
+
 RULES = (
-    Rule(
-        "DW002",
-        W,
-        "`npm install -g npm@...` upgrades npm inside the image",
-        _dw002,
-        Doc(
-            "The image already has npm; a second copy in a new layer adds ~10 MB and "
-            "changes the tool under a pinned base. Pick a base image with the npm you need.",
-            "FROM node:16.14.0-alpine\nRUN npm install -g npm@8.5.1",
-            "FROM node:18.19.0-alpine",
-        ),
-    ),
-    Rule(
-        "DW003",
-        W,
-        "Dev dependencies are installed in the final image",
-        _dw003,
-        Doc(
-            "`npm install`/`npm ci`/`yarn install` without a production flag installs "
-            "devDependencies (test runners, compilers) into the shipped image.",
-            "RUN npm ci",
-            "RUN npm ci --omit=dev  # or ENV NODE_ENV=production",
-        ),
-        suggestion="use `npm ci --omit=dev` (or yarn --production), or build in another stage",
-    ),
-    Rule(
-        "DW004",
-        INFO,
-        "Package cache left in the layer",
-        _dw004,
-        Doc(
-            "A package manager's cache is written into the same layer as the packages and "
-            "stays there unless removed in that RUN. apt, apk, pip and yarn are DL3009, DL3019, "
-            "DL3042 and DL3060; this rule adds npm's cache (~/.npm).",
-            "RUN npm ci --omit=dev",
-            "RUN npm ci --omit=dev && npm cache clean --force",
-        ),
-    ),
-    Rule(
-        "DW005",
-        W,
-        "Files deleted in a later layer than the one that created them",
-        _dw005,
-        Doc(
-            "Layers only add: a file deleted by a later RUN still ships in the layer that "
-            "added it, plus a whiteout.",
-            "RUN wget -q https://x/data.tgz && tar -xzf data.tgz\nRUN rm data.tgz",
-            "RUN wget -q https://x/data.tgz && tar -xzf data.tgz && rm data.tgz",
-        ),
-    ),
-    Rule(
-        "DW006",
-        INFO,
-        "The final stage is built on a full SDK image",
-        _dw006,
-        Doc(
-            "SDK images carry compilers and headers (hundreds of MB) that the app does "
-            "not need at run time.",
-            'FROM golang:1.22\nRUN go build -o /app .\nCMD ["/app"]',
-            "FROM golang:1.22 AS build\nRUN go build -o /app .\n"
-            "FROM gcr.io/distroless/static\nCOPY --from=build /app /app",
-        ),
-    ),
-    Rule(
-        "DW007",
-        W,
-        "Build tools installed in a single-stage build",
-        _dw007,
-        Doc(
-            "Compilers and -dev packages needed to build stay in the shipped image unless "
-            "the build happens in an earlier stage.",
-            "FROM python:3.12\nRUN apt-get install -y build-essential",
-            "FROM python:3.12 AS build\n...\nFROM python:3.12-slim\nCOPY --from=build ...",
-        ),
-    ),
-    Rule(
-        "DW015",
-        INFO,
-        "No HEALTHCHECK in the final stage",
-        _dw015,
-        Doc(
-            "Without a HEALTHCHECK, Docker cannot tell a hung container from a working one. "
-            "(Informational: orchestrators often probe instead.)",
-            'CMD ["node", "server.js"]',
-            'HEALTHCHECK CMD ["wget", "-qO-", "http://127.0.0.1:8080/healthz"]',
-        ),
-    ),
+    DW002,
+    DW003,
+    DW004,
+    DW005,
+    DW006,
+    DW007,
+    DW015,
 )
