@@ -16,7 +16,6 @@ import dataclasses
 import os
 import socket
 import tempfile
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -24,6 +23,7 @@ from typing import Any, BinaryIO, TypeVar
 from deadweight.errors import DeadweightError, EngineError, NotFound
 from deadweight.image import Image
 from deadweight.platform import Platform
+from deadweight.scratch import unnamed
 from deadweight.sources import Location
 from deadweight.spec.config import HistoryEntry
 from deadweight.spec.history import MISSING, HistoryRow
@@ -238,26 +238,21 @@ def inspect(name: str, *, host: str | None = None) -> dict[str, Any]:
 
 
 class _Spool:
-    """A temp file that is deleted when nothing refers to it any more, or at exit."""
+    """The saved stream in a temp file with no name (``scratch.unnamed``), so nothing is
+    left on disk however the process ends, SIGKILL included. ``path`` reopens it (through
+    ``/proc``) as long as this object lives; the layers' openers keep it alive."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
-        fd, name = tempfile.mkstemp(
-            prefix="deadweight-engine-", suffix=".tar", dir=os.environ.get("DEADWEIGHT_TMPDIR")
-        )
-        self.path = Path(name)
-        self._finalizer = weakref.finalize(self, _unlink, name)
+        self._file, _ = unnamed(os.environ.get("DEADWEIGHT_TMPDIR"))
         try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
+            for chunk in chunks:
+                self._file.write(chunk)
+            self._file.flush()
         except BaseException:
-            self._finalizer()
+            self._file.close()
             raise
-
-
-def _unlink(name: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(name)
+        name = self._file.name
+        self.path = Path(name) if isinstance(name, str) else Path(f"/proc/self/fd/{name}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
