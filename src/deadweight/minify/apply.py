@@ -27,9 +27,7 @@ def apply_minify(image: Image, plan: MinifyPlan, *, epoch: int | None = None) ->
     if ctx is None or ctx.image_id != image.id:
         raise UsageError("the minify plan was made for another image")
     kept = plan.kept
-    rewritten = tuple(
-        NewFile(r.path[1:], r.data, r.mode) for r in plan.databases if len(r.data) != r.size
-    )
+    rewritten = tuple(NewFile(r.path[1:], r.data, r.mode) for r in plan.databases if r.changed)
     result = squash_merge(
         image,
         0,

@@ -38,6 +38,11 @@ class Rewrite:
     listed: int
     total: int
 
+    @property
+    def changed(self) -> bool:
+        """Whether a record was left out (records are copied whole, so the size tells)."""
+        return len(self.data) != self.size
+
 
 def keep_databases(k: Keeper) -> tuple[Rewrite, ...]:
     """Keep the databases of the packages that remain (call once the closures are done,

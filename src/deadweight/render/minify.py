@@ -63,7 +63,7 @@ def render_text(report: MinifyReport, *, explain: bool = False) -> str:
         + ", ".join(f"{name} {n}" for name, n in sorted(reasons.items()))
     )
     for db in plan.databases:
-        change = "rewritten" if len(db.data) != db.size else "unchanged"
+        change = "rewritten" if db.changed else "unchanged"
         out.append(
             f"Package database {db.path}: lists {db.listed} of {db.total} package(s) ({change},"
             f" {human_size(db.size)} -> {human_size(len(db.data))})"

@@ -149,8 +149,9 @@ R:curl
 """
 
 
-def test_apk_dependencies_through_provides() -> None:
-    img = image(
+def apk_image() -> Image:
+    """musl, busybox (its shell the command) and curl (nothing needs it), from apk."""
+    return image(
         [
             S.File("lib/apk/db/installed", APK_DB),
             S.File("lib/ld-musl-x86_64.so.1", b"musl" * 50, 0o755),
@@ -161,6 +162,10 @@ def test_apk_dependencies_through_provides() -> None:
         Cmd=["/bin/sh", "-c", "echo hi"],
         Env=["PATH=/bin"],
     )
+
+
+def test_apk_dependencies_through_provides() -> None:
+    img = apk_image()
     plan = plan_minify(img, evidence=None)
     assert Reason.ENTRYPOINT in plan.kept["/bin/busybox"]
     assert Reason.PACKAGE in plan.kept["/lib/ld-musl-x86_64.so.1"]  # so: dependency
