@@ -2,7 +2,8 @@
 
 The work is :mod:`deadweight.extraction`'s (safe extraction: nothing written outside DIR,
 no link followed, the tree renamed into place when whole); this module reads the image
-and reports. A whole image is exported layer by layer (``export_all``, in flat memory)
+and reports. A whole image is exported layer by layer (``export_all``, each layer read
+once, in flat memory)
 unless the layer store holds every layer's delta; PATHs come from the stacked tree
 (``export``).
 """

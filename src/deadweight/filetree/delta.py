@@ -120,6 +120,24 @@ _KINDS: dict[bytes, Kind] = {
 }
 
 
+Marker = Literal["opaque", "whiteout", "aufs", "nameless"]
+
+
+def marked(path: str, base: str) -> tuple[Marker, str]:
+    """What the marker at ``path`` (whose last component ``base`` starts with ``.wh.``)
+    hides from lower layers: ``("opaque", dir)``, everything below ``dir``;
+    ``("whiteout", path)``, that path; ``("aufs", "")``, nothing (``.wh..wh.plnk`` and
+    friends are aufs bookkeeping); ``("nameless", "")``, nothing (a whiteout of no name)."""
+    if base == OPAQUE:
+        return "opaque", parent(path)
+    if base.startswith(WHITEOUT + WHITEOUT):
+        return "aufs", ""
+    target = base[len(WHITEOUT) :]
+    if target in ("", ".", ".."):
+        return "nameless", ""
+    return "whiteout", f"{parent(path)}/{target}" if parent(path) else target
+
+
 class _Reader:
     def __init__(
         self,
@@ -206,16 +224,13 @@ class _Reader:
             tar.skip(n + (-n % BLOCK))
 
     def whiteout(self, name: str, path: str, base: str) -> None:
-        if base == OPAQUE:
-            self.opaques.append(parent(path))
-            return
-        if base.startswith(WHITEOUT + WHITEOUT):
-            return  # aufs bookkeeping (.wh..wh.plnk and friends), not a deletion
-        target = base[len(WHITEOUT) :]
-        if target in ("", ".", ".."):
+        kind, target = marked(path, base)
+        if kind == "opaque":
+            self.opaques.append(target)
+        elif kind == "whiteout":
+            self.whiteouts.append(target)
+        elif kind == "nameless":
             self.flag(name, "whiteout of no name", "dropped")
-            return
-        self.whiteouts.append(f"{parent(path)}/{target}" if parent(path) else target)
 
     def content(self, tar: TarStream, m: Member, path: str) -> str:
         n = m.size

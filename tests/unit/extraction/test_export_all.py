@@ -46,6 +46,24 @@ CASES: dict[str, list[list[S.Entry]]] = {
     "fifo as parent": [[S.Fifo("p")], [F("p/q", b"q")]],
     "duplicates": [[F("a", b"first"), F("a", b"second"), D("d", 0o700), D("d", 0o750)]],
     "deep": [[F("/".join(["d"] * 60) + "/f", b"deep")]],
+    # the stage (this layer's entries) joining what lower layers wrote
+    "into existing dirs": [
+        [F("a/b/c", b"c"), F("a/x", b"x"), D("a/b", 0o700)],
+        [F("a/b/d", b"d"), D("a/b", 0o750), F("a/y", b"y"), F("a/b/e/f", b"f")],
+    ],
+    "many into one dir": [[F("d/keep", b"k")], [F(f"d/f{i:03}", b"%d" % i) for i in range(300)]],
+    "fifo over file": [[F("p", b"p"), F("d/q", b"q")], [S.Fifo("p"), S.Fifo("d/q")]],
+    "whiteout after same-layer entry below": [
+        [F("d/a", b"old"), F("d/b", b"b")],
+        [F("d/a", b"new"), S.Whiteout("d/a"), S.Whiteout("d/b")],
+    ],
+    "hardlink to a lower file its layer hid": [[F("a/b", b"b")], [S.Opaque("a"), H("c", "a/b")]],
+    "hardlink below a parent its layer replaced": [[F("d/a", b"a")], [F("d", b"x"), H("e", "d/a")]],
+    "hardlink to what its layer made a dir": [[F("a", b"a")], [D("a"), H("b", "a")]],
+    "hardlink to its own layer's file in a lower dir": [
+        [D("d"), F("d/old", b"o")],
+        [F("d/new", b"n", mode=0o600), H("top", "d/new"), H("d/again", "d/old")],
+    ],
 }
 
 
