@@ -29,10 +29,9 @@ it and returns at once, so a lint runs its rules while ShellCheck works.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from deadweight.dockerfile import shellcheck_process
 from deadweight.dockerfile.findings import Severity
@@ -248,7 +247,9 @@ class Pending:
         """Per script, in order, the finding hadolint would show (or None)."""
         if self._running is None:
             return []
-        return _findings(self._found, self._running.outputs())
+        import json  # here, while ShellCheck still works: not before it starts (issue 14)
+
+        return _findings(self._found, self._running.outputs(), json.loads)
 
 
 def start(found: Sequence[Script], executable: str) -> Pending:
@@ -266,12 +267,14 @@ def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None
 
 
 def _findings(
-    found: Sequence[Script], outputs: list[tuple[int, Output]]
+    found: Sequence[Script],
+    outputs: list[tuple[int, Output]],
+    loads: Callable[[bytes], object],
 ) -> list[ShellFinding | None]:
     by_file: dict[str, list[dict[str, object]]] = {}
     for offset, (output, names) in outputs:
         try:
-            data = json.loads(output or b"{}")
+            data = loads(output or b"{}")
         except ValueError:
             continue
         for c in data.get("comments", []) if isinstance(data, dict) else []:

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 
 Output = tuple[bytes, dict[str, str]]  # ShellCheck's JSON, and script index by file name
 
-# ShellCheck takes several milliseconds of CPU per script: a file of hundreds of RUNs (or
-# a call given many files) is split between processes, one per CPU, up to four
+# ShellCheck takes several milliseconds of CPU per script (more than a Dockerfile's rules
+# take in Python): a file's scripts are split between two processes, so that they use the
+# second CPU while the rules use the first, and a file of hundreds of RUNs (or a call
+# given many files) between processes of PER_PROCESS scripts, one per CPU, up to four
 PER_PROCESS = 64
 
 
@@ -35,35 +37,73 @@ class Running:
         return self._outputs
 
 
+def workers(count: int) -> int:
+    """How many ShellCheck processes share ``count`` scripts."""
+    wanted = max(2, -(-count // PER_PROCESS))
+    return max(1, min(4, os.cpu_count() or 1, count, wanted))
+
+
+def chunks(texts: list[bytes], parts: int) -> list[tuple[int, int]]:
+    """``parts`` runs of consecutive scripts, (start, end), of about the same work: each
+    script counts its length and a fixed share for ShellCheck's work per script."""
+    costs = [len(t) + 512 for t in texts]
+    total = sum(costs)
+    bounds: list[tuple[int, int]] = []
+    at = done = 0
+    for part in range(1, parts):
+        end = at + 1
+        done += costs[at]
+        target = total * part / parts
+        # leave at least one script for each part still to come
+        while end < len(texts) - (parts - part) and done + costs[end] / 2 < target:
+            done += costs[end]
+            end += 1
+        bounds.append((at, end))
+        at = end
+    bounds.append((at, len(texts)))
+    return bounds
+
+
 def start(argv: list[str], texts: list[bytes]) -> Running:
     """Start ShellCheck (``argv`` without file names) on the scripts ``texts``."""
-    workers = min(4, os.cpu_count() or 1, -(-len(texts) // PER_PROCESS))
-    if workers <= 1 and hasattr(os, "memfd_create"):
-        try:
-            pid, out, names = _spawn(argv, texts)
-        except OSError:
-            return Running(lambda: [(0, (b"", {}))])
-        return Running(lambda: [(0, (_wait(pid, out), names))])
-    if workers <= 1:
-        return Running(lambda: [(0, _run(argv, texts))])
+    bounds = chunks(texts, workers(len(texts))) if texts else [(0, 0)]
+    if hasattr(os, "memfd_create"):
+        started: list[tuple[int, tuple[int, int, dict[str, str]] | None]] = []
+        for at, end in bounds:
+            try:
+                started.append((at, _spawn(argv, texts[at:end])))
+            except OSError:
+                started.append((at, None))
+        return Running(lambda: _collect(started))
+    if len(bounds) == 1:
+        return Running(lambda: [(0, _run_in_folder(argv, texts))])
     from concurrent.futures import ThreadPoolExecutor
 
-    size = -(-len(texts) // workers)
-    offsets = range(0, len(texts), size)
-    with ThreadPoolExecutor(workers) as pool:
-        outputs = list(pool.map(lambda at: _run(argv, texts[at : at + size]), offsets))
-    done = list(zip(offsets, outputs, strict=True))
+    with ThreadPoolExecutor(len(bounds)) as pool:
+        outputs = list(pool.map(lambda b: _run_in_folder(argv, texts[b[0] : b[1]]), bounds))
+    done = [(at, out) for (at, _), out in zip(bounds, outputs, strict=True)]
     return Running(lambda: done)
 
 
-def _run(argv: list[str], texts: list[bytes]) -> Output:
-    if not hasattr(os, "memfd_create"):
-        return _run_in_folder(argv, texts)
+def _collect(
+    started: list[tuple[int, tuple[int, int, dict[str, str]] | None]],
+) -> list[tuple[int, Output]]:
+    """Each process's output, in order; interrupted, the processes not yet read are
+    killed and waited for too, so none is left behind."""
+    outputs: list[tuple[int, Output]] = []
     try:
-        pid, out, names = _spawn(argv, texts)
-    except OSError:
-        return b"", {}
-    return _wait(pid, out), names
+        for at, process in started:
+            if process is None:
+                outputs.append((at, (b"", {})))
+                continue
+            pid, out, names = process
+            outputs.append((at, (_wait(pid, out), names)))
+    except BaseException:
+        for _, process in started[len(outputs) + 1 :]:
+            if process is not None:
+                _kill(process[0], process[1])
+        raise
+    return outputs
 
 
 def _spawn(argv: list[str], texts: list[bytes]) -> tuple[int, int, dict[str, str]]:
@@ -101,14 +141,19 @@ def _wait(pid: int, read_end: int) -> bytes:
         while chunk := os.read(read_end, 1 << 16):
             chunks.append(chunk)
     except BaseException:
-        import signal
-
-        os.kill(pid, signal.SIGKILL)
+        _kill(pid, read_end)
         raise
-    finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
+    os.close(read_end)
+    os.waitpid(pid, 0)
     return b"".join(chunks)
+
+
+def _kill(pid: int, read_end: int) -> None:
+    import signal
+
+    os.close(read_end)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def _run_in_folder(argv: list[str], texts: list[bytes]) -> Output:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
@@ -10,6 +9,12 @@ from deadweight.dockerfile.findings import Finding, LintResult, Severity
 TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
 if TYPE_CHECKING:
     from deadweight.imagelint.lint import ImageLintResult
+
+
+def _dumps(value: object, indent: int | None = None) -> str:
+    import json  # not at start-up: the tty format does not need it (issue 14)
+
+    return json.dumps(value, indent=indent)
 
 
 def _quoteattr(text: str) -> str:
@@ -79,7 +84,7 @@ def render_json(results: Sequence[LintResult]) -> str:
                     "message": f.message,
                 }
             )
-    return json.dumps(items) + "\n"
+    return _dumps(items) + "\n"
 
 
 def _sarif_location(path: str, f: Finding) -> dict[str, object]:
@@ -127,7 +132,7 @@ def render_sarif(results: Sequence[LintResult], rules: dict[str, str], version: 
             }
         ],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _dumps(doc, indent=2) + "\n"
 
 
 def render_checkstyle(results: Sequence[LintResult]) -> str:
@@ -160,7 +165,7 @@ def render_gitlab(results: Sequence[LintResult]) -> str:
                     "location": {"path": r.path, "lines": {"begin": f.line, "end": f.end_line}},
                 }
             )
-    return json.dumps(items, indent=2) + "\n"
+    return _dumps(items, indent=2) + "\n"
 
 
 def render(

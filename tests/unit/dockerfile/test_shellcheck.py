@@ -236,11 +236,31 @@ def test_many_scripts_are_split_between_processes_with_the_same_findings(
     from deadweight.dockerfile import shellcheck_process
 
     src = (CASES / "sh-default.Dockerfile").read_text()
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert shellcheck_process.workers(20) == 1
     one = lint(src, shellcheck=shellcheck).findings
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert shellcheck_process.workers(20) == 2  # a file's RUNs: two processes, two CPUs
+    assert lint(src, shellcheck=shellcheck).findings == one
     monkeypatch.setattr(shellcheck_process, "PER_PROCESS", 3)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert shellcheck_process.workers(20) == 4
     assert lint(src, shellcheck=shellcheck).findings == one
     assert sum(f.code.startswith("SC") for f in one) >= 12  # several chunks, each with some
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 4])
+def test_scripts_are_split_in_runs_of_about_the_same_work(parts: int) -> None:
+    from deadweight.dockerfile.shellcheck_process import chunks
+
+    texts = [b"x" * n for n in (40, 3000, 200, 200, 900, 10, 10, 2500, 700)]
+    bounds = chunks(texts, parts)
+    assert len(bounds) == parts and bounds[0][0] == 0 and bounds[-1][1] == len(texts)
+    assert all(a < b for a, b in bounds)  # none empty
+    assert all(bounds[i][1] == bounds[i + 1][0] for i in range(parts - 1))  # in order
+    work = [sum(len(t) + 512 for t in texts[a:b]) for a, b in bounds]
+    assert max(work) <= 2 * sum(work) / parts
+    assert chunks([b"x"] * 2, 2) == [(0, 1), (1, 2)]
 
 
 def test_a_shellcheck_that_cannot_start_gives_no_finding_and_no_error(tmp_path: Path) -> None:
