@@ -38,6 +38,7 @@ from deadweight.dockerfile.findings import Severity
 from deadweight.dockerfile.pairs import pairs
 from deadweight.dockerfile.record import record
 from deadweight.dockerfile.regex import lazy
+from deadweight.dockerfile.shellcheck_names import bearing
 from deadweight.dockerfile.shellcheck_process import Output, Running
 from deadweight.dockerfile.syntax import Dockerfile, Instruction
 
@@ -80,10 +81,27 @@ _DEFAULT = _Opts("/bin/sh -c", _PROXY_VARS)
 
 @record
 class Script:
-    """The text ShellCheck reads for one RUN, and the instruction its finding names."""
+    """One RUN's script as hadolint gives it to ShellCheck: its ``#!`` line, an ``export
+    NAME=1`` line per name declared, the body; and the instruction its finding names."""
 
     instruction: Instruction
-    text: str
+    shell: str
+    names: tuple[str, ...]  # sorted
+    body: str
+
+    @property
+    def text(self) -> str:
+        """hadolint's text: every name exported."""
+        return self._text(self.names)
+
+    @property
+    def checked(self) -> str:
+        """The text ShellCheck reads: only the exports that can change its findings."""
+        return self._text(tuple(n for n in self.names if bearing(n, self.body)))
+
+    def _text(self, names: tuple[str, ...]) -> str:
+        exports = "".join(f"export {v}=1\n" for v in names)
+        return f"#!{self.shell}\n{exports}{self.body}"
 
 
 @record
@@ -113,8 +131,7 @@ def _script(ins: Instruction, run: Instruction, opts: _Opts) -> Script | None:
     if text.startswith("#!") and not text.startswith(_SHEBANGS):
         return None
     first = opts.shell.split()[0] if opts.shell.split() else ""
-    exports = "".join(f"export {v}=1\n" for v in sorted(opts.names))
-    return Script(ins, f"#!{first}\n{exports}{text}")
+    return Script(ins, first, tuple(sorted(opts.names)), text)
 
 
 def _declared(ins: Instruction) -> list[str]:
@@ -258,7 +275,7 @@ def start(found: Sequence[Script], executable: str) -> Pending:
         return Pending(found, None)
     argv = [executable, "--norc", "--format=json1", "--severity=style"]
     argv.append(f"--exclude={','.join(str(c) for c in EXCLUDED)}")
-    texts = [s.text.encode("utf-8", "surrogateescape") for s in found]
+    texts = [s.checked.encode("utf-8", "surrogateescape") for s in found]
     return Pending(found, shellcheck_process.start(argv, texts))
 
 

@@ -268,3 +268,53 @@ def test_a_shellcheck_that_cannot_start_gives_no_finding_and_no_error(tmp_path: 
     result = lint(src, shellcheck=str(tmp_path / "no-such-shellcheck"))
     assert not [f for f in result.findings if f.code.startswith("SC")]
     assert "DW001" in {f.code for f in result.findings}  # the rules ran
+
+
+Comment = tuple[int, int, str, int, str]  # line in the body (0 above it), column, level, code, text
+
+
+def _comments(shellcheck: str, texts: list[str], bodies: list[str]) -> list[list[Comment]]:
+    """ShellCheck's comments on each text: those on the body with the body's line numbers,
+    those above it (on an export line) in order without their line."""
+    from deadweight.dockerfile import shellcheck_process
+
+    argv = [shellcheck, "--norc", "--format=json1", "--severity=style", "--exclude=2187,1090,1091"]
+    outputs = shellcheck_process.start(argv, [t.encode() for t in texts]).outputs()
+    found: list[list[Comment]] = [[] for _ in texts]
+    for offset, (output, names) in outputs:
+        for c in json.loads(output)["comments"]:
+            i = int(names[c["file"]]) + offset
+            above = texts[i].count("\n", 0, len(texts[i]) - len(bodies[i]))
+            line = c["line"] - above if c["line"] > above else 0
+            found[i].append((line, c["column"], c["level"], c["code"], c["message"]))
+    return [sorted(f) for f in found]
+
+
+def test_only_the_exports_that_bear_on_a_finding_are_sent(shellcheck: str) -> None:
+    """ShellCheck finds the same in a RUN whether given every declared name (hadolint's
+    text) or only those that can matter (a name the body uses, a name a misspelling in it
+    could suggest, ShellCheck's own variables); most are left out."""
+    paths = sorted(CASES.glob("*.Dockerfile")) + sorted(CORPUS.glob("*.Dockerfile"))
+    found = [s for p in paths for s in scripts(parse(p.read_text(errors="replace")))]
+    bodies = [s.body for s in found]
+    every = _comments(shellcheck, [s.text for s in found], bodies)
+    needed = _comments(shellcheck, [s.checked for s in found], bodies)
+    assert every == needed
+    assert len(found) >= 100
+    sent = sum(s.checked.count("\nexport ") for s in found)
+    declared = sum(len(s.names) for s in found)
+    assert sent < declared / 3, (sent, declared)
+    codes = {c[3] for comments in every for c in comments}
+    assert {2153, 2154, 2178} <= codes  # "did you mean" and an export's own finding
+
+
+def test_a_declared_name_bears_when_the_body_could_name_it() -> None:
+    from deadweight.dockerfile.shellcheck_names import bearing
+
+    assert bearing("VERSION", 'echo "$VERSION"')
+    assert bearing("DOWNLOAD_URL", "curl $DOWNLOADURL")  # SC2153 would suggest it
+    assert bearing("mytoken", "echo $MYTOKN")  # case aside, one edit away
+    assert bearing("GROUPS", "true")  # ShellCheck's own array: SC2178 on its export
+    assert not bearing("HTTP_PROXY", "apt-get update")
+    assert not bearing("abc", "echo $ab")  # 3 characters: never suggested
+    assert not bearing("BUNDLE_DEPLOYMENT", "echo $VERSION")
