@@ -157,8 +157,14 @@ class Stacker:
             self._add(entry, hidden)
         return hidden
 
-    def tree(self) -> Tree:
-        return Tree(MappingProxyType(dict(self.nodes)), MappingProxyType(dict(self.inodes)))
+    def tree(self, *, last: bool = False) -> Tree:
+        """The merged tree so far; ``last``: the stacker is done with, so the tree takes its
+        maps without copying them (two fewer maps of every path at once, issue 16)."""
+        if not last:
+            return Tree(MappingProxyType(dict(self.nodes)), MappingProxyType(dict(self.inodes)))
+        tree = Tree(MappingProxyType(self.nodes), MappingProxyType(self.inodes))
+        self.nodes, self.inodes, self.children, self.refs = {}, {}, {ROOT: set()}, {}
+        return tree
 
     def _add(self, entry: Entry, hidden: list[Hidden]) -> None:
         # the hot loop of stacking: node, inode and children bookkeeping inlined
@@ -248,7 +254,7 @@ def stack(deltas: Iterable[LayerDelta]) -> Tree:
     stacker = Stacker()
     for delta in deltas:
         stacker.apply(delta)
-    return stacker.tree()
+    return stacker.tree(last=True)
 
 
 def stack_all(deltas: Sequence[LayerDelta]) -> list[Tree]:

@@ -15,9 +15,9 @@ difference (OCI image-spec layer.md, "Representing Changes"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import parent
@@ -86,36 +86,53 @@ def stacking(deltas: Sequence[LayerDelta], keep: int) -> Stacking:
     lower = dict(stacker.nodes)
     for delta in deltas[keep:]:
         stacker.apply(delta)
-    tree = stacker.tree()
+    tree = stacker.tree(last=True)
     return Stacking(keep, lower, tree, InodeSources(deltas, tree.inodes))
 
 
 def _emitted_links(
     emitted: Sequence[Node],
-    lower_live: dict[int, str],
+    live: Mapping[str, Node],
+    keep: int,
     full_inodes: InodeSources,
-) -> dict[str, Item]:
-    """Items for every file and hardlink of the squashed range, grouped by inode."""
-    groups: dict[int, list[str]] = {}
-    out: dict[str, Item] = {}
+) -> list[Item]:
+    """Items for every file and hardlink of the squashed range, grouped by inode.
+
+    Only an inode a hardlink names has more than one name: every other file is one item,
+    made as it comes, and the groups (and the names still below ``keep``) are gathered for
+    the linked inodes alone (a layer of a million files held a list and two map entries
+    per file here, issue 16)."""
+    linked = {n.inode for n in emitted if n.kind == "hardlink" and n.inode >= 0}
+    groups: dict[int, list[Node]] = {}
+    out: list[Item] = []
     for node in emitted:
-        if node.kind in ("file", "hardlink") and node.inode >= 0:
-            groups.setdefault(node.inode, []).append(node.path)
-        elif node.kind == "hardlink":  # its target was never seen: keep it as written
-            out[node.path] = Item(node.path, "link", node.layer, node.link)
-    layer_of = {n.path: n.layer for n in emitted}
-    for inode, paths in groups.items():
-        paths.sort()
+        kind, inode = node.kind, node.inode
+        if kind != "file" and kind != "hardlink":
+            continue
+        if inode < 0:  # a hardlink whose target was never seen: kept as written
+            out.append(Item(node.path, "link", node.layer, node.link))
+        elif inode in linked:
+            groups.setdefault(inode, []).append(node)
+        else:
+            src_layer, src_path, occurrence = full_inodes[inode]
+            out.append(Item(node.path, "data", src_layer, src_path, occurrence))
+    lower_live: dict[int, str] = {}  # the first name below ``keep`` of each linked inode
+    if groups:
+        for path, node in live.items():
+            inode = node.inode
+            held = node.layer < keep and inode in groups and node.kind in ("file", "hardlink")
+            if held and (inode not in lower_live or path < lower_live[inode]):
+                lower_live[inode] = path
+    for inode, names in groups.items():
+        names.sort(key=lambda n: n.path)
         kept = lower_live.get(inode)
         if kept is not None:  # the file itself is still there below: link to it
-            for p in paths:
-                out[p] = Item(p, "link", layer_of[p], kept)
+            out.extend(Item(n.path, "link", n.layer, kept) for n in names)
             continue
         src_layer, src_path, occurrence = full_inodes[inode]
-        holder = paths[0]
-        out[holder] = Item(holder, "data", src_layer, src_path, occurrence)
-        for p in paths[1:]:
-            out[p] = Item(p, "link", layer_of[p], holder)
+        holder = names[0].path
+        out.append(Item(holder, "data", src_layer, src_path, occurrence))
+        out.extend(Item(n.path, "link", n.layer, holder) for n in names[1:])
     return out
 
 
@@ -146,35 +163,61 @@ def merge(
         for path, node in live.items():
             if node.layer >= keep and (drop_dirs or node.kind != "dir") and drop(path):
                 dropped.append(node)
-    if dropped:  # a copy without them; none dropped (the common case): no copy at all
-        gone = {n.path for n in dropped}
-        live = {p: n for p, n in live.items() if p not in gone}
-    dropped.sort(key=lambda n: n.path)
-    still = {n.inode for n in live.values() if n.inode >= 0}
     freed: list[Dropped] = []
-    for node in dropped:
-        held = 0
-        if node.inode >= 0 and node.inode not in still:
-            still.add(node.inode)  # counted once, at its first dropped name
-            held = inode_bytes[node.inode].bytes
-        freed.append(Dropped(node.path, held, node.layer))
+    if dropped:  # a view without them; none dropped (the common case): the tree itself
+        live = _Without(live, {n.path for n in dropped})
+        dropped.sort(key=lambda n: n.path)
+        still = {n.inode for n in live.values() if n.inode >= 0}
+        for node in dropped:
+            held = 0
+            if node.inode >= 0 and node.inode not in still:
+                still.add(node.inode)  # counted once, at its first dropped name
+                held = inode_bytes[node.inode].bytes
+            freed.append(Dropped(node.path, held, node.layer))
+        del still
 
     emitted = [n for n in live.values() if n.layer >= keep]
-    lower_live: dict[int, str] = {}
-    for path, node in live.items():
-        held = node.layer < keep and node.inode >= 0 and node.kind in ("file", "hardlink")
-        if held and (node.inode not in lower_live or path < lower_live[node.inode]):
-            lower_live[node.inode] = path
-    items = _emitted_links(emitted, lower_live, inodes)
+    items = _emitted_links(emitted, live, keep, inodes)
     for node in emitted:
-        if node.path in items:
-            continue
+        if node.kind == "file" or node.kind == "hardlink":
+            continue  # an item of _emitted_links
         action: Action = "implicit" if node.implicit else "copy"
-        items[node.path] = Item(node.path, action, node.layer)
-    for marker in _markers(lower, live, keep):
-        items[marker_name(marker)] = marker
-    ordered = tuple(items[k] for k in sorted(items))
-    return Merge(ordered, tuple(freed))
+        items.append(Item(node.path, action, node.layer))
+    del emitted
+    items.extend(_markers(lower, live, keep))
+    # one item per key: emitted paths are distinct, and no live path is a marker's name
+    items.sort(key=item_key)
+    return Merge(tuple(items), tuple(freed))
+
+
+class _Without(Mapping[str, Node]):
+    """``nodes`` without the paths in ``gone``, without copying the rest."""
+
+    def __init__(self, nodes: Mapping[str, Node], gone: set[str]) -> None:
+        self.nodes, self.gone = nodes, gone
+
+    def __getitem__(self, path: str) -> Node:
+        if path in self.gone:
+            raise KeyError(path)
+        return self.nodes[path]
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return default if path in self.gone else self.nodes.get(path, default)
+
+    def __contains__(self, path: object) -> bool:
+        return path not in self.gone and path in self.nodes
+
+    def __iter__(self) -> Iterator[str]:
+        return (p for p in self.nodes if p not in self.gone)
+
+    def __len__(self) -> int:
+        return len(self.nodes) - len(self.gone)
+
+    def items(self) -> Iterator[tuple[str, Node]]:  # type: ignore[override]
+        return ((p, n) for p, n in self.nodes.items() if p not in self.gone)
+
+    def values(self) -> Iterator[Node]:  # type: ignore[override]
+        return (n for p, n in self.nodes.items() if p not in self.gone)
 
 
 class InodeSources:
@@ -217,6 +260,11 @@ class InodeSources:
     def __getitem__(self, inode: int) -> tuple[int, str, int]:
         found = self.inodes[inode]
         return found.layer, found.path, self.repeated.get(inode, 0)
+
+
+def item_key(item: Item) -> str:
+    """Where ``item`` sorts in the squashed layer: its path, or its marker's name."""
+    return marker_name(item) if item.action in ("whiteout", "opaque") else item.path
 
 
 def marker_name(item: Item) -> str:

@@ -24,7 +24,15 @@ from deadweight.filetree.paths import ROOT, clean, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
 from deadweight.filetree.tree import Node
 from deadweight.image import Image, Layer, assemble
-from deadweight.mutate._merge import Item, Merge, Stacking, marker_name, merge, stacking
+from deadweight.mutate._merge import (
+    Item,
+    Merge,
+    Stacking,
+    item_key,
+    marker_name,
+    merge,
+    stacking,
+)
 from deadweight.mutate._spool import DigestingWriter, Spool
 from deadweight.mutate._tarwrite import TarWriter, header
 from deadweight.mutate.edit import Edit, NewFile, Owner, config_document
@@ -220,33 +228,39 @@ def _key_of(path: str, n: int) -> _Key:
     return path if n == 0 else (path, n)
 
 
+_Found = tuple[_Head, int, int]  # a member's head, and where its data lies in the spool
+
+
 class _Sources:
     """Headers and file data of the members the merged layer copies, from one pass over
     each layer that holds them (with ``filetree.tarstream``, the reader every command
     uses); data goes to a temp file, never to memory. Equal headers are kept once (a
-    layer of a million files has a handful of distinct ones)."""
+    layer of a million files has a handful of distinct ones), and so is the record of an
+    empty member; what a layer must give is one map, filled in place as it is read
+    (issue 16: three sets and a map of every path were held at once)."""
 
     def __init__(self) -> None:
         self.last: dict[int, dict[str, _Head]] = {}  # the live member of a name, per layer
-        self.exact: dict[int, dict[_Key, tuple[_Head, int, int]]] = {}
+        self.exact: dict[int, dict[_Key, _Found | None]] = {}  # None: not met yet
         self.heads: dict[_Head, _Head] = {}
+        self.empty: dict[_Head, _Found] = {}  # (head, 0, 0), made once
         self.spool = Spool(".data")
 
     def last_of(self, layer: int, path: str) -> _Head | None:
         return self.last.get(layer, {}).get(path)
 
-    def exact_of(self, layer: int, path: str, n: int) -> tuple[_Head, int, int] | None:
+    def exact_of(self, layer: int, path: str, n: int) -> _Found | None:
         return self.exact.get(layer, {}).get(_key_of(path, n))
 
     def read(self, image: Image, items: Sequence[Item]) -> None:
         meta: dict[int, set[str]] = {}
-        want: dict[int, set[_Key]] = {}
         for item in items:
             if item.action in ("copy", "link"):
                 meta.setdefault(item.layer, set()).add(item.path)
             elif item.action == "data":
-                want.setdefault(item.layer, set()).add(_key_of(item.source, item.occurrence))
-        for index in sorted(meta.keys() | want.keys()):
+                wanted = self.exact.setdefault(item.layer, {})
+                wanted[_key_of(item.source, item.occurrence)] = None
+        for index in sorted(meta.keys() | self.exact.keys()):
             what = f"layer {image.layers[index].diff_id[:19]}"
             with image.layers[index].open() as stream:
                 try:
@@ -254,7 +268,7 @@ class _Sources:
                         TarStream(stream, what),
                         index,
                         meta.pop(index, set()),
-                        want.pop(index, set()),
+                        self.exact.setdefault(index, {}),
                     )
                 except TarError as exc:
                     raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
@@ -264,44 +278,52 @@ class _Sources:
     def _write(self, chunk: memoryview | bytes) -> None:
         self.spool.file.write(chunk)
 
-    def _read_layer(self, tar: TarStream, index: int, meta: set[str], want: set[_Key]) -> None:
+    def _read_layer(
+        self, tar: TarStream, index: int, meta: set[str], want: dict[_Key, _Found | None]
+    ) -> None:
+        """Fill ``want`` (keys: a path for its first member, ``(path, n)`` for its n-th) and
+        the heads of the members named in ``meta`` (the last member of each name)."""
         out = self.spool.file
-        names = {k if isinstance(k, str) else k[0] for k in want}
+        later = {k[0] for k in want if not isinstance(k, str)}  # names wanted past the first
+        counted: dict[str, int] = {}  # members so far of those names
         last = self.last.setdefault(index, {})
-        exact = self.exact.setdefault(index, {})
-        seen: set[str] = set()
-        repeats: dict[str, int] = {}  # members so far of the names met more than once
         while (member := tar.next()) is not None:
             size = 0 if member.type in HEADER_ONLY else member.size
             path, _ = clean(member.name)
-            if not path or (path not in meta and path not in names):
+            if not path or (path not in meta and path not in want and path not in later):
                 tar.skip(size + (-size % BLOCK))
                 continue
-            n = 0
-            if path in seen:
-                n = repeats.get(path, 1)
-                repeats[path] = n + 1
-            else:
-                seen.add(path)
             head = _head(member)
             head = self.heads.setdefault(head, head)
             if path in meta:
                 last[path] = head
-            key = _key_of(path, n)
-            if key not in want:
+            key: _Key = path
+            if path in later:
+                n = counted.get(path, 0)
+                counted[path] = n + 1
+                key = _key_of(path, n)
+            elif want.get(path, 0) is not None:  # not wanted, or its first member was met
+                key = ""  # wanted under no name
+            if key not in want or want[key] is not None:
                 tar.skip(size + (-size % BLOCK))
                 continue
             if member.type in _REGULAR and member.sparse:
                 raise CorruptImage(
                     f"layer {index}: /{path} is a GNU sparse file, which optimize does not rewrite"
                 )
+            if not size:  # nothing to spool: one record for every empty member of a head
+                found = self.empty.get(head)
+                if found is None:
+                    found = self.empty[head] = (head, 0, 0)
+                want[key] = found
+                continue
             start = out.tell()
             if member.type in _REGULAR:
                 tar.stream_into(size, self._write)
                 tar.pad(size)
             else:
                 tar.skip(size + (-size % BLOCK))
-            exact[key] = (head, start, out.tell() - start)
+            want[key] = (head, start, out.tell() - start)
         out.flush()
 
 
@@ -332,7 +354,7 @@ def _edited(plan: Merge, edit: Edit, stacked: Stacking) -> Merge:
     names, with the directories the files and ``edit.owner`` need; refuses an edit that
     would change more than it names."""
     live = stacked.tree.nodes
-    items = {_key(item): item for item in plan.items}
+    items = {item_key(item): item for item in plan.items}
     if edit.remove:
         _remove_dirs(items, edit.remove, live, stacked.lower)
     replaced = {f.path for f in edit.files}
@@ -387,10 +409,6 @@ def _remove_dirs(
         del items[key]
 
 
-def _key(item: Item) -> str:
-    return marker_name(item) if item.action in ("whiteout", "opaque") else item.path
-
-
 def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tuple[Layer, int]:
     """The new layer, and docker's size of it (counted as it is written: file data and
     symlink targets)."""
@@ -402,7 +420,7 @@ def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tu
     # the merge's items are in key order already: the new files go between them
     files = sorted(((f.path, f) for f in edit.files), key=lambda kv: kv[0])
     entries: Iterable[tuple[str, Item | NewFile]] = heapq.merge(
-        ((_key(i), i) for i in plan.items), files, key=lambda kv: kv[0]
+        ((item_key(i), i) for i in plan.items), files, key=lambda kv: kv[0]
     )
     tar = TarWriter(cast(IO[bytes], writer))
     size = 0
@@ -467,6 +485,9 @@ def _add(
     src, start, size = found
     if src[0] in _REGULAR:  # contiguous files: plain
         head = _header(item.path, src, epoch, owner, item.path, type=tarfile.REGTYPE, size=size)
+        if not size:
+            tar.add(head)
+            return 0
         data.seek(start)
         tar.add(head, data, size)
         data.seek(0, 2)

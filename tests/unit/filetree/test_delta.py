@@ -209,3 +209,15 @@ def test_round_trip_through_bytes() -> None:
     assert LayerDelta.from_bytes(d.to_bytes()) == d
     assert LayerDelta.from_bytes(b'{"v":0,"delta":{}}') is None
     assert LayerDelta.from_bytes(b"not json") is None
+
+
+def test_equal_modes_and_empty_digests_are_one_object_each_read_or_decoded() -> None:
+    # a layer of a million empty files held a million equal digests and mode ints (issue 16)
+    entries = [static.File(f"f{i}", b"", mode=0o644) for i in range(3)]
+    read_once = read([*entries, static.File("g", b"x", mode=0o644)], hash="xxh3")
+    for d in (read_once, LayerDelta.from_bytes(read_once.to_bytes())):
+        assert d is not None
+        first, *empty, full = d.entries
+        assert all(e.digest is first.digest and e.mode is first.mode for e in empty)
+        assert full.mode is first.mode and full.digest != first.digest
+        assert first.mode == 0o644 and first.digest == read_once.entries[0].digest

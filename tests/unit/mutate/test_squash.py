@@ -319,3 +319,27 @@ def test_gzip_layers_is_deterministic_and_keeps_diff_ids() -> None:
     with one.layers[1].open() as a, image.layers[1].open() as b:
         assert a.read() == b.read()
     assert gzip_layers(one) is one
+
+
+def test_a_name_twice_in_one_layer_each_member_gives_its_own_data() -> None:
+    # the first "x" lives on as "y" (a hardlink made before "x" was written again), the
+    # second as "x": the squash reads both members of that name, and an empty one
+    image = img(
+        BASE,
+        [
+            S.File("opt/x", b"first"),
+            S.Hardlink("opt/y", "opt/x"),
+            S.File("opt/x", b"second"),
+            S.File("opt/empty", b""),
+            S.File("opt/empty2", b""),
+        ],
+    )
+    out = squash(image, 1)
+    assert members(out.layers[1]) == [
+        ("opt", "dir", ""),
+        ("opt/empty", "file", ""),
+        ("opt/empty2", "file", ""),
+        ("opt/x", "file", "second"),
+        ("opt/y", "file", "first"),
+    ]
+    same_fs(image, out, modes=False)
