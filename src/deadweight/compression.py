@@ -283,17 +283,19 @@ def layer_stream(
     diff_id: str = "",
     verify: bool = True,
     check_diff_id: bool = True,
+    blob_hashed: bool = False,
 ) -> BinaryIO:
     """The uncompressed tar stream of a layer blob read from ``raw``, verified as it is read.
 
     With ``verify``, reading to the end checks the blob's digest and size (when
-    ``blob_digest`` is known) and, unless ``check_diff_id`` is off (another process
-    hashes the tar), the tar's ``diff_id``. This is the whole of ``Layer.open``; the
-    helper processes (:mod:`deadweight.reading._helper`) run it too.
+    ``blob_digest`` is known; only its size with ``blob_hashed``: another process hashes
+    the blob) and, unless ``check_diff_id`` is off (another process hashes the tar), the
+    tar's ``diff_id``. This is the whole of ``Layer.open``; the helper processes
+    (:mod:`deadweight.reading._helper`) run it too.
     """
     if verify and blob_digest:
         raw = VerifyingReader(  # type: ignore[assignment]
-            raw, blob_digest, blob_size, what=f"layer {blob_digest[:19]}"
+            raw, blob_digest, blob_size, what=f"layer {blob_digest[:19]}", hashing=not blob_hashed
         )
     kind, stream = decompressed(raw, what=f"layer {diff_id[:19]}")
     if kind == "none" and blob_digest == diff_id:

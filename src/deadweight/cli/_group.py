@@ -10,6 +10,21 @@ import click
 from deadweight import __version__
 from deadweight.cli import COMMANDS
 
+# Commands that read an image's layers: given an image on disk, they start the helper
+# processes that read its layers before importing their own modules, which takes as long.
+READS_LAYERS = frozenset(
+    {"analyze", "cat", "diff", "explore", "export", "lint", "minify", "optimize"}
+)
+
+
+def _warm_up(args: list[str]) -> None:
+    from deadweight.sources import on_disk
+
+    if any(on_disk(arg) for arg in args if not arg.startswith("-")):
+        from deadweight.reading import warm_up
+
+        warm_up()
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -31,6 +46,8 @@ class LazyGroup(click.Group):
             close = difflib.get_close_matches(name, sorted(COMMANDS), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise click.UsageError(f"no such command '{name}'{hint} (see deadweight --help)")
+        if name in READS_LAYERS:
+            _warm_up(args[1:])
         return super().resolve_command(ctx, args)
 
 

@@ -3,7 +3,8 @@
 :func:`read_deltas` (and :func:`iter_deltas`, one layer at a time) reads each distinct
 layer of an image once, through a :class:`~deadweight.cache.LayerCache`, in helper
 processes where the layers are files on disk. Parallelism follows from the layers
-(``Layer.seekable``), never from the caller.
+(``Layer.seekable``), never from the caller; a caller about to read layers from files may
+start the helpers early (:func:`warm_up`), so that their start-up overlaps its own.
 
 The names below load on first use, so that a helper process (``reading._helper``) pays
 only for what it needs.
@@ -24,6 +25,7 @@ if _typing.TYPE_CHECKING:
         store_kind,
         stored_delta,
     )
+    from deadweight.reading._pool import warm_up
 
 __all__ = [
     "iter_deltas",
@@ -33,13 +35,15 @@ __all__ = [
     "read_layer",
     "store_kind",
     "stored_delta",
+    "warm_up",
 ]
 
 
 def __getattr__(name: str) -> object:
     if name not in __all__:
         raise AttributeError(f"module 'deadweight.reading' has no attribute {name!r}")
-    value = getattr(_importlib.import_module("deadweight.reading._deltas"), name)
+    module = "_pool" if name == "warm_up" else "_deltas"
+    value = getattr(_importlib.import_module(f"deadweight.reading.{module}"), name)
     globals()[name] = value
     return value
 

@@ -12,8 +12,8 @@ attached:
 * ``hash``: the ring and its pipes. It hashes what comes through, to the end, and
   reports the sha256.
 
-It imports what reading needs on the first ``delta`` job, so a helper that only hashes
-starts in half the time.
+It imports what reading needs once it has said hello, while the parent sends its first
+job.
 """
 
 from __future__ import annotations
@@ -136,8 +136,8 @@ class _Tee:
 def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
     """A layer's delta (encoded) and how reading it ended. ``fds``: the layer's file, the
     result's pipe (written by the caller) and, for a layer read by two helpers, the ring
-    and its two pipes: the tar's diff_id is then left to the helper that hashes it."""
-    # Imported here: a helper that only hashes never needs them (and starts sooner).
+    and its two pipes: the tar's diff_id is then left to the helper that hashes it. A job
+    saying ``blob_hashed`` leaves the blob's digest to the parent, which hashes the file."""
     from deadweight import compression
     from deadweight.digest import VerifyingReader
     from deadweight.filetree.delta import read_delta
@@ -163,6 +163,7 @@ def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
             blob_size=job["blob_size"],
             diff_id=str(job["diff_id"]),
             check_diff_id=ring is None,
+            blob_hashed=bool(job.get("blob_hashed")),  # by the parent, from the file
         ) as stream:
             tar = stream if ring is None else _Tee(stream, ring, fds[3], fds[4])
             delta = read_delta(
@@ -207,9 +208,17 @@ def _hash(fds: list[int]) -> dict[str, Any]:
             os.close(fd)
 
 
+def _prepare() -> None:
+    """Import what reading a layer needs, once hello is said: the parent sends the first
+    job meanwhile, and a helper started early (``_pool.warm_up``) is ready when it comes."""
+    from deadweight import compression  # noqa: F401
+    from deadweight.filetree import delta  # noqa: F401
+
+
 def serve(sock: socket.socket) -> None:
     """Read (or hash) one layer after another until the parent closes ``sock``."""
     sock.send(HELLO)
+    _prepare()
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, MESSAGE, 5)

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +81,18 @@ class Helper:
             self.sock.settimeout(None)
         return self.started
 
-    def run(self, job: dict[str, Any], fd: int, hasher: Helper | None = None) -> Outcome:
+    def run(
+        self,
+        job: dict[str, Any],
+        fd: int,
+        hasher: Helper | None = None,
+        *,
+        beside: Callable[[], dict[str, Any]] | None = None,
+    ) -> Outcome:
         """Send a job (and, with ``hasher``, a hashing job fed through a ring): how it
-        ended (``taken`` is False if this helper, dead, could not take it)."""
+        ended (``taken`` is False if this helper, dead, could not take it). ``beside``,
+        called while the helper works on a job it took, reports the layer's digest as a
+        hashing helper would (the blob hashed by this process)."""
         r, w = os.pipe()
         fds, ours = [fd, w], [w]
         ring = _ring() if hasher is not None else None
@@ -105,15 +115,19 @@ class Helper:
             for mine in ours:
                 os.close(mine)  # the helpers hold their own copies
         # The hasher, sent a job, reports once its data ends (at once if the reader died).
-        data, status = b"", None
+        data, status, beside_report = b"", None, None
         if r >= 0:
             with open(r, "rb") as pipe:
+                if beside is not None:
+                    beside_report = beside()
                 data = pipe.read()
             status = self.status()
         hashed = hasher.status() if hasher is not None and hashing else None
         # A hasher not sent its job although there was a ring had died; without a ring it
         # was not used.
         alive = hashed is not None if hashing else ring is None
+        if beside_report is not None:
+            hashing, hashed = True, beside_report
         return Outcome(data, status, hashing, hashed, taken=r >= 0, hasher_alive=alive)
 
     def status(self) -> dict[str, Any] | None:
@@ -128,6 +142,8 @@ class Helper:
 
     def stop(self) -> None:
         self.sock.close()  # the helper's recv sees the end and it exits
+        if not self.started:  # started early and never used: nothing of ours to finish
+            self.proc.kill()
         try:
             self.proc.wait(_EXIT_WAIT)
         except subprocess.TimeoutExpired:
@@ -162,6 +178,8 @@ class Outcome:
         if not status.get("ok"):
             raise _error(status)
         if self.split:
+            if self.report is not None and "error" in self.report:
+                raise _error(self.report)
             if self.report is None or "digest" not in self.report:
                 raise DeadweightError(f"{what}: the helper process hashing it exited unexpectedly")
             digest = str(self.report["digest"])

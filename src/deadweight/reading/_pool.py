@@ -17,19 +17,24 @@ A :class:`ReaderPool` moves the whole read of a layer out instead:
   a decompression bomb or a hostile tar is raised in the parent by :meth:`ReaderPool.read`
   with the helper's message and the same error class as in-process.
 
-A layer that is most of the work (``split``) goes to two helpers: the one reading it
-copies its uncompressed tar into a ring of shared memory (a memfd, 8 MiB), and a second
-one computes the tar's sha256 from there, which the parent checks against the diff_id
-after the reader's own verdict, in the order reading in one process would meet them.
-Copying through shared memory costs little; through a pipe, the kernel's copies cost as
-much as the hash saves.
+A layer that is most of the work (``split``) is read by two at once. When its blob is its
+tar (uncompressed: blob digest and diff_id are one), the calling thread hashes the blob
+from the file while a helper parses it (checking only its length): sha256 gives up the GIL
+for each 8 MiB, so the thread costs this process almost nothing and no third process
+starts. A compressed blob's tar exists only inside the helper inflating it: that helper
+copies the tar into a ring of shared memory (a memfd, 8 MiB) and a second helper computes
+its sha256 from there. Either way the parent checks the digest against the diff_id after
+the reader's own verdict, in the order reading in one process would meet them. Copying
+through shared memory costs little; through a pipe, the kernel's copies cost as much as
+the hash saves.
 
 Only layers whose opener gives a regular file on disk go to a helper (archives, OCI
 layouts, an engine's spooled save stream); a registry's HTTP stream or bytes in memory are
 read in-process. Helpers start when first needed (each says hello once it has imported
 what it needs), serve one layer at a time, and exit when the pool is closed or the parent
-dies (their socket reaches its end). A helper that dies while idle is passed over; one
-that dies on a layer is an error for that layer.
+dies (their socket reaches its end). :func:`warm_up` starts them before they are needed,
+so that their start-up overlaps the caller's own (a command's imports). A helper that
+dies while idle is passed over; one that dies on a layer is an error for that layer.
 
 The helper's side is :mod:`deadweight.reading._helper`; the parent's end of one helper
 (starting it, sending a job, reading back what it sent) is
@@ -40,6 +45,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import hashlib
 import io
 import os
 import stat
@@ -51,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 from deadweight import compression
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
 from deadweight.reading._helper_link import Helper, Outcome
+from deadweight.streams import CHUNK
 
 if TYPE_CHECKING:
     from deadweight.image import Layer
@@ -60,6 +68,11 @@ _MAX_FAILURES = 3
 
 Span = tuple[int, int, int | None, str]
 
+
+# What the calling thread hashes a split uncompressed blob by: each call gives up the GIL
+# once for a few milliseconds of hashing, so a thread stacking deltas meanwhile (which
+# keeps the GIL up to the 5 ms switch interval) delays it little.
+HASH_CHUNK = 8 * CHUNK
 
 # Helpers at most, whatever the CPUs: beyond four, the parent stacking the deltas is the
 # bottleneck.
@@ -149,6 +162,8 @@ class ReaderPool:
         inflates and parses it: the layer takes about the time of the larger of the two.
         """
         raw = layer.opener()
+        # The blob is its tar: this thread hashes the file while the helper parses it.
+        here = split and layer.blob.digest == layer.diff_id
         with contextlib.ExitStack() as stack:
             stack.callback(raw.close)
             where = span(raw)
@@ -163,19 +178,21 @@ class ReaderPool:
                 "hash": hash,
                 "capture": capture_name(capture),
                 "what": what,
+                "blob_hashed": here,
             }
             # A helper that died while idle is found when the job cannot be sent; nothing
             # was read yet (helpers read with pread), so the next one, or this process,
             # reads the layer instead.
+            beside = functools.partial(_hash_span, where) if here and where else None
             while where is not None and (helper := self._acquire()) is not None:
-                hasher = self._spare() if split else None
+                hasher = self._spare() if split and not here else None
                 outcome: Outcome | None = None
                 try:
                     if hasher is not None and not hasher.ready():
                         self._release(hasher, healthy=False)
                         hasher = None
                     if helper.ready():
-                        outcome = helper.run(job, where[0], hasher)
+                        outcome = helper.run(job, where[0], hasher, beside=beside)
                 finally:
                     self._release(helper, healthy=outcome is not None and outcome.alive)
                     if hasher is not None:
@@ -191,6 +208,17 @@ class ReaderPool:
                 )
             )
             return read_delta(stream, hash=hash, capture=capture, what=what), None
+
+    def start(self) -> None:
+        """Start the helpers the pool may run now, without waiting for them to say hello
+        (the first read of each waits, if it must)."""
+        with self._ready:
+            while not self._closed and len(self._all) < self.limit:
+                helper = Helper.spawn()
+                if helper is None:
+                    return
+                self._all.append(helper)
+                self._idle.append(helper)
 
     def _spare(self) -> Helper | None:
         """An idle helper, or a new one while no more than ``limit`` run (one beyond it, for
@@ -258,6 +286,37 @@ class ReaderPool:
         self.close()
 
 
+def _pread_into(fd: int, view: memoryview, offset: int) -> int:
+    if hasattr(os, "preadv"):  # into the one buffer: no fresh pages for every chunk
+        return os.preadv(fd, [view], offset)
+    data = os.pread(fd, len(view), offset)  # pragma: no cover - no preadv on this system
+    view[: len(data)] = data
+    return len(data)
+
+
+def _hash_span(where: Span) -> dict[str, Any]:
+    """The sha256 of a file's span (to its end when the size is None), as a hashing helper
+    reports it; an OSError is reported the same way."""
+    fd, offset, size, _name = where
+    digest = hashlib.sha256()
+    buffer = bytearray(HASH_CHUNK)
+    view = memoryview(buffer)
+    end = None if size is None else offset + size
+    try:
+        while end is None or offset < end:
+            want = HASH_CHUNK if end is None else min(HASH_CHUNK, end - offset)
+            n = _pread_into(fd, view[:want], offset)
+            if n <= 0:
+                break  # cut short: the digest differs, after the reader's own verdict
+            digest.update(view[:n])
+            offset += n
+    except OSError as exc:
+        return {"error": "OSError", "errno": exc.errno, "message": exc.strerror or str(exc)}
+    finally:
+        view.release()
+    return {"ok": True, "digest": "sha256:" + digest.hexdigest()}
+
+
 _SHARED: ReaderPool | None = None
 _SHARED_PID = 0
 _SHARED_LOCK = threading.Lock()
@@ -274,6 +333,16 @@ def shared(processes: int) -> ReaderPool:
             _SHARED, _SHARED_PID = ReaderPool(), os.getpid()
         _SHARED.limit = max(_SHARED.limit, processes)
         return _SHARED
+
+
+def warm_up() -> None:
+    """Start this process's helpers now, where helpers run (more than one CPU), without
+    waiting for them: a caller about to read layers from files on disk calls it before
+    its own slow start-up, which theirs then overlaps. Helpers never used are stopped at
+    exit (they cost a fraction of a CPU second)."""
+    processes = default_processes()
+    if processes:
+        shared(processes).start()
 
 
 def shutdown() -> None:

@@ -76,6 +76,17 @@ def _split_path(rest: str) -> tuple[str, str]:
     return path, ref
 
 
+def on_disk(spec: str) -> bool:
+    """Whether ``spec`` names an image in a file or directory here (an archive or a
+    layout, whose layers are files): a cheap guess by the grammar of :func:`locate`, with
+    no engine or network call and never an error."""
+    for transport in ("docker-archive:", "oci-archive:", "oci:"):
+        if spec.startswith(transport):
+            spec = spec[len(transport) :]
+            break
+    return bool(spec) and os.path.exists(_split_path(spec)[0])
+
+
 def _sniff_file(path: str) -> str:
     """``docker-archive`` or ``oci-archive``, by what the archive holds."""
     from deadweight.sources.archive import open_container

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -206,10 +207,14 @@ def test_local_layers_are_read_by_helper_processes(
     real = helper_link.Helper.run
 
     def counting(
-        self: helper_link.Helper, job: dict[str, object], fd: int, hasher: object = None
+        self: helper_link.Helper,
+        job: dict[str, object],
+        fd: int,
+        hasher: object = None,
+        **kw: Any,
     ) -> object:
         sent.append(str(job["diff_id"]))
-        return real(self, job, fd, hasher)  # type: ignore[arg-type]
+        return real(self, job, fd, hasher, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(helper_link.Helper, "run", counting)
     spec = f"docker-archive:{env / 'waste.tar'}"
