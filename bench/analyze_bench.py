@@ -90,6 +90,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -236,10 +237,23 @@ def cli(spec: str, cache: Path, rss_cache: Path) -> tuple[float, int, bytes]:
     return elapsed, peak_rss(args, env), out
 
 
+# CPU seconds (user + system) of each command run by :func:`wall`, helpers included (each
+# waits for its helper processes), in the order run.
+CPU: list[float] = []
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def wall(args: list[str], env: dict[str, str]) -> float:
+    cpu = _children_cpu()
     t0 = time.perf_counter()
     subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    CPU.append(_children_cpu() - cpu)
+    return elapsed
 
 
 # The floor: every layer blob inflated and both its digests checked, one after another.
@@ -253,7 +267,7 @@ for layer in open_image(sys.argv[1]).layers:
 """
 
 
-def python_app_rounds(workdir: Path, rounds: int) -> None:
+def python_app_rounds(workdir: Path, rounds: int, before: str | None = None) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from python_app import write_both
 
@@ -281,19 +295,37 @@ def python_app_rounds(workdir: Path, rounds: int) -> None:
         "floor, OCI gzip": lambda: wall([sys.executable, "-c", _FLOOR, f"oci:{oci}"], env),
         "analyze, OCI gzip": lambda: wall([exe, "analyze", "--no-cache", f"oci:{oci}"], env),
     }
+    if before:  # another deadweight (an earlier version), in the same rounds
+        runs["before, docker archive"] = lambda: wall(
+            [before, "analyze", "--no-cache", str(tar)], env
+        )
+        runs["before, OCI gzip"] = lambda: wall(
+            [before, "analyze", "--no-cache", f"oci:{oci}"], env
+        )
     times: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):  # interleaved: a busy moment hits every command
         for name, run in runs.items():
             times[name].append(run())
+            cpu[name].append(CPU[-1])
     print(
         f"{tar.stat().st_size / 1e6:.0f} MB archive; {rounds} rounds; load {os.getloadavg()[0]:.1f}"
     )
     for name, got in times.items():
-        print(f"{name:26s} best {min(got):6.2f} s  median {statistics.median(got):6.2f} s")
-    for a, b, goal in (
+        print(
+            f"{name:26s} best {min(got):6.2f} s  median {statistics.median(got):6.2f} s  "
+            f"CPU median {statistics.median(cpu[name]):5.2f} s"
+        )
+    ratios = [
         ("analyze, docker archive", "dive, docker archive", 1.0),
         ("analyze, OCI gzip", "floor, OCI gzip", 0.65),
-    ):
+    ]
+    if before:
+        ratios += [
+            ("before, docker archive", "dive, docker archive", 1.0),
+            ("before, OCI gzip", "floor, OCI gzip", 0.65),
+        ]
+    for a, b, goal in ratios:
         per_round = sorted(x / y for x, y in zip(times[a], times[b], strict=True))
         print(
             f"{a} / {b}: best {min(times[a]) / min(times[b]):.2f}x, median of rounds "
@@ -310,11 +342,14 @@ def main() -> None:
     ap.add_argument("--shape", choices=sorted(SHAPES), default="even")
     ap.add_argument("--image", help="measure this image (e.g. oci:DIR) instead of building")
     ap.add_argument("--python-app", action="store_true", help="issue 11's goals (see above)")
+    ap.add_argument(
+        "--before", metavar="EXE", help="with --python-app: another deadweight, side by side"
+    )
     args = ap.parse_args()
     if args.python_app:
         work = Path(args.workdir or tempfile.gettempdir()) / "deadweight-python-app"
         work.mkdir(parents=True, exist_ok=True)
-        python_app_rounds(work, args.rounds)
+        python_app_rounds(work, args.rounds, args.before)
         return
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         spec = args.image

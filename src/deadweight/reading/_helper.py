@@ -12,8 +12,8 @@ attached:
 * ``hash``: the ring and its pipes. It hashes what comes through, to the end, and
   reports the sha256.
 
-It imports what reading needs once it has said hello, while the parent sends its first
-job.
+Once it has said hello it imports what reading needs, unless a job is already waiting (a
+helper that only hashes never needs it).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import importlib
 import json
 import mmap
 import os
+import select
 import socket
 import struct
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -208,17 +209,19 @@ def _hash(fds: list[int]) -> dict[str, Any]:
             os.close(fd)
 
 
-def _prepare() -> None:
-    """Import what reading a layer needs, once hello is said: the parent sends the first
-    job meanwhile, and a helper started early (``_pool.warm_up``) is ready when it comes."""
-    from deadweight import compression  # noqa: F401
-    from deadweight.filetree import delta  # noqa: F401
+def _prepare(sock: socket.socket) -> None:
+    """Import what reading a layer needs while no job is waiting: a helper started early
+    (``_pool.warm_up``) is then ready when its first layer comes, and one started for a
+    job (a hashing one, which never needs them) takes it at once."""
+    if not select.select([sock], [], [], 0)[0]:
+        from deadweight import compression  # noqa: F401
+        from deadweight.filetree import delta  # noqa: F401
 
 
 def serve(sock: socket.socket) -> None:
     """Read (or hash) one layer after another until the parent closes ``sock``."""
     sock.send(HELLO)
-    _prepare()
+    _prepare(sock)
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, MESSAGE, 5)

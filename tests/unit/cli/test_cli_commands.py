@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
+import pytest
 
 from deadweight.cli import COMMANDS, cli
 
@@ -30,3 +32,27 @@ def test_startup_does_not_import_commands() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['deadweight.cli._errors']"
+
+
+def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper processes start before the command's module is imported (their start-up
+    overlaps its imports), only for commands that read layers and an image here."""
+    import deadweight.reading
+
+    calls: list[str] = []
+    monkeypatch.setattr(deadweight.reading, "warm_up", lambda: calls.append("warm"))
+    image = tmp_path / "app.tar"
+    image.write_bytes(b"")
+    ctx = click.Context(cli)
+    for args, warmed in (
+        (["analyze", "--format", "json", str(image)], True),
+        (["diff", "docker://registry.example/a:1", f"docker-archive:{image}"], True),
+        (["analyze", "docker://registry.example/a:1"], False),
+        (["analyze", str(tmp_path / "missing.tar")], False),
+        (["history", str(image)], False),  # reads no layer
+    ):
+        calls.clear()
+        cli.resolve_command(ctx, args)
+        assert calls == (["warm"] if warmed else []), args

@@ -500,3 +500,75 @@ def test_only_a_module_level_function_can_be_named_to_a_helper(
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
     with pytest.raises(ValueError, match="not a module-level deadweight function"):
         pool.read(image.layers[0], capture=lambda path: 0)
+
+
+def test_warm_up_starts_the_helpers_that_the_next_read_uses(tmp_path: Path) -> None:
+    readers.warm_up()
+    pool = readers.shared(0)
+    early = list(pool._all)
+    assert len(early) == 2 and not any(h.started for h in early)  # not waited for
+    image = on_disk(tmp_path, rich_image("none"), "docker-archive")
+    assert analyze(image) == in_this_process(image)
+    assert pool._all == early  # the same two read the layers (this process hashed one)
+    assert readers.shared(0) is pool
+
+
+def test_helpers_started_early_and_never_used_are_stopped_at_once() -> None:
+    readers.warm_up()
+    procs = [h.proc for h in readers.shared(0)._all]
+    assert len(procs) == 2
+    readers.shutdown()
+    assert [p.returncode for p in procs] == [-signal.SIGKILL] * 2  # not waited for
+
+
+def test_warm_up_on_one_cpu_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    readers.warm_up()
+    assert readers.shared(0).processes == 0
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_an_archive_member_cut_short_fails_alike_when_this_process_hashes_it(
+    tmp_path: Path, pool: readers.ReaderPool, split: bool
+) -> None:
+    """A docker archive's layer is its tar: read split, this process hashes the file while
+    the helper parses it; the helper's verdict (truncated) comes first, as in one process."""
+    tar = static.tar_bytes([static.File("f", bytes(range(256)) * 4096)])
+    desc = Descriptor("application/vnd.oci.image.layer.v1.tar", sha256_bytes(tar), len(tar))
+    layer = Layer(sha256_bytes(tar), desc, lambda: io.BytesIO(tar))
+    archive.write([static.image([static.Step("RUN x", layer)])], tmp_path / "a.tar")
+    image = open_image(f"docker-archive:{tmp_path / 'a.tar'}")
+    layer = image.layers[0]
+    assert layer.blob.digest == layer.diff_id
+    with layer.opener() as raw:
+        end = readers.span(raw)
+    assert end is not None
+    os.truncate(tmp_path / "a.tar", end[1] + 100)
+    with pytest.raises(CorruptImage) as here:
+        in_process(layer)
+    with pytest.raises(CorruptImage) as there:
+        pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x", split=split)
+    assert str(there.value) == str(here.value)
+    assert pool.processes == 1
+
+
+def test_a_compressed_blob_named_by_its_diff_id_fails_alike_when_this_process_hashes_it(
+    tmp_path: Path, pool: readers.ReaderPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A descriptor giving a gzip blob the tar's digest: the blob's check fails (this
+    process hashes the file it is handed), with the message reading in one process gives."""
+    import gzip
+
+    tar = static.tar_bytes([static.File("f", b"1" * 5000)])
+    blob = gzip.compress(tar, mtime=0)
+    path = tmp_path / "blob"
+    path.write_bytes(blob)  # no medium writes such a descriptor: the file is the layer's
+    desc = Descriptor("application/vnd.oci.image.layer.v1.tar+gzip", sha256_bytes(tar), len(blob))
+    layer = Layer(sha256_bytes(tar), desc, lambda: path.open("rb"), seekable=True)
+    with pytest.raises(DigestMismatch) as here:
+        in_process(layer)
+    jobs = Jobs(monkeypatch)
+    with pytest.raises(DigestMismatch) as there:
+        pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x", split=True)
+    assert str(there.value) == str(here.value)
+    assert jobs.sent == [(layer.diff_id, True)] and pool.processes == 1

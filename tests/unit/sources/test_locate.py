@@ -253,3 +253,31 @@ def test_name_under_an_existing_folder_is_a_path(
         locate("app/server", engine_available=False)
     assert locate("library/alpine", engine_available=False) == Location("docker", "library/alpine")
     assert locate("alpine:3.19", engine_available=False) == Location("docker", "alpine:3.19")
+
+
+# --- on_disk: whether a source names an image in a file or directory here ---------------
+
+
+def test_on_disk_names_archives_and_layouts_here(docker_tar: Path, oci_dir: Path) -> None:
+    from deadweight.sources import on_disk
+
+    for spec in (
+        str(docker_tar),
+        f"{docker_tar}:app:v1",
+        f"docker-archive:{docker_tar}",
+        f"docker-archive:{docker_tar}:app:v1",
+        str(oci_dir),
+        f"oci:{oci_dir}:v1",
+        f"oci-archive:{docker_tar}",
+    ):
+        assert on_disk(spec), spec
+    for spec in (
+        "",
+        "docker://registry.example/app:1",
+        "docker-daemon:app:1",
+        "python:3.12",
+        f"oci:{oci_dir}-missing",
+        f"{docker_tar}.missing",
+        "--format",
+    ):
+        assert not on_disk(spec), spec
