@@ -50,7 +50,7 @@ def lint(
     if shell_findings is None and shellcheck is not None:
         from deadweight.dockerfile import shellcheck as sc
 
-        pending = sc.start(sc.scripts(dockerfile), shellcheck)  # runs beside the rules
+        pending = sc.start(sc.scripts(dockerfile), shellcheck, busy=1)  # beside the rules
     try:
         build, pragmas, ordered, order = _rule_findings(
             dockerfile, config, rules, dockerignore, has_context

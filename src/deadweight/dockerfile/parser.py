@@ -10,7 +10,6 @@ on with the next line, so the rest of the file can still be linted.
 
 from __future__ import annotations
 
-import json
 import re
 
 from deadweight.dockerfile.record import record
@@ -109,6 +108,8 @@ def _exec_form(value: str) -> tuple[str, ...] | None:
         # an exec form is a flat array of strings; a nested one is shell form to BuildKit,
         # and json would recurse once per "[" (issue 16)
         return None
+    import json  # here: a file without an exec form starts without it (issue 14)
+
     try:
         parsed = json.loads(value)
     except (ValueError, RecursionError):

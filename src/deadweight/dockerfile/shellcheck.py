@@ -269,14 +269,15 @@ class Pending:
         return _findings(self._found, self._running.outputs(), json.loads)
 
 
-def start(found: Sequence[Script], executable: str) -> Pending:
-    """Start ShellCheck on the scripts; the findings are collected when asked for."""
+def start(found: Sequence[Script], executable: str, busy: int = 0) -> Pending:
+    """Start ShellCheck on the scripts; the findings are collected when asked for.
+    ``busy``: the CPUs the caller keeps busy meanwhile (see ``shellcheck_process``)."""
     if not found:
         return Pending(found, None)
     argv = [executable, "--norc", "--format=json1", "--severity=style"]
     argv.append(f"--exclude={','.join(str(c) for c in EXCLUDED)}")
     texts = [s.checked.encode("utf-8", "surrogateescape") for s in found]
-    return Pending(found, shellcheck_process.start(argv, texts))
+    return Pending(found, shellcheck_process.start(argv, texts, busy))
 
 
 def _check(found: Sequence[Script], executable: str) -> list[ShellFinding | None]:

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 Output = tuple[bytes, dict[str, str]]  # ShellCheck's JSON, and script index by file name
 
-# ShellCheck takes several milliseconds of CPU per script (more than a Dockerfile's rules
-# take in Python): a file's scripts are split between two processes, so that they use the
-# second CPU while the rules use the first, and a file of hundreds of RUNs (or a call
-# given many files) between processes of PER_PROCESS scripts, one per CPU, up to four
+# ShellCheck takes several milliseconds of CPU per script: the scripts are split between
+# processes, up to one per CPU (four at most) less the CPUs the caller keeps busy while
+# they work (a lint runs its rules meanwhile: one), at least two when there are CPUs for
+# them and, for hundreds of RUNs (or a call given many files), one per PER_PROCESS scripts
 PER_PROCESS = 64
 
 
@@ -37,10 +37,11 @@ class Running:
         return self._outputs
 
 
-def workers(count: int) -> int:
-    """How many ShellCheck processes share ``count`` scripts."""
+def workers(count: int, busy: int = 0) -> int:
+    """How many ShellCheck processes share ``count`` scripts while the caller keeps
+    ``busy`` CPUs busy."""
     wanted = max(2, -(-count // PER_PROCESS))
-    return max(1, min(4, os.cpu_count() or 1, count, wanted))
+    return max(1, min(4, (os.cpu_count() or 1) - busy, count, wanted))
 
 
 def chunks(texts: list[bytes], parts: int) -> list[tuple[int, int]]:
@@ -64,9 +65,10 @@ def chunks(texts: list[bytes], parts: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def start(argv: list[str], texts: list[bytes]) -> Running:
-    """Start ShellCheck (``argv`` without file names) on the scripts ``texts``."""
-    bounds = chunks(texts, workers(len(texts))) if texts else [(0, 0)]
+def start(argv: list[str], texts: list[bytes], busy: int = 0) -> Running:
+    """Start ShellCheck (``argv`` without file names) on the scripts ``texts``, beside
+    the caller's own work on ``busy`` CPUs."""
+    bounds = chunks(texts, workers(len(texts), busy)) if texts else [(0, 0)]
     if hasattr(os, "memfd_create"):
         started: list[tuple[int, tuple[int, int, dict[str, str]] | None]] = []
         for at, end in bounds:

@@ -236,15 +236,17 @@ def test_many_scripts_are_split_between_processes_with_the_same_findings(
     from deadweight.dockerfile import shellcheck_process
 
     src = (CASES / "sh-default.Dockerfile").read_text()
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert shellcheck_process.workers(20) == 1
-    one = lint(src, shellcheck=shellcheck).findings
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert shellcheck_process.workers(20) == 2  # a file's RUNs: two processes, two CPUs
+    assert shellcheck_process.workers(20, busy=1) == 1  # a lint's rules use the other CPU
+    one = lint(src, shellcheck=shellcheck).findings
+    assert shellcheck_process.workers(20) == 2  # nothing else to do: both CPUs
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert shellcheck_process.workers(20, busy=1) == 2
     assert lint(src, shellcheck=shellcheck).findings == one
     monkeypatch.setattr(shellcheck_process, "PER_PROCESS", 3)
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    assert shellcheck_process.workers(20) == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert shellcheck_process.workers(20, busy=1) == 4
+    assert shellcheck_process.workers(2) == 2 and shellcheck_process.workers(1) == 1
     assert lint(src, shellcheck=shellcheck).findings == one
     assert sum(f.code.startswith("SC") for f in one) >= 12  # several chunks, each with some
 
