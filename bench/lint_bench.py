@@ -8,8 +8,9 @@ Measures, side by side in one run:
   call, best of ``--repeat``;
 * per process, as an editor or a pre-commit hook runs a linter: ``deadweight lint FILE``
   and ``hadolint FILE`` once per file, alternating, each file's best of ``--repeat``,
-  summed. Both run ShellCheck (hadolint in-process, deadweight as one ``shellcheck``
-  process per file, counted in its time); a row without ShellCheck shows what it costs;
+  summed. Both run ShellCheck (hadolint in-process, deadweight as ``shellcheck``
+  processes beside its rules, counted in its time); a row without ShellCheck shows what
+  it costs;
 * per process on a tiny file (``FROM alpine:3.20`` and one RUN): start-up alone.
 
 The ``deadweight`` measured is the entry-point script beside this Python (``--deadweight``
