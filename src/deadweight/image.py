@@ -102,6 +102,16 @@ class Image:
         return sha256_bytes(self.raw_manifest) if self.raw_manifest is not None else None
 
     @property
+    def name(self) -> str:
+        """How every command names the image in its output, one rule: its first repo tag
+        (what docker shows), else where it was read (``source``, the location as given),
+        else its short ID (``sha256:`` and 12 hex digits, as docker shows an untagged
+        image)."""
+        if self.repo_tags:
+            return self.repo_tags[0]
+        return self.source or self.id[:19]
+
+    @property
     def history(self) -> tuple[HistoryEntry, ...] | None:
         return self.config.history
 

@@ -147,7 +147,7 @@ def test_demo_runs_with_the_runtime_only(tmp_path: Path) -> None:
         "Recommendations",
         "DW002 warning: `npm install -g npm@...` upgrades npm inside the image",
         "DW101 warning: The image runs as root",
-        "Plan: examples/out/backend-node.tar:backend-node (level moderate, squash own)",
+        "Plan: backend-node:latest (level moderate, squash own)",
         "Wrote docker-archive:examples/out/optimized.tar:backend-node:latest-deadweight",
         "backend-node:latest -> backend-node-opt:latest     8.31MB -> 6.12MB",
     ):

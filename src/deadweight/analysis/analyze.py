@@ -85,7 +85,7 @@ def _analyze_image(
         deltas,
         instructions=layer_instructions(image),
         diff_ids=tuple(layer.diff_id for layer in image.layers),
-        image=image.repo_tags[0] if image.repo_tags else image.source or image.id,
+        image=image.name,
         image_id=image.id,
         base_layers=base_layers,
         ignore=ignore,

@@ -43,9 +43,7 @@ def _lint_image(
         return with_progress(
             "reading layers",
             len(image.layers),
-            lambda progress: lint_image(
-                image, name=spec, config=config, store=blobs, progress=progress
-            ),
+            lambda progress: lint_image(image, config=config, store=blobs, progress=progress),
         )
 
 

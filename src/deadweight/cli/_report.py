@@ -78,7 +78,7 @@ def analyze_with_map(
         deltas,
         instructions=layer_instructions(image),
         diff_ids=tuple(layer.diff_id for layer in image.layers),
-        image=image.repo_tags[0] if image.repo_tags else image.source or image.id,
+        image=image.name,
         image_id=image.id,
         base_layers=base,
         ignore=ignore,

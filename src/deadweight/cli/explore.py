@@ -118,7 +118,7 @@ def explore(
                 deltas,
                 instructions=instructions,
                 diff_ids=tuple(layer.diff_id for layer in img.layers),
-                image=img.repo_tags[0] if img.repo_tags else img.source or img.id,
+                image=img.name,
                 image_id=img.id,
             )
 
@@ -126,7 +126,7 @@ def explore(
 
     app = ExplorerApp(
         Explorer(deltas, None, instructions),
-        name=img.repo_tags[0] if img.repo_tags else img.source or img.id,
+        name=img.name,
         preview=file_head(img, deltas),
         extract=file_extractor(img, deltas, Path(extract_dir)),
         analyze=analyze,  # in the background: the tree is on screen before it ends

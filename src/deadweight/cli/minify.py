@@ -115,7 +115,7 @@ def minify(
     if out is not None:
         out = named(out, img, loc)  # never untagged, never the source's own tag
     report = minify_to(
-        image, img, request, ctx.deltas(img), out, force=force, insecure=ctx.insecure,
+        img, request, ctx.deltas(img), out, force=force, insecure=ctx.insecure,
         from_engine=loc.transport == "docker-daemon",
         say=_say if fmt == "text" and sys.stderr.isatty() else (lambda _: None),
     )  # fmt: skip

@@ -109,11 +109,11 @@ def optimize(
     deltas = ctx.deltas(img)
     p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas, skip=skip)  # type: ignore[arg-type]
     if dry_run or out is None:
-        _emit(dry_run_report(image, p, deltas), fmt, explain, html)
+        _emit(dry_run_report(img, p, deltas), fmt, explain, html)
         return
     checks = Checks(do_verify, verify_cmd, verify_http, verify_body)  # type: ignore[arg-type]
     report = optimize_to(
-        image, img, p, deltas, out, checks=checks, force=force, insecure=ctx.insecure,
+        img, p, deltas, out, checks=checks, force=force, insecure=ctx.insecure,
         written=None if dockerfile is None else lambda: _write_dockerfile(dockerfile, slim_base),
     )  # fmt: skip
     _emit(report, fmt, explain, html)

@@ -218,8 +218,6 @@ def file_diff(
 ) -> str:
     """A unified diff of the file ``path`` in both images ("" when equal); NotFound when
     neither has it, UsageError when either has something else than a regular file."""
-    from deadweight.compare.diff import name_of
-
     key = normal(path)
     ta, tb = stack(a_deltas), stack(b_deltas)
     na, nb = _node_at(ta, key), _node_at(tb, key)
@@ -232,4 +230,4 @@ def file_diff(
         return ""  # same content (a shared layer's file is never read)
     left = read_bytes(ta, na, a.layers, a_deltas) if na is not None else None
     right = read_bytes(tb, nb, b.layers, b_deltas) if nb is not None else None
-    return unified(key, left, right, name_of(a), name_of(b))
+    return unified(key, left, right, a.name, b.name)

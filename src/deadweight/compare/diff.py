@@ -58,10 +58,6 @@ def check_platforms(a: Image, b: Image) -> None:
         )
 
 
-def name_of(image: Image) -> str:
-    return image.repo_tags[0] if image.repo_tags else image.source or image.id[:19]
-
-
 def _size(
     layer: Layer, store: LayerCache | None, delta: LayerDelta | None, scan: bool = True
 ) -> int | None:
@@ -164,9 +160,7 @@ def diff_sides(a: Side, b: Side, shared: int) -> ImageDiff:
 
     def info(side: Side) -> SideInfo:
         img = side.image
-        return SideInfo(
-            name_of(img), img.id, sum(side.sizes), len(img.layers), platform(img.config)
-        )
+        return SideInfo(img.name, img.id, sum(side.sizes), len(img.layers), platform(img.config))
 
     return ImageDiff(
         a=info(a),

@@ -62,15 +62,14 @@ def capture(path: str) -> int:
 def lint_image(
     image: Image,
     *,
-    name: str = "",
     config: LintConfig | None = None,
     store: LayerCache | None = None,
     progress: Progress | None = None,
 ) -> ImageLintResult:
-    """Lint ``image``: reads every layer once."""
+    """Lint ``image``: reads every layer once. Findings name it by :attr:`Image.name`."""
     deltas = read_deltas(image, capture=capture, store=store, progress=progress)
     return lint_parts(
-        name or image.source or (image.repo_tags[0] if image.repo_tags else image.id),
+        image.name,
         reconstruct_image(image),
         deltas,
         image.config.container_config,

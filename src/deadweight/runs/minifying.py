@@ -35,7 +35,6 @@ def runs_itself(image: Image) -> bool:
 
 
 def minify_to(
-    name: str,
     image: Image,
     request: Request,
     deltas: Sequence[LayerDelta],
@@ -59,7 +58,7 @@ def minify_to(
         deliver(shrunk.result, out, insecure=insecure)
         written = True
     return MinifyReport(
-        name,
+        image.name,
         shrunk,
         before,
         after_size=layer_size(shrunk.result.layers[-1]) if shrunk.result is not None else None,

@@ -30,18 +30,17 @@ class Checks:
         return self.run or bool(self.command) or bool(self.url)
 
 
-def dry_run(name: str, p: Plan, deltas: tuple[LayerDelta, ...]) -> Report:
+def dry_run(image: Image, p: Plan, deltas: tuple[LayerDelta, ...]) -> Report:
     """The report of a plan not applied: the one squashed layer's size it predicts."""
     before = tuple(d.size for d in deltas)
     if not p.changes:
         planned = before[p.keep_bottom :]
     else:
         planned = (sum(before[p.keep_bottom :]) - p.bytes_saved,)
-    return Report(name, p, before, before[: p.keep_bottom] + planned, dry_run=True)
+    return Report(image.name, p, before, before[: p.keep_bottom] + planned, dry_run=True)
 
 
 def optimize_to(
-    name: str,
     image: Image,
     p: Plan,
     deltas: tuple[LayerDelta, ...],
@@ -68,7 +67,7 @@ def optimize_to(
         if written is not None:
             written()
     return Report(
-        name,
+        image.name,
         p,
         before,
         tuple(after),

@@ -50,10 +50,10 @@ def test_tty_names_rows_and_instructions(saved: Path) -> None:
     code, out = invoke(str(saved), "--no-cache", "--failure-threshold", "error")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == f"{saved} DW101 warning: The image runs as root (no User is set)"
-    assert lines[2] == f"{saved} row 1 DW104 info: 1 setuid/setgid path(s): /bin/su (setuid 4755)"
+    assert lines[0] == "planted:1 DW101 warning: The image runs as root (no User is set)"
+    assert lines[2] == "planted:1 row 1 DW104 info: 1 setuid/setgid path(s): /bin/su (setuid 4755)"
     assert lines[3] == "    at: ADD file:abc123 /"
-    assert f"{saved} row 4 DW103 error: /app/.npmrc holds an npm token" in lines
+    assert "planted:1 row 4 DW103 error: /app/.npmrc holds an npm token" in lines
     assert "    at: RUN apt-get update && apt-get install -y gcc" in lines
 
 
@@ -61,7 +61,7 @@ def test_json_and_threshold(saved: Path) -> None:
     code, out = invoke(str(saved), "--no-cache", "--format", "json", "--ignore", "DW108")
     assert code == 1
     doc = json.loads(out)
-    assert {d["file"] for d in doc} == {str(saved)}
+    assert {d["file"] for d in doc} == {"planted:1"}  # Image.name: the tag
     assert [(d["line"], d["code"]) for d in doc][:3] == [(0, "DW101"), (1, "DW104"), (3, "DW102")]
     ignored = ["DW101", "DW102", "DW103", "DW104", "DW105", "DW106", "DW107", "DW108"]
     ignored += ["DL3008", "DL3009", "DL3015", "DL3064", "DW010", "DL3025"]
@@ -76,7 +76,7 @@ def test_images_and_dockerfiles_together(tmp_path: Path, saved: Path) -> None:
     doc = json.loads(out)
     assert code == 1
     assert [d["code"] for d in doc if d["file"].endswith("Dockerfile")] == ["DW015", "DL3025"]
-    assert sum(1 for d in doc if d["file"] == str(saved)) == 16
+    assert sum(1 for d in doc if d["file"] == "planted:1") == 16
 
 
 def test_fix_refuses_images(saved: Path) -> None:

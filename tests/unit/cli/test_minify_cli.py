@@ -48,7 +48,7 @@ def test_static_writes_the_kept_files_and_reports_unverified(env: Path) -> None:
 def test_text_report_and_explain(env: Path) -> None:
     r = run("app.tar", "--dry-run", "--static", "--explain")
     assert r.exit_code == 0, r.output
-    assert r.stdout.startswith("Plan: app.tar (static, unverified)\n")
+    assert r.stdout.startswith("Plan: app:1 (static, unverified)\n")
     assert "Not verified (--static): nothing was run." in r.stdout
     assert "Removed paths:" in r.stdout and "/opt/junk.bin" in r.stdout
     assert "  /app/run.sh  (entrypoint" in r.stdout

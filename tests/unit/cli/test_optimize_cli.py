@@ -57,7 +57,7 @@ def test_dry_run_text(env: Path) -> None:
     r = run("app.tar", "--dry-run")
     assert r.exit_code == 0, r.output
     assert r.output == (
-        "Plan: app.tar (level safe, squash own)\n"
+        "Plan: app:1 (level safe, squash own)\n"
         "  squash            400B  squash layers (drop the bytes later layers hide)\n"
         "               2 layer(s) above the 1 base layer(s) merged into one\n"
         "  apt-cache          3kB  remove apt package lists and downloaded archives\n"
@@ -239,7 +239,7 @@ def test_moderate_dry_run_text_lists_config_changes_and_what_was_not_done(node_a
     r = run("node.tar", "--dry-run", "--level", "moderate")
     assert r.exit_code == 0, r.output
     assert r.output == (
-        "Plan: node.tar (level moderate, squash own)\n"
+        "Plan: node:1 (level moderate, squash own)\n"
         "  squash                0B  squash layers (drop the bytes later layers hide)\n"
         "               1 layer(s) above the 1 base layer(s) merged into one\n"
         "  package-extras       60B  remove tests, docs, examples and source maps of packages\n"

@@ -46,6 +46,7 @@ def planted() -> Image:
             static.Step("RUN /bin/sh -c rm /root/.ssh/id_rsa # buildkit", rm, comment=BK),
             static.Step('CMD ["/bin/sh" "-c" "run"]', comment=BK),
         ],
+        repo_tags=("planted:1",),
         config={
             "Env": ["PATH=/bin", "AWS_KEY_ID=AKIAABCDEFGHIJKLMNOP", "GPG_KEY=ABCDEF"],
             "Cmd": ["/bin/sh", "-c", "run"],

@@ -35,7 +35,7 @@ EXPECTED = [
 
 
 def test_every_planted_problem_is_found_once(image: Image) -> None:
-    r = lint_image(image, name="planted")
+    r = lint_image(image)
     got = [(f.line, f.code, f.severity.label, f.message) for f in r.findings]
     assert [(row, code, level) for row, code, level, _ in got] == [
         (row, code, level) for row, code, level, _ in EXPECTED
@@ -43,8 +43,8 @@ def test_every_planted_problem_is_found_once(image: Image) -> None:
     for (_, _, _, message), (_, _, _, want) in zip(got, EXPECTED, strict=True):
         if want is not None:
             assert message == want
-    assert r.image == "planted"
-    assert r.failed(Severity.ERROR) and r.as_lint_result().path == "planted"
+    assert r.image == "planted:1"  # Image.name: its first tag
+    assert r.failed(Severity.ERROR) and r.as_lint_result().path == "planted:1"
     assert r.instruction(4) == "RUN apt-get update && apt-get install -y gcc"
     assert r.instruction(0) == ""
     assert r.reconstruction.base_guess == "alpine"
