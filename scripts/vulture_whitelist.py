@@ -67,4 +67,3 @@ EMPTY  # deadweight.static.EMPTY
 author  # spec.config.HistoryEntry.author
 base_guess  # dockerfile.reconstruct.Reconstruction.base_guess
 truncated  # filetree.delta.Captured.truncated
-_.open_seekable  # image.Layer.open_seekable

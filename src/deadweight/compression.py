@@ -14,14 +14,15 @@ read by threads while another parses.
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import Any, Literal
 
 from deadweight import limits
 from deadweight.digest import VerifyingReader
 from deadweight.errors import CorruptImage, UnsafeLayer
+from deadweight.streams import ByteStream, Reader
 
 _inflater: Callable[[], Any]
 _GZIP_ERRORS: tuple[type[BaseException], ...]
@@ -65,12 +66,6 @@ IN_CHUNK = 256 << 10
 OUT_CHUNK = 1 << 20
 
 
-class _Source(Protocol):
-    def read(self, n: int = -1, /) -> bytes: ...
-
-    def close(self) -> None: ...
-
-
 def sniff(head: bytes) -> Kind:
     if head.startswith(GZIP_MAGIC):
         return "gzip"
@@ -79,15 +74,12 @@ def sniff(head: bytes) -> Kind:
     return "none"
 
 
-class _Peek:
+class _Peek(Reader):
     """Put back the first bytes read to sniff, for non-seekable uncompressed streams."""
 
-    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+    def __init__(self, head: bytes, raw: ByteStream) -> None:
         self._head = head
         self._raw = raw
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int = -1, /) -> bytes:
         head = self._head
@@ -101,22 +93,11 @@ class _Peek:
         self._head = head[n:]
         return head[:n]
 
-    def readinto(self, b: bytearray | memoryview) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
     def close(self) -> None:
         self._raw.close()
 
-    def __enter__(self) -> _Peek:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class Decompressing:
+class Decompressing(Reader):
     """The uncompressed bytes of a gzip or zstd stream: every member or frame in turn.
 
     A read returns at most ``n`` bytes, fewer when that is what one call into the
@@ -125,7 +106,9 @@ class Decompressing:
     :class:`UnsafeLayer`; ``head`` is what was already read from ``raw`` to sniff it.
     """
 
-    def __init__(self, raw: _Source, kind: Literal["gzip", "zstd"], what: str, head: bytes = b""):
+    def __init__(
+        self, raw: ByteStream, kind: Literal["gzip", "zstd"], what: str, head: bytes = b""
+    ):
         self._raw = raw
         self._gzip = kind == "gzip"
         self._what = what
@@ -134,9 +117,6 @@ class Decompressing:
         self.count = len(head)  # compressed bytes read from raw
         self.out = 0  # bytes handed out
         self._ended = False
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int = -1, /) -> bytes:
         if n is None or n < 0:
@@ -219,25 +199,9 @@ class Decompressing:
             if data:
                 return data
 
-    def readinto(self, b: bytearray | memoryview) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
     def close(self) -> None:
         self._d = None
         self._raw.close()
-
-    def __enter__(self) -> Decompressing:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _why(exc: BaseException) -> str:
@@ -247,17 +211,18 @@ def _why(exc: BaseException) -> str:
     return text
 
 
-def decompressed(raw: BinaryIO, what: str = "layer") -> tuple[Kind, BinaryIO]:
+def decompressed(raw: ByteStream, what: str = "layer") -> tuple[Kind, ByteStream]:
     """Sniff ``raw`` and return (kind, a stream of its uncompressed bytes).
 
-    Uncompressed seekable input is returned as it is, so tar readers can seek past data.
+    Uncompressed seekable input (a file, a window on one) is returned as it is, so tar
+    readers can seek past data.
     """
     seekable = False
     try:
-        seekable = raw.seekable()
-    except (AttributeError, ValueError):
+        seekable = isinstance(raw, io.IOBase) and raw.seekable()
+    except ValueError:
         seekable = False
-    if seekable:
+    if isinstance(raw, io.IOBase) and seekable:
         start = raw.tell()
         head = raw.read(4)
         raw.seek(start)
@@ -271,12 +236,12 @@ def decompressed(raw: BinaryIO, what: str = "layer") -> tuple[Kind, BinaryIO]:
             head += more  # a pipe may hand out fewer bytes than asked
         kind = sniff(head)
         if kind == "none":
-            return kind, _Peek(head, raw)  # type: ignore[return-value]
-    return kind, Decompressing(raw, kind, what, head)  # type: ignore[return-value]
+            return kind, _Peek(head, raw)
+    return kind, Decompressing(raw, kind, what, head)
 
 
 def layer_stream(
-    raw: BinaryIO,
+    raw: ByteStream,
     *,
     blob_digest: str = "",
     blob_size: int | None = None,
@@ -284,7 +249,7 @@ def layer_stream(
     verify: bool = True,
     check_diff_id: bool = True,
     blob_hashed: bool = False,
-) -> BinaryIO:
+) -> ByteStream:
     """The uncompressed tar stream of a layer blob read from ``raw``, verified as it is read.
 
     With ``verify``, reading to the end checks the blob's digest and size (when
@@ -294,7 +259,7 @@ def layer_stream(
     (:mod:`deadweight.reading._helper`) run it too.
     """
     if verify and blob_digest:
-        raw = VerifyingReader(  # type: ignore[assignment]
+        raw = VerifyingReader(
             raw, blob_digest, blob_size, what=f"layer {blob_digest[:19]}", hashing=not blob_hashed
         )
     kind, stream = decompressed(raw, what=f"layer {diff_id[:19]}")
@@ -302,9 +267,7 @@ def layer_stream(
         return stream  # the blob check above already verifies the diff_id
     if not verify or not check_diff_id:
         return stream
-    return VerifyingReader(  # type: ignore[return-value]
-        stream, diff_id, None, what=diff_id_what(diff_id)
-    )
+    return VerifyingReader(stream, diff_id, None, what=diff_id_what(diff_id))
 
 
 def diff_id_what(diff_id: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import BinaryIO
 
 from deadweight.errors import CorruptImage, DigestMismatch
+from deadweight.streams import ByteStream, Reader
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ANY_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
@@ -40,7 +40,7 @@ def verify_bytes(data: bytes, expected: str, what: str) -> bytes:
     return data
 
 
-class VerifyingReader:
+class VerifyingReader(Reader):
     """A read-only stream that hashes what passes through it.
 
     When ``expected`` is given, reaching EOF with a different digest (or a different
@@ -50,7 +50,7 @@ class VerifyingReader:
 
     def __init__(
         self,
-        raw: BinaryIO,
+        raw: ByteStream,
         expected: str | None = None,
         size: int | None = None,
         what: str = "",
@@ -66,10 +66,7 @@ class VerifyingReader:
         self.count = 0
         self._done = False
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
+    def read(self, n: int = -1, /) -> bytes:
         read_all = n is None or n < 0
         data = self._raw.read(-1 if read_all else n)
         if data:
@@ -84,11 +81,6 @@ class VerifyingReader:
             self._done = True
             self._finish()
         return data
-
-    def readinto(self, b: bytearray | memoryview) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
     def _finish(self) -> None:
         if self._size is not None and self.count != self._size:
@@ -106,9 +98,3 @@ class VerifyingReader:
 
     def close(self) -> None:
         self._raw.close()
-
-    def __enter__(self) -> VerifyingReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from deadweight import compression
 from deadweight.digest import VerifyingReader, sha256_bytes
 from deadweight.errors import CorruptImage
 from deadweight.spec.config import HistoryEntry, ImageConfig, parse_config
 from deadweight.spec.manifest import Descriptor
+from deadweight.streams import ByteStream
 
-Opener = Callable[[], BinaryIO]
+Opener = Callable[[], ByteStream]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +38,16 @@ class Layer:
     size: int | None = None
     seekable: bool = False  # the opener gives a seekable file (archives, layouts on disk)
 
-    def open_blob(self, verify: bool = True) -> BinaryIO:
+    def open_blob(self, verify: bool = True) -> ByteStream:
         """The stored bytes; reading to EOF verifies the blob digest and length."""
         raw = self.opener()
         if not verify or not self.blob.digest:
             return raw
-        return VerifyingReader(  # type: ignore[return-value]
+        return VerifyingReader(
             raw, self.blob.digest, self.blob.size, what=f"layer {self.blob.digest[:19]}"
         )
 
-    def open(self, verify: bool = True) -> BinaryIO:
+    def open(self, verify: bool = True) -> ByteStream:
         """The uncompressed tar stream of this layer; reading to EOF verifies it."""
         return compression.layer_stream(
             self.opener(),
@@ -56,28 +56,6 @@ class Layer:
             diff_id=self.diff_id,
             verify=verify,
         )
-
-    def open_seekable(self) -> BinaryIO | None:
-        """An uncompressed, seekable view of the layer tar, when the medium has one."""
-        if not self.seekable:
-            return None
-        try:
-            raw = self.opener()
-        except OSError:
-            return None
-        try:
-            seekable = raw.seekable()
-        except (AttributeError, ValueError):
-            seekable = False
-        if not seekable:
-            raw.close()
-            return None
-        head = raw.read(4)
-        raw.seek(0)
-        if compression.sniff(head) != "none":
-            raw.close()
-            return None
-        return raw
 
 
 @dataclass(frozen=True, slots=True)

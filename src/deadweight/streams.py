@@ -1,5 +1,5 @@
-"""How bytes move: the one read size of every streaming copy and hash, and the window that
-shows a region of a file as a file of its own.
+"""How bytes move: the one read size of every streaming copy and hash, the one protocol of
+a byte stream, and the window that shows a region of a file as a file of its own.
 
 One MiB a read: large enough that Python's per-call cost vanishes next to inflating and
 hashing (1.2 GB/s of sha256 here), small enough that a layer is never held whole.
@@ -7,10 +7,66 @@ hashing (1.2 GB/s of sha256 here), small enough that a layer is never held whole
 
 from __future__ import annotations
 
+import abc
 import io
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Protocol, Self, cast
 
 CHUNK = 1 << 20
+
+
+class ByteStream(Protocol):
+    """Bytes read front to back, and all a reader of a layer or a blob uses of them:
+    ``read``, ``close`` and ``with``. A file opened ``rb`` is one; so is every reader
+    stacked on one (:class:`Window`, ``digest.VerifyingReader``,
+    ``compression.Decompressing``, the helpers' spans and tees), which ``Layer.open`` and
+    ``Layer.open_blob`` hand out. Those also offer ``readable`` and ``readinto``, so that
+    ``io.BufferedReader`` can wrap them; no reader of a stream needs more."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> None: ...
+
+
+def as_file(stream: ByteStream) -> IO[bytes]:
+    """``stream`` for a library that types its argument as a whole file but only reads it:
+    tarfile's stream mode (``r|``), for which typeshed still asks for write, tell and seek."""
+    return cast("IO[bytes]", stream)
+
+
+class Reader(abc.ABC):
+    """A :class:`ByteStream` stacked on another: a subclass gives ``read`` and ``close``;
+    ``with``, ``readable`` and ``readinto`` (what ``io.BufferedReader`` calls) are these."""
+
+    @abc.abstractmethod
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview, /) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Window(io.RawIOBase):

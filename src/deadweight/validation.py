@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from deadweight import compression, mediatypes
 from deadweight.digest import sha256_bytes
 from deadweight.errors import CorruptImage, DeadweightError
 from deadweight.image import Image, Layer
 from deadweight.spec.manifest import Manifest, parse
-from deadweight.streams import CHUNK
+from deadweight.streams import CHUNK, ByteStream
 
 _COMPRESSION = {
     mediatypes.OCI_LAYER_GZIP: "gzip",
@@ -118,7 +117,7 @@ def _manifest_problems(image: Image) -> Iterator[str]:
             )
 
 
-def _drain(stream: BinaryIO, head: bytes = b"") -> tuple[str, int]:
+def _drain(stream: ByteStream, head: bytes = b"") -> tuple[str, int]:
     """The sha256 and length of ``head`` and then everything ``stream`` holds."""
     digest = hashlib.sha256(head)
     total = len(head)

@@ -19,6 +19,7 @@ from engine_fixtures import DockerEngine
 from deadweight.errors import EngineError, NotFound
 from deadweight.history import MISSING, HistoryRow
 from deadweight.sources import engine
+from deadweight.streams import as_file
 
 _CONFTEST = Path(__file__).with_name("conftest.py")
 if not (_CONFTEST.exists() and "engine_fixtures" in _CONFTEST.read_text()):
@@ -156,7 +157,7 @@ def test_read_gives_the_engine_image(
     assert image.ancestors == tuple(r.id for r in rows[1:] if r.id != MISSING)
     found = {}
     for layer in image.layers:  # reading every layer to its end verifies its diff_id
-        with layer.open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+        with layer.open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
             for m in tar:
                 if m.isfile() and m.name.startswith("app/"):
                     found[m.name] = tar.extractfile(m).read()  # type: ignore[union-attr]

@@ -27,6 +27,7 @@ from deadweight.platform import Platform
 from deadweight.reference import Reference
 from deadweight.sources import registry
 from deadweight.sources.registry import RetryPolicy
+from deadweight.streams import as_file
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +102,7 @@ def test_read_by_tag_matches_what_was_pushed(pushed: Pushed) -> None:
 
 def test_layers_stream_and_verify(pushed: Pushed) -> None:
     image = registry.read(ref(pushed.anon, "app:v1"), retry=NO_WAIT)
-    with image.layers[1].open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with image.layers[1].open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         member = tar.next()
         assert member is not None and member.name == "app/main.sh"
         data = tar.extractfile(member)

@@ -7,11 +7,12 @@ whiteouts, devices and FIFOs not at all.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from deadweight.filetree.delta import read_delta
 from deadweight.image import Image, Layer
 from deadweight.progress import Progress
+from deadweight.streams import ByteStream
 
 
 class SizeStore(Protocol):
@@ -20,7 +21,7 @@ class SizeStore(Protocol):
     def put(self, diff_id: str, size: int) -> None: ...
 
 
-def tar_content_size(stream: BinaryIO, *, what: str = "layer") -> int:
+def tar_content_size(stream: ByteStream, *, what: str = "layer") -> int:
     """Sum of regular file lengths and symlink target lengths in one layer tar.
 
     Read by the same reader as every other command (``filetree.delta``), to the end of the

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import msgspec
 import xxhash
@@ -25,11 +25,10 @@ from deadweight.filetree.tarstream import (
     BLOCK,
     HEADER_ONLY,
     Member,
-    Readable,
     TarError,
     TarStream,
 )
-from deadweight.streams import CHUNK
+from deadweight.streams import CHUNK, ByteStream
 
 # A tar header may declare any size; a file larger than this is refused as hostile.
 MAX_MEMBER = limits.TAR_MEMBER
@@ -315,7 +314,7 @@ class _Reader:
 
 
 def read_delta(
-    stream: BinaryIO,
+    stream: ByteStream,
     *,
     hash: HashName | None = None,
     capture: Capture | None = None,
@@ -334,7 +333,7 @@ def read_delta(
     caller that only wants the size, in flat memory.
     """
     reader = _Reader(hash, capture, strict, what, entries)
-    source: Readable = stream
+    source = stream
     tar = TarStream(source, what)
     try:
         while (m := tar.next()) is not None:

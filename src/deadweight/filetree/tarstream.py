@@ -24,11 +24,10 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from deadweight import limits
 from deadweight.errors import UnsafeLayer
-from deadweight.streams import CHUNK
+from deadweight.streams import CHUNK, ByteStream
 
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
@@ -42,10 +41,6 @@ _NO_NUL = (b"path", b"linkpath", b"uname", b"gname")
 _SIGNED = struct.Struct("148b8x356b")
 
 Sink = Callable[[memoryview | bytes], None]
-
-
-class Readable(Protocol):
-    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class TarError(Exception):
@@ -195,7 +190,7 @@ def pax_records(data: bytes) -> dict[str, str]:
 class TarStream:
     """Headers and data of an uncompressed tar stream, read once, front to back."""
 
-    def __init__(self, raw: Readable, what: str = "layer") -> None:
+    def __init__(self, raw: ByteStream, what: str = "layer") -> None:
         self.raw = raw
         self.what = what
         self.buf = b""

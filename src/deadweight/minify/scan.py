@@ -26,7 +26,7 @@ from deadweight.filetree.paths import clean
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
 from deadweight.minify.elf import ElfInfo, read_elf
-from deadweight.streams import CHUNK, Window
+from deadweight.streams import CHUNK, Window, as_file
 
 MAX_SCRIPT = 1 << 20  # a #! script larger than this is kept but not read
 MAX_META = 32 << 20
@@ -141,7 +141,7 @@ def _read_layer(
     texts: dict[str, bytes],
 ) -> None:
     with image.layers[index].open() as stream:
-        with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
+        with tarfile.open(fileobj=as_file(stream), mode="r|", bufsize=CHUNK) as tar:
             for member in tar:
                 name, _ = clean(member.name)
                 if name is None or name not in names or not member.isreg():

@@ -27,10 +27,10 @@ import os
 import select
 import socket
 import struct
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from deadweight.errors import CorruptImage, DeadweightError
-from deadweight.streams import CHUNK
+from deadweight.streams import CHUNK, ByteStream, Reader
 
 if TYPE_CHECKING:
     from deadweight.filetree.delta import Capture
@@ -48,7 +48,7 @@ TOKEN = struct.Struct("=iI")
 FREE = struct.Struct("=i")
 
 
-class _Span:
+class _Span(Reader):
     """``size`` bytes (or all, when None) of a file descriptor from ``offset``, by pread."""
 
     def __init__(self, fd: int, offset: int, size: int | None, name: str) -> None:
@@ -56,9 +56,6 @@ class _Span:
         self._pos = offset
         self._end = None if size is None else offset + size
         self._name = name
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, n: int = -1, /) -> bytes:
         if n is None or n < 0:
@@ -98,12 +95,12 @@ def read_exact(fd: int, n: int) -> bytes:
     return data
 
 
-class _Tee:
+class _Tee(Reader):
     """A stream that also copies every chunk read through it into a ring, for a helper
     that hashes it. If that helper goes away, the copying stops and the parent, missing
     its digest, reports the failure."""
 
-    def __init__(self, stream: BinaryIO, ring: mmap.mmap, tokens: int, free: int) -> None:
+    def __init__(self, stream: ByteStream, ring: mmap.mmap, tokens: int, free: int) -> None:
         self._stream = stream
         self._ring = ring
         self._tokens = tokens
@@ -133,6 +130,9 @@ class _Tee:
         except BrokenPipeError:
             self._broken = True
 
+    def close(self) -> None:
+        self._stream.close()
+
 
 def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
     """A layer's delta (encoded) and how reading it ended. ``fds``: the layer's file, the
@@ -151,7 +151,7 @@ def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
         # An uncompressed blob: its digest is the tar's, which the hashing helper computes;
         # only its length is checked here.
         source = VerifyingReader(
-            raw,  # type: ignore[arg-type]
+            raw,
             size=job["blob_size"],
             what=f"layer {blob_digest[:19]}",
             hashing=False,
@@ -168,7 +168,7 @@ def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
         ) as stream:
             tar = stream if ring is None else _Tee(stream, ring, fds[3], fds[4])
             delta = read_delta(
-                tar,  # type: ignore[arg-type]
+                tar,
                 hash=job["hash"],
                 capture=_capture(job["capture"]),
                 what=job["what"],

@@ -13,11 +13,11 @@ import posixpath
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from deadweight import limits
 from deadweight.errors import CorruptImage, NotFound, UnsafeLayer
-from deadweight.streams import Window
+from deadweight.streams import ByteStream, Window
 
 MAX_JSON = limits.DOCUMENT_BYTES  # manifests, configs and indexes above this are refused
 
@@ -27,7 +27,7 @@ class Files(Protocol):
 
     def exists(self, member: str) -> bool: ...
 
-    def open(self, member: str) -> BinaryIO: ...
+    def open(self, member: str) -> ByteStream: ...
 
     def size(self, member: str) -> int: ...
 
@@ -119,9 +119,9 @@ class TarFiles:
     def size(self, member: str) -> int:
         return self._resolve(member).size
 
-    def open(self, member: str) -> BinaryIO:
+    def open(self, member: str) -> ByteStream:
         m = self._resolve(member)
-        return _Window(self._path, m.offset, m.size)  # type: ignore[return-value]
+        return _Window(self._path, m.offset, m.size)
 
     def read(self, member: str, limit: int = MAX_JSON) -> bytes:
         if self.size(member) > limit:
@@ -156,7 +156,7 @@ class DirFiles:
         except FileNotFoundError as exc:
             raise NotFound(f"{self.name}: no file {member!r}") from exc
 
-    def open(self, member: str) -> BinaryIO:
+    def open(self, member: str) -> ByteStream:
         try:
             return open(self._path(member), "rb", buffering=0)
         except FileNotFoundError as exc:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import shutil
 import tarfile
 from collections.abc import Callable
-from typing import BinaryIO
 
 from deadweight import scratch
-from deadweight.streams import CHUNK
+from deadweight.streams import CHUNK, ByteStream
 
 
 def add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: int = 0) -> None:
@@ -21,7 +20,7 @@ def add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: int = 0) -> N
 
 
 def add_stream(
-    tar: tarfile.TarFile, name: str, opener: Callable[[], BinaryIO], mtime: int = 0
+    tar: tarfile.TarFile, name: str, opener: Callable[[], ByteStream], mtime: int = 0
 ) -> None:
     """Add a member of unknown length by spooling it once to a temp file."""
     with scratch.unnamed()[0] as spool:

@@ -18,16 +18,17 @@ import socket
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 from deadweight.errors import DeadweightError, EngineError, NotFound
-from deadweight.image import Image
+from deadweight.image import Image, Opener
 from deadweight.platform import Platform
 from deadweight.scratch import unnamed
 from deadweight.sources import Location
 from deadweight.spec.config import HistoryEntry
 from deadweight.spec.history import MISSING, HistoryRow
 from deadweight.streams import CHUNK as _CHUNK
+from deadweight.streams import ByteStream
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 PODMAN_ROOT_SOCKET = "/run/podman/podman.sock"
@@ -259,10 +260,10 @@ class _Spool:
 class _PinnedOpener:
     """A layer opener that keeps the spooled save stream alive as long as the layer."""
 
-    opener: Callable[[], BinaryIO]
+    opener: Opener
     spool: _Spool
 
-    def __call__(self) -> BinaryIO:
+    def __call__(self) -> ByteStream:
         return self.opener()
 
 

@@ -8,7 +8,6 @@ import random
 import struct
 import zlib
 from collections.abc import Mapping
-from typing import BinaryIO, cast
 
 import pytest
 
@@ -16,6 +15,7 @@ from deadweight import compression
 from deadweight.compression import Decompressing, decompressed
 from deadweight.digest import VerifyingReader, sha256_bytes
 from deadweight.errors import CorruptImage, DigestMismatch, UnsafeLayer
+from deadweight.streams import ByteStream, Reader
 
 try:
     from backports import zstd
@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - Python 3.14 ships it
 DATA = random.Random(1).randbytes(300_000) + b"text " * 200_000
 
 
-class Pipe:
+class Pipe(Reader):
     """A non-seekable stream that returns at most ``step`` bytes a read."""
 
     def __init__(self, data: bytes, step: int = 1 << 30) -> None:
@@ -33,7 +33,7 @@ class Pipe:
         self._step = step
         self.closed = False
 
-    def read(self, n: int = -1) -> bytes:
+    def read(self, n: int = -1, /) -> bytes:
         n = len(self._data) if n is None or n < 0 else min(n, self._step)
         out, self._data = self._data[:n], self._data[n:]
         return out
@@ -42,9 +42,9 @@ class Pipe:
         self.closed = True
 
 
-def read_all(stream: object, n: int = 1 << 20) -> bytes:
+def read_all(stream: ByteStream, n: int = 1 << 20) -> bytes:
     parts = []
-    while chunk := stream.read(n):  # type: ignore[attr-defined]
+    while chunk := stream.read(n):
         assert len(chunk) <= n
         parts.append(chunk)
     return b"".join(parts)
@@ -76,7 +76,7 @@ def with_header_fields(payload: bytes) -> bytes:
 def test_round_trip(kind: str, seekable: bool) -> None:
     blob = gzip.compress(DATA, mtime=0) if kind == "gzip" else zstd.compress(DATA)
     raw = io.BytesIO(blob) if seekable else Pipe(blob, 1000)
-    got_kind, stream = decompressed(raw, "layer x")  # type: ignore[arg-type]
+    got_kind, stream = decompressed(raw, "layer x")
     assert got_kind == kind
     assert isinstance(stream, Decompressing)
     assert read_all(stream, 70_000) == DATA
@@ -92,7 +92,7 @@ def test_uncompressed_seekable_input_is_returned_as_is() -> None:
 
 def test_uncompressed_pipe_keeps_its_sniffed_head() -> None:
     pipe = Pipe(b"plain tar bytes", 3)
-    kind, stream = decompressed(pipe)  # type: ignore[arg-type]
+    kind, stream = decompressed(pipe)
     assert kind == "none"
     assert stream.read(2) == b"pl"
     assert read_all(stream, 5) == b"ain tar bytes"
@@ -103,7 +103,7 @@ def test_uncompressed_pipe_keeps_its_sniffed_head() -> None:
 @pytest.mark.parametrize("step", [1, 7, 1 << 30])
 def test_every_gzip_member_is_read(step: int) -> None:
     blob = members(DATA, [1, 0, 99_999, 250_000, 400_000])
-    _, stream = decompressed(Pipe(blob, step))  # type: ignore[arg-type]
+    _, stream = decompressed(Pipe(blob, step))
     assert read_all(stream, 65_536) == DATA
 
 
@@ -122,7 +122,7 @@ def test_gzip_header_fields_are_understood() -> None:
 def test_every_zstd_frame_is_read_and_skippable_frames_are_skipped() -> None:
     skippable = struct.pack("<II", 0x184D2A50, 5) + b"meta!"
     blob = zstd.compress(DATA[:10]) + skippable + zstd.compress(DATA[10:]) + skippable
-    _, stream = decompressed(Pipe(blob, 333))  # type: ignore[arg-type]
+    _, stream = decompressed(Pipe(blob, 333))
     assert read_all(stream, 4096) == DATA
 
 
@@ -201,10 +201,10 @@ def test_reads_hand_out_the_decompressors_output_and_stop_at_the_end() -> None:
 
 def test_readinto_and_context_manager() -> None:
     pipe = Pipe(gzip.compress(DATA, mtime=0), 4096)
-    _, stream = decompressed(cast(BinaryIO, pipe))
+    _, stream = decompressed(pipe)
     buf = bytearray(100)
     with stream:
-        assert cast(io.RawIOBase, stream).readinto(buf) == 100
+        assert isinstance(stream, Reader) and stream.readinto(buf) == 100
     assert bytes(buf) == DATA[:100]
     assert pipe.closed
 
@@ -223,7 +223,7 @@ def test_digest_of_the_decompressed_stream() -> None:
         read_all(short)
 
 
-def _read_all(stream: BinaryIO) -> None:
+def _read_all(stream: ByteStream) -> None:
     while stream.read(1 << 16):
         pass
 
@@ -236,13 +236,13 @@ def test_a_flipped_byte_in_a_verified_blob_is_reported_as_a_digest_mismatch() ->
     bad[len(bad) // 2] ^= 0xFF
     blob = VerifyingReader(io.BytesIO(bytes(bad)), sha256_bytes(good), len(good), what="layer x")
     with pytest.raises(DigestMismatch, match="layer x: digest mismatch"):
-        _read_all(decompressed(cast(BinaryIO, blob))[1])
+        _read_all(decompressed(blob)[1])
     # the blob is what its descriptor says, and yet it does not inflate: a corrupt stream
     honest = VerifyingReader(io.BytesIO(bytes(bad)), sha256_bytes(bytes(bad)), len(bad))
     with pytest.raises(CorruptImage, match="corrupt compressed stream") as info:
-        _read_all(decompressed(cast(BinaryIO, honest))[1])
+        _read_all(decompressed(honest)[1])
     assert not isinstance(info.value, DigestMismatch)
     # cut short: the declared size is not reached, which is the blob's fault too
     cut = VerifyingReader(io.BytesIO(good[:-100]), sha256_bytes(good), len(good), what="layer y")
     with pytest.raises(DigestMismatch, match="layer y: truncated"):
-        _read_all(decompressed(cast(BinaryIO, cut))[1])
+        _read_all(decompressed(cut)[1])

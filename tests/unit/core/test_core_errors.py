@@ -487,7 +487,6 @@ def test_layer_tar_header_declaring_a_huge_size(tmp_path: Path, compressed: bool
     blob = gzip.compress(raw, mtime=0) if compressed else raw
     path = hand_archive(tmp_path / "a.tar", [blob], [diff_id])
     img = archive.read(path)
-    assert (img.layers[0].open_seekable() is None) is compressed
     with untouched(tmp_path), pytest.raises(UnsafeLayer) as err:
         layer_sizes(img)
     assert str(err.value) == f"layer {diff_id[:19]}: tar header declares a {1 << 41}-byte file"

@@ -12,6 +12,7 @@ import pytest
 from deadweight import static as S
 from deadweight.errors import UsageError
 from deadweight.minify import SOURCE_LABEL, Evidence, Trace, apply_minify, plan_minify
+from deadweight.streams import as_file
 from deadweight.validation import validate
 
 
@@ -40,7 +41,7 @@ def test_one_layer_with_the_kept_paths_and_the_label() -> None:
     assert apply_minify(img, plan, epoch=0).id == out.id
     assert validate(out).problems == ()
     assert len(out.layers) == 1
-    with out.layers[0].open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with out.layers[0].open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         members = {m.name: m for m in tar}
     assert set(members) == {"bin", "bin/app", "tmp", "data", "data/z.txt"}
     assert members["data/z.txt"].isreg()  # a.txt went: its content stays under z.txt

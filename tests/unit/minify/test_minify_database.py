@@ -12,6 +12,7 @@ from test_minify_plan import apk_image, dpkg_image, image, traced
 from deadweight import static as S
 from deadweight.minify import Reason, apply_minify, plan_minify
 from deadweight.minify.database import _records
+from deadweight.streams import as_file
 from deadweight.validation import validate
 
 
@@ -38,7 +39,7 @@ def test_the_minified_layer_holds_the_rewritten_status() -> None:
     plan = plan_minify(img, evidence=traced("/usr/bin/tool"))
     out = apply_minify(img, plan, epoch=0)
     assert validate(out).problems == ()
-    with out.layers[0].open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with out.layers[0].open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         files = {m.name: tar.extractfile(m).read() for m in tar if m.isreg()}  # type: ignore[union-attr]
     assert files["var/lib/dpkg/status"] == plan.databases[0].data
     assert "var/lib/dpkg/info/tool.list" in files

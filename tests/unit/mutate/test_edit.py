@@ -13,6 +13,7 @@ from deadweight import static
 from deadweight.errors import UsageError
 from deadweight.image import Image, Layer
 from deadweight.mutate import Edit, NewFile, Owner, squash_merge, with_config
+from deadweight.streams import as_file
 
 S = static
 
@@ -24,7 +25,7 @@ def img(*layers: Sequence[static.Entry]) -> Image:
 def members(layer: Layer) -> list[tuple[str, str, int, int, int, bytes]]:
     """(name, type, mode, uid, gid, data) of every member, in tar order."""
     out = []
-    with layer.open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with layer.open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         for m in tar:
             data = b""
             if m.isreg():

@@ -16,6 +16,7 @@ from deadweight.filetree.delta import read_delta
 from deadweight.filetree.tree import Tree, stack
 from deadweight.image import Image, Layer
 from deadweight.mutate import gzip_layers, prune, squash, squash_merge
+from deadweight.streams import as_file
 
 S = static
 
@@ -28,7 +29,7 @@ def img(*layers: Sequence[static.Entry]) -> Image:
 def members(layer: Layer) -> list[tuple[str, str, str]]:
     """(name, type, linkname or data) of every member, in tar order."""
     out = []
-    with layer.open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with layer.open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         for m in tar:
             data = ""
             if m.isreg():
@@ -227,7 +228,7 @@ def test_same_input_and_options_give_the_same_digests() -> None:
 def test_epoch_sets_every_mtime_and_names_are_dropped() -> None:
     image = img(BASE, [S.File("a", b"1", uid=1000, gid=1001)])
     out = squash(image, 1, epoch=1234)
-    with out.layers[1].open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with out.layers[1].open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         got = [(m.name, m.mtime, m.uid, m.gid, m.uname) for m in tar]
     assert got == [("a", 1234, 1000, 1001, "")]
 
@@ -250,7 +251,7 @@ def test_extended_attributes_are_kept() -> None:
     )
     image = S.image([S.Step("base", S.layer(BASE)), S.Step("cap", top)])
     out = squash(image, 1)
-    with out.layers[1].open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with out.layers[1].open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         got = [(m.name, m.mode, m.pax_headers) for m in tar]
     assert got == [
         ("bin", 0o755, {}),

@@ -10,18 +10,19 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from deadweight import static
 from deadweight.analysis import packages
 from deadweight.filetree.tree import Stacker
-from deadweight.image import Image, assemble
+from deadweight.image import Image, Opener, assemble
 from deadweight.mutate import _merge
 from deadweight.mutate.squashing import layer_deltas
 from deadweight.optimize import apply, plan
+from deadweight.streams import ByteStream
 from deadweight.validation import validate
 
 S = static
@@ -51,8 +52,8 @@ class Probes:
 def counted(image: Image, probes: Probes) -> Image:
     """``image`` whose layers count how often they are opened."""
 
-    def opener(index: int, inner: Callable[[], BinaryIO]) -> Callable[[], BinaryIO]:
-        def open_layer() -> BinaryIO:
+    def opener(index: int, inner: Opener) -> Opener:
+        def open_layer() -> ByteStream:
             probes.opened[index] += 1
             return inner()
 

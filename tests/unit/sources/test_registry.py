@@ -46,6 +46,7 @@ from deadweight.sources import registry
 from deadweight.sources.registry import auth, client, transport
 from deadweight.sources.registry.auth import Credentials
 from deadweight.sources.registry.transport import RetryPolicy
+from deadweight.streams import as_file
 
 # never read the developer's own docker config (conftest.py)
 pytestmark = pytest.mark.usefixtures("no_docker_config")
@@ -374,7 +375,7 @@ def test_read_by_tag_builds_the_image_and_streams_verified_layers(
     assert [layer.blob.digest for layer in image.layers] == [sha(gz) for gz in pushed.layers]
     config_path = f"/v2/team/app/blobs/{sha(pushed.raw_config)}"
     assert [s.path for s in fake.seen("/v2/team/app/blobs/")] == [config_path]  # layers: lazy
-    with image.layers[0].open() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with image.layers[0].open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
         member = tar.next()
         assert member is not None and member.name == "etc/hello"
         extracted = tar.extractfile(member)

@@ -37,7 +37,7 @@ from deadweight.sources import Location
 from deadweight.sources.registry.connection import Connection
 from deadweight.sources.registry.transport import RETRYABLE, RetryPolicy, valid_url
 from deadweight.spec import manifest as spec
-from deadweight.streams import CHUNK
+from deadweight.streams import CHUNK, ByteStream, Reader
 
 # An OCI manifest names OCI media types; Docker's layer types have exact equivalents.
 _OCI_EQUIVALENT = {
@@ -54,7 +54,7 @@ class _Blob:
 
     digest: str
     size: int
-    opener: Callable[[], BinaryIO]
+    opener: Callable[[], ByteStream]
     what: str
 
 
@@ -236,27 +236,21 @@ def _finish_upload(connection: Connection, location: str, blob: _Blob) -> None:
         )
 
 
-class _Sized:
+class _Sized(Reader):
     """A blob stream with a length, so requests sends ``Content-Length`` (not chunked)."""
 
-    def __init__(self, raw: BinaryIO, size: int) -> None:
+    def __init__(self, raw: ByteStream, size: int) -> None:
         self._raw = raw
         self._size = size
 
     def __len__(self) -> int:
         return self._size
 
-    def read(self, n: int = -1) -> bytes:
+    def read(self, n: int = -1, /) -> bytes:
         return self._raw.read(n)
 
     def close(self) -> None:
         self._raw.close()
-
-    def __enter__(self) -> _Sized:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _push_manifest(connection: Connection, ref: Reference, raw: bytes, media_type: str) -> str:
