@@ -21,6 +21,8 @@ minify
 # io and tarfile: the raw-stream protocol io.BufferedReader and tarfile call by name.
 _.readable
 _.readinto
+# The with statement: streams.ByteStream declares it for every layer and blob stream.
+_.__exit__
 
 # tarfile.TarInfo fields, read by tarfile when it writes a header.
 _.uname
