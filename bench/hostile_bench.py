@@ -106,22 +106,31 @@ with tarfile.open(sys.argv[1]) as tar:
 """
 
 
-def build(work: Path, files: int) -> dict[str, Path]:
-    made = {
+def paths(work: Path, files: int) -> dict[str, Path]:
+    return {
         "deep": work / "deep.tar",
         "layers": work / "layers.tar",
+        # the same 100,000 layers but the last: what ``diff`` compares with ``layers``
+        "layers2": work / "layers2.tar",
         "rows": work / "rows.tar",
         "files": work / f"files-{files}.tar",
     }
-    if not made["deep"].exists():
-        shapes.docker_archive(made["deep"], [shapes.deep_path_layer(2000)])
-    if not made["layers"].exists():
-        shapes.docker_archive(made["layers"], [shapes.small_layer()] * 100_000)
-    if not made["rows"].exists():
-        shapes.docker_archive(made["rows"], [shapes.small_layer()], history=100_000)
-    if not made["files"].exists():
-        shapes.docker_archive(made["files"], [shapes.many_empty_files_layer(files)])
-    return made
+
+
+def build(work: Path, files: int, wanted: set[str]) -> None:
+    made = paths(work, files)
+    writers = {
+        "deep": lambda p: shapes.docker_archive(p, [shapes.deep_path_layer(2000)]),
+        "layers": lambda p: shapes.docker_archive(p, [shapes.small_layer()] * 100_000),
+        "layers2": lambda p: shapes.docker_archive(
+            p, [shapes.small_layer()] * 99_999 + [shapes.small_layer(b"other\n")]
+        ),
+        "rows": lambda p: shapes.docker_archive(p, [shapes.small_layer()], history=100_000),
+        "files": lambda p: shapes.docker_archive(p, [shapes.many_empty_files_layer(files)]),
+    }
+    for name in wanted:
+        if not made[name].exists():
+            writers[name](made[name])
 
 
 # ``--src DIR``: run the deadweight of another checkout (its ``src``), for before/after.
@@ -165,24 +174,16 @@ def main() -> None:
     args = parser.parse_args()
     work: Path = args.workdir
     work.mkdir(parents=True, exist_ok=True)
-    # built in a child of its own: a process forked from one that held a shape in memory
-    # reports that memory as its own peak RSS (Linux keeps the high-water mark across exec)
-    builder = multiprocessing.get_context("spawn").Process(target=build, args=(work, args.files))
-    builder.start()
-    builder.join()
-    made = build(work, args.files)  # all there now: nothing is built in this process
-    shapes_run = {c.split(":", 1)[1] for c in args.only} if args.only else set(made)
-    for name, path in made.items():
-        if name not in shapes_run:
-            continue
-        start = time.monotonic()
-        subprocess.run([sys.executable, "-c", _FLOOR, str(path)], check=True)
-        print(f"floor    {name:8} {time.monotonic() - start:7.1f} s (every layer inflated once)")
+    made = paths(work, args.files)
     cases = [
         ("analyze", "layers", []),
         ("analyze", "layers", ["warm"]),
         ("analyze", "rows", []),
         ("history", "layers", []),
+        ("history", "rows", []),
+        ("inspect", "layers", []),
+        ("inspect", "rows", []),
+        ("diff", "layers", [str(made["layers2"])]),
         ("lint", "layers", []),
         ("lint", "layers", ["warm"]),
         ("lint", "rows", []),
@@ -192,6 +193,20 @@ def main() -> None:
     ]
     if args.only:
         cases = [c for c in cases if f"{c[0]}:{c[1]}" in args.only]
+    shapes_run = {c[1] for c in cases} | {"layers2" for c in cases if c[0] == "diff"}
+    # built in a child of its own: a process forked from one that held a shape in memory
+    # reports that memory as its own peak RSS (Linux keeps the high-water mark across exec)
+    builder = multiprocessing.get_context("spawn").Process(
+        target=build, args=(work, args.files, shapes_run)
+    )
+    builder.start()
+    builder.join()
+    for name, path in made.items():
+        if name not in shapes_run:
+            continue
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-c", _FLOOR, str(path)], check=True)
+        print(f"floor    {name:8} {time.monotonic() - start:7.1f} s (every layer inflated once)")
     for command, name, extra in cases:
         warm = extra == ["warm"]
         label = f"{name}, warm" if warm else name

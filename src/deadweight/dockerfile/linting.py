@@ -62,13 +62,10 @@ def lint(
     if pending is not None:
         shell_findings = [f for f in pending.findings() if f is not None]
     if shell_findings:
-        from deadweight.dockerfile.pragmas import stage_at
-
         for sc_hit in shell_findings:
             line = sc_hit.instruction.start_line
             if sc_hit.code in config.ignored or (
-                not config.disable_ignore_pragma
-                and pragmas.ignores(sc_hit.code, line, stage_at(build, line))
+                not config.disable_ignore_pragma and pragmas.ignores(sc_hit.code, line, build)
             ):
                 continue
             severity = config.severity_of(sc_hit.code, sc_hit.severity)
@@ -90,7 +87,7 @@ def _rule_findings(
     """The syntax problems and the rules' findings (with their order key), and the order
     of ShellCheck's findings after them."""
     # imported here, while ShellCheck works (see lint)
-    from deadweight.dockerfile.pragmas import read_pragmas, stage_at
+    from deadweight.dockerfile.pragmas import read_pragmas
     from deadweight.dockerfile.rule import Context
     from deadweight.dockerfile.stages import analyze
 
@@ -125,9 +122,7 @@ def _rule_findings(
         for hit in rule.check(ctx):
             ins = hit.instruction
             line = ins.start_line
-            if not config.disable_ignore_pragma and pragmas.ignores(
-                rule.code, line, stage_at(build, line)
-            ):
+            if not config.disable_ignore_pragma and pragmas.ignores(rule.code, line, build):
                 continue
             finding = Finding(
                 rule.code,

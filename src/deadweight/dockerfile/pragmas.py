@@ -32,17 +32,22 @@ class Pragmas:
     by_stage: tuple[tuple[int, frozenset[str]], ...]
     shell: str | None
 
-    def ignores(self, code: str, line: int, stage: int | None) -> bool:
+    def ignores(self, code: str, line: int, build: Build) -> bool:
+        """Whether a pragma silences ``code`` on the instruction starting on ``line``; the
+        stage is only looked up when some pragma names one (logarithmic time either way)."""
         if code in self.everywhere:
             return True
-        for ln, codes in self.by_line[bisect.bisect_left(self.by_line, (line,)) :]:
-            if ln != line:
-                break
-            if code in codes:
-                return True
-        return stage is not None and any(
-            stage == st and code in codes for st, codes in self.by_stage
+        return _silenced(self.by_line, line, code) or (
+            bool(self.by_stage) and _silenced(self.by_stage, build.stage_at(line), code)
         )
+
+
+def _silenced(scoped: tuple[tuple[int, frozenset[str]], ...], where: int | None, code: str) -> bool:
+    """Whether ``code`` is among the codes ``scoped`` (sorted, one entry per key) at ``where``."""
+    if where is None:
+        return False
+    at = bisect.bisect_left(scoped, (where,))
+    return at < len(scoped) and scoped[at][0] == where and code in scoped[at][1]
 
 
 def read_pragmas(build: Build) -> Pragmas:
@@ -69,7 +74,7 @@ def read_pragmas(build: Build) -> Pragmas:
             continue
         target = starts[after]
         if scope == "stage":
-            stage = stage_at(build, target)
+            stage = build.stage_at(target)
             if stage is not None:
                 by_stage.setdefault(stage, set()).update(codes)
         else:
@@ -80,10 +85,3 @@ def read_pragmas(build: Build) -> Pragmas:
         tuple((k, frozenset(v)) for k, v in sorted(by_stage.items())),
         shell,
     )
-
-
-def stage_at(build: Build, line: int) -> int | None:
-    """The index of the stage whose FROM is at or before ``line``."""
-    starts = [s.from_.start_line for s in build.stages]  # ascending: stages are in file order
-    at = bisect.bisect_right(starts, line)
-    return build.stages[at - 1].index if at else None

@@ -20,7 +20,10 @@ _OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
 # ``$(`` and backticks nest; past this depth the inner text stays one word, unread, so
 # input cannot drive the recursion (issue 16). Real scripts nest two or three deep.
 MAX_NESTING = 32
-_REDIRECT = lazy(r"^(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
+# matched where a word starts (no ``^``: a slice of the rest per word made long lines
+# quadratic, issue 16)
+_REDIRECT = lazy(r"(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
+_OPERATOR_STARTS = frozenset(o[0] for o in _OPERATORS)
 
 
 @record
@@ -268,18 +271,20 @@ def read_script(text: str, *, _depth: int = 0) -> Script:
         if ch == "#" and r.pos > 0 and text[r.pos - 1] in " \t":
             r.skip_comment()
             continue
-        m = _REDIRECT.match(text[r.pos :]) if ch in "<>&0123456789" else None
+        m = _REDIRECT.match(text, r.pos) if ch in "<>&0123456789" else None
         if m and (ch in "<>" or m.group(1)):
-            if m.group(1) == "&" and m.group(2) == ">":
-                pass
-            r.pos += m.end()
+            r.pos = m.end()
             op = m.group(2)
             r.skip_blanks()
             target = r.word()
             if op in ("<<", "<<-"):
                 r.pending_heredocs.append((target.text, op == "<<-"))
             continue
-        op = next((o for o in _OPERATORS if text.startswith(o, r.pos)), None)
+        op = (
+            next((o for o in _OPERATORS if text.startswith(o, r.pos)), None)
+            if ch in _OPERATOR_STARTS
+            else None
+        )
         if op is not None:
             r.pos += len(op)
             if skip_until_do and op in (";", "\n"):

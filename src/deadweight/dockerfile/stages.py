@@ -7,12 +7,17 @@ stage is known as such.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from deadweight.dockerfile.record import field, record
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.shell import Script, read_script
 from deadweight.dockerfile.syntax import Dockerfile, Instruction
+
+TYPE_CHECKING = False  # not `typing`: lint start-up (issue 14); mypy reads it as True
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "/bin/sh", "/bin/bash", "/bin/ash"})
 _VAR = lazy(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -114,7 +119,10 @@ class Build:
     stages: tuple[Stage, ...]
     runs: tuple[RunSite, ...]
     global_args: tuple[tuple[str, str | None], ...]
+    # what the methods below work out once, for rules that ask per RUN or per finding: a
+    # file of 100,000 RUNs or 10,000 chained stages stays linear (issue 16)
     _sites: dict[int, RunSite] = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def site(self, instruction: Instruction) -> RunSite:
         """The :class:`RunSite` of a RUN (or ONBUILD RUN) of this build, in constant time."""
@@ -134,8 +142,43 @@ class Build:
         return tuple(chain)
 
     def reaches_final(self, stage: Stage) -> bool:
-        final = self.final
-        return final is not None and stage in self.lineage(final)
+        """Whether the final stage is built on ``stage`` (or is it), in constant time."""
+        shipped = self._memo.get("shipped")
+        if shipped is None:
+            final = self.final
+            shipped = self._memo["shipped"] = frozenset(
+                s.index for s in (self.lineage(final) if final is not None else ())
+            )
+        assert isinstance(shipped, frozenset)
+        return stage.index in shipped and self.stages[stage.index] is stage
+
+    def built_on_later(self, stage: Stage) -> bool:
+        """Whether a later FROM names ``stage`` (by its name), in constant time."""
+        last = self._memo.get("last_use")
+        if last is None:
+            last = self._memo["last_use"] = {s.image.lower(): s.index for s in self.stages}
+        assert isinstance(last, dict)
+        return stage.name is not None and last.get(stage.name, -1) > stage.index
+
+    def stage_at(self, line: int) -> int | None:
+        """The index of the stage whose FROM is at or before ``line``."""
+        starts = self._memo.get("starts")
+        if starts is None:  # ascending: stages are in file order
+            starts = self._memo["starts"] = [s.from_.start_line for s in self.stages]
+        assert isinstance(starts, list)
+        at = bisect.bisect_right(starts, line)
+        return self.stages[at - 1].index if at else None
+
+    def instruction_at(self, line: int) -> Instruction | None:
+        """The instruction that starts on ``line`` (the first, should two), in constant time."""
+        by_line = self._memo.get("by_line")
+        if by_line is None:  # reversed: the first of two on one line wins
+            by_line = self._memo["by_line"] = {
+                ins.start_line: ins for ins in reversed(self.dockerfile.instructions)
+            }
+        assert isinstance(by_line, dict)
+        found = by_line.get(line)
+        return found if isinstance(found, Instruction) else None
 
 
 def analyze(dockerfile: Dockerfile) -> Build:
@@ -192,3 +235,40 @@ def _add_run(runs: list[RunSite], ins: Instruction, stage: Stage | None) -> None
         runs.append(RunSite(ins, ins, stage, script_of(ins), False))
     elif ins.keyword == "ONBUILD" and ins.trigger is not None and ins.trigger.keyword == "RUN":
         runs.append(RunSite(ins, ins.trigger, stage, script_of(ins.trigger), True))
+
+
+class SetBefore:
+    """Whether something (an ENV, an ARG) is set before a line of a stage, in that stage or
+    in one it is built on. ``first(stage)`` is the line of its first setting in the stage
+    (None: never). Rules ask it per RUN; each stage's ``first`` and each chain of stages are
+    worked out once, so 100,000 RUNs or 10,000 chained stages stay linear (issue 16)."""
+
+    __slots__ = ("_below", "_build", "_first", "_firsts")
+
+    def __init__(self, build: Build, first: Callable[[Stage], int | None]) -> None:
+        self._build, self._first = build, first
+        self._firsts: dict[int, int | None] = {}
+        self._below: dict[int, bool] = {}  # set in a stage it is built on
+
+    def __call__(self, stage: Stage, line: int) -> bool:
+        own = self._first_of(stage)
+        return (own is not None and own < line) or self._set_below(stage)
+
+    def _first_of(self, stage: Stage) -> int | None:
+        if stage.index not in self._firsts:
+            self._firsts[stage.index] = self._first(stage)
+        return self._firsts[stage.index]
+
+    def _set_below(self, stage: Stage) -> bool:
+        stages, chain, s = self._build.stages, [], stage
+        while s.index not in self._below:
+            chain.append(s)
+            if s.parent is None:
+                break
+            s = stages[s.parent]
+        for s in reversed(chain):  # from the bottom of the chain up to ``stage``
+            parent = stages[s.parent] if s.parent is not None else None
+            self._below[s.index] = parent is not None and (
+                self._first_of(parent) is not None or self._below[parent.index]
+            )
+        return self._below[stage.index]

@@ -99,6 +99,27 @@ SCALING: dict[str, Callable[[int], str]] = {
         + "".join(f"FROM s{i - 1} AS s{i}\nCOPY --from=s{i - 1} / /\n" for i in range(1, n))
     ),
     "many pragmas": lambda n: "FROM a:1\n" + "# hadolint ignore=DL3059\nRUN a\n" * n,
+    # rules asking per RUN about the stages below it, or whether a later FROM uses it
+    "RUNs in chained stages": lambda n: (
+        "FROM a:1 AS s0\n"
+        + "".join(
+            f"FROM s{i - 1} AS s{i}\nRUN npm ci && npm install -g npm@8 && pip install x\n"
+            f"RUN apt-get update && yarn install\n"
+            for i in range(1, n)
+        )
+    ),
+    "RUNs after NODE_ENV": lambda n: "FROM a:1\nENV NODE_ENV=dev\n" + "RUN npm ci\n" * n,
+    "downloads removed later": lambda n: (
+        "FROM a:1\n"
+        + "".join(f"RUN wget https://x/f{i}.tgz\n" for i in range(n))
+        + "".join(f"RUN rm /g{i} /f{i}.tgz\n" for i in range(n))
+    ),
+    "archives copied and extracted": lambda n: (
+        "FROM a:1\n" + "".join(f"COPY a{i}.tgz /\nRUN tar -xf b{i}.tgz\n" for i in range(n))
+    ),
+    "stage pragmas": lambda n: "".join(
+        f"# hadolint stage ignore=DL3006\nFROM a AS s{i}\nRUN a\nRUN b\n" for i in range(n)
+    ),
 }
 
 

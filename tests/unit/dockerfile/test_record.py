@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import pickle
+from typing import Any
 
 import pytest
 
 from deadweight.dockerfile.findings import Finding, Fix, Severity
-from deadweight.dockerfile.record import FrozenRecordError, field, record, replace
+from deadweight.dockerfile.record import SPECIALIZE_AFTER, FrozenRecordError, field, record, replace
 
 
 @record
@@ -86,3 +87,58 @@ def test_copies_pickles_replace_and_match() -> None:
             assert (x, y, z) == (1, 2, 3)
         case _:
             pytest.fail("no match")
+
+
+def test_a_class_built_often_gets_its_own_init_that_behaves_the_same() -> None:
+    @record
+    class Base:
+        a: int
+        b: str = "b"
+        items: list[int] = field(default_factory=list)
+
+    @record
+    class Child(Base):
+        c: int = 0
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "c", self.c * 2)
+
+    shared = Base.__init__
+    for _ in range(SPECIALIZE_AFTER - 1):
+        Base(1)
+    assert Base.__init__ is shared  # a short run compiles nothing
+    Base(1)
+    assert Base.__init__ is not shared and Child.__init__ is shared
+    for _ in range(SPECIALIZE_AFTER):
+        Child(1, c=1)
+    assert Child.__init__ not in (shared, Base.__init__)
+    for cls in (Base, Child):
+        one = cls(1)
+        assert (one.a, one.b, one.items) == (1, "b", []) and one.items is not cls(1).items
+        assert cls(b="x", a=2) == cls(2, "x") and cls(2, "x", [3]).items == [3]
+        wrongs: tuple[tuple[Any, ...], ...] = ((), (1, "b", [], 0, 9))
+        for wrong in wrongs:
+            with pytest.raises(TypeError):
+                cls(*wrong)
+        with pytest.raises(TypeError):
+            cls(1, w=3)  # type: ignore[call-arg]
+        with pytest.raises(FrozenRecordError):
+            one.a = 2  # type: ignore[misc]
+    assert Child(1, c=3).c == 6  # __post_init__ still runs
+    assert copy.deepcopy(Child(1, c=2)) == Child(1, c=2)
+
+
+def test_a_field_list_python_cannot_spell_keeps_the_shared_init() -> None:
+    @record
+    class Loose:
+        a: int = 0
+
+    @record
+    class Required(Loose):
+        b: int  # type: ignore[misc]  # required after a defaulted field: no signature can say that
+
+    for _ in range(SPECIALIZE_AFTER + 1):
+        Required(1, 2)
+    assert Required(b=2) == Required(0, 2)
+    with pytest.raises(TypeError, match="missing the argument 'b'"):
+        Required(1)  # type: ignore[call-arg]

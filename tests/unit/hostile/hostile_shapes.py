@@ -101,7 +101,7 @@ def many_empty_files_layer(count: int, per_dir: int = 1000) -> bytes:
     return gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
 
 
-def small_layer() -> bytes:
+def small_layer(content: bytes = b"host\n") -> bytes:
     info = tarfile.TarInfo("etc/hostname")
-    info.size = 5
-    return tar_of([info], {"etc/hostname": b"host\n"})
+    info.size = len(content)
+    return tar_of([info], {"etc/hostname": content})

@@ -66,20 +66,16 @@ def _basename(path: str) -> str:
 
 def _dl3010(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.build.stages:
-        archives: list[tuple[int, str]] = []
+        archives: dict[str, list[int]] = {}  # name -> lines of the COPYs not yet matched
         hits: set[int] = set()
         by_line = {}
         for ins in stage.instructions:
             if ins.keyword == "COPY" and ins.flag("from") is None:
                 srcs, dest = copy_parts(ins)
-                if _basename(dest).endswith(_ARCHIVES):
-                    archives.append((ins.start_line, _basename(dest)))
-                else:
-                    archives += [
-                        (ins.start_line, _basename(s))
-                        for s in srcs
-                        if _basename(s).endswith(_ARCHIVES)
-                    ]
+                names = [_basename(dest)] if _basename(dest).endswith(_ARCHIVES) else []
+                names = names or [_basename(s) for s in srcs if _basename(s).endswith(_ARCHIVES)]
+                for name in names:
+                    archives.setdefault(name, []).append(ins.start_line)
                 by_line[ins.start_line] = ins
             elif ins.keyword == "RUN":
                 site = ctx.build.site(ins)
@@ -91,10 +87,8 @@ def _dl3010(ctx: Context) -> Iterator[Hit]:
                     )
                     if not tar and c.name not in _EXTRACTORS:
                         continue
-                    names = {_basename(a) for a in c.positional()}
-                    for line, name in archives:
-                        if name in names:
-                            hits.add(line)
+                    for name in {_basename(a) for a in c.positional()}:
+                        hits.update(archives.pop(name, ()))  # each COPY is matched once
         for line in sorted(hits):
             yield Hit(by_line[line])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 from collections.abc import Iterator
 
@@ -10,9 +9,10 @@ from deadweight.dockerfile.findings import Edit, Fix, Severity
 from deadweight.dockerfile.pairs import pairs
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
+from deadweight.dockerfile.rules.created import CreatedPaths
 from deadweight.dockerfile.rules.instructions import copy_parts, is_url
 from deadweight.dockerfile.shell import Command
-from deadweight.dockerfile.stages import Stage
+from deadweight.dockerfile.stages import SetBefore, Stage
 
 W, INFO = Severity.WARNING, Severity.INFO
 
@@ -155,16 +155,14 @@ DW002 = Rule(
 )
 
 
-def _production(ctx: Context, stage: Stage, line: int) -> bool:
-    for s in ctx.build.lineage(stage):
-        for ins in s.instructions:
-            if s is stage and ins.start_line >= line:
-                break
-            if ins.keyword in ("ENV", "ARG"):
-                for k, v in pairs(ins.value):
-                    if k == "NODE_ENV" and v == "production":
-                        return True
-    return False
+def _first_production(stage: Stage) -> int | None:
+    """The line of the stage's first ENV or ARG setting NODE_ENV=production."""
+    for ins in stage.instructions:
+        if ins.keyword in ("ENV", "ARG"):
+            for k, v in pairs(ins.value):
+                if k == "NODE_ENV" and v == "production":
+                    return ins.start_line
+    return None
 
 
 def _dev_install(c: Command) -> bool:
@@ -182,14 +180,15 @@ def _dw003(ctx: Context) -> Iterator[Hit]:
     final = ctx.build.final
     if final is None:
         return
+    production = SetBefore(ctx.build, _first_production)
     for site in ctx.build.runs:
         if site.stage is None or not ctx.build.reaches_final(site.stage) or site.onbuild:
             continue
         cmds = site.script.commands
         if any(c.name in ("npm", "yarn") and c.has_arg("build") for c in cmds):
             continue
-        if any(_dev_install(c) for c in cmds) and not _production(
-            ctx, site.stage, site.instruction.start_line
+        if any(_dev_install(c) for c in cmds) and not production(
+            site.stage, site.instruction.start_line
         ):
             yield Hit(site.instruction)
 
@@ -280,16 +279,10 @@ def _created_paths(c: Command, cwd: str) -> list[str]:
     return [posixpath.normpath(posixpath.join(cwd, p)) for p in out if p and p != "-"]
 
 
-def _removes(path: str, target: str) -> bool:
-    return (
-        path == target or path.startswith(target.rstrip("/") + "/") or fnmatch.fnmatch(path, target)
-    )
-
-
 def _dw005(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.build.stages:
         cwd = "/"
-        created: list[tuple[str, int]] = []  # path, line of the instruction that made it
+        created = CreatedPaths()
         for ins in stage.instructions:
             if ins.keyword == "WORKDIR":
                 cwd = posixpath.normpath(posixpath.join(cwd, ins.value.strip("\"'")))
@@ -297,15 +290,11 @@ def _dw005(ctx: Context) -> Iterator[Hit]:
                 srcs, dest = copy_parts(ins)
                 dest_path = posixpath.normpath(posixpath.join(cwd, dest.strip("\"'")))
                 if dest.endswith("/") or len(srcs) > 1:
-                    created += [
-                        (
-                            posixpath.join(dest_path, s.rstrip("/").rsplit("/", 1)[-1]),
-                            ins.start_line,
-                        )
-                        for s in srcs
-                    ]
+                    for s in srcs:
+                        name = s.rstrip("/").rsplit("/", 1)[-1]
+                        created.add(posixpath.join(dest_path, name), ins.start_line)
                 else:
-                    created.append((dest_path, ins.start_line))
+                    created.add(dest_path, ins.start_line)
             elif ins.keyword == "RUN":
                 site = ctx.build.site(ins)
                 here: list[str] = []
@@ -317,21 +306,20 @@ def _dw005(ctx: Context) -> Iterator[Hit]:
                         targets = [
                             posixpath.normpath(posixpath.join(cwd, t)) for t in c.positional()
                         ]
-                        for path, line in created:
-                            if line != ins.start_line and any(_removes(path, t) for t in targets):
-                                yield Hit(
-                                    ins,
-                                    message=f"`{path}` was added by line {line} and deleted in a "
-                                    "later layer, which saves no space; delete it in the "
-                                    "instruction that creates it",
-                                    fix=_move_cleanup(ctx, ins, line),
-                                )
-                                break
-                        else:
-                            continue
-                        break
+                        at = created.first_removed(targets)  # made by earlier instructions
+                        if at is not None:
+                            path, line = created.items[at]
+                            yield Hit(
+                                ins,
+                                message=f"`{path}` was added by line {line} and deleted in a "
+                                "later layer, which saves no space; delete it in the "
+                                "instruction that creates it",
+                                fix=_move_cleanup(ctx, ins, line),
+                            )
+                            break
                     here += _created_paths(c, cwd)
-                created += [(p, ins.start_line) for p in here]
+                for path in here:
+                    created.add(path, ins.start_line)
 
 
 DW005 = Rule(
@@ -354,15 +342,14 @@ def _move_cleanup(ctx: Context, ins: object, line: int) -> Fix | None:
 
     assert isinstance(ins, Instruction)
     site = ctx.build.site(ins)
-    creator = next(
-        (
-            i
-            for i in ctx.build.dockerfile.instructions
-            if i.start_line == line and i.keyword == "RUN"
-        ),
-        None,
-    )
-    if creator is None or len(site.script.commands) != 1 or ins.heredocs or ins.exec_form:
+    creator = ctx.build.instruction_at(line)
+    if (
+        creator is None
+        or creator.keyword != "RUN"
+        or len(site.script.commands) != 1
+        or ins.heredocs
+        or ins.exec_form
+    ):
         return None
     if creator.heredocs or creator.exec_form is not None or creator.trigger is not None:
         return None

@@ -36,6 +36,4 @@ def _final_or_reused(ctx: Context, stage: Stage | None, site: RunSite) -> bool:
         return True
     if stage is ctx.build.final:
         return True
-    return stage.name is not None and any(
-        s.image.lower() == stage.name for s in ctx.build.stages if s.index > stage.index
-    )
+    return ctx.build.built_on_later(stage)

@@ -8,7 +8,7 @@ from deadweight.dockerfile import edits
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.rules.packages._common import W, _after, _cached
 from deadweight.dockerfile.shell import Command
-from deadweight.dockerfile.stages import RunSite, Stage
+from deadweight.dockerfile.stages import RunSite, SetBefore, Stage
 
 _PIP_CACHE_TRUE = frozenset({"1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES"})
 
@@ -93,13 +93,12 @@ DL3013 = Rule(
 )
 
 
-def _first_env_setting(stage: Stage, name: str, truthy: frozenset[str]) -> int:
-    """The line of the stage's first ENV that sets ``name`` to a truthy value (or a huge
-    number)."""
+def _first_env_setting(stage: Stage, name: str, truthy: frozenset[str]) -> int | None:
+    """The line of the stage's first ENV that sets ``name`` to a truthy value."""
     for ins in stage.instructions:
         if ins.keyword == "ENV" and _env_pairs_value(ins.value, name) in truthy:
             return ins.start_line
-    return 10**12
+    return None
 
 
 def _env_pairs_value(value: str, name: str) -> str | None:
@@ -112,28 +111,20 @@ def _env_pairs_value(value: str, name: str) -> str | None:
     return found
 
 
-def _pip_cache_off(ctx: Context, site: RunSite, first: dict[int, int]) -> bool:
-    """PIP_NO_CACHE_DIR set by an ENV before this RUN, in its stage or one it builds on.
-    ``first`` keeps each stage's answer, so a file of many RUNs is read once (issue 16)."""
-    if site.onbuild:
+def _pip_cache_off(site: RunSite, set_before: SetBefore) -> bool:
+    """PIP_NO_CACHE_DIR set by an ENV before this RUN, in its stage or one it builds on."""
+    if site.onbuild or site.stage is None:
         return False
-    stage = site.stage
-    if stage is None:
-        return False
-    for s in ctx.build.lineage(stage):
-        if s.index not in first:
-            first[s.index] = _first_env_setting(s, "PIP_NO_CACHE_DIR", _PIP_CACHE_TRUE)
-        upto = site.instruction.start_line if s is stage else 10**12
-        if first[s.index] < upto:
-            return True
-    return False
+    return set_before(site.stage, site.instruction.start_line)
 
 
 def _dl3042(ctx: Context) -> Iterator[Hit]:
     src = ctx.build.dockerfile.source
-    first: dict[int, int] = {}
+    set_before = SetBefore(
+        ctx.build, lambda s: _first_env_setting(s, "PIP_NO_CACHE_DIR", _PIP_CACHE_TRUE)
+    )
     for site in ctx.build.runs:
-        if _pip_cache_off(ctx, site, first) or _cached(site, "/root/.cache/pip"):
+        if _pip_cache_off(site, set_before) or _cached(site, "/root/.cache/pip"):
             continue
         text = site.script.text
         if "PIP_NO_CACHE_DIR=" in text:
