@@ -10,8 +10,9 @@ import click
 from deadweight import __version__
 from deadweight.cli import COMMANDS
 
-# Commands that read an image's layers: given an image on disk, they start the helper
-# processes that read its layers before importing their own modules, which takes as long.
+# Commands that read an image's layers: given an image on disk whose layers the store
+# does not hold, they start the helper processes that will read them before importing
+# their own modules, which takes as long.
 READS_LAYERS = frozenset(
     {"analyze", "cat", "diff", "explore", "export", "lint", "minify", "optimize"}
 )
@@ -20,10 +21,26 @@ READS_LAYERS = frozenset(
 def _warm_up(args: list[str]) -> None:
     from deadweight.sources import on_disk
 
-    if any(on_disk(arg) for arg in args if not arg.startswith("-")):
+    here = [arg for arg in args if not arg.startswith("-") and on_disk(arg)]
+    if here and ("--no-cache" in args or not all(_stored(spec) for spec in here)):
         from deadweight.reading import warm_up
 
         warm_up()
+
+
+def _stored(spec: str) -> bool:
+    """Whether the layer store holds every layer of the image ``spec`` names, so that
+    reading it reads no layer (True too when it is no image: nothing to read)."""
+    from deadweight.cli._context import Context
+    from deadweight.errors import DeadweightError
+
+    ctx = Context(None, insecure=False, no_cache=False)
+    try:
+        return ctx.stored(ctx.open(spec))
+    except (DeadweightError, OSError):
+        return True
+    finally:
+        ctx.close()
 
 
 class LazyGroup(click.Group):

@@ -38,21 +38,35 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The helper processes start before the command's module is imported (their start-up
-    overlaps its imports), only for commands that read layers and an image here."""
+    overlaps its imports): only for commands that read layers, given an image here whose
+    layers the store does not hold."""
     import deadweight.reading
+    from deadweight import static
+    from deadweight.cli._context import Context
+    from deadweight.sources import archive
 
+    monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
     calls: list[str] = []
     monkeypatch.setattr(deadweight.reading, "warm_up", lambda: calls.append("warm"))
     image = tmp_path / "app.tar"
-    image.write_bytes(b"")
+    step = static.Step("RUN x", static.layer([static.File("f", b"1")], "none"))
+    archive.write([static.image([step])], image)
+    (tmp_path / "notes.txt").write_text("not an image")
     ctx = click.Context(cli)
-    for args, warmed in (
-        (["analyze", "--format", "json", str(image)], True),
-        (["diff", "docker://registry.example/a:1", f"docker-archive:{image}"], True),
-        (["analyze", "docker://registry.example/a:1"], False),
-        (["analyze", str(tmp_path / "missing.tar")], False),
-        (["history", str(image)], False),  # reads no layer
-    ):
+
+    def warmed(*args: str) -> bool:
         calls.clear()
-        cli.resolve_command(ctx, args)
-        assert calls == (["warm"] if warmed else []), args
+        cli.resolve_command(ctx, list(args))
+        return calls == ["warm"]
+
+    assert warmed("analyze", "--format", "json", str(image))
+    assert warmed("diff", "docker://registry.example/a:1", f"docker-archive:{image}")
+    assert not warmed("analyze", "docker://registry.example/a:1")
+    assert not warmed("analyze", str(tmp_path / "missing.tar"))
+    assert not warmed("analyze", str(tmp_path / "notes.txt"))  # fails to open: no reading
+    assert not warmed("history", str(image))  # reads no layer
+    store = Context(None, insecure=False, no_cache=False)
+    store.deltas(store.open(str(image)))  # the store now holds every layer
+    store.close()
+    assert not warmed("analyze", str(image))
+    assert warmed("analyze", "--no-cache", str(image))
