@@ -57,7 +57,7 @@ def analyze(
     are read.
     """
     with paused_gc():
-        return _analyze_image(
+        return analyze_read(
             image,
             iter_deltas(image, capture=pkgs.capture, store=store, progress=progress, hash=hash),
             base_layers=base_layers,
@@ -73,15 +73,9 @@ def analyze_read(
     ignore: Sequence[str] = (),
 ) -> Analysis:
     """What :func:`analyze` says of ``image``, from its layers' deltas read elsewhere (a
-    fleet scan reads each shared layer once, on other machines), bottom first."""
-    with paused_gc():
-        return _analyze_image(image, deltas, base_layers=base_layers, ignore=ignore)
-
-
-def _analyze_image(
-    image: Image, deltas: Iterable[LayerDelta], *, base_layers: int, ignore: Sequence[str]
-) -> Analysis:
-    return _analyze_deltas(
+    fleet scan reads each shared layer once, on other machines; the CLI's byte map reads
+    the same ones), bottom first."""
+    return analyze_deltas(
         deltas,
         instructions=layer_instructions(image),
         diff_ids=tuple(layer.diff_id for layer in image.layers),
@@ -93,7 +87,7 @@ def _analyze_image(
 
 
 def analyze_deltas(
-    deltas: Sequence[LayerDelta],
+    deltas: Iterable[LayerDelta],
     *,
     instructions: Sequence[str] = (),
     diff_ids: Sequence[str] = (),

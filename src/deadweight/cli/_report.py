@@ -12,9 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.analyze import analyze_deltas
+from deadweight.analysis.analyze import analyze_read
 from deadweight.analysis.bytemap import Region, byte_map
-from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.report import Analysis
 from deadweight.compare.base import base_layers as guess_base
 from deadweight.errors import UsageError
@@ -74,15 +73,7 @@ def analyze_with_map(
     how many bottom layers are the base image's (``--exclude-base``, else as the history
     tells)."""
     deltas = read_deltas(image, capture=pkgs.capture, store=store, progress=progress)
-    result = analyze_deltas(
-        deltas,
-        instructions=layer_instructions(image),
-        diff_ids=tuple(layer.diff_id for layer in image.layers),
-        image=image.name,
-        image_id=image.id,
-        base_layers=base,
-        ignore=ignore,
-    )
+    result = analyze_read(image, deltas, base_layers=base, ignore=ignore)
     base = max(base, min(guess_base(image), len(image.layers)))
     with paused_gc():  # as analyze: many small acyclic objects, no cycle to find
         tree = stack(deltas)

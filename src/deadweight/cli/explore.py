@@ -16,7 +16,7 @@ from typing import IO
 
 import click
 
-from deadweight.analysis.analyze import analyze_deltas
+from deadweight.analysis.analyze import analyze_read
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.report import Analysis
 from deadweight.cli._options import (
@@ -28,7 +28,6 @@ from deadweight.compare.content import copy_members, holder, occurrences
 from deadweight.errors import RuntimeProblem, UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
-from deadweight.reading import paused_gc
 from deadweight.sources import locate, open_image
 from deadweight.tui.model import Explorer, LayerView
 
@@ -113,14 +112,7 @@ def explore(
     instructions = layer_instructions(img)
 
     def analyze() -> Analysis:
-        with paused_gc():
-            return analyze_deltas(
-                deltas,
-                instructions=instructions,
-                diff_ids=tuple(layer.diff_id for layer in img.layers),
-                image=img.name,
-                image_id=img.id,
-            )
+        return analyze_read(img, deltas)
 
     from deadweight.tui.app import ExplorerApp
 

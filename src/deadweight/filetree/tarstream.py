@@ -43,6 +43,10 @@ _SIGNED = struct.Struct("148b8x356b")
 Sink = Callable[[memoryview | bytes], None]
 
 
+def _drop(_: memoryview | bytes) -> None:
+    """The sink of what :meth:`TarStream.skip` passes over."""
+
+
 class TarError(Exception):
     """The stream is not a valid tar: the message says how (``unexpected end of data``)."""
 
@@ -243,19 +247,10 @@ class TarStream:
 
     def skip(self, n: int) -> None:
         """Pass over ``n`` bytes, reading them (a verifying reader must see every byte)."""
-        left = n - (len(self.buf) - self.pos)
-        if left <= 0:
-            self.pos += n
+        if n <= len(self.buf) - self.pos:
+            self.pos += n  # the common case: in the buffer, no piece to hand out
             return
-        self.buf, self.view, self.pos = b"", _EMPTY, 0
-        while left > 0:
-            chunk = self._read()
-            if not chunk:
-                raise TarError("unexpected end of data")
-            if len(chunk) > left:
-                self.buf, self.view, self.pos = chunk, memoryview(chunk), left
-                return
-            left -= len(chunk)
+        self.stream_into(n, _drop)
 
     def stream_into(self, n: int, sink: Sink) -> None:
         """Feed the next ``n`` bytes to ``sink`` piece by piece, without holding them."""

@@ -51,14 +51,17 @@ _GITLAB_SEVERITY = {
 }
 
 
+def _level(severity: Severity, color: bool) -> str:
+    """A finding's level as hadolint's tty output shows it, coloured on a terminal."""
+    return f"{_COLORS[severity]}{severity.label}\x1b[0m" if color else severity.label
+
+
 def render_tty(results: Sequence[LintResult], *, color: bool = False) -> str:
     """hadolint's tty lines (``FILE:LINE CODE level: message``), plus the fix to try."""
     lines: list[str] = []
     for r in results:
         for f in r.findings:
-            level = f.severity.label
-            if color:
-                level = f"{_COLORS[f.severity]}{level}\x1b[0m"
+            level = _level(f.severity, color)
             where = f"{r.path}:{f.line}"
             lines.append(f"{where} {f.code} {level}: {f.message}")
             hint = f.fix.description if f.fix else f.suggestion
@@ -192,9 +195,7 @@ def render_image_tty(results: Sequence[ImageLintResult], *, color: bool = False)
     lines: list[str] = []
     for r in results:
         for f in r.findings:
-            level = f.severity.label
-            if color:
-                level = f"{_COLORS[f.severity]}{level}\x1b[0m"
+            level = _level(f.severity, color)
             where = f"{r.image} row {f.line}" if f.line else r.image
             lines.append(f"{where} {f.code} {level}: {f.message}")
             said = r.instruction(f.line) if f.line else ""
