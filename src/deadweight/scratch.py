@@ -194,6 +194,14 @@ def atomic_file(
         raise
 
 
+def part_dir(dest: Path) -> Path:
+    """A new directory beside ``dest``, ``.NAME.PID.RANDOM.part``: what a killed run left
+    of it is removed by the next run that writes ``dest`` (:func:`sweep`)."""
+    return Path(
+        tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent)
+    )
+
+
 @contextmanager
 def atomic_dir(dest: Path) -> Iterator[Path]:
     """A temp directory beside ``dest``, swapped into place only if the block succeeds.
@@ -202,9 +210,7 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
     run that writes ``dest`` (:func:`sweep`)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     sweep(dest.parent, dest.name)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent)
-    )
+    tmp = part_dir(dest)
     # mkdtemp makes 0700 whatever the umask; the result is a directory like mkdir makes.
     os.chmod(tmp, 0o777 & ~_umask())
     try:

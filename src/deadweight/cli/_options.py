@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -63,23 +63,39 @@ def store(no_cache: bool) -> Iterator[LayerStore | None]:
         s.close()
 
 
+@contextmanager
+def progress_bars(
+    labels: Sequence[str], totals: Sequence[int | None] = (), *, quiet: bool = False
+) -> Iterator[list[Progress] | None]:
+    """One :data:`~deadweight.progress.Progress` per label, each drawn as a transient bar
+    on stderr when it is a terminal (and not ``quiet``); None otherwise. A total fixes its
+    bar's length; None (or none given) takes the total each report gives. The one
+    progress block of the CLI."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress as Bars
+
+    fixed = list(totals) + [None] * (len(labels) - len(totals))
+    with Bars(transient=True, console=_stderr_console()) as bars:
+
+        def bar(label: str, total: int | None) -> Progress:
+            task = bars.add_task(label, total=total)
+
+            def report(done: int, seen: int) -> None:
+                bars.update(task, completed=done, total=total if total is not None else seen)
+
+            return report
+
+        yield [bar(label, total) for label, total in zip(labels, fixed, strict=True)]
+
+
 def with_progress(
     label: str, total: int | None, run: Callable[[Progress | None], T], *, quiet: bool = False
 ) -> T:
-    """``run(progress)`` with a transient bar on stderr when it is a terminal (and not
-    ``quiet``), silently otherwise. ``total`` fixes the bar's length; None takes the total
-    each report gives. The one progress block of the CLI."""
-    if quiet or not sys.stderr.isatty():
-        return run(None)
-    from rich.progress import Progress
-
-    with Progress(transient=True, console=_stderr_console()) as bar:
-        task = bar.add_task(label, total=total)
-
-        def report(done: int, seen: int) -> None:
-            bar.update(task, completed=done, total=total if total is not None else seen)
-
-        return run(report)
+    """``run(progress)`` with one bar (:func:`progress_bars`)."""
+    with progress_bars([label], [total], quiet=quiet) as bars:
+        return run(bars[0] if bars else None)
 
 
 def deltas_of(image: Image, no_cache: bool) -> tuple[LayerDelta, ...]:

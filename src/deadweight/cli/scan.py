@@ -3,17 +3,15 @@ or an engine, each unique layer read once, on Dask."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from deadweight.cli._options import echo_raw, parse_platform, store
+from deadweight.cli._options import echo_raw, parse_platform, progress_bars, store
 from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cluster.runners import InProcess, OnDemand, Runner, have_dask
-from deadweight.cluster.scan import OnProgress, Progress
 from deadweight.cluster.scan import scan as run_scan
 from deadweight.errors import IncompleteScan, RuntimeProblem, UsageError
 from deadweight.fleet.changes import compare
@@ -39,25 +37,6 @@ def _runner(workers: int | None, scheduler: str | None) -> Iterator[Runner]:
         return
     with OnDemand(workers=workers, scheduler=scheduler) as runner:
         yield runner
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[OnProgress | None]:
-    if quiet or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress as Bars
-
-    with Bars(transient=True, console=Console(stderr=True)) as bars:
-        layers = bars.add_task("layers", total=None)
-        images = bars.add_task("images", total=None)
-
-        def show(p: Progress) -> None:
-            bars.update(layers, completed=p.layers, total=p.layers_total)
-            bars.update(images, completed=p.images, total=p.images_total)
-
-        yield show
 
 
 def _previous(path: str | None) -> Callable[[], str] | None:
@@ -113,7 +92,7 @@ def scan(
     with (
         store(no_cache) as layer_store,
         _runner(workers, scheduler) as runner,
-        _progress(fmt == "json") as progress,
+        progress_bars(("layers", "images"), quiet=fmt == "json") as bars,
     ):
         fleet = run_scan(
             sources,
@@ -121,7 +100,8 @@ def scan(
             platform=wanted,
             insecure=insecure,
             store=layer_store,
-            progress=progress,
+            layer_progress=bars[0] if bars else None,
+            image_progress=bars[1] if bars else None,
         )
     changes = compare(read_previous(before(), str(previous)), fleet) if before else None
     if output:

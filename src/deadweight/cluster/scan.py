@@ -10,7 +10,7 @@ once no image still waiting needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from deadweight.analysis import packages
@@ -23,18 +23,8 @@ from deadweight.filetree.delta import LayerDelta, default_hash
 from deadweight.fleet.layers import layer_facts
 from deadweight.fleet.tally import Fleet, Tally
 from deadweight.platform import Platform
+from deadweight.progress import Progress
 from deadweight.reading import store_kind
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    layers: int
-    layers_total: int
-    images: int
-    images_total: int
-
-
-OnProgress = Callable[[Progress], None]
 
 
 def scan(
@@ -44,11 +34,15 @@ def scan(
     platform: Platform | None = None,
     insecure: bool = False,
     store: LayerCache | None = None,
-    progress: OnProgress | None = None,
+    layer_progress: Progress | None = None,
+    image_progress: Progress | None = None,
 ) -> Fleet:
+    """The fleet of ``sources``: each unique layer read once (by ``runner``), each image
+    tallied when its last layer is in; progress counts the unique layers read and the
+    images tallied."""
     found = collect(sources, platform=platform, insecure=insecure)
     members = [f for f in found if isinstance(f, Member)]
-    run = _Run(members, store, progress)
+    run = _Run(members, store, layer_progress, image_progress)
     for problem in (f for f in found if isinstance(f, Problem)):
         run.tally.add_failure(problem.name, problem.reason)
     jobs = run.plan(str(platform) if platform else None, insecure)
@@ -61,7 +55,8 @@ def scan(
 class _Run:
     members: list[Member]
     store: LayerCache | None
-    progress: OnProgress | None
+    layer_progress: Progress | None
+    image_progress: Progress | None
     tally: Tally = field(default_factory=Tally)
     results: dict[str, bytes] = field(default_factory=dict)
     waiting: dict[str, set[int]] = field(default_factory=dict)  # diff_id -> images needing it
@@ -113,9 +108,10 @@ class _Run:
         self.report()
 
     def report(self) -> None:
-        if self.progress is not None:
-            layers = self.read + self.cached + self.broken
-            self.progress(Progress(layers, self.unique, self.assembled, len(self.members)))
+        if self.layer_progress is not None:
+            self.layer_progress(self.read + self.cached + self.broken, self.unique)
+        if self.image_progress is not None:
+            self.image_progress(self.assembled, len(self.members))
 
     def _arrived(self, diff_id: str, data: bytes) -> None:
         delta = LayerDelta.from_bytes(data)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from deadweight import limits
@@ -36,11 +35,11 @@ from deadweight.filetree.delta import WHITEOUT, marked
 from deadweight.filetree.paths import clean, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
 from deadweight.image import Image, Layer
-from deadweight.scratch import atomic_dir, remove_tree
+from deadweight.scratch import atomic_dir, part_dir, remove_tree
+from deadweight.streams import CHUNK
 
 _FILE = (b"0", b"7", b"S")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-DRAIN = 1 << 20
 
 
 def export_all(image: Image, dest: str | os.PathLike[str]) -> Exported:
@@ -49,9 +48,7 @@ def export_all(image: Image, dest: str | os.PathLike[str]) -> Exported:
     check_destination(dest)
     dest = Path(dest)
     with atomic_dir(dest) as tmp:
-        # named as atomic_dir names its directory: what a killed run left is swept
-        stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".part",
-                                      dir=tmp.parent))  # fmt: skip
+        stage = part_dir(dest)  # swept as atomic_dir's directory is, after a kill
         root, staged = os.open(tmp, DIR_FLAGS), os.open(stage, DIR_FLAGS)
         disk = Disk(root)
         try:
@@ -81,7 +78,7 @@ def _apply(disk: Disk, staged: int, layer: Layer) -> None:
                 if count > limits.TAR_ENTRIES:
                     raise UnsafeLayer(f"{what}: more than {limits.TAR_ENTRIES} entries")
                 _member(disk, new, tar, m, what)
-            while stream.read(DRAIN):  # to the end: that is where the digest is checked
+            while stream.read(CHUNK):  # to the end: that is where the digest is checked
                 pass
         _merge(disk, new)
     except TarError as exc:

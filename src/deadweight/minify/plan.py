@@ -24,7 +24,7 @@ layer deltas and one :func:`minify.scan.scan` pass over the layers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -41,6 +41,7 @@ from deadweight.minify.keeper import Keeper, follow, structure, user_keeps
 from deadweight.minify.launch import static_closure
 from deadweight.minify.scan import scan
 from deadweight.mutate.squashing import layer_deltas
+from deadweight.progress import Progress
 
 Packages = Literal["touched", "none"]
 PACKAGES: tuple[Packages, ...] = ("touched", "none")
@@ -116,7 +117,7 @@ def plan_minify(
     keep: Sequence[str] = (),
     runs: Sequence[Sequence[str]] = (),
     deltas: Sequence[LayerDelta] | None = None,
-    progress: Callable[..., None] | None = None,
+    progress: Progress | None = None,
 ) -> MinifyPlan:
     """Decide what minifying ``image`` keeps. ``evidence`` None is ``--static``: nothing
     was traced. ``keep`` holds paths or fnmatch patterns (``*`` also matches ``/``);
@@ -127,13 +128,9 @@ def plan_minify(
         deltas = layer_deltas(image)
     if len(deltas) != len(image.layers):
         raise UsageError(f"{len(deltas)} layer deltas for an image with {len(image.layers)} layers")
-    if progress is not None:
-        progress("stack", 0, 1)
     tree = stack(deltas)
-    found = scan(image, tree, progress=progress)
+    found = scan(image, tree, progress=progress)  # the layers it reads: the long part
     ctx = context(image, tree, found, tuple(deltas))
-    if progress is not None:
-        progress("decide", 0, 1)
     return _decide(ctx, evidence, packages, tuple(keep), tuple(tuple(r) for r in runs), frozenset())
 
 

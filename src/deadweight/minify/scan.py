@@ -16,7 +16,7 @@ import io
 import re
 import shutil
 import tarfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import IO
@@ -26,6 +26,7 @@ from deadweight.filetree.paths import clean
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
 from deadweight.minify.elf import ElfInfo, read_elf
+from deadweight.progress import Progress
 from deadweight.streams import CHUNK, Window, as_file
 
 MAX_SCRIPT = 1 << 20  # a #! script larger than this is kept but not read
@@ -112,7 +113,7 @@ def _elf_candidate(path: str, mode: int) -> bool:
     return bool(mode & 0o111) or ".so" in base or base.endswith(".node")
 
 
-def scan(image: Image, tree: Tree, *, progress: Callable[..., None] | None = None) -> Scan:
+def scan(image: Image, tree: Tree, *, progress: Progress | None = None) -> Scan:
     """Read what :class:`Scan` holds from ``image``, whose merged file system is ``tree``."""
     # the member that holds each live inode's bytes: (layer, path in that layer)
     want: dict[int, dict[str, list[str]]] = {}
@@ -129,7 +130,7 @@ def scan(image: Image, tree: Tree, *, progress: Callable[..., None] | None = Non
     for done, index in enumerate(layers):
         _read_layer(image, index, want[index], elf, texts)
         if progress is not None:
-            progress("scan", done + 1, len(layers))
+            progress(done + 1, len(layers))
     return Scan(elf, MappingProxyType(texts))
 
 
