@@ -72,7 +72,9 @@ def _read_directives(lines: list[_Line]) -> tuple[list[Directive], int]:
     seen: set[str] = set()
     i = 0
     while i < len(lines):
-        m = _DIRECTIVE.match(lines[i].text)
+        text = lines[i].text
+        # a directive is a comment with "=": other first lines skip the pattern (issue 14)
+        m = _DIRECTIVE.match(text) if text.startswith("#") and "=" in text else None
         if not m or m.group(1).lower() not in _DIRECTIVE_NAMES or m.group(1).lower() in seen:
             break
         seen.add(m.group(1).lower())

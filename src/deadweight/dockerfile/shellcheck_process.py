@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 Output = tuple[bytes, dict[str, str]]  # ShellCheck's JSON, and script index by file name
 
 # ShellCheck takes several milliseconds of CPU per script: the scripts are split between
-# processes, up to one per CPU (four at most) less the CPUs the caller keeps busy while
-# they work (a lint runs its rules meanwhile: one), at least two when there are CPUs for
-# them and, for hundreds of RUNs (or a call given many files), one per PER_PROCESS scripts
+# processes, at least two when there are CPUs for them beside the caller's own work (a
+# lint runs its rules meanwhile, on one CPU), and past PER_PROCESS scripts (hundreds of
+# RUNs, or a call given many files: ShellCheck's work dwarfs the rules') one per CPU,
+# up to four
 PER_PROCESS = 64
 
 
@@ -40,8 +41,9 @@ class Running:
 def workers(count: int, busy: int = 0) -> int:
     """How many ShellCheck processes share ``count`` scripts while the caller keeps
     ``busy`` CPUs busy."""
-    wanted = max(2, -(-count // PER_PROCESS))
-    return max(1, min(4, (os.cpu_count() or 1) - busy, count, wanted))
+    cpus = os.cpu_count() or 1
+    wanted = max(min(2, cpus - busy), min(cpus, -(-count // PER_PROCESS)))
+    return max(1, min(4, count, wanted))
 
 
 def chunks(texts: list[bytes], parts: int) -> list[tuple[int, int]]:

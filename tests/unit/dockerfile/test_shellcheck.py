@@ -240,6 +240,10 @@ def test_many_scripts_are_split_between_processes_with_the_same_findings(
     assert shellcheck_process.workers(20, busy=1) == 1  # a lint's rules use the other CPU
     one = lint(src, shellcheck=shellcheck).findings
     assert shellcheck_process.workers(20) == 2  # nothing else to do: both CPUs
+    assert shellcheck_process.workers(200, busy=1) == 2  # ShellCheck's work dwarfs the rules'
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert shellcheck_process.workers(20, busy=1) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
     assert shellcheck_process.workers(20, busy=1) == 2
     assert lint(src, shellcheck=shellcheck).findings == one
