@@ -201,7 +201,7 @@ def _freeze(
 
 
 def _heredoc_markers(keyword: str, arguments: str) -> list[tuple[str, bool, bool]]:
-    if keyword not in _HEREDOC_KEYWORDS:
+    if keyword not in _HEREDOC_KEYWORDS or "<<" not in arguments:
         return []
     markers = []
     for m in _HEREDOC.finditer(arguments):

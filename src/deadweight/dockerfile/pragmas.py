@@ -57,11 +57,15 @@ def read_pragmas(build: Build) -> Pragmas:
     shell = None
     starts = sorted(i.start_line for i in build.dockerfile.instructions)
     for comment in build.dockerfile.comments:
-        sm = _SHELL.match(comment.text)
+        text = comment.text
+        lowered = text.lower()  # "i" of re.I also matches "İ" and "ı": look for the rest
+        if "adol" not in lowered and "eadwe" not in lowered:
+            continue  # no pragma: the patterns are not compiled for it (issue 14)
+        sm = _SHELL.match(text)
         if sm:
             shell = sm.group(1)
             continue
-        m = _IGNORE.match(comment.text)
+        m = _IGNORE.match(text)
         if not m:
             continue
         codes = {c.strip().upper() for c in m.group(2).split(",")}

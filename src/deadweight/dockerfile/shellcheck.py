@@ -178,7 +178,8 @@ def scripts(dockerfile: Dockerfile) -> tuple[Script, ...]:
     ci = 0
     for ins in dockerfile.instructions:
         while ci < len(comments) and comments[ci].line < ins.start_line:
-            m = _SHELL_PRAGMA.match(comments[ci].text)
+            text = comments[ci].text
+            m = _SHELL_PRAGMA.match(text) if "hadolint" in text else None
             if m:
                 if state.empty:  # before anything else, the pragma is the file's default
                     state.default = _Opts(m.group(1), state.opts.names)

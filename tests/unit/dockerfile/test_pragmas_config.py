@@ -90,3 +90,15 @@ def test_config_lookup_prefers_deadweight_then_hadolint(tmp_path: Path) -> None:
     assert load_config(a / ".deadweight.yaml").ignored == frozenset({"DL3007"})
     with pytest.raises(NotFound):
         load_config(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "pragma",
+    ["# HADOLINT ignore=DL3006", "#DeadWeight ignore=DL3006", "# hadol\u0130nt ignore=DL3006"],
+)
+def test_pragmas_are_read_whatever_their_case(pragma: str) -> None:
+    # comments are only matched against the pragma patterns when they can be one (start-
+    # up, issue 14); the patterns ignore case, and their "i" also matches "İ" and "ı"
+    src = f"{pragma}\nFROM ubuntu\n# just a comment\nUSER 1000\n"
+    assert "DL3006" not in {f.code for f in lint(src).findings}
+    assert "DL3006" in {f.code for f in lint(src.replace("DL3006", "DL3007")).findings}

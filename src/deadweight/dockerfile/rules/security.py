@@ -22,16 +22,18 @@ _REMOTE_TO_SHELL = lazy(
     r"\b(curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?"
     r"(sh|bash|zsh|dash|ash|ksh|python[0-9.]*|perl|ruby|node)\b"
 )
+# each pattern with text it cannot match without: a value without it skips the pattern,
+# which is then not compiled (issue 14)
 _SECRET_VALUES = (
-    lazy(r"\bAKIA[0-9A-Z]{16}\b"),
-    lazy(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    lazy(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
-    lazy(r"\bnpm_[A-Za-z0-9]{36}\b"),
-    lazy(r"\bxox[abpr]-[A-Za-z0-9-]{10,}\b"),
-    lazy(r"\bsk_live_[A-Za-z0-9]{20,}\b"),
-    lazy(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    lazy(r"_authToken=\S+"),
-    lazy(r"://[^/\s:@]+:[^/\s@$]+@"),
+    ("AKIA", lazy(r"\bAKIA[0-9A-Z]{16}\b")),
+    ("gh", lazy(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("glpat-", lazy(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("npm_", lazy(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("xox", lazy(r"\bxox[abpr]-[A-Za-z0-9-]{10,}\b")),
+    ("sk_live_", lazy(r"\bsk_live_[A-Za-z0-9]{20,}\b")),
+    ("-----BEGIN ", lazy(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("_authToken=", lazy(r"_authToken=\S+")),
+    ("://", lazy(r"://[^/\s:@]+:[^/\s@$]+@")),
 )
 _SECRET_NAMES = lazy(r"(PASSWD|PASSPHRASE|CREDENTIAL|_KEY$|^KEY$|AUTH$|_PAT$)", re.I)
 _SECRET_FILES = (
@@ -76,6 +78,7 @@ def _secret_file(name: str) -> bool:
         if matched:
             return True
     return False
+
 
 _INITS = ("tini", "dumb-init", "/sbin/tini", "/usr/bin/tini", "/usr/bin/dumb-init", "s6-svscan")
 
@@ -238,7 +241,7 @@ def _dw010(ctx: Context) -> Iterator[Hit]:
             continue
         for name, value in items:
             literal = value and not value.startswith("$")
-            by_value = any(p.search(value) for p in _SECRET_VALUES)
+            by_value = any(needle in value and p.search(value) for needle, p in _SECRET_VALUES)
             by_name = literal and not sensitive_name(name) and _SECRET_NAMES.search(name)
             if by_value or by_name:
                 yield Hit(
