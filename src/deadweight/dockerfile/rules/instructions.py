@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from collections import Counter
 from collections.abc import Iterator
 
@@ -250,6 +249,8 @@ def _shell_form_fix(ctx: Context, ins: Instruction, inner: Instruction) -> Fix |
         prefix, body = m.group(1), m.group(2)
     if re.search(r"[$`|&;<>(){}*?\[\]~\\\n]", body) or ins.trigger is not None:
         return None
+    import shlex  # only for this fix: its import compiles a pattern (start-up, issue 14)
+
     try:
         words = shlex.split(body)
     except ValueError:
