@@ -33,6 +33,14 @@ TAR_TRAILING = 16 << 20
 # bytes of small files (package databases, os-release, ...) kept from one layer.
 TAR_CAPTURE_TOTAL = 64 << 20
 
+# -- image layouts and file trees ----------------------------------------------------------
+# OCI indexes nested in indexes (real layouts: one or two).
+INDEX_NESTING = 8
+# symbolic links followed in one path lookup (Linux's MAXSYMLINKS): more is a loop.
+SYMLINK_HOPS = 40
+# a file ``diff --file`` shows as a unified diff.
+DIFF_TEXT = 16 << 20
+
 # -- decompression ---------------------------------------------------------------------
 # A layer that inflates to more than BOMB_RATIO times its stored size, past BOMB_FLOOR, is a
 # decompression bomb (gzip cannot exceed ~1032:1, zstd bombs reach 30000:1).
@@ -57,6 +65,8 @@ MANIFEST_BYTES = 8 << 20  # distribution accepts manifests up to 4 MiB; leave ro
 CONFIG_BYTES = 64 << 20
 TAGS_BYTES = 16 << 20
 TAG_PAGES = 10_000
+CATALOG_BYTES = 16 << 20  # one page of a registry's repository list
+CATALOG_PAGES = 10_000
 TOKEN_BYTES = 1 << 20
 ERROR_BODY_BYTES = 64 * 1024
 # A whole request (its answer's body included) may take the connect timeout plus this many

@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any, cast
 
+from deadweight import limits
 from deadweight.errors import CorruptImage, NotFound, UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import clean, lexical, parent
@@ -21,8 +22,8 @@ from deadweight.filetree.tree import Node, Tree, stack
 from deadweight.image import Image, Layer
 from deadweight.streams import CHUNK
 
-MAX_LINKS = 40  # Linux's MAXSYMLINKS
-MAX_TEXT = 16 << 20
+MAX_LINKS = limits.SYMLINK_HOPS
+MAX_TEXT = limits.DIFF_TEXT
 _REGULAR = (b"0", b"7", b"S")  # tarfile's isreg(): regular, contiguous, GNU sparse
 Sink = Callable[[str, IO[bytes]], None]
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deadweight import limits
 from deadweight.filetree.tree import Node, Tree
 
-MAX_HOPS = 40
+MAX_HOPS = limits.SYMLINK_HOPS
 
 
 @dataclass(frozen=True, slots=True)

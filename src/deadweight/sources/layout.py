@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deadweight import mediatypes, scratch
+from deadweight import limits, mediatypes, scratch
 from deadweight.digest import hex_of, sha256_bytes, verify_bytes
 from deadweight.errors import CorruptImage, InvalidReference, NotFound, UnsupportedMediaType
 from deadweight.image import Image, Layer, assemble
@@ -27,7 +27,7 @@ from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import CONTAINERD_NAME, REF_NAME, Descriptor, Index, Manifest, parse
 from deadweight.streams import CHUNK
 
-MAX_DEPTH = 8
+MAX_DEPTH = limits.INDEX_NESTING
 
 
 def _blob_member(digest: str) -> str:

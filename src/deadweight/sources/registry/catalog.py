@@ -13,14 +13,15 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from deadweight import limits
 from deadweight.errors import AuthError, CorruptImage, RegistryError
 from deadweight.reference import Reference
 from deadweight.sources.registry.connection import Connection
 from deadweight.sources.registry.transport import RetryPolicy
 from deadweight.spec.config import decode_json
 
-CATALOG_LIMIT = 16 << 20
-MAX_PAGES = 10_000
+CATALOG_LIMIT = limits.CATALOG_BYTES
+MAX_PAGES = limits.CATALOG_PAGES
 # A placeholder repository: Connection authenticates per repository, the catalog is not one.
 _ANY_REPOSITORY = "library/catalog"
 
