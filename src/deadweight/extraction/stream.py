@@ -22,8 +22,10 @@ devices and fifos are skipped, symlinks that lead outside are rewritten to point
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from deadweight import limits
@@ -40,6 +42,7 @@ from deadweight.streams import CHUNK
 
 _FILE = (b"0", b"7", b"S")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+_NO_MKNOD = (errno.EPERM, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS)
 
 
 def export_all(image: Image, dest: str | os.PathLike[str]) -> Exported:
@@ -51,9 +54,10 @@ def export_all(image: Image, dest: str | os.PathLike[str]) -> Exported:
         stage = part_dir(dest)  # swept as atomic_dir's directory is, after a kill
         root, staged = os.open(tmp, DIR_FLAGS), os.open(stage, DIR_FLAGS)
         disk = Disk(root)
+        umask = process_umask()
         try:
             for layer in image.layers:
-                _apply(disk, staged, layer)
+                _apply(disk, staged, layer, umask)
             disk.finish()
         finally:
             disk.dirs.close()
@@ -64,7 +68,7 @@ def export_all(image: Image, dest: str | os.PathLike[str]) -> Exported:
     return Exported(disk.files, len(disk.modes), disk.links, len(disk.skipped), len(disk.rewritten))
 
 
-def _apply(disk: Disk, staged: int, layer: Layer) -> None:
+def _apply(disk: Disk, staged: int, layer: Layer, umask: int) -> None:
     """Read ``layer`` once: its markers applied to ``disk``, its entries to the empty stage
     ``staged``, which then joins ``disk``."""
     what = f"layer {layer.diff_id[:19]}"
@@ -77,7 +81,7 @@ def _apply(disk: Disk, staged: int, layer: Layer) -> None:
                 count += 1
                 if count > limits.TAR_ENTRIES:
                     raise UnsafeLayer(f"{what}: more than {limits.TAR_ENTRIES} entries")
-                _member(disk, new, tar, m, what)
+                _member(disk, new, tar, m, what, umask)
             while stream.read(CHUNK):  # to the end: that is where the digest is checked
                 pass
         _merge(disk, new)
@@ -87,7 +91,7 @@ def _apply(disk: Disk, staged: int, layer: Layer) -> None:
         new.dirs.close()
 
 
-def _member(disk: Disk, new: Disk, tar: TarStream, m: Member, what: str) -> None:
+def _member(disk: Disk, new: Disk, tar: TarStream, m: Member, what: str, umask: int) -> None:
     if not 0 <= m.size <= limits.TAR_MEMBER or not 0 <= m.real_size <= limits.TAR_MEMBER:
         raise UnsafeLayer(f"{what}: tar header declares a {max(m.size, m.real_size)}-byte file")
     size = 0 if m.type in HEADER_ONLY else m.size
@@ -109,30 +113,24 @@ def _member(disk: Disk, new: Disk, tar: TarStream, m: Member, what: str) -> None
         if linked:  # to nothing or to the root: dropped where the layer is read
             _hardlink(disk, new, path, linked)
         return None
-    fd = new.make_room(path, directory=m.type == b"5")
     if m.type == b"5":
-        if path not in new.modes:
-            os.mkdir(name(path), 0o700, dir_fd=fd)
+        if path not in new.modes:  # else a directory of this layer is there already
+            _put(new, path, lambda n, fd: os.mkdir(n, 0o700, dir_fd=fd), directory=True)
         new.modes[path] = m.mode & 0o7777
     elif m.type in _FILE:
         if m.sparse:
             raise CorruptImage(f"{what}: /{path} is a GNU sparse file: not extracted")
-        out = os.open(name(path), _CREATE, 0o600, dir_fd=fd)
-        try:
-            tar.stream_into(size, lambda chunk: _write_all(out, chunk))
-            os.fchmod(out, m.mode & 0o777)
-        finally:
-            os.close(out)
-        tar.pad(size)
-        new.files += 1
+        _file(new, tar, path, m.mode & 0o777, size, umask)
         return None
     elif m.type == b"2":
         target = inside(path, m.linkname)
-        os.symlink(m.linkname if target is None else target, name(path), dir_fd=fd)
+        link = m.linkname if target is None else target
+        _put(new, path, lambda n, fd: os.symlink(link, n, dir_fd=fd))
         new.links += 1
         if target is not None:
             new.rewritten.add(path)
     else:
+        new.make_room(path, directory=False)  # what was there goes: the entry is not made
         new.skipped.add(path)
     return _skip(tar, size)
 
@@ -211,6 +209,70 @@ def _merge(disk: Disk, new: Disk) -> None:
     disk.rewritten |= new.rewritten
     disk.files += new.files
     disk.links += new.links
+
+
+def _put(
+    new: Disk, path: str, make: Callable[[str, int], object], *, directory: bool = False
+) -> None:
+    """``make(name, dir_fd)`` of ``path`` in the stage. Tried at once where the records
+    know of nothing there (a stage starts empty, so that is most paths: a look-up before
+    each create cost a million failed ``stat`` calls for a million files, issue 16); when
+    something was there (EEXIST), or a parent is missing, it is removed (a directory
+    stays for a directory) or the parents made, and ``make`` runs once more."""
+    fd = new.dir(parent(path)) if path not in new.skipped else None
+    if fd is not None:
+        try:
+            make(name(path), fd)
+            return
+        except FileExistsError:
+            pass
+    make(name(path), new.make_room(path, directory=directory))
+
+
+def _file(new: Disk, tar: TarStream, path: str, perm: int, size: int, umask: int) -> None:
+    """A regular file of ``size`` bytes from ``tar`` at ``path`` in the stage. Created with
+    its permissions when the umask leaves them (else set after); an empty one by
+    ``mknod``, one call instead of an open, a chmod and a close (it fails like ``O_EXCL``
+    on anything there, a symlink included, and follows none)."""
+    direct = not perm & umask
+    if not size and direct:
+        try:
+            _put(new, path, lambda n, fd: os.mknod(n, stat.S_IFREG | perm, dir_fd=fd))
+            new.files += 1
+            return
+        except OSError as exc:  # a file system that makes no files this way: open below
+            if exc.errno not in _NO_MKNOD:
+                raise
+    fds: list[int] = []
+    _put(
+        new,
+        path,
+        lambda n, fd: fds.append(os.open(n, _CREATE, perm if direct else 0o600, dir_fd=fd)),
+    )
+    out = fds[0]
+    try:
+        if size:
+            tar.stream_into(size, lambda chunk: _write_all(out, chunk))
+        if not direct:
+            os.fchmod(out, perm)
+    finally:
+        os.close(out)
+    tar.pad(size)
+    new.files += 1
+
+
+def process_umask() -> int:
+    """This process's umask, read where Linux shows it (``umask()`` can only be read by
+    setting it, which races with other threads); all bits when it cannot be read, so
+    every mode is then set after the create."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o777
 
 
 def _skip(tar: TarStream, n: int) -> None:

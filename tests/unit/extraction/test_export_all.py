@@ -6,6 +6,7 @@ in and across layers, symlinks leading outside, devices, set-id and sticky bits.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from deadweight import static as S
 from deadweight.errors import UsageError
 from deadweight.extraction import export
-from deadweight.extraction.stream import export_all
+from deadweight.extraction.stream import export_all, process_umask
 from deadweight.filetree.tree import stack
 from deadweight.image import Image
 from deadweight.reading import read_deltas
@@ -64,6 +65,18 @@ CASES: dict[str, list[list[S.Entry]]] = {
         [D("d"), F("d/old", b"o")],
         [F("d/new", b"n", mode=0o600), H("top", "d/new"), H("d/again", "d/old")],
     ],
+    # files made without a look-up first: empty ones by mknod, modes the umask would strip
+    "empty files": [
+        [F("e", b""), F("x", b"", mode=0o755), F("w", b"", mode=0o666), F("n", b"", 0)]
+    ],
+    "empty file over a symlink": [
+        [F("t", b"t"), L("s", "t"), L("u", "/t")],
+        [F("s", b""), F("u", b"")],
+    ],
+    "empty file over its layer's": [
+        [L("s", "t"), D("d"), F("d/f", b"f"), F("s", b""), F("d", b"")]
+    ],
+    "modes the umask strips": [[F("a", b"a", mode=0o666), F("b", b"b", mode=0o777), D("c", 0o777)]],
 }
 
 
@@ -99,3 +112,30 @@ def test_a_destination_that_is_not_empty_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not an empty directory"):
         export_all(image_of(CASES["plain"]), tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o000])
+def test_modes_are_the_entries_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    image = image_of(CASES["empty files"] + CASES["modes the umask strips"])
+    old = os.umask(umask)
+    try:
+        assert process_umask() == umask
+        export_all(image, tmp_path / "out")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.lstat().st_mode) for p in (tmp_path / "out").iterdir()}
+    assert modes == {"e": 0o644, "x": 0o755, "w": 0o666, "n": 0, "a": 0o666, "b": 0o777, "c": 0o777}
+
+
+def test_a_file_system_without_mknod_gets_its_empty_files_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise PermissionError(errno.EPERM, "mknod")
+
+    monkeypatch.setattr(os, "mknod", refuse)
+    image = image_of(CASES["empty file over a symlink"])
+    deltas = read_deltas(image, capture=None)
+    by_tree = export(image, deltas, stack(deltas), tmp_path / "tree")
+    assert export_all(image, tmp_path / "stream") == by_tree
+    assert listing(tmp_path / "stream") == listing(tmp_path / "tree")
