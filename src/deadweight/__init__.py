@@ -19,8 +19,6 @@ file and must not pay for the analyzer.
 
 from __future__ import annotations
 
-import importlib as _importlib
-
 # not `typing.TYPE_CHECKING`: importing typing is a noticeable part of the start-up of
 # `deadweight lint FILE` (issue 14); private, so it stays out of the public names
 _TYPE_CHECKING = False
@@ -114,8 +112,10 @@ def __getattr__(name: str) -> object:
     where = _EXPORTS.get(name)
     if where is None:
         raise AttributeError(f"module 'deadweight' has no attribute {name!r}")
+    import importlib  # here, not at import: lint start-up (issue 14)
+
     module, _, attribute = where.partition(":")
-    value = getattr(_importlib.import_module(module), attribute or name)
+    value = getattr(importlib.import_module(module), attribute or name)
     globals()[name] = value
     return value
 

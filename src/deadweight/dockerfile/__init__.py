@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import importlib as _importlib
-
 # not `typing.TYPE_CHECKING`: start-up of `deadweight lint FILE` (issue 14)
 _TYPE_CHECKING = False
 if _TYPE_CHECKING:
@@ -38,7 +36,9 @@ def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'deadweight.dockerfile' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f"deadweight.dockerfile.{module}"), name)
+    import importlib  # here, not at import: lint start-up (issue 14)
+
+    value = getattr(importlib.import_module(f"deadweight.dockerfile.{module}"), name)
     globals()[name] = value
     return value
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator
 
@@ -74,6 +73,8 @@ def _secret_file(name: str) -> bool:
             else:
                 matched = name == pattern
         else:
+            import fnmatch  # a pattern with a glob inside (none of ours today)
+
             matched = fnmatch.fnmatchcase(name, pattern)
         if matched:
             return True
@@ -378,6 +379,8 @@ DW013 = Rule(
 
 
 def _ignored_by(patterns: list[str], name: str) -> bool:
+    import fnmatch  # only with a .dockerignore: lint start-up (issue 14)
+
     ignored = False
     for p in patterns:
         neg = p.startswith("!")
@@ -438,6 +441,8 @@ DW014 = Rule(
 def _dw016(ctx: Context) -> Iterator[Hit]:
     if not ctx.allowed_images:
         return
+    import fnmatch  # only with allowed images configured: lint start-up (issue 14)
+
     for stage in ctx.build.stages:
         if stage.parent is not None or stage.image == "scratch":
             continue
