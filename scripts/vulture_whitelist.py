@@ -23,6 +23,8 @@ _.readable
 _.readinto
 # The with statement: streams.ByteStream declares it for every layer and blob stream.
 _.__exit__
+# Tests read layers with tarfile's stream mode through it.
+as_file  # streams.as_file
 
 # tarfile.TarInfo fields, read by tarfile when it writes a header.
 _.uname

@@ -40,7 +40,8 @@ class ByteStream(Protocol):
 
 def as_file(stream: ByteStream) -> IO[bytes]:
     """``stream`` for a library that types its argument as a whole file but only reads it:
-    tarfile's stream mode (``r|``), for which typeshed still asks for write, tell and seek."""
+    tarfile's stream mode (``r|``), for which typeshed still asks for write, tell and seek
+    (the tests read layers so; deadweight reads them with ``filetree.tarstream``)."""
     return cast("IO[bytes]", stream)
 
 

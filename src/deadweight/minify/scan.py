@@ -14,22 +14,23 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import IO
 
 from deadweight import scratch
+from deadweight.errors import CorruptImage
 from deadweight.filetree.paths import clean
+from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, TarError, TarStream
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
 from deadweight.minify.elf import ElfInfo, read_elf
 from deadweight.progress import Progress
-from deadweight.streams import CHUNK, Window, as_file
+from deadweight.streams import CHUNK, Window
 
 MAX_SCRIPT = 1 << 20  # a #! script larger than this is kept but not read
+_REGULAR = (b"0", b"7", b"S")  # regular files (a sparse one is passed over)
 MAX_META = 32 << 20
 # Metadata read whole: the package databases, the loader's configuration, passwd.
 _META = re.compile(
@@ -50,14 +51,19 @@ class ElfFiles(Mapping[str, ElfInfo]):
         self._where: dict[str, tuple[int, int]] = {}
         self._info: dict[str, ElfInfo | None] = {}
 
-    def add(self, paths: list[str], src: IO[bytes], head: bytes) -> None:
-        spool = self._spool
-        spool.seek(0, 2)
-        start = spool.tell()
-        spool.write(head)
-        shutil.copyfileobj(src, spool, CHUNK)
+    def start(self) -> int:
+        """Where the next file's bytes go: write them with :meth:`write`, then :meth:`add`."""
+        self._spool.seek(0, 2)
+        return self._spool.tell()
+
+    def write(self, piece: memoryview | bytes) -> None:
+        self._spool.write(piece)
+
+    def add(self, paths: list[str], start: int) -> None:
+        """The file written since ``start``, under each of ``paths``."""
+        end = self._spool.tell()
         for path in paths:
-            self._where[path] = (start, spool.tell() - start)
+            self._where[path] = (start, end - start)
             self._info.pop(path, None)
 
     def discard(self, path: str) -> None:
@@ -141,26 +147,74 @@ def _read_layer(
     elf: ElfFiles,
     texts: dict[str, bytes],
 ) -> None:
-    with image.layers[index].open() as stream:
-        with tarfile.open(fileobj=as_file(stream), mode="r|", bufsize=CHUNK) as tar:
-            for member in tar:
-                name, _ = clean(member.name)
-                if name is None or name not in names or not member.isreg():
+    layer = image.layers[index]
+    what = f"layer {layer.diff_id[:19]}"
+    with layer.open() as stream:
+        tar = TarStream(stream, what)
+        try:
+            while (m := tar.next()) is not None:
+                size = 0 if m.type in HEADER_ONLY else m.size
+                name, _ = clean(m.name)
+                if name is None or name not in names or m.type not in _REGULAR or m.sparse:
+                    tar.skip(size + (-size % BLOCK))
                     continue
-                src = tar.extractfile(member)
-                assert src is not None
-                head = src.read(4)
                 paths = names[name]
                 for path in paths:  # a later member of the same name replaces this one
                     elf.discard(path)
                     texts.pop(path, None)
-                if head == b"\x7fELF":
-                    elf.add(paths, src, head)
-                    continue
-                meta = _META.search(name) is not None
-                limit = MAX_META if meta else MAX_SCRIPT
-                if (meta or head[:2] == b"#!" or name.endswith(".sh")) and member.size <= limit:
-                    data = head + src.read(limit)
-                    texts.update(dict.fromkeys(paths, data))
+                kept = _Kept(name, size, elf)
+                tar.stream_into(size, kept.take)
+                tar.pad(size)
+                kept.keep(paths, texts)
+        except TarError as exc:
+            raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
         while stream.read(CHUNK):  # to the end, so the layer's digest is verified
             pass
+
+
+class _Kept:
+    """What the scan keeps of one wanted file, fed piece by piece: an ELF file's bytes go
+    to the spool, a script's or a metadata file's text (up to its limit) is kept, the
+    rest passes. The first four bytes decide."""
+
+    def __init__(self, name: str, size: int, elf: ElfFiles) -> None:
+        meta = _META.search(name) is not None
+        self.named = (meta or name.endswith(".sh")) and size <= (MAX_META if meta else MAX_SCRIPT)
+        self.small = size <= MAX_SCRIPT  # a #! script is read when it is no larger
+        self.elf = elf
+        self.head = b""
+        self.kind = ""  # "elf", "text" or "none", once the head is in
+        self.start = 0
+        self.text: list[bytes] = []
+
+    def take(self, piece: memoryview | bytes) -> None:
+        if not self.kind:
+            wanted = 4 - len(self.head)
+            self.head += bytes(piece[:wanted])
+            piece = piece[wanted:]
+            if len(self.head) < 4:
+                return  # a head split between pieces: the rest comes next
+            self._decide()
+        if self.kind == "elf":
+            self.elf.write(piece)
+        elif self.kind == "text":
+            self.text.append(bytes(piece))
+
+    def _decide(self) -> None:
+        if self.head == b"\x7fELF":
+            self.kind = "elf"
+            self.start = self.elf.start()
+            self.elf.write(self.head)
+        elif self.named or (self.head[:2] == b"#!" and self.small):
+            self.kind = "text"
+            self.text.append(self.head)
+        else:
+            self.kind = "none"
+
+    def keep(self, paths: list[str], texts: dict[str, bytes]) -> None:
+        if not self.kind:
+            self._decide()  # a file shorter than four bytes
+        if self.kind == "elf":
+            self.elf.add(paths, self.start)
+        elif self.kind == "text":
+            texts.update(dict.fromkeys(paths, b"".join(self.text)))
