@@ -217,7 +217,7 @@ def _dl3059(ctx: Context) -> Iterator[Hit]:
             previous = None
             continue
         site = ctx.build.site(ins)
-        flags = tuple(sorted(f"{f.name}={f.value}" for f in ins.flags))
+        flags = tuple(sorted(f"{f.name}={f.value}" for f in ins.flags)) if ins.flags else ()
         # ``[ ... ]`` and ``[[ ... ]]`` are conditions to ShellCheck's parser, not commands:
         # a RUN that is one ``if [ ... ]; then x; fi`` runs one command (issue 14)
         count = sum(1 for c in site.script.commands if c.name not in ("[", "[["))
