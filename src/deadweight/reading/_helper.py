@@ -12,8 +12,8 @@ attached:
 * ``hash``: the ring and its pipes. It hashes what comes through, to the end, and
   reports the sha256.
 
-Once it has said hello it imports what reading needs, unless a job is already waiting (a
-helper that only hashes never needs it).
+Once it has said hello it imports what reading needs, unless a job is already waiting or
+it was started to hash (which never needs it).
 """
 
 from __future__ import annotations
@@ -211,17 +211,20 @@ def _hash(fds: list[int]) -> dict[str, Any]:
 
 def _prepare(sock: socket.socket) -> None:
     """Import what reading a layer needs while no job is waiting: a helper started early
-    (``_pool.warm_up``) is then ready when its first layer comes, and one started for a
-    job (a hashing one, which never needs them) takes it at once."""
+    (``_pool.warm_up``) is then ready when its first layer comes, and one whose job came
+    first takes it at once."""
     if not select.select([sock], [], [], 0)[0]:
         from deadweight import compression  # noqa: F401
         from deadweight.filetree import delta  # noqa: F401
 
 
-def serve(sock: socket.socket) -> None:
-    """Read (or hash) one layer after another until the parent closes ``sock``."""
+def serve(sock: socket.socket, *, prepare: bool = True) -> None:
+    """Read (or hash) one layer after another until the parent closes ``sock``; without
+    ``prepare`` (a helper started to hash, which never needs them), import what reading
+    needs only for a layer to read."""
     sock.send(HELLO)
-    _prepare(sock)
+    if prepare:
+        _prepare(sock)
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, MESSAGE, 5)
@@ -250,6 +253,8 @@ def serve(sock: socket.socket) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """``argv``: the socket's descriptor, the module path, and ``hash`` for a helper
+    started to hash."""
     with socket.socket(fileno=int(argv[1])) as sock:
-        serve(sock)
+        serve(sock, prepare=argv[3:4] != ["hash"])
     return 0

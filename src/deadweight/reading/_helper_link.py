@@ -51,11 +51,21 @@ class Helper:
         self.started = False
 
     @staticmethod
-    def spawn() -> Helper | None:
+    def spawn(role: str = "read") -> Helper | None:
+        """A new helper (``role``: ``read``, or ``hash`` for one started to hash a tar,
+        which imports nothing for reading until given a layer to read)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), json.dumps(_path())],
+                [
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    _BOOT,
+                    str(theirs.fileno()),
+                    json.dumps(_path()),
+                    role,
+                ],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

@@ -229,7 +229,7 @@ class ReaderPool:
             if self._idle:
                 return self._idle.pop()
             if len(self._all) <= self.limit:
-                helper = Helper.spawn()
+                helper = Helper.spawn("hash")
                 if helper is not None:
                     self._all.append(helper)
                 return helper

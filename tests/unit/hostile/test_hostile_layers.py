@@ -123,9 +123,9 @@ def test_many_distinct_layers_start_a_few_helpers_and_read_each_once(
     spawned = [0]
     real = _helper_link.Helper.spawn
 
-    def spawn() -> _helper_link.Helper | None:
+    def spawn(*role: str) -> _helper_link.Helper | None:
         spawned[0] += 1
-        return real()
+        return real(*role)
 
     monkeypatch.setattr(_helper_link.Helper, "spawn", staticmethod(spawn))
     count = 300
