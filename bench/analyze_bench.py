@@ -68,6 +68,15 @@ just before it (a4ccb98), six interleaved rounds at a load average of 9.2 (media
     after, OCI gzip            8.18 s   2.90 s    1.60x the floor
 
 and eight rounds of the archive alone at load 8.9: 1.63 s of CPU before, 1.62 s after.
+In a quiet moment (five rounds, load 1.7, medians): dive 0.92 s (1.03 s of CPU); the
+archive 1.00 s before, 1.05 s after (1.41 s / 1.43 s of CPU), 1.09x / 1.14x dive (median
+of rounds; best 1.18x / 1.15x); the floor 1.62 s; the OCI layout 1.66 s before, 1.71 s
+after (2.41 s / 2.50 s of CPU), 1.03x / 1.06x the floor. A timeline of one quiet run
+(after): the helpers, started at 0.07 s, are ready when the first layer is handed over at
+0.2 s; the layers are read by 0.68 s, the big one's sha256 in this process last (0.47 s
+for 0.26 s of CPU: both CPUs are busy with the two helpers and the stacking); stacking
+the rest, the analysis and the output take 0.23 s more. Reading is CPU-bound on two CPUs
+(about 0.9 s of CPU in 0.5 s), so starting the helpers earlier buys little.
 The same within the noise: the change takes one process (and a copy of 420 MB) and the
 helpers' start-up off the critical path, which shows only where a CPU is idle; under
 this load every process waits for one. Where the CPU goes for the archive (about 1.6 s):
