@@ -68,10 +68,11 @@ just before it (a4ccb98), six interleaved rounds at a load average of 9.2 (media
     after, OCI gzip            8.18 s   2.90 s    1.60x the floor
 
 and eight rounds of the archive alone at load 8.9: 1.63 s of CPU before, 1.62 s after.
-In a quiet moment (five rounds, load 1.7, medians): dive 0.92 s (1.03 s of CPU); the
-archive 1.00 s before, 1.05 s after (1.41 s / 1.43 s of CPU), 1.09x / 1.14x dive (median
-of rounds; best 1.18x / 1.15x); the floor 1.62 s; the OCI layout 1.66 s before, 1.71 s
-after (2.41 s / 2.50 s of CPU), 1.03x / 1.06x the floor. A timeline of one quiet run
+In a quiet moment (the machine otherwise idle, load 1.1; ten interleaved rounds of the
+archive, six of the layout; medians): dive 0.81 s (0.88 s of CPU); the archive 0.96 s
+before, 0.95 s after (1.38 s / 1.32 s of CPU), 1.20x / 1.18x dive (median of rounds;
+best against best 1.18x / 1.15x); the floor 1.60 s; the OCI layout 1.65 s before, 1.57 s
+after (2.39 s / 2.32 s of CPU), 1.02x / 0.97x the floor. A timeline of one quiet run
 (after): the helpers, started at 0.07 s, are ready when the first layer is handed over at
 0.2 s; the layers are read by 0.68 s, the big one's sha256 in this process last (0.47 s
 for 0.26 s of CPU: both CPUs are busy with the two helpers and the stacking); stacking
