@@ -30,9 +30,15 @@ def _warm_up(args: list[str]) -> None:
 
 def _stored(spec: str) -> bool:
     """Whether the layer store holds every layer of the image ``spec`` names, so that
-    reading it reads no layer (True too when it is no image: nothing to read)."""
+    reading it reads no layer (True too when it is no image: nothing to read). A
+    compressed archive counts as not held, unopened: opening it spools the whole archive,
+    which the command would then do a second time."""
     from deadweight.cli._context import Context
     from deadweight.errors import DeadweightError
+    from deadweight.sources import spooled
+
+    if spooled(spec):
+        return False
 
     ctx = Context(None, insecure=False, no_cache=False)
     try:

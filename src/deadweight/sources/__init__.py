@@ -76,15 +76,37 @@ def _split_path(rest: str) -> tuple[str, str]:
     return path, ref
 
 
-def on_disk(spec: str) -> bool:
-    """Whether ``spec`` names an image in a file or directory here (an archive or a
-    layout, whose layers are files): a cheap guess by the grammar of :func:`locate`, with
-    no engine or network call and never an error."""
+def _disk_path(spec: str) -> str | None:
     for transport in ("docker-archive:", "oci-archive:", "oci:"):
         if spec.startswith(transport):
             spec = spec[len(transport) :]
             break
-    return bool(spec) and os.path.exists(_split_path(spec)[0])
+    if not spec:
+        return None
+    path = _split_path(spec)[0]
+    return path if os.path.exists(path) else None
+
+
+def on_disk(spec: str) -> bool:
+    """Whether ``spec`` names an image in a file or directory here (an archive or a
+    layout, whose layers are files): a cheap guess by the grammar of :func:`locate`, with
+    no engine or network call and never an error."""
+    return _disk_path(spec) is not None
+
+
+def spooled(spec: str) -> bool:
+    """Whether opening ``spec`` first decompresses a whole archive here to a spool (a
+    compressed archive file): what opening it twice would pay twice. Never an error."""
+    path = _disk_path(spec)
+    if path is None or not os.path.isfile(path):
+        return False
+    from deadweight import compression
+
+    try:
+        with open(path, "rb") as f:
+            return compression.sniff(f.read(4)) != "none"
+    except OSError:
+        return False
 
 
 def _sniff_file(path: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,8 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     import deadweight.reading
     from deadweight import static
     from deadweight.cli._context import Context
-    from deadweight.sources import archive
+    from deadweight.image import Image
+    from deadweight.sources import Location, archive
 
     monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
     calls: list[str] = []
@@ -70,3 +72,19 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     store.close()
     assert not warmed("analyze", str(image))
     assert warmed("analyze", "--no-cache", str(image))
+    # a compressed archive is not opened to ask (that would decompress it twice): the
+    # readers start although the store holds its layers
+    packed = tmp_path / "app.tar.gz"
+    packed.write_bytes(gzip.compress(image.read_bytes()))
+    opened: list[str] = []
+    real_open = Context.open
+
+    def counted_open(self: Context, spec: str | Location) -> Image:
+        opened.append(str(spec))
+        return real_open(self, spec)
+
+    monkeypatch.setattr(Context, "open", counted_open)
+    assert warmed("analyze", str(packed))
+    assert opened == []
+    assert not warmed("analyze", str(image))
+    assert opened == [str(image)]

@@ -281,3 +281,20 @@ def test_on_disk_names_archives_and_layouts_here(docker_tar: Path, oci_dir: Path
         "--format",
     ):
         assert not on_disk(spec), spec
+
+
+def test_spooled_names_compressed_archive_files_only(
+    docker_tar: Path, oci_dir: Path, tmp_path: Path
+) -> None:
+    """A compressed archive is spooled whole when opened; a plain tar, a layout or
+    something not here is not (and asking never fails)."""
+    import gzip
+
+    from deadweight.sources import spooled
+
+    packed = tmp_path / "app.tar.gz"
+    packed.write_bytes(gzip.compress(docker_tar.read_bytes()))
+    assert spooled(str(packed))
+    assert spooled(f"docker-archive:{packed}:app:v1")
+    for spec in (str(docker_tar), str(oci_dir), f"{packed}.missing", "docker://r.example/a:1", ""):
+        assert not spooled(spec), spec
