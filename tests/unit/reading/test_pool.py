@@ -322,22 +322,30 @@ def test_a_broken_layer_fails_the_same_way_in_a_helper(
     )
 
 
+def cut_short_fails_alike(
+    layer: Layer, archive_file: Path, pool: readers.ReaderPool, **read: Any
+) -> str:
+    """Cut the archive 100 bytes into ``layer``'s member (the file shrank under us): the
+    pool's read fails with the message reading in this process gives; that message."""
+    with layer.opener() as raw:
+        end = readers.span(raw)
+    assert end is not None
+    os.truncate(archive_file, end[1] + 100)
+    with pytest.raises(CorruptImage) as here:
+        in_process(layer)
+    with pytest.raises(CorruptImage) as there:
+        pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x", **read)
+    assert str(there.value) == str(here.value)
+    return str(here.value)
+
+
 def test_an_archive_member_cut_short_is_a_truncated_archive_in_both(
     tmp_path: Path, pool: readers.ReaderPool
 ) -> None:
     """The layer's bytes end before the archive says (the file shrank under us)."""
     image = hostile("archive member", tmp_path)
     layer = image.layers[0]
-    with layer.opener() as raw:
-        end = readers.span(raw)
-    assert end is not None
-    os.truncate(tmp_path / "a.tar", end[1] + 100)
-    with pytest.raises(CorruptImage) as here:
-        in_process(layer)
-    with pytest.raises(CorruptImage) as there:
-        pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")
-    assert str(there.value) == str(here.value)
-    assert "truncated" in str(here.value)
+    assert "truncated" in cut_short_fails_alike(layer, tmp_path / "a.tar", pool)
 
 
 def pending(sock: Any) -> int:
@@ -540,15 +548,7 @@ def test_an_archive_member_cut_short_fails_alike_when_this_process_hashes_it(
     image = open_image(f"docker-archive:{tmp_path / 'a.tar'}")
     layer = image.layers[0]
     assert layer.blob.digest == layer.diff_id
-    with layer.opener() as raw:
-        end = readers.span(raw)
-    assert end is not None
-    os.truncate(tmp_path / "a.tar", end[1] + 100)
-    with pytest.raises(CorruptImage) as here:
-        in_process(layer)
-    with pytest.raises(CorruptImage) as there:
-        pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x", split=split)
-    assert str(there.value) == str(here.value)
+    cut_short_fails_alike(layer, tmp_path / "a.tar", pool, split=split)
     assert pool.processes == 1
 
 
