@@ -132,3 +132,20 @@ def test_malformed_config_is_corrupt(raw: bytes, message: str) -> None:
     with pytest.raises(CorruptImage) as err:
         parse_config(raw)
     assert str(err.value) == message
+
+
+def test_the_same_config_read_twice_is_decoded_once() -> None:
+    raw = b'{"history":[{"created_by":"RUN x"}],"config":{"User":"u"},' + ROOTFS + b"}"
+    first = parse_config(raw)
+    again = parse_config(bytes(bytearray(raw)))  # equal bytes, another object
+    assert again is first
+    other = parse_config(raw.replace(b'"u"', b'"v"'))
+    assert other is not first and other.container_config == {"User": "v"}
+
+
+def test_the_whole_document_is_decoded_from_the_raw_bytes_when_asked() -> None:
+    raw = b'{"history":[{"created_by":"RUN x","empty_layer":true}],"config":{},' + ROOTFS + b"}"
+    cfg = parse_config(raw)
+    assert cfg.document == decode_json(raw, "x")
+    assert cfg.document["history"] == [{"created_by": "RUN x", "empty_layer": True}]
+    assert cfg.container_config == {}

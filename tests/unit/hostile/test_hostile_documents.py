@@ -10,6 +10,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deadweight import limits, static
 from deadweight.digest import sha256_bytes
@@ -126,3 +128,40 @@ def test_verify_compares_a_deeply_nested_answer_as_text() -> None:
     assert body_difference(a, a, "shape") == ""
     assert body_difference(a, b, "shape") == ""  # both compared by content type
     assert body_difference(b, a, "shape") == "the body is no longer JSON"
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ a\u00e9\n', max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}"\\ k', max_size=4), inner, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES, st.integers(0, 8))
+def test_nesting_is_exact_for_valid_json(value: object, pad: int) -> None:
+    # padded past the limit, so the scan (not the bracket count) answers; brackets, quotes
+    # and backslashes inside strings never count
+    wrapped: object = value
+    for _ in range(limits.JSON_DEPTH // 2 + pad):
+        wrapped = [wrapped, ']\\"[{']
+    raw = json.dumps(wrapped, ensure_ascii=False).encode()
+    assert nesting(raw) == _depth(wrapped)
+
+
+def test_nesting_of_text_whose_quotes_do_not_pair_is_an_upper_bound() -> None:
+    raw = b"[" * (limits.JSON_DEPTH + 1) + b'"abc'
+    assert nesting(raw) >= limits.JSON_DEPTH + 1
+    with pytest.raises(CorruptImage, match="nested deeper"):
+        decode_json(raw, "x")
