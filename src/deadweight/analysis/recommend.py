@@ -141,11 +141,16 @@ def recommend(
             (item.path, item.bytes)
         )
     texts = {rid: text for rid, text in _WASTE.values()}
+    shorts: dict[int, str] = {}  # each layer's instruction shortened once (in two pairs)
+
+    def short(layer: int) -> str:
+        text = shorts.get(layer)
+        if text is None:
+            text = shorts[layer] = _short(instructions, layer)
+        return text
+
     for (rid, w, h), rows in groups.items():
-        title = (
-            f"layer {w} `{_short(instructions, w)}` ships bytes that "
-            f"layer {h} `{_short(instructions, h)}` hides"
-        )
+        title = f"layer {w} `{short(w)}` ships bytes that layer {h} `{short(h)}` hides"
         out.append(
             Recommendation(
                 rid,

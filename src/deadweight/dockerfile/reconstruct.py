@@ -34,6 +34,8 @@ DEFAULT_SHELL = ("/bin/sh", "-c")
 UNKNOWN = "unknown: "
 
 _BUILDKIT_SUFFIX = " # buildkit"
+_PIPE_SCRIPT = re.compile(r"/dev/pipes/(\S+)")
+_HEREDOC_START = re.compile(r"<<-?[\"']?[A-Za-z0-9_]")
 _NOP = re.compile(r"^(.*?)\s*#\(nop\)\s+(.*)$", re.S)
 _ARGS_PREFIX = re.compile(r"^\|(\d+) ")
 _CLASSIC_COPY = re.compile(
@@ -88,8 +90,12 @@ def _env_map(config: Mapping[str, Any]) -> dict[str, str]:
     return dict(e.split("=", 1) for e in env if isinstance(e, str) and "=" in e)
 
 
+# one encoder: ``json.dumps`` with an option builds a new one at each call
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _json_list(items: Sequence[str]) -> str:
-    return json.dumps(list(items), ensure_ascii=False)
+    return _JSON.encode(list(items))
 
 
 def _duration(ns: object) -> str:
@@ -171,7 +177,7 @@ def _heredoc_name(script: str) -> str:
 def _run(rest: str, state: _State, builder: Builder) -> _Parsed:
     pairs, cmd = _split_build_args(rest, state.shell)
     notes: list[str] = []
-    m = re.fullmatch(r"/dev/pipes/(\S+)", cmd)
+    m = _PIPE_SCRIPT.fullmatch(cmd)
     script: str | None = None
     for sh in (state.shell, DEFAULT_SHELL):
         prefix = " ".join(sh) + " "
@@ -190,7 +196,7 @@ def _run(rest: str, state: _State, builder: Builder) -> _Parsed:
         text = "RUN " + _json_list(cmd.split())
     elif "\n" not in script:
         text = "RUN " + script
-    elif re.search(r"<<-?[\"']?[A-Za-z0-9_]", script.split("\n", 1)[0]):
+    elif _HEREDOC_START.search(script.split("\n", 1)[0]):
         text = "RUN " + script.rstrip("\n")  # BuildKit put the heredoc back together
     else:
         name = _heredoc_name(script)
@@ -370,7 +376,8 @@ def history_steps(history: Sequence[HistoryEntry], config: Mapping[str, Any]) ->
 def _assemble(steps: list[Step], config: Mapping[str, Any]) -> Reconstruction:
     found = split(steps)
     base, guessed, name = found.rows, found.guessed, found.name
-    steps = [
+    # only the base image's rows change (``base``); the others stay the objects they are
+    steps[:base] = [
         Step(
             s.row,
             s.created_by,
@@ -379,10 +386,10 @@ def _assemble(steps: list[Step], config: Mapping[str, Any]) -> Reconstruction:
             s.text,
             s.notes,
             s.builder,
-            i < base,
+            True,
             s.unknown_source,
         )
-        for i, s in enumerate(steps)
+        for s in steps[:base]
     ]
     lines: list[str] = []
     spans: list[tuple[int, int, int]] = []
