@@ -20,44 +20,13 @@ from types import MappingProxyType
 from typing import Literal
 
 from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.entry import Entry, Kind
+from deadweight.filetree.entry import Entry
+from deadweight.filetree.nodes import ImplicitNode, Inode, Inodes, LinkNode, Node, Refs
 from deadweight.filetree.paths import ROOT, parent
 
+__all__ = ["Hidden", "Inode", "Node", "Stacker", "Tree", "stack", "stack_all"]
+
 How = Literal["whiteout", "opaque", "replaced"]
-
-
-# Not frozen: a frozen dataclass sets each field through object.__setattr__, 6x the cost
-# of a plain one, and tens of thousands are built per layer. Never mutated; hashable.
-@dataclass(slots=True, unsafe_hash=True)
-class Node:
-    """A path of the merged tree: its entry, the layer that wrote it, and its inode.
-
-    For a hardlink, ``size`` and ``digest`` are those of the file it names (its inode's
-    content); ``inode`` is -1 for directories and other objects that hold no bytes.
-    """
-
-    path: str
-    kind: Kind
-    size: int
-    mode: int
-    uid: int
-    gid: int
-    link: str
-    digest: str
-    layer: int
-    inode: int = -1
-    implicit: bool = False
-
-
-# Not frozen: a frozen dataclass sets each field through object.__setattr__, 6x the cost
-# of a plain one, and tens of thousands are built per layer. Never mutated; hashable.
-@dataclass(slots=True, unsafe_hash=True)
-class Inode:
-    """Bytes as docker counts them: a file's length or a symlink's target length."""
-
-    bytes: int
-    layer: int
-    path: str
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, 6x the cost
@@ -134,14 +103,52 @@ class Tree:
 
 
 class Stacker:
-    """Applies deltas bottom-up; keeps the merged tree and inode reference counts."""
+    """Applies deltas bottom-up; keeps the merged tree and inode reference counts.
+
+    The children of each directory are indexed only once something needs them (a
+    whiteout, an opaque directory or a replaced path): a layer that only adds never
+    builds the index (issue 16: a set entry per path)."""
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
-        self.children: dict[str, set[str]] = {ROOT: set()}
-        self.inodes: dict[int, Inode] = {}
-        self.refs: dict[int, int] = {}
+        self._children: dict[str, set[str]] | None = None
+        self.inodes = Inodes()
         self.layer = -1
+
+    @property
+    def refs(self) -> Refs:
+        return self.inodes.refs
+
+    @property
+    def children(self) -> dict[str, set[str]]:
+        """Directory -> the paths directly below it (built on first use, then kept)."""
+        index = self._children
+        if index is None:
+            index = self._children = {ROOT: set()}
+            for path, node in self.nodes.items():
+                up = path.rpartition("/")[0]
+                siblings = index.get(up)
+                if siblings is None:
+                    siblings = index[up] = set()
+                siblings.add(path)
+                if node.kind == "dir" and path not in index:
+                    index[path] = set()
+        return index
+
+    @children.setter
+    def children(self, index: dict[str, set[str]]) -> None:
+        self._children = index
+
+    def fork(self) -> Stacker:
+        """An independent copy (nodes and inodes are never changed in place: the maps
+        and the children sets are what a later layer changes)."""
+        new = Stacker()
+        new.nodes = dict(self.nodes)
+        if self._children is not None:
+            new._children = {k: set(v) for k, v in self._children.items()}
+        new.inodes = self.inodes.copy()
+        new.layer = self.layer
+        return new
 
     def apply(self, delta: LayerDelta) -> list[Hidden]:
         """Stack one more layer; return what it hid, in the order it hid it."""
@@ -161,9 +168,9 @@ class Stacker:
         """The merged tree so far; ``last``: the stacker is done with, so the tree takes its
         maps without copying them (two fewer maps of every path at once, issue 16)."""
         if not last:
-            return Tree(MappingProxyType(dict(self.nodes)), MappingProxyType(dict(self.inodes)))
-        tree = Tree(MappingProxyType(self.nodes), MappingProxyType(self.inodes))
-        self.nodes, self.inodes, self.children, self.refs = {}, {}, {ROOT: set()}, {}
+            return Tree(MappingProxyType(dict(self.nodes)), self.inodes.copy())
+        tree = Tree(MappingProxyType(self.nodes), self.inodes)
+        self.nodes, self.inodes, self._children = {}, Inodes(), None
         return tree
 
     def _add(self, entry: Entry, hidden: list[Hidden]) -> None:
@@ -177,36 +184,28 @@ class Stacker:
         old = nodes.get(path)
         if old is not None and not (old.kind == "dir" and kind == "dir"):
             self._remove(path, "replaced", hidden)
-        size, digest, inode = entry.size, entry.digest, -1
+        node: Node
         if kind == "file" or kind == "symlink":
-            inode = len(self.inodes)
-            held = size if kind == "file" else entry.link_bytes
-            self.inodes[inode] = Inode(held, self.layer, path)
-            self.refs[inode] = 1
+            held = entry.size if kind == "file" else entry.link_bytes
+            node = Node(entry, self.layer, self.inodes.add(held, self.layer, path))
         elif kind == "hardlink":
             target = nodes.get(entry.link)
             if target is not None and target.inode >= 0:
-                size, digest, inode = target.size, target.digest, target.inode
-                self.refs[inode] += 1
-        node = Node(
-            path,
-            kind,
-            size,
-            entry.mode,
-            entry.uid,
-            entry.gid,
-            entry.link,
-            digest,
-            self.layer,
-            inode,
-        )
+                node = LinkNode(entry, self.layer, target.inode, target)
+                self.inodes.refs.counts[target.inode] += 1
+            else:
+                node = Node(entry, self.layer)
+        else:
+            node = Node(entry, self.layer)
         nodes[path] = node
-        siblings = self.children.get(up)
-        if siblings is None:
-            siblings = self.children[up] = set()
-        siblings.add(path)
-        if kind == "dir" and path not in self.children:
-            self.children[path] = set()
+        index = self._children
+        if index is not None:
+            siblings = index.get(up)
+            if siblings is None:
+                siblings = index[up] = set()
+            siblings.add(path)
+            if kind == "dir" and path not in index:
+                index[path] = set()
 
     def _ensure_parents(self, path: str, hidden: list[Hidden]) -> None:
         missing: list[str] = []
@@ -220,32 +219,35 @@ class Stacker:
         for p in reversed(missing):
             if p in self.nodes:
                 self._remove(p, "replaced", hidden)
-            self._put(Node(p, "dir", 0, 0o755, 0, 0, "", "", self.layer, implicit=True), parent(p))
+            self._put(ImplicitNode(Entry(p, "dir", 0, 0o755), self.layer), parent(p))
 
     def _put(self, node: Node, up: str) -> None:
         path = node.path
         self.nodes[path] = node
-        siblings = self.children.get(up)
+        index = self._children
+        if index is None:
+            return
+        siblings = index.get(up)
         if siblings is None:
-            siblings = self.children[up] = set()
+            siblings = index[up] = set()
         siblings.add(path)
-        if node.kind == "dir" and path not in self.children:
-            self.children[path] = set()
+        if node.kind == "dir" and path not in index:
+            index[path] = set()
 
     def _remove(self, path: str, how: How, hidden: list[Hidden]) -> None:
         """Hide ``path`` and everything below it, deepest first."""
-        for child in sorted(self.children.pop(path, ())):
+        children = self.children
+        for child in sorted(children.pop(path, ())):
             self._remove(child, how, hidden)
         node = self.nodes.pop(path)
-        siblings = self.children.get(parent(path))
+        siblings = children.get(parent(path))
         if siblings is not None:
             siblings.discard(path)
         last = False
         if node.inode >= 0:
-            self.refs[node.inode] -= 1
-            last = self.refs[node.inode] == 0
-            if last:
-                del self.refs[node.inode]
+            counts = self.inodes.refs.counts
+            counts[node.inode] -= 1
+            last = counts[node.inode] == 0
         hidden.append(Hidden(node, self.layer, how, last))
 
 

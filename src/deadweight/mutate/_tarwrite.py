@@ -79,6 +79,91 @@ def header(
     return b"".join((first, b"%06o\0 " % checksum, last[:101], _MAGIC, _NAMES, last[101:], _TAIL))
 
 
+# a template: the fields before the checksum but the name, the fields after it, and the
+# byte sum of both with the checksum field counted as spaces
+_Template = tuple[bytes, bytes, int]
+_TEMPLATES = 4096  # distinct headers but the name kept at once (sizes and times vary)
+
+
+class Headers:
+    """:func:`header`, from a template per distinct set of fields but the name.
+
+    A layer of a million files has a handful of distinct headers but the name: the
+    template holds every field but the name and its byte sum, so a member's header is its
+    name, the template and a checksum (issue 16: ~4 µs a header down to ~1 µs). The bytes
+    are :func:`header`'s (a test compares them)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[object, ...], _Template | None] = {}
+
+    def header(
+        self,
+        name: str,
+        type: bytes,
+        mode: int,
+        uid: int,
+        gid: int,
+        size: int,
+        mtime: int,
+        linkname: str = "",
+        device: tuple[int, int] = (0, 0),
+        pax: dict[str, str] | None = None,
+    ) -> bytes:
+        if pax:
+            return header(name, type, mode, uid, gid, size, mtime, linkname, device, pax)
+        key = (type, mode, uid, gid, size, mtime, linkname, device)
+        made = self._made
+        if key in made:
+            template = made[key]
+        else:
+            if len(made) >= _TEMPLATES:
+                made.clear()
+            template = made[key] = _template(type, mode, uid, gid, size, mtime, linkname, device)
+        if template is not None:
+            if type == tarfile.DIRTYPE and not name.endswith("/"):
+                name += "/"
+            if name.isascii():
+                raw = name.encode("ascii")
+                if len(raw) <= 100:
+                    numbers, rest, total = template
+                    # adler32's low half is 1 + the byte sum (mod 65521): a name sums below
+                    checksum = (zlib.adler32(raw) & 0xFFFF) - 1 + total
+                    return b"".join(
+                        (raw, (100 - len(raw)) * _NUL, numbers, b"%06o\0 " % checksum, rest)
+                    )
+        return header(name, type, mode, uid, gid, size, mtime, linkname, device)
+
+
+def _template(
+    type: bytes,
+    mode: int,
+    uid: int,
+    gid: int,
+    size: int,
+    mtime: int,
+    linkname: str,
+    device: tuple[int, int],
+) -> _Template | None:
+    """The template of a header without extended records, or None where :func:`header`
+    writes it another way (numbers or a link that do not fit)."""
+    fast = (
+        0 <= uid < _SMALL
+        and 0 <= gid < _SMALL
+        and 0 <= size < _LARGE
+        and 0 <= mtime < _LARGE
+        and (type not in _DEVICES or (0 <= device[0] < _SMALL and 0 <= device[1] < _SMALL))
+    )
+    raw_link = _field(linkname, 100) if fast else None
+    if raw_link is None:
+        return None
+    devices = b"%07o\0%07o\0" % device if type in _DEVICES else _NO_DEVICE
+    numbers = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode & 0o7777, uid, gid, size, mtime)
+    last = type + raw_link + devices
+    rest = b"".join((last[:101], _MAGIC, _NAMES, last[101:], _TAIL))
+    total = sum(numbers) + sum(last) + _CONSTANT
+    return numbers, rest, total
+
+
 def _slow(
     name: str,
     type: bytes,

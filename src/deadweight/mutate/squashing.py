@@ -34,7 +34,7 @@ from deadweight.mutate._merge import (
     stacking,
 )
 from deadweight.mutate._spool import DigestingWriter, Spool
-from deadweight.mutate._tarwrite import TarWriter, header
+from deadweight.mutate._tarwrite import Headers, TarWriter
 from deadweight.mutate.edit import Edit, NewFile, Owner, config_document
 from deadweight.reading import read_deltas
 from deadweight.spec.manifest import Descriptor
@@ -328,25 +328,41 @@ class _Sources:
 
 
 def _header(
-    name: str, src: _Head | None, epoch: int | None, owner: Owner | None, path: str, **change: Any
+    heads: Headers,
+    name: str,
+    src: _Head | None,
+    epoch: int | None,
+    owner: Owner | None,
+    type_: bytes | None = None,
+    size: int = 0,
+    link: str | None = None,
 ) -> bytes:
     """The header of one member of the new layer: ``src``'s fields (an implicit directory
-    without one), the time set to ``epoch``, the owner changed under ``owner``."""
+    without one; ``type_`` and ``link`` replace its own, and a new link keeps no extended
+    attributes), the time set to ``epoch``, the owner changed under ``owner``."""
     if src is not None:
-        type_, mode, uid, gid, mtime, link, device, xattrs = src
+        kind, mode, uid, gid, mtime, old_link, device, xattrs = src
         if epoch is not None:
             mtime = epoch
     else:
-        type_, mode, uid, gid, link, device, xattrs = tarfile.DIRTYPE, 0o755, 0, 0, "", (0, 0), ()
+        kind, mode, uid, gid, old_link, device, xattrs = (
+            tarfile.DIRTYPE,
+            0o755,
+            0,
+            0,
+            "",
+            (0, 0),
+            (),
+        )
         mtime = 0 if epoch is None else epoch
-    type_ = change.get("type", type_)
-    link = change.get("link", link)
-    if "xattrs" in change:
-        xattrs = change["xattrs"]
-    if owner is not None and owner.covers(path):
+    if type_ is not None:
+        kind = type_
+    if link is not None:
+        old_link, xattrs = link, ()
+    if owner is not None and owner.covers(name):
         uid, gid = owner.uid, owner.gid
     pax = dict(xattrs) if xattrs else None
-    return header(name, type_, mode, uid, gid, change.get("size", 0), mtime, link, device, pax)
+    return heads.header(name, kind, mode, uid, gid, size, mtime, old_link, device, pax)
 
 
 def _edited(plan: Merge, edit: Edit, stacked: Stacking) -> Merge:
@@ -416,86 +432,94 @@ def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tu
     sources.read(image, plan.items)
     spool = Spool()
     writer = DigestingWriter(spool.file)
-    data = sources.spool.file
-    # the merge's items are in key order already: the new files go between them
-    files = sorted(((f.path, f) for f in edit.files), key=lambda kv: kv[0])
-    entries: Iterable[tuple[str, Item | NewFile]] = heapq.merge(
-        ((item_key(i), i) for i in plan.items), files, key=lambda kv: kv[0]
-    )
     tar = TarWriter(cast(IO[bytes], writer))
-    size = 0
-    for _, entry in entries:
-        if isinstance(entry, NewFile):
-            owner = edit.owner
-            uid, gid = (
-                (owner.uid, owner.gid) if owner is not None and owner.covers(entry.path) else (0, 0)
-            )
-            mtime = 0 if epoch is None else epoch
-            head = header(entry.path, tarfile.REGTYPE, entry.mode, uid, gid, len(entry.data), mtime)
-            tar.add(head, entry.data, len(entry.data))
-            size += len(entry.data)
-        else:
-            size += _add(tar, entry, sources, data, epoch, edit.owner)
+    add = _Adder(tar, sources, epoch, edit.owner)
+    if edit.files:  # the merge's items are in key order already: the new files go between
+        files = sorted(((f.path, f) for f in edit.files), key=lambda kv: kv[0])
+        entries: Iterable[tuple[str, Item | NewFile]] = heapq.merge(
+            ((item_key(i), i) for i in plan.items), files, key=lambda kv: kv[0]
+        )
+        for _, entry in entries:
+            if isinstance(entry, NewFile):
+                add.new_file(entry)
+            else:
+                add(entry)
+    else:
+        for item in plan.items:
+            add(item)
     tar.close()
     spool.file.flush()
     desc = Descriptor(mediatypes.OCI_LAYER, writer.digest, writer.size)
-    layer = Layer(diff_id=writer.digest, blob=desc, opener=spool.opener(), size=size, seekable=True)
-    return layer, size
+    layer = Layer(
+        diff_id=writer.digest, blob=desc, opener=spool.opener(), size=add.size, seekable=True
+    )
+    return layer, add.size
 
 
-def _add(
-    tar: TarWriter,
-    item: Item,
-    sources: _Sources,
-    data: IO[bytes],
-    epoch: int | None,
-    owner: Owner | None = None,
-) -> int:
-    """Write one item; return the bytes docker counts for it."""
-    if item.action in ("whiteout", "opaque"):
-        mtime = 0 if epoch is None else epoch
-        tar.add(header(marker_name(item), tarfile.REGTYPE, 0o644, 0, 0, 0, mtime))
-        return 0  # markers have no owner to change
-    if item.action == "implicit":
-        tar.add(_header(item.path, None, epoch, owner, item.path))
-        return 0
-    if item.action == "link":
-        src = sources.last_of(item.layer, item.path)
-        head = _header(
-            item.path,
-            src,
-            epoch,
-            owner,
-            item.path,
-            type=tarfile.LNKTYPE,
-            link=item.source,
-            xattrs=(),
+class _Adder:
+    """Writes items to the new layer, counting the bytes docker counts for them (file
+    data and symlink targets) in ``size``."""
+
+    def __init__(
+        self, tar: TarWriter, sources: _Sources, epoch: int | None, owner: Owner | None
+    ) -> None:
+        self.tar, self.sources, self.epoch, self.owner = tar, sources, epoch, owner
+        self.data = sources.spool.file
+        self.heads = Headers()
+        self.size = 0
+
+    def new_file(self, entry: NewFile) -> None:
+        owner = self.owner
+        uid, gid = (
+            (owner.uid, owner.gid) if owner is not None and owner.covers(entry.path) else (0, 0)
         )
-        tar.add(head)
-        return 0
-    if item.action == "copy":
-        src = sources.last_of(item.layer, item.path)
-        if src is None:
-            raise CorruptImage(f"layer {item.layer}: {item.path} was not found on a second read")
-        tar.add(_header(item.path, src, epoch, owner, item.path))
-        return _link_bytes(src) if src[0] == tarfile.SYMTYPE else 0
-    found = sources.exact_of(item.layer, item.source, item.occurrence)
-    if found is None:
-        raise CorruptImage(f"layer {item.layer}: {item.source} was not found on a second read")
-    src, start, size = found
-    if src[0] in _REGULAR:  # contiguous files: plain
-        head = _header(item.path, src, epoch, owner, item.path, type=tarfile.REGTYPE, size=size)
-        if not size:
-            tar.add(head)
-            return 0
-        data.seek(start)
-        tar.add(head, data, size)
-        data.seek(0, 2)
-        return size
-    # a hardlink to a symlink is that symlink
-    tar.add(_header(item.path, src, epoch, owner, item.path))
-    return _link_bytes(src) if src[0] == tarfile.SYMTYPE else 0
+        mtime = 0 if self.epoch is None else self.epoch
+        data = entry.data
+        head = self.heads.header(
+            entry.path, tarfile.REGTYPE, entry.mode, uid, gid, len(data), mtime
+        )
+        self.tar.add(head, data, len(data))
+        self.size += len(data)
 
-
-def _link_bytes(src: _Head) -> int:
-    return len(src[5].encode("utf-8", "surrogateescape"))
+    def __call__(self, item: Item) -> None:
+        action, tar, heads, epoch, owner = item.action, self.tar, self.heads, self.epoch, self.owner
+        src: _Head | None
+        if action == "data":
+            found = self.sources.exact_of(item.layer, item.source, item.occurrence)
+            if found is None:
+                raise CorruptImage(
+                    f"layer {item.layer}: {item.source} was not found on a second read"
+                )
+            src, start, size = found
+            if src[0] in _REGULAR:  # contiguous files: plain
+                head = _header(heads, item.path, src, epoch, owner, tarfile.REGTYPE, size)
+                if not size:
+                    tar.add(head)
+                    return
+                data = self.data
+                data.seek(start)
+                tar.add(head, data, size)
+                data.seek(0, 2)
+                self.size += size
+                return
+            # a hardlink to a symlink is that symlink
+        elif action == "copy":
+            src = self.sources.last_of(item.layer, item.path)
+            if src is None:
+                raise CorruptImage(
+                    f"layer {item.layer}: {item.path} was not found on a second read"
+                )
+        elif action == "whiteout" or action == "opaque":  # markers have no owner to change
+            mtime = 0 if epoch is None else epoch
+            tar.add(heads.header(marker_name(item), tarfile.REGTYPE, 0o644, 0, 0, 0, mtime))
+            return
+        elif action == "implicit":
+            tar.add(_header(heads, item.path, None, epoch, owner))
+            return
+        else:  # a link
+            src = self.sources.last_of(item.layer, item.path)
+            tar.add(_header(heads, item.path, src, epoch, owner, tarfile.LNKTYPE, 0, item.source))
+            return
+        tar.add(_header(heads, item.path, src, epoch, owner))
+        if src[0] == tarfile.SYMTYPE:
+            self.size += len(src[5].encode("utf-8", "surrogateescape"))

@@ -46,13 +46,7 @@ SIZES_BUDGET = 4_000_000
 def fork(st: Stacker) -> Stacker:
     """An independent copy of a stacking (nodes and inodes are never changed in place:
     the dictionaries and the children sets are what a later layer changes)."""
-    new = Stacker()
-    new.nodes = dict(st.nodes)
-    new.children = {k: set(v) for k, v in st.children.items()}
-    new.inodes = dict(st.inodes)
-    new.refs = dict(st.refs)
-    new.layer = st.layer
-    return new
+    return st.fork()
 
 
 def _spread(change: dict[str, int], path: str, delta: int) -> None:

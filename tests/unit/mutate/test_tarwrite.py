@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deadweight.errors import CorruptImage
-from deadweight.mutate._tarwrite import TarWriter, header
+from deadweight.mutate._tarwrite import Headers, TarWriter, header
 
 TYPES = [tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE,
          tarfile.BLKTYPE, tarfile.FIFOTYPE]  # fmt: skip
@@ -83,6 +83,48 @@ def test_headers_are_tarfiles(
             header(name, type_, mode, uid, gid, size, mtime, link, device, pax)
         return
     assert header(name, type_, mode, uid, gid, size, mtime, link, device, pax) == theirs
+
+
+HEADERS = Headers()  # shared across examples: templates made by earlier ones are reused
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=names,
+    other=names,
+    type_=st.sampled_from(TYPES),
+    mode=st.integers(0, 0o177777),
+    uid=numbers,
+    gid=numbers,
+    size=numbers,
+    mtime=numbers,
+    link=st.one_of(st.just(""), names),
+    device=st.tuples(numbers, numbers),
+    pax=xattrs,
+)
+def test_headers_from_templates_are_tarfiles(
+    name: str,
+    other: str,
+    type_: bytes,
+    mode: int,
+    uid: int,
+    gid: int,
+    size: int,
+    mtime: int,
+    link: str,
+    device: tuple[int, int],
+    pax: dict[str, str],
+) -> None:
+    """Two names with the same other fields: the second header comes from the template
+    the first one made, and both are tarfile's bytes."""
+    for each in (name, other):
+        try:
+            theirs = by_tarfile(each, type_, mode, uid, gid, size, mtime, link, device, pax)
+        except ValueError:
+            with pytest.raises(CorruptImage, match="cannot be written"):
+                HEADERS.header(each, type_, mode, uid, gid, size, mtime, link, device, pax)
+            continue
+        assert HEADERS.header(each, type_, mode, uid, gid, size, mtime, link, device, pax) == theirs
 
 
 def test_an_archive_is_tarfiles_to_the_last_byte() -> None:
