@@ -41,7 +41,7 @@ MAX_CAPTURE_TOTAL = limits.TAR_CAPTURE_TOTAL
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: entries as arrays (issue 16)
 
 HashName = Literal["sha256", "xxh3"]
 # path -> how many bytes of it to keep (0: none); called for regular files only.

@@ -5,19 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
+
 Kind = Literal["file", "dir", "symlink", "hardlink", "other"]
 
 
-# Not frozen: a frozen dataclass sets each field through object.__setattr__, 6x the cost
-# of a plain one, and tens of thousands are built per layer. Never mutated; hashable.
-@dataclass(slots=True, unsafe_hash=True)
-class Entry:
+class Entry(msgspec.Struct, array_like=True, gc=False):
     """A tar member of a layer, after its path has been normalised.
 
     ``path`` is relative to the image root, without a leading slash (``usr/bin/env``).
     ``size`` is the length of a regular file's data; 0 for every other kind. ``link`` is a
     symlink's target as written, or a hardlink's target path (normalised like ``path``).
     ``digest`` is ``ALGO:HEX`` of the file data when the reader was asked to hash, else "".
+
+    A msgspec struct, encoded as an array (a layer's store record holds no field names)
+    and not tracked by the cycle collector (it holds strings and numbers only): 80 bytes
+    where a slotted dataclass took 96, and a layer of a million files 75 MB to pass from
+    the helper that read it instead of 133 (issue 16). Never mutated but by
+    ``delta.shared``; hashable.
     """
 
     path: str
@@ -28,6 +33,10 @@ class Entry:
     gid: int = 0
     link: str = ""
     digest: str = ""
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.kind, self.size, self.mode, self.uid, self.gid, self.link,
+                     self.digest))  # fmt: skip
 
     @property
     def link_bytes(self) -> int:

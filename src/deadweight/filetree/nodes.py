@@ -140,9 +140,6 @@ class Inodes(Mapping[int, Inode]):
         self.refs.counts.append(1)
         return number
 
-    def bytes_of(self, inode: int) -> int:
-        return self.held[inode]
-
     def __getitem__(self, inode: int) -> Inode:
         if not isinstance(inode, int) or not 0 <= inode < len(self.paths):
             raise KeyError(inode)

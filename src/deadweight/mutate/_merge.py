@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import parent
@@ -59,7 +59,7 @@ class Dropped:
 class Merge:
     """The squashed layer's items (sorted by path), and what was dropped from it."""
 
-    items: tuple[Item, ...]
+    items: Sequence[Item]
     dropped: tuple[Dropped, ...]
 
     @property
@@ -95,7 +95,7 @@ def _emitted_links(
     live: Mapping[str, Node],
     keep: int,
     full_inodes: InodeSources,
-) -> list[Item]:
+) -> list[Item | Node]:
     """Items for every file and hardlink of the squashed range, grouped by inode.
 
     Only an inode a hardlink names has more than one name: every other file is one item,
@@ -104,7 +104,7 @@ def _emitted_links(
     per file here, issue 16)."""
     linked = {n.inode for n in emitted if n.kind == "hardlink" and n.inode >= 0}
     groups: dict[int, list[Node]] = {}
-    out: list[Item] = []
+    out: list[Item | Node] = []
     for node in emitted:
         kind, inode = node.kind, node.inode
         if kind != "file" and kind != "hardlink":
@@ -113,6 +113,8 @@ def _emitted_links(
             out.append(Item(node.path, "link", node.layer, node.link))
         elif inode in linked:
             groups.setdefault(inode, []).append(node)
+        elif kind == "file":  # its own inode's data: the node stands for the item (``Items``)
+            out.append(node)
         else:
             src_layer, src_path, occurrence = full_inodes[inode]
             out.append(Item(node.path, "data", src_layer, src_path, occurrence))
@@ -179,15 +181,54 @@ def merge(
     emitted = [n for n in live.values() if n.layer >= keep]
     items = _emitted_links(emitted, live, keep, inodes)
     for node in emitted:
-        if node.kind == "file" or node.kind == "hardlink":
-            continue  # an item of _emitted_links
-        action: Action = "implicit" if node.implicit else "copy"
-        items.append(Item(node.path, action, node.layer))
+        if node.kind != "file" and node.kind != "hardlink":
+            items.append(node)  # copied, or an implicit directory (see ``Items``)
     del emitted
     items.extend(_markers(lower, live, keep))
     # one item per key: emitted paths are distinct, and no live path is a marker's name
-    items.sort(key=item_key)
-    return Merge(tuple(items), tuple(freed))
+    items.sort(key=_sort_key)
+    return Merge(Items(items, inodes), tuple(freed))
+
+
+def _sort_key(raw: Item | Node) -> str:
+    return raw.path if isinstance(raw, Node) else item_key(raw)
+
+
+class Items(Sequence[Item]):
+    """A merge's items, made as they are read: most items are a node of the merged tree
+    as it is (a directory, symlink or other object copied, an implicit directory, a file
+    with its own inode's data), so the node stands for the item and no object repeats it
+    (issue 16: an item per file of a million)."""
+
+    __slots__ = ("_raw", "_sources")
+
+    def __init__(self, raw: list[Item | Node], sources: InodeSources) -> None:
+        self._raw, self._sources = raw, sources
+
+    def _item(self, raw: Item | Node) -> Item:
+        if not isinstance(raw, Node):
+            return raw
+        entry = raw.entry
+        if entry.kind == "file":  # its inode was written at its own path and layer
+            path = entry.path
+            return Item(path, "data", raw.layer, path, self._sources.repeated.get(raw.inode, 0))
+        return Item(entry.path, "implicit" if raw.implicit else "copy", raw.layer)
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Item]: ...
+    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
+        if isinstance(index, slice):
+            return [self._item(r) for r in self._raw[index]]
+        return self._item(self._raw[index])
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self) -> Iterator[Item]:
+        make = self._item
+        return (make(r) for r in self._raw)
 
 
 class _Without(Mapping[str, Node]):

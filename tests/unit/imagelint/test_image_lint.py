@@ -124,7 +124,7 @@ def test_layers_read_once_then_from_the_store(image: Image) -> None:
     )
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert (
-        sorted(k for k, _ in store.blobs) == ["delta-v1-xxh3-deadweight.imagelint.lint:capture"] * 3
+        sorted(k for k, _ in store.blobs) == ["delta-v2-xxh3-deadweight.imagelint.lint:capture"] * 3
     )
     assert [c.path for c in first[1].captured] == ["app/.npmrc", "root/.ssh/id_rsa"]
     again = read_deltas(image, capture=capture, store=store)
