@@ -18,14 +18,49 @@ READS_LAYERS = frozenset(
 )
 
 
-def _warm_up(args: list[str]) -> None:
+# Commands whose one image on disk is read ahead, before their modules are imported, with
+# what they read it with: the packages' capture and the default per-file digest.
+READS_AHEAD = frozenset({"analyze"})
+
+
+def _warm_up(command: str, args: list[str]) -> None:
     from deadweight.sources import on_disk
 
     here = [arg for arg in args if not arg.startswith("-") and on_disk(arg)]
-    if here and ("--no-cache" in args or not all(_stored(spec) for spec in here)):
+    no_cache = "--no-cache" in args
+    if here and (no_cache or not all(_stored(spec) for spec in here)):
         from deadweight.reading import warm_up
 
         warm_up()
+        # one image, as it opens without --platform (with it, the layers may be others)
+        if command in READS_AHEAD and len(here) == 1 and not _has_option(args, "--platform"):
+            _read_ahead(here[0], no_cache=no_cache)
+
+
+def _has_option(args: list[str], name: str) -> bool:
+    return any(arg == name or arg.startswith(f"{name}=") for arg in args)
+
+
+def _read_ahead(spec: str, *, no_cache: bool) -> None:
+    """Start reading the layers of the image ``spec`` names that the store does not hold,
+    for the command's read to take (``reading.read_ahead``); a compressed archive is left
+    unopened (opening it spools it whole, which the command would do a second time), and
+    an image that cannot be opened is left to the command to report."""
+    from deadweight.analysis import packages as pkgs
+    from deadweight.cli._context import Context
+    from deadweight.errors import DeadweightError
+    from deadweight.reading import read_ahead
+    from deadweight.sources import spooled
+
+    if spooled(spec):
+        return
+    ctx = Context(None, insecure=False, no_cache=no_cache)
+    try:
+        read_ahead(ctx.open(spec), capture=pkgs.capture, store=ctx.store)
+    except (DeadweightError, OSError):
+        pass
+    finally:
+        ctx.close()
 
 
 def _stored(spec: str) -> bool:
@@ -70,7 +105,7 @@ class LazyGroup(click.Group):
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise click.UsageError(f"no such command '{name}'{hint} (see deadweight --help)")
         if name in READS_LAYERS:
-            _warm_up(args[1:])
+            _warm_up(name, args[1:])
         return super().resolve_command(ctx, args)
 
 

@@ -4,7 +4,8 @@
 layer of an image once, through a :class:`~deadweight.cache.LayerCache`, in helper
 processes where the layers are files on disk. Parallelism follows from the layers
 (``Layer.seekable``), never from the caller; a caller about to read layers from files may
-start the helpers early (:func:`warm_up`), so that their start-up overlaps its own.
+start the helpers early (:func:`warm_up`), so that their start-up overlaps its own, and
+even start reading an image's layers (:func:`read_ahead`) for the read that follows.
 
 The names below load on first use, so that a helper process (``reading._helper``) pays
 only for what it needs.
@@ -20,6 +21,7 @@ if _typing.TYPE_CHECKING:
         iter_deltas,
         iter_layers,
         paused_gc,
+        read_ahead,
         read_deltas,
         read_layer,
         store_kind,
@@ -31,6 +33,7 @@ __all__ = [
     "iter_deltas",
     "iter_layers",
     "paused_gc",
+    "read_ahead",
     "read_deltas",
     "read_layer",
     "store_kind",

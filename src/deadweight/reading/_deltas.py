@@ -126,6 +126,56 @@ def _reader(
     return read, max(2, helpers)
 
 
+def _sorted_out(
+    layers: Sequence[Layer], cache: LayerCache | None, kind: str | None
+) -> tuple[dict[str, LayerDelta], dict[str, Layer]]:
+    """The deltas ``cache`` holds, by diff_id, and the distinct layers left to read, in
+    the order first needed."""
+    known: dict[str, LayerDelta] = {}
+    missing: dict[str, Layer] = {}
+    for layer in layers:
+        if layer.diff_id in known or layer.diff_id in missing:
+            continue
+        data = cache.get_blob(kind, layer.diff_id) if cache is not None and kind else None
+        delta = LayerDelta.from_bytes(data) if data is not None else None
+        if delta is None:  # not there, or another format version: read it
+            missing[layer.diff_id] = layer
+        else:
+            known[layer.diff_id] = delta
+    return known, missing
+
+
+def read_ahead(
+    image: Image,
+    *,
+    capture: Capture | None,
+    store: LayerCache | None = None,
+    hash: HashName | None = None,
+) -> None:
+    """Start reading ``image``'s layers (those on disk that ``store`` does not hold) in
+    the helper processes, without waiting: the :func:`iter_deltas` (or
+    :func:`read_deltas`) that asks for them next, with the same ``capture`` and ``hash``,
+    takes what they read, as it comes. A command calls it before its own slow start-up
+    (its imports), which the reading then overlaps. Nothing is read where no helper may
+    run (one CPU) or ``capture`` has no name a helper can import.
+
+    What is read ahead and never asked for costs only its CPU: the threads waiting on the
+    helpers do not keep this process from exiting, and the helpers are stopped at exit."""
+    algo = hash or default_hash()
+    kind = _kind(algo, capture)
+    layers = list(_sorted_out(image.layers, store, kind)[1].values())
+    helpers = min(_pool.default_processes(), len(layers))
+    if kind is None or not helpers or not all(layer.seekable for layer in layers):
+        return
+    total = sum(layer.blob.size for layer in layers)
+    jobs = [(layer, 2 * layer.blob.size > total) for layer in layers]  # as _reader splits
+    pool = _pool.shared(helpers)
+    # started here, before the threads (forked while this process runs one), with one
+    # more to hash a compressed layer that two read
+    pool.start(extra=int(any(split and x.blob.digest != x.diff_id for x, split in jobs)))
+    pool.ahead(jobs, hash=algo, capture=capture, what=_what, threads=max(2, helpers))
+
+
 def read_deltas(
     image: Image,
     *,
@@ -189,17 +239,7 @@ def iter_layers(
     kind = _kind(algo, capture)
     cache = store if kind is not None else None
     total = len(layers)
-    known: dict[str, LayerDelta] = {}
-    missing: dict[str, Layer] = {}  # to read, in the order first needed
-    for layer in layers:
-        if layer.diff_id in known or layer.diff_id in missing:
-            continue
-        data = cache.get_blob(kind, layer.diff_id) if cache is not None and kind else None
-        delta = LayerDelta.from_bytes(data) if data is not None else None
-        if delta is None:  # not there, or another format version: read it
-            missing[layer.diff_id] = layer
-        else:
-            known[layer.diff_id] = delta
+    known, missing = _sorted_out(layers, cache, kind)
     done = sum(1 for layer in layers if layer.diff_id in known)
     if progress is not None and done:
         progress(done, total)

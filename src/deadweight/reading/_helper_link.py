@@ -9,6 +9,7 @@ ReaderPool` decides which helper gets which layer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -21,6 +22,7 @@ from typing import Any
 from deadweight import compression, errors
 from deadweight.errors import DeadweightError, DigestMismatch
 from deadweight.filetree.delta import LayerDelta
+from deadweight.reading._fork import Forked, fork, may_fork
 from deadweight.reading._helper import HELLO, MESSAGE, RING
 
 # How long to wait for a helper to exit once told to.
@@ -45,7 +47,7 @@ def _path() -> list[str]:
 class Helper:
     """One helper process and the parent's end of its socket."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes] | Forked, sock: socket.socket) -> None:
         self.proc = proc
         self.sock = sock
         self.started = False
@@ -53,29 +55,20 @@ class Helper:
     @staticmethod
     def spawn(role: str = "read") -> Helper | None:
         """A new helper (``role``: ``read``, or ``hash`` for one started to hash a tar,
-        which imports nothing for reading until given a layer to read)."""
+        which imports nothing for reading until given a layer to read): forked from this
+        process where that is safe (:mod:`deadweight.reading._fork`), else started afresh."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        proc: subprocess.Popen[bytes] | Forked | None
         try:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-I",
-                    "-c",
-                    _BOOT,
-                    str(theirs.fileno()),
-                    json.dumps(_path()),
-                    role,
-                ],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except (OSError, ValueError):  # no interpreter to run (embedded, frozen)
-            ours.close()
-            return None
+            if may_fork():
+                proc = fork(theirs.fileno(), functools.partial(_serve, theirs, role))
+            else:
+                proc = _exec(theirs, role)
         finally:
             theirs.close()
+        if proc is None:
+            ours.close()
+            return None
         return Helper(proc, ours)
 
     def ready(self) -> bool:
@@ -202,6 +195,28 @@ class Outcome:
         if delta is None:  # pragma: no cover - the helper runs this very code
             raise DeadweightError(f"{what}: the helper process sent an unreadable result")
         return delta, self.data
+
+
+def _serve(sock: socket.socket, role: str) -> None:
+    """A forked helper's life (it has imported what reading needs, as its parent had)."""
+    from deadweight.reading._helper import serve
+
+    serve(sock, prepare=role != "hash")
+
+
+def _exec(theirs: socket.socket, role: str) -> subprocess.Popen[bytes] | None:
+    """A helper started as a fresh interpreter, None where there is none to run
+    (embedded, frozen)."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOT, str(theirs.fileno()), json.dumps(_path()), role],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except (OSError, ValueError):
+        return None
 
 
 def _ring() -> list[int] | None:

@@ -51,12 +51,13 @@ import io
 import os
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deadweight import compression
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
+from deadweight.reading._ahead import ReadsAhead
 from deadweight.reading._helper_link import Helper, Outcome
 from deadweight.streams import CHUNK
 
@@ -137,6 +138,7 @@ class ReaderPool:
         self._failed = 0
         self._ready = threading.Condition()
         self._closed = False
+        self._ahead: ReadsAhead[tuple[LayerDelta, bytes | None]] = ReadsAhead()
 
     @property
     def processes(self) -> int:
@@ -160,7 +162,49 @@ class ReaderPool:
         With ``split`` (for a layer that is most of the work), a second helper, when one
         is idle or may start, hashes the uncompressed tar for its diff_id while the first
         inflates and parses it: the layer takes about the time of the larger of the two.
+
+        A read of the same layer started by :meth:`ahead` is taken instead (its result,
+        or the error it met).
         """
+        started = self._ahead.take(_key(layer, hash, capture, what))
+        if started is not None:
+            return started.result()
+        return self._read(layer, hash=hash, capture=capture, what=what, split=split)
+
+    def ahead(
+        self,
+        layers: Sequence[tuple[Layer, bool]],
+        *,
+        hash: HashName,
+        capture: Capture | None,
+        what: Callable[[Layer], str],
+        threads: int,
+    ) -> None:
+        """Start reading ``layers`` ((layer, split) pairs, as :meth:`read` takes them),
+        ``threads`` at a time, without waiting: the :meth:`read` that asks for one of them
+        next takes it (:mod:`deadweight.reading._ahead`)."""
+        self._ahead.start(
+            [
+                (
+                    _key(layer, hash, capture, what(layer)),
+                    functools.partial(
+                        self._read, layer, hash=hash, capture=capture, what=what(layer), split=split
+                    ),
+                )
+                for layer, split in layers
+            ],
+            threads,
+        )
+
+    def _read(
+        self,
+        layer: Layer,
+        *,
+        hash: HashName | None,
+        capture: Capture | None,
+        what: str,
+        split: bool,
+    ) -> tuple[LayerDelta, bytes | None]:
         raw = layer.opener()
         # The blob is its tar: this thread hashes the file while the helper parses it.
         here = split and layer.blob.digest == layer.diff_id
@@ -209,11 +253,12 @@ class ReaderPool:
             )
             return read_delta(stream, hash=hash, capture=capture, what=what), None
 
-    def start(self) -> None:
-        """Start the helpers the pool may run now, without waiting for them to say hello
-        (the first read of each waits, if it must)."""
+    def start(self, extra: int = 0) -> None:
+        """Start the helpers the pool may run now (and ``extra`` more, to hash a layer
+        that two read), without waiting for them to say hello (the first read of each
+        waits, if it must)."""
         with self._ready:
-            while not self._closed and len(self._all) < self.limit:
+            while not self._closed and len(self._all) < self.limit + extra:
                 helper = Helper.spawn()
                 if helper is None:
                     return
@@ -267,11 +312,16 @@ class ReaderPool:
             self._ready.notify()
 
     def close(self) -> None:
+        """Stop the helpers: those idle at once, those still reading (a layer read ahead
+        that nobody took, a read the caller gave up on) by SIGKILL."""
+        self._ahead.drop()
         with self._ready:
             self._closed = True
-            helpers, self._all, self._idle = self._all, [], []
+            helpers, self._all, idle, self._idle = self._all, [], self._idle, []
             self._ready.notify_all()
         for helper in helpers:
+            if not any(helper is other for other in idle):
+                helper.proc.kill()
             helper.stop()
 
     def __enter__(self) -> ReaderPool:
@@ -284,6 +334,12 @@ class ReaderPool:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _key(layer: Layer, hash: HashName | None, capture: Capture | None, what: str) -> Hashable:
+    """What a read gives depends on: the layer's bytes, the per-file digest, the capture,
+    and the name its errors give the layer."""
+    return (layer.diff_id, layer.blob.digest, hash, capture_name(capture), what)
 
 
 def _pread_into(fd: int, view: memoryview, offset: int) -> int:

@@ -40,7 +40,8 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
 ) -> None:
     """The helper processes start before the command's module is imported (their start-up
     overlaps its imports): only for commands that read layers, given an image here whose
-    layers the store does not hold."""
+    layers the store does not hold; ``analyze`` even starts reading its one image's layers
+    (as it opens without ``--platform``)."""
     import deadweight.reading
     from deadweight import static
     from deadweight.cli._context import Context
@@ -50,19 +51,26 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
     calls: list[str] = []
     monkeypatch.setattr(deadweight.reading, "warm_up", lambda: calls.append("warm"))
+    monkeypatch.setattr(deadweight.reading, "read_ahead", lambda *a, **k: calls.append("ahead"))
     image = tmp_path / "app.tar"
     step = static.Step("RUN x", static.layer([static.File("f", b"1")], "none"))
     archive.write([static.image([step])], image)
     (tmp_path / "notes.txt").write_text("not an image")
     ctx = click.Context(cli)
 
-    def warmed(*args: str) -> bool:
+    def started(*args: str) -> list[str]:
         calls.clear()
         cli.resolve_command(ctx, list(args))
-        return calls == ["warm"]
+        return calls
 
-    assert warmed("analyze", "--format", "json", str(image))
-    assert warmed("diff", "docker://registry.example/a:1", f"docker-archive:{image}")
+    def warmed(*args: str) -> bool:
+        return started(*args) != []
+
+    assert started("analyze", "--format", "json", str(image)) == ["warm", "ahead"]
+    assert started("diff", "docker://registry.example/a:1", f"docker-archive:{image}") == ["warm"]
+    assert started("analyze", "--platform", "linux/arm64", str(image)) == ["warm"]
+    assert started("analyze", "--platform=linux/arm64", str(image)) == ["warm"]
+    assert started("analyze", "--exclude-base", str(image), str(image)) == ["warm"]
     assert not warmed("analyze", "docker://registry.example/a:1")
     assert not warmed("analyze", str(tmp_path / "missing.tar"))
     assert not warmed("analyze", str(tmp_path / "notes.txt"))  # fails to open: no reading
@@ -71,7 +79,7 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     store.deltas(store.open(str(image)))  # the store now holds every layer
     store.close()
     assert not warmed("analyze", str(image))
-    assert warmed("analyze", "--no-cache", str(image))
+    assert started("analyze", "--no-cache", str(image)) == ["warm", "ahead"]
     # a compressed archive is not opened to ask (that would decompress it twice): the
     # readers start although the store holds its layers
     packed = tmp_path / "app.tar.gz"
@@ -84,7 +92,7 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
         return real_open(self, spec)
 
     monkeypatch.setattr(Context, "open", counted_open)
-    assert warmed("analyze", str(packed))
+    assert started("analyze", str(packed)) == ["warm"]  # nor read ahead
     assert opened == []
     assert not warmed("analyze", str(image))
     assert opened == [str(image)]

@@ -5,6 +5,7 @@ called once and the file handed over rather than read here."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fcntl
 import io
 import os
@@ -468,11 +469,20 @@ def test_a_helper_that_died_idle_is_passed_over(tmp_path: Path, pool: readers.Re
     assert pool.processes == 1 and pool._all[0] is not helper
 
 
+@pytest.mark.parametrize("started", ["afresh", "forked"])
 def test_helpers_that_cannot_start_leave_the_reading_to_this_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: str
 ) -> None:
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
-    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits at once
+    if started == "afresh":
+        monkeypatch.setattr(helper_link, "may_fork", lambda: False)
+        monkeypatch.setattr(sys, "executable", "/bin/false")  # exits at once
+    else:
+
+        def cannot_fork() -> int:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(os, "fork", cannot_fork)
     with readers.ReaderPool(2) as p:
         for layer in image.layers:
             assert p.read(layer, hash="xxh3")[0] == read_delta(layer.open(), hash="xxh3")
