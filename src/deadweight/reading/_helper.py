@@ -10,7 +10,8 @@ attached:
   into the pipe and reports how the layer ended. With a ring (a memfd and two pipes) it
   also copies the uncompressed tar into the ring and leaves its diff_id to
 * ``hash``: the ring and its pipes. It hashes what comes through, to the end, and
-  reports the sha256.
+  reports the sha256. Or, for an uncompressed layer (its blob is its tar) that another
+  helper reads: the layer's file, of which it hashes the span the job names.
 
 Once it has said hello it imports what reading needs, unless a job is already waiting or
 it was started to hash (which never needs it).
@@ -46,6 +47,12 @@ SLOTS = 8
 RING = SLOT * SLOTS
 TOKEN = struct.Struct("=iI")
 FREE = struct.Struct("=i")
+# What a file's span is hashed by: each call gives up the GIL once for a few milliseconds
+# of hashing (the parent hashes in a thread when no helper is idle).
+HASH_CHUNK = 8 * CHUNK
+
+# (fd, offset, size or None for "to the end", name) of a file to read
+Span = tuple[int, int, int | None, str]
 
 
 class _Span(Reader):
@@ -74,6 +81,39 @@ class _Span(Reader):
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _pread_into(fd: int, view: memoryview, offset: int) -> int:
+    if hasattr(os, "preadv"):  # into the one buffer: no fresh pages for every chunk
+        return os.preadv(fd, [view], offset)
+    data = os.pread(fd, len(view), offset)  # pragma: no cover - no preadv on this system
+    view[: len(data)] = data
+    return len(data)
+
+
+def hash_span(where: Span) -> dict[str, Any]:
+    """The sha256 of a file's span (fd, offset, size or None for "to the end", name), as
+    a hashing helper reports it; an OSError is reported the same way. Run by a helper
+    given the file of an uncompressed layer that another reads, or by the parent itself
+    when no helper is idle."""
+    fd, offset, size, _name = where
+    digest = hashlib.sha256()
+    buffer = bytearray(HASH_CHUNK)
+    view = memoryview(buffer)
+    end = None if size is None else offset + size
+    try:
+        while end is None or offset < end:
+            want = HASH_CHUNK if end is None else min(HASH_CHUNK, end - offset)
+            n = _pread_into(fd, view[:want], offset)
+            if n <= 0:
+                break  # cut short: the digest differs, after the reader's own verdict
+            digest.update(view[:n])
+            offset += n
+    except OSError as exc:
+        return {"error": "OSError", "errno": exc.errno, "message": exc.strerror or str(exc)}
+    finally:
+        view.release()
+    return {"ok": True, "digest": "sha256:" + digest.hexdigest()}
 
 
 def _capture(name: str) -> Capture | None:
@@ -235,6 +275,11 @@ def serve(sock: socket.socket, *, prepare: bool = True) -> None:
         job = json.loads(msg)
         if job.get("kind") == "hash" and len(fds) == 3:
             status = _hash(fds)
+        elif job.get("kind") == "hash" and len(fds) == 1:  # a file's span, by pread
+            try:
+                status = hash_span((fds[0], int(job["offset"]), job["size"], ""))
+            finally:
+                os.close(fds[0])
         elif job.get("kind") == "delta" and len(fds) in (2, 5):
             data, status = _read(job, fds)
             try:

@@ -23,7 +23,7 @@ from deadweight import compression, errors
 from deadweight.errors import DeadweightError, DigestMismatch
 from deadweight.filetree.delta import LayerDelta
 from deadweight.reading._fork import Forked, fork, may_fork
-from deadweight.reading._helper import HELLO, MESSAGE, RING
+from deadweight.reading._helper import HELLO, MESSAGE, RING, Span
 
 # How long to wait for a helper to exit once told to.
 _EXIT_WAIT = 5.0
@@ -91,17 +91,25 @@ class Helper:
         hasher: Helper | None = None,
         *,
         beside: Callable[[], dict[str, Any]] | None = None,
+        span: Span | None = None,
     ) -> Outcome:
-        """Send a job (and, with ``hasher``, a hashing job fed through a ring): how it
-        ended (``taken`` is False if this helper, dead, could not take it). ``beside``,
-        called while the helper works on a job it took, reports the layer's digest as a
-        hashing helper would (the blob hashed by this process)."""
+        """Send a job (and, with ``hasher``, a hashing job fed through a ring, or given the
+        file's ``span`` to hash, for a blob that is its tar): how it ended (``taken`` is
+        False if this helper, dead, could not take it). ``beside``, called while the
+        helper works on a job it took, reports the layer's digest as a hashing helper
+        would (the blob hashed by this process)."""
         r, w = os.pipe()
         fds, ours = [fd, w], [w]
-        ring = _ring() if hasher is not None else None
+        ring = _ring() if hasher is not None and span is None else None
         hashing = False
         try:
-            if hasher is not None and ring is not None:
+            if hasher is not None and span is not None:
+                _, offset, size, name = span
+                with contextlib.suppress(OSError):  # a dead hasher: this helper hashes
+                    job_text = {"kind": "hash", "offset": offset, "size": size, "name": name}
+                    socket.send_fds(hasher.sock, [json.dumps(job_text).encode()], [fd])
+                    hashing = True
+            elif hasher is not None and ring is not None:
                 shared, tokens_r, tokens_w, free_r, free_w = ring
                 ours += ring
                 with contextlib.suppress(OSError):  # a dead hasher: this helper hashes
@@ -126,9 +134,9 @@ class Helper:
                 data = pipe.read()
             status = self.status()
         hashed = hasher.status() if hasher is not None and hashing else None
-        # A hasher not sent its job although there was a ring had died; without a ring it
-        # was not used.
-        alive = hashed is not None if hashing else ring is None
+        # A hasher not sent its job although there was a ring (or a span) had died;
+        # without either it was not used.
+        alive = hashed is not None if hashing else ring is None and span is None
         if beside_report is not None:
             hashing, hashed = True, beside_report
         return Outcome(data, status, hashing, hashed, taken=r >= 0, hasher_alive=alive)

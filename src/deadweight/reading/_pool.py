@@ -18,12 +18,13 @@ A :class:`ReaderPool` moves the whole read of a layer out instead:
   with the helper's message and the same error class as in-process.
 
 A layer that is most of the work (``split``) is read by two at once. When its blob is its
-tar (uncompressed: blob digest and diff_id are one), the calling thread hashes the blob
-from the file while a helper parses it (checking only its length): sha256 gives up the GIL
-for each 8 MiB, so the thread costs this process almost nothing and no third process
-starts. A compressed blob's tar exists only inside the helper inflating it: that helper
-copies the tar into a ring of shared memory (a memfd, 8 MiB) and a second helper computes
-its sha256 from there. Either way the parent checks the digest against the diff_id after
+tar (uncompressed: blob digest and diff_id are one), an idle helper hashes the blob from
+the file (by pread) while another parses it (checking only its length); with no helper
+idle, the calling thread hashes it (sha256 gives up the GIL for each 8 MiB, but must win
+it back from a thread that stacks, so a helper, forked at no cost, finishes sooner), and
+no helper is started just for that. A compressed blob's tar exists only inside the helper
+inflating it: that helper copies the tar into a ring of shared memory (a memfd, 8 MiB)
+and a second helper computes its sha256 from there. Either way the parent checks the digest against the diff_id after
 the reader's own verdict, in the order reading in one process would meet them. Copying
 through shared memory costs little; through a pipe, the kernel's copies cost as much as
 the hash saves.
@@ -46,7 +47,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import hashlib
 import io
 import os
 import stat
@@ -58,8 +58,8 @@ from typing import TYPE_CHECKING, Any
 from deadweight import compression
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
 from deadweight.reading._ahead import ReadsAhead
+from deadweight.reading._helper import Span, hash_span
 from deadweight.reading._helper_link import Helper, Outcome
-from deadweight.streams import CHUNK
 
 if TYPE_CHECKING:
     from deadweight.image import Layer
@@ -67,13 +67,6 @@ if TYPE_CHECKING:
 # Helpers that may die (or fail to start) before this process stops starting them.
 _MAX_FAILURES = 3
 
-Span = tuple[int, int, int | None, str]
-
-
-# What the calling thread hashes a split uncompressed blob by: each call gives up the GIL
-# once for a few milliseconds of hashing, so a thread stacking deltas meanwhile (which
-# keeps the GIL up to the 5 ms switch interval) delays it little.
-HASH_CHUNK = 8 * CHUNK
 
 # Helpers at most, whatever the CPUs: beyond four, the parent stacking the deltas is the
 # bottleneck.
@@ -206,7 +199,8 @@ class ReaderPool:
         split: bool,
     ) -> tuple[LayerDelta, bytes | None]:
         raw = layer.opener()
-        # The blob is its tar: this thread hashes the file while the helper parses it.
+        # The blob is its tar: an idle helper (else this thread) hashes the file while the
+        # reading helper parses it.
         here = split and layer.blob.digest == layer.diff_id
         with contextlib.ExitStack() as stack:
             stack.callback(raw.close)
@@ -227,16 +221,19 @@ class ReaderPool:
             # A helper that died while idle is found when the job cannot be sent; nothing
             # was read yet (helpers read with pread), so the next one, or this process,
             # reads the layer instead.
-            beside = functools.partial(_hash_span, where) if here and where else None
             while where is not None and (helper := self._acquire()) is not None:
-                hasher = self._spare() if split and not here else None
+                # a helper started only to hash the file would cost more than this thread
+                hasher = self._spare(start=not here) if split else None
                 outcome: Outcome | None = None
                 try:
                     if hasher is not None and not hasher.ready():
                         self._release(hasher, healthy=False)
                         hasher = None
+                    beside = functools.partial(hash_span, where) if here and not hasher else None
                     if helper.ready():
-                        outcome = helper.run(job, where[0], hasher, beside=beside)
+                        outcome = helper.run(
+                            job, where[0], hasher, beside=beside, span=where if here else None
+                        )
                 finally:
                     self._release(helper, healthy=outcome is not None and outcome.alive)
                     if hasher is not None:
@@ -265,15 +262,15 @@ class ReaderPool:
                 self._all.append(helper)
                 self._idle.append(helper)
 
-    def _spare(self) -> Helper | None:
-        """An idle helper, or a new one while no more than ``limit`` run (one beyond it, for
-        hashing), without waiting; None if there is none."""
+    def _spare(self, *, start: bool = True) -> Helper | None:
+        """An idle helper, or (with ``start``) a new one while no more than ``limit`` run
+        (one beyond it, for hashing), without waiting; None if there is none."""
         with self._ready:
             if self._closed or self._failed >= _MAX_FAILURES:
                 return None
             if self._idle:
                 return self._idle.pop()
-            if len(self._all) <= self.limit:
+            if start and len(self._all) <= self.limit:
                 helper = Helper.spawn("hash")
                 if helper is not None:
                     self._all.append(helper)
@@ -340,37 +337,6 @@ def _key(layer: Layer, hash: HashName | None, capture: Capture | None, what: str
     """What a read gives depends on: the layer's bytes, the per-file digest, the capture,
     and the name its errors give the layer."""
     return (layer.diff_id, layer.blob.digest, hash, capture_name(capture), what)
-
-
-def _pread_into(fd: int, view: memoryview, offset: int) -> int:
-    if hasattr(os, "preadv"):  # into the one buffer: no fresh pages for every chunk
-        return os.preadv(fd, [view], offset)
-    data = os.pread(fd, len(view), offset)  # pragma: no cover - no preadv on this system
-    view[: len(data)] = data
-    return len(data)
-
-
-def _hash_span(where: Span) -> dict[str, Any]:
-    """The sha256 of a file's span (to its end when the size is None), as a hashing helper
-    reports it; an OSError is reported the same way."""
-    fd, offset, size, _name = where
-    digest = hashlib.sha256()
-    buffer = bytearray(HASH_CHUNK)
-    view = memoryview(buffer)
-    end = None if size is None else offset + size
-    try:
-        while end is None or offset < end:
-            want = HASH_CHUNK if end is None else min(HASH_CHUNK, end - offset)
-            n = _pread_into(fd, view[:want], offset)
-            if n <= 0:
-                break  # cut short: the digest differs, after the reader's own verdict
-            digest.update(view[:n])
-            offset += n
-    except OSError as exc:
-        return {"error": "OSError", "errno": exc.errno, "message": exc.strerror or str(exc)}
-    finally:
-        view.release()
-    return {"ok": True, "digest": "sha256:" + digest.hexdigest()}
 
 
 _SHARED: ReaderPool | None = None

@@ -562,6 +562,54 @@ def test_an_archive_member_cut_short_fails_alike_when_this_process_hashes_it(
     assert pool.processes == 1
 
 
+class HashedBy:
+    """Which helper jobs had their blob hashed by another, idle helper given the file."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.helper: list[bool] = []
+        real = helper_link.Helper.run
+
+        def run(
+            helper: helper_link.Helper, job: dict[str, Any], fd: int, hasher: Any = None, **kw: Any
+        ) -> Any:
+            self.helper.append(hasher is not None and kw.get("span") is not None)
+            return real(helper, job, fd, hasher, **kw)
+
+        monkeypatch.setattr(helper_link.Helper, "run", run)
+
+
+def test_an_idle_helper_hashes_the_file_of_an_uncompressed_blob_another_reads(
+    tmp_path: Path, pool: readers.ReaderPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool.start(extra=1)  # two helpers, both idle
+    image = on_disk(tmp_path, rich_image("none"), "docker-archive")
+    by = HashedBy(monkeypatch)
+    for layer in image.layers:
+        got = pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x", split=True)
+        assert got[0] == in_process(layer)
+    assert by.helper == [True] * len(image.layers) and pool.processes == 2
+
+
+def test_an_archive_member_cut_short_fails_alike_when_a_helper_hashes_it(
+    tmp_path: Path, pool: readers.ReaderPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool.start(extra=1)
+    image = hostile("archive member", tmp_path)
+    by = HashedBy(monkeypatch)
+    assert "truncated" in cut_short_fails_alike(
+        image.layers[0], tmp_path / "a.tar", pool, split=True
+    )
+    assert by.helper == [True]
+    # a blob whose digest differs (a flipped byte) is the hashing helper's verdict
+    image = hostile("flipped byte, uncompressed", tmp_path / "flipped")
+    layer = image.layers[2]
+    with pytest.raises(DigestMismatch) as here:
+        in_process(layer)
+    with pytest.raises(DigestMismatch) as there:
+        pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x", split=True)
+    assert str(there.value) == str(here.value) and by.helper == [True, True]
+
+
 def test_a_compressed_blob_named_by_its_diff_id_fails_alike_when_this_process_hashes_it(
     tmp_path: Path, pool: readers.ReaderPool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
