@@ -24,10 +24,10 @@ idle, the calling thread hashes it (sha256 gives up the GIL for each 8 MiB, but 
 it back from a thread that stacks, so a helper, forked at no cost, finishes sooner), and
 no helper is started just for that. A compressed blob's tar exists only inside the helper
 inflating it: that helper copies the tar into a ring of shared memory (a memfd, 8 MiB)
-and a second helper computes its sha256 from there. Either way the parent checks the digest against the diff_id after
-the reader's own verdict, in the order reading in one process would meet them. Copying
-through shared memory costs little; through a pipe, the kernel's copies cost as much as
-the hash saves.
+and a second helper computes its sha256 from there. Either way the parent checks the
+digest against the diff_id after the reader's own verdict, in the order reading in one
+process would meet them. Copying through shared memory costs little; through a pipe, the
+kernel's copies cost as much as the hash saves.
 
 Only layers whose opener gives a regular file on disk go to a helper (archives, OCI
 layouts, an engine's spooled save stream); a registry's HTTP stream or bytes in memory are
