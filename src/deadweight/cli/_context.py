@@ -24,6 +24,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
+# An image the CLI opened before the command ran (to read its layers ahead, ``_group``),
+# for the command's own open of the same location to take: opening an image of 100,000
+# layers costs as much as reading them. It lasts from the group's warm-up to the
+# command's first open of it (or the next command), never longer: the file may change.
+_AHEAD: dict[tuple[Location, Platform | None, bool], Image] = {}
+
+
+def forget_opened() -> None:
+    """Drop the image opened ahead, if the command did not take it."""
+    _AHEAD.clear()
+
+
 class Context:
     """A command's access to images: ``--platform``, ``--insecure``, ``--no-cache``."""
 
@@ -37,8 +49,17 @@ class Context:
         return locate(spec, destination=destination)
 
     def open(self, spec: str | Location) -> Image:
-        """One image, reading only its manifest and config."""
-        return open_image(spec, platform=self.platform, insecure=self.insecure)
+        """One image, reading only its manifest and config (or as opened ahead)."""
+        loc = spec if isinstance(spec, Location) else self.locate(spec)
+        ahead = _AHEAD.pop((loc, self.platform, self.insecure), None) if _AHEAD else None
+        return ahead or open_image(loc, platform=self.platform, insecure=self.insecure)
+
+    def open_ahead(self, spec: str) -> Image:
+        """:meth:`open`, the image kept for the command's first open of it."""
+        loc = self.locate(spec)
+        image = self.open(loc)
+        _AHEAD[(loc, self.platform, self.insecure)] = image
+        return image
 
     def images(self, spec: str | Location) -> list[Image]:
         return list_images(spec, platform=self.platform, insecure=self.insecure)

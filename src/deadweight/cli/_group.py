@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import sys
 
 import click
 
@@ -56,7 +57,7 @@ def _read_ahead(spec: str, *, no_cache: bool) -> None:
         return
     ctx = Context(None, insecure=False, no_cache=no_cache)
     try:
-        read_ahead(ctx.open(spec), capture=pkgs.capture, store=ctx.store)
+        read_ahead(ctx.open_ahead(spec), capture=pkgs.capture, store=ctx.store)
     except (DeadweightError, OSError):
         pass
     finally:
@@ -104,6 +105,9 @@ class LazyGroup(click.Group):
             close = difflib.get_close_matches(name, sorted(COMMANDS), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise click.UsageError(f"no such command '{name}'{hint} (see deadweight --help)")
+        context = sys.modules.get("deadweight.cli._context")  # imported: maybe an image
+        if context is not None:
+            context.forget_opened()  # that an earlier command (in this process) left
         if name in READS_LAYERS:
             _warm_up(name, args[1:])
         return super().resolve_command(ctx, args)

@@ -225,3 +225,49 @@ def test_local_layers_are_read_by_helper_processes(
     alone = run(spec, "--format", "json", "--no-cache")
     assert len(sent) == 3  # one CPU: read in this process
     assert json.loads(alone.output) == json.loads(r.output)
+
+
+def test_through_the_cli_the_layers_read_ahead_and_the_image_opened_ahead_are_taken(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``deadweight analyze IMAGE`` starts reading before its imports: the command takes
+    the image opened then (opened once) and what was read (each layer sent once); an
+    image opened ahead that the command never took is not what the next command sees."""
+    from deadweight.cli import _context
+    from deadweight.cli._group import cli
+    from deadweight.reading import _helper_link as helper_link
+    from deadweight.reading import _pool as readers
+
+    readers.shutdown()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    sent: list[str] = []
+    real = helper_link.Helper.run
+
+    def counting(
+        self: helper_link.Helper, job: dict[str, object], fd: int, hasher: object = None, **kw: Any
+    ) -> object:
+        sent.append(str(job["diff_id"]))
+        return real(self, job, fd, hasher, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(helper_link.Helper, "run", counting)
+    opened: list[str] = []
+    real_open = _context.open_image
+
+    def open_image(spec: Any, **kw: Any) -> Any:
+        opened.append(str(spec))
+        return real_open(spec, **kw)
+
+    monkeypatch.setattr(_context, "open_image", open_image)
+    spec = str(env / "waste.tar")
+    r = CliRunner().invoke(cli, ["analyze", "--format", "json", "--no-cache", spec])
+    assert r.exit_code == 0, r.output
+    assert len(opened) == 1 and len(sent) == 3  # the image once, every layer once
+    assert json.loads(r.output) == json.loads(run(spec, "--format", "json").output)
+    # opened ahead, then the command fails on its options: the next one opens afresh
+    bad = CliRunner().invoke(cli, ["analyze", "--no-cache", "--min-efficiency", "2", spec])
+    assert isinstance(bad.exception, UsageError)
+    archive.write([static.image(CLEAN, repo_tags=("waste:1",))], env / "waste.tar")
+    now = CliRunner().invoke(cli, ["history", "--no-trunc", spec])
+    assert now.exit_code == 0, now.output
+    assert "COPY app /app" in now.output and "RUN rm /big.bin" not in now.output
+    readers.shutdown()
