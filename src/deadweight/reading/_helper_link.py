@@ -152,9 +152,9 @@ class Helper:
         return doc
 
     def stop(self) -> None:
-        self.sock.close()  # the helper's recv sees the end and it exits
         if not self.started:  # started early and never used: nothing of ours to finish
             self.proc.kill()
+        self.sock.close()  # the helper's recv sees the end and it exits
         try:
             self.proc.wait(_EXIT_WAIT)
         except subprocess.TimeoutExpired:
