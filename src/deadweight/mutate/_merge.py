@@ -205,6 +205,16 @@ class Items(Sequence[Item]):
     def __init__(self, raw: list[Item | Node], sources: InodeSources) -> None:
         self._raw, self._sources = raw, sources
 
+    @property
+    def raw(self) -> Sequence[Item | Node]:
+        """The items as kept: an :class:`Item`, or the node that stands for one."""
+        return self._raw
+
+    @property
+    def repeated(self) -> Mapping[int, int]:
+        """inode -> which member of its name in its layer wrote it, where not the first."""
+        return self._sources.repeated
+
     def _item(self, raw: Item | Node) -> Item:
         if not isinstance(raw, Node):
             return raw

@@ -20,8 +20,7 @@ from typing import IO, Any, cast
 from deadweight import mediatypes
 from deadweight.errors import CorruptImage, UsageError
 from deadweight.filetree.delta import Capture, LayerDelta
-from deadweight.filetree.paths import ROOT, clean, parent
-from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
+from deadweight.filetree.paths import ROOT, parent
 from deadweight.filetree.tree import Node
 from deadweight.image import Image, Layer, assemble
 from deadweight.mutate._merge import (
@@ -33,15 +32,13 @@ from deadweight.mutate._merge import (
     merge,
     stacking,
 )
+from deadweight.mutate._sources import REGULAR, Head, Sources
 from deadweight.mutate._spool import DigestingWriter, Spool
 from deadweight.mutate._tarwrite import Headers, TarWriter
 from deadweight.mutate.edit import Edit, NewFile, Owner, config_document
 from deadweight.reading import read_deltas
 from deadweight.spec.manifest import Descriptor
-from deadweight.streams import CHUNK
 
-# pax records worth keeping: extended attributes (file capabilities live there)
-_XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
 SQUASH_COMMENT = "deadweight squash"
 
 
@@ -202,135 +199,10 @@ def squashed_config(
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-_REGULAR = (b"0", b"7", b"S")  # regular, contiguous, GNU sparse
-# type, mode, uid, gid, mtime, link, device, extended attributes (pax records, in order)
-_Head = tuple[bytes, int, int, int, int, str, tuple[int, int], tuple[tuple[str, str], ...]]
-_Key = str | tuple[str, int]  # a path, or (path, n) for its n-th member (n > 0) in a layer
-
-
-def _head(member: Member) -> _Head:
-    """What a copy of ``member`` keeps."""
-    pax = member.pax
-    xattrs = tuple((k, v) for k, v in pax.items() if k.startswith(_XATTR_PREFIXES)) if pax else ()
-    return (
-        member.type,
-        member.mode,
-        member.uid,
-        member.gid,
-        member.mtime,
-        member.linkname,
-        member.device,
-        xattrs,
-    )
-
-
-def _key_of(path: str, n: int) -> _Key:
-    return path if n == 0 else (path, n)
-
-
-_Found = tuple[_Head, int, int]  # a member's head, and where its data lies in the spool
-
-
-class _Sources:
-    """Headers and file data of the members the merged layer copies, from one pass over
-    each layer that holds them (with ``filetree.tarstream``, the reader every command
-    uses); data goes to a temp file, never to memory. Equal headers are kept once (a
-    layer of a million files has a handful of distinct ones), and so is the record of an
-    empty member; what a layer must give is one map, filled in place as it is read
-    (issue 16: three sets and a map of every path were held at once)."""
-
-    def __init__(self) -> None:
-        self.last: dict[int, dict[str, _Head]] = {}  # the live member of a name, per layer
-        self.exact: dict[int, dict[_Key, _Found | None]] = {}  # None: not met yet
-        self.heads: dict[_Head, _Head] = {}
-        self.empty: dict[_Head, _Found] = {}  # (head, 0, 0), made once
-        self.spool = Spool(".data")
-
-    def last_of(self, layer: int, path: str) -> _Head | None:
-        return self.last.get(layer, {}).get(path)
-
-    def exact_of(self, layer: int, path: str, n: int) -> _Found | None:
-        return self.exact.get(layer, {}).get(_key_of(path, n))
-
-    def read(self, image: Image, items: Sequence[Item]) -> None:
-        meta: dict[int, set[str]] = {}
-        for item in items:
-            if item.action in ("copy", "link"):
-                meta.setdefault(item.layer, set()).add(item.path)
-            elif item.action == "data":
-                wanted = self.exact.setdefault(item.layer, {})
-                wanted[_key_of(item.source, item.occurrence)] = None
-        for index in sorted(meta.keys() | self.exact.keys()):
-            what = f"layer {image.layers[index].diff_id[:19]}"
-            with image.layers[index].open() as stream:
-                try:
-                    self._read_layer(
-                        TarStream(stream, what),
-                        index,
-                        meta.pop(index, set()),
-                        self.exact.setdefault(index, {}),
-                    )
-                except TarError as exc:
-                    raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
-                while stream.read(CHUNK):  # to the end, so the layer's digest is verified
-                    pass
-
-    def _write(self, chunk: memoryview | bytes) -> None:
-        self.spool.file.write(chunk)
-
-    def _read_layer(
-        self, tar: TarStream, index: int, meta: set[str], want: dict[_Key, _Found | None]
-    ) -> None:
-        """Fill ``want`` (keys: a path for its first member, ``(path, n)`` for its n-th) and
-        the heads of the members named in ``meta`` (the last member of each name)."""
-        out = self.spool.file
-        later = {k[0] for k in want if not isinstance(k, str)}  # names wanted past the first
-        counted: dict[str, int] = {}  # members so far of those names
-        last = self.last.setdefault(index, {})
-        while (member := tar.next()) is not None:
-            size = 0 if member.type in HEADER_ONLY else member.size
-            path, _ = clean(member.name)
-            if not path or (path not in meta and path not in want and path not in later):
-                tar.skip(size + (-size % BLOCK))
-                continue
-            head = _head(member)
-            head = self.heads.setdefault(head, head)
-            if path in meta:
-                last[path] = head
-            key: _Key = path
-            if path in later:
-                n = counted.get(path, 0)
-                counted[path] = n + 1
-                key = _key_of(path, n)
-            elif want.get(path, 0) is not None:  # not wanted, or its first member was met
-                key = ""  # wanted under no name
-            if key not in want or want[key] is not None:
-                tar.skip(size + (-size % BLOCK))
-                continue
-            if member.type in _REGULAR and member.sparse:
-                raise CorruptImage(
-                    f"layer {index}: /{path} is a GNU sparse file, which optimize does not rewrite"
-                )
-            if not size:  # nothing to spool: one record for every empty member of a head
-                found = self.empty.get(head)
-                if found is None:
-                    found = self.empty[head] = (head, 0, 0)
-                want[key] = found
-                continue
-            start = out.tell()
-            if member.type in _REGULAR:
-                tar.stream_into(size, self._write)
-                tar.pad(size)
-            else:
-                tar.skip(size + (-size % BLOCK))
-            want[key] = (head, start, out.tell() - start)
-        out.flush()
-
-
 def _header(
     heads: Headers,
     name: str,
-    src: _Head | None,
+    src: Head | None,
     epoch: int | None,
     owner: Owner | None,
     type_: bytes | None = None,
@@ -428,7 +300,7 @@ def _remove_dirs(
 def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tuple[Layer, int]:
     """The new layer, and docker's size of it (counted as it is written: file data and
     symlink targets)."""
-    sources = _Sources()
+    sources = Sources()
     sources.read(image, plan.items)
     spool = Spool()
     writer = DigestingWriter(spool.file)
@@ -461,7 +333,7 @@ class _Adder:
     data and symlink targets) in ``size``."""
 
     def __init__(
-        self, tar: TarWriter, sources: _Sources, epoch: int | None, owner: Owner | None
+        self, tar: TarWriter, sources: Sources, epoch: int | None, owner: Owner | None
     ) -> None:
         self.tar, self.sources, self.epoch, self.owner = tar, sources, epoch, owner
         self.data = sources.spool.file
@@ -483,7 +355,7 @@ class _Adder:
 
     def __call__(self, item: Item) -> None:
         action, tar, heads, epoch, owner = item.action, self.tar, self.heads, self.epoch, self.owner
-        src: _Head | None
+        src: Head | None
         if action == "data":
             found = self.sources.exact_of(item.layer, item.source, item.occurrence)
             if found is None:
@@ -491,7 +363,7 @@ class _Adder:
                     f"layer {item.layer}: {item.source} was not found on a second read"
                 )
             src, start, size = found
-            if src[0] in _REGULAR:  # contiguous files: plain
+            if src[0] in REGULAR:  # contiguous files: plain
                 head = _header(heads, item.path, src, epoch, owner, tarfile.REGTYPE, size)
                 if not size:
                     tar.add(head)
