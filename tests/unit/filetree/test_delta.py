@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 
 import pytest
@@ -221,3 +222,13 @@ def test_equal_modes_and_empty_digests_are_one_object_each_read_or_decoded() -> 
         assert all(e.digest is first.digest and e.mode is first.mode for e in empty)
         assert full.mode is first.mode and full.digest != first.digest
         assert first.mode == 0o644 and first.digest == read_once.entries[0].digest
+
+
+def test_a_stored_delta_lists_entries_as_arrays_and_a_first_format_one_is_read_again() -> None:
+    # no field names per entry: a layer of a million files is 77 MB to pass, not 133 (issue 16)
+    d = read([static.File("a", b"abc")], hash="sha256")
+    doc = json.loads(d.to_bytes())
+    assert doc["v"] == 2
+    assert doc["delta"]["entries"][0][:4] == ["a", "file", 3, 0o644]
+    old = {"v": 1, "delta": {"entries": [{"path": "a", "kind": "file"}]}}
+    assert LayerDelta.from_bytes(json.dumps(old).encode()) is None

@@ -243,3 +243,22 @@ def test_stack_all_gives_every_intermediate_tree_and_inputs_are_untouched() -> N
     assert "top" in trees[0] and "top" not in trees[1]
     assert trees[0].nodes["top"].size == 1
     assert stack([d0, d1]).nodes.keys() == trees[1].nodes.keys()
+
+
+def test_nodes_refer_to_their_entries_and_an_add_only_stacking_indexes_no_children() -> None:
+    # issue 16: a node of a million-file layer repeated its entry's fields, and every path
+    # had a children-set entry though nothing was ever removed
+    base = delta(BASE)
+    st = Stacker()
+    st.apply(base)
+    assert st._children is None
+    node = st.nodes["etc/a"]
+    assert node.entry is next(e for e in base.entries if e.path == "etc/a")
+    assert (node.path, node.kind, node.size, node.layer) == ("etc/a", "file", 4, 0)
+    assert st.inodes[node.inode].bytes == 4 and node.inode in st.refs
+    st.apply(delta([static.Whiteout("etc/sub"), static.Hardlink("h", "etc/b")]))
+    assert st.children["etc"] == {"etc/a", "etc/b", "etc/ln"}  # built when the whiteout needed it
+    link = st.nodes["h"]
+    assert (link.kind, link.size, link.digest) == ("hardlink", 2, st.nodes["etc/b"].digest)
+    assert link == st.fork().nodes["h"] and hash(link) == hash(st.fork().nodes["h"])
+    assert link != st.nodes["etc/b"]

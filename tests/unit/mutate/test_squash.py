@@ -344,3 +344,52 @@ def test_a_name_twice_in_one_layer_each_member_gives_its_own_data() -> None:
         ("opt/y", "file", "first"),
     ]
     same_fs(image, out, modes=False)
+
+
+def _raw_layer(infos: Sequence[tarfile.TarInfo], fmt: int = tarfile.USTAR_FORMAT) -> Layer:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+        for info in infos:
+            tar.addfile(info)
+    raw = buf.getvalue()
+    from deadweight.digest import sha256_bytes
+    from deadweight.spec.manifest import Descriptor
+
+    digest = sha256_bytes(raw)
+    return Layer(
+        digest, Descriptor(mediatypes.OCI_LAYER, digest, len(raw)), lambda: io.BytesIO(raw)
+    )
+
+
+def test_members_that_differ_in_one_header_field_each_keep_it() -> None:
+    # the squash makes a member's head once per distinct raw header but the name: each
+    # field that head holds must tell two members apart
+    def info(name: str, **fields: object) -> tarfile.TarInfo:
+        made = tarfile.TarInfo(name)
+        made.mode, made.mtime = 0o644, 1000
+        for key, value in fields.items():
+            setattr(made, key, value)
+        return made
+
+    infos = [
+        info("d/a"),
+        info("d/b"),  # the same head as d/a
+        info("d/c", mode=0o600),
+        info("d/e", uid=7),
+        info("d/f", gid=8),
+        info("d/g", mtime=2000),
+        info("d/h", type=tarfile.FIFOTYPE),
+        info("d/i", type=tarfile.CHRTYPE, devmajor=1, devminor=3),
+        info("d/j", type=tarfile.CHRTYPE, devmajor=1, devminor=5),
+        info("d/k", type=tarfile.CHRTYPE, devmajor=4, devminor=5),
+        info("d/l", type=tarfile.SYMTYPE, linkname="a"),
+        info("d/m", type=tarfile.SYMTYPE, linkname="b"),
+    ]
+    image = S.image([S.Step("base", S.layer(BASE)), S.Step("top", _raw_layer(infos))])
+    out = squash(image, 1)
+    with out.layers[1].open() as stream, tarfile.open(fileobj=as_file(stream), mode="r|") as tar:
+        got = [(m.name, m.type, m.mode, m.uid, m.gid, m.mtime, m.devmajor, m.devminor,
+                m.linkname) for m in tar if m.name != "d"]  # fmt: skip
+    want = [(i.name, i.type, i.mode, i.uid, i.gid, i.mtime, i.devmajor, i.devminor,
+             i.linkname) for i in infos]  # fmt: skip
+    assert got == want
