@@ -4,7 +4,7 @@ copying its fields, and inodes are columns rather than an object each.
 A layer of a million files (issue 16) made a node of eleven fields (120 bytes), an inode
 object and two map entries per file beside the entry that already held the same fields;
 the stacking of such a layer took about 380 bytes a file. Here a node is three slots
-(56 bytes) and an inode 24 bytes of arrays; an :class:`Inode` is made when one is asked
+(56 bytes) and an inode 24 bytes of arrays and a list; an :class:`Inode` is made when one is asked
 for.
 """
 
@@ -127,7 +127,7 @@ class Inodes(Mapping[int, Inode]):
 
     def __init__(self) -> None:
         self.held = array("q")
-        self.layers = array("l")
+        self.layers = array("i")
         self.paths: list[str] = []
         self.refs = Refs()
 
@@ -158,7 +158,7 @@ class Inodes(Mapping[int, Inode]):
         new = Inodes()
         new.held, new.layers, new.paths = (
             array("q", self.held),
-            array("l", self.layers),
+            array("i", self.layers),
             [*self.paths],
         )
         new.refs = self.refs.copy()
@@ -171,7 +171,7 @@ class Refs:
     __slots__ = ("counts",)
 
     def __init__(self) -> None:
-        self.counts = array("l")
+        self.counts = array("i")
 
     def __contains__(self, inode: object) -> bool:
         counts = self.counts
@@ -193,5 +193,5 @@ class Refs:
 
     def copy(self) -> Refs:
         new = Refs()
-        new.counts = array("l", self.counts)
+        new.counts = array("i", self.counts)
         return new

@@ -114,6 +114,7 @@ class Stacker:
         self._children: dict[str, set[str]] | None = None
         self.inodes = Inodes()
         self.layer = -1
+        self.repeated: set[int] = set()  # layers that wrote some name more than once
 
     @property
     def refs(self) -> Refs:
@@ -148,6 +149,7 @@ class Stacker:
             new._children = {k: set(v) for k, v in self._children.items()}
         new.inodes = self.inodes.copy()
         new.layer = self.layer
+        new.repeated = set(self.repeated)
         return new
 
     def apply(self, delta: LayerDelta) -> list[Hidden]:
@@ -182,8 +184,11 @@ class Stacker:
             if above is None or above.kind != "dir":
                 self._ensure_parents(path, hidden)
         old = nodes.get(path)
-        if old is not None and not (old.kind == "dir" and kind == "dir"):
-            self._remove(path, "replaced", hidden)
+        if old is not None:
+            if old.layer == self.layer and not old.implicit:
+                self.repeated.add(self.layer)
+            if not (old.kind == "dir" and kind == "dir"):
+                self._remove(path, "replaced", hidden)
         node: Node
         if kind == "file" or kind == "symlink":
             held = entry.size if kind == "file" else entry.link_bytes
@@ -240,6 +245,8 @@ class Stacker:
         for child in sorted(children.pop(path, ())):
             self._remove(child, how, hidden)
         node = self.nodes.pop(path)
+        if node.layer == self.layer and not node.implicit:  # the name may come again
+            self.repeated.add(self.layer)
         siblings = children.get(parent(path))
         if siblings is not None:
             siblings.discard(path)

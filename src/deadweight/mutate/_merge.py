@@ -15,7 +15,7 @@ difference (OCI image-spec layer.md, "Representing Changes"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -86,8 +86,9 @@ def stacking(deltas: Sequence[LayerDelta], keep: int) -> Stacking:
     lower = dict(stacker.nodes)
     for delta in deltas[keep:]:
         stacker.apply(delta)
+    repeated = stacker.repeated
     tree = stacker.tree(last=True)
-    return Stacking(keep, lower, tree, InodeSources(deltas, tree.inodes))
+    return Stacking(keep, lower, tree, InodeSources(deltas, tree.inodes, repeated))
 
 
 def _emitted_links(
@@ -274,26 +275,34 @@ class _Without(Mapping[str, Node]):
 class InodeSources:
     """inode -> (layer, path, occurrence) of the member that wrote it: the layer and path
     the stacked tree's inode records, and which member of that name in that layer it was
-    (0 but where a layer holds a name more than once; only those are kept)."""
+    (0 but where a layer holds a name more than once; only those are kept).
 
-    def __init__(self, deltas: Sequence[LayerDelta], inodes: Mapping[int, Inode]) -> None:
+    ``layers`` are the indexes of the layers that may hold a name twice (the stacker
+    notes them, ``Stacker.repeated``); only those are searched for the names (issue 16: a
+    set of every name of a million-file layer), None: every layer."""
+
+    def __init__(
+        self,
+        deltas: Sequence[LayerDelta],
+        inodes: Mapping[int, Inode],
+        layers: Collection[int] | None = None,
+    ) -> None:
         self.inodes = inodes
         self.repeated: dict[int, int] = {}
         # ``Stacker`` numbers inodes in entry order, one per regular file or symlink entry
         first = 0
-        for delta in deltas:
-            names: set[str] = set()
-            twice: set[str] = set()
-            files = 0
-            for entry in delta.entries:
-                if entry.path in names:
-                    twice.add(entry.path)
-                names.add(entry.path)
-                if entry.kind in ("file", "symlink"):
-                    files += 1
-            del names
-            if twice:
-                self._number(delta, first, twice)
+        for index, delta in enumerate(deltas):
+            files = sum(1 for e in delta.entries if e.kind == "file" or e.kind == "symlink")
+            if layers is None or index in layers:
+                names: set[str] = set()
+                twice: set[str] = set()
+                for entry in delta.entries:
+                    if entry.path in names:
+                        twice.add(entry.path)
+                    names.add(entry.path)
+                del names
+                if twice:
+                    self._number(delta, first, twice)
             first += files
 
     def _number(self, delta: LayerDelta, first: int, twice: set[str]) -> None:

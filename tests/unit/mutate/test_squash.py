@@ -393,3 +393,12 @@ def test_members_that_differ_in_one_header_field_each_keep_it() -> None:
     want = [(i.name, i.type, i.mode, i.uid, i.gid, i.mtime, i.devmajor, i.devminor,
              i.linkname) for i in infos]  # fmt: skip
     assert got == want
+
+
+def test_a_name_written_again_after_a_child_replaced_it_gives_the_last_data() -> None:
+    # "a" is a file, then the implicit parent of "a/b", then a file again: the squash must
+    # take the third member of the layer named "a", though no "a" was live when it came
+    image = img(BASE, [S.File("a", b"first"), S.File("a/b", b"x"), S.File("a", b"second")])
+    out = squash(image, 1)
+    assert members(out.layers[1]) == [("a", "file", "second")]
+    same_fs(image, out)
