@@ -25,6 +25,7 @@ from deadweight.filetree.tree import Node
 from deadweight.image import Image, Layer, assemble
 from deadweight.mutate._merge import (
     Item,
+    Items,
     Merge,
     Stacking,
     item_key,
@@ -316,6 +317,13 @@ def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tu
                 add.new_file(entry)
             else:
                 add(entry)
+    elif isinstance(plan.items, Items):  # nodes written as the items they stand for
+        repeated = plan.items.repeated
+        for raw in plan.items.raw:
+            if isinstance(raw, Node):
+                add.node(raw, repeated)
+            else:
+                add(raw)
     else:
         for item in plan.items:
             add(item)
@@ -353,45 +361,62 @@ class _Adder:
         self.tar.add(head, data, len(data))
         self.size += len(data)
 
+    def node(self, node: Node, repeated: Mapping[int, int]) -> None:
+        """The item a node of the merge stands for (see ``mutate._merge.Items``)."""
+        entry = node.entry
+        if entry.kind == "file":
+            path = entry.path
+            self._data(path, node.layer, path, repeated.get(node.inode, 0) if repeated else 0)
+        elif node.implicit:
+            self.tar.add(_header(self.heads, entry.path, None, self.epoch, self.owner))
+        else:
+            self._copy(entry.path, node.layer)
+
     def __call__(self, item: Item) -> None:
-        action, tar, heads, epoch, owner = item.action, self.tar, self.heads, self.epoch, self.owner
-        src: Head | None
+        action = item.action
         if action == "data":
-            found = self.sources.exact_of(item.layer, item.source, item.occurrence)
-            if found is None:
-                raise CorruptImage(
-                    f"layer {item.layer}: {item.source} was not found on a second read"
-                )
-            src, start, size = found
-            if src[0] in REGULAR:  # contiguous files: plain
-                head = _header(heads, item.path, src, epoch, owner, tarfile.REGTYPE, size)
-                if not size:
-                    tar.add(head)
-                    return
-                data = self.data
-                data.seek(start)
-                tar.add(head, data, size)
-                data.seek(0, 2)
-                self.size += size
-                return
-            # a hardlink to a symlink is that symlink
+            self._data(item.path, item.layer, item.source, item.occurrence)
         elif action == "copy":
-            src = self.sources.last_of(item.layer, item.path)
-            if src is None:
-                raise CorruptImage(
-                    f"layer {item.layer}: {item.path} was not found on a second read"
-                )
+            self._copy(item.path, item.layer)
         elif action == "whiteout" or action == "opaque":  # markers have no owner to change
-            mtime = 0 if epoch is None else epoch
-            tar.add(heads.header(marker_name(item), tarfile.REGTYPE, 0o644, 0, 0, 0, mtime))
-            return
+            mtime = 0 if self.epoch is None else self.epoch
+            self.tar.add(
+                self.heads.header(marker_name(item), tarfile.REGTYPE, 0o644, 0, 0, 0, mtime)
+            )
         elif action == "implicit":
-            tar.add(_header(heads, item.path, None, epoch, owner))
-            return
+            self.tar.add(_header(self.heads, item.path, None, self.epoch, self.owner))
         else:  # a link
             src = self.sources.last_of(item.layer, item.path)
-            tar.add(_header(heads, item.path, src, epoch, owner, tarfile.LNKTYPE, 0, item.source))
+            head = _header(
+                self.heads, item.path, src, self.epoch, self.owner, tarfile.LNKTYPE, 0, item.source
+            )
+            self.tar.add(head)
+
+    def _data(self, path: str, layer: int, source: str, occurrence: int) -> None:
+        found = self.sources.exact_of(layer, source, occurrence)
+        if found is None:
+            raise CorruptImage(f"layer {layer}: {source} was not found on a second read")
+        src, start, size = found
+        if src[0] not in REGULAR:  # a hardlink to a symlink is that symlink
+            self._put(path, src)
             return
-        tar.add(_header(heads, item.path, src, epoch, owner))
+        head = _header(self.heads, path, src, self.epoch, self.owner, tarfile.REGTYPE, size)
+        if not size:
+            self.tar.add(head)
+            return
+        data = self.data
+        data.seek(start)
+        self.tar.add(head, data, size)
+        data.seek(0, 2)
+        self.size += size
+
+    def _copy(self, path: str, layer: int) -> None:
+        src = self.sources.last_of(layer, path)
+        if src is None:
+            raise CorruptImage(f"layer {layer}: {path} was not found on a second read")
+        self._put(path, src)
+
+    def _put(self, path: str, src: Head) -> None:
+        self.tar.add(_header(self.heads, path, src, self.epoch, self.owner))
         if src[0] == tarfile.SYMTYPE:
             self.size += len(src[5].encode("utf-8", "surrogateescape"))
