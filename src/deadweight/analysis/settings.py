@@ -24,14 +24,14 @@ class Settings:
 
 def load_config(path: str | None) -> Mapping[str, Any]:
     """The config file named, else the first of CONFIG_FILES in the working directory."""
-    import yaml
-
     candidates = [Path(path)] if path else [Path(name) for name in CONFIG_FILES]
     for candidate in candidates:
         if not candidate.is_file():
             if path:
                 raise UsageError(f"{path}: no such config file")
             continue
+        import yaml  # only when there is a file: analyze's start-up
+
         try:
             doc = yaml.safe_load(candidate.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:

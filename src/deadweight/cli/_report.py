@@ -7,21 +7,22 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from deadweight.analysis import packages as pkgs
 from deadweight.analysis.analyze import analyze_read
-from deadweight.analysis.bytemap import Region, byte_map
 from deadweight.analysis.report import Analysis
-from deadweight.compare.base import base_layers as guess_base
 from deadweight.errors import UsageError
 from deadweight.filetree.tree import stack
 from deadweight.image import Image
 from deadweight.progress import Progress
 from deadweight.reading import paused_gc, read_deltas
 from deadweight.scratch import atomic_file
+
+if TYPE_CHECKING:
+    from deadweight.analysis.bytemap import Region
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,6 +73,10 @@ def analyze_with_map(
     """The analysis ``analyze`` prints, the byte map of the same read of the layers, and
     how many bottom layers are the base image's (``--exclude-base``, else as the history
     tells)."""
+    # imported here, for --html only: the base-image guess brings the Dockerfile parser
+    from deadweight.analysis.bytemap import byte_map
+    from deadweight.compare.base import base_layers as guess_base
+
     deltas = read_deltas(image, capture=pkgs.capture, store=store, progress=progress)
     result = analyze_read(image, deltas, base_layers=base, ignore=ignore)
     base = max(base, min(guess_base(image), len(image.layers)))

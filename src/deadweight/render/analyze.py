@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from deadweight.analysis.report import SCHEMA_VERSION, Analysis
 from deadweight.analysis.rules import Verdict
@@ -168,6 +167,10 @@ def to_json(a: Analysis, verdict: Verdict | None = None) -> str:
 
 
 def junit_xml(a: Analysis, verdict: Verdict) -> str:
+    # imported here: it brings urllib.request, http.client and ssl, a tenth of the start-up
+    # of every analyze that writes no JUnit file
+    from xml.sax.saxutils import escape, quoteattr
+
     failures = sum(1 for r in verdict.results if r.status == "FAIL")
     skipped = sum(1 for r in verdict.results if r.status == "SKIP")
     out = [
