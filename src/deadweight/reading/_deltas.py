@@ -171,8 +171,8 @@ def read_ahead(
     jobs = [(layer, 2 * layer.blob.size > total) for layer in layers]  # as _reader splits
     pool = _pool.shared(helpers)
     # started here, before the threads (forked while this process runs one), with one
-    # more to hash a compressed layer that two read
-    pool.start(extra=int(any(split and x.blob.digest != x.diff_id for x, split in jobs)))
+    # more to hash the layer that two read
+    pool.start(extra=int(any(split for _, split in jobs)))
     pool.ahead(jobs, hash=algo, capture=capture, what=_what, threads=max(2, helpers))
 
 
