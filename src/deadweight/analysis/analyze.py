@@ -131,9 +131,10 @@ def _analyze_deltas(
         before = {e.path for e in delta.entries if e.path in stacker.nodes}
         hidden = stacker.apply(delta)
         reports.append(_layer_changes(stacker, delta, before, hidden))
+        held_by = stacker.inodes.held  # the column: no Inode made per lookup
         for h in hidden:
             if h.last:
-                held = stacker.inodes[h.node.inode].bytes
+                held = held_by[h.node.inode]
                 if held:
                     events.append((h, classify(h, stacker.nodes.get(h.node.path)), held))
     tree = stacker.tree()
@@ -188,16 +189,21 @@ def _layer_changes(
 ) -> tuple[int, int, int, int, int, int]:
     """What the layer just stacked did: (added, changed, deleted) entries that are not
     directories, then the bytes it added, changed and deleted (see ``LayerReport``)."""
-    nodes, inodes, layer = stacker.nodes, stacker.inodes, stacker.layer
+    nodes, layer = stacker.nodes, stacker.layer
+    held_by, layer_of = stacker.inodes.held, stacker.inodes.layers  # columns, read directly
     touched = {e.path for e in delta.entries}
     added = changed = added_bytes = changed_bytes = deleted = deleted_bytes = 0
     for path in touched:
         node = nodes.get(path)
-        if node is None or node.kind == "dir":
+        if node is None:
+            continue
+        kind = node.kind
+        if kind == "dir":
             continue
         # a hardlink's inode was written elsewhere: it brings no bytes of its own
-        held = inodes[node.inode].bytes if node.kind != "hardlink" and node.inode >= 0 else 0
-        if held and inodes[node.inode].layer != layer:
+        inode = node.inode
+        held = held_by[inode] if kind != "hardlink" and inode >= 0 else 0
+        if held and layer_of[inode] != layer:
             held = 0
         if path in before:
             changed += 1
@@ -209,7 +215,7 @@ def _layer_changes(
         if h.how != "replaced" and h.node.kind != "dir" and h.node.path not in touched:
             deleted += 1
             if h.last and h.node.inode >= 0:
-                deleted_bytes += inodes[h.node.inode].bytes
+                deleted_bytes += held_by[h.node.inode]
     return added, changed, deleted, added_bytes, changed_bytes, deleted_bytes
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from deadweight.filetree.nodes import Inodes
 from deadweight.filetree.tree import Node, Tree
 
 _HOME = r"(?:root|home/[^/]+)"
@@ -222,11 +223,13 @@ def bloat(
     writers: dict[tuple[str, str], dict[int, int]] = {}
     by_digest: dict[str, list[Node]] = {}
     inodes = tree.inodes
+    # a stacked tree keeps its inodes as columns: read the bytes without making an Inode
+    column = inodes.held if isinstance(inodes, Inodes) else None
     for node in _live_inodes(tree):
         path = node.path
         if node.layer < from_layer or (ignore is not None and ignore(path)):
             continue
-        held = inodes[node.inode].bytes
+        held = column[node.inode] if column is not None else inodes[node.inode].bytes
         digest = node.digest
         if digest and node.size and (node.kind == "file" or node.kind == "hardlink"):
             same = by_digest.get(digest)
