@@ -6,6 +6,7 @@ pay for the Dockerfile linter's or the analyzer's imports.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from deadweight.cli._errors import run
@@ -48,4 +49,10 @@ def main() -> None:
         lint_without_click(sys.argv[2:])  # exits when it can run the command itself
     from deadweight.cli._group import cli
 
-    run(cli)
+    try:
+        run(cli)
+    finally:
+        # The interpreter's last collection would walk every object the command made
+        # (20 ms after analyze) to find cycles that the exit frees anyway; what a command
+        # must finish at exit (temp files, helpers) is registered with atexit, which runs.
+        gc.freeze()
