@@ -45,14 +45,19 @@ def layer_sizes(
     """Sizes of every layer of ``image``, bottom first, cached by diff_id in ``store``."""
     sizes: list[int] = []
     total = len(image.layers)
+    known: dict[str, int] = {}  # a layer named again (empty layers often are) asked once
     for i, layer in enumerate(image.layers):
         size = layer.size
+        if size is None:
+            size = known.get(layer.diff_id)
         if size is None and store is not None:
             size = store.get(layer.diff_id)
         if size is None:
             size = layer_size(layer)
             if store is not None:
                 store.put(layer.diff_id, size)
+        if layer.size is None:
+            known[layer.diff_id] = size
         sizes.append(size)
         if progress is not None:
             progress(i + 1, total)

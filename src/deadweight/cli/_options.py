@@ -115,11 +115,8 @@ def deltas_of(image: Image, no_cache: bool) -> tuple[LayerDelta, ...]:
 
 def sizes_of(image: Image, layer_store: LayerStore | None) -> tuple[int, ...]:
     """Per-layer sizes, with a progress bar on a terminal when layers must be read."""
-    need = sum(
-        1
-        for layer in image.layers
-        if layer.size is None and (layer_store is None or layer_store.get(layer.diff_id) is None)
-    )
+    unsized = {layer.diff_id for layer in image.layers if layer.size is None}
+    need = sum(1 for d in unsized if layer_store is None or layer_store.get(d) is None)
     return with_progress(
         "reading layers",
         len(image.layers),

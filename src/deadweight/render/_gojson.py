@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -34,9 +35,25 @@ def _escape_char(ch: str, escape_html: bool) -> str:
     return ch
 
 
+# the characters ``_escape_char`` changes; the others are written as they are
+_ESCAPED = re.compile('["\\\\\x00-\x1f\u2028\u2029\ud800-\udfff]')
+_ESCAPED_HTML = re.compile('["\\\\\x00-\x1f\u2028\u2029\ud800-\udfff<>&]')
+
+
+def _escaped(m: re.Match[str]) -> str:
+    return _escape_char(m.group(), False)
+
+
+def _escaped_html(m: re.Match[str]) -> str:
+    return _escape_char(m.group(), True)
+
+
 def quote(text: str, *, escape_html: bool = True) -> str:
-    """A Go JSON string literal."""
-    return '"' + "".join(_escape_char(ch, escape_html) for ch in text) + '"'
+    """A Go JSON string literal (only the characters to escape are visited: a config of
+    100,000 history rows is millions of characters, issue 16)."""
+    if escape_html:
+        return '"' + _ESCAPED_HTML.sub(_escaped_html, text) + '"'
+    return '"' + _ESCAPED.sub(_escaped, text) + '"'
 
 
 def _float(value: float) -> str:

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from deadweight.render._gojson import encode, quote
+from deadweight.render._gojson import _escape_char, encode, quote
 
 DATA = Path(__file__).parent / "data"
 
@@ -83,3 +85,20 @@ def test_reencoding_go_output_is_byte_identical(name: str) -> None:
     # The v1 layer JSON docker save writes: json.Marshal output of the daemon.
     raw = (DATA / f"v1-top-layer-{name}.json").read_bytes()
     assert encode(json.loads(raw)).encode("utf-8") == raw
+
+
+def _quoted_char_by_char(text: str, escape_html: bool) -> str:
+    return '"' + "".join(_escape_char(ch, escape_html) for ch in text) + '"'
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x2030)
+        | st.sampled_from(["\ud800", "\udfff", "\U0001f600", "<", ">", "&", '"', "\\"]),
+        max_size=20,
+    ),
+    st.booleans(),
+)
+def test_quote_escapes_what_go_escapes_char_by_char(text: str, escape_html: bool) -> None:
+    assert quote(text, escape_html=escape_html) == _quoted_char_by_char(text, escape_html)
