@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from deadweight.analysis.bloat import Bloat
 from deadweight.analysis.instructions import instruction_text
@@ -134,33 +135,26 @@ def recommend(
 ) -> tuple[Recommendation, ...]:
     """One recommendation per kind of change (and per pair of layers for waste)."""
     out: list[Recommendation] = []
-    groups: dict[tuple[str, int, int], list[tuple[str, int]]] = {}
+    # per (id, written by, hidden by): the bytes, then the first EXAMPLES paths (a list,
+    # not every item: an image of 100,000 layers has a group per layer, issue 16)
+    groups: dict[tuple[str, int, int], list[Any]] = {}
     for item in waste.items:
-        rid = _WASTE[item.cause][0]
-        groups.setdefault((rid, item.written_by, item.hidden_by), []).append(
-            (item.path, item.bytes)
-        )
+        key = (_WASTE[item.cause][0], item.written_by, item.hidden_by)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [item.bytes, item.path]
+        else:
+            group[0] += item.bytes
+            if len(group) <= EXAMPLES:
+                group.append(item.path)
     texts = {rid: text for rid, text in _WASTE.values()}
-    shorts: dict[int, str] = {}  # each layer's instruction shortened once (in two pairs)
-
-    def short(layer: int) -> str:
-        text = shorts.get(layer)
-        if text is None:
-            text = shorts[layer] = _short(instructions, layer)
-        return text
-
-    for (rid, w, h), rows in groups.items():
-        title = f"layer {w} `{short(w)}` ships bytes that layer {h} `{short(h)}` hides"
-        out.append(
-            Recommendation(
-                rid,
-                title,
-                texts[rid],
-                sum(b for _, b in rows),
-                (w, h),
-                tuple(p for p, _ in rows[:EXAMPLES]),
-            )
+    while groups:  # each group freed as its recommendation is made: the peak of analyze
+        (rid, w, h), group = groups.popitem()  # (any order: ``out`` is sorted below)
+        title = (
+            f"layer {w} `{_short(instructions, w)}` ships bytes that "
+            f"layer {h} `{_short(instructions, h)}` hides"
         )
+        out.append(Recommendation(rid, title, texts[rid], group[0], (w, h), tuple(group[1:])))
     by_cat: dict[str, list[tuple[str, int, int]]] = {}
     for b in bloat.items:
         by_cat.setdefault(b.category, []).append((b.path, b.bytes, b.layer))

@@ -23,6 +23,7 @@ from deadweight.platform import Platform
 from deadweight.reference import Reference, familiar
 from deadweight.sources import Location
 from deadweight.sources._files import DirFiles, Files, TarFiles
+from deadweight.spec.config import parse_config
 from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import Descriptor
 from deadweight.streams import CHUNK
@@ -95,6 +96,19 @@ def _layer(files: Files, member: str, diff_id: str) -> Layer:
     return Layer(diff_id=diff_id, blob=blob, opener=opener, seekable=True)
 
 
+def _diff_ids(files: Files, raw_config: bytes) -> object:
+    """The config's ``rootfs.diff_ids``, from the one reading of it that ``assemble`` then
+    reuses (an image of 100,000 layers: no second decoded copy, issue 16); a config that
+    reading refuses is looked at as it comes, for this module's own message."""
+    try:
+        return list(parse_config(raw_config).diff_ids)
+    except CorruptImage:
+        pass
+    config_doc = decode_json(raw_config, f"{files.name}: config")
+    rootfs = config_doc.get("rootfs") if isinstance(config_doc, dict) else None
+    return rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+
+
 def _image(files: Files, entry: dict[str, Any], by_id: dict[str, str], source: str) -> Image:
     config_member = entry.get("Config")
     layer_members = entry.get("Layers")
@@ -104,9 +118,7 @@ def _image(files: Files, entry: dict[str, Any], by_id: dict[str, str], source: s
     promised = _config_id(config_member)
     if promised is not None:
         verify_bytes(raw_config, promised, f"{files.name}: config {config_member}")
-    config_doc = decode_json(raw_config, f"{files.name}: config")
-    rootfs = config_doc.get("rootfs") if isinstance(config_doc, dict) else None
-    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+    diff_ids = _diff_ids(files, raw_config)
     if not isinstance(diff_ids, list) or len(diff_ids) != len(layer_members):
         raise CorruptImage(
             f"{files.name}: config and manifest.json disagree on the number of layers"

@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from deadweight.errors import CorruptImage
 from deadweight.spec.document import decode_json as decode_json  # its older home
+from deadweight.spec.document import decode_typed
 
 # Go's zero time.Time as Unix seconds: what docker shows for a missing "created".
 GO_ZERO_TIME = -62135596800
@@ -112,7 +115,71 @@ def parse_config(raw: bytes) -> ImageConfig:
     return config
 
 
+class _Row(msgspec.Struct, gc=False):
+    """A history row as read, before its checks (``_parse_config`` says what they are)."""
+
+    created: Any = None
+    created_by: str | None = None
+    comment: str | None = None
+    author: str | None = None
+    empty_layer: Any = False
+
+
+class _RootFS(msgspec.Struct, gc=False):
+    diff_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class _Document(msgspec.Struct):
+    """The fields of a config deadweight reads; the others are left in the raw bytes."""
+
+    rootfs: _RootFS
+    created: Any = None
+    architecture: str | None = None
+    os: str | None = None
+    variant: str | None = None
+    history: list[_Row] | None = None
+    config: Any = None
+
+
+_DECODER = msgspec.json.Decoder(_Document)
+
+
 def _parse_config(raw: bytes) -> ImageConfig:
+    """Read into :class:`_Document` (no dictionary per history row: an image of 100,000
+    rows held one each while it was read, issue 16); a document of other types is read
+    untyped, which says what is wrong with it."""
+    typed = decode_typed(raw, "image config", _DECODER)
+    if typed is None:
+        return _parse_untyped(raw)
+    history = None
+    if typed.history is not None:
+        history = tuple(
+            [
+                HistoryEntry(
+                    parse_created(row.created),
+                    row.created_by or "",
+                    row.comment or "",
+                    row.author or "",
+                    bool(row.empty_layer),
+                )
+                for row in typed.history
+            ]
+        )
+    typed.history = None  # the rows are gone before the next is made
+    config = typed.config
+    return ImageConfig(
+        created=parse_created(typed.created),
+        architecture=typed.architecture or "",
+        os=typed.os or "",
+        variant=typed.variant or "",
+        diff_ids=tuple(typed.rootfs.diff_ids),
+        history=history,
+        container_config=config if isinstance(config, dict) else {},
+        raw=raw,
+    )
+
+
+def _parse_untyped(raw: bytes) -> ImageConfig:
     doc = decode_json(raw, "image config")
     if not isinstance(doc, dict):
         raise CorruptImage("image config: not a JSON object")

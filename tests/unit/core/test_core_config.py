@@ -149,3 +149,43 @@ def test_the_whole_document_is_decoded_from_the_raw_bytes_when_asked() -> None:
     assert cfg.document == decode_json(raw, "x")
     assert cfg.document["history"] == [{"created_by": "RUN x", "empty_layer": True}]
     assert cfg.container_config == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b'{"history":[]}',
+        b'{"rootfs":{"diff_ids":null}}',
+        b'{"rootfs":{"diff_ids":[1]}}',
+        b'{"rootfs":{},"history":{}}',
+        b'{"rootfs":{},"history":[1]}',
+        b'{"rootfs":{},"history":[{"created":"x","created_by":2}]}',
+        b'{"rootfs":{},"history":[{"created_by":2}]}',
+        b'{"rootfs":{},"os":["linux"]}',
+        b'{"rootfs":{},"created":5}',
+        b'{"rootfs":{},"history":[{"created_by":"a"}',
+    ],
+)
+def test_a_config_of_other_types_fails_as_the_untyped_reading_says(raw: bytes) -> None:
+    # the typed reading (no dictionary per row) hands every doubt to the untyped one
+    from deadweight.spec.config import _parse_untyped
+
+    with pytest.raises(CorruptImage) as untyped:
+        _parse_untyped(raw)
+    with pytest.raises(CorruptImage) as err:
+        parse_config(raw)
+    assert str(err.value) == str(untyped.value)
+
+
+def test_the_typed_reading_gives_what_the_untyped_one_gives() -> None:
+    from deadweight.spec.config import _parse_untyped
+
+    raw = (
+        b'{"architecture":"arm64","os":"linux","variant":null,"created":"2026-11-27T03:58:52Z",'
+        b'"config":{"Env":["A=b"]},"extra":[{"x":1}],"history":[{"created_by":"RUN x",'
+        b'"comment":null,"empty_layer":1,"other":2},{"author":"me","empty_layer":0},{}],'
+        b'"rootfs":{"type":"layers","diff_ids":["sha256:' + b"0" * 64 + b'"]}}'
+    )
+    assert parse_config(raw) == _parse_untyped(raw)
+    assert parse_config(b'{"rootfs":{}}') == _parse_untyped(b'{"rootfs":{}}')

@@ -20,6 +20,7 @@ from deadweight.image import assemble
 from deadweight.mutate import with_config
 from deadweight.optimize import apply, plan
 from deadweight.sources import archive, layout
+from deadweight.spec import document
 from deadweight.spec import manifest as spec
 from deadweight.spec.config import parse_config
 from deadweight.spec.document import decode_json, nesting
@@ -157,11 +158,25 @@ def test_nesting_is_exact_for_valid_json(value: object, pad: int) -> None:
     for _ in range(limits.JSON_DEPTH // 2 + pad):
         wrapped = [wrapped, ']\\"[{']
     raw = json.dumps(wrapped, ensure_ascii=False).encode()
-    assert nesting(raw) == _depth(wrapped)
+    window = document._WINDOW
+    try:
+        for document._WINDOW in (window, 1, 3, 7, 64):  # strings cut by windows, or not
+            assert nesting(raw) == _depth(wrapped)
+    finally:
+        document._WINDOW = window
 
 
-def test_nesting_of_text_whose_quotes_do_not_pair_is_an_upper_bound() -> None:
-    raw = b"[" * (limits.JSON_DEPTH + 1) + b'"abc'
-    assert nesting(raw) >= limits.JSON_DEPTH + 1
+@pytest.mark.parametrize("window", [1, 5, 1 << 18])
+def test_a_string_that_never_ends_stops_the_reading_of_strings(window: int) -> None:
+    # the decoder refuses the text at that quote: the brackets before it are what count
+    deep = b"[" * (limits.JSON_DEPTH + 1)
+    saved = document._WINDOW
+    try:
+        document._WINDOW = window
+        assert nesting(deep + b'"abc') == limits.JSON_DEPTH + 1
+        assert nesting(deep + b'"a", "b\\"c]]]') >= limits.JSON_DEPTH + 1
+        assert nesting(b'["' + b"[" * 200 + b'", ' + deep[:-2]) == limits.JSON_DEPTH
+    finally:
+        document._WINDOW = saved
     with pytest.raises(CorruptImage, match="nested deeper"):
-        decode_json(raw, "x")
+        decode_json(deep + b'"abc', "x")
