@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from deadweight.dockerfile.shell import Command, read_script
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deadweight.dockerfile.shell import Command, _read, read_script
 
 
 def _cmds(text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -47,3 +50,42 @@ def test_flags_and_positional_like_hadolint() -> None:
     assert c.flags == ("q", "q", "no-install-recommends", "t")
     assert c.positional("t") == ("install", "x")
     assert c.has_arg("install") and not c.has_flag("y")
+
+
+_PLAIN_WORDS = st.sampled_from(
+    [
+        "apt-get",
+        "install",
+        "-y",
+        "A=1",
+        "B+=2",
+        "x[1]=y",
+        "=a",
+        "if",
+        "for",
+        "in",
+        "do",
+        "case",
+        "esac",
+        "function",
+        "{",
+        "}",
+        "!",
+        "time",
+        "then",
+        "npm",
+        "ci",
+        "a=b=c",
+        "\r",
+    ]
+) | st.text(alphabet="abz-_=.:/+,@%^*~?[]{}!\r\u00a0", max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PLAIN_WORDS, max_size=6), st.lists(st.integers(1, 3), min_size=7, max_size=7))
+def test_words_and_spaces_are_read_as_the_character_reader_reads_them(
+    words: list[str], gaps: list[int]
+) -> None:
+    # read_script takes a shortcut for such scripts (issue 16); it must say the same
+    text = "".join(" " * g + w for g, w in zip(gaps, words, strict=False)) + " " * gaps[-1]
+    assert read_script(text) == _read(text, 0)
