@@ -140,6 +140,7 @@ def _analyze_deltas(
     tree = stacker.tree()
     said = list(instructions) + [""] * max(0, len(deltas) - len(instructions))
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
+    del events  # a hidden node per event: freed before the peak (recommend), issue 16
     packages, found = _packages_and_bloat(deltas, tree, skip, base_layers)
     sizes = [d.size for d in deltas]
     scope = sum(sizes[base_layers:])
@@ -159,6 +160,7 @@ def _analyze_deltas(
         )
         for i, d in enumerate(deltas)
     )
+    del reports, wasted_by_layer
     unsafe = tuple(
         UnsafeItem(i, u.name, u.reason, u.action) for i, d in enumerate(deltas) for u in d.unsafe
     )
