@@ -47,6 +47,9 @@ def main() -> None:
         from deadweight.cli._lint_argv import lint_without_click
 
         lint_without_click(sys.argv[2:])  # exits when it can run the command itself
+    from deadweight.cli._warm import main_early
+
+    main_early(sys.argv[1:])  # the layers' readers, even the reading, before click
     from deadweight.cli._group import cli
 
     try:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 
 from deadweight.cache import LayerStore
 from deadweight.cli._options import parse_platform, sizes_of, source_options, with_progress
+from deadweight.cli._warm import take_opened
 from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
 from deadweight.platform import Platform
@@ -22,18 +23,6 @@ from deadweight.sources import Location, list_images, locate, open_image
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-
-# An image the CLI opened before the command ran (to read its layers ahead, ``_group``),
-# for the command's own open of the same location to take: opening an image of 100,000
-# layers costs as much as reading them. It lasts from the group's warm-up to the
-# command's first open of it (or the next command), never longer: the file may change.
-_AHEAD: dict[tuple[Location, Platform | None, bool], Image] = {}
-
-
-def forget_opened() -> None:
-    """Drop the image opened ahead, if the command did not take it."""
-    _AHEAD.clear()
 
 
 class Context:
@@ -51,15 +40,8 @@ class Context:
     def open(self, spec: str | Location) -> Image:
         """One image, reading only its manifest and config (or as opened ahead)."""
         loc = spec if isinstance(spec, Location) else self.locate(spec)
-        ahead = _AHEAD.pop((loc, self.platform, self.insecure), None) if _AHEAD else None
+        ahead = take_opened(loc, self.platform, self.insecure)
         return ahead or open_image(loc, platform=self.platform, insecure=self.insecure)
-
-    def open_ahead(self, spec: str) -> Image:
-        """:meth:`open`, the image kept for the command's first open of it."""
-        loc = self.locate(spec)
-        image = self.open(loc)
-        _AHEAD[(loc, self.platform, self.insecure)] = image
-        return image
 
     def images(self, spec: str | Location) -> list[Image]:
         return list_images(spec, platform=self.platform, insecure=self.insecure)

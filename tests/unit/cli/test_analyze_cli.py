@@ -233,6 +233,7 @@ def test_through_the_cli_the_layers_read_ahead_and_the_image_opened_ahead_are_ta
     """``deadweight analyze IMAGE`` starts reading before its imports: the command takes
     the image opened then (opened once) and what was read (each layer sent once); an
     image opened ahead that the command never took is not what the next command sees."""
+    import deadweight.sources
     from deadweight.cli import _context
     from deadweight.cli._group import cli
     from deadweight.reading import _helper_link as helper_link
@@ -258,6 +259,7 @@ def test_through_the_cli_the_layers_read_ahead_and_the_image_opened_ahead_are_ta
         return real_open(spec, **kw)
 
     monkeypatch.setattr(_context, "open_image", open_image)
+    monkeypatch.setattr(deadweight.sources, "open_image", open_image)  # read ahead
     spec = str(env / "waste.tar")
     r = CliRunner().invoke(cli, ["analyze", "--format", "json", "--no-cache", spec])
     assert r.exit_code == 0, r.output

@@ -96,3 +96,33 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     assert opened == []
     assert not warmed("analyze", str(image))
     assert opened == [str(image)]
+
+
+def test_main_warms_up_before_click_and_the_group_does_not_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``main`` starts the readers (and analyze's reading) before importing click; the
+    group then resolves that same command without starting them a second time, and the
+    next command is warmed up afresh."""
+    import deadweight.reading
+    from deadweight import static
+    from deadweight.cli import _warm
+    from deadweight.sources import archive
+
+    monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[str] = []
+    monkeypatch.setattr(deadweight.reading, "warm_up", lambda: calls.append("warm"))
+    monkeypatch.setattr(deadweight.reading, "read_ahead", lambda *a, **k: calls.append("ahead"))
+    image = tmp_path / "app.tar"
+    step = static.Step("RUN x", static.layer([static.File("f", b"1")], "none"))
+    archive.write([static.image([step])], image)
+    args = ["analyze", "--no-cache", str(image)]
+    _warm.main_early(args)
+    assert calls == ["warm", "ahead"]
+    cli.resolve_command(click.Context(cli), list(args))
+    assert calls == ["warm", "ahead"]  # main did it
+    cli.resolve_command(click.Context(cli), list(args))
+    assert calls == ["warm", "ahead"] * 2  # a command of its own
+    _warm.main_early(["history", str(image)])
+    _warm.main_early(["--version"])
+    assert calls == ["warm", "ahead"] * 2
