@@ -12,7 +12,7 @@ the failure (docker ignores that error).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 from deadweight import limits
 from deadweight.errors import UsageError
@@ -40,8 +40,8 @@ def template_body(format_: str) -> tuple[bool, str]:
     return is_table, body
 
 
-def write(format_: str, rows: Sequence[GoStruct], header: Mapping[str, str]) -> str:
-    """``formatter.Context.Write``: the bytes the CLI prints for ``rows``."""
+def write(format_: str, rows: Iterable[GoStruct], header: Mapping[str, str]) -> str:
+    """``formatter.Context.Write``: the bytes the CLI prints for ``rows`` (read once)."""
     is_table, body = template_body(format_)
     try:
         template = parse(body, FUNCS)
