@@ -222,10 +222,9 @@ def _dw004(ctx: Context) -> Iterator[Hit]:
     for site in ctx.build.runs:
         if site.stage is None or not ctx.build.reaches_final(site.stage):
             continue
-        mounts = " ".join(site.run.flag_values("mount"))
         cmds = site.script.commands
         kept: list[str] = []
-        if _npm_cache_kept(cmds) and ".npm" not in mounts:
+        if _npm_cache_kept(cmds) and ".npm" not in " ".join(site.run.flag_values("mount")):
             kept.append("npm (~/.npm)")
         if kept:
             yield Hit(

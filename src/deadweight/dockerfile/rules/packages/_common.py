@@ -21,6 +21,8 @@ def _after(args: tuple[str, ...], word: str) -> list[str]:
 
 
 def _cached(site: RunSite, prefix: str) -> bool:
+    if not site.run.flags:  # most RUNs have no flag at all (asked per rule per RUN)
+        return False
     for mount in site.run.flag_values("mount"):
         parts = dict(p.partition("=")[::2] for p in mount.split(","))
         target = parts.get("target") or parts.get("dst") or parts.get("destination") or ""

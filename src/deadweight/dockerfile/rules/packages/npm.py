@@ -48,8 +48,12 @@ def _dl3060(ctx: Context) -> Iterator[Hit]:
         cmds = site.script.commands
         install = any(c.name == "yarn" and c.has_arg("install") for c in cmds)
         clean = any(c.name == "yarn" and c.has_arg("cache", "clean") for c in cmds)
-        cached = _cached(site, "/usr/local/share/.cache/yarn")
-        if install and not clean and not cached and _final_or_reused(ctx, site.stage, site):
+        if (
+            install
+            and not clean
+            and not _cached(site, "/usr/local/share/.cache/yarn")
+            and _final_or_reused(ctx, site.stage, site)
+        ):
             yield Hit(site.instruction)
 
 
