@@ -188,7 +188,7 @@ def merge(
     items.extend(_markers(lower, live, keep))
     # one item per key: emitted paths are distinct, and no live path is a marker's name
     items.sort(key=_sort_key)
-    return Merge(Items(items, inodes), tuple(freed))
+    return Merge(Items(items, inodes, live), tuple(freed))
 
 
 def _sort_key(raw: Item | Node) -> str:
@@ -201,10 +201,22 @@ class Items(Sequence[Item]):
     with its own inode's data), so the node stands for the item and no object repeats it
     (issue 16: an item per file of a million)."""
 
-    __slots__ = ("_raw", "_sources")
+    __slots__ = ("_raw", "_sources", "live")
 
-    def __init__(self, raw: list[Item | Node], sources: InodeSources) -> None:
-        self._raw, self._sources = raw, sources
+    def __init__(
+        self, raw: list[Item | Node], sources: InodeSources, live: Mapping[str, Node]
+    ) -> None:
+        self._raw, self._sources, self.live = raw, sources, live
+
+    @property
+    def inodes(self) -> int:
+        """How many inodes the merged tree numbered."""
+        return len(self._sources.inodes)
+
+    def single(self, layer: int) -> bool:
+        """Whether ``layer`` holds each name once (so a file's member is the one of its name)."""
+        twice = self._sources.layers
+        return twice is not None and layer not in twice
 
     @property
     def raw(self) -> Sequence[Item | Node]:
@@ -287,7 +299,7 @@ class InodeSources:
         inodes: Mapping[int, Inode],
         layers: Collection[int] | None = None,
     ) -> None:
-        self.inodes = inodes
+        self.inodes, self.layers = inodes, layers
         self.repeated: dict[int, int] = {}
         # ``Stacker`` numbers inodes in entry order, one per regular file or symlink entry
         first = 0

@@ -12,7 +12,7 @@ about 1 µs a member saved on a million).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from deadweight.errors import CorruptImage
 from deadweight.filetree.nodes import Node
@@ -29,7 +29,7 @@ REGULAR = (b"0", b"7", b"S")  # regular, contiguous, GNU sparse
 # type, mode, uid, gid, mtime, link, device, extended attributes (pax records, in order)
 Head = tuple[bytes, int, int, int, int, str, tuple[int, int], tuple[tuple[str, str], ...]]
 _Key = str | tuple[str, int]  # a path, or (path, n) for its n-th member (n > 0) in a layer
-_Found = tuple[Head, int, int]  # a member's head, and where its data lies in the spool
+Found = tuple[Head, int, int]  # a member's head, and where its data lies in the spool
 _RAW_HEADS = 4096  # distinct raw headers (but the name) remembered at once
 
 
@@ -58,16 +58,28 @@ class Sources:
 
     def __init__(self) -> None:
         self.last: dict[int, dict[str, Head]] = {}  # the live member of a name, per layer
-        self.exact: dict[int, dict[_Key, _Found | None]] = {}  # None: not met yet
+        self.exact: dict[int, dict[_Key, Found | None]] = {}  # None: not met yet
         self.heads: dict[Head, Head] = {}
         self.raw: dict[bytes, Head] = {}  # raw header fields but the name -> head
-        self.empty: dict[Head, _Found] = {}  # (head, 0, 0), made once
+        self.empty: dict[Head, Found] = {}  # (head, 0, 0), made once
         self.spool = Spool(".data")
+        # files the merge's nodes stand for, in layers that hold each name once: found by
+        # their inode, through the merged tree, instead of a map entry per path (issue 16)
+        self.live: Mapping[str, Node] = {}
+        self.flags = bytearray()  # per inode: 1 wanted, 2 found
+        self.found: list[Found | None] = []
+        self.by_node: set[int] = set()  # layers that give such files
+
+    def node_found(self, node: Node, repeated: Mapping[int, int]) -> Found | None:
+        """What the file ``node`` stands for was found as."""
+        if node.layer in self.by_node:
+            return self.found[node.inode]
+        return self.exact_of(node.layer, node.entry.path, repeated.get(node.inode, 0))
 
     def last_of(self, layer: int, path: str) -> Head | None:
         return self.last.get(layer, {}).get(path)
 
-    def exact_of(self, layer: int, path: str, n: int) -> _Found | None:
+    def exact_of(self, layer: int, path: str, n: int) -> Found | None:
         return self.exact.get(layer, {}).get(_key_of(path, n))
 
     def _wanted(self, items: Sequence[Item]) -> dict[int, set[str]]:
@@ -75,11 +87,25 @@ class Sources:
         and headers and data of the members files are made of (in ``exact``)."""
         meta: dict[int, set[str]] = {}
         exact = self.exact
-        raw = items.raw if isinstance(items, Items) else items
-        repeated = items.repeated if isinstance(items, Items) else {}
+        raw: Sequence[Item | Node] = items
+        repeated: Mapping[int, int] = {}
+        single: dict[int, bool] = {}
+        if isinstance(items, Items):
+            raw, repeated, self.live = items.raw, items.repeated, items.live
+            self.flags = bytearray(items.inodes)
+        flags, by_node = self.flags, self.by_node
         for item in raw:
             if isinstance(item, Node):  # an item as ``Items`` would make it, without making it
                 if item.entry.kind == "file":
+                    layer = item.layer
+                    alone = single.get(layer)
+                    if alone is None:
+                        alone = single[layer] = isinstance(items, Items) and items.single(layer)
+                    if alone:
+                        flags[item.inode] = 1
+                        by_node.add(layer)
+                        exact.setdefault(layer, {})  # the layer is read
+                        continue
                     wanted = exact.get(item.layer)
                     if wanted is None:
                         wanted = exact[item.layer] = {}
@@ -95,6 +121,8 @@ class Sources:
 
     def read(self, image: Image, items: Sequence[Item]) -> None:
         meta = self._wanted(items)
+        if self.by_node:
+            self.found = [None] * len(self.flags)
         for index in sorted(meta.keys() | self.exact.keys()):
             what = f"layer {image.layers[index].diff_id[:19]}"
             with image.layers[index].open() as stream:
@@ -130,7 +158,7 @@ class Sources:
         return self.heads.setdefault(head, head)
 
     def _read_layer(
-        self, tar: TarStream, index: int, meta: set[str], want: dict[_Key, _Found | None]
+        self, tar: TarStream, index: int, meta: set[str], want: dict[_Key, Found | None]
     ) -> None:
         """Fill ``want`` (keys: a path for its first member, ``(path, n)`` for its n-th) and
         the heads of the members named in ``meta`` (the last member of each name)."""
@@ -138,12 +166,27 @@ class Sources:
         later = {k[0] for k in want if not isinstance(k, str)}  # names wanted past the first
         counted: dict[str, int] = {}  # members so far of those names
         last = self.last.setdefault(index, {})
+        live, flags, found_at = self.live, self.flags, self.found
+        by_node = index in self.by_node
         while (member := tar.next()) is not None:
             size = 0 if member.type in HEADER_ONLY else member.size
             path = clean(member.name)[0]
             if not path:
                 tar.skip(size + (-size % BLOCK))
                 continue
+            if by_node:
+                node = live.get(path)
+                if (
+                    node is not None
+                    and node.layer == index
+                    and node.entry.kind == "file"
+                    and member.type in REGULAR
+                ):
+                    inode = node.inode
+                    if flags[inode] == 1:  # wanted, and this layer's one member of the name
+                        flags[inode] = 2
+                        found_at[inode] = self._take(tar, member, size, index, path)
+                        continue
             copied = path in meta
             if not copied and path not in want and path not in later:
                 tar.skip(size + (-size % BLOCK))
@@ -161,21 +204,35 @@ class Sources:
             if key not in want or want[key] is not None:
                 tar.skip(size + (-size % BLOCK))
                 continue
-            if member.sparse and member.type in REGULAR:
-                raise CorruptImage(
-                    f"layer {index}: /{path} is a GNU sparse file, which optimize does not rewrite"
-                )
-            if not size:  # nothing to spool: one record for every empty member of a head
-                found = self.empty.get(head)
-                if found is None:
-                    found = self.empty[head] = (head, 0, 0)
-                want[key] = found
-                continue
-            start = out.tell()
-            if member.type in REGULAR:
-                tar.stream_into(size, self._write)
-                tar.pad(size)
-            else:
-                tar.skip(size + (-size % BLOCK))
-            want[key] = (head, start, out.tell() - start)
+            want[key] = self._take(tar, member, size, index, path, head)
         out.flush()
+
+    def _take(
+        self,
+        tar: TarStream,
+        member: Member,
+        size: int,
+        index: int,
+        path: str,
+        head: Head | None = None,
+    ) -> Found:
+        """The head of ``member`` and where its data was spooled (consumed from ``tar``)."""
+        if head is None:
+            head = self._head_of(member)
+        if member.sparse and member.type in REGULAR:
+            raise CorruptImage(
+                f"layer {index}: /{path} is a GNU sparse file, which optimize does not rewrite"
+            )
+        if not size:  # nothing to spool: one record for every empty member of a head
+            found = self.empty.get(head)
+            if found is None:
+                found = self.empty[head] = (head, 0, 0)
+            return found
+        out = self.spool.file
+        start = out.tell()
+        if member.type in REGULAR:
+            tar.stream_into(size, self._write)
+            tar.pad(size)
+        else:
+            tar.skip(size + (-size % BLOCK))
+        return (head, start, out.tell() - start)

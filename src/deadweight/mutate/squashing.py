@@ -33,7 +33,7 @@ from deadweight.mutate._merge import (
     merge,
     stacking,
 )
-from deadweight.mutate._sources import REGULAR, Head, Sources
+from deadweight.mutate._sources import REGULAR, Found, Head, Sources
 from deadweight.mutate._spool import DigestingWriter, Spool
 from deadweight.mutate._tarwrite import Headers, TarWriter
 from deadweight.mutate.edit import Edit, NewFile, Owner, config_document
@@ -365,8 +365,7 @@ class _Adder:
         """The item a node of the merge stands for (see ``mutate._merge.Items``)."""
         entry = node.entry
         if entry.kind == "file":
-            path = entry.path
-            self._data(path, node.layer, path, repeated.get(node.inode, 0) if repeated else 0)
+            self._found(entry.path, node.layer, self.sources.node_found(node, repeated))
         elif node.implicit:
             self.tar.add(_header(self.heads, entry.path, None, self.epoch, self.owner))
         else:
@@ -396,6 +395,11 @@ class _Adder:
         found = self.sources.exact_of(layer, source, occurrence)
         if found is None:
             raise CorruptImage(f"layer {layer}: {source} was not found on a second read")
+        self._found(path, layer, found)
+
+    def _found(self, path: str, layer: int, found: Found | None) -> None:
+        if found is None:
+            raise CorruptImage(f"layer {layer}: {path} was not found on a second read")
         src, start, size = found
         if src[0] not in REGULAR:  # a hardlink to a symlink is that symlink
             self._put(path, src)

@@ -379,21 +379,31 @@ def _added_bytes(tree: Tree, keep: int, edit: Edit, merged: Merge) -> int:
 def _squash_bytes(tree: Tree, keep: int) -> int:
     """Docker's size of the layer squashing layers ``keep..`` would write, dropping
     nothing: each inode written there and no longer held by a kept layer once, and the
-    targets of symlinks written there (``mutate.merge`` links the rest)."""
+    targets of symlinks written there (``mutate.merge`` links the rest).
+
+    Only an inode a hardlink names has more than one name, or a name below ``keep``: the
+    sets of inodes are of those alone (issue 16: a set of every inode of a million)."""
+    nodes = tree.nodes.values()
+    linked = {n.inode for n in nodes if n.kind == "hardlink" and n.inode >= 0}
     below: set[int] = set()
-    for node in tree.nodes.values():
-        if node.layer < keep and node.inode >= 0 and node.kind in ("file", "hardlink"):
-            below.add(node.inode)
+    if linked:
+        for node in nodes:
+            if node.layer < keep and node.inode in linked and node.kind in ("file", "hardlink"):
+                below.add(node.inode)
     counted: set[int] = set()
     total = 0
-    for node in tree.nodes.values():
+    for node in nodes:
         if node.layer < keep:
             continue
-        if node.kind in ("file", "hardlink") and node.inode >= 0:
-            if node.inode not in below and node.inode not in counted:
-                counted.add(node.inode)
-                total += node.size
-        elif node.kind == "symlink":
+        kind = node.kind
+        if (kind == "file" or kind == "hardlink") and node.inode >= 0:
+            inode = node.inode
+            if inode in linked:
+                if inode in below or inode in counted:
+                    continue
+                counted.add(inode)
+            total += node.size
+        elif kind == "symlink":
             total += len(node.link.encode("utf-8", "surrogateescape"))
     return total
 
