@@ -402,3 +402,25 @@ def test_a_name_written_again_after_a_child_replaced_it_gives_the_last_data() ->
     out = squash(image, 1)
     assert members(out.layers[1]) == [("a", "file", "second")]
     same_fs(image, out)
+
+
+def test_a_member_the_first_read_dropped_does_not_stand_in_for_a_file_of_its_name() -> None:
+    # a hardlink leaving the root is dropped when the layer is read; a file of the same
+    # name follows: the squash finds the file's member by its inode, never the link's
+    link = tarfile.TarInfo("x")
+    link.type, link.linkname = tarfile.LNKTYPE, "../../etc/passwd"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        tar.addfile(link)
+        real = tarfile.TarInfo("x")
+        real.size = 4
+        tar.addfile(real, io.BytesIO(b"real"))
+    raw = buf.getvalue()
+    from deadweight.digest import sha256_bytes
+    from deadweight.spec.manifest import Descriptor
+
+    digest = sha256_bytes(raw)
+    top = Layer(digest, Descriptor(mediatypes.OCI_LAYER, digest, len(raw)), lambda: io.BytesIO(raw))
+    image = S.image([S.Step("base", S.layer(BASE)), S.Step("top", top)])
+    out = squash(image, 1)
+    assert members(out.layers[1]) == [("x", "file", "real")]
