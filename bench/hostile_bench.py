@@ -196,6 +196,8 @@ file once read: the delta's entry and path, about 150 bytes; the squash adds abo
 columns, a byte of flags and a list slot) and never rises above the decode's peak. The
 squash holds the whole merged tree because the squashed layer must say what later
 layers delete; a single layer needs no merge, but the same code serves every shape.
+Export of the same million on tmpfs is unchanged by it, side by side, alternating (load
+average 2-3.5): 9.2-9.5 s of CPU before, 9.3-9.4 s after, 30 MB flat.
 """
 
 from __future__ import annotations
