@@ -20,6 +20,7 @@ it was started to hash (which never needs it).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import importlib
 import json
@@ -281,7 +282,16 @@ def serve(sock: socket.socket, *, prepare: bool = True) -> None:
             finally:
                 os.close(fds[0])
         elif job.get("kind") == "delta" and len(fds) in (2, 5):
-            data, status = _read(job, fds)
+            # as in the parent's reading (reading.paused_gc): the delta's many small objects
+            # hold no cycle, which the collector would walk again and again (0.02-0.03 s
+            # of the 0.16 s of parsing the python-app image's layers, hashes aside)
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                data, status = _read(job, fds)
+            finally:
+                if collecting:
+                    gc.enable()
             try:
                 with open(fds[1], "wb") as out:
                     out.write(data)
