@@ -34,11 +34,13 @@ def _lint_image(
     spec: str, config: LintConfig, platform: str | None, insecure: bool, no_cache: bool
 ) -> ImageLintResult:
     from deadweight.cli._options import parse_platform, store, with_progress
+    from deadweight.cli._warm import take_opened
     from deadweight.imagelint import lint_image
     from deadweight.sources import locate, open_image
 
-    loc = locate(spec)
-    image = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    loc, plat = locate(spec), parse_platform(platform)
+    # the image opened to ask the layer store, if it was (cli._warm), is not opened again
+    image = take_opened(loc, plat, insecure) or open_image(loc, platform=plat, insecure=insecure)
     with store(no_cache) as blobs:
         return with_progress(
             "reading layers",

@@ -84,7 +84,7 @@ def _read_ahead(spec: str, *, no_cache: bool) -> None:
     store = None
     try:
         loc = locate(spec)
-        image = open_image(loc)
+        image = _OPENED.get((loc, None, False)) or open_image(loc)  # _stored's, if it ran
         _OPENED[(loc, None, False)] = image
         if not no_cache:
             from deadweight.cache import LayerStore
@@ -105,14 +105,17 @@ def _stored(spec: str) -> bool:
     which the command would then do a second time."""
     from deadweight.cli._context import Context
     from deadweight.errors import DeadweightError
-    from deadweight.sources import spooled
+    from deadweight.sources import locate, open_image, spooled
 
     if spooled(spec):
         return False
 
     ctx = Context(None, insecure=False, no_cache=False)
     try:
-        return ctx.stored(ctx.open(spec))
+        loc = locate(spec)
+        image = open_image(loc)
+        _OPENED[(loc, None, False)] = image  # for the command's open (and the read ahead)
+        return ctx.stored(image)
     except (DeadweightError, OSError):
         return True
     finally:

@@ -24,6 +24,7 @@ from deadweight.cli._options import (
     parse_platform,
     source_options,
 )
+from deadweight.cli._warm import take_opened
 from deadweight.compare.content import copy_members, holder, occurrences
 from deadweight.errors import RuntimeProblem, UsageError
 from deadweight.filetree.delta import LayerDelta
@@ -106,8 +107,9 @@ def explore(
     need_textual()
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("deadweight explore needs an interactive terminal")
-    loc = locate(image)
-    img = open_image(loc, platform=parse_platform(platform), insecure=insecure)
+    loc, plat = locate(image), parse_platform(platform)
+    # the image opened to ask the layer store, if it was (cli._warm), is not opened again
+    img = take_opened(loc, plat, insecure) or open_image(loc, platform=plat, insecure=insecure)
     deltas = deltas_of(img, no_cache)
     instructions = layer_instructions(img)
 

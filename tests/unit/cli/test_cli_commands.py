@@ -6,6 +6,7 @@ import gzip
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -43,6 +44,7 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     layers the store does not hold; ``analyze`` even starts reading its one image's layers
     (as it opens without ``--platform``)."""
     import deadweight.reading
+    import deadweight.sources
     from deadweight import static
     from deadweight.cli._context import Context
     from deadweight.image import Image
@@ -85,17 +87,24 @@ def test_a_command_given_an_image_on_disk_starts_the_layer_readers_first(
     packed = tmp_path / "app.tar.gz"
     packed.write_bytes(gzip.compress(image.read_bytes()))
     opened: list[str] = []
-    real_open = Context.open
+    made: list[Image] = []
+    real_open = deadweight.sources.open_image
 
-    def counted_open(self: Context, spec: str | Location) -> Image:
-        opened.append(str(spec))
-        return real_open(self, spec)
+    def counted_open(spec: str | Location, **kw: Any) -> Image:
+        opened.append(spec.target if isinstance(spec, Location) else spec)
+        made.append(real_open(spec, **kw))
+        return made[-1]
 
-    monkeypatch.setattr(Context, "open", counted_open)
+    monkeypatch.setattr(deadweight.sources, "open_image", counted_open)
     assert started("analyze", str(packed)) == ["warm"]  # nor read ahead
     assert opened == []
     assert not warmed("analyze", str(image))
     assert opened == [str(image)]
+    # the image opened to ask the store is the one the command then opens, not a second
+    assert not warmed("lint", str(image))
+    command = Context(None, insecure=False, no_cache=False)
+    assert command.open(str(image)) is made[-1]
+    command.close()
 
 
 def test_main_warms_up_before_click_and_the_group_does_not_again(
