@@ -77,25 +77,27 @@ check and the command share one decoding of the same bytes; the nesting scan a w
 a time; ``lint IMAGE`` with the cyclic collector paused and a RUN of bare words split at
 its spaces; Go JSON strings escaped by one pattern; ``history`` making each row's context
 as it writes it; ``analyze`` freeing its waste events before the recommendations), main
-before it (``--src``, a32654c) and after, CPU seconds and peak RSS (load average 2.8-4.9)::
+before it (``--src``, a32654c) and after, CPU seconds and peak RSS (load average 2.8-4.9;
+"after" is main at 23:58 with all of it, load 2.9-3.5)::
 
     command                      before                after
-    analyze 100k layers          5.4 s, 274 MB         2.8 s, 187 MB
-    analyze 100k layers, warm    5.8 s, 275 MB         3.2 s, 188 MB
-    analyze 100k history rows    2.5 s, 167 MB         0.5 s, 77 MB
-    history 100k layers          5.1 s, 254 MB         3.2 s, 176 MB
-    history 100k history rows    3.9 s, 231 MB         3.1 s, 159 MB
-    inspect 100k layers          3.6 s, 190 MB         1.1 s, 139 MB
-    inspect 100k history rows    1.2 s, 155 MB         0.6 s, 86 MB
-    diff 100k layers (last one)  8.9 s, 273 MB         4.7 s, 186 MB
-    lint 100k layers             9.8 s, 340 MB         5.0 s, 320 MB
-    lint 100k layers, warm       10.0 s, 340 MB        5.2 s, 320 MB
-    lint 100k history rows       5.2 s, 184 MB         3.0 s, 155 MB
+    analyze 100k layers          5.4 s, 274 MB         2.8 s, 174 MB
+    analyze 100k layers, warm    5.8 s, 275 MB         3.2 s, 175 MB
+    analyze 100k history rows    2.5 s, 167 MB         0.5 s, 65 MB
+    history 100k layers          5.1 s, 254 MB         3.2 s, 172 MB
+    history 100k history rows    3.9 s, 231 MB         3.0 s, 156 MB
+    inspect 100k layers          3.6 s, 190 MB         1.2 s, 141 MB
+    inspect 100k history rows    1.2 s, 155 MB         0.7 s, 86 MB
+    diff 100k layers (last one)  8.9 s, 273 MB         4.6 s, 172 MB
+    lint 100k layers             9.8 s, 340 MB         5.0 s, 307 MB
+    lint 100k layers, warm       10.0 s, 340 MB        4.9 s, 307 MB
+    lint 100k history rows       5.2 s, 184 MB         2.9 s, 146 MB
 
 (``analyze``'s figures after include the read-ahead of issue 11 landed meanwhile, which
 shares the opened image with the command.) Memory per layer, from the peak RSS at 100,000
-and 10,000 layers: ``analyze`` 2.3 kB -> 1.6 kB, ``history`` 2.2 kB -> 1.5 kB, ``lint``
-3.0 kB -> 2.9 kB. What is left is mostly the output itself in this shape (every layer
+and 10,000 layers: ``analyze`` 2.3 kB -> 1.4 kB, ``history`` 2.2 kB -> 1.4 kB, ``lint``
+3.0 kB -> 2.8 kB (``lint IMAGE`` also takes the image opened to ask the layer store
+instead of opening it again). What is left is mostly the output itself in this shape (every layer
 hides the one below's file: a layer report, a waste item and a recommendation with its
 title per layer, ~700 B) and, for ``lint``, the Dockerfile linter's instructions, RUN
 scripts and findings per rebuilt row. ``lint``'s rebuilt Dockerfile is still parsed as
