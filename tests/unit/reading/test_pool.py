@@ -482,6 +482,9 @@ def test_helpers_that_cannot_start_leave_the_reading_to_this_process(
         def cannot_fork() -> int:
             raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
 
+        # a thread another test left running would otherwise make the pool start its
+        # helpers afresh, and they would start
+        monkeypatch.setattr(helper_link, "may_fork", lambda: True)
         monkeypatch.setattr(os, "fork", cannot_fork)
     with readers.ReaderPool(2) as p:
         for layer in image.layers:
