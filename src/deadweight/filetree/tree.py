@@ -140,13 +140,15 @@ class Stacker:
     def children(self, index: dict[str, set[str]]) -> None:
         self._children = index
 
-    def fork(self) -> Stacker:
+    def fork(self, *, children: bool = False) -> Stacker:
         """An independent copy (nodes and inodes are never changed in place: the maps
-        and the children sets are what a later layer changes)."""
+        and the children sets are what a later layer changes); with ``children``, the
+        children index is built first, so both keep it."""
         new = Stacker()
         new.nodes = dict(self.nodes)
-        if self._children is not None:
-            new._children = {k: set(v) for k, v in self._children.items()}
+        index = self.children if children else self._children
+        if index is not None:
+            new._children = {k: set(v) for k, v in index.items()}
         new.inodes = self.inodes.copy()
         new.layer = self.layer
         new.repeated = set(self.repeated)

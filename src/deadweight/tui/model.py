@@ -45,8 +45,10 @@ SIZES_BUDGET = 4_000_000
 
 def fork(st: Stacker) -> Stacker:
     """An independent copy of a stacking (nodes and inodes are never changed in place:
-    the dictionaries and the children sets are what a later layer changes)."""
-    return st.fork()
+    the dictionaries and the children sets are what a later layer changes). The explorer
+    walks directories: the children index is built here, in the background, and kept in
+    every state, not on the first view of one."""
+    return st.fork(children=True)
 
 
 def _spread(change: dict[str, int], path: str, delta: int) -> None:
