@@ -170,14 +170,18 @@ def merge(
     if dropped:  # a view without them; none dropped (the common case): the tree itself
         live = _Without(live, {n.path for n in dropped})
         dropped.sort(key=lambda n: n.path)
-        still = {n.inode for n in live.values() if n.inode >= 0}
+        # only an inode a hardlink names has another name that may still hold it: the set
+        # is of those alone (issue 16: a set of every inode of a million files)
+        whole = stacked.tree.nodes.values()
+        linked = {n.inode for n in whole if n.kind == "hardlink" and n.inode >= 0}
+        still = {n.inode for n in live.values() if n.inode in linked} if linked else set()
         for node in dropped:
             held = 0
             if node.inode >= 0 and node.inode not in still:
                 still.add(node.inode)  # counted once, at its first dropped name
                 held = inode_bytes[node.inode].bytes
             freed.append(Dropped(node.path, held, node.layer))
-        del still
+        del still, linked
 
     emitted = [n for n in live.values() if n.layer >= keep]
     items = _emitted_links(emitted, live, keep, inodes)
