@@ -253,6 +253,8 @@ class ExplorerApp(App[None]):
         self.call_after_refresh(table.move_cursor, row=max(0, last))
 
     def analysis_ready(self, analysis: Analysis) -> None:
+        if not self.is_running:
+            return
         gc.freeze()
         self.explorer.attach(analysis)
         self.query_one("#title", Static).update(self.title_text())
@@ -290,7 +292,13 @@ class ExplorerApp(App[None]):
         timer = self._pending.pop(what, None)
         if timer is not None:
             timer.stop()
-        self._pending[what] = self.set_timer(delay, then)
+
+        def fire() -> None:
+            self._pending.pop(what, None)
+            if self.is_running:  # not once quitting has begun to take the screens down
+                then()
+
+        self._pending[what] = self.set_timer(delay, fire)
 
     def select_layer(self, index: int) -> None:
         self.query_one("#treehead", Static).update(f"layer {index}: reading the tree…")
@@ -305,6 +313,8 @@ class ExplorerApp(App[None]):
         self.call_from_thread(self._arrived, view, generation, None)
 
     def _arrived(self, view: LayerView, generation: int, keep: str | None) -> None:
+        if not self.is_running:  # read while quitting: nothing left to show it on
+            return
         # Hundreds of thousands of long-lived objects now: out of the collector's sight, or
         # each of its full passes (while the interface makes nodes) walks them all again.
         gc.freeze()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,71 @@ def test_a_view_without_the_analysis_has_no_waste_marks_yet() -> None:
     assert view.details("tmp/build.log").written_instruction == "RUN apt-get update && build"
     e.attach(analyze_deltas(deltas, instructions=[i for i, _ in LAYERS]))
     assert view.marks.get("tmp/build.log") == "W" and e.layers[1].wasted == 8007
+
+
+def test_what_arrives_while_a_screen_is_on_top_reaches_the_main_screen() -> None:
+    """The filter's and the layer cursor's delayed follow-ups, a layer's tree and the
+    analysis that arrive while the help screen is up land on the main screen below it,
+    instead of failing to find its widgets on the help screen."""
+    deltas = [delta(e) for _, e in LAYERS]
+    instructions = [i for i, _ in LAYERS]
+    gate = __import__("threading").Event()
+
+    def analyze() -> object:
+        gate.wait(10)  # arrives once the help screen is up
+        return analyze_deltas(deltas, instructions=instructions, image="test:1")
+
+    async def go() -> None:
+        a = ExplorerApp(Explorer(deltas, None, instructions), name="test:1",
+                        analyze=analyze)  # type: ignore[arg-type]  # fmt: skip
+        async with a.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("slash", *"conf", "enter")  # the filter settles later
+            await pilot.press("question_mark")
+            assert isinstance(a.screen, HelpScreen)
+            gate.set()
+            await settle(a, pilot)
+            assert isinstance(a.screen, HelpScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert "path ~ 'conf'" in text_of(a.query_one("#treehead", Static))
+            assert [r.split()[-1] for r in labels(a)] == ["opt/"]
+            assert "wasted 8.01kB" in text_of(a.query_one("#title", Static))
+            a.query_one("#layers", DataTable).focus()
+            await pilot.press("up", "question_mark")  # the cursor settles later
+            assert isinstance(a.screen, HelpScreen)
+            await settle(a, pilot)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert a.view_ is not None and a.view_.index == 1
+
+    run(go)
+
+
+@pytest.mark.parametrize("keys", [("slash", "x", "escape"), ("tab", "up")])
+def test_quitting_before_a_delayed_follow_up_runs(
+    keys: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A follow-up of the filter or the layer cursor that comes due once quitting has
+    begun (the screens being taken down) is dropped, not run against a missing tree."""
+    due: list[Callable[[], object]] = []
+    set_timer = ExplorerApp.set_timer
+
+    def noting(self: ExplorerApp, delay: float, callback: Callable[[], object]) -> object:
+        due.append(callback)
+        return set_timer(self, delay, callback)
+
+    monkeypatch.setattr(ExplorerApp, "set_timer", noting)
+
+    async def go() -> None:
+        a = app()
+        async with a.run_test(size=(80, 24)) as pilot:
+            await settle(a, pilot)
+            due.clear()
+            await pilot.press(*keys)
+            assert due  # a follow-up waits
+        assert not a.is_running
+        for callback in due:  # as a timer would, had it come due during the teardown
+            callback()
+
+    run(go)
