@@ -10,6 +10,7 @@ it neutralised, and the content of the few small files a caller asked to keep.
 from __future__ import annotations
 
 import hashlib
+import mmap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -79,8 +80,9 @@ class LayerDelta:
         return msgspec.json.encode({"v": FORMAT_VERSION, "delta": self})
 
     @staticmethod
-    def from_bytes(data: bytes) -> LayerDelta | None:
-        """The delta encoded by :meth:`to_bytes`, or None for another format version."""
+    def from_bytes(data: bytes | bytearray | memoryview | mmap.mmap) -> LayerDelta | None:
+        """The delta encoded by :meth:`to_bytes` (in any buffer: bytes, or a map of the
+        file holding them), or None for another format version."""
         try:
             doc = msgspec.json.decode(data, type=_Stored)
         except msgspec.DecodeError:

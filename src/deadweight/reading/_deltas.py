@@ -13,8 +13,9 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ContextDecorator, ExitStack
+from typing import IO
 
-from deadweight.cache import LayerCache
+from deadweight.cache import LayerCache, LayerStore
 from deadweight.filetree.delta import FORMAT_VERSION, Capture, HashName, LayerDelta, default_hash
 from deadweight.filetree.delta import read_delta as _read_delta
 from deadweight.image import Image, Layer
@@ -29,7 +30,8 @@ REPORTS = 1000
 # caller still stacks one layer while the next is read.
 THREADS = 4
 
-Read = tuple[LayerDelta, bytes | None]
+# A delta, and the spool file of its encoding when a helper read it (None: read here).
+Read = tuple[LayerDelta, IO[bytes] | None]
 
 
 class paused_gc(ContextDecorator):
@@ -145,6 +147,19 @@ def _sorted_out(
     return known, missing
 
 
+def _keep(
+    cache: LayerCache, kind: str, diff_id: str, delta: LayerDelta, spool: IO[bytes] | None
+) -> None:
+    """Put a delta in the layer cache: the helper's encoding copied from its spool file a
+    chunk at a time into a store on disk (never a second copy in memory), else encoded."""
+    if spool is None:
+        cache.put_blob(kind, diff_id, delta.to_bytes())
+    elif isinstance(cache, LayerStore):
+        cache.put_blob_from(kind, diff_id, spool)
+    else:
+        cache.put_blob(kind, diff_id, spool.read())
+
+
 def read_ahead(
     image: Image,
     *,
@@ -246,9 +261,13 @@ def iter_layers(
     read, threads = _reader(list(missing.values()), algo, capture)
 
     def one(layer: Layer) -> LayerDelta:
-        delta, data = read(layer)
-        if cache is not None and kind:
-            cache.put_blob(kind, layer.diff_id, data if data is not None else delta.to_bytes())
+        delta, spool = read(layer)
+        try:
+            if cache is not None and kind:
+                _keep(cache, kind, layer.diff_id, delta, spool)
+        finally:
+            if spool is not None:
+                spool.close()
         return delta
 
     with ExitStack() as stack:

@@ -4,10 +4,10 @@ It is started as ``python -I -c ...`` on its parent's module path, says hello on
 socket it was given, and then serves jobs, each a JSON message with file descriptors
 attached:
 
-* ``delta``: the layer's open file and the write end of a pipe. It runs
+* ``delta``: the layer's open file and a spool file (unnamed, the parent's). It runs
   :func:`~deadweight.compression.layer_stream` and
   :func:`~deadweight.filetree.delta.read_delta` on the file, writes the encoded delta
-  into the pipe and reports how the layer ended. With a ring (a memfd and two pipes) it
+  into the spool and reports how the layer ended. With a ring (a memfd and two pipes) it
   also copies the uncompressed tar into the ring and leaves its diff_id to
 * ``hash``: the ring and its pipes. It hashes what comes through, to the end, and
   reports the sha256. Or, for an uncompressed layer (its blob is its tar) that another
@@ -177,7 +177,7 @@ class _Tee(Reader):
 
 def _read(job: dict[str, Any], fds: list[int]) -> tuple[bytes, dict[str, Any]]:
     """A layer's delta (encoded) and how reading it ended. ``fds``: the layer's file, the
-    result's pipe (written by the caller) and, for a layer read by two helpers, the ring
+    spool file (the caller writes the encoding there) and, for a layer read by two helpers, the ring
     and its two pipes: the tar's diff_id is then left to the helper that hashes it. A job
     saying ``blob_hashed`` leaves the blob's digest to the parent, which hashes the file."""
     from deadweight import compression
@@ -295,8 +295,13 @@ def serve(sock: socket.socket, *, prepare: bool = True) -> None:
             try:
                 with open(fds[1], "wb") as out:
                     out.write(data)
-            except BrokenPipeError:
-                status = {"error": "internal", "message": "the parent stopped reading"}
+            except OSError as exc:  # the spool file could not take it (a full disk)
+                status = {
+                    "error": "OSError",
+                    "errno": exc.errno,
+                    "message": exc.strerror or str(exc),
+                }
+            del data  # the encoding goes before the report: the next job starts without it
         else:
             for fd in fds:
                 os.close(fd)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import mmap
 import os
 import socket
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-from deadweight import compression, errors
+from deadweight import compression, errors, scratch
 from deadweight.errors import DeadweightError, DigestMismatch
 from deadweight.filetree.delta import LayerDelta
 from deadweight.reading._fork import Forked, fork, may_fork
@@ -98,10 +99,13 @@ class Helper:
         False if this helper, dead, could not take it). ``beside``, called while the
         helper works on a job it took, reports the layer's digest as a hashing helper
         would (the blob hashed by this process)."""
-        r, w = os.pipe()
-        fds, ours = [fd, w], [w]
+        # The helper writes the encoded delta into a spool file with no name (not a pipe
+        # read whole into memory): this process maps it to decode it, and the layer store
+        # copies it from there, so its bytes are never held twice (issue 16).
+        spool = scratch.unnamed()[0]
+        fds, ours = [fd, spool.fileno()], []
         ring = _ring() if hasher is not None and span is None else None
-        hashing = False
+        hashing = sent = False
         try:
             if hasher is not None and span is not None:
                 _, offset, size, name = span
@@ -117,29 +121,32 @@ class Helper:
                     hashing = True
                 if hashing:
                     fds += [shared, tokens_w, free_r]
+            sent = True
             try:
                 socket.send_fds(self.sock, [json.dumps(job).encode()], fds)
             except OSError:
-                os.close(r)
-                r = -1
+                sent = False
+        except BaseException:
+            spool.close()
+            raise
         finally:
             for mine in ours:
                 os.close(mine)  # the helpers hold their own copies
         # The hasher, sent a job, reports once its data ends (at once if the reader died).
-        data, status, beside_report = b"", None, None
-        if r >= 0:
-            with open(r, "rb") as pipe:
-                if beside is not None:
-                    beside_report = beside()
-                data = pipe.read()
-            status = self.status()
+        status, beside_report = None, None
+        if sent:
+            if beside is not None:
+                beside_report = beside()
+            status = self.status()  # the spool is whole once the helper reports
+        if not sent or status is None or not status.get("ok"):
+            spool.close()
         hashed = hasher.status() if hasher is not None and hashing else None
         # A hasher not sent its job although there was a ring (or a span) had died;
         # without either it was not used.
         alive = hashed is not None if hashing else ring is None and span is None
         if beside_report is not None:
             hashing, hashed = True, beside_report
-        return Outcome(data, status, hashing, hashed, taken=r >= 0, hasher_alive=alive)
+        return Outcome(spool, status, hashing, hashed, taken=sent, hasher_alive=alive)
 
     def status(self) -> dict[str, Any] | None:
         try:
@@ -164,10 +171,11 @@ class Helper:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a helper sent back: the encoded delta and how the job ended (None: it died),
-    and, for a split read, the hashing helper's report."""
+    """What a helper sent back: the spool file holding the encoded delta (None unless the
+    job ended well) and how the job ended (None: it died), and, for a split read, the
+    hashing helper's report."""
 
-    data: bytes
+    spool: IO[bytes] | None
     status: dict[str, Any] | None
     split: bool = False
     report: dict[str, Any] | None = None
@@ -178,11 +186,19 @@ class Outcome:
     def alive(self) -> bool:
         return self.status is not None
 
-    def delta(self, diff_id: str, what: str, tar_named: str = "") -> tuple[LayerDelta, bytes]:
-        """The delta and its encoding as the helper sent it (for the layer cache, as it
-        is), or the error reading the layer met, first the reader's (as reading the
-        stream in one process would meet it), then the diff_id's (a mismatch names the
-        tar as ``tar_named`` says)."""
+    def delta(self, diff_id: str, what: str, tar_named: str = "") -> tuple[LayerDelta, IO[bytes]]:
+        """The delta and the spool file of its encoding as the helper sent it (for the
+        layer cache, as it is; the caller closes it), or the error reading the layer met,
+        first the reader's (as reading the stream in one process would meet it), then the
+        diff_id's (a mismatch names the tar as ``tar_named`` says)."""
+        try:
+            return self._delta(diff_id, what, tar_named)
+        except BaseException:
+            if self.spool is not None:
+                self.spool.close()
+            raise
+
+    def _delta(self, diff_id: str, what: str, tar_named: str) -> tuple[LayerDelta, IO[bytes]]:
         status = self.status
         if status is None:
             raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
@@ -199,10 +215,21 @@ class Outcome:
                     f"{tar_named or compression.diff_id_what(diff_id)}: digest mismatch: "
                     f"expected {diff_id}, got {digest}"
                 )
-        delta = LayerDelta.from_bytes(self.data)
-        if delta is None:  # pragma: no cover - the helper runs this very code
+        spool = self.spool
+        delta = _decoded(spool) if spool is not None else None
+        if spool is None or delta is None:  # pragma: no cover - the helper runs this code
             raise DeadweightError(f"{what}: the helper process sent an unreadable result")
-        return delta, self.data
+        spool.seek(0)
+        return delta, spool
+
+
+def _decoded(spool: IO[bytes]) -> LayerDelta | None:
+    """The delta encoded in ``spool``, decoded from a map of the file: its bytes are the
+    page cache's, mapped once, and unmapped as soon as the delta is made."""
+    if os.fstat(spool.fileno()).st_size == 0:
+        return None
+    with mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ) as encoded:
+        return LayerDelta.from_bytes(encoded)
 
 
 def _serve(sock: socket.socket, role: str) -> None:

@@ -53,7 +53,7 @@ import stat
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from deadweight import compression
 from deadweight.filetree.delta import Capture, HashName, LayerDelta, read_delta
@@ -131,7 +131,7 @@ class ReaderPool:
         self._failed = 0
         self._ready = threading.Condition()
         self._closed = False
-        self._ahead: ReadsAhead[tuple[LayerDelta, bytes | None]] = ReadsAhead()
+        self._ahead: ReadsAhead[tuple[LayerDelta, IO[bytes] | None]] = ReadsAhead()
 
     @property
     def processes(self) -> int:
@@ -146,10 +146,11 @@ class ReaderPool:
         capture: Capture | None = None,
         what: str = "layer",
         split: bool = False,
-    ) -> tuple[LayerDelta, bytes | None]:
+    ) -> tuple[LayerDelta, IO[bytes] | None]:
         """``read_delta(layer.open(), hash=hash, capture=capture, what=what)``, with the
-        layer read by a helper when it is a file on disk, and the delta encoded as the
-        helper sent it (None when read in this process). ``capture`` must be a
+        layer read by a helper when it is a file on disk, and the spool file of the delta
+        encoded as the helper sent it (the caller closes it; None when read in this
+        process). ``capture`` must be a
         module-level function of deadweight, which the helper imports by name.
 
         With ``split`` (for a layer that is most of the work), a second helper, when one
@@ -197,7 +198,7 @@ class ReaderPool:
         capture: Capture | None,
         what: str,
         split: bool,
-    ) -> tuple[LayerDelta, bytes | None]:
+    ) -> tuple[LayerDelta, IO[bytes] | None]:
         raw = layer.opener()
         # The blob is its tar: an idle helper (else this thread) hashes the file while the
         # reading helper parses it.

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 from pathlib import Path
+
+import pytest
 
 from deadweight.cache import LayerStore
 
@@ -32,3 +37,57 @@ def test_unwritable_location_means_no_caching(tmp_path: Path) -> None:
     assert store.get(DIFF) is None
     assert store.get_blob("k", DIFF) is None
     assert blocker.read_bytes() == b"not a directory"
+
+
+class _Failing(io.FileIO):
+    """A file whose reads fail (``OSError``) or end early (``short``) after the first."""
+
+    def __init__(self, path: Path, *, short: bool = False) -> None:
+        super().__init__(path, "r")
+        self.reads = 0
+        self.short = short
+
+    def read(self, n: int | None = -1, /) -> bytes:
+        self.reads += 1
+        if self.reads > 1:
+            if self.short:
+                return b""
+            raise OSError(errno.EIO, "Input/output error")
+        return super().read(n)
+
+
+def test_a_blob_copied_from_a_file_reads_back_whole(tmp_path: Path) -> None:
+    path = tmp_path / "layers.sqlite"
+    data = os.urandom(3 * (1 << 20) + 17)  # more than one chunk, and not a whole one
+    spool = tmp_path / "spool"
+    spool.write_bytes(data)
+    store = LayerStore(path)
+    store.put_blob("delta-v1", DIFF, b"older")
+    with spool.open("rb") as f:
+        f.seek(12345)  # copied from its start, wherever the file stood
+        store.put_blob_from("delta-v1", DIFF, f)
+    store.close()
+    again = LayerStore(path)
+    assert again.get_blob("delta-v1", DIFF) == data
+    (tmp_path / "empty").write_bytes(b"")
+    with (tmp_path / "empty").open("rb") as f:
+        again.put_blob_from("delta-v2", DIFF, f)
+    assert again.get_blob("delta-v2", DIFF) == b""
+    again.close()
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_a_file_failing_midway_leaves_the_row_as_it_was(tmp_path: Path, short: bool) -> None:
+    store = LayerStore(tmp_path / "layers.sqlite")
+    store.put_blob("delta-v1", DIFF, b"older")
+    spool = tmp_path / "spool"
+    spool.write_bytes(b"x" * (3 << 20))
+    with _Failing(spool, short=short) as f:
+        store.put_blob_from("delta-v1", DIFF, f)  # a miss, never an error
+        store.put_blob_from("delta-v1", "sha256:" + "cd" * 32, f)
+        assert f.reads > 1
+    assert store.get_blob("delta-v1", DIFF) == b"older"  # the transaction rolled back
+    assert store.get_blob("delta-v1", "sha256:" + "cd" * 32) is None
+    store.put_blob("delta-v1", DIFF, b"newer")  # and the store still works
+    assert store.get_blob("delta-v1", DIFF) == b"newer"
+    store.close()

@@ -186,7 +186,8 @@ def test_a_helper_reads_the_same_delta_from_the_file_it_is_handed(
             split=split,
         )
         assert theirs[0] == in_process(layer)
-        assert theirs[1] is not None and LayerDelta.from_bytes(theirs[1]) == theirs[0]
+        assert theirs[1] is not None and LayerDelta.from_bytes(theirs[1].read()) == theirs[0]
+        theirs[1].close()
         assert (watched.calls, watched.reads) == (1, 0)  # opened here, read there
     assert jobs.sent == [(layer.diff_id, split) for layer in image.layers]
     # An uncompressed blob (a docker archive's are) is its tar: this process hashes the
