@@ -82,15 +82,11 @@ class LayerDelta:
     @staticmethod
     def from_bytes(data: bytes | bytearray | memoryview | mmap.mmap) -> LayerDelta | None:
         """The delta encoded by :meth:`to_bytes` (in any buffer: bytes, or a map of the
-        file holding them), or None for another format version."""
-        try:
-            doc = msgspec.json.decode(data, type=_Stored)
-        except msgspec.DecodeError:
-            return None
-        if doc.v != FORMAT_VERSION:
-            return None
-        shared(doc.delta.entries)
-        return doc.delta
+        file holding them), or None for another format version or a damaged record;
+        decoded a batch of entries at a time (:mod:`deadweight.filetree.record`)."""
+        from deadweight.filetree.record import decode
+
+        return decode(data)
 
 
 def shared(entries: tuple[Entry, ...]) -> None:
@@ -99,19 +95,24 @@ def shared(entries: tuple[Entry, ...]) -> None:
     A decoder makes a new object of every one: an int for each mode (above 256, Python
     keeps no shared copy) and a digest string for each empty file, 120 of the 280 bytes
     an entry of a layer of a million empty files held (issue 16)."""
-    modes: dict[int, int] = {}
-    empty: dict[str, str] = {}
-    for entry in entries:
-        mode = entry.mode
-        entry.mode = modes.setdefault(mode, mode)
-        if entry.size == 0 and entry.digest:
-            digest = entry.digest
-            entry.digest = empty.setdefault(digest, digest)
+    Sharing().share(entries)
 
 
-class _Stored(msgspec.Struct):
-    v: int
-    delta: LayerDelta
+class Sharing:
+    """:func:`shared` over entries that come a batch at a time."""
+
+    def __init__(self) -> None:
+        self._modes: dict[int, int] = {}
+        self._empty: dict[str, str] = {}
+
+    def share(self, entries: tuple[Entry, ...] | list[Entry]) -> None:
+        modes, empty = self._modes, self._empty
+        for entry in entries:
+            mode = entry.mode
+            entry.mode = modes.setdefault(mode, mode)
+            if entry.size == 0 and entry.digest:
+                digest = entry.digest
+                entry.digest = empty.setdefault(digest, digest)
 
 
 def _hasher(name: HashName | None) -> Callable[[], Any] | None:
