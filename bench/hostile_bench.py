@@ -215,10 +215,13 @@ instead of all at once (decoding the million's record alone: 382 MB at most, 300
 after; now 294 and 168). ``--only optimize:files --only analyze:files``, main before it
 (``--src``) and after, alternating, two runs each (load average 1.4-2.2)::
 
-    row                  before: wall / CPU, peak RSS      after: wall / CPU, peak RSS
-    optimize files       17.3-18.2 s / 17.2-17.6 s, 522 MB  16.6-17.3 s / 16.3-17.0 s, 345-350 MB
-    analyze files        12.5-13.0 s / 12.2-13.0 s, 771-774 MB  12.3-13.5 s / 12.4-13.4 s, 699-700 MB
-    analyze files, warm  7.5-7.8 s / 7.5-7.6 s, 698-699 MB   7.0-7.4 s / 7.0-7.3 s, 699 MB
+    row (wall / CPU, peak RSS)  before                          after
+    optimize files       17.3-18.2 s / 17.2-17.6 s, 522 MB   16.6-17.3 s / 16.3-17.0 s, 350 MB
+    analyze files        12.5-13.0 s / 12.2-13.0 s, 774 MB   12.3-13.5 s / 12.4-13.4 s, 700 MB
+    analyze files, warm  7.5-7.8 s / 7.5-7.6 s, 699 MB       7.0-7.4 s / 7.0-7.3 s, 699 MB
+
+(peak RSS: the highest of the runs; optimize after: 345 and 350 MB; analyze before: 771
+and 774.)
 
 Optimize: about 325 bytes a file at the peak (495 before), which is now the squash (the
 decoded delta, about 145 bytes a file, and the squash's 130), no longer the reading; with
