@@ -127,13 +127,7 @@ class Stacker:
         if index is None:
             index = self._children = {ROOT: set()}
             for path, node in self.nodes.items():
-                up = path.rpartition("/")[0]
-                siblings = index.get(up)
-                if siblings is None:
-                    siblings = index[up] = set()
-                siblings.add(path)
-                if node.kind == "dir" and path not in index:
-                    index[path] = set()
+                _index(index, path, path.rpartition("/")[0], node.kind)
         return index
 
     @children.setter
@@ -231,15 +225,8 @@ class Stacker:
     def _put(self, node: Node, up: str) -> None:
         path = node.path
         self.nodes[path] = node
-        index = self._children
-        if index is None:
-            return
-        siblings = index.get(up)
-        if siblings is None:
-            siblings = index[up] = set()
-        siblings.add(path)
-        if node.kind == "dir" and path not in index:
-            index[path] = set()
+        if self._children is not None:
+            _index(self._children, path, up, node.kind)
 
     def _remove(self, path: str, how: How, hidden: list[Hidden]) -> None:
         """Hide ``path`` and everything below it, deepest first."""
@@ -276,3 +263,13 @@ def stack_all(deltas: Sequence[LayerDelta]) -> list[Tree]:
         stacker.apply(delta)
         out.append(stacker.tree())
     return out
+
+
+def _index(index: dict[str, set[str]], path: str, up: str, kind: str) -> None:
+    """Note ``path`` (of ``kind``) below the directory ``up`` in a children ``index``."""
+    siblings = index.get(up)
+    if siblings is None:
+        siblings = index[up] = set()
+    siblings.add(path)
+    if kind == "dir" and path not in index:
+        index[path] = set()
