@@ -47,6 +47,11 @@ FORMAT_VERSION = 2  # 2: entries as arrays (issue 16)
 HashName = Literal["sha256", "xxh3"]
 # path -> how many bytes of it to keep (0: none); called for regular files only.
 Capture = Callable[[str], int]
+# Takes a batch of a layer's entries as they are read (``read_delta(sink=...)``); the list
+# is the sink's to keep.
+Sink = Callable[[list[Entry]], None]
+# Entries handed to a sink at a time.
+SINK_BATCH = 4096
 
 
 def default_hash() -> HashName:
@@ -167,8 +172,10 @@ class _Reader:
         strict: bool,
         what: str,
         keep_entries: bool = True,
+        sink: Sink | None = None,
     ):
         self.keep_entries = keep_entries
+        self.sink = sink
         self.count = 0
         self.new_hash = _hasher(hash)
         self.one_shot = _ONE_SHOT[hash] if hash is not None else None
@@ -237,6 +244,9 @@ class _Reader:
             self.entries.append(
                 Entry(path, kind, size, m.mode & 0o7777, m.uid, m.gid, link, digest)
             )
+            if self.sink is not None and len(self.entries) >= SINK_BATCH:
+                self.sink(self.entries)
+                self.entries = []
         self.count += 1
         if self.count > MAX_ENTRIES:
             raise UnsafeLayer(f"{self.what}: more than {MAX_ENTRIES} entries")
@@ -302,6 +312,9 @@ class _Reader:
         return self.empty
 
     def result(self) -> LayerDelta:
+        if self.sink is not None and self.entries:
+            self.sink(self.entries)
+            self.entries = []
         entries = tuple(self.entries)
         self.entries.clear()
         shared(entries)
@@ -324,6 +337,7 @@ def read_delta(
     strict: bool = False,
     what: str = "layer",
     entries: bool = True,
+    sink: Sink | None = None,
 ) -> LayerDelta:
     """Read one uncompressed layer tar from ``stream``, once, front to back.
 
@@ -333,9 +347,12 @@ def read_delta(
     ``LayerDelta.unsafe``; with ``strict`` the first one raises :class:`UnsafeLayer`.
     The stream is read to its end, so a verifying reader can check the layer's digest.
     Without ``entries`` the delta lists none (its size and verdict are the same): for a
-    caller that only wants the size, in flat memory.
+    caller that only wants the size, in flat memory. With ``sink``, the entries are handed
+    to it in tar order, :data:`SINK_BATCH` at a time, and the delta lists none: a reader
+    that writes them out as they come (the helper of ``deadweight.reading``) never holds
+    them all (issue 16).
     """
-    reader = _Reader(hash, capture, strict, what, entries)
+    reader = _Reader(hash, capture, strict, what, entries, sink)
     source = stream
     tar = TarStream(source, what)
     try:

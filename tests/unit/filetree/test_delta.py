@@ -232,3 +232,18 @@ def test_a_stored_delta_lists_entries_as_arrays_and_a_first_format_one_is_read_a
     assert doc["delta"]["entries"][0][:4] == ["a", "file", 3, 0o644]
     old = {"v": 1, "delta": {"entries": [{"path": "a", "kind": "file"}]}}
     assert LayerDelta.from_bytes(json.dumps(old).encode()) is None
+
+
+def test_a_sink_takes_the_entries_in_batches_in_tar_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(delta_mod, "SINK_BATCH", 2)
+    members = [(info(f"f{i}"), b"x" * i) for i in range(5)]
+    members.append((info(".wh.gone"), b""))
+    data = raw_tar(members)
+    whole = read_delta(io.BytesIO(data), hash="sha256")
+    batches: list[list[Entry]] = []
+    sunk = read_delta(io.BytesIO(data), hash="sha256", sink=batches.append)
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert tuple(e for b in batches for e in b) == whole.entries
+    assert sunk.entries == ()
+    assert sunk.whiteouts == whole.whiteouts == ("gone",)
+    assert sunk.size == whole.size == 10

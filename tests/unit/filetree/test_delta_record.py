@@ -6,6 +6,7 @@ a miss wherever the damage is."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import mmap
 from pathlib import Path
 
@@ -101,3 +102,30 @@ def test_a_damaged_record_is_a_miss(monkeypatch: pytest.MonkeyPatch, damage: obj
     assert callable(damage)
     assert damage(data) != data
     assert LayerDelta.from_bytes(damage(data)) is None
+
+
+@pytest.mark.parametrize("batches", [[], [0], [1], [2, 0, 5], [1, 1, 1]])
+def test_a_record_written_a_batch_at_a_time_is_the_whole_encoding(batches: list[int]) -> None:
+    whole = _delta(sum(batches))
+    out = io.BytesIO()
+    writer = record.RecordWriter(out)
+    start = 0
+    for n in batches:
+        writer(list(whole.entries[start : start + n]))
+        start += n
+    writer(list(whole.entries[start:]))  # the rest (never empty here: the last entries)
+    writer.finish(dataclasses.replace(whole, entries=()))
+    assert out.getvalue() == whole.to_bytes()
+    assert LayerDelta.from_bytes(out.getvalue()) == whole
+
+
+def test_an_empty_delta_written_a_batch_at_a_time_is_its_encoding() -> None:
+    out = io.BytesIO()
+    record.RecordWriter(out).finish(LayerDelta(hash="xxh3", size=3))
+    assert out.getvalue() == LayerDelta(hash="xxh3", size=3).to_bytes()
+
+
+def test_the_writer_refuses_entries_at_the_end() -> None:
+    writer = record.RecordWriter(io.BytesIO())
+    with pytest.raises(ValueError, match="written already"):
+        writer.finish(_delta(1))
