@@ -52,3 +52,11 @@ def pairs(value: str) -> list[tuple[str, str]]:
         k, _, v = w.partition("=")
         out.append((k, v))
     return out
+
+
+def arg_name(value: str) -> str | None:
+    """The name an ``ARG`` declares, as hadolint reads it: the first word up to ``=``.
+    ``ARG A=1 B=2`` declares ``A`` only to hadolint (its parser keeps one name; BuildKit
+    declares both), and hadolint's rules and ShellCheck's predefined names follow it."""
+    words = value.split(None, 1)
+    return words[0].split("=", 1)[0] if words else None

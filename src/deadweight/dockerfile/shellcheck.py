@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from deadweight.dockerfile import shellcheck_process
 from deadweight.dockerfile.findings import Severity
-from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.pairs import arg_name, pairs
 from deadweight.dockerfile.record import record
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.shellcheck_names import bearing
@@ -136,7 +136,8 @@ def _script(ins: Instruction, run: Instruction, opts: _Opts) -> Script | None:
 
 def _declared(ins: Instruction) -> list[str]:
     if ins.keyword == "ARG":
-        return [w.split("=", 1)[0] for w in ins.value.split()]
+        name = arg_name(ins.value)
+        return [name] if name else []
     return [k for k, _ in pairs(ins.value)]
 
 

@@ -38,7 +38,9 @@ DL3001 = Rule(
 
 def _dl3003(ctx: Context) -> Iterator[Hit]:
     for site in ctx.build.runs:
-        if site.script.named("cd"):
+        # hadolint does not look into ONBUILD RUN for this rule (its source does not wrap
+        # it in ``onbuild``, as it does the package rules)
+        if not site.onbuild and site.script.named("cd"):
             yield Hit(site.instruction)
 
 
@@ -79,9 +81,14 @@ def _dl3046(ctx: Context) -> Iterator[Hit]:
         for c in site.script.named("useradd"):
             if c.has_flag("l", "no-log-init"):
                 continue
+            # hadolint's reading: the word after any short-flag word holding ``u`` (``-u``,
+            # ``-mu``); the long ``--uid`` only tells that a uid is given, its value is
+            # not read
             args = list(c.args)
-            uids = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-u", "--uid")] + [
-                a.split("=", 1)[1] for a in args if a.startswith("--uid=")
+            uids = [
+                args[i + 1]
+                for i, a in enumerate(args[:-1])
+                if a.startswith("-") and not a.startswith("--") and "u" in a[1:]
             ]
             if any(len(u) > 5 for u in uids):
                 yield Hit(site.instruction)

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from deadweight.dockerfile.findings import Edit, Fix, Severity
-from deadweight.dockerfile.pairs import pairs
+from deadweight.dockerfile.pairs import arg_name, pairs
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
 from deadweight.dockerfile.stages import ImageRef
@@ -270,7 +270,9 @@ def _shell_form_fix(ctx: Context, ins: Instruction, inner: Instruction) -> Fix |
 
 
 def _dl3025(ctx: Context) -> Iterator[Hit]:
-    for ins, inner in _all(ctx, "CMD", "ENTRYPOINT", "HEALTHCHECK", onbuild=True):
+    # hadolint does not look into ONBUILD for this rule (it does for the rules whose
+    # source wraps them in ``onbuild``: the RUN package rules, DL3064, ShellCheck)
+    for ins, inner in _all(ctx, "CMD", "ENTRYPOINT", "HEALTHCHECK"):
         if inner.keyword == "HEALTHCHECK":
             m = re.match(r"(?i)CMD\s+(.*)", inner.value, re.S)
             if not m or inner.exec_form is not None:
@@ -433,7 +435,7 @@ def _label_key_ok(key: str) -> bool:
         return False
     if key[-1] not in "abcdefghijklmnopqrstuvwxyz0123456789":
         return False
-    if any(c not in "abcdefghijklmnopqrstuvwxyz0123456789.-" for c in key):
+    if any(c not in "abcdefghijklmnopqrstuvwxyz0123456789.-_/" for c in key):
         return False
     if key.startswith(("com.docker.", "io.docker.", "org.dockerproject.")):
         return False
@@ -539,7 +541,8 @@ def sensitive_name(name: str) -> bool:
 
 
 def arg_names(value: str) -> list[str]:
-    return [w.split("=", 1)[0] for w in value.split()]
+    name = arg_name(value)
+    return [name] if name else []
 
 
 def _dl3064(ctx: Context) -> Iterator[Hit]:
@@ -564,31 +567,45 @@ DL3064 = Rule(
 )
 
 
-_USER_VAR = lazy(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-
-
 def _dl3066(ctx: Context) -> Iterator[Hit]:
-    # ARG defaults seen so far (global ARGs count in every stage, as hadolint keeps them)
-    args: dict[str, str | None] = {}
+    # hadolint's reading: the part before ``:`` all ASCII digits (or empty) passes, and so
+    # does a USER that names, as ``$NAME`` or ``${NAME}`` anywhere in it, an ARG declared
+    # earlier in the file (any stage): a variable cannot be judged, whatever its default
+    declared: set[str] = set()
+    longest = 0
     users = {id(ins): inner for ins, inner in _all(ctx, "USER")}
     for ins in ctx.build.dockerfile.instructions:
         if ins.keyword == "ARG":
-            for word in ins.value.split():
-                name, eq, default = word.partition("=")
-                args[name] = default.strip("\"'") if eq else None
+            for name in arg_names(ins.value):
+                declared.add(name)
+                longest = max(longest, len(name))
         inner = users.get(id(ins))
         if inner is None:
             continue
-        uid = inner.value.split(":", 1)[0]
-        if not uid or uid.isdigit():
+        user = inner.value
+        uid = user.split(":", 1)[0]
+        if all(c in "0123456789" for c in uid) or _names_declared(user, declared, longest):
             continue
-        m = _USER_VAR.fullmatch(uid)
-        if m and (m.group(1) or m.group(2)) in args:
-            # ``USER $UID``: judged by the ARG's default; none, or a number, is fine (issue 14)
-            value = args[m.group(1) or m.group(2)]
-            if not value or value.isdigit():
-                continue
         yield Hit(ins)
+
+
+def _names_declared(text: str, declared: set[str], longest: int) -> bool:
+    """Whether ``$NAME`` or ``${NAME}`` of a declared name is in the text (as a substring,
+    as hadolint tests it), in time bounded by the ``$`` count and the longest name."""
+    at = text.find("$")
+    while at >= 0:
+        for size in range(1, longest + 1):
+            if text[at + 1 : at + 1 + size] in declared:
+                return True
+            braced = text[at + 2 : at + 2 + size]
+            if (
+                text[at + 1 : at + 2] == "{"
+                and braced in declared
+                and (text[at + 2 + size : at + 3 + size] == "}")
+            ):
+                return True
+        at = text.find("$", at + 1)
+    return False
 
 
 DL3066 = Rule(

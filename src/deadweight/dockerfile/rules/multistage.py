@@ -166,21 +166,25 @@ DL4004 = Rule(
 
 
 def _dl3022(ctx: Context) -> Iterator[Hit]:
+    # hadolint's test, word for word: a source with ``:`` (after quotes are dropped) is an
+    # image; else it must be an alias met so far (as written: case and quotes count) or a
+    # number below the count of FROMs so far, this stage's included. An image named
+    # without a tag (``--from=org/tool``) or a variable is reported, as hadolint does.
     defined: set[str] = set()
     for stage in ctx.build.stages:
-        if stage.name:
-            defined.add(stage.name)
+        words = stage.from_.value.split()
+        if len(words) >= 3 and words[1].lower() == "as":
+            defined.add(words[2])  # as written: Stage.name is lower case
         for ins in stage.instructions:
-            src = ins.flag("from") if ins.keyword == "COPY" else None
-            if src is None:
+            values = [f.value for f in ins.flags if f.name == "from"]
+            src = values[-1] if ins.keyword == "COPY" and values else None
+            # a bare ``--from`` (``--from name``) is no source to hadolint
+            if src is None or ":" in src.strip("\"'") or src in defined:
                 continue
-            src = src.strip("\"'")
-            if ":" in src or "/" in src or src.startswith("$"):
+            digits = len(src) - len(src.lstrip("0123456789"))
+            if digits and int(src[:digits]) <= stage.index:
                 continue
-            if src.isdigit() and int(src) < stage.index:
-                continue
-            if src.lower() not in defined:
-                yield Hit(ins)
+            yield Hit(ins)
 
 
 DL3022 = Rule(

@@ -14,9 +14,11 @@ _PIP_CACHE_TRUE = frozenset({"1", "true", "True", "TRUE", "on", "On", "ON", "yes
 
 
 def is_pip_install(c: Command) -> bool:
-    if c.name.rsplit("/", 1)[-1].startswith("pip") and "install" in c.args:
+    # the command word as written, as hadolint reads it: ``/usr/bin/pip`` or
+    # ``venv/bin/pip`` is not pip to hadolint, whose rules leave such a RUN alone
+    if c.name.startswith("pip") and not c.name.startswith("pipenv") and "install" in c.args:
         return True
-    if c.name.rsplit("/", 1)[-1].startswith("python"):
+    if c.name.startswith("python"):
         a = list(c.args)
         return any(a[i : i + 3] == ["-m", "pip", "install"] for i in range(len(a)))
     return False

@@ -1,0 +1,94 @@
+"""Classes of difference with hadolint 2.15.1 found by ``bench/lint_differential.py`` on
+real-world Dockerfiles, each reproduced by a small file of ours in ``differential/``.
+
+Each ``NAME.Dockerfile`` sits beside ``NAME.hadolint.json``, hadolint 2.15.1's output
+made as ``corpus/README.md`` describes (no configuration, ``hadolint --format json
+NAME.Dockerfile`` in this folder). Ours must give the same sorted ``(code, line, level,
+message)`` rows, ShellCheck's SC findings included; where hadolint is wrong,
+``HADOLINT_WRONG`` says what we report instead, and why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deadweight.dockerfile.linting import lint
+
+CASES = Path(__file__).parent / "differential"
+NAMES = sorted(p.name.removesuffix(".Dockerfile") for p in CASES.glob("*.Dockerfile"))
+
+Row = tuple[str, int, str, str]
+
+# name -> (why hadolint is wrong, the (code, line) pairs we report instead)
+HADOLINT_WRONG: dict[str, tuple[str, list[tuple[str, int]]]] = {}
+
+
+def _tool(name: str) -> str:
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is missing (install the dev extras)")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+def _rows(data: list[dict[str, object]]) -> list[Row]:
+    out = []
+    for d in data:
+        line = d["line"]
+        assert isinstance(line, int)
+        out.append((str(d["code"]), line, str(d["level"]), str(d["message"])))
+    return sorted(out)
+
+
+def _ours(name: str, shellcheck: str) -> list[Row]:
+    result = lint((CASES / f"{name}.Dockerfile").read_text(), shellcheck=shellcheck)
+    return sorted(
+        (f.code, f.line, f.severity.label, f.message)
+        for f in result.findings
+        if not f.code.startswith("DW")
+    )
+
+
+def test_there_are_cases() -> None:
+    assert len(NAMES) >= 5
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_case_matches_hadolint(name: str) -> None:
+    ours = _ours(name, _tool("shellcheck"))
+    theirs = _rows(json.loads((CASES / f"{name}.hadolint.json").read_text()))
+    if name in HADOLINT_WRONG:
+        _why, expected = HADOLINT_WRONG[name]
+        assert [(c, ln) for c, ln, _, _ in ours] == expected
+        assert ours != theirs
+    else:
+        assert ours == theirs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_recording_is_hadolints(name: str, tmp_path: Path) -> None:
+    """The stored JSON is what hadolint 2.15.1 prints for the case today."""
+    hadolint = _tool("hadolint")
+    version = subprocess.run([hadolint, "--version"], capture_output=True, text=True).stdout
+    assert "2.15.1" in version
+    shutil.copy(CASES / f"{name}.Dockerfile", tmp_path / f"{name}.Dockerfile")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [hadolint, "--format", "json", f"{name}.Dockerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert out.stdout == (CASES / f"{name}.hadolint.json").read_text()
