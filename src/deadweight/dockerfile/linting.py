@@ -47,7 +47,9 @@ def lint(
     config = config or LintConfig()
     dockerfile = parse(source)
     pending = None
-    if shell_findings is None and shellcheck is not None:
+    if dockerfile.problems:
+        shell_findings = ()  # hadolint checks no shell in a file it cannot parse
+    elif shell_findings is None and shellcheck is not None:
         from deadweight.dockerfile import shellcheck as sc
 
         pending = sc.start(sc.scripts(dockerfile), shellcheck, busy=1)  # beside the rules
@@ -105,18 +107,22 @@ def _rule_findings(
         has_context=has_context,
     )
     ordered: list[tuple[int, int, Finding]] = []
-    for p in dockerfile.problems:
-        if SYNTAX_CODE not in config.ignored:
-            sev = config.severity_of(SYNTAX_CODE, Severity.ERROR)
-            ordered.append(
-                (p.line, -1, Finding(SYNTAX_CODE, sev, p.message, p.line, p.line, p.column))
-            )
+    # as hadolint (and BuildKit) does, parsing stops at the first line it cannot read: one
+    # DL1000, and hadolint's rules do not run; deadweight's own DW rules still read the
+    # instructions around it
+    broken = bool(dockerfile.problems)
+    if broken and SYNTAX_CODE not in config.ignored:
+        p = min(dockerfile.problems, key=lambda q: (q.line, q.column))
+        sev = config.severity_of(SYNTAX_CODE, Severity.ERROR)
+        ordered.append((p.line, -1, Finding(SYNTAX_CODE, sev, p.message, p.line, p.line, p.column)))
     if not dockerfile.instructions and not dockerfile.problems and EMPTY_CODE not in config.ignored:
         sev = config.severity_of(EMPTY_CODE, Severity.ERROR)
         message = "The Dockerfile has no instructions: docker refuses to build it"
         ordered.append((1, -1, Finding(EMPTY_CODE, sev, message, 1, 1)))
     for order, rule in enumerate(rules):
         if rule.code in config.ignored or not (rule.enabled or config.overridden(rule.code)):
+            continue
+        if broken and not rule.code.startswith("DW"):
             continue
         severity = config.severity_of(rule.code, rule.severity)
         for hit in rule.check(ctx):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from deadweight.dockerfile import parse_errors
 from deadweight.dockerfile.record import record
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import (
@@ -125,16 +126,6 @@ def _shown(word: str) -> str:
     """A word as a one-line message can show it: control characters escaped, cut short."""
     short = word if len(word) <= 40 else word[:40] + "..."
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in short)
-
-
-def _unknown(word: str, indent: int, line: int) -> SyntaxProblem:
-    upper = word.upper()
-    prefixes = [k for k in KEYWORDS if upper.startswith(k)]
-    if prefixes:
-        # hadolint reads the keyword, then wants whitespace where the extra letters are
-        longest = max(prefixes, key=len)
-        return SyntaxProblem("missing whitespace", line, indent + len(longest) + 1)
-    return SyntaxProblem(f"unknown instruction: {_shown(word)}", line, indent + 1)
 
 
 @record
@@ -264,8 +255,14 @@ def parse(source: str) -> Dockerfile:
         indent, word, arguments = m.group(1), m.group(2), m.group(3)
         keyword = word.upper()
         if keyword not in KEYWORDS:
-            problems.append(_unknown(word, len(indent), first.number))
+            seen = bool(directives or comments or instructions or problems)
+            problems.append(parse_errors.unknown(word, indent, first.number, escape, not seen))
             continue
+        if not arguments.strip(_BLANKS) and last is first:
+            empty = parse_errors.no_arguments(keyword, first.text, first.number, escape)
+            if empty is not None:
+                problems.append(empty)
+                continue
         markers = _heredoc_markers(
             keyword
             if keyword != "ONBUILD"

@@ -56,6 +56,14 @@ def _level(severity: Severity, color: bool) -> str:
     return f"{_COLORS[severity]}{severity.label}\x1b[0m" if color else severity.label
 
 
+def _one_line(message: str) -> str:
+    """A message on one terminal line: a parse error's text (hadolint's, kept whole in
+    the machine formats) has a newline, and may quote a control character."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else " " if c == "\n" else ascii(c)[1:-1] for c in message)
+
+
 def render_tty(results: Sequence[LintResult], *, color: bool = False) -> str:
     """hadolint's tty lines (``FILE:LINE CODE level: message``), plus the fix to try."""
     lines: list[str] = []
@@ -63,7 +71,7 @@ def render_tty(results: Sequence[LintResult], *, color: bool = False) -> str:
         for f in r.findings:
             level = _level(f.severity, color)
             where = f"{r.path}:{f.line}"
-            lines.append(f"{where} {f.code} {level}: {f.message}")
+            lines.append(f"{where} {f.code} {level}: {_one_line(f.message)}")
             hint = f.fix.description if f.fix else f.suggestion
             if hint:
                 lines.append(f"    fix: {hint}")

@@ -20,6 +20,19 @@ def _after(args: tuple[str, ...], word: str) -> list[str]:
     return out
 
 
+def _mounted(site: RunSite, fragment: str) -> bool:
+    """hadolint's ``hasCacheOrTmpfsMountWith``: a cache or tmpfs mount whose target
+    contains the fragment anywhere."""
+    if not site.run.flags:
+        return False
+    for mount in site.run.flag_values("mount"):
+        parts = dict(p.partition("=")[::2] for p in mount.split(","))
+        target = parts.get("target") or parts.get("dst") or parts.get("destination") or ""
+        if parts.get("type") in ("cache", "tmpfs") and fragment in target:
+            return True
+    return False
+
+
 def _cached(site: RunSite, prefix: str) -> bool:
     if not site.run.flags:  # most RUNs have no flag at all (asked per rule per RUN)
         return False

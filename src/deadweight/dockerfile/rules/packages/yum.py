@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from deadweight.dockerfile import edits
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.rule import Context, Doc, Hit, Rule
-from deadweight.dockerfile.rules.packages._common import W, _after, _cached
+from deadweight.dockerfile.rules.packages._common import W, _after, _mounted
 from deadweight.dockerfile.shell import Command
 
 
@@ -43,19 +43,38 @@ DL3030 = Rule(
 )
 
 
+def _first(commands: tuple[Command, ...], test: Callable[[Command], bool]) -> int | None:
+    return next((i for i, c in enumerate(commands) if test(c)), None)
+
+
+def _cleaned_after_install(
+    commands: tuple[Command, ...],
+    install: Callable[[Command], bool],
+    clean: Callable[[Command], bool],
+) -> bool:
+    """hadolint's test: no install, or the first install comes before the first clean.
+    A clean is the manager with ``clean`` or ``all`` among its words, or an ``rm`` with
+    ``-rf`` or the cache path: ``yum clean metadata`` before the install is one, and the
+    install after it is then reported, as hadolint does."""
+    first_install = _first(commands, install)
+    if first_install is None:
+        return True
+    first_clean = _first(commands, clean)
+    return first_clean is not None and first_install < first_clean
+
+
 def _dl3032(ctx: Context) -> Iterator[Hit]:
-    for site in ctx.build.runs:
-        cmds = site.script.commands
-        installs = [i for i, c in enumerate(cmds) if _yum_install(c)]
-        if not installs:
-            continue
-        # the clean must come after the (last) install to remove what it left (issue 14)
-        clean = any(
-            (c.name == "yum" and c.has_arg("clean"))
-            or (c.name == "rm" and any(a.startswith("/var/cache/yum") for a in c.args))
-            for c in cmds[installs[-1] + 1 :]
+    def install(c: Command) -> bool:
+        return c.name == "yum" and c.has_arg("install")
+
+    def clean(c: Command) -> bool:
+        return (c.name == "yum" and c.has_arg("clean", "all")) or (
+            c.name == "rm" and c.has_arg("-rf", "/var/cache/yum/*")
         )
-        if not clean and not _cached(site, "/var/cache/yum"):
+
+    for site in ctx.build.runs:
+        # hadolint does not count a cache mount of /var/cache/yum here (it does for dnf)
+        if not _cleaned_after_install(site.script.commands, install, clean):
             yield Hit(site.instruction)
 
 
@@ -135,16 +154,28 @@ DL3038 = Rule(
 )
 
 
+_DNF_INSTALLS = ("install", "in", "upgrade", "up", "upgrade-minimal", "up-min", "reinstall", "rei")
+
+
 def _dl3040(ctx: Context) -> Iterator[Hit]:
     for site in ctx.build.runs:
-        cmds = site.script.commands
-        if not any(_dnf(c) for c in cmds):
-            continue
-        clean = any(c.name in ("dnf", "microdnf") and c.has_arg("clean") for c in cmds) or any(
-            c.name == "rm" and any(a.startswith("/var/cache/") for a in c.args) for c in cmds
-        )
-        if not clean and not _cached(site, "/var/cache/"):
-            yield Hit(site.instruction)
+        commands = site.script.commands
+        for name in ("dnf", "microdnf"):
+
+            def install(c: Command, name: str = name) -> bool:
+                return c.name == name and c.has_arg(*_DNF_INSTALLS)
+
+            def clean(c: Command, name: str = name) -> bool:
+                return (c.name == name and c.has_arg("clean", "all")) or (
+                    c.name == "rm" and c.has_arg("-rf", "/var/cache/libdnf5*")
+                )
+
+            if not _cleaned_after_install(commands, install, clean):
+                if not _mounted(site, "/var/cache/libdnf5") and not _mounted(
+                    site, ".cache/libdnf5"
+                ):
+                    yield Hit(site.instruction)
+                break
 
 
 DL3040 = Rule(

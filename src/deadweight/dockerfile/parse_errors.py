@@ -1,0 +1,97 @@
+"""The words and columns of a DL1000 (a line the parser cannot read), as hadolint 2.15.1
+gives them: its parser is megaparsec's, whose messages name what it expected there.
+
+A finding's text is part of what a hadolint user compares, so the common shapes of a
+broken Dockerfile read the same: an unknown instruction word, a keyword glued to the
+next word (``RUNN``), a keyword with nothing after it.
+"""
+
+from __future__ import annotations
+
+from deadweight.dockerfile.syntax import KEYWORDS, SyntaxProblem
+
+_NAMES = (
+    "ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, FROM, HEALTHCHECK, LABEL, MAINTAINER, "
+    "ONBUILD, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR, a pragma"
+)
+# what a keyword followed by blanks and then nothing expects (hadolint's own labels)
+_EXPECTED_AFTER = {
+    "FROM": "expecting the image name with a tag",
+    "RUN": "expecting the shell arguments",
+    "CMD": "expecting the shell arguments",
+    "ENTRYPOINT": "expecting the shell arguments",
+    "SHELL": "expecting the shell arguments",
+    "COPY": "expecting a file",
+    "ADD": "expecting a file",
+    "ARG": "expecting the argument name",
+    "USER": "expecting the user",
+    "WORKDIR": "expecting the workdir path",
+    "VOLUME": "expecting the volume path",
+    "STOPSIGNAL": "expecting the stop signal",
+    "MAINTAINER": "expecting the maintainer name",
+    "ENV": "missing whitespace",
+    "LABEL": "missing whitespace",
+    "HEALTHCHECK": (
+        "unexpected newline\nexpecting \"NONE\", '{escape}', --interval, --retries, "
+        "--start-interval, --start-period, --timeout, CMD, at least one space, or no flags"
+    ),
+    "ONBUILD": (
+        "unexpected newline\nexpecting '#', '{escape}', " + _NAMES + ", or at least one space"
+    ),
+}
+
+
+def column(text: str) -> int:
+    """The 1-based column after ``text`` as megaparsec counts it: a tab moves to the
+    next multiple of 8."""
+    col = 1
+    for ch in text:
+        col = ((col - 1) // 8 + 1) * 8 + 1 if ch == "\t" else col + 1
+    return col
+
+
+# megaparsec's names for the characters it does not quote
+_CHAR_NAMES = dict(
+    zip(
+        [chr(c) for c in range(0x20)] + ["\x7f", "\xa0"],
+        "null,start of heading,start of text,end of text,end of transmission,enquiry,"
+        "acknowledge,bell,backspace,tab,newline,vertical tab,form feed,carriage return,"
+        "shift out,shift in,data link escape,device control one,device control two,"
+        "device control three,device control four,negative acknowledge,synchronous idle,"
+        "end of transmission block,cancel,end of medium,substitute,escape,file separator,"
+        "group separator,record separator,unit separator,delete,non-breaking space".split(","),
+        strict=True,
+    )
+)
+
+
+def _shown(ch: str) -> str:
+    return _CHAR_NAMES.get(ch, f"'{ch}'")
+
+
+def unknown(word: str, indent: str, line: int, escape: str, first: bool) -> SyntaxProblem:
+    """A word that starts no instruction. ``first``: nothing but blank lines before it
+    (megaparsec then expects other things than after an instruction or a comment)."""
+    upper = word.upper()
+    prefixes = [k for k in KEYWORDS if upper.startswith(k)]
+    if prefixes:
+        # hadolint reads the keyword, then wants whitespace where the extra letters are
+        longest = max(prefixes, key=len)
+        return SyntaxProblem("missing whitespace", line, column(indent + word[: len(longest)]))
+    if first:
+        expected = f"'#', {_NAMES}, end of input, or whitespaces"
+    else:
+        expected = f"'#', '{escape}', {_NAMES}, at least one space, or end of input"
+    message = f"unexpected {_shown(word[0])}\nexpecting {expected}"
+    return SyntaxProblem(message, line, column(indent))
+
+
+def no_arguments(keyword: str, head: str, line: int, escape: str) -> SyntaxProblem | None:
+    """A keyword with nothing after it on its line; ``head`` is the line up to the end
+    of its blanks. None where hadolint accepts it (``EXPOSE`` followed by a blank)."""
+    word_end = head.rstrip(" \t")
+    if word_end == head:  # the line ends right after the keyword
+        return SyntaxProblem("missing whitespace", line, column(head))
+    if keyword not in _EXPECTED_AFTER:
+        return None
+    return SyntaxProblem(_EXPECTED_AFTER[keyword].format(escape=escape), line, column(head))

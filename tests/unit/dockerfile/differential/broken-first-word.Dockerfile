@@ -1,0 +1,4 @@
+
+
+$BASE_IMAGE
+FROM alpine:3.20
