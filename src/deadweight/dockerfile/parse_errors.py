@@ -54,12 +54,42 @@ def column(text: str) -> int:
 _CHAR_NAMES = dict(
     zip(
         [chr(c) for c in range(0x20)] + ["\x7f", "\xa0"],
-        "null,start of heading,start of text,end of text,end of transmission,enquiry,"
-        "acknowledge,bell,backspace,tab,newline,vertical tab,form feed,carriage return,"
-        "shift out,shift in,data link escape,device control one,device control two,"
-        "device control three,device control four,negative acknowledge,synchronous idle,"
-        "end of transmission block,cancel,end of medium,substitute,escape,file separator,"
-        "group separator,record separator,unit separator,delete,non-breaking space".split(","),
+        [
+            "null",
+            "start of heading",
+            "start of text",
+            "end of text",
+            "end of transmission",
+            "enquiry",
+            "acknowledge",
+            "bell",
+            "backspace",
+            "tab",
+            "newline",
+            "vertical tab",
+            "form feed",
+            "carriage return",
+            "shift out",
+            "shift in",
+            "data link escape",
+            "device control one",
+            "device control two",
+            "device control three",
+            "device control four",
+            "negative acknowledge",
+            "synchronous idle",
+            "end of transmission block",
+            "cancel",
+            "end of medium",
+            "substitute",
+            "escape",
+            "file separator",
+            "group separator",
+            "record separator",
+            "unit separator",
+            "delete",
+            "non-breaking space",
+        ],
         strict=True,
     )
 )
