@@ -172,10 +172,24 @@ def _build(keyword: str, arguments: str, *, trigger_of_onbuild: bool = False) ->
     return _Built(keyword, arguments, value, flags, exec_form, trigger)
 
 
+def _script(keyword: str, arguments: str) -> str | None:
+    """A RUN's (or ONBUILD RUN's) text without its flags, read from these arguments."""
+    built = _build(keyword, arguments)
+    if isinstance(built, str):
+        return None
+    run = built.trigger if built.trigger is not None else built
+    return run.value if run.keyword == "RUN" else None
+
+
 def _freeze(
-    b: _Built, heredocs: tuple[Heredoc, ...], first: _Line, last_line: int, end: int
+    b: _Built,
+    heredocs: tuple[Heredoc, ...],
+    first: _Line,
+    last_line: int,
+    end: int,
+    script: str | None = None,
 ) -> Instruction:
-    trigger = _freeze(b.trigger, heredocs, first, last_line, end) if b.trigger else None
+    trigger = _freeze(b.trigger, heredocs, first, last_line, end, script) if b.trigger else None
     return Instruction(
         keyword=b.keyword,
         arguments=b.arguments,
@@ -183,6 +197,7 @@ def _freeze(
         flags=b.flags,
         exec_form=b.exec_form,
         heredocs=heredocs if trigger is None else (),
+        script=script if trigger is None and b.keyword == "RUN" else None,
         start_line=first.number,
         end_line=last_line,
         start=first.start,
@@ -247,6 +262,13 @@ def parse(source: str) -> Dockerfile:
             i += 1
         parts.append(text)
         joined = "".join(parts)
+        # hadolint's text of the same lines: a continuation and the blanks that start the
+        # next line read as one space (its RUN text for ShellCheck; BuildKit keeps them)
+        hadolints = joined
+        if len(parts) > 1 and any(p[:1] in (" ", "\t") for p in parts[1:]):
+            hadolints = parts[0] + "".join(
+                " " + p.lstrip(" \t") if p[:1] in (" ", "\t") else p for p in parts[1:]
+            )
         m = _WORD.match(joined)
         if m is None:
             # only escape characters and blanks (a file that is one backslash): BuildKit
@@ -293,7 +315,8 @@ def parse(source: str) -> Dockerfile:
             problems.append(SyntaxProblem(built, first.number, 1))
             continue
         end = last.start + len(last.text)
-        instructions.append(_freeze(built, tuple(heredocs), first, last.number, end))
+        script = _script(keyword, hadolints[m.end(2) :]) if hadolints is not joined else None
+        instructions.append(_freeze(built, tuple(heredocs), first, last.number, end, script))
     return Dockerfile(
         source=source,
         escape=escape,

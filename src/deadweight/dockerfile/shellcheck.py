@@ -119,7 +119,7 @@ def _run_text(run: Instruction) -> str:
             return run.heredocs[0].body
         rest = "".join(f"{h.body}{h.delimiter}\n" for h in run.heredocs)
         return run.value + "\n" + rest
-    return run.value
+    return run.script if run.script is not None else run.value
 
 
 def _script(ins: Instruction, run: Instruction, opts: _Opts) -> Script | None:

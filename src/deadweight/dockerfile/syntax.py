@@ -89,6 +89,9 @@ class Instruction:
     start: int
     end: int
     trigger: Instruction | None = None
+    # a RUN spread over lines: its text (``value``) as hadolint reads it, where each
+    # continuation and the blanks that start the next line are one space (None: the same)
+    script: str | None = None
 
     def flag(self, name: str) -> str | None:
         """The value of the last ``--name`` flag ('' for a bare flag), or None."""
