@@ -107,9 +107,12 @@ DL3010 = Rule(
 
 
 def _per_stage_duplicates(ctx: Context, keyword: str) -> Iterator[Hit]:
-    for stage in ctx.build.stages:
+    # the instructions before any FROM count as one more stage, as in hadolint (whose
+    # count restarts at each FROM): a file without FROM is judged too
+    groups = [ctx.build.preamble] + [stage.instructions for stage in ctx.build.stages]
+    for instructions in groups:
         seen = False
-        for ins in stage.instructions:
+        for ins in instructions:
             if ins.keyword == keyword:
                 if seen:
                     yield Hit(ins)
