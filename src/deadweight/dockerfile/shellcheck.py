@@ -66,7 +66,7 @@ _SHEBANGS = (
 )
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 _ORDER = {"error": 0, "warning": 1, "info": 2, "style": 3}  # ShellCheck's Severity order
-_SHELL_PRAGMA = lazy(r"^#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*([^ \t\n]+)")
+_SHELL_PRAGMA = lazy(r"^#[ \t]*hadolint[ \t]+shell[ \t]*=[ \t]*([^ \t\n]+)[ \t]*(?:#.*)?$")
 _HEREDOC_FIRST = lazy(r"^<<-?(?:\"[^\"]*\"|'[^']*'|[^\s]+)\s*(\S*)")
 
 
