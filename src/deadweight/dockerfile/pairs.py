@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
     """Split on unquoted whitespace, removing quotes and backslash escapes."""
     words: list[str] = []
     cur: list[str] = []
@@ -42,13 +42,13 @@ def _words(text: str) -> list[str]:
 
 def pairs(value: str) -> list[tuple[str, str]]:
     """``A=1 B="two words"`` or the legacy ``A one value`` form."""
-    words = _words(value)
-    if words and "=" not in words[0]:
-        key = words[0]
+    found = words(value)
+    if found and "=" not in found[0]:
+        key = found[0]
         rest = value.strip()[len(key) :].strip()
-        return [(key, " ".join(_words(rest)) if rest else "")]
+        return [(key, " ".join(words(rest)) if rest else "")]
     out = []
-    for w in words:
+    for w in found:
         k, _, v = w.partition("=")
         out.append((k, v))
     return out

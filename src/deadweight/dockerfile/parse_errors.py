@@ -125,3 +125,45 @@ def no_arguments(keyword: str, head: str, line: int, escape: str) -> SyntaxProbl
     if keyword not in _EXPECTED_AFTER:
         return None
     return SyntaxProblem(_EXPECTED_AFTER[keyword].format(escape=escape), line, column(head))
+
+
+def _open_quote(text: str) -> str:
+    """The quote left open at the end of ``text`` ('' if none), a backslash escaping the
+    next character inside quotes and out, as hadolint reads ``name=value`` words."""
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if quote and ch == quote:
+            quote = ""
+        elif not quote and ch in "\"'":
+            quote = ch
+        i += 1
+    return quote
+
+
+def unpaired(arguments: str, text: str, line: int, escape: str) -> SyntaxProblem | None:
+    """An ``ENV`` or ``LABEL`` on one line (``text``) whose words do not make pairs: a
+    lone name (``ENV PATH``), a word without ``=`` after a ``name=value``, or a quote
+    left open. BuildKit refuses them all; hadolint's parser stops at the end of the
+    line."""
+    from deadweight.dockerfile.pairs import words
+
+    found = words(arguments)
+    if not found:
+        return None
+    if "=" in found[0]:
+        quote = _open_quote(arguments)
+        if quote:
+            message = f"unexpected newline\nexpecting '{quote}' or '{escape}'"
+            return SyntaxProblem(message, line, column(text))
+        if all("=" in w for w in found[1:]):
+            return None
+    elif len(found) > 1:
+        return None  # the legacy ``ENV NAME value`` form
+    if text != text.rstrip(" \t"):
+        return SyntaxProblem("expecting value", line, column(text))
+    return SyntaxProblem("missing whitespace", line, column(text))

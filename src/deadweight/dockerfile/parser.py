@@ -251,6 +251,8 @@ def parse(source: str) -> Dockerfile:
         last = line
         i += 1
         while _continues(text, escape):
+            if i >= len(lines) and not source.endswith("\n"):
+                break  # an escape that ends the file continues nothing: it is text
             parts.append(_strip_escape(text, escape))
             while i < len(lines) and (_is_blank(lines[i].text) or _is_comment(lines[i].text)):
                 i += 1
@@ -284,6 +286,11 @@ def parse(source: str) -> Dockerfile:
             empty = parse_errors.no_arguments(keyword, first.text, first.number, escape)
             if empty is not None:
                 problems.append(empty)
+                continue
+        if keyword in ("ENV", "LABEL") and last is first:
+            unpaired = parse_errors.unpaired(arguments, first.text, first.number, escape)
+            if unpaired is not None:
+                problems.append(unpaired)
                 continue
         markers = _heredoc_markers(
             keyword
