@@ -137,7 +137,8 @@ def _analyze_deltas(
                 held = held_by[h.node.inode]
                 if held:
                     events.append((h, classify(h, stacker.nodes.get(h.node.path)), held))
-    tree = stacker.tree()
+    tree = stacker.tree(last=True)  # the stacker is done: its maps, not a copy (issue 16)
+    del stacker
     said = list(instructions) + [""] * max(0, len(deltas) - len(instructions))
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
     del events  # a hidden node per event: freed before the peak (recommend), issue 16
@@ -193,9 +194,14 @@ def _layer_changes(
     directories, then the bytes it added, changed and deleted (see ``LayerReport``)."""
     nodes, layer = stacker.nodes, stacker.layer
     held_by, layer_of = stacker.inodes.held, stacker.inodes.layers  # columns, read directly
-    touched = {e.path for e in delta.entries}
+    # the paths the layer wrote, each once: a set of them only when it wrote one twice or
+    # hid a lower path (a layer that only adds, the million files of issue 16, needs none)
+    removed = [h for h in hidden if h.how != "replaced" and h.node.kind != "dir"]
+    touched: set[str] | None = None
+    if removed or layer in stacker.repeated:
+        touched = {e.path for e in delta.entries}
     added = changed = added_bytes = changed_bytes = deleted = deleted_bytes = 0
-    for path in touched:
+    for path in touched if touched is not None else (e.path for e in delta.entries):
         node = nodes.get(path)
         if node is None:
             continue
@@ -213,8 +219,8 @@ def _layer_changes(
         else:
             added += 1
             added_bytes += held
-    for h in hidden:
-        if h.how != "replaced" and h.node.kind != "dir" and h.node.path not in touched:
+    for h in removed:
+        if touched is None or h.node.path not in touched:
             deleted += 1
             if h.last and h.node.inode >= 0:
                 deleted_bytes += held_by[h.node.inode]

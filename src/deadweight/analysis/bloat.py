@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from deadweight.filetree.nodes import Inodes
 from deadweight.filetree.tree import Node, Tree
 
 _HOME = r"(?:root|home/[^/]+)"
@@ -179,18 +178,6 @@ def categorise(path: str) -> tuple[str, str] | None:
     return RULES[int(group[1:])][0], m.group(group)
 
 
-def _live_inodes(tree: Tree) -> Iterable[Node]:
-    """Each live inode once (at its first path in path order), regular files and symlinks."""
-    first: dict[int, Node] = {}
-    for path, node in tree.nodes.items():
-        inode = node.inode
-        if inode >= 0:
-            seen = first.get(inode)
-            if seen is None or path < seen.path:
-                first[inode] = node
-    return first.values()
-
-
 def _core_name(path: str) -> bool:
     if not (path.endswith("core") or (path[-1:].isdigit() and "core." in path)):
         return False
@@ -221,22 +208,23 @@ def bloat(
     heads = core_heads or {}
     groups: dict[tuple[str, str], list[int]] = {}  # -> [bytes, files]
     writers: dict[tuple[str, str], dict[int, int]] = {}
-    by_digest: dict[str, list[Node]] = {}
-    inodes = tree.inodes
-    # a stacked tree keeps its inodes as columns: read the bytes without making an Inode
-    column = inodes.held if isinstance(inodes, Inodes) else None
-    for node in _live_inodes(tree):
-        path = node.path
+    # a digest seen once maps to its node, a list only once a second node shares it: a
+    # list per file of a million distinct files was ~70 bytes each (issue 16)
+    by_digest: dict[str, Node | list[Node]] = {}
+    held_by = tree.held  # a stacked tree's inode column: no Inode made per node
+    for path, node in tree.first_names():
         if node.layer < from_layer or (ignore is not None and ignore(path)):
             continue
-        held = column[node.inode] if column is not None else inodes[node.inode].bytes
+        held = held_by(node.inode)
         digest = node.digest
         if digest and node.size and (node.kind == "file" or node.kind == "hardlink"):
             same = by_digest.get(digest)
             if same is None:
-                by_digest[digest] = [node]
-            else:
+                by_digest[digest] = node
+            elif isinstance(same, list):
                 same.append(node)
+            else:
+                by_digest[digest] = [same, node]
         if not held:
             continue  # counted in no category (but maybe a duplicate: see above)
         found: tuple[str, str] | None = None
@@ -263,7 +251,7 @@ def bloat(
     dups = [
         DuplicateGroup(d, nodes[0].size, tuple(sorted(n.path for n in nodes)))
         for d, nodes in by_digest.items()
-        if len(nodes) > 1
+        if isinstance(nodes, list)
     ]
     dups.sort(key=lambda g: (-g.bytes, g.paths[0]))
     totals = dict.fromkeys(CATEGORIES, 0)

@@ -48,26 +48,47 @@ class DiveFigures:
     inefficiencies: tuple[DiveInefficiency, ...]
 
 
+DIR = -1  # a node's value for a directory (dive's directories hold no bytes)
+
+
 class _Tree:
-    """dive's file tree, flat: path (no leading slash) -> (size, is_dir), and children.
+    """dive's file tree, flat: path (no leading slash) -> its size, or ``DIR``.
 
     A node is only ever created with all its ancestors (as dive's ``AddPath`` does, as
-    plain non-directory nodes of size 0), and removed with its whole subtree.
+    plain non-directory nodes of size 0), and removed with its whole subtree. The children
+    of each node are indexed only once a removal or a subtree's total needs them: an image
+    without whiteouts never builds the index (issue 16: a set entry and a tuple per path
+    held ~270 bytes a file of a million, with the counts below).
     """
 
-    __slots__ = ("kids", "nodes")
+    __slots__ = ("_kids", "nodes")
 
     def __init__(self) -> None:
-        self.nodes: dict[str, tuple[int, bool]] = {}
-        self.kids: dict[str, set[str]] = {}
+        self.nodes: dict[str, int] = {}
+        self._kids: dict[str, set[str]] | None = None
+
+    @property
+    def kids(self) -> dict[str, set[str]]:
+        """Node -> the nodes directly below it (built on first use, then kept)."""
+        kids = self._kids
+        if kids is None:
+            kids = self._kids = {}
+            for path in self.nodes:
+                up = path.rpartition("/")[0]
+                below = kids.get(up)
+                if below is None:
+                    below = kids[up] = set()
+                below.add(path)
+        return kids
 
     def copy(self) -> _Tree:
         new = _Tree()
         new.nodes = dict(self.nodes)
-        new.kids = {k: set(v) for k, v in self.kids.items()}
+        if self._kids is not None:
+            new._kids = {k: set(v) for k, v in self._kids.items()}
         return new
 
-    def add(self, path: str, size: int, is_dir: bool) -> None:
+    def add(self, path: str, size: int) -> None:
         nodes = self.nodes
         if path not in nodes:
             up, _, name = path.rpartition("/")
@@ -75,11 +96,16 @@ class _Tree:
                 return
             if name.startswith(WHITEOUT + WHITEOUT):
                 return  # dive never attaches ".wh..wh.*" names
-            kids = self.kids.get(up)
-            if kids is None:
-                kids = self.kids[up] = set()
-            kids.add(path)
-        nodes[path] = (size, is_dir)
+            self._index(up, path)
+        nodes[path] = size
+
+    def _index(self, up: str, path: str) -> None:
+        kids = self._kids
+        if kids is not None:
+            below = kids.get(up)
+            if below is None:
+                below = kids[up] = set()
+            below.add(path)
 
     def _ancestors(self, path: str) -> str | None:
         """Create the missing directories down to ``path`` (returned); None where dive
@@ -90,31 +116,38 @@ class _Tree:
             if here not in self.nodes:
                 if name.startswith(WHITEOUT + WHITEOUT):
                     return None
-                self.nodes[here] = (0, False)
-                kids = self.kids.get(up)
-                if kids is None:
-                    kids = self.kids[up] = set()
-                kids.add(here)
+                self.nodes[here] = 0
+                self._index(up, here)
             up = here
         return up
 
     def remove(self, path: str) -> None:
         if path not in self.nodes:
             return
-        self.kids.get(path.rpartition("/")[0], set()).discard(path)
+        kids = self.kids
+        kids.get(path.rpartition("/")[0], set()).discard(path)
         todo = [path]
         while todo:
             p = todo.pop()
             del self.nodes[p]
-            todo.extend(self.kids.pop(p, ()))
+            todo.extend(kids.pop(p, ()))
 
     def total(self, path: str) -> int:
         out, todo = 0, [path]
+        nodes, kids = self.nodes, self.kids
         while todo:
             p = todo.pop()
-            out += self.nodes[p][0]
-            todo.extend(self.kids.get(p, ()))
+            size = nodes[p]
+            if size != DIR:
+                out += size
+            todo.extend(kids.get(p, ()))
         return out
+
+    def parents(self) -> set[str]:
+        """The nodes that have a node below them (every other node is a leaf)."""
+        if self._kids is not None:
+            return {p for p, below in self._kids.items() if below}
+        return {p.rpartition("/")[0] for p in self.nodes}
 
     def order(self) -> list[str]:
         """dive's visit order: deepest first, siblings in byte order (a post-order walk).
@@ -140,13 +173,14 @@ def _ascii_walk_key(path: str) -> str:
 def _layer_tree(delta: LayerDelta) -> _Tree:
     tree = _Tree()
     for e in delta.entries:
-        tree.add(e.path, e.size if e.kind == "file" else 0, e.kind == "dir")
+        kind = e.kind
+        tree.add(e.path, e.size if kind == "file" else DIR if kind == "dir" else 0)
     for path in delta.whiteouts:
         head, _, name = path.rpartition("/")
-        tree.add(f"{head}/{WHITEOUT}{name}" if head else WHITEOUT + name, 0, False)
+        tree.add(f"{head}/{WHITEOUT}{name}" if head else WHITEOUT + name, 0)
     for path in delta.opaques:
         if path and path not in tree.nodes:
-            tree.add(path, 0, False)
+            tree.add(path, 0)
     return tree
 
 
@@ -161,10 +195,17 @@ def _target(path: str) -> str | None:
 
 class DiveCounter:
     """dive's figures, one layer at a time (bottom first), so they can be computed while
-    later layers are still being read."""
+    later layers are still being read.
+
+    A path seen once is kept as its size alone (its count is 1, its cumulative and
+    smallest size that size); only paths seen again get a row of three figures, and the
+    sums the score needs are kept as they grow."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, list[int]] = {}  # path -> [count, cumulative, minimum]
+        self.once: dict[str, int] = {}  # path seen once -> its size
+        self.again: dict[str, list[int]] = {}  # path seen more -> [count, cumulative, minimum]
+        self.minimum = 0  # the sum of every path's smallest size
+        self.discovered = 0  # the sum of every size seen
         self.stacked: _Tree | None = None
         self.sizes: list[int] = []
 
@@ -174,29 +215,46 @@ class DiveCounter:
         # The walk's order matters only to whiteouts: one whose target is missing below
         # stops it, and one hides what sorts before it. Without them, any order will do.
         order = tree.order() if delta.whiteouts else list(tree.nodes)
-        kids, seen = tree.kids, self.seen
+        inner, here, once, again = tree.parents(), tree.nodes, self.once, self.again
+        minimum = discovered = 0
         for path in order:
-            if kids.get(path):
+            if path in inner:
                 continue
-            size = tree.nodes[path][0]
+            size = here[path]
+            if size == DIR:
+                size = 0
             target = _target(path) if WHITEOUT in path else None
             if target is not None:
                 path = target
                 before = lower.nodes.get(path)
                 if before is None:
                     break
-                size = lower.total(path) if before[1] else 0
-            row = seen.get(path)
-            if row is None:
-                seen[path] = [1, size, size]
+                size = lower.total(path) if before == DIR else 0
+            discovered += size
+            first = once.get(path)
+            if first is None:
+                row = again.get(path)
+                if row is None:
+                    once[path] = size
+                    minimum += size
+                    continue
             else:
-                row[0] += 1
-                row[1] += size
-                if size < row[2]:
-                    row[2] = size
+                del once[path]
+                row = again[path] = [1, first, first]
+            row[0] += 1
+            row[1] += size
+            if size < row[2]:
+                minimum -= row[2] - size
+                row[2] = size
+        self.minimum += minimum
+        self.discovered += discovered
+        self.sizes.append(sum(e.size for e in delta.entries if e.kind == "file"))
+        if self.stacked is None and not delta.whiteouts:
+            self.stacked = tree  # the first layer's tree is the stack: no copy
+            return
         if self.stacked is None:
             self.stacked = tree.copy()
-        stacked, below, here = self.stacked, self.stacked.nodes, tree.nodes
+        stacked, below = self.stacked, self.stacked.nodes
         for path in order:
             target = _target(path) if WHITEOUT in path else None
             if target is not None:
@@ -204,16 +262,12 @@ class DiveCounter:
             elif path in below:
                 below[path] = here[path]
             else:
-                size, is_dir = here[path]
-                stacked.add(path, size, is_dir)
-        self.sizes.append(sum(e.size for e in delta.entries if e.kind == "file"))
+                stacked.add(path, here[path])
 
     def figures(self) -> DiveFigures:
-        seen, sizes = self.seen, self.sizes
-        minimum = sum(r[2] for r in seen.values())
-        discovered = sum(r[1] for r in seen.values())
-        score = 1.0 if discovered == 0 else minimum / discovered
-        rows = [DiveInefficiency("/" + p, r[0], r[1]) for p, r in seen.items() if r[0] >= 2]
+        sizes = self.sizes
+        score = 1.0 if self.discovered == 0 else self.minimum / self.discovered
+        rows = [DiveInefficiency("/" + p, r[0], r[1]) for p, r in self.again.items()]
         rows.sort(key=lambda r: (-r.cumulative, r.path))
         wasted = sum(r.cumulative for r in rows)
         user = sum(sizes[1:])

@@ -73,4 +73,7 @@ def view(deltas: Sequence[LayerDelta], offset: int, complete: bool) -> View:
         deleted.update(delta.whiteouts)
         opaque.update(delta.opaques)
     captured = tuple((i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured)
-    return View(stacker.tree(), complete, offset, captured, frozenset(deleted), frozenset(opaque))
+    # the stacker is done with: the view takes its maps instead of a copy (issue 16)
+    return View(
+        stacker.tree(last=True), complete, offset, captured, frozenset(deleted), frozenset(opaque)
+    )
