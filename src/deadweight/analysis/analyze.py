@@ -124,13 +124,18 @@ def _analyze_deltas(
     events: list[tuple[Hidden, Cause, int]] = []
     reports: list[tuple[int, int, int, int, int, int]] = []
     dive = DiveCounter()
+    # each layer without its entries once stacked (what is left of them is the tree's):
+    # its size, unsafe names and captured files, and its largest files (issue 16)
     deltas: list[LayerDelta] = []
+    written: list[tuple[SizeItem, ...]] = []
     for delta in layers_in:
-        deltas.append(delta)
-        dive.add(delta)
+        deltas.append(LayerDelta(captured=delta.captured, unsafe=delta.unsafe, size=delta.size))
+        written.append(_largest_written(delta, 5))
         before = {e.path for e in delta.entries if e.path in stacker.nodes}
         hidden = stacker.apply(delta)
+        dive.add(delta, unique=stacker.layer not in stacker.repeated)
         reports.append(_layer_changes(stacker, delta, before, hidden))
+        del delta
         held_by = stacker.inodes.held  # the column: no Inode made per lookup
         for h in hidden:
             if h.last:
@@ -156,12 +161,12 @@ def _analyze_deltas(
             sizes[i],
             *reports[i][:3],
             wasted_by_layer[i],
-            _largest_written(d, 5),
+            written[i],
             *reports[i][3:],
         )
-        for i, d in enumerate(deltas)
+        for i in range(len(deltas))
     )
-    del reports, wasted_by_layer
+    del reports, wasted_by_layer, written
     unsafe = tuple(
         UnsafeItem(i, u.name, u.reason, u.action) for i, d in enumerate(deltas) for u in d.unsafe
     )

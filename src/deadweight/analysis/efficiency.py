@@ -199,7 +199,11 @@ class DiveCounter:
 
     A path seen once is kept as its size alone (its count is 1, its cumulative and
     smallest size that size); only paths seen again get a row of three figures, and the
-    sums the score needs are kept as they grow."""
+    sums the score needs are kept as they grow. Each layer is counted when the next one
+    comes (or the figures are asked for): the top layer's paths are never looked up again,
+    so they are neither kept nor stacked, and a top layer that neither deletes nor writes a
+    path twice is counted from its entries, without a tree of its own (issue 16: an image
+    of one layer of a million files keeps nothing a path)."""
 
     def __init__(self) -> None:
         self.once: dict[str, int] = {}  # path seen once -> its size
@@ -208,14 +212,33 @@ class DiveCounter:
         self.discovered = 0  # the sum of every size seen
         self.stacked: _Tree | None = None
         self.sizes: list[int] = []
+        self._pending: tuple[LayerDelta, bool] | None = None
 
-    def add(self, delta: LayerDelta) -> None:
+    def add(self, delta: LayerDelta, *, unique: bool = False) -> None:
+        """Count one more layer; ``unique``: the caller knows it writes no path twice."""
+        if self._pending is not None:
+            self._count(*self._pending, last=False)
+        self._pending = (delta, unique)
+
+    def _count(self, delta: LayerDelta, unique: bool, *, last: bool) -> None:
+        self.sizes.append(sum(e.size for e in delta.entries if e.kind == "file"))
+        if (
+            last
+            and unique
+            and not delta.whiteouts
+            and not delta.opaques
+            and not any(WHITEOUT in e.path for e in delta.entries)
+        ):
+            return self._count_top(delta)
         tree = _layer_tree(delta)
         lower = self.stacked if self.stacked is not None else tree
         # The walk's order matters only to whiteouts: one whose target is missing below
         # stops it, and one hides what sorts before it. Without them, any order will do.
         order = tree.order() if delta.whiteouts else list(tree.nodes)
         inner, here, once, again = tree.parents(), tree.nodes, self.once, self.again
+        # on the top layer, a path is kept only if this layer may see it again: a whiteout's
+        # target, which may also be one of its leaves
+        targets = frozenset(delta.whiteouts) if last else frozenset()
         minimum = discovered = 0
         for path in order:
             if path in inner:
@@ -235,7 +258,8 @@ class DiveCounter:
             if first is None:
                 row = again.get(path)
                 if row is None:
-                    once[path] = size
+                    if not last or target is not None or path in targets:
+                        once[path] = size
                     minimum += size
                     continue
             else:
@@ -248,10 +272,11 @@ class DiveCounter:
                 row[2] = size
         self.minimum += minimum
         self.discovered += discovered
-        self.sizes.append(sum(e.size for e in delta.entries if e.kind == "file"))
+        if last:
+            return None
         if self.stacked is None and not delta.whiteouts:
             self.stacked = tree  # the first layer's tree is the stack: no copy
-            return
+            return None
         if self.stacked is None:
             self.stacked = tree.copy()
         stacked, below = self.stacked, self.stacked.nodes
@@ -263,8 +288,46 @@ class DiveCounter:
                 below[path] = here[path]
             else:
                 stacked.add(path, here[path])
+        return None
+
+    def _count_top(self, delta: LayerDelta) -> None:
+        """The top layer, when it only writes, each path once, no name dive leaves out: its
+        leaves are the paths no other path lies below, counted against the layers below."""
+        inner: set[str] = set()  # every directory above a path (few: one per directory)
+        for e in delta.entries:
+            up = e.path.rpartition("/")[0]
+            while up and up not in inner:
+                inner.add(up)
+                up = up.rpartition("/")[0]
+        once, again = self.once, self.again
+        minimum = discovered = 0
+        for e in delta.entries:
+            path = e.path
+            if path in inner:
+                continue
+            size = e.size if e.kind == "file" else 0
+            discovered += size
+            first = once.get(path)
+            if first is None:
+                row = again.get(path)
+                if row is None:
+                    minimum += size
+                    continue
+            else:
+                del once[path]
+                row = again[path] = [1, first, first]
+            row[0] += 1
+            row[1] += size
+            if size < row[2]:
+                minimum -= row[2] - size
+                row[2] = size
+        self.minimum += minimum
+        self.discovered += discovered
 
     def figures(self) -> DiveFigures:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._count(*pending, last=True)
         sizes = self.sizes
         score = 1.0 if self.discovered == 0 else self.minimum / self.discovered
         rows = [DiveInefficiency("/" + p, r[0], r[1]) for p, r in self.again.items()]

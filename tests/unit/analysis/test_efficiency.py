@@ -19,7 +19,9 @@ def dive_figures(deltas: Sequence[LayerDelta]) -> DiveFigures:
     """The figures the analyzer's counter gives after these layers, in order."""
     counter = DiveCounter()
     for d in deltas:
-        counter.add(d)
+        # what the analyzer's stacker tells it: no path written twice (the top layer is
+        # then counted from its entries, without a tree)
+        counter.add(d, unique=len({e.path for e in d.entries}) == len(d.entries))
     return counter.figures()
 
 
