@@ -12,7 +12,7 @@ from deadweight.compare import check, compare
 from deadweight.compare.content import file_diff, normal
 from deadweight.compare.diff import check_platforms
 from deadweight.errors import UsageError
-from deadweight.render.diff import render_text, to_json
+from deadweight.render.diff import json_chunks, render_text
 
 
 def parse_percent(value: str | None) -> float | None:
@@ -97,6 +97,10 @@ def diff(
         from deadweight.render.html import diff_html
 
         write_report(html, diff_html(result))
-    echo_raw(to_json(result, budget) if fmt == "json" else render_text(result, budget))
+    if fmt == "json":
+        for chunk in json_chunks(result, budget):  # a diff of a million files: no 4 GB
+            echo_raw(chunk)
+    else:
+        echo_raw(render_text(result, budget))
     if not budget.passed:
         raise click.exceptions.Exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from deadweight.compare.budget import Budget
@@ -12,6 +13,7 @@ from deadweight.compare.result import (
     SCHEMA_VERSION,
     BaseInfo,
     ConfigChange,
+    FileChange,
     FileState,
     ImageDiff,
 )
@@ -189,7 +191,19 @@ def _base_doc(b: BaseInfo) -> dict[str, Any]:
     return {"name": b.name, "layers": b.layers, "size": b.size, "topDiffId": b.top}
 
 
-def document(d: ImageDiff, budget: Budget | None = None) -> dict[str, Any]:
+def _file_doc(f: FileChange) -> dict[str, Any]:
+    return {
+        "path": "/" + f.path,
+        "status": f.status,
+        "delta": f.delta,
+        "changed": list(f.changed),
+        "a": _state(f.a),
+        "b": _state(f.b),
+    }
+
+
+def document(d: ImageDiff, budget: Budget | None = None, *, files: bool = True) -> dict[str, Any]:
+    """The JSON document; without ``files``, its ``files`` list left empty."""
     doc: dict[str, Any] = {
         "schemaVersion": SCHEMA_VERSION,
         "a": {"name": d.a.name, "id": d.a.id, "size": d.a.size, "layers": d.a.layers,
@@ -217,17 +231,7 @@ def document(d: ImageDiff, budget: Budget | None = None) -> dict[str, Any]:
             }
             for s in d.steps
         ],
-        "files": [
-            {
-                "path": "/" + f.path,
-                "status": f.status,
-                "delta": f.delta,
-                "changed": list(f.changed),
-                "a": _state(f.a),
-                "b": _state(f.b),
-            }
-            for f in d.files
-        ],
+        "files": [_file_doc(f) for f in d.files] if files else [],
         "directories": [
             {"path": "/" + r.path, "delta": r.delta, "added": r.added, "removed": r.removed,
              "modified": r.modified}
@@ -263,4 +267,26 @@ def document(d: ImageDiff, budget: Budget | None = None) -> dict[str, Any]:
 
 
 def to_json(d: ImageDiff, budget: Budget | None = None) -> str:
-    return json.dumps(document(d, budget), indent=2, ensure_ascii=False) + "\n"
+    return "".join(json_chunks(d, budget))
+
+
+_FILES = '\n  "files": [],'  # the top-level key's line: every string value is quoted
+_BATCH = 1024
+
+
+def json_chunks(d: ImageDiff, budget: Budget | None = None) -> Iterator[str]:
+    """:func:`to_json`'s text, a batch of files at a time: the document of a diff of a
+    million files, built whole, took a dict per file and ~4 GB (issue 16)."""
+    text = json.dumps(document(d, budget, files=False), indent=2, ensure_ascii=False) + "\n"
+    if not d.files:
+        yield text
+        return
+    at = text.index(_FILES)
+    yield text[:at] + '\n  "files": [\n'
+    for start in range(0, len(d.files), _BATCH):
+        items = (
+            json.dumps(_file_doc(f), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            for f in d.files[start : start + _BATCH]
+        )
+        yield ("" if start == 0 else ",\n") + ",\n".join("    " + i for i in items)
+    yield "\n  ]," + text[at + len(_FILES) :]
