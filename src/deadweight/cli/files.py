@@ -50,7 +50,9 @@ def export(image: str, paths: tuple[str, ...], output: str, ctx: Context) -> Non
     img = ctx.open(image)
     if paths or ctx.stored(img):  # the stored deltas say which layers hold what is written
         deltas = ctx.deltas(img)
-        counts = export_files(img, deltas, stack(deltas), output, paths, what=image)
+        # export writes what it reads: never refused for its entry count (limits.py)
+        tree = stack(deltas, bounded=False)
+        counts = export_files(img, deltas, tree, output, paths, what=image)
     else:  # layer by layer onto disk: memory does not grow with the files (issue 16)
         counts = export_all(img, output)
     click.echo(

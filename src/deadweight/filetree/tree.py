@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from deadweight import limits
+from deadweight.errors import UnsafeLayer
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.entry import Entry
 from deadweight.filetree.nodes import ImplicitNode, Inode, Inodes, LinkNode, Node, Refs
@@ -135,12 +137,14 @@ class Stacker:
     whiteout, an opaque directory or a replaced path): a layer that only adds never
     builds the index (issue 16: a set entry per path)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, bounded: bool = True) -> None:
         self.nodes: dict[str, Node] = {}
+        self.bounded = bounded  # refuse more than limits.IMAGE_ENTRIES members (apply)
         self._children: dict[str, set[str]] | None = None
         self.inodes = Inodes()
         self.layer = -1
         self.repeated: set[int] = set()  # layers that wrote some name more than once
+        self.members = 0  # entries, whiteouts and opaque markers of the layers so far
 
     @property
     def refs(self) -> Refs:
@@ -164,7 +168,7 @@ class Stacker:
         """An independent copy (nodes and inodes are never changed in place: the maps
         and the children sets are what a later layer changes); with ``children``, the
         children index is built first, so both keep it."""
-        new = Stacker()
+        new = Stacker(bounded=self.bounded)
         new.nodes = dict(self.nodes)
         index = self.children if children else self._children
         if index is not None:
@@ -172,10 +176,21 @@ class Stacker:
         new.inodes = self.inodes.copy()
         new.layer = self.layer
         new.repeated = set(self.repeated)
+        new.members = self.members
         return new
 
     def apply(self, delta: LayerDelta) -> list[Hidden]:
-        """Stack one more layer; return what it hid, in the order it hid it."""
+        """Stack one more layer; return what it hid, in the order it hid it.
+
+        Raises :class:`UnsafeLayer` once the layers stacked hold more than
+        ``limits.IMAGE_ENTRIES`` members in all, unless made unbounded: the merged tree is
+        held whole, a few hundred bytes a path, and no real image comes near (issue 16)."""
+        self.members += len(delta.entries) + len(delta.whiteouts) + len(delta.opaques)
+        if self.members > limits.IMAGE_ENTRIES and self.bounded:
+            raise UnsafeLayer(
+                f"the image's layers hold more than {limits.IMAGE_ENTRIES:,} entries in all "
+                "(deadweight.limits.IMAGE_ENTRIES): refused"
+            )
         self.layer += 1
         hidden: list[Hidden] = []
         for path in delta.whiteouts:
@@ -273,9 +288,10 @@ class Stacker:
         hidden.append(Hidden(node, self.layer, how, last))
 
 
-def stack(deltas: Iterable[LayerDelta]) -> Tree:
-    """The merged file system of ``deltas``, bottom layer first."""
-    stacker = Stacker()
+def stack(deltas: Iterable[LayerDelta], *, bounded: bool = True) -> Tree:
+    """The merged file system of ``deltas``, bottom layer first (``bounded``: see
+    :meth:`Stacker.apply`)."""
+    stacker = Stacker(bounded=bounded)
     for delta in deltas:
         stacker.apply(delta)
     return stacker.tree(last=True)

@@ -22,6 +22,7 @@ SAID: dict[str, str] = {
     "PAX_DIGITS": f"more than {limits.PAX_DIGITS} of them",
     "TAR_MEMBER": f"a file over {limits.TAR_MEMBER >> 40} TiB",
     "TAR_ENTRIES": f"more than {limits.TAR_ENTRIES:,} entries",
+    "IMAGE_ENTRIES": f"more than {limits.IMAGE_ENTRIES:,} entries in all",
     "TAR_TRAILING": f"more than {_mib(limits.TAR_TRAILING)} after the end-of-archive",
     "TAR_CAPTURE_TOTAL": f"first {_mib(limits.TAR_CAPTURE_TOTAL)} of small files",
     "INDEX_NESTING": f"indexes nested more than {limits.INDEX_NESTING} deep",
