@@ -167,3 +167,45 @@ def unpaired(arguments: str, text: str, line: int, escape: str) -> SyntaxProblem
     if text != text.rstrip(" \t"):
         return SyntaxProblem("expecting value", line, column(text))
     return SyntaxProblem("missing whitespace", line, column(text))
+
+
+def _after_word(word: str, text: str, line: int, escape: str) -> SyntaxProblem:
+    expected = f"'#', '{escape}', {_NAMES}, at least one space, or end of input"
+    return SyntaxProblem(f"unexpected {_shown(word[0])}\nexpecting {expected}", line, 0)
+
+
+def wrong_arguments(
+    keyword: str,
+    value: str,
+    exec_form: tuple[str, ...] | None,
+    text: str,
+    line: int,
+    escape: str,
+) -> SyntaxProblem | None:
+    """A one-line ``FROM`` that is not ``IMAGE [AS NAME]``, or a ``COPY``/``ADD`` with
+    fewer than two paths: BuildKit refuses them, and hadolint's parser stops where the
+    line stops making sense to it (``text`` is the line, for the column)."""
+    import re
+
+    spans = [(m.start(), m.group()) for m in re.finditer(r"[^ \t]+", text)]
+    # the keyword and the leading flags are not arguments
+    at = 1
+    while at < len(spans) and spans[at][1].startswith("--"):
+        at += 1
+    args = spans[at:]
+    if keyword == "FROM":
+        # hadolint reads ``# ...`` after the image (and its name) as a remark
+        hashed = next((n for n, (_, w) in enumerate(args) if w.startswith("#")), None)
+        args = args[:hashed] if hashed is not None and hashed in (1, 3) else args
+        if len(args) <= 1 or (len(args) == 3 and args[1][1].lower() == "as"):
+            return None
+        # ``AS`` with its name is read as far as it goes; the first word left is wrong
+        bad = args[3] if len(args) > 3 and args[1][1].lower() == "as" else args[1]
+        if len(args) == 2 and args[1][1].lower() == "as":
+            bad = args[1]
+        found = _after_word(bad[1], text, line, escape)
+        return SyntaxProblem(found.message, line, column(text[: bad[0]]))
+    if len(exec_form if exec_form is not None else value.split()) >= 2:
+        return None
+    message = f"unexpected end of line. At least two arguments are required for {keyword}"
+    return SyntaxProblem(message, line, column(text))

@@ -301,6 +301,7 @@ def parse(source: str) -> Dockerfile:
             arguments,
         )
         heredocs: list[Heredoc] = []
+        resume, last_line = i, last
         for name, strip_tabs, quoted in markers:
             body: list[str] = []
             start_line = lines[i].number if i < len(lines) else last.number + 1
@@ -314,12 +315,26 @@ def parse(source: str) -> Dockerfile:
                     break
                 body.append(candidate)
             if not closed:
-                problems.append(SyntaxProblem(f"unterminated heredoc {name}", first.number, 1))
+                # hadolint reads no heredoc then: ``<<EOF`` stays text and the lines
+                # after the instruction are read as instructions (the first that is not
+                # one is the DL1000)
+                heredocs, i, last = [], resume, last_line
+                break
             text_body = "".join(b + "\n" for b in body)
             heredocs.append(Heredoc(name, text_body, strip_tabs, quoted, start_line, last.number))
         built = _build(keyword, arguments)
         if isinstance(built, str):
             problems.append(SyntaxProblem(built, first.number, 1))
+            continue
+        wrong = (
+            parse_errors.wrong_arguments(
+                keyword, built.value, built.exec_form, first.text, first.number, escape
+            )
+            if last is first and keyword in ("FROM", "COPY", "ADD") and not heredocs
+            else None
+        )
+        if wrong is not None:
+            problems.append(wrong)
             continue
         end = last.start + len(last.text)
         script = _script(keyword, hadolints[m.end(2) :]) if hadolints is not joined else None

@@ -69,8 +69,11 @@ def test_heredocs_several_on_one_line_and_dash_and_quotes() -> None:
 
 
 def test_unterminated_heredoc_is_a_problem() -> None:
+    # as hadolint reads it: no heredoc, so the body's first line is the broken instruction
     df = parse("FROM a\nRUN <<EOF\necho\n")
-    assert [(p.message, p.line) for p in df.problems] == [("unterminated heredoc EOF", 2)]
+    assert [(p.message.split("\n")[0], p.line) for p in df.problems] == [("unexpected 'e'", 3)]
+    assert [i.keyword for i in df.instructions] == ["FROM", "RUN"]
+    assert not df.instructions[1].heredocs
 
 
 def test_json_and_shell_forms_and_flags() -> None:

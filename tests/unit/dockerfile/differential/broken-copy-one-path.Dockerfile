@@ -1,0 +1,4 @@
+FROM node:20.11-alpine
+WORKDIR /app
+COPY package.json
+RUN npm ci

@@ -1,0 +1,2 @@
+FROM node:20.11-alpine AS
+WORKDIR /app

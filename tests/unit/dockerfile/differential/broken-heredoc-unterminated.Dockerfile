@@ -1,0 +1,4 @@
+FROM debian:12.5-slim
+RUN <<EOF
+apt-get update
+apt-get install -y --no-install-recommends curl
