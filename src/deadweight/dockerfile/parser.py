@@ -55,6 +55,10 @@ def _split_lines(source: str) -> list[_Line]:
         offset += len(chunk) + 1
     if lines and lines[-1].text == "" and source.endswith("\n"):
         lines.pop()
+    if source.startswith("\ufeff"):
+        # a byte order mark is no character of the first line (hadolint and BuildKit
+        # skip it); offsets stay those of the source
+        lines[0] = _Line(lines[0].text[1:], 1, 1)
     return lines
 
 
