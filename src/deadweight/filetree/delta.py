@@ -146,6 +146,11 @@ _KINDS: dict[bytes, Kind] = {
 }
 
 
+def kind_of(type_: bytes) -> Kind:
+    """The kind of entry a member of tar type ``type_`` makes."""
+    return _KINDS.get(type_, "other")
+
+
 Marker = Literal["opaque", "whiteout", "aufs", "nameless"]
 
 

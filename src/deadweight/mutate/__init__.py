@@ -8,6 +8,7 @@ squashed layer.
 
 from __future__ import annotations
 
+from deadweight.mutate._disjoint import Ordered, disjoint_merge
 from deadweight.mutate._merge import Dropped, Item, Merge, Stacking, merge, stacking
 from deadweight.mutate.compress import gzip_layer, gzip_layers
 from deadweight.mutate.edit import Edit, NewFile, Owner, with_config
@@ -26,9 +27,11 @@ __all__ = [
     "Item",
     "Merge",
     "NewFile",
+    "Ordered",
     "Owner",
     "Squashed",
     "Stacking",
+    "disjoint_merge",
     "gzip_layer",
     "gzip_layers",
     "layer_deltas",

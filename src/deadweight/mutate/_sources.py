@@ -13,15 +13,21 @@ about 1 µs a member saved on a million).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from deadweight.errors import CorruptImage
+from deadweight.filetree.delta import kind_of
 from deadweight.filetree.nodes import Node
 from deadweight.filetree.paths import clean
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
 from deadweight.image import Image
+from deadweight.mutate._disjoint import Ordered
 from deadweight.mutate._merge import Item, Items
 from deadweight.mutate._spool import Spool
 from deadweight.streams import CHUNK
+
+if TYPE_CHECKING:
+    from deadweight.filetree.entry import Entry
 
 # pax records worth keeping: extended attributes (file capabilities live there)
 _XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
@@ -69,6 +75,8 @@ class Sources:
         self.flags = bytearray()  # per inode: 1 wanted, 2 found
         self.found: list[Found | None] = []
         self.by_node: set[int] = set()  # layers that give such files
+        # an ``Ordered`` merge's: per entry number, the file's head and data, or the head
+        self.numbered: list[Found | Head | None] = []
 
     def node_found(self, node: Node, repeated: Mapping[int, int]) -> Found | None:
         """What the file ``node`` stands for was found as."""
@@ -120,6 +128,9 @@ class Sources:
         return meta
 
     def read(self, image: Image, items: Sequence[Item]) -> None:
+        if isinstance(items, Ordered):
+            self._read_ordered(image, items)
+            return
         meta = self._wanted(items)
         if self.by_node:
             self.found = [None] * len(self.flags)
@@ -137,6 +148,55 @@ class Sources:
                     raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
                 while stream.read(CHUNK):  # to the end, so the layer's digest is verified
                     pass
+
+    def _read_ordered(self, image: Image, items: Ordered) -> None:
+        """What an ``Ordered`` merge's entries are made of, by their numbers: each layer's
+        members met in its delta's order (see ``mutate._disjoint``), from each layer that
+        holds an entry kept."""
+        wanted, starts = items.wanted, items.starts
+        self.numbered = [None] * items.total
+        for index, delta in enumerate(items.deltas):
+            start = starts[index]
+            if not any(wanted[start : start + len(delta.entries)]):
+                continue
+            what = f"layer {image.layers[index].diff_id[:19]}"
+            with image.layers[index].open() as stream:
+                try:
+                    self._read_numbered(
+                        TarStream(stream, what), index, delta.entries, start, wanted
+                    )
+                except TarError as exc:
+                    raise CorruptImage(f"{what}: not a valid tar stream ({exc})") from exc
+                while stream.read(CHUNK):  # to the end, so the layer's digest is verified
+                    pass
+
+    def _read_numbered(
+        self,
+        tar: TarStream,
+        index: int,
+        entries: Sequence[Entry],
+        start: int,
+        wanted: bytearray,
+    ) -> None:
+        """Each member that is the layer's next entry (its path and kind) taken as that
+        entry's; every other member (one the reader dropped or skipped) passed over."""
+        numbered = self.numbered
+        k, count = 0, len(entries)
+        while (member := tar.next()) is not None:
+            size = 0 if member.type in HEADER_ONLY else member.size
+            if k < count:
+                entry = entries[k]
+                path = clean(member.name)[0]
+                if path == entry.path and kind_of(member.type) == entry.kind:
+                    number = start + k
+                    k += 1
+                    if wanted[number]:
+                        if entry.kind == "file":
+                            numbered[number] = self._take(tar, member, size, index, path)
+                            continue
+                        numbered[number] = self._head_of(member)
+            tar.skip(size + (-size % BLOCK))
+        self.spool.file.flush()
 
     def _write(self, chunk: memoryview | bytes) -> None:
         self.spool.file.write(chunk)

@@ -23,6 +23,7 @@ from deadweight.filetree.delta import Capture, LayerDelta
 from deadweight.filetree.paths import ROOT, parent
 from deadweight.filetree.tree import Node
 from deadweight.image import Image, Layer, assemble
+from deadweight.mutate._disjoint import Ordered, disjoint_merge
 from deadweight.mutate._merge import (
     Item,
     Items,
@@ -151,7 +152,9 @@ def _squashed(
             deltas = layer_deltas(image)
         if len(deltas) != count:
             raise UsageError(f"{len(deltas)} layer deltas for an image with {count} layers")
-        if stacked is None or stacked.keep != keep:
+        if merged is None and not edit and not drop_dirs:  # no tree where none is needed
+            merged = disjoint_merge(deltas, keep, drop)
+        if (merged is None or edit) and (stacked is None or stacked.keep != keep):
             stacked = stacking(deltas, keep)
         if merged is None:
             merged = merge(deltas, keep, drop, drop_dirs=drop_dirs, stacked=stacked)
@@ -317,6 +320,8 @@ def _write_layer(image: Image, plan: Merge, epoch: int | None, edit: Edit) -> tu
                 add.new_file(entry)
             else:
                 add(entry)
+    elif isinstance(plan.items, Ordered):  # entries by their numbers, in path order
+        add.ordered(plan.items)
     elif isinstance(plan.items, Items):  # nodes written as the items they stand for
         repeated = plan.items.repeated
         for raw in plan.items.raw:
@@ -360,6 +365,23 @@ class _Adder:
         )
         self.tar.add(head, data, len(data))
         self.size += len(data)
+
+    def ordered(self, items: Ordered) -> None:
+        """The items of a merge without a tree (see ``mutate._disjoint``)."""
+        total, implicit, numbered = items.total, items.implicit, self.sources.numbered
+        for number in items.order:
+            if number >= total:
+                path = implicit[number - total]
+                self.tar.add(_header(self.heads, path, None, self.epoch, self.owner))
+                continue
+            layer, entry = items.entry(number)
+            found = numbered[number]
+            if entry.kind == "file":
+                self._found(entry.path, layer, cast("Found | None", found))
+            elif found is None:
+                raise CorruptImage(f"layer {layer}: {entry.path} was not found on a second read")
+            else:
+                self._put(entry.path, cast(Head, found))
 
     def node(self, node: Node, repeated: Mapping[int, int]) -> None:
         """The item a node of the merge stands for (see ``mutate._merge.Items``)."""

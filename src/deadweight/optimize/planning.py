@@ -30,7 +30,17 @@ from deadweight.errors import CorruptImage, UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.tree import Tree
 from deadweight.image import Image
-from deadweight.mutate import Edit, Merge, Stacking, merge, squash_merge, stacking, with_config
+from deadweight.mutate import (
+    Edit,
+    Merge,
+    Ordered,
+    Stacking,
+    disjoint_merge,
+    merge,
+    squash_merge,
+    stacking,
+    with_config,
+)
 from deadweight.optimize.moderate import (
     DEV_DEPS,
     NON_ROOT,
@@ -268,12 +278,20 @@ def plan(
     stacked: Stacking | None = None
     merged: Merge | None = None
     if keep < count:
-        stacked = stacking(deltas, keep)
-        tree = stacked.tree
-        if level == "moderate":
-            extra = moderate(image, tree, keep, skipping, stacked.lower, deltas)
-        merged = merge(deltas, keep, _predicate(categories, extra.prefixes), stacked=stacked)
-        kept_bytes = _squash_bytes(tree, keep)
+        tree: Tree | None = None
+        # the safe level needs no tree where the layers hide nothing of each other
+        merged = (
+            disjoint_merge(deltas, keep, _predicate(categories, ())) if level == "safe" else None
+        )
+        if isinstance(merged, Merge) and isinstance(merged.items, Ordered):
+            kept_bytes = merged.items.bytes
+        else:
+            stacked = stacking(deltas, keep)
+            tree = stacked.tree
+            if level == "moderate":
+                extra = moderate(image, tree, keep, skipping, stacked.lower, deltas)
+            merged = merge(deltas, keep, _predicate(categories, extra.prefixes), stacked=stacked)
+            kept_bytes = _squash_bytes(tree, keep)
         squashed = sum(sizes[keep:]) - kept_bytes
         note = (
             f"{count - keep} layer(s) above the {keep} base layer(s) merged into one"
@@ -285,11 +303,12 @@ def plan(
         steps.append(Step("squash", TITLES["squash"], squashed, note=note))
         removals = _removal_steps(merged, categories, extra.prefixes)
         if squash == "own" and keep:
+            assert tree is not None  # a merge without a tree keeps no layer
             in_base, also = _left_in_base(tree, keep, categories, removals)
             base_skipped += in_base
             removals = [dataclasses.replace(s, in_base=also.get(s.name, 0)) for s in removals]
         steps.extend(_with_notes(removals, extra))
-        added = _added_bytes(tree, keep, extra.edit, merged)
+        added = _added_bytes(tree, keep, extra.edit, merged) if tree is not None else 0
         if NON_ROOT in extra.notes:
             steps.append(Step(NON_ROOT, TITLES[NON_ROOT], -added, note=extra.notes[NON_ROOT]))
         layer_after = kept_bytes - merged.dropped_bytes + added

@@ -129,3 +129,35 @@ def test_the_writer_refuses_entries_at_the_end() -> None:
     writer = record.RecordWriter(io.BytesIO())
     with pytest.raises(ValueError, match="written already"):
         writer.finish(_delta(1))
+
+
+def test_a_mapped_record_s_pages_are_given_back_as_its_entries_are_decoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record, "BATCH", 50)
+    monkeypatch.setattr(record, "GIVE_BACK", mmap.PAGESIZE)
+    made: list[record._Pages] = []
+    given: list[int] = []
+
+    class Spy(record._Pages):
+        def __init__(self, data: record.Buffer) -> None:
+            super().__init__(data)
+            made.append(self)
+
+        def done(self, length: int) -> None:
+            super().done(length)
+            given.append(self.given)
+
+    monkeypatch.setattr(record, "_Pages", Spy)
+    delta = _delta(2000)
+    data = delta.to_bytes()
+    (tmp_path / "record").write_bytes(data)
+    with (tmp_path / "record").open("rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        assert LayerDelta.from_bytes(mapped) == delta
+        mapped.close()
+    # the decoded bytes counted exactly: to the end of the entries' closing bracket
+    end = data.index(b'],"whiteouts"') + 1
+    assert made[0].at == end
+    assert given == sorted(given) and 0 < given[-1] <= end and given[-1] > end - 2 * mmap.PAGESIZE
+    assert LayerDelta.from_bytes(data) == delta  # bytes: nothing to give back

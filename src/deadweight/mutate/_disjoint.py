@@ -1,0 +1,169 @@
+"""A squash whose layers hide nothing of each other, merged without a tree.
+
+When every layer is squashed (none kept below) and the layers' entries name each path
+once, with no whiteout, opaque marker or hardlink, and no entry under a path that is not
+a directory, nothing hides anything: the squashed layer is every entry in path order,
+with a directory for each parent no tar listed (what ``mutate._merge`` makes of the
+merged tree in that case, item for item). Path order is all it needs, so no tree is
+stacked: the items are an array of the entries' numbers in path order (4 bytes an entry
+where the tree took about 150: a node, its map entry, its inode's columns, issue 16).
+Any other shape returns None and takes the tree (``mutate._merge.merge``).
+
+Entries are numbered across the deltas, bottom first, in tar order; the second read of
+each layer (``mutate._sources``) meets its members in that order too, so what it finds
+is kept by that number.
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
+
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.entry import Entry
+from deadweight.mutate._merge import Dropped, Item, Merge
+
+
+class Ordered(Sequence[Item]):
+    """The items of a merge without a tree: ``order`` holds entry numbers in path order
+    (see the module), and ``total + i`` for the ``i``-th implicit directory. ``wanted``
+    says which entries the layer holds (0: dropped); ``bytes`` is docker's size of every
+    entry, dropped ones included (file data and symlink targets)."""
+
+    __slots__ = ("bytes", "deltas", "implicit", "made_in", "order", "starts", "total", "wanted")
+
+    def __init__(
+        self,
+        deltas: Sequence[LayerDelta],
+        order: array[int],
+        implicit: list[str],
+        wanted: bytearray,
+        size: int,
+        made_in: array[int] | None = None,
+    ) -> None:
+        self.deltas, self.order, self.implicit, self.wanted = deltas, order, implicit, wanted
+        self.made_in = made_in if made_in is not None else array("i")  # implicit's layers
+        starts, total = [], 0
+        for delta in deltas:
+            starts.append(total)
+            total += len(delta.entries)
+        self.starts, self.total, self.bytes = starts, total, size
+
+    def entry(self, number: int) -> tuple[int, Entry]:
+        """The layer and entry of entry ``number`` (below ``total``)."""
+        layer = bisect.bisect_right(self.starts, number) - 1
+        return layer, self.deltas[layer].entries[number - self.starts[layer]]
+
+    def _item(self, number: int) -> Item:
+        if number >= self.total:
+            at = number - self.total
+            return Item(self.implicit[at], "implicit", self.made_in[at])
+        layer, entry = self.entry(number)
+        if entry.kind == "file":
+            return Item(entry.path, "data", layer, entry.path)
+        return Item(entry.path, "copy", layer)
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Item]: ...
+    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
+        if isinstance(index, slice):
+            return [self._item(n) for n in self.order[index]]
+        return self._item(self.order[index])
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self) -> Iterator[Item]:
+        make = self._item
+        return (make(n) for n in self.order)
+
+
+def disjoint_merge(
+    deltas: Sequence[LayerDelta], keep: int, drop: Callable[[str], bool] | None = None
+) -> Merge | None:
+    """``mutate._merge.merge(deltas, keep, drop)`` for a squash of layers that hide nothing
+    of each other (see the module), made without a tree; None for any other shape."""
+    if keep != 0 or any(d.whiteouts or d.opaques for d in deltas):
+        return None
+    paths: list[str] = []
+    dirs: set[str] = set()
+    size = 0
+    for delta in deltas:
+        for entry in delta.entries:
+            kind = entry.kind
+            if kind == "hardlink":
+                return None
+            paths.append(entry.path)
+            if kind == "dir":
+                dirs.add(entry.path)
+            elif kind == "file":
+                size += entry.size
+            elif kind == "symlink":
+                size += entry.link_bytes
+    total = len(paths)
+    # ints of the numbers held only while sorting; then 4 bytes each
+    order = array("I", sorted(range(total), key=paths.__getitem__))
+    for i in range(1, total):
+        if paths[order[i]] == paths[order[i - 1]]:
+            return None  # a path written twice: the later one replaces (the tree's work)
+    starts = Ordered(deltas, order, [], bytearray(), 0).starts
+    found = _implicit(paths, order, dirs, starts)
+    if found is None:
+        return None
+    del dirs
+    implicit = sorted(found)
+    made_in = array("i", (found[p] for p in implicit))
+    del found
+    wanted = bytearray(b"\x01") * total
+    dropped: list[Dropped] = []
+    if drop is not None:
+        ordered = Ordered(deltas, order, [], wanted, size)
+        for number in order:
+            layer, entry = ordered.entry(number)
+            if entry.kind != "dir" and drop(entry.path):
+                wanted[number] = 0
+                held = entry.size if entry.kind == "file" else entry.link_bytes
+                dropped.append(Dropped(entry.path, held, layer))
+    items = _interleaved(paths, order, wanted, implicit, total)
+    return Merge(Ordered(deltas, items, implicit, wanted, size, made_in), tuple(dropped))
+
+
+def _implicit(
+    paths: list[str], order: array[int], dirs: set[str], starts: list[int]
+) -> dict[str, int] | None:
+    """The parents no entry lists, and the layer of the first entry under each (where the
+    tree makes it); None if an entry lies under a path that is not a directory (the tree
+    replaces one with the other)."""
+    missing: dict[str, int] = {}
+    for number, path in enumerate(paths):
+        up = path.rpartition("/")[0]
+        while up and up not in dirs and up not in missing:
+            at = bisect.bisect_left(order, up, key=paths.__getitem__)
+            if at < len(order) and paths[order[at]] == up:
+                return None  # an entry that is not a directory, over others
+            missing[up] = bisect.bisect_right(starts, number) - 1
+            up = up.rpartition("/")[0]
+    return missing
+
+
+def _interleaved(
+    paths: list[str], order: array[int], wanted: bytearray, implicit: list[str], total: int
+) -> array[int]:
+    """The kept entries' numbers and the implicit directories' (``total + i``), in path
+    order."""
+    out = array("I")
+    i = 0
+    for number in order:
+        if not wanted[number]:
+            continue
+        path = paths[number]
+        while i < len(implicit) and implicit[i] < path:
+            out.append(total + i)
+            i += 1
+        out.append(number)
+    out.extend(range(total + i, total + len(implicit)))
+    return out

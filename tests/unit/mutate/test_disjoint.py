@@ -1,0 +1,149 @@
+"""A squash of layers that hide nothing of each other, merged without a tree
+(``mutate._disjoint``): the same items, drops and layer bytes as the tree's merge, for random
+stacks (where the shape allows it; any other shape goes to the tree)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deadweight import static
+from deadweight.filetree import read_delta
+from deadweight.filetree.delta import LayerDelta
+from deadweight.image import Image
+from deadweight.mutate import Ordered, disjoint_merge, merge, squash_merge
+from deadweight.mutate._merge import Item
+from deadweight.optimize import planning
+
+S = static
+# names whose order is not their parents' order: "a-b" and "a.b" sort between "a" and "a/"
+PATHS = ["a", "a/b", "a-b", "a.b/c", "a/b/c", "a/b-c", "a/b/c/d", "x/y", "x", "z/z/z"]
+DATA = [b"", b"1", b"22"]
+
+entry = st.one_of(
+    st.builds(
+        S.File, st.sampled_from(PATHS), st.sampled_from(DATA), st.sampled_from([0o644, 0o755])
+    ),
+    st.builds(S.Dir, st.sampled_from(PATHS), st.sampled_from([0o755, 0o700])),
+    st.builds(S.Symlink, st.sampled_from(PATHS), st.sampled_from(["t", "../u"])),
+    st.builds(S.Fifo, st.sampled_from(PATHS)),
+)
+rare = st.one_of(
+    st.builds(S.Hardlink, st.sampled_from(PATHS), st.sampled_from(PATHS)),
+    st.builds(S.Whiteout, st.sampled_from(PATHS)),
+    st.builds(S.Opaque, st.sampled_from(PATHS)),
+)
+layer = st.lists(st.one_of(entry, entry, entry, rare), max_size=7, unique_by=lambda e: e.path)
+stacks = st.lists(layer, min_size=1, max_size=3)
+
+
+def image(layers: Sequence[Sequence[S.Entry]]) -> Image:
+    return S.image([S.Step(f"RUN {i}", S.layer(list(e))) for i, e in enumerate(layers)])
+
+
+def deltas(img: Image) -> list[LayerDelta]:
+    out = []
+    for lay in img.layers:
+        with lay.open() as stream:
+            out.append(read_delta(stream, hash="sha256"))
+    return out
+
+
+def _tree_only(*_: object, **__: object) -> None:
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(stacks, st.sets(st.sampled_from(PATHS)), st.booleans())
+def test_without_a_tree_the_merge_and_the_layer_are_the_tree_s(
+    layers: list[list[S.Entry]], dropped: set[str], epoch: bool
+) -> None:
+    img = image(layers)
+    ds = deltas(img)
+
+    def drop(path: str) -> bool:
+        return path in dropped
+
+    fast = disjoint_merge(ds, 0, drop)
+    slow = merge(ds, 0, drop)
+    if fast is not None:
+        assert list(fast.items) == list(slow.items)
+        assert fast.dropped == slow.dropped
+    stamp = 0 if epoch else None
+    a = squash_merge(img, 0, drop=drop, deltas=ds, epoch=stamp)
+    with mock.patch("deadweight.mutate.squashing.disjoint_merge", _tree_only):
+        b = squash_merge(img, 0, drop=drop, deltas=ds, epoch=stamp)
+    assert a.image.id == b.image.id
+    assert a.layer_size == b.layer_size
+    assert a.merge is not None and b.merge is not None
+    assert a.merge.dropped == b.merge.dropped
+    assert isinstance(a.merge.items, Ordered) == (fast is not None)
+
+
+def test_a_disjoint_stack_is_written_in_path_order_with_implicit_parents() -> None:
+    img = image(
+        [
+            [S.File("a/b/c", b"1"), S.File("a-b", b"22"), S.Dir("a", 0o700)],
+            [S.Symlink("x/y", "../a"), S.Fifo("a.b/c"), S.File("tmp/t", b"333")],
+        ]
+    )
+    ds = deltas(img)
+    fast = disjoint_merge(ds, 0, lambda p: p.startswith("tmp/"))
+    assert fast is not None and isinstance(fast.items, Ordered)
+    assert [(i.path, i.action) for i in fast.items] == [
+        ("a", "copy"),
+        ("a-b", "data"),
+        ("a.b", "implicit"),
+        ("a.b/c", "copy"),
+        ("a/b", "implicit"),
+        ("a/b/c", "data"),
+        ("tmp", "implicit"),  # its only file dropped, the directory stays (as the tree's)
+        ("x", "implicit"),
+        ("x/y", "copy"),
+    ]
+    assert [(d.path, d.bytes, d.layer) for d in fast.dropped] == [("tmp/t", 3, 1)]
+    assert fast.items.bytes == 1 + 2 + 4 + 3  # files and the symlink's target
+    assert fast.items[1] == Item("a-b", "data", 0, "a-b")
+    assert list(fast.items[4:6]) == list(fast.items)[4:6]
+    written = squash_merge(img, 0, drop=lambda p: p.startswith("tmp/"), deltas=ds)
+    with mock.patch("deadweight.mutate.squashing.disjoint_merge", _tree_only):
+        tree = squash_merge(img, 0, drop=lambda p: p.startswith("tmp/"), deltas=ds)
+    assert written.image.id == tree.image.id
+    assert isinstance(written.merge and written.merge.items, Ordered)
+
+
+@pytest.mark.parametrize(
+    ("layers", "keep"),
+    [
+        ([[S.File("a")], [S.File("a")]], 0),  # a path twice: the later replaces
+        ([[S.Dir("a")], [S.Dir("a")]], 0),  # even a directory over a directory
+        ([[S.File("a")], [S.Whiteout("b")]], 0),
+        ([[S.Dir("a")], [S.Opaque("a")]], 0),
+        ([[S.File("a"), S.Hardlink("b", "a")]], 0),
+        ([[S.File("a"), S.File("a/b")]], 0),  # under a file
+        ([[S.File("a/b/c"), S.Symlink("a", "x")]], 0),  # under a symlink, further up
+        ([[S.File("a")], [S.File("b")]], 1),  # a layer kept below
+    ],
+)
+def test_any_other_shape_goes_to_the_tree(layers: list[list[S.Entry]], keep: int) -> None:
+    assert disjoint_merge(deltas(image(layers)), keep) is None
+
+
+def test_a_safe_plan_of_a_disjoint_image_stacks_no_tree_and_is_the_tree_s_plan() -> None:
+    img = image(
+        [
+            [S.File("app/main", b"x" * 10), S.File("tmp/cache", b"y" * 7)],
+            [S.File("var/cache/apt/archives/p.deb", b"z" * 5), S.Symlink("app/l", "main")],
+        ]
+    )
+    fast = planning.plan(img, squash="all", epoch=0)
+    with mock.patch("deadweight.optimize.planning.disjoint_merge", _tree_only):
+        slow = planning.plan(img, squash="all", epoch=0)
+    assert fast.stacking is None and slow.stacking is not None
+    assert fast == slow
+    assert fast.bytes_saved == 12
+    assert planning.apply(img, fast).id == planning.apply(img, slow).id
