@@ -1,8 +1,9 @@
 """A squash whose layers hide nothing of each other, merged without a tree.
 
 When every layer is squashed (none kept below) and the layers' entries name each path
-once, with no whiteout, opaque marker or hardlink, and no entry under a path that is not
-a directory, nothing hides anything: the squashed layer is every entry in path order,
+once (but directories, which a later directory entry only gives new metadata), with no
+whiteout, opaque marker or hardlink, and no entry under a path that is not a directory,
+nothing hides anything: the squashed layer is every entry in path order,
 with a directory for each parent no tar listed (what ``mutate._merge`` makes of the
 merged tree in that case, item for item). Path order is all it needs, so no tree is
 stacked: the items are an array of the entries' numbers in path order (4 bytes an entry
@@ -17,6 +18,7 @@ is kept by that number.
 from __future__ import annotations
 
 import bisect
+import heapq
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import overload
@@ -24,6 +26,9 @@ from typing import overload
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.entry import Entry
 from deadweight.mutate._merge import Dropped, Item, Merge
+
+# Entries sorted at a time before the runs are merged.
+RUN = 1 << 16
 
 
 class Ordered(Sequence[Item]):
@@ -105,12 +110,21 @@ def disjoint_merge(
             elif kind == "symlink":
                 size += entry.link_bytes
     total = len(paths)
-    # ints of the numbers held only while sorting; then 4 bytes each
-    order = array("I", sorted(range(total), key=paths.__getitem__))
+    order = _path_order(paths)
+    wanted = bytearray(b"\x01") * total
+    lookup = Ordered(deltas, order, [], wanted, size)
     for i in range(1, total):
         if paths[order[i]] == paths[order[i - 1]]:
-            return None  # a path written twice: the later one replaces (the tree's work)
-    starts = Ordered(deltas, order, [], bytearray(), 0).starts
+            # a directory over a directory changes only its metadata: the later one is the
+            # item (equal paths keep their numbers' order); any other kind replaces (the
+            # tree's work)
+            if (
+                lookup.entry(order[i])[1].kind != "dir"
+                or lookup.entry(order[i - 1])[1].kind != "dir"
+            ):
+                return None
+            wanted[order[i - 1]] = 0
+    starts = lookup.starts
     found = _implicit(paths, order, dirs, starts)
     if found is None:
         return None
@@ -118,18 +132,29 @@ def disjoint_merge(
     implicit = sorted(found)
     made_in = array("i", (found[p] for p in implicit))
     del found
-    wanted = bytearray(b"\x01") * total
     dropped: list[Dropped] = []
     if drop is not None:
-        ordered = Ordered(deltas, order, [], wanted, size)
         for number in order:
-            layer, entry = ordered.entry(number)
+            layer, entry = lookup.entry(number)
             if entry.kind != "dir" and drop(entry.path):
                 wanted[number] = 0
                 held = entry.size if entry.kind == "file" else entry.link_bytes
                 dropped.append(Dropped(entry.path, held, layer))
     items = _interleaved(paths, order, wanted, implicit, total)
     return Merge(Ordered(deltas, items, implicit, wanted, size, made_in), tuple(dropped))
+
+
+def _path_order(paths: list[str]) -> array[int]:
+    """The numbers of ``paths`` in path order (equal paths in number order): runs of
+    :data:`RUN` sorted, then merged, so that the numbers are ints (36 bytes each, with
+    their list slot) for one run at a time, not for every path at once (issue 16)."""
+    runs = [
+        array("I", sorted(range(start, min(start + RUN, len(paths))), key=paths.__getitem__))
+        for start in range(0, len(paths), RUN)
+    ]
+    if len(runs) <= 1:
+        return runs[0] if runs else array("I")
+    return array("I", heapq.merge(*runs, key=paths.__getitem__))  # stable: runs in order
 
 
 def _implicit(

@@ -15,7 +15,7 @@ from deadweight import static
 from deadweight.filetree import read_delta
 from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
-from deadweight.mutate import Ordered, disjoint_merge, merge, squash_merge
+from deadweight.mutate import Ordered, _disjoint, disjoint_merge, merge, squash_merge
 from deadweight.mutate._merge import Item
 from deadweight.optimize import planning
 
@@ -37,8 +37,10 @@ rare = st.one_of(
     st.builds(S.Whiteout, st.sampled_from(PATHS)),
     st.builds(S.Opaque, st.sampled_from(PATHS)),
 )
-layer = st.lists(st.one_of(entry, entry, entry, rare), max_size=7, unique_by=lambda e: e.path)
-stacks = st.lists(layer, min_size=1, max_size=3)
+layer = st.lists(st.one_of(entry, entry, entry, rare), max_size=7)
+# and stacks more often of the shape merged without a tree: no rare kind, a path once a layer
+plain = st.lists(entry, max_size=8, unique_by=lambda e: e.path)
+stacks = st.one_of(st.lists(layer, min_size=1, max_size=3), st.lists(plain, min_size=1, max_size=2))
 
 
 def image(layers: Sequence[Sequence[S.Entry]]) -> Image:
@@ -68,7 +70,8 @@ def test_without_a_tree_the_merge_and_the_layer_are_the_tree_s(
     def drop(path: str) -> bool:
         return path in dropped
 
-    fast = disjoint_merge(ds, 0, drop)
+    with mock.patch.object(_disjoint, "RUN", 2):  # sorted in runs, merged
+        fast = disjoint_merge(ds, 0, drop)
     slow = merge(ds, 0, drop)
     if fast is not None:
         assert list(fast.items) == list(slow.items)
@@ -88,14 +91,15 @@ def test_a_disjoint_stack_is_written_in_path_order_with_implicit_parents() -> No
     img = image(
         [
             [S.File("a/b/c", b"1"), S.File("a-b", b"22"), S.Dir("a", 0o700)],
-            [S.Symlink("x/y", "../a"), S.Fifo("a.b/c"), S.File("tmp/t", b"333")],
+            [S.Symlink("x/y", "../a"), S.Fifo("a.b/c"), S.File("tmp/t", b"333"), S.Dir("a")],
         ]
     )
     ds = deltas(img)
     fast = disjoint_merge(ds, 0, lambda p: p.startswith("tmp/"))
     assert fast is not None and isinstance(fast.items, Ordered)
+    assert [(i.path, i.action, i.layer) for i in fast.items][:1] == [("a", "copy", 1)]
     assert [(i.path, i.action) for i in fast.items] == [
-        ("a", "copy"),
+        ("a", "copy"),  # a directory over a directory: the upper one's
         ("a-b", "data"),
         ("a.b", "implicit"),
         ("a.b/c", "copy"),
@@ -116,11 +120,24 @@ def test_a_disjoint_stack_is_written_in_path_order_with_implicit_parents() -> No
     assert isinstance(written.merge and written.merge.items, Ordered)
 
 
+def test_a_directory_listed_again_in_its_layer_or_above_is_the_last_one() -> None:
+    img = image([[S.Dir("d", 0o700), S.File("d/f"), S.Dir("d", 0o750)], [S.Dir("d", 0o711)]])
+    ds = deltas(img)
+    fast = disjoint_merge(ds, 0)
+    assert fast is not None and list(fast.items) == list(merge(ds, 0).items)
+    assert fast.items[0] == Item("d", "copy", 1)
+    assert disjoint_merge(ds[:1], 0) is not None
+    one = image([[S.Dir("d", 0o700), S.File("d/f"), S.Dir("d", 0o750)]])
+    written = squash_merge(one, 0)
+    with mock.patch("deadweight.mutate.squashing.disjoint_merge", _tree_only):
+        assert written.image.id == squash_merge(one, 0).image.id
+
+
 @pytest.mark.parametrize(
     ("layers", "keep"),
     [
         ([[S.File("a")], [S.File("a")]], 0),  # a path twice: the later replaces
-        ([[S.Dir("a")], [S.Dir("a")]], 0),  # even a directory over a directory
+        ([[S.Dir("a")], [S.Dir("a"), S.File("a")]], 0),  # a directory replaced in its layer
         ([[S.File("a")], [S.Whiteout("b")]], 0),
         ([[S.Dir("a")], [S.Opaque("a")]], 0),
         ([[S.File("a"), S.Hardlink("b", "a")]], 0),
@@ -147,3 +164,12 @@ def test_a_safe_plan_of_a_disjoint_image_stacks_no_tree_and_is_the_tree_s_plan()
     assert fast == slow
     assert fast.bytes_saved == 12
     assert planning.apply(img, fast).id == planning.apply(img, slow).id
+
+
+def test_the_path_order_of_runs_merged_is_a_stable_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = ["b", "a/c", "a", "b", "a-b", "", "a/c", "b/a", "a"]
+    for run in (1, 2, 3, 100):
+        monkeypatch.setattr(_disjoint, "RUN", run)
+        got = list(_disjoint._path_order(paths))
+        assert got == sorted(range(len(paths)), key=paths.__getitem__)
+    assert list(_disjoint._path_order([])) == []
