@@ -114,6 +114,43 @@ class LayerStore:
 
         return self._run(get)
 
+    def get_blob_or_spill(
+        self, kind: str, diff_id: str, above: int, spill: Callable[[], IO[bytes]]
+    ) -> bytes | IO[bytes] | None:
+        """:meth:`get_blob`, but a blob longer than ``above`` bytes is copied a chunk at a
+        time into the file ``spill`` makes, which is returned (positioned at its start):
+        a caller that decodes it from a map of that file gives its pages back as it goes
+        (``filetree.record``), where a ``bytes`` is held whole to the end (issue 16)."""
+
+        def get(db: sqlite3.Connection) -> bytes | IO[bytes] | None:
+            row = db.execute(
+                "SELECT rowid, length(data) FROM layer_blob WHERE kind = ? AND diff_id = ?",
+                (kind, diff_id),
+            ).fetchone()
+            if row is None or row[1] is None:
+                return None
+            with db.blobopen("layer_blob", "data", row[0], readonly=True) as blob:
+                if row[1] <= above:
+                    return blob.read()
+                try:
+                    out = spill()
+                except OSError:
+                    return None  # no room for it: a miss, as any failure here
+                try:
+                    while chunk := blob.read(_CHUNK):
+                        out.write(chunk)
+                    out.flush()
+                    out.seek(0)
+                except OSError:
+                    out.close()
+                    return None
+                except BaseException:
+                    out.close()
+                    raise
+                return out
+
+        return self._run(get)
+
     def put_blob(self, kind: str, diff_id: str, data: bytes) -> None:
         self._run(
             lambda db: db.execute(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import mmap
+import os
 from typing import IO, cast
 
 import msgspec
@@ -152,3 +153,13 @@ class RecordWriter:
         tail = rest.to_bytes()
         assert tail.startswith(_HEAD + b"]")
         self._out.write(memoryview(tail)[len(_HEAD) :])
+
+
+def decode_file(file: IO[bytes]) -> LayerDelta | None:
+    """The delta whose record ``file`` holds, decoded from a map of the file (its pages
+    given back as the entries are decoded; unmapped as soon as the delta is made); None
+    for an empty file or as :func:`decode` says."""
+    if os.fstat(file.fileno()).st_size == 0:
+        return None
+    with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as encoded:
+        return decode(encoded)

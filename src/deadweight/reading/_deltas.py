@@ -15,9 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ContextDecorator, ExitStack
 from typing import IO
 
+from deadweight import scratch
 from deadweight.cache import LayerCache, LayerStore
 from deadweight.filetree.delta import FORMAT_VERSION, Capture, HashName, LayerDelta, default_hash
 from deadweight.filetree.delta import read_delta as _read_delta
+from deadweight.filetree.record import decode_file
 from deadweight.image import Image, Layer
 from deadweight.progress import Progress
 from deadweight.reading import _pool
@@ -29,6 +31,9 @@ REPORTS = 1000
 # Threads reading layers on disk in this process when no helper may run (one CPU): the
 # caller still stacks one layer while the next is read.
 THREADS = 4
+
+# A stored delta longer than this is decoded from a map of a copy in a file (``_stored``).
+SPILL = 8 << 20
 
 # A delta, and the spool file of its encoding when a helper read it (None: read here).
 Read = tuple[LayerDelta, IO[bytes] | None]
@@ -86,8 +91,21 @@ def stored_delta(
     kind = _kind(hash or default_hash(), capture)
     if store is None or kind is None:
         return None
-    data = store.get_blob(kind, diff_id)
-    return LayerDelta.from_bytes(data) if data is not None else None
+    return _stored(store, kind, diff_id)
+
+
+def _stored(cache: LayerCache, kind: str, diff_id: str) -> LayerDelta | None:
+    """The delta ``cache`` holds, decoded; a large one (a store on disk) from a map of a
+    copy of it in an unnamed file, whose pages the decode gives back as it goes, not from
+    a ``bytes`` held whole to the end (a million files: 77 MB, issue 16)."""
+    if not isinstance(cache, LayerStore):
+        data = cache.get_blob(kind, diff_id)
+        return LayerDelta.from_bytes(data) if data is not None else None
+    found = cache.get_blob_or_spill(kind, diff_id, SPILL, lambda: scratch.unnamed()[0])
+    if found is None or isinstance(found, bytes):
+        return LayerDelta.from_bytes(found) if found is not None else None
+    with found:
+        return decode_file(found)
 
 
 def _what(layer: Layer) -> str:
@@ -138,8 +156,7 @@ def _sorted_out(
     for layer in layers:
         if layer.diff_id in known or layer.diff_id in missing:
             continue
-        data = cache.get_blob(kind, layer.diff_id) if cache is not None and kind else None
-        delta = LayerDelta.from_bytes(data) if data is not None else None
+        delta = _stored(cache, kind, layer.diff_id) if cache is not None and kind else None
         if delta is None:  # not there, or another format version: read it
             missing[layer.diff_id] = layer
         else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import mmap
 import os
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from typing import IO, Any
 from deadweight import compression, errors, scratch
 from deadweight.errors import DeadweightError, DigestMismatch
 from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.record import decode_file
 from deadweight.reading._fork import Forked, fork, may_fork
 from deadweight.reading._helper import HELLO, MESSAGE, RING, Span
 
@@ -216,20 +216,11 @@ class Outcome:
                     f"expected {diff_id}, got {digest}"
                 )
         spool = self.spool
-        delta = _decoded(spool) if spool is not None else None
+        delta = decode_file(spool) if spool is not None else None
         if spool is None or delta is None:  # pragma: no cover - the helper runs this code
             raise DeadweightError(f"{what}: the helper process sent an unreadable result")
         spool.seek(0)
         return delta, spool
-
-
-def _decoded(spool: IO[bytes]) -> LayerDelta | None:
-    """The delta encoded in ``spool``, decoded from a map of the file: its bytes are the
-    page cache's, mapped once, and unmapped as soon as the delta is made."""
-    if os.fstat(spool.fileno()).st_size == 0:
-        return None
-    with mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ) as encoded:
-        return LayerDelta.from_bytes(encoded)
 
 
 def _serve(sock: socket.socket, role: str) -> None:

@@ -91,3 +91,36 @@ def test_a_file_failing_midway_leaves_the_row_as_it_was(tmp_path: Path, short: b
     store.put_blob("delta-v1", DIFF, b"newer")  # and the store still works
     assert store.get_blob("delta-v1", DIFF) == b"newer"
     store.close()
+
+
+def test_a_blob_longer_than_asked_comes_back_in_the_file_it_was_spilled_to(
+    tmp_path: Path,
+) -> None:
+    store = LayerStore(tmp_path / "layers.sqlite")
+    data = os.urandom(2 * (1 << 20) + 5)  # more than one chunk
+    store.put_blob("delta-v1", DIFF, data)
+    files: list[io.BytesIO] = []
+
+    def spill() -> io.BytesIO:
+        files.append(io.BytesIO())
+        return files[-1]
+
+    assert store.get_blob_or_spill("delta-v1", DIFF, len(data), spill) == data  # not above
+    assert files == []
+    got = store.get_blob_or_spill("delta-v1", DIFF, len(data) - 1, spill)
+    assert got is files[0] and files[0].tell() == 0 and files[0].getvalue() == data
+    assert store.get_blob_or_spill("delta-v1", "sha256:" + "cd" * 32, 0, spill) is None
+
+    def no_room() -> io.BytesIO:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    class Full(io.BytesIO):
+        def write(self, b: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    full = Full()
+    assert store.get_blob_or_spill("delta-v1", DIFF, 0, no_room) is None  # a miss
+    assert store.get_blob_or_spill("delta-v1", DIFF, 0, lambda: full) is None
+    assert full.closed
+    assert store.get_blob("delta-v1", DIFF) == data  # and the store still works
+    store.close()

@@ -120,3 +120,29 @@ def test_a_spool_the_helper_cannot_write_is_the_os_error(
         assert pool.processes == 1
     with layer.open() as stream:
         assert delta == read_delta(stream, hash="xxh3")
+
+
+def test_a_large_stored_delta_is_decoded_from_an_unnamed_copy(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deadweight.reading import _deltas
+
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    store = LayerStore(tmp_path / "layers.sqlite")
+    first = read_deltas(image, capture=pkgs.capture, store=store)
+    made: list[IO[bytes]] = []
+    real = scratch.unnamed
+
+    def unnamed(where: str | None = None) -> Any:
+        spool = real(where)
+        made.append(spool[0])
+        return spool
+
+    monkeypatch.setattr(scratch, "unnamed", unnamed)
+    monkeypatch.setattr(_deltas, "SPILL", 0)  # every stored delta is "large"
+    again = read_deltas(image, capture=pkgs.capture, store=store)
+    assert again == first
+    assert len(made) == len({layer.diff_id for layer in image.layers})
+    assert all(f.closed for f in made)  # each copy closed once decoded
+    assert os.listdir(spools) == [] and _open_in(spools) == []
+    store.close()
