@@ -13,7 +13,9 @@ done; the plan says why (``Plan.skipped``). ``apply`` writes the one new layer (
 One optimize computes each thing once (issue 11): ``plan`` opens no layer (it works on the
 deltas the first read made, the few small files it reads included, see ``optimize.capture``),
 stacks the deltas once and merges them once; the plan carries that stacking and merge, and
-``apply`` writes the layer from them, streaming each merged layer once.
+``apply`` writes the layer from them, streaming each merged layer once. At the safe level,
+layers that hide nothing of each other are merged without a tree (``mutate._disjoint``,
+issue 16): the plan then carries the merge alone.
 """
 
 from __future__ import annotations
