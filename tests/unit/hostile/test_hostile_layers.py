@@ -47,6 +47,12 @@ class CountingStore(LayerStore):
         self.calls["get_blob"] += 1
         return super().get_blob(kind, diff_id)
 
+    def get_blob_or_spill(
+        self, kind: str, diff_id: str, above: int, spill: Callable[[], IO[bytes]]
+    ) -> bytes | IO[bytes] | None:
+        self.calls["get_blob"] += 1  # the same lookup, a large blob copied to a file
+        return super().get_blob_or_spill(kind, diff_id, above, spill)
+
     def put_blob(self, kind: str, diff_id: str, data: bytes) -> None:
         self.calls["put_blob"] += 1
         super().put_blob(kind, diff_id, data)
