@@ -1,14 +1,16 @@
 """A squash whose layers hide nothing of each other, merged without a tree.
 
-When every layer is squashed (none kept below) and the layers' entries name each path
-once (but directories, which a later directory entry only gives new metadata), with no
-whiteout, opaque marker or hardlink, and no entry under a path that is not a directory,
-nothing hides anything: the squashed layer is every entry in path order,
-with a directory for each parent no tar listed (what ``mutate._merge`` makes of the
-merged tree in that case, item for item). Path order is all it needs, so no tree is
-stacked: the items are an array of the entries' numbers in path order (4 bytes an entry
-where the tree took about 150: a node, its map entry, its inode's columns, issue 16).
-Any other shape returns None and takes the tree (``mutate._merge.merge``).
+When the squashed layers' entries name each path once (but directories, which a later
+directory entry only gives new metadata), with no whiteout, opaque marker or hardlink, no
+entry under a path that is not a directory, and none at a path of the layers kept below
+but a directory over a directory, nothing hides anything: the squashed layer is every
+entry in path order, with a directory for each parent neither a tar nor the kept layers
+list (what ``mutate._merge`` makes of the merged tree in that case, item for item: no
+whiteout is needed, nothing below is gone). Path order is all it needs, so the squashed
+layers stack no tree (only the kept layers do, to be checked against): the items are an
+array of the entries' numbers in path order (4 bytes an entry where the tree took about
+150: a node, its map entry, its inode's columns, issue 16). Any other shape returns None
+and takes the tree (``mutate._merge.merge``).
 
 Entries are numbered across the deltas, bottom first, in tar order; the second read of
 each layer (``mutate._sources``) meets its members in that order too, so what it finds
@@ -20,11 +22,12 @@ from __future__ import annotations
 import bisect
 import heapq
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import overload
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.entry import Entry
+from deadweight.filetree.tree import Node, Stacker, Tree
 from deadweight.mutate._merge import Dropped, Item, Merge
 
 # Entries sorted at a time before the runs are merged.
@@ -37,7 +40,18 @@ class Ordered(Sequence[Item]):
     says which entries the layer holds (0: dropped); ``bytes`` is docker's size of every
     entry, dropped ones included (file data and symlink targets)."""
 
-    __slots__ = ("bytes", "deltas", "implicit", "made_in", "order", "starts", "total", "wanted")
+    __slots__ = (
+        "bytes",
+        "deltas",
+        "first",
+        "implicit",
+        "lower",
+        "made_in",
+        "order",
+        "starts",
+        "total",
+        "wanted",
+    )
 
     def __init__(
         self,
@@ -47,9 +61,15 @@ class Ordered(Sequence[Item]):
         wanted: bytearray,
         size: int,
         made_in: array[int] | None = None,
+        *,
+        first: int = 0,
+        lower: Tree | None = None,
     ) -> None:
+        """``deltas`` are the squashed layers', the first of them layer ``first`` of the
+        image; ``lower`` the tree of the layers below (None: none)."""
         self.deltas, self.order, self.implicit, self.wanted = deltas, order, implicit, wanted
         self.made_in = made_in if made_in is not None else array("i")  # implicit's layers
+        self.first, self.lower = first, lower
         starts, total = [], 0
         for delta in deltas:
             starts.append(total)
@@ -57,9 +77,9 @@ class Ordered(Sequence[Item]):
         self.starts, self.total, self.bytes = starts, total, size
 
     def entry(self, number: int) -> tuple[int, Entry]:
-        """The layer and entry of entry ``number`` (below ``total``)."""
+        """The layer (of the image) and entry of entry ``number`` (below ``total``)."""
         layer = bisect.bisect_right(self.starts, number) - 1
-        return layer, self.deltas[layer].entries[number - self.starts[layer]]
+        return self.first + layer, self.deltas[layer].entries[number - self.starts[layer]]
 
     def _item(self, number: int) -> Item:
         if number >= self.total:
@@ -91,17 +111,31 @@ def disjoint_merge(
     deltas: Sequence[LayerDelta], keep: int, drop: Callable[[str], bool] | None = None
 ) -> Merge | None:
     """``mutate._merge.merge(deltas, keep, drop)`` for a squash of layers that hide nothing
-    of each other (see the module), made without a tree; None for any other shape."""
-    if keep != 0 or any(d.whiteouts or d.opaques for d in deltas):
+    of each other or of the ``keep`` below (see the module), made without a tree of the
+    squashed layers; None for any other shape."""
+    squashed = deltas[keep:]
+    if any(d.whiteouts or d.opaques for d in squashed):
         return None
+    if any(e.kind == "hardlink" for d in squashed for e in d.entries):
+        return None
+    below: Tree | None = None
+    lower: Mapping[str, Node] = {}
+    if keep:  # what the squashed layers go over: any path of it they write must be a dir
+        stacker = Stacker()
+        for delta in deltas[:keep]:
+            stacker.apply(delta)
+        below = stacker.tree(last=True)
+        lower = below.nodes
     paths: list[str] = []
     dirs: set[str] = set()
     size = 0
-    for delta in deltas:
+    for delta in squashed:
         for entry in delta.entries:
             kind = entry.kind
-            if kind == "hardlink":
-                return None
+            if lower:
+                old = lower.get(entry.path)
+                if old is not None and (old.kind != "dir" or kind != "dir"):
+                    return None  # a lower path replaced (the tree's work)
             paths.append(entry.path)
             if kind == "dir":
                 dirs.add(entry.path)
@@ -112,7 +146,7 @@ def disjoint_merge(
     total = len(paths)
     order = _path_order(paths)
     wanted = bytearray(b"\x01") * total
-    lookup = Ordered(deltas, order, [], wanted, size)
+    lookup = Ordered(squashed, order, [], wanted, size, first=keep)
     for i in range(1, total):
         if paths[order[i]] == paths[order[i - 1]]:
             # a directory over a directory changes only its metadata: the later one is the
@@ -124,8 +158,7 @@ def disjoint_merge(
             ):
                 return None
             wanted[order[i - 1]] = 0
-    starts = lookup.starts
-    found = _implicit(paths, order, dirs, starts)
+    found = _implicit(paths, order, dirs, lookup, lower)
     if found is None:
         return None
     del dirs
@@ -141,7 +174,8 @@ def disjoint_merge(
                 held = entry.size if entry.kind == "file" else entry.link_bytes
                 dropped.append(Dropped(entry.path, held, layer))
     items = _interleaved(paths, order, wanted, implicit, total)
-    return Merge(Ordered(deltas, items, implicit, wanted, size, made_in), tuple(dropped))
+    made = Ordered(squashed, items, implicit, wanted, size, made_in, first=keep, lower=below)
+    return Merge(made, tuple(dropped))
 
 
 def _path_order(paths: list[str]) -> array[int]:
@@ -158,19 +192,28 @@ def _path_order(paths: list[str]) -> array[int]:
 
 
 def _implicit(
-    paths: list[str], order: array[int], dirs: set[str], starts: list[int]
+    paths: list[str],
+    order: array[int],
+    dirs: set[str],
+    lookup: Ordered,
+    lower: Mapping[str, Node],
 ) -> dict[str, int] | None:
-    """The parents no entry lists, and the layer of the first entry under each (where the
-    tree makes it); None if an entry lies under a path that is not a directory (the tree
-    replaces one with the other)."""
+    """The parents neither an entry nor the layers below list, and the layer of the first
+    entry under each (where the tree makes it); None if an entry lies under a path that is
+    not a directory (the tree replaces one with the other)."""
     missing: dict[str, int] = {}
     for number, path in enumerate(paths):
         up = path.rpartition("/")[0]
         while up and up not in dirs and up not in missing:
+            old = lower.get(up) if lower else None
+            if old is not None:
+                if old.kind != "dir":
+                    return None  # under a lower path that is not a directory
+                break  # a directory below: it and its parents are there
             at = bisect.bisect_left(order, up, key=paths.__getitem__)
             if at < len(order) and paths[order[at]] == up:
                 return None  # an entry that is not a directory, over others
-            missing[up] = bisect.bisect_right(starts, number) - 1
+            missing[up] = lookup.entry(number)[0]
             up = up.rpartition("/")[0]
     return missing
 

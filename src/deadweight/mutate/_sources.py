@@ -155,8 +155,8 @@ class Sources:
         holds an entry kept."""
         wanted, starts = items.wanted, items.starts
         self.numbered = [None] * items.total
-        for index, delta in enumerate(items.deltas):
-            start = starts[index]
+        for at, delta in enumerate(items.deltas):
+            start, index = starts[at], items.first + at
             if not any(wanted[start : start + len(delta.entries)]):
                 continue
             what = f"layer {image.layers[index].diff_id[:19]}"

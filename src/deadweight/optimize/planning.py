@@ -285,8 +285,9 @@ def plan(
         merged = (
             disjoint_merge(deltas, keep, _predicate(categories, ())) if level == "safe" else None
         )
+        below: Tree | None = None  # the kept layers' tree, when only that was stacked
         if isinstance(merged, Merge) and isinstance(merged.items, Ordered):
-            kept_bytes = merged.items.bytes
+            kept_bytes, below = merged.items.bytes, merged.items.lower
         else:
             stacked = stacking(deltas, keep)
             tree = stacked.tree
@@ -305,8 +306,10 @@ def plan(
         steps.append(Step("squash", TITLES["squash"], squashed, note=note))
         removals = _removal_steps(merged, categories, extra.prefixes)
         if squash == "own" and keep:
-            assert tree is not None  # a merge without a tree keeps no layer
-            in_base, also = _left_in_base(tree, keep, categories, removals)
+            # without a tree, the kept layers' paths are all still there: their tree serves
+            base = tree if tree is not None else below
+            assert base is not None
+            in_base, also = _left_in_base(base, keep, categories, removals)
             base_skipped += in_base
             removals = [dataclasses.replace(s, in_base=also.get(s.name, 0)) for s in removals]
         steps.extend(_with_notes(removals, extra))

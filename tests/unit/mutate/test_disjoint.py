@@ -59,27 +59,28 @@ def _tree_only(*_: object, **__: object) -> None:
     return None
 
 
-@settings(max_examples=300, deadline=None)
-@given(stacks, st.sets(st.sampled_from(PATHS)), st.booleans())
+@settings(max_examples=400, deadline=None)
+@given(stacks, st.sets(st.sampled_from(PATHS)), st.booleans(), st.data())
 def test_without_a_tree_the_merge_and_the_layer_are_the_tree_s(
-    layers: list[list[S.Entry]], dropped: set[str], epoch: bool
+    layers: list[list[S.Entry]], dropped: set[str], epoch: bool, data: st.DataObject
 ) -> None:
     img = image(layers)
     ds = deltas(img)
+    keep = data.draw(st.integers(0, len(layers) - 1))
 
     def drop(path: str) -> bool:
         return path in dropped
 
     with mock.patch.object(_disjoint, "RUN", 2):  # sorted in runs, merged
-        fast = disjoint_merge(ds, 0, drop)
-    slow = merge(ds, 0, drop)
+        fast = disjoint_merge(ds, keep, drop)
+    slow = merge(ds, keep, drop)
     if fast is not None:
         assert list(fast.items) == list(slow.items)
         assert fast.dropped == slow.dropped
     stamp = 0 if epoch else None
-    a = squash_merge(img, 0, drop=drop, deltas=ds, epoch=stamp)
+    a = squash_merge(img, keep, drop=drop, deltas=ds, epoch=stamp)
     with mock.patch("deadweight.mutate.squashing.disjoint_merge", _tree_only):
-        b = squash_merge(img, 0, drop=drop, deltas=ds, epoch=stamp)
+        b = squash_merge(img, keep, drop=drop, deltas=ds, epoch=stamp)
     assert a.image.id == b.image.id
     assert a.layer_size == b.layer_size
     assert a.merge is not None and b.merge is not None
@@ -143,7 +144,11 @@ def test_a_directory_listed_again_in_its_layer_or_above_is_the_last_one() -> Non
         ([[S.File("a"), S.Hardlink("b", "a")]], 0),
         ([[S.File("a"), S.File("a/b")]], 0),  # under a file
         ([[S.File("a/b/c"), S.Symlink("a", "x")]], 0),  # under a symlink, further up
-        ([[S.File("a")], [S.File("b")]], 1),  # a layer kept below
+        ([[S.File("a")], [S.File("a")]], 1),  # a kept layer's file replaced
+        ([[S.Dir("a")], [S.File("a")]], 1),  # a kept layer's directory replaced
+        ([[S.File("a")], [S.Dir("a")]], 1),  # and the other way
+        ([[S.Symlink("a", "x")], [S.File("a/b/c")]], 1),  # under a kept symlink
+        ([[S.File("a")], [S.File("b")], [S.Whiteout("a")]], 1),  # a kept path deleted
     ],
 )
 def test_any_other_shape_goes_to_the_tree(layers: list[list[S.Entry]], keep: int) -> None:
@@ -173,3 +178,37 @@ def test_the_path_order_of_runs_merged_is_a_stable_sort(monkeypatch: pytest.Monk
         got = list(_disjoint._path_order(paths))
         assert got == sorted(range(len(paths)), key=paths.__getitem__)
     assert list(_disjoint._path_order([])) == []
+
+
+def test_layers_over_kept_ones_they_only_add_to_are_merged_without_their_tree() -> None:
+    img = image(
+        [
+            [S.Dir("usr"), S.File("usr/lib/x", b"base"), S.File("tmp/base-t", b"b")],
+            [S.Dir("usr", 0o700), S.File("usr/lib/y", b"1"), S.File("app/m", b"22")],
+            [S.File("usr/share/doc/d", b"333"), S.File("tmp/t", b"4444")],
+        ]
+    )
+    ds = deltas(img)
+    fast = disjoint_merge(ds, 1, lambda p: p.startswith("tmp/"))
+    assert fast is not None and isinstance(fast.items, Ordered)
+    assert list(fast.items) == list(merge(ds, 1, lambda p: p.startswith("tmp/")).items)
+    assert [(i.path, i.action, i.layer) for i in fast.items] == [
+        ("app", "implicit", 1),
+        ("app/m", "data", 1),
+        # no "tmp": the kept layer has it (a parent it made), and its one file here dropped
+        ("usr", "copy", 1),  # a directory over the kept one: its new metadata
+        ("usr/lib/y", "data", 1),  # usr/lib is the kept layers' (implicit there)
+        ("usr/share", "implicit", 2),
+        ("usr/share/doc", "implicit", 2),
+        ("usr/share/doc/d", "data", 2),
+    ]
+    assert fast.items.lower is not None and "usr/lib/x" in fast.items.lower.nodes
+    written = squash_merge(img, 1, drop=lambda p: p.startswith("tmp/"), deltas=ds)
+    with mock.patch("deadweight.mutate.squashing.disjoint_merge", _tree_only):
+        tree = squash_merge(img, 1, drop=lambda p: p.startswith("tmp/"), deltas=ds)
+    assert written.image.id == tree.image.id
+    plan = planning.plan(img, keep_bottom=1, epoch=0)
+    with mock.patch("deadweight.optimize.planning.disjoint_merge", _tree_only):
+        slow = planning.plan(img, keep_bottom=1, epoch=0)
+    assert plan.stacking is None and plan == slow
+    assert planning.apply(img, plan).id == planning.apply(img, slow).id
