@@ -237,10 +237,12 @@ spool file a batch of 4,096 entries at a time as it reads the layer
 encoding; the decode drops each batch's views and gives back the pages of a mapped record
 it has decoded (``madvise``), and decodes a stored record over 8 MB from a map of an
 unnamed copy instead of a ``bytes`` held to the end; the safe level squashes without a
-tree when no layer hides anything of another (``mutate._disjoint``: every layer squashed,
-each path once but directories, no whiteout, opaque marker or hardlink; the entries'
+tree of the squashed layers when they hide nothing of each other or of the kept layers
+below (``mutate._disjoint``: each path once but directories, no whiteout, opaque marker or
+hardlink, no kept path written again but a directory over a directory; the entries'
 numbers sorted by path in runs of 65,536 merged, 4 bytes an entry, and the second read
-matches members to entries in tar order). Main before it (6895bf4, ``--src``) and after,
+matches members to entries in tar order; only the kept layers are stacked, to check
+against). Main before it (6895bf4, ``--src``) and after,
 one after the other, each process's high-water mark polled (``/proc/PID/status``), wall /
 CPU of the command with its helpers, the parent's peak RSS and the reading helper's
 (load average 2.7-4.5; another session was running tests)::
@@ -260,9 +262,9 @@ with each, and ``--epoch 0``. Per file: 345 -> 200 bytes at the peak; the helper
 longer grows with the layer (30 MB flat). What is left is the decoded delta itself (about
 150 bytes a file: the entry, 80 bytes, and its path), held because ``read_deltas``
 returns whole deltas that the plan, the report and the store share, plus, at the plan's
-peak, a list of the paths (8 bytes) and the sort's runs. Other shapes (a layer kept below,
-whiteouts, a file replaced, hardlinks, the moderate level) still stack the tree, about
-130 bytes a file more.
+peak, a list of the paths (8 bytes) and the sort's runs. Other shapes (whiteouts, a file
+replaced, hardlinks in the squashed layers, the moderate level) still stack the tree,
+about 130 bytes a file more.
 """
 
 from __future__ import annotations
