@@ -432,12 +432,18 @@ def main() -> None:
         ("export", "deep", ["-o", str(work / "out-deep")]),
         ("analyze", "files", []),
         ("analyze", "files", ["warm"]),
+        ("diff", "files", [str(made["layers"])]),
+        ("diff", "files", ["warm", str(made["layers"])]),
+        ("lint", "files", []),
+        ("lint", "files", ["warm"]),
         ("export", "files", ["-o", str(work / "out-files")]),
         ("optimize", "files", ["-o", f"docker-archive:{work / 'out.tar'}"]),
     ]
     if args.only:
         cases = [c for c in cases if f"{c[0]}:{c[1]}" in args.only]
-    shapes_run = {c[1] for c in cases} | {"layers2" for c in cases if c[0] == "diff"}
+    shapes_run = {c[1] for c in cases} | {
+        {"layers": "layers2", "files": "layers"}[c[1]] for c in cases if c[0] == "diff"
+    }
     # built in a child of its own: a process forked from one that held a shape in memory
     # reports that memory as its own peak RSS (Linux keeps the high-water mark across exec)
     builder = multiprocessing.get_context("spawn").Process(
@@ -452,7 +458,8 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", _FLOOR, str(path)], check=True)
         print(f"floor    {name:8} {time.monotonic() - start:7.1f} s (every layer inflated once)")
     for command, name, extra in cases:
-        warm = extra == ["warm"]
+        warm = "warm" in extra
+        extra = [e for e in extra if e != "warm"]
         label = f"{name}, warm" if warm else name
         for leftover in ("out-deep", "out-files", "out.tar"):
             target = work / leftover
@@ -460,9 +467,7 @@ def main() -> None:
                 remove_tree(target)  # shutil.rmtree recurses per level: not 2,000 deep
             elif target.exists():
                 target.unlink()
-        line = run(
-            [command, str(made[name]), *([] if warm else extra)], work, args.limit, warm, args.src
-        )
+        line = run([command, str(made[name]), *extra], work, args.limit, warm, args.src)
         print(f"{command:8} {label:14} {line}", flush=True)
         floor = None if warm else peer(command, made[name], work, args.limit)
         if floor is not None:
