@@ -12,6 +12,7 @@ about 1 µs a member saved on a million).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -75,8 +76,12 @@ class Sources:
         self.flags = bytearray()  # per inode: 1 wanted, 2 found
         self.found: list[Found | None] = []
         self.by_node: set[int] = set()  # layers that give such files
-        # an ``Ordered`` merge's: per entry number, the file's head and data, or the head
-        self.numbered: list[Found | Head | None] = []
+        # an ``Ordered`` merge's, per entry number: the member's head, and for a file
+        # where its data lies in the spool (columns: a tuple and two ints per file took
+        # 120 bytes, issue 16)
+        self.numbered: list[Head | None] = []
+        self.data_at = array("q")
+        self.data_size = array("q")
 
     def node_found(self, node: Node, repeated: Mapping[int, int]) -> Found | None:
         """What the file ``node`` stands for was found as."""
@@ -155,6 +160,8 @@ class Sources:
         holds an entry kept."""
         wanted, starts = items.wanted, items.starts
         self.numbered = [None] * items.total
+        self.data_at = array("q", bytes(8 * items.total))
+        self.data_size = array("q", bytes(8 * items.total))
         for at, delta in enumerate(items.deltas):
             start, index = starts[at], items.first + at
             if not any(wanted[start : start + len(delta.entries)]):
@@ -192,7 +199,9 @@ class Sources:
                     k += 1
                     if wanted[number]:
                         if entry.kind == "file":
-                            numbered[number] = self._take(tar, member, size, index, path)
+                            head, at, length = self._take(tar, member, size, index, path)
+                            numbered[number] = head
+                            self.data_at[number], self.data_size[number] = at, length
                             continue
                         numbered[number] = self._head_of(member)
             tar.skip(size + (-size % BLOCK))
