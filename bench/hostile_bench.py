@@ -253,9 +253,14 @@ CPU of the command with its helpers, the parent's peak RSS and the reading helpe
     1,900,000 files               46.5 s / 37.8 s, 660 MB (541)   37.3 s / 30.0 s, 363 MB (30)
     1,900,000 files, warm         29.4 s / 23.9 s, 659 MB         31.8 s / 20.5 s, 363 MB
     3 layers of 1,900,000 files   156 s, 2,001 MB (533 each)      137 s, 1,037 MB (23)
+    1,000,000 one-byte files      29.7 s / 29.0 s, 535 MB (378)   26.3 s / 25.6 s, 315 MB (31)
+    the same, warm                22.0 s / 21.1 s, 526 MB         19.2 s / 18.4 s, 315 MB
 
 (the three layers: under ``ulimit -v 2097152`` main ended "out of memory" at 46 s; after,
-it runs to the end in that limit; main's figures are without the limit.) The output's
+it runs to the end in that limit; main's figures are without the limit. The one-byte
+files, 1,000 to a directory, are made by ``many_empty_files_layer``'s loop with a byte in
+each: where a file's data lies in the second read's spool is kept in two columns, not a
+tuple and two ints per file, 120 bytes.) The output's
 digest is the same before and after on each shape, and on the python-app image
 (``bench/python_app.py``) with ``--squash own``, ``--squash all``, ``--level moderate``
 with each, and ``--epoch 0``. Per file: 345 -> 200 bytes at the peak; the helper's peak no

@@ -77,8 +77,8 @@ class Sources:
         self.found: list[Found | None] = []
         self.by_node: set[int] = set()  # layers that give such files
         # an ``Ordered`` merge's, per entry number: the member's head, and for a file
-        # where its data lies in the spool (columns: a tuple and two ints per file took
-        # 120 bytes, issue 16)
+        # with data where it lies in the spool (columns, made at the first such file: a
+        # tuple and two ints per file took 120 bytes, issue 16)
         self.numbered: list[Head | None] = []
         self.data_at = array("q")
         self.data_size = array("q")
@@ -160,8 +160,6 @@ class Sources:
         holds an entry kept."""
         wanted, starts = items.wanted, items.starts
         self.numbered = [None] * items.total
-        self.data_at = array("q", bytes(8 * items.total))
-        self.data_size = array("q", bytes(8 * items.total))
         for at, delta in enumerate(items.deltas):
             start, index = starts[at], items.first + at
             if not any(wanted[start : start + len(delta.entries)]):
@@ -201,7 +199,11 @@ class Sources:
                         if entry.kind == "file":
                             head, at, length = self._take(tar, member, size, index, path)
                             numbered[number] = head
-                            self.data_at[number], self.data_size[number] = at, length
+                            if length:  # the columns made at the first file with data
+                                if not self.data_at:
+                                    self.data_at = array("q", bytes(8 * len(numbered)))
+                                    self.data_size = array("q", bytes(8 * len(numbered)))
+                                self.data_at[number], self.data_size[number] = at, length
                             continue
                         numbered[number] = self._head_of(member)
             tar.skip(size + (-size % BLOCK))

@@ -378,7 +378,12 @@ class _Adder:
             layer, entry = items.entry(number)
             head = numbered[number]
             if entry.kind == "file":
-                found = None if head is None else (head, data_at[number], data_size[number])
+                if head is None:
+                    found = None
+                elif data_at:
+                    found = (head, data_at[number], data_size[number])
+                else:  # no file with data
+                    found = (head, 0, 0)
                 self._found(entry.path, layer, found)
             elif head is None:
                 raise CorruptImage(f"layer {layer}: {entry.path} was not found on a second read")
