@@ -7,7 +7,6 @@ stage is known as such.
 
 from __future__ import annotations
 
-import bisect
 import re
 
 from deadweight.dockerfile.record import field, record
@@ -159,15 +158,6 @@ class Build:
             last = self._memo["last_use"] = {s.image.lower(): s.index for s in self.stages}
         assert isinstance(last, dict)
         return stage.name is not None and last.get(stage.name, -1) > stage.index
-
-    def stage_at(self, line: int) -> int | None:
-        """The index of the stage whose FROM is at or before ``line``."""
-        starts = self._memo.get("starts")
-        if starts is None:  # ascending: stages are in file order
-            starts = self._memo["starts"] = [s.from_.start_line for s in self.stages]
-        assert isinstance(starts, list)
-        at = bisect.bisect_right(starts, line)
-        return self.stages[at - 1].index if at else None
 
     def instruction_at(self, line: int) -> Instruction | None:
         """The instruction that starts on ``line`` (the first, should two), in constant time."""
