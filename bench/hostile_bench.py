@@ -260,7 +260,8 @@ CPU of the command with its helpers, the parent's peak RSS and the reading helpe
 it runs to the end in that limit; main's figures are without the limit. The one-byte
 files, 1,000 to a directory, are made by ``many_empty_files_layer``'s loop with a byte in
 each: where a file's data lies in the second read's spool is kept in two columns, not a
-tuple and two ints per file, 120 bytes.) The output's
+tuple and two ints per file, 120 bytes; with the tree too: ``--level moderate`` of them,
+main before it and after, 513 -> 450 MB, 27.7 / 28.3 s of CPU, the same image.) The output's
 digest is the same before and after on each shape, and on the python-app image
 (``bench/python_app.py``) with ``--squash own``, ``--squash all``, ``--level moderate``
 with each, and ``--epoch 0``. Per file: 345 -> 200 bytes at the peak; the helper's peak no

@@ -56,6 +56,36 @@ def _head(member: Member) -> Head:
     )
 
 
+class Located:
+    """What members were found as, by number (an inode, or an entry's number): each one's
+    head, and where a file's data lies in the spool, as columns made at the first file
+    with data (a :data:`Found` tuple and its two ints per file took 120 bytes, issue 16)."""
+
+    __slots__ = ("at", "heads", "size")
+
+    def __init__(self, count: int = 0) -> None:
+        self.heads: list[Head | None] = [None] * count
+        self.at = array("q")
+        self.size = array("q")
+
+    def put(self, number: int, found: Found) -> None:
+        head, at, size = found
+        self.heads[number] = head
+        if size:
+            if not self.at:
+                self.at = array("q", bytes(8 * len(self.heads)))
+                self.size = array("q", bytes(8 * len(self.heads)))
+            self.at[number], self.size[number] = at, size
+
+    def __getitem__(self, number: int) -> Found | None:
+        head = self.heads[number]
+        if head is None:
+            return None
+        if not self.at:  # no file with data
+            return head, 0, 0
+        return head, self.at[number], self.size[number]
+
+
 def _key_of(path: str, n: int) -> _Key:
     return path if n == 0 else (path, n)
 
@@ -74,14 +104,11 @@ class Sources:
         # their inode, through the merged tree, instead of a map entry per path (issue 16)
         self.live: Mapping[str, Node] = {}
         self.flags = bytearray()  # per inode: 1 wanted, 2 found
-        self.found: list[Found | None] = []
+        self.found = Located()
         self.by_node: set[int] = set()  # layers that give such files
         # an ``Ordered`` merge's, per entry number: the member's head, and for a file
-        # with data where it lies in the spool (columns, made at the first such file: a
-        # tuple and two ints per file took 120 bytes, issue 16)
-        self.numbered: list[Head | None] = []
-        self.data_at = array("q")
-        self.data_size = array("q")
+        # where its data lies in the spool
+        self.numbered = Located()
 
     def node_found(self, node: Node, repeated: Mapping[int, int]) -> Found | None:
         """What the file ``node`` stands for was found as."""
@@ -138,7 +165,7 @@ class Sources:
             return
         meta = self._wanted(items)
         if self.by_node:
-            self.found = [None] * len(self.flags)
+            self.found = Located(len(self.flags))
         for index in sorted(meta.keys() | self.exact.keys()):
             what = f"layer {image.layers[index].diff_id[:19]}"
             with image.layers[index].open() as stream:
@@ -159,7 +186,7 @@ class Sources:
         members met in its delta's order (see ``mutate._disjoint``), from each layer that
         holds an entry kept."""
         wanted, starts = items.wanted, items.starts
-        self.numbered = [None] * items.total
+        self.numbered = Located(items.total)
         for at, delta in enumerate(items.deltas):
             start, index = starts[at], items.first + at
             if not any(wanted[start : start + len(delta.entries)]):
@@ -197,15 +224,9 @@ class Sources:
                     k += 1
                     if wanted[number]:
                         if entry.kind == "file":
-                            head, at, length = self._take(tar, member, size, index, path)
-                            numbered[number] = head
-                            if length:  # the columns made at the first file with data
-                                if not self.data_at:
-                                    self.data_at = array("q", bytes(8 * len(numbered)))
-                                    self.data_size = array("q", bytes(8 * len(numbered)))
-                                self.data_at[number], self.data_size[number] = at, length
+                            numbered.put(number, self._take(tar, member, size, index, path))
                             continue
-                        numbered[number] = self._head_of(member)
+                        numbered.heads[number] = self._head_of(member)
             tar.skip(size + (-size % BLOCK))
         self.spool.file.flush()
 
@@ -256,7 +277,7 @@ class Sources:
                     inode = node.inode
                     if flags[inode] == 1:  # wanted, and this layer's one member of the name
                         flags[inode] = 2
-                        found_at[inode] = self._take(tar, member, size, index, path)
+                        found_at.put(inode, self._take(tar, member, size, index, path))
                         continue
             copied = path in meta
             if not copied and path not in want and path not in later:

@@ -368,27 +368,21 @@ class _Adder:
 
     def ordered(self, items: Ordered) -> None:
         """The items of a merge without a tree (see ``mutate._disjoint``)."""
-        total, implicit, sources = items.total, items.implicit, self.sources
-        numbered, data_at, data_size = sources.numbered, sources.data_at, sources.data_size
+        total, implicit, numbered = items.total, items.implicit, self.sources.numbered
+        heads = numbered.heads
         for number in items.order:
             if number >= total:
                 path = implicit[number - total]
                 self.tar.add(_header(self.heads, path, None, self.epoch, self.owner))
                 continue
             layer, entry = items.entry(number)
-            head = numbered[number]
             if entry.kind == "file":
-                if head is None:
-                    found = None
-                elif data_at:
-                    found = (head, data_at[number], data_size[number])
-                else:  # no file with data
-                    found = (head, 0, 0)
-                self._found(entry.path, layer, found)
-            elif head is None:
+                self._found(entry.path, layer, numbered[number])
+                continue
+            head = heads[number]
+            if head is None:
                 raise CorruptImage(f"layer {layer}: {entry.path} was not found on a second read")
-            else:
-                self._put(entry.path, head)
+            self._put(entry.path, head)
 
     def node(self, node: Node, repeated: Mapping[int, int]) -> None:
         """The item a node of the merge stands for (see ``mutate._merge.Items``)."""
