@@ -9,6 +9,7 @@ HTTP stream) are read one after another in this process.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +18,16 @@ from typing import IO
 
 from deadweight import scratch
 from deadweight.cache import LayerCache, LayerStore
-from deadweight.filetree.delta import FORMAT_VERSION, Capture, HashName, LayerDelta, default_hash
+from deadweight.filetree.delta import (
+    FORMAT_VERSION,
+    SINK_BATCH,
+    Capture,
+    HashName,
+    LayerDelta,
+    default_hash,
+)
 from deadweight.filetree.delta import read_delta as _read_delta
-from deadweight.filetree.record import decode_file
+from deadweight.filetree.record import RecordWriter, decode_file
 from deadweight.image import Image, Layer
 from deadweight.progress import Progress
 from deadweight.reading import _pool
@@ -31,6 +39,9 @@ REPORTS = 1000
 # Threads reading layers on disk in this process when no helper may run (one CPU): the
 # caller still stacks one layer while the next is read.
 THREADS = 4
+
+# A delta read in this process with more entries than this is stored through a spool file.
+SPOOLED = 50_000
 
 # A stored delta longer than this is decoded from a map of a copy in a file (``_stored``).
 SPILL = 8 << 20
@@ -168,8 +179,22 @@ def _keep(
     cache: LayerCache, kind: str, diff_id: str, delta: LayerDelta, spool: IO[bytes] | None
 ) -> None:
     """Put a delta in the layer cache: the helper's encoding copied from its spool file a
-    chunk at a time into a store on disk (never a second copy in memory), else encoded."""
-    if spool is None:
+    chunk at a time into a store on disk (never a second copy in memory), else encoded; a
+    large delta read here, encoded a batch of entries at a time into an unnamed spool file
+    first (its whole encoding, and SQLite's copy of it, were held beside the entries)."""
+    if spool is None and isinstance(cache, LayerStore) and len(delta.entries) > SPOOLED:
+        try:
+            with scratch.unnamed()[0] as out:
+                writer = RecordWriter(out)
+                entries = delta.entries
+                for start in range(0, len(entries), SINK_BATCH):
+                    writer(list(entries[start : start + SINK_BATCH]))
+                writer.finish(dataclasses.replace(delta, entries=()))
+                out.flush()
+                cache.put_blob_from(kind, diff_id, out)
+        except OSError:
+            return  # no room to spool it: not stored, as any failure of the store
+    elif spool is None:
         cache.put_blob(kind, diff_id, delta.to_bytes())
     elif isinstance(cache, LayerStore):
         cache.put_blob_from(kind, diff_id, spool)

@@ -146,3 +146,40 @@ def test_a_large_stored_delta_is_decoded_from_an_unnamed_copy(
     assert all(f.closed for f in made)  # each copy closed once decoded
     assert os.listdir(spools) == [] and _open_in(spools) == []
     store.close()
+
+
+def test_a_large_delta_read_here_is_stored_through_an_unnamed_spool(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deadweight.reading import _deltas
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # no helper: read in this process
+    monkeypatch.setattr(_deltas, "SPOOLED", 0)
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    made: list[IO[bytes]] = []
+    real = scratch.unnamed
+
+    def unnamed(where: str | None = None) -> Any:
+        spool = real(where)
+        made.append(spool[0])
+        return spool
+
+    monkeypatch.setattr(scratch, "unnamed", unnamed)
+    store = LayerStore(tmp_path / "layers.sqlite")
+    deltas = read_deltas(image, capture=pkgs.capture, store=store)
+    assert readers.shared(0).processes == 0
+    kind = store_kind(default_hash(), pkgs.capture)
+    for layer, delta in zip(image.layers, deltas, strict=True):
+        assert store.get_blob(kind, layer.diff_id) == delta.to_bytes()  # the same record
+    assert made and all(f.closed for f in made)
+    assert os.listdir(spools) == [] and _open_in(spools) == []
+
+    def full(where: str | None = None) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(scratch, "unnamed", full)
+    other = LayerStore(tmp_path / "other.sqlite")
+    assert read_deltas(image, capture=pkgs.capture, store=other) == deltas  # not stored
+    assert all(other.get_blob(kind, layer.diff_id) is None for layer in image.layers)
+    store.close()
+    other.close()
