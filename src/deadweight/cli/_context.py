@@ -83,7 +83,7 @@ class Context:
 
         store, kind = self.store, store_kind(default_hash(), pkgs.capture)
         return store is not None and all(
-            store.get_blob(kind, layer.diff_id) is not None for layer in image.layers
+            store.has_blob(kind, layer.diff_id) for layer in image.layers
         )
 
     def sizes(self, image: Image) -> tuple[int, ...]:

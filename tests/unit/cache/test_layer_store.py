@@ -25,6 +25,9 @@ def test_sizes_and_blobs_persist_across_reopen(tmp_path: Path) -> None:
     assert again.get_blob("delta-v1", DIFF) == b"\x00payload"
     assert again.get_blob("delta-v2", DIFF) is None
     assert again.get("sha256:" + "cd" * 32) is None
+    assert again.has_blob("delta-v1", DIFF)
+    assert not again.has_blob("delta-v2", DIFF)
+    assert not again.has_blob("delta-v1", "sha256:" + "cd" * 32)
     again.close()
 
 
@@ -36,6 +39,7 @@ def test_unwritable_location_means_no_caching(tmp_path: Path) -> None:
     store.put_blob("k", DIFF, b"x")
     assert store.get(DIFF) is None
     assert store.get_blob("k", DIFF) is None
+    assert not store.has_blob("k", DIFF)
     assert blocker.read_bytes() == b"not a directory"
 
 
