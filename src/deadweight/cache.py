@@ -45,6 +45,15 @@ def default_path() -> Path:
     return Path(user_cache_dir("deadweight")) / "layers.sqlite"
 
 
+def _blob_row(db: sqlite3.Connection, kind: str, diff_id: str) -> tuple[int, int] | None:
+    """The rowid and length of a stored blob, without reading it; None if there is none."""
+    row = db.execute(
+        "SELECT rowid, length(data) FROM layer_blob WHERE kind = ? AND diff_id = ?",
+        (kind, diff_id),
+    ).fetchone()
+    return None if row is None or row[1] is None else (int(row[0]), int(row[1]))
+
+
 class LayerStore:
     """A :class:`LayerCache` persisted across runs in SQLite. One connection serves every
     thread, one statement at a time."""
@@ -103,11 +112,8 @@ class LayerStore:
         million files, 77 MB held twice; issue 16)."""
 
         def get(db: sqlite3.Connection) -> bytes | None:
-            row = db.execute(
-                "SELECT rowid, length(data) FROM layer_blob WHERE kind = ? AND diff_id = ?",
-                (kind, diff_id),
-            ).fetchone()
-            if row is None or row[1] is None:
+            row = _blob_row(db, kind, diff_id)
+            if row is None:
                 return None
             with db.blobopen("layer_blob", "data", row[0], readonly=True) as blob:
                 return blob.read()
@@ -117,13 +123,7 @@ class LayerStore:
     def has_blob(self, kind: str, diff_id: str) -> bool:
         """Whether the store holds the blob, without reading it (a warm run asked this of
         every layer by reading each whole: 77 MB for a layer of a million files)."""
-        row = self._run(
-            lambda db: db.execute(
-                "SELECT 1 FROM layer_blob WHERE kind = ? AND diff_id = ? AND data IS NOT NULL",
-                (kind, diff_id),
-            ).fetchone()
-        )
-        return row is not None
+        return self._run(lambda db: _blob_row(db, kind, diff_id)) is not None
 
     def get_blob_or_spill(
         self, kind: str, diff_id: str, above: int, spill: Callable[[], IO[bytes]]
@@ -134,11 +134,8 @@ class LayerStore:
         (``filetree.record``), where a ``bytes`` is held whole to the end (issue 16)."""
 
         def get(db: sqlite3.Connection) -> bytes | IO[bytes] | None:
-            row = db.execute(
-                "SELECT rowid, length(data) FROM layer_blob WHERE kind = ? AND diff_id = ?",
-                (kind, diff_id),
-            ).fetchone()
-            if row is None or row[1] is None:
+            row = _blob_row(db, kind, diff_id)
+            if row is None:
                 return None
             with db.blobopen("layer_blob", "data", row[0], readonly=True) as blob:
                 if row[1] <= above:

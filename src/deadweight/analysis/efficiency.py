@@ -24,6 +24,7 @@ Our own figures (``analysis.waste``) count only what squashing would drop.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from deadweight.filetree.delta import WHITEOUT, LayerDelta
@@ -235,43 +236,28 @@ class DiveCounter:
         # The walk's order matters only to whiteouts: one whose target is missing below
         # stops it, and one hides what sorts before it. Without them, any order will do.
         order = tree.order() if delta.whiteouts else list(tree.nodes)
-        inner, here, once, again = tree.parents(), tree.nodes, self.once, self.again
+        inner, here = tree.parents(), tree.nodes
         # on the top layer, a path is kept only if this layer may see it again: a whiteout's
         # target, which may also be one of its leaves
         targets = frozenset(delta.whiteouts) if last else frozenset()
-        minimum = discovered = 0
-        for path in order:
-            if path in inner:
-                continue
-            size = here[path]
-            if size == DIR:
-                size = 0
-            target = _target(path) if WHITEOUT in path else None
-            if target is not None:
-                path = target
-                before = lower.nodes.get(path)
-                if before is None:
-                    break
-                size = lower.total(path) if before == DIR else 0
-            discovered += size
-            first = once.get(path)
-            if first is None:
-                row = again.get(path)
-                if row is None:
-                    if not last or target is not None or path in targets:
-                        once[path] = size
-                    minimum += size
+
+        def seen() -> Iterator[tuple[str, int, bool]]:
+            for path in order:
+                if path in inner:
                     continue
-            else:
-                del once[path]
-                row = again[path] = [1, first, first]
-            row[0] += 1
-            row[1] += size
-            if size < row[2]:
-                minimum -= row[2] - size
-                row[2] = size
-        self.minimum += minimum
-        self.discovered += discovered
+                size = here[path]
+                if size == DIR:
+                    size = 0
+                target = _target(path) if WHITEOUT in path else None
+                if target is not None:
+                    path = target
+                    before = lower.nodes.get(path)
+                    if before is None:
+                        return
+                    size = lower.total(path) if before == DIR else 0
+                yield path, size, not last or target is not None or path in targets
+
+        self._tally(seen())
         if last:
             return None
         if self.stacked is None and not delta.whiteouts:
@@ -299,18 +285,26 @@ class DiveCounter:
             while up and up not in inner:
                 inner.add(up)
                 up = up.rpartition("/")[0]
+        self._tally(
+            (e.path, e.size if e.kind == "file" else 0, False)
+            for e in delta.entries
+            if e.path not in inner
+        )
+
+    def _tally(self, seen: Iterable[tuple[str, int, bool]]) -> None:
+        """Count each ``(path, size, keep)`` seen in a layer: a path seen for the first
+        time is remembered (as its size alone) only if ``keep``, as a later layer may see
+        it again; a path seen before gets, or updates, its row of three figures."""
         once, again = self.once, self.again
         minimum = discovered = 0
-        for e in delta.entries:
-            path = e.path
-            if path in inner:
-                continue
-            size = e.size if e.kind == "file" else 0
+        for path, size, keep in seen:
             discovered += size
             first = once.get(path)
             if first is None:
                 row = again.get(path)
                 if row is None:
+                    if keep:
+                        once[path] = size
                     minimum += size
                     continue
             else:

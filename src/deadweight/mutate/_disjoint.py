@@ -22,19 +22,18 @@ from __future__ import annotations
 import bisect
 import heapq
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import overload
+from collections.abc import Callable, Mapping, Sequence
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.entry import Entry
 from deadweight.filetree.tree import Node, Stacker, Tree
-from deadweight.mutate._merge import Dropped, Item, Merge
+from deadweight.mutate._merge import Dropped, Item, ItemView, Merge
 
 # Entries sorted at a time before the runs are merged.
 RUN = 1 << 16
 
 
-class Ordered(Sequence[Item]):
+class Ordered(ItemView[int]):
     """The items of a merge without a tree: ``order`` holds entry numbers in path order
     (see the module), and ``total + i`` for the ``i``-th implicit directory. ``wanted``
     says which entries the layer holds (0: dropped); ``bytes`` is docker's size of every
@@ -81,6 +80,9 @@ class Ordered(Sequence[Item]):
         layer = bisect.bisect_right(self.starts, number) - 1
         return self.first + layer, self.deltas[layer].entries[number - self.starts[layer]]
 
+    def _kept(self) -> Sequence[int]:
+        return self.order
+
     def _item(self, number: int) -> Item:
         if number >= self.total:
             at = number - self.total
@@ -89,22 +91,6 @@ class Ordered(Sequence[Item]):
         if entry.kind == "file":
             return Item(entry.path, "data", layer, entry.path)
         return Item(entry.path, "copy", layer)
-
-    @overload
-    def __getitem__(self, index: int) -> Item: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Item]: ...
-    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
-        if isinstance(index, slice):
-            return [self._item(n) for n in self.order[index]]
-        return self._item(self.order[index])
-
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __iter__(self) -> Iterator[Item]:
-        make = self._item
-        return (make(n) for n in self.order)
 
 
 def disjoint_merge(

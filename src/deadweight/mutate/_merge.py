@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.paths import parent
@@ -199,7 +199,39 @@ def _sort_key(raw: Item | Node) -> str:
     return raw.path if isinstance(raw, Node) else item_key(raw)
 
 
-class Items(Sequence[Item]):
+K = TypeVar("K")
+
+
+class ItemView(Sequence[Item], Generic[K]):
+    """Items made as they are read, each from what the merge kept for it (``_kept``) by
+    ``_item``: a merge holds no :class:`Item` per file (issue 16)."""
+
+    __slots__ = ()
+
+    def _kept(self) -> Sequence[K]:
+        raise NotImplementedError
+
+    def _item(self, kept: K) -> Item:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Item]: ...
+    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
+        if isinstance(index, slice):
+            return [self._item(k) for k in self._kept()[index]]
+        return self._item(self._kept()[index])
+
+    def __len__(self) -> int:
+        return len(self._kept())
+
+    def __iter__(self) -> Iterator[Item]:
+        make = self._item
+        return (make(k) for k in self._kept())
+
+
+class Items(ItemView["Item | Node"]):
     """A merge's items, made as they are read: most items are a node of the merged tree
     as it is (a directory, symlink or other object copied, an implicit directory, a file
     with its own inode's data), so the node stands for the item and no object repeats it
@@ -232,6 +264,9 @@ class Items(Sequence[Item]):
         """inode -> which member of its name in its layer wrote it, where not the first."""
         return self._sources.repeated
 
+    def _kept(self) -> Sequence[Item | Node]:
+        return self._raw
+
     def _item(self, raw: Item | Node) -> Item:
         if not isinstance(raw, Node):
             return raw
@@ -240,22 +275,6 @@ class Items(Sequence[Item]):
             path = entry.path
             return Item(path, "data", raw.layer, path, self._sources.repeated.get(raw.inode, 0))
         return Item(entry.path, "implicit" if raw.implicit else "copy", raw.layer)
-
-    @overload
-    def __getitem__(self, index: int) -> Item: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Item]: ...
-    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
-        if isinstance(index, slice):
-            return [self._item(r) for r in self._raw[index]]
-        return self._item(self._raw[index])
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __iter__(self) -> Iterator[Item]:
-        make = self._item
-        return (make(r) for r in self._raw)
 
 
 class _Without(Mapping[str, Node]):

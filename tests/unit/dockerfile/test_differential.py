@@ -14,10 +14,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from lint_tools import tool
 
 from deadweight.dockerfile.linting import lint
 
@@ -40,16 +40,6 @@ HADOLINT_WRONG: dict[str, tuple[str, list[tuple[str, int]]]] = {
     # ends the instruction there and fails on the next line
     "wrong-blank-continuation-line": ("a line of blanks inside a continuation", []),
 }
-
-
-def _tool(name: str) -> str:
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.is_file() else shutil.which(name)
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is missing (install the dev extras)")
-        pytest.skip(f"{name} is not installed")
-    return found
 
 
 def _rows(data: list[dict[str, object]]) -> list[Row]:
@@ -76,7 +66,7 @@ def test_there_are_cases() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_case_matches_hadolint(name: str) -> None:
-    ours = _ours(name, _tool("shellcheck"))
+    ours = _ours(name, tool("shellcheck"))
     theirs = _rows(json.loads((CASES / f"{name}.hadolint.json").read_text()))
     if name in HADOLINT_WRONG:
         _why, expected = HADOLINT_WRONG[name]
@@ -89,7 +79,7 @@ def test_case_matches_hadolint(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_recording_is_hadolints(name: str, tmp_path: Path) -> None:
     """The stored JSON is what hadolint 2.15.1 prints for the case today."""
-    hadolint = _tool("hadolint")
+    hadolint = tool("hadolint")
     version = subprocess.run([hadolint, "--version"], capture_output=True, text=True).stdout
     assert "2.15.1" in version
     shutil.copy(CASES / f"{name}.Dockerfile", tmp_path / f"{name}.Dockerfile")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from lint_tools import tool
 
 from deadweight.dockerfile.config import parse_config
 from deadweight.dockerfile.linting import lint
@@ -36,19 +36,9 @@ HADOLINT_WRONG = {
 Pair = tuple[str, int]
 
 
-def _tool(name: str) -> str:
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.is_file() else shutil.which(name)
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is missing (install the dev extras)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
 @pytest.fixture(scope="module")
 def shellcheck() -> str:
-    return _tool("shellcheck")
+    return tool("shellcheck")
 
 
 def _ours(path: Path, shellcheck: str) -> set[Pair]:
@@ -63,7 +53,7 @@ def _recorded(name: str) -> set[Pair]:
 
 def _hadolint(path: Path) -> set[Pair]:
     out = subprocess.run(
-        [_tool("hadolint"), "--no-fail", "--format", "json", path.name],
+        [tool("hadolint"), "--no-fail", "--format", "json", path.name],
         cwd=path.parent,
         capture_output=True,
         text=True,
