@@ -240,14 +240,8 @@ class Stacker:
         else:
             node = Node(entry, self.layer)
         nodes[path] = node
-        index = self._children
-        if index is not None:
-            siblings = index.get(up)
-            if siblings is None:
-                siblings = index[up] = set()
-            siblings.add(path)
-            if kind == "dir" and path not in index:
-                index[path] = set()
+        if self._children is not None:
+            _index(self._children, path, up, kind)
 
     def _ensure_parents(self, path: str, hidden: list[Hidden]) -> None:
         missing: list[str] = []

@@ -52,10 +52,8 @@ def _open_in(folder: Path) -> list[str]:
     return held
 
 
-def test_the_delta_comes_back_in_an_unnamed_spool_file(
-    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+def _recorded_spools(monkeypatch: pytest.MonkeyPatch) -> list[IO[bytes]]:
+    """Every spool file ``scratch.unnamed`` makes from now on, in the order made."""
     made: list[IO[bytes]] = []
     real = scratch.unnamed
 
@@ -65,6 +63,14 @@ def test_the_delta_comes_back_in_an_unnamed_spool_file(
         return spool
 
     monkeypatch.setattr(scratch, "unnamed", unnamed)
+    return made
+
+
+def test_the_delta_comes_back_in_an_unnamed_spool_file(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = on_disk(tmp_path, rich_image("gzip"), "oci")
+    made = _recorded_spools(monkeypatch)
     with readers.ReaderPool(1) as pool:
         for layer in image.layers:
             delta, spool = pool.read(layer, hash="xxh3", capture=pkgs.capture, what="layer x")
@@ -130,15 +136,7 @@ def test_a_large_stored_delta_is_decoded_from_an_unnamed_copy(
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
     store = LayerStore(tmp_path / "layers.sqlite")
     first = read_deltas(image, capture=pkgs.capture, store=store)
-    made: list[IO[bytes]] = []
-    real = scratch.unnamed
-
-    def unnamed(where: str | None = None) -> Any:
-        spool = real(where)
-        made.append(spool[0])
-        return spool
-
-    monkeypatch.setattr(scratch, "unnamed", unnamed)
+    made = _recorded_spools(monkeypatch)
     monkeypatch.setattr(_deltas, "SPILL", 0)  # every stored delta is "large"
     again = read_deltas(image, capture=pkgs.capture, store=store)
     assert again == first
@@ -156,15 +154,7 @@ def test_a_large_delta_read_here_is_stored_through_an_unnamed_spool(
     monkeypatch.setattr(os, "cpu_count", lambda: 1)  # no helper: read in this process
     monkeypatch.setattr(_deltas, "SPOOLED", 0)
     image = on_disk(tmp_path, rich_image("gzip"), "oci")
-    made: list[IO[bytes]] = []
-    real = scratch.unnamed
-
-    def unnamed(where: str | None = None) -> Any:
-        spool = real(where)
-        made.append(spool[0])
-        return spool
-
-    monkeypatch.setattr(scratch, "unnamed", unnamed)
+    made = _recorded_spools(monkeypatch)
     store = LayerStore(tmp_path / "layers.sqlite")
     deltas = read_deltas(image, capture=pkgs.capture, store=store)
     assert readers.shared(0).processes == 0
