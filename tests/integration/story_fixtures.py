@@ -128,7 +128,10 @@ ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
 """
 # The build tools come from Debian packages installed by the app's own Dockerfile (what
 # `apt-get install -y gcc python3-dev python3-pip` fetches, from the bind mount); their
-# archives stay in apt's cache and pip's cache keeps the wheel it compiled.
+# archives stay in apt's cache and pip's cache keeps the wheel it compiled. The wheel is
+# compiled without debug information (CFLAGS=-g0): with it, the object code names pip's
+# temporary build directory, random on each build, and the compressed wheel's size moved by
+# a byte or two from one build to the next, enough to reorder diff's largest-first list.
 PYTHON_DOCKERFILE = f"""\
 FROM python:3.11-slim
 RUN --mount=type=bind,from=dw-fixtures:latest,source=/debs,target=/debs \\
@@ -136,7 +139,8 @@ RUN --mount=type=bind,from=dw-fixtures:latest,source=/debs,target=/debs \\
 WORKDIR /app
 COPY requirements.txt .
 RUN --mount=type=bind,from=dw-fixtures:latest,source=/python,target=/wheels \\
-    pip install --break-system-packages --no-index --find-links /wheels -r requirements.txt
+    CFLAGS=-g0 pip install --break-system-packages --no-index --find-links /wheels \\
+    -r requirements.txt
 COPY . .
 EXPOSE {PYTHON_PORT}
 CMD python3 app.py

@@ -25,7 +25,10 @@ time is normalized, explicitly and nothing else (``normalize``):
   build to the next. In the outputs that print exact counts (``_EXACT``: JSON documents,
   ``-H=false``, inspect, lint's messages), every run of four or more digits becomes
   ``<n>``; the rest of those outputs (keys, paths, order, small numbers) is compared as
-  is, on the python app; the node app's npm logs are also *named* by the time they were
+  is, on the python app. Order follows exact sizes (diff lists the largest first), so a
+  file whose size moves between builds must not sit next to one of nearly its size: the
+  wheel pip compiles is built without debug information, which named pip's random build
+  directory and moved the wheel by a byte or two (``story_fixtures``); the node app's npm logs are also *named* by the time they were
   written, so on the node app only the outputs with rounded sizes are compared.
 
 Each command runs twice, with the layer store cold then warm, and both (normalized)
