@@ -28,8 +28,9 @@ time is normalized, explicitly and nothing else (``normalize``):
   is, on the python app. Order follows exact sizes (diff lists the largest first), so a
   file whose size moves between builds must not sit next to one of nearly its size: the
   wheel pip compiles is built without debug information, which named pip's random build
-  directory and moved the wheel by a byte or two (``story_fixtures``); the node app's npm logs are also *named* by the time they were
-  written, so on the node app only the outputs with rounded sizes are compared.
+  directory and moved the wheel by a byte or two (``story_fixtures``); the node app's npm
+  logs are also *named* by the time they were written, so on the node app only the
+  outputs with rounded sizes are compared.
 
 Each command runs twice, with the layer store cold then warm, and both (normalized)
 outputs must be equal, so anything that varies per *run* shows up rather than hides.
