@@ -1083,6 +1083,22 @@ def test_tag_list_link_to_another_host_is_refused(fake: FakeRegistry, retry: Ret
     )
 
 
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        ('<http://[::1/v2/app/tags/list?last=a>; rel="next"', "tag list link is not a valid URL"),
+        ('</v2/app/tags/list?last=a>; rel="next"', "tag list links back to a page already read"),
+    ],
+)
+def test_tag_list_hostile_link_is_refused(
+    fake: FakeRegistry, retry: RetryPolicy, link: str, message: str
+) -> None:
+    page = (200, {"Link": link}, dumps({"name": "app", "tags": ["a"]}))
+    fake.script["/v2/app/tags/list"] = [page] * 3
+    with pytest.raises(RegistryError, match=message):
+        registry.tags(fake.ref("app"), retry=retry)
+
+
 def test_repository_without_tags_lists_nothing(fake: FakeRegistry, retry: RetryPolicy) -> None:
     fake.script["/v2/app/tags/list"] = [(200, {}, dumps({"name": "app", "tags": None}))]
     assert registry.tags(fake.ref("app"), retry=retry) == []

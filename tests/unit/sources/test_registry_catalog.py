@@ -18,8 +18,11 @@ NO_WAIT = RetryPolicy(attempts=1, sleep=lambda seconds: None)
 
 
 class Catalog:
-    def __init__(self, names: list[str], body: bytes | None = None, status: int = 200) -> None:
+    def __init__(
+        self, names: list[str], body: bytes | None = None, status: int = 200, link: str = ""
+    ) -> None:
         self.names, self.body, self.status, self.port = names, body, status, 0
+        self.link = link  # a Link header sent with every page, as given
         self.asked: list[str] = []
 
 
@@ -39,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(self.fake.status, b'{"errors":[]}')
             return
         if self.fake.body is not None:
-            self._send(200, self.fake.body)
+            self._send(200, self.fake.body, {"Link": self.fake.link} if self.fake.link else None)
             return
         query = parse_qs(url.query)
         size = int(query.get("n", ["1000"])[0])
@@ -82,3 +85,24 @@ def test_refusals(
 ) -> None:
     with serving(fake, Handler), pytest.raises(error, match=message):
         registry.repositories(f"127.0.0.1:{fake.port}", retry=NO_WAIT)
+
+
+PAGE = json.dumps({"repositories": ["a"]}).encode()
+
+
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        # a Link is input like any other: one that is no URL is a one-line refusal
+        ('<http://[::1/v2/_catalog?last=a>; rel="next"', "catalog link is not a valid URL"),
+        ('<http://127.0.0.1:port/v2/_catalog>; rel="next"', "catalog link is not a valid URL"),
+        ('<https://elsewhere.example/v2/_catalog?last=a>; rel="next"', "links to another host"),
+        # a registry that links a page to itself would be asked again and again
+        ('</v2/_catalog?last=a>; rel="next"', "links back to a page already read"),
+    ],
+)
+def test_hostile_links_are_refused(link: str, message: str, no_docker_config: object) -> None:
+    fake = Catalog([], body=PAGE, link=link)
+    with serving(fake, Handler), pytest.raises(RegistryError, match=message) as caught:
+        registry.repositories(f"127.0.0.1:{fake.port}", retry=NO_WAIT)
+    assert "\n" not in str(caught.value)

@@ -9,7 +9,6 @@ auth asks for the scope ``registry:catalog:*`` (docker/distribution's token spec
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -17,6 +16,7 @@ from deadweight import limits
 from deadweight.errors import AuthError, CorruptImage, RegistryError
 from deadweight.reference import Reference
 from deadweight.sources.registry.connection import Connection
+from deadweight.sources.registry.pages import pages
 from deadweight.sources.registry.transport import RetryPolicy
 from deadweight.spec.config import decode_json
 
@@ -50,23 +50,18 @@ def repositories(
 
 
 def _pages(connection: Connection, host: str, page_size: int | None) -> list[str]:
-    base = connection.base()
-    url = f"{base}/v2/_catalog" + (f"?n={page_size}" if page_size else "")
+    url = f"{connection.base()}/v2/_catalog" + (f"?n={page_size}" if page_size else "")
     found: set[str] = set()
-    for _ in range(MAX_PAGES):
-        answer = connection.get(
-            url,
-            not_found=f"{host}: the registry does not list its repositories (no /v2/_catalog)",
-            limit=CATALOG_LIMIT,
-        )
-        found.update(_page(answer.body, host))
-        following = answer.response.links.get("next", {}).get("url")
-        if not following:
-            return sorted(found)
-        url = urljoin(url, following)
-        if urlsplit(url)[:2] != urlsplit(base)[:2]:
-            raise RegistryError(f"{host}: the catalog links to another host ({url})")
-    raise RegistryError(f"{host}: the catalog has more than {MAX_PAGES} pages")
+    for body in pages(
+        connection,
+        url,
+        what=f"{host}: the catalog",
+        not_found=f"{host}: the registry does not list its repositories (no /v2/_catalog)",
+        limit=CATALOG_LIMIT,
+        max_pages=MAX_PAGES,
+    ):
+        found.update(_page(body, host))
+    return sorted(found)
 
 
 def _page(body: bytes, host: str) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -30,7 +29,8 @@ from deadweight.platform import Platform, host
 from deadweight.reference import Reference
 from deadweight.sources import Location
 from deadweight.sources.registry.connection import Connection
-from deadweight.sources.registry.transport import RetryPolicy, valid_url
+from deadweight.sources.registry.pages import pages
+from deadweight.sources.registry.transport import RetryPolicy
 from deadweight.spec import manifest as spec
 from deadweight.spec.document import decode_json
 
@@ -208,26 +208,20 @@ def _layer(connection: Connection, ref: Reference, descriptor: spec.Descriptor) 
 
 
 def _tags(connection: Connection, page_size: int | None) -> list[str]:
-    base = connection.base()
-    url = f"{base}/v2/{connection.ref.path}/tags/list"
+    url = f"{connection.base()}/v2/{connection.ref.path}/tags/list"
     if page_size:
         url += f"?n={page_size}"
     found: set[str] = set()
-    for _ in range(MAX_PAGES):
-        answer = connection.get(
-            url, not_found=f"repository unknown: {connection.label}", limit=TAGS_LIMIT
-        )
-        found.update(_tag_page(answer.body, connection.label))
-        following = answer.response.links.get("next", {}).get("url")
-        if not following:
-            return sorted(found)
-        try:
-            url = valid_url(urljoin(url, following), f"{connection.label}: tag list link")
-        except ValueError:
-            raise RegistryError(f"{connection.label}: tag list link {following[:100]!r}") from None
-        if urlsplit(url)[:2] != urlsplit(base)[:2]:
-            raise RegistryError(f"{connection.label}: tag list links to another host ({url})")
-    raise RegistryError(f"{connection.label}: tag list has more than {MAX_PAGES} pages")
+    for body in pages(
+        connection,
+        url,
+        what=f"{connection.label}: tag list",
+        not_found=f"repository unknown: {connection.label}",
+        limit=TAGS_LIMIT,
+        max_pages=MAX_PAGES,
+    ):
+        found.update(_tag_page(body, connection.label))
+    return sorted(found)
 
 
 def _tag_page(body: bytes, label: str) -> list[str]:
