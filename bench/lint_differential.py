@@ -32,6 +32,7 @@ import collections
 import hashlib
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -150,17 +151,25 @@ def main() -> None:
         ns.cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as empty:
         env = clean_env(home)
-        workdirs = [tempfile.mkdtemp(dir=home) for _ in range(ns.jobs)]
+        # one working directory per running hadolint: each writes its file there as
+        # ``Dockerfile``, so two runs must never share one (a pool's worker takes the
+        # next file whichever directory it would map to)
+        workdirs: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for _ in range(ns.jobs):
+            workdirs.put(tempfile.mkdtemp(dir=home))
 
-        def theirs(item: tuple[int, Path]) -> tuple[list[Row], int, str]:
-            i, p = item
-            return hadolint_of(p, ns.hadolint, workdirs[i % ns.jobs], env, ns.cache)
+        def theirs(p: Path) -> tuple[list[Row], int, str]:
+            workdir = workdirs.get()
+            try:
+                return hadolint_of(p, ns.hadolint, workdir, env, ns.cache)
+            finally:
+                workdirs.put(workdir)
 
         def ours(chunk: list[Path]) -> dict[str, tuple[list[Row], int]]:
             return ours_of(chunk, ns.deadweight, empty, env)
 
         with ThreadPoolExecutor(ns.jobs) as pool:
-            oracle = list(pool.map(theirs, enumerate(files)))
+            oracle = list(pool.map(theirs, files))
             chunks = [files[i : i + 40] for i in range(0, len(files), 40)]
             mine: dict[str, tuple[list[Row], int]] = {}
             for part in pool.map(ours, chunks):
