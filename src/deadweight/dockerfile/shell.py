@@ -5,6 +5,17 @@ a pipe is involved. This reads quotes, escapes, ``$(...)`` and backticks (recurs
 operators (``&& || ; | &``), redirections, here-documents and the compound keywords
 (``if``/``for``/``while``/``case``) well enough for that, the way hadolint reads a
 script through ShellCheck's parser. It never executes or expands anything.
+
+Where ShellCheck's parser gives up, so does this reader, since hadolint's rules then see
+what ShellCheck kept:
+
+- it *stops* (keeps the commands before) where a command should start but a control
+  operator stands: ``a; &b``, ``a; ; b``, an unmatched ``)`` (ShellCheck's SC1070
+  "Parsing stopped here"); PowerShell's ``cmd; &$exe`` in a Windows RUN is the usual one;
+- it *fails* (no command at all) where an operator wants a command after it and finds
+  another operator (``a | | b``, ``a && ; b``), where ``(`` follows a command's words
+  (``a (b c)``), or where a command word starts with ``[`` not followed by a blank
+  (``[Net.ServicePointManager]::SecurityProtocol = ...``, read as a test never closed).
 """
 
 from __future__ import annotations
@@ -23,6 +34,8 @@ MAX_NESTING = 32
 # matched where a word starts (no ``^``: a slice of the rest per word made long lines
 # quadratic, issue 16)
 _REDIRECT = lazy(r"(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
+_CASE_WORD = lazy(r"(case|esac)(?=[ \t\n;)]|$)")
+_EXPANDS = frozenset("({_@*#?$!-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _OPERATOR_STARTS = frozenset(o[0] for o in _OPERATORS)
 # a script without these is words and spaces (see _plain)
 _SPECIAL = lazy("[\t\n;&|()<>'\"\\\\$`#]")
@@ -85,6 +98,8 @@ class Script:
     commands: tuple[Command, ...]
     has_pipe: bool
     text: str
+    # ShellCheck's parser would stop or fail on it (``commands`` is what it kept)
+    broken: bool = False
 
     def named(self, *names: str) -> tuple[Command, ...]:
         return tuple(c for c in self.commands if c.name in names)
@@ -93,10 +108,15 @@ class Script:
         return any(c.name == name and (not args or c.has_arg(*args)) for c in self.commands)
 
 
+class _Unparsable(Exception):
+    """ShellCheck's parser fails on the script: hadolint sees no command in it."""
+
+
 @record(frozen=False)
 class _Word:
     text: str
     quoted: bool = False
+    expanded: bool = False  # holds a ``$`` expansion or backticks: no literal name
 
 
 @record(frozen=False)
@@ -107,6 +127,7 @@ class _Reader:
     pipe: bool = False
     pending_heredocs: list[tuple[str, bool]] = field(default_factory=list)
     depth: int = 0
+    hadolint: bool = False
 
     def peek(self, n: int = 0) -> str:
         i = self.pos + n
@@ -115,11 +136,20 @@ class _Reader:
     def read_until_close(self, opener: str, closer: str) -> str:
         """Text up to the matching closer (pos is just after the opener)."""
         depth = 1
+        cases = 0  # a ``case`` pattern's ``)`` inside ``$(...)`` closes nothing
         start = self.pos
         while self.pos < len(self.src):
             ch = self.src[self.pos]
             if ch == "\\":
                 self.pos += 2
+                continue
+            if opener == "(" and ch in "ce" and _CASE_WORD.match(self.src, self.pos):
+                if self.pos == start or self.src[self.pos - 1] in " \t\n;&|(":
+                    cases += 1 if ch == "c" else -1
+                self.pos += 4
+                continue
+            if ch == ")" and cases > 0 and depth == 1:
+                self.pos += 1
                 continue
             if ch == "'" and opener == "(":
                 end = self.src.find("'", self.pos + 1)
@@ -136,16 +166,18 @@ class _Reader:
             self.pos += 1
         return self.src[start:]
 
-    def nested(self, text: str) -> None:
+    def nested(self, text: str, *, backticks: bool = False) -> None:
         if self.depth >= MAX_NESTING:
             return
-        sub = read_script(text, _depth=self.depth + 1)
+        sub = read_script(text, hadolint=self.hadolint, _depth=self.depth + 1)
+        if sub.broken and not backticks:  # inside ``$(...)``, ShellCheck fails the whole
+            raise _Unparsable
         self.commands.extend(sub.commands)
         self.pipe = self.pipe or sub.has_pipe
 
     def word(self) -> _Word:
         out: list[str] = []
-        quoted = False
+        quoted = expanded = False
         while self.pos < len(self.src):
             ch = self.src[self.pos]
             if ch in " \t\n;&|()<>":
@@ -176,6 +208,8 @@ class _Reader:
                         out.append(self.peek(1))
                         self.pos += 2
                         continue
+                    if c == "$" and self.peek(1) in _EXPANDS:
+                        expanded = True
                     if c == "$" and self.peek(1) == "(":
                         self.pos += 2
                         inner = self.read_until_close("(", ")")
@@ -183,14 +217,17 @@ class _Reader:
                         out.append(f"$({inner})")
                         continue
                     if c == "`":
+                        expanded = True
                         self.pos += 1
                         inner = self.read_until_close("`", "`")
-                        self.nested(inner)
+                        self.nested(inner, backticks=True)
                         continue
                     out.append(c)
                     self.pos += 1
                 self.pos += 1
                 continue
+            if ch == "$" and self.peek(1) in _EXPANDS:
+                expanded = True
             if ch == "$" and self.peek(1) == "(":
                 self.pos += 2
                 inner = self.read_until_close("(", ")")
@@ -204,14 +241,15 @@ class _Reader:
                 out.append("${" + inner + "}")
                 continue
             if ch == "`":
+                expanded = True
                 self.pos += 1
                 inner = self.read_until_close("`", "`")
-                self.nested(inner)
+                self.nested(inner, backticks=True)
                 out.append(f"`{inner}`")
                 continue
             out.append(ch)
             self.pos += 1
-        return _Word("".join(out), quoted)
+        return _Word("".join(out), quoted, expanded)
 
     def skip_blanks(self) -> None:
         while self.pos < len(self.src):
@@ -239,38 +277,71 @@ class _Reader:
         self.pending_heredocs.clear()
 
 
-def read_script(text: str, *, _depth: int = 0) -> Script:
-    """Read a shell script into its commands."""
+def read_script(text: str, *, hadolint: bool = False, _depth: int = 0) -> Script:
+    """Read a shell script into its commands. ``hadolint=True`` reads it as hadolint
+    sees it through ShellCheck's parser: where that parser stops or fails (see the
+    module's notes) and without the commands whose name is not a literal word
+    (``$JAVA_HOME/bin/java``, ``"$@"``: ShellCheck's ``getCommandName`` has none)."""
     if _SPECIAL.search(text) is None:
-        return _plain(text)
-    return _read(text, _depth)
+        script = _plain(text, hadolint)
+        first = text.lstrip(" ")
+        if hadolint and first.startswith("[") and _test_never_closed(first, 0):
+            return Script((), False, text, broken=True)
+        return script
+    return _read(text, _depth, hadolint)
 
 
-def _plain(text: str) -> Script:
+def _plain(text: str, hadolint: bool) -> Script:
     """A script of bare words and spaces, read as :func:`_read` reads it without walking
     it a character at a time (``RUN npm ci``; the 100,000 RUNs of issue 16): one simple
     command, unless its first word is one the reader treats apart."""
     words = [w for w in text.split(" ") if w]
     if words and words[0] in _STARTS_APART:
-        return _read(text, 0)
+        return _read(text, 0, hadolint)
     while words and _ASSIGNMENT.match(words[0]):
         words.pop(0)
     commands = (Command(words[0], tuple(words[1:])),) if words else ()
     return Script(commands, False, text)
 
 
-def _read(text: str, _depth: int) -> Script:
-    r = _Reader(text, depth=_depth)
+_FUNCTION_NAME = lazy(r"^[^\s$`'\"=]+$")
+_LOOP_NAME = lazy(r"[A-Za-z_][A-Za-z0-9_]*(?=[ \t\n;]|$)")
+_BINARY = frozenset({"|", "||", "&&", "|&"})
+_BLANK = frozenset(" \t\n")
+
+
+def _test_never_closed(text: str, pos: int) -> bool:
+    """A command word starting with ``[`` glued to what follows (``[x]``, ``[[x]]``):
+    ShellCheck reads a test there and fails to find its end."""
+    after = text[pos + 1 : pos + 3]
+    if not after or after[0] in _BLANK:
+        return False
+    return not (after[0] == "[" and (len(after) == 1 or after[1] in _BLANK))
+
+
+def _read(text: str, _depth: int, hadolint: bool) -> Script:
+    try:
+        return _read_commands(_Reader(text, depth=_depth, hadolint=hadolint))
+    except _Unparsable:
+        return Script((), False, text, broken=True)
+
+
+def _read_commands(r: _Reader) -> Script:
+    text = r.src
     words: list[_Word] = []
     skip_until_do = False  # inside ``for x in ...`` / ``case ... in``
     in_case_patterns = False
+    # what came last: "start", "sep" (``;`` or newline), "bg" (``&``), "binary" (a
+    # pipe or ``&&``/``||``, which want a command next) or "word"; and open subshells
+    last = "start"
+    subshells = cases = 0
 
     def finish() -> None:
         nonlocal words
         names = [w for w in words]
         while names and not names[0].quoted and _ASSIGNMENT.match(names[0].text):
             names.pop(0)
-        if names:
+        if names and not (r.hadolint and names[0].expanded):
             r.commands.append(Command(names[0].text, tuple(w.text for w in names[1:])))
         words = []
 
@@ -285,11 +356,14 @@ def _read(text: str, _depth: int) -> Script:
         if in_case_patterns and not words and ch not in ";\n":
             if text.startswith("esac", r.pos):
                 in_case_patterns = False
+                cases -= 1
+                last = "word"
                 r.pos += 4
                 continue
             close = text.find(")", r.pos)
             r.pos = len(text) if close < 0 else close + 1
             in_case_patterns = False
+            last = "sep"
             continue
         if ch == "#" and r.pos > 0 and text[r.pos - 1] in " \t":
             r.skip_comment()
@@ -309,11 +383,44 @@ def _read(text: str, _depth: int) -> Script:
             else None
         )
         if op is not None:
+            if not r.hadolint:
+                pass
+            elif skip_until_do:
+                if op == "(":
+                    raise _Unparsable  # ``for i in (x)``: cmd.exe's, not the shell's
+            elif op == ")" and subshells == 0:
+                finish()  # an unmatched ")": ShellCheck stops after what it read
+                return Script(tuple(r.commands), r.pipe, text, broken=True)
+            elif not words and op != "(":
+                if last == "binary" and op != "\n":
+                    raise _Unparsable  # a pipe or ``&&``/``||`` wants a command
+                stray = (
+                    op in _BINARY
+                    or op == "&"
+                    or (op == ";" and last != "bg")
+                    or (op == ";;" and not cases)
+                )
+                if stray and last != "word":  # where a command should start
+                    return Script(tuple(r.commands), r.pipe, text, broken=True)
+            elif op == "(" and words:
+                if len(words) == 1 and _FUNCTION_NAME.match(words[0].text):
+                    raise _Unparsable  # ``a (b c)``: a function's parameters
+                return Script(tuple(r.commands), r.pipe, text, broken=True)  # ``$v = (x)``
             r.pos += len(op)
             if skip_until_do and op in (";", "\n"):
                 words = []
                 continue
             finish()
+            if op == "(":
+                subshells += 1
+            elif op == ")":
+                subshells -= 1
+            if op in _BINARY:
+                last = "binary"
+            elif op == "&":
+                last = "bg"
+            elif op != "\n" or last != "binary":
+                last = "sep" if op != ")" else "word"
             if op == "|" or op == "|&":
                 r.pipe = True
             if op == "\n" and r.pending_heredocs:
@@ -321,10 +428,14 @@ def _read(text: str, _depth: int) -> Script:
             if op == ";;":
                 in_case_patterns = True
             continue
+        closed = ch != "[" or words or skip_until_do or not _test_never_closed(text, r.pos)
+        if r.hadolint and not closed:
+            raise _Unparsable
         w = r.word()
         if not w.text and not w.quoted:
             r.pos += 1  # a character no rule cares about
             continue
+        last = "word"
         if not words and not w.quoted:
             if skip_until_do:
                 if w.text in ("do", "in") and skip_until_do:
@@ -334,6 +445,12 @@ def _read(text: str, _depth: int) -> Script:
                 continue
             if w.text in ("for", "select"):
                 skip_until_do = True
+                r.skip_blanks()
+                if text.startswith("((", r.pos):
+                    end = text.find("))", r.pos)
+                    r.pos = len(text) if end < 0 else end + 2
+                elif r.hadolint and not _LOOP_NAME.match(text, r.pos):
+                    raise _Unparsable  # ``for %i in ...``: no variable name
                 continue
             if w.text == "case":
                 r.skip_blanks()
@@ -341,9 +458,12 @@ def _read(text: str, _depth: int) -> Script:
                 r.skip_blanks()
                 r.word()  # ``in``
                 in_case_patterns = True
+                cases += 1
                 continue
             if w.text in ("esac",):
                 in_case_patterns = False
+                cases -= 1
+                last = "word"
                 continue
             if w.text in _KEYWORDS:
                 continue

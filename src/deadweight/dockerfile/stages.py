@@ -94,12 +94,12 @@ class RunSite:
 def script_of(run: Instruction) -> Script:
     """The shell script a RUN executes, with heredoc bodies read as scripts when run by a shell."""
     if run.exec_form is not None:
-        return read_script(" ".join(run.exec_form))
+        return read_script(" ".join(run.exec_form), hadolint=True)
     if run.heredocs:
         rest = re.sub(r"<<-?(?:[\"'][^\"']+[\"']|\S+)", " ", run.value).split()
         if not rest or rest[0] in _SHELLS:
-            return read_script(run.heredocs[0].body)
-    return read_script(run.value)
+            return read_script(run.heredocs[0].body, hadolint=True)
+    return read_script(run.value, hadolint=True)
 
 
 def _parse_from(value: str) -> tuple[str, str | None]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,4 +89,44 @@ def test_words_and_spaces_are_read_as_the_character_reader_reads_them(
 ) -> None:
     # read_script takes a shortcut for such scripts (issue 16); it must say the same
     text = "".join(" " * g + w for g, w in zip(gaps, words, strict=False)) + " " * gaps[-1]
-    assert read_script(text) == _read(text, 0)
+    for hadolint in (False, True):
+        assert read_script(text, hadolint=hadolint) == _read(text, 0, hadolint)
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "pipe"),
+    [
+        ("a; &b | c", ["a"], False),  # ShellCheck stops at the "&": what came before stays
+        ("a; ; b", ["a"], False),
+        ("a; b) c", ["a", "b"], False),
+        ("a; $v = (b c); d", ["a"], False),  # a "(" after words stops before them
+        ("[Net.X]::Y = 1; a", [], False),  # a "[" glued to a word: it fails, no command
+        ("a | | b", [], False),
+        ("a && ; b", [], False),
+        ("f (b c)", [], False),  # a function's parameters
+        ("a && (for /D %i in (x) do b)", [], False),
+        ("for i in (x); do b; done", [], False),
+        ("echo $(a; &b) c", [], False),  # inside $(...) a stop fails the whole
+        ("echo `a; &b`; c", ["a", "echo", "c"], False),  # backticks are read apart
+        ("a && $X/b | c", ["a", "c"], True),  # no literal name, no command
+        ('a && "$@"', ["a"], False),
+        ("a &; b", ["a", "b"], False),
+        ("x=$(case $(u) in a) b;; *) c;; esac); d", ["u", "b", "c", "d"], False),
+        ("case x in a) b;; esac; c", ["b", "c"], False),
+        ("for ((i=0;i<2;i++)); do a; done; b", ["a", "b"], False),
+        ("[ -f x ] && [[ -d y ]] && a", ["[", "[[", "a"], False),
+    ],
+)
+def test_read_as_hadolint_stops_and_fails_where_shellcheck_does(
+    text: str, names: list[str], pipe: bool
+) -> None:
+    script = read_script(text, hadolint=True)
+    assert [c.name for c in script.commands] == names
+    assert script.has_pipe is pipe
+
+
+def test_read_for_other_uses_keeps_every_command() -> None:
+    # the entrypoint analysis wants ``$JAVA_HOME/bin/java`` and what follows a stray "&"
+    script = read_script('a; &b; $J/bin/java "$@"')
+    assert [c.name for c in script.commands] == ["a", "b", "$J/bin/java"]
+    assert not script.broken

@@ -49,6 +49,13 @@ def _final_or_reused(ctx: Context, stage: Stage | None, site: RunSite) -> bool:
     """hadolint's DL3009/DL3060 scope: the last stage, or one a later FROM builds on."""
     if site.onbuild or stage is None:
         return True
-    if stage is ctx.build.final:
+    final = ctx.build.final
+    if stage is final:
         return True
+    if final is not None and _same_from(stage, final):
+        return True  # hadolint compares FROMs by value: an identical FROM is the last's
     return ctx.build.built_on_later(stage)
+
+
+def _same_from(a: Stage, b: Stage) -> bool:
+    return (a.image_raw, a.name, a.platform) == (b.image_raw, b.name, b.platform)
