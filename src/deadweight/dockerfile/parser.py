@@ -33,6 +33,8 @@ _HEREDOC = lazy(r"(?<![<\w])<<(-?)(?:([\"'])([^\"'\s]+)\2|([A-Za-z0-9_][A-Za-z0-
 _FLAGGED = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _EXEC_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "VOLUME", "COPY", "ADD"})
+# an exec form must end its line (hadolint); VOLUME's may be followed by more
+_ARRAY_ONLY = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL"})
 _MAY_BE_EMPTY = frozenset({"HEALTHCHECK"})
 _BLANKS = " \t\r"
 _NESTED_ARRAY = lazy(r"\[\s*\[")
@@ -295,6 +297,21 @@ def parse(source: str) -> Dockerfile:
             unpaired = parse_errors.unpaired(arguments, first.text, first.number, escape)
             if unpaired is not None:
                 problems.append(unpaired)
+                continue
+        inner = (
+            arguments.split(None, 1)[0].upper()
+            if keyword == "ONBUILD" and arguments.strip()
+            else ""
+        )
+        if (keyword in _ARRAY_ONLY or inner in _ARRAY_ONLY) and last is first and "]" in arguments:
+            trailing = parse_errors.after_array(first.text, first.number, escape)
+            if trailing is not None:
+                problems.append(trailing)
+                continue
+        if keyword == "EXPOSE" and last is first:
+            ports = parse_errors.expose_ports(first.text.rstrip("\r"), first.number, escape)
+            if ports is not None:
+                problems.append(ports)
                 continue
         markers = _heredoc_markers(
             keyword
