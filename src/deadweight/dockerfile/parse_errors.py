@@ -8,7 +8,6 @@ next word (``RUNN``), a keyword with nothing after it.
 
 from __future__ import annotations
 
-from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import KEYWORDS, SyntaxProblem
 
 _NAMES = (
@@ -96,7 +95,7 @@ _CHAR_NAMES = dict(
 )
 
 
-def _shown(ch: str) -> str:
+def shown(ch: str) -> str:
     return _CHAR_NAMES.get(ch, f"'{ch}'")
 
 
@@ -113,7 +112,7 @@ def unknown(word: str, indent: str, line: int, escape: str, first: bool) -> Synt
         expected = f"'#', {_NAMES}, end of input, or whitespaces"
     else:
         expected = f"'#', '{escape}', {_NAMES}, at least one space, or end of input"
-    message = f"unexpected {_shown(word[0])}\nexpecting {expected}"
+    message = f"unexpected {shown(word[0])}\nexpecting {expected}"
     return SyntaxProblem(message, line, column(indent))
 
 
@@ -172,7 +171,7 @@ def unpaired(arguments: str, text: str, line: int, escape: str) -> SyntaxProblem
 
 def _after_word(word: str, text: str, line: int, escape: str) -> SyntaxProblem:
     expected = f"'#', '{escape}', {_NAMES}, at least one space, or end of input"
-    return SyntaxProblem(f"unexpected {_shown(word[0])}\nexpecting {expected}", line, 0)
+    return SyntaxProblem(f"unexpected {shown(word[0])}\nexpecting {expected}", line, 0)
 
 
 def wrong_arguments(
@@ -210,47 +209,3 @@ def wrong_arguments(
         return None
     message = f"unexpected end of line. At least two arguments are required for {keyword}"
     return SyntaxProblem(message, line, column(text))
-
-
-_AFTER_ARRAY = lazy(
-    r"[ \t]*(?:(?i:onbuild)[ \t]+)?[^ \t]+[ \t]+(?:--[^ \t]+[ \t]+)*"  # keyword, flags
-    r'\[[ \t]*(?:"(?:[^"\\]|\\.)*"[ \t]*(?:,[ \t]*"(?:[^"\\]|\\.)*"[ \t]*)*)?\]'
-    r"[ \t]*(?P<bad>[^ \t\r\\])"
-)
-
-
-def after_array(text: str, line: int, escape: str) -> SyntaxProblem | None:
-    """A one-line ``RUN``/``CMD``/``ENTRYPOINT``/``SHELL`` whose JSON array is followed
-    by more words (``ENTRYPOINT ["x"] # note``): BuildKit runs the whole line as a shell
-    command, hadolint's parser wants the line to end after the array."""
-    m = _AFTER_ARRAY.match(text)
-    if m is None:
-        return None
-    expected = f"'{escape}', a new line followed by the next instruction, or at least one space"
-    message = f"unexpected {_shown(m.group('bad'))}\nexpecting {expected}"
-    return SyntaxProblem(message, line, column(text[: m.start("bad")]))
-
-
-_EXPOSE_WORD = lazy(r"[^ \t]+")
-
-
-def expose_ports(text: str, line: int, escape: str) -> SyntaxProblem | None:
-    """A one-line ``EXPOSE`` with a word that is no port, range of ports or variable
-    (``# http``, ``web``), or with a protocol other than tcp or udp (``80/sctp``,
-    ``82/$proto``, ``80/``): hadolint's parser takes no other."""
-    start = len(text) - len(text.lstrip(" \t")) + len("EXPOSE")
-    for m in _EXPOSE_WORD.finditer(text[start:]):
-        word, at = m.group(), start + m.start()
-        if not (word[0].isdigit() or word[0] == "$"):
-            expected = (
-                f"'{escape}', A port optionally followed by the protocol, A range of ports "
-                "optionally followed by the protocol, a new line followed by the next "
-                "instruction, or at least one space"
-            )
-            message = f"unexpected {_shown(word[0])}\nexpecting {expected}"
-            return SyntaxProblem(message, line, column(text[:at]))
-        _, slash, proto = word.partition("/")
-        if slash and proto.lower() not in ("tcp", "udp") and not proto.startswith("${"):
-            slash_at = at + word.index("/") + 1
-            return SyntaxProblem("invalid protocol", line, column(text[:slash_at]))
-    return None

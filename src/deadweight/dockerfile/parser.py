@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from deadweight.dockerfile import parse_errors
+from deadweight.dockerfile import argument_errors, parse_errors
 from deadweight.dockerfile.record import record
 from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import (
@@ -304,12 +304,17 @@ def parse(source: str) -> Dockerfile:
             else ""
         )
         if (keyword in _ARRAY_ONLY or inner in _ARRAY_ONLY) and last is first and "]" in arguments:
-            trailing = parse_errors.after_array(first.text, first.number, escape)
+            trailing = argument_errors.after_array(first.text, first.number, escape)
             if trailing is not None:
                 problems.append(trailing)
                 continue
+        if keyword == "RUN" and "--" in first.text:
+            flags = argument_errors.run_flags(first.text, first.number, source, first.start)
+            if flags is not None:
+                problems.append(flags)
+                continue
         if keyword == "EXPOSE" and last is first:
-            ports = parse_errors.expose_ports(first.text.rstrip("\r"), first.number, escape)
+            ports = argument_errors.expose_ports(first.text.rstrip("\r"), first.number, escape)
             if ports is not None:
                 problems.append(ports)
                 continue

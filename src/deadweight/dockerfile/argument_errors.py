@@ -1,0 +1,105 @@
+"""DL1000s inside an instruction's arguments, as hadolint 2.15.1 words them: an exec
+form with more after it, an ``EXPOSE`` word that is no port, a RUN flag whose value
+hadolint's parser does not know. Each is a line BuildKit refuses or reads otherwise.
+"""
+
+from __future__ import annotations
+
+from deadweight.dockerfile.parse_errors import column, shown
+from deadweight.dockerfile.regex import lazy
+from deadweight.dockerfile.syntax import SyntaxProblem
+
+_AFTER_ARRAY = lazy(
+    r"[ \t]*(?:(?i:onbuild)[ \t]+)?[^ \t]+[ \t]+(?:--[^ \t]+[ \t]+)*"  # keyword, flags
+    r'\[[ \t]*(?:"(?:[^"\\]|\\.)*"[ \t]*(?:,[ \t]*"(?:[^"\\]|\\.)*"[ \t]*)*)?\]'
+    r"[ \t]*(?P<bad>[^ \t\r\\])"
+)
+
+
+def after_array(text: str, line: int, escape: str) -> SyntaxProblem | None:
+    """A one-line ``RUN``/``CMD``/``ENTRYPOINT``/``SHELL`` whose JSON array is followed
+    by more words (``ENTRYPOINT ["x"] # note``): BuildKit runs the whole line as a shell
+    command, hadolint's parser wants the line to end after the array."""
+    m = _AFTER_ARRAY.match(text)
+    if m is None:
+        return None
+    expected = f"'{escape}', a new line followed by the next instruction, or at least one space"
+    message = f"unexpected {shown(m.group('bad'))}\nexpecting {expected}"
+    return SyntaxProblem(message, line, column(text[: m.start("bad")]))
+
+
+_EXPOSE_WORD = lazy(r"[^ \t]+")
+
+
+def expose_ports(text: str, line: int, escape: str) -> SyntaxProblem | None:
+    """A one-line ``EXPOSE`` with a word that is no port, range of ports or variable
+    (``# http``, ``web``), or with a protocol other than tcp or udp (``80/sctp``,
+    ``82/$proto``, ``80/``): hadolint's parser takes no other."""
+    start = len(text) - len(text.lstrip(" \t")) + len("EXPOSE")
+    for m in _EXPOSE_WORD.finditer(text[start:]):
+        word, at = m.group(), start + m.start()
+        if not (word[0].isdigit() or word[0] == "$"):
+            expected = (
+                f"'{escape}', A port optionally followed by the protocol, A range of ports "
+                "optionally followed by the protocol, a new line followed by the next "
+                "instruction, or at least one space"
+            )
+            message = f"unexpected {shown(word[0])}\nexpecting {expected}"
+            return SyntaxProblem(message, line, column(text[:at]))
+        _, slash, proto = word.partition("/")
+        if slash and proto.lower() not in ("tcp", "udp") and not proto.startswith("${"):
+            slash_at = at + word.index("/") + 1
+            return SyntaxProblem("invalid protocol", line, column(text[:slash_at]))
+    return None
+
+
+_MOUNT_KEYS = frozenset(
+    {
+        *("env", "from", "gid", "id", "mode", "readonly", "readwrite", "relabel", "required"),
+        *("ro", "rw", "sharing", "size", "type", "uid", "source", "src", "target", "dst"),
+        *("destination", "Z", "z"),
+    }
+)
+_MOUNT_EXPECTED = (
+    '"env=", "from=", "gid=", "id=", "mode=", "readonly", "readonly=", "readwrite", '
+    '"readwrite=", "relabel=", "required", "required=False", "required=True", '
+    '"required=false", "required=true", "ro", "ro=", "rw", "rw=", "sharing=", "size=", '
+    "\"type=\", \"uid=\", 'Z', 'z', source=, or target="
+)
+_NETWORKS = ("default", "host", "none")
+_LEADING_FLAG = lazy(r"[ \t]+(--[^ \t]*)")
+_PRETTY = {"\n": "<newline>", "\t": "<tab>", "\r": "<carriage return>"}
+
+
+def _unexpected_chunk(source: str, at: int, width: int) -> str:
+    """megaparsec's ``unexpected "..."``: the next ``width`` characters of the input
+    (the longest thing it expected), special ones spelled out."""
+    chunk = source[at : at + width]
+    if not chunk:
+        return "unexpected end of input"
+    return 'unexpected "' + "".join(_PRETTY.get(c, c) for c in chunk) + '"'
+
+
+def run_flags(text: str, line: int, source: str, line_start: int) -> SyntaxProblem | None:
+    """A ``RUN`` whose ``--network`` is none of default, host, none, or whose ``--mount``
+    has a field hadolint does not know (``tmpcopyup``, a typo): BuildKit refuses them
+    too. ``text`` is the RUN's first line, which starts at ``line_start`` in ``source``."""
+    pos = len(text) - len(text.lstrip(" \t")) + len("RUN")
+    while (m := _LEADING_FLAG.match(text[pos:])) is not None:
+        flag, start = m.group(1), pos + m.start(1)
+        pos += m.end()
+        if flag.startswith("--network="):
+            value_at = start + len("--network=")
+            if flag[len("--network=") :] not in _NETWORKS:
+                found = _unexpected_chunk(source, line_start + value_at, len("default"))
+                message = f'{found}\nexpecting "default", "host", or "none"'
+                return SyntaxProblem(message, line, column(text[:value_at]))
+        elif flag.startswith("--mount="):
+            at = start + len("--mount=")
+            for part in flag[len("--mount=") :].split(","):
+                if part.split("=", 1)[0] not in _MOUNT_KEYS:
+                    found = _unexpected_chunk(source, line_start + at, len("required=False"))
+                    message = f"{found}\nexpecting {_MOUNT_EXPECTED}"
+                    return SyntaxProblem(message, line, column(text[:at]))
+                at += len(part) + 1
+    return None
