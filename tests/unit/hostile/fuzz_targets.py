@@ -261,6 +261,10 @@ def registry_target(data: bytes) -> None:
     locations = ["http://[::1", "ftp://x/y", "/v2/app/manifests/2", "http:///x", "\x7f"]
     realms = ['Bearer realm="http://[::1/t"', 'Bearer realm=""', "Basic", 'Bearer realm="x y"']
     retry_after = ["²", "1e400", "-5", "Mon, 01 Jan 99999 00:00:00 GMT", "3"]
+    links = ['<http://[::1/v2/_catalog>; rel="next"', '</v2/app/tags/list?last=a>; rel="next"',
+             '<?n=1>; rel="next"', '<https://elsewhere/v2/x>; rel="next"', "<<;;>>",
+             '<>; rel="next"', '</v2/_catalog?last=a>; rel="next"',
+             '<http://h:port/>; rel="next"']  # fmt: skip
     replies = []
     for i in range(0, min(len(data), 24), 4):
         chunk = data[i : i + 4].ljust(4, b"\0")
@@ -271,7 +275,11 @@ def registry_target(data: bytes) -> None:
             headers["WWW-Authenticate"] = realms[chunk[2] % len(realms)]
         if chunk[1] & 4:
             headers["Retry-After"] = retry_after[chunk[3] % len(retry_after)]
+        if chunk[1] & 8:
+            headers["Link"] = links[chunk[3] % len(links)]
         body = hostile_json(data[i + 4 : i + 40])
+        if chunk[1] & 16:  # a well-formed page of a tag list or catalog, to follow its Link
+            body = b'{"name": "app", "tags": ["1"], "repositories": ["app"]}'
         replies.append(Reply(statuses[chunk[0] % len(statuses)], headers, body))
     replies = replies or [Reply()]
     seen = [0]
@@ -283,7 +291,14 @@ def registry_target(data: bytes) -> None:
     retry = RetryPolicy(attempts=2, sleep=lambda _: None)
     os.environ.setdefault("DOCKER_CONFIG", "/nonexistent-docker-config")
     with registry_timeout("2"), hostile_registry(answer) as host, contract("registry"):
-        registry.read(Reference.parse(f"{host}/app:1"), retry=retry)
+        # a manifest and its blobs, a tag list, or the catalog: all paginate or redirect
+        how = (data[-1] >> 6) % 3 if data else 0
+        if how == 0:
+            registry.read(Reference.parse(f"{host}/app:1"), retry=retry)
+        elif how == 1:
+            registry.tags(Reference.parse(f"{host}/app"), retry=retry)
+        else:
+            registry.repositories(host, retry=retry)
 
 
 TARGETS: dict[str, Target] = {
