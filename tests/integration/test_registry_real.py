@@ -154,6 +154,20 @@ def test_tags_and_list_images(pushed: Pushed) -> None:
     ]
 
 
+def test_catalog_pages_are_followed_on_a_real_registry(pushed: Pushed) -> None:
+    everything = registry.repositories(pushed.anon.host, retry=NO_WAIT)
+    assert {"app", "multi"} <= set(everything)
+    session = requests.Session()
+    urls: list[str] = []
+    session.hooks["response"].append(lambda response, *args, **kwargs: urls.append(response.url))
+    paged = registry.repositories(pushed.anon.host, retry=NO_WAIT, page_size=1, session=session)
+    assert paged == everything
+    # one repository a page, each next page through the registry's own Link header
+    queries = [urlsplit(url).query for url in urls if "/v2/_catalog" in url]
+    assert queries[0] == "n=1" and len(queries) >= len(everything)
+    assert all("last=" in q for q in queries[1:])
+
+
 def test_unknown_tag_is_not_found(pushed: Pushed) -> None:
     with pytest.raises(NotFound) as caught:
         registry.read(ref(pushed.anon, "app:missing"), retry=NO_WAIT)
