@@ -77,6 +77,11 @@ class _Opts:
 
 
 _DEFAULT = _Opts("/bin/sh -c", _PROXY_VARS)
+# a continuation with no blank before it, and the blanks that start the next line
+_GLUED = {
+    "\\": lazy(r"(?<![ \t])\\\r?\n[ \t]*"),
+    "`": lazy(r"(?<![ \t])`\r?\n[ \t]*"),
+}
 
 
 @record
@@ -134,11 +139,27 @@ def _script(ins: Instruction, run: Instruction, opts: _Opts) -> Script | None:
     return Script(ins, first, tuple(sorted(opts.names)), text)
 
 
-def _declared(ins: Instruction) -> list[str]:
+def _declared(ins: Instruction, dockerfile: Dockerfile) -> list[str]:
     if ins.keyword == "ARG":
         name = arg_name(ins.value)
         return [name] if name else []
-    return [k for k, _ in pairs(ins.value)]
+    return [k for k, _ in pairs(_env_text(ins, dockerfile))]
+
+
+def _env_text(ins: Instruction, dockerfile: Dockerfile) -> str:
+    """An ENV's pairs as hadolint reads them: a continuation right after a value (no
+    blank before the escape) glues the next line's first word to it, blanks and all
+    (``ENV A="1"\\`` then ``    B="2"`` declares A only); BuildKit declares both."""
+    if ins.end_line == ins.start_line or ins.trigger is not None:
+        return ins.value
+    raw = dockerfile.source[ins.start : ins.end]
+    glued = _GLUED[dockerfile.escape]
+    if glued.search(raw) is None:
+        return ins.value
+    joined = glued.sub("", raw).replace(dockerfile.escape + "\r\n", "")
+    lines = joined.replace(dockerfile.escape + "\n", "").split("\n")
+    text = "\n".join(line for line in lines if not line.lstrip(" \t").startswith("#"))
+    return text.strip(" \t\r\n").split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
 
 
 def _shell_of(ins: Instruction) -> str:
@@ -194,7 +215,8 @@ def scripts(dockerfile: Dockerfile) -> tuple[Script, ...]:
             alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
             target.new_stage(image, alias)
         elif kw in ("ARG", "ENV"):
-            target.set(_Opts(target.opts.shell, target.opts.names | set(_declared(inner))))
+            declared = set(_declared(inner, dockerfile))
+            target.set(_Opts(target.opts.shell, target.opts.names | declared))
         elif kw == "SHELL":
             target.set(_Opts(_shell_of(inner), target.opts.names))
         elif kw == "RUN":
