@@ -103,3 +103,26 @@ def run_flags(text: str, line: int, source: str, line_start: int) -> SyntaxProbl
                     return SyntaxProblem(message, line, column(text[:at]))
                 at += len(part) + 1
     return None
+
+
+_ADD_VALUED = frozenset({"checksum", "chown", "chmod", "exclude", "link", "keep-git-dir", "unpack"})
+_ADD_BARE = frozenset({"link", "keep-git-dir", "unpack"})
+_ADD_EXPECTED = (
+    "at least one space, or only the --checksum, --chown, --chmod, --link, --exclude, "
+    "--keep-git-dir, --unpack flags or the src and dest paths"
+)
+
+
+def add_flags(text: str, line: int, escape: str) -> SyntaxProblem | None:
+    """An ``ADD`` flag hadolint's parser does not take: one it does not know
+    (``--parents``) or a valued one given its value apart (``--chmod 755``, which
+    BuildKit refuses too)."""
+    pos = len(text) - len(text.lstrip(" \t")) + len("ADD")
+    while (m := _LEADING_FLAG.match(text[pos:])) is not None:
+        flag, start = m.group(1), pos + m.start(1)
+        pos += m.end()
+        name, equals, _ = flag[2:].partition("=")
+        if not ((name in _ADD_VALUED and equals) or (name in _ADD_BARE and not equals)):
+            message = f"unexpected '-'\nexpecting '{escape}', {_ADD_EXPECTED}"
+            return SyntaxProblem(message, line, column(text[:start]))
+    return None

@@ -313,6 +313,11 @@ def parse(source: str) -> Dockerfile:
             if flags is not None:
                 problems.append(flags)
                 continue
+        if keyword == "ADD" and "--" in first.text:
+            flags = argument_errors.add_flags(first.text, first.number, escape)
+            if flags is not None:
+                problems.append(flags)
+                continue
         if keyword == "EXPOSE" and last is first:
             ports = argument_errors.expose_ports(first.text.rstrip("\r"), first.number, escape)
             if ports is not None:
