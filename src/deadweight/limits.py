@@ -47,6 +47,11 @@ SYMLINK_HOPS = 40
 # a file ``diff --file`` shows as a unified diff.
 DIFF_TEXT = 16 << 20
 
+# -- minify: the loader's configuration read from an image ---------------------------------
+# file names the include patterns of ld.so.conf and the files it includes are compared
+# with, in all (real ones: one pattern over a few files).
+LD_CONF_MATCHES = 1_000_000
+
 # -- decompression ---------------------------------------------------------------------
 # A layer that inflates to more than BOMB_RATIO times its stored size, past BOMB_FLOOR, is a
 # decompression bomb (gzip cannot exceed ~1032:1, zstd bombs reach 30000:1).

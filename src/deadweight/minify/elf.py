@@ -15,12 +15,16 @@ as the loader skips it.
 from __future__ import annotations
 
 import fnmatch
+from bisect import bisect_left
 import posixpath
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
 
+from deadweight.errors import CorruptImage
 from deadweight.filetree.resolve import Resolver
+from deadweight.limits import LD_CONF_MATCHES
 
 # e_machine -> Debian multiarch triplet and ld.so's $PLATFORM
 _MULTIARCH = {
@@ -112,32 +116,75 @@ class Need:
 
 def conf_dirs(texts: Mapping[str, bytes], tree_paths: Iterable[str]) -> tuple[str, ...]:
     """Library directories of ``etc/ld.so.conf`` and what it includes (``texts`` holds the
-    content of the files under ``etc/``), then of musl's ``etc/ld-musl-*.path``."""
-    all_paths = sorted(tree_paths)
+    content of the files under ``etc/``), then of musl's ``etc/ld-musl-*.path``.
+
+    The image controls the files, so the includes are followed with a stack, never by
+    recursion (a chain of included files is as deep as it likes), each pattern is expanded
+    once, over the files it can name (those read, under the pattern's literal prefix), and
+    the matching done is bounded by ``LD_CONF_MATCHES``."""
+    live = set(tree_paths)
+    readable = sorted(p for p in texts if p in live)  # only a read file can be included
     out: list[str] = []
     seen: set[str] = set()
+    expanded: set[str] = set()
+    budget = [LD_CONF_MATCHES]
 
-    def read(path: str) -> None:
-        if path in seen or path not in texts:
-            return
-        seen.add(path)
+    def hits(pattern: str) -> list[str]:
+        if pattern in expanded:
+            return []  # already expanded: its files are read or on their way
+        expanded.add(pattern)
+        magic = min((i for i in map(pattern.find, "*?[") if i >= 0), default=len(pattern))
+        if magic == len(pattern):  # no wildcard: the file itself
+            return [pattern] if pattern in texts and pattern in live else []
+        prefix, found = pattern[:magic], []
+        match = re.compile(fnmatch.translate(pattern)).match
+        for i in range(bisect_left(readable, prefix), len(readable)):
+            name = readable[i]
+            if not name.startswith(prefix):
+                break
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise CorruptImage(
+                    "etc/ld.so.conf: its include patterns are compared with more than "
+                    f"{LD_CONF_MATCHES} file names; refused"
+                )
+            if match(name):
+                found.append(name)
+        return found
+
+    def lines(path: str) -> Iterator[tuple[str, str]]:
         for raw in texts[path].decode("utf-8", "replace").splitlines():
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            if line.startswith("include "):
-                for pattern in line[8:].split():
-                    pattern = (
-                        pattern.lstrip("/")
-                        if pattern.startswith("/")
-                        else (posixpath.join(posixpath.dirname(path), pattern))
-                    )
-                    for hit in fnmatch.filter(all_paths, pattern):
-                        read(hit)
-            elif not line.startswith("hwcap "):
-                out.extend(d for d in line.replace(",", " ").replace(":", " ").split())
+            yield path, raw
 
-    read("etc/ld.so.conf")
+    # each frame yields ("", a file to read) or (the file being read, one of its lines)
+    stack: list[Iterator[tuple[str, str]]] = [iter([("", "etc/ld.so.conf")])]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        path, text = item
+        if not path:
+            if text not in seen and text in texts:
+                seen.add(text)
+                stack.append(lines(text))
+            continue
+        line = text.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("include "):
+            found: list[str] = []
+            for pattern in line[8:].split():
+                pattern = (
+                    pattern.lstrip("/")
+                    if pattern.startswith("/")
+                    else (posixpath.join(posixpath.dirname(path), pattern))
+                )
+                found.extend(hits(pattern))
+            stack.append(iter([("", hit) for hit in found]))
+        elif not line.startswith("hwcap "):
+            out.extend(d for d in line.replace(",", " ").replace(":", " ").split())
+
     for path in sorted(texts):
         if fnmatch.fnmatch(path, "etc/ld-musl-*.path"):
             for word in texts[path].decode("utf-8", "replace").replace(":", "\n").split():
