@@ -56,7 +56,11 @@ def read_layer_job(job: LayerJob) -> LayerResult:
         return LayerResult(job.diff_id, None, exc.message, who)
     except OSError as exc:
         return LayerResult(job.diff_id, None, f"{exc.strerror or exc}", who)
-    return LayerResult(job.diff_id, delta.to_bytes(), "", who)
+    try:
+        return LayerResult(job.diff_id, delta.to_bytes(), "", who)
+    except UnicodeEncodeError:  # the record is JSON: it cannot hold a name that is no UTF-8
+        why = "holds a file name that is not UTF-8, which a worker cannot send back"
+        return LayerResult(job.diff_id, None, why, who)
 
 
 def _find(job: LayerJob) -> Layer:

@@ -31,6 +31,7 @@ from deadweight.filetree.record import RecordWriter, decode_file
 from deadweight.image import Image, Layer
 from deadweight.progress import Progress
 from deadweight.reading import _pool
+from deadweight.reading._helper_link import Unencodable
 
 # Progress is reported at most this many times (and at the end): a bar has no more steps
 # to show, and 100,000 layers would otherwise make 100,000 reports (issue 16).
@@ -151,7 +152,10 @@ def _reader(
 
     def read(layer: Layer) -> Read:
         big = 2 * layer.blob.size > total  # most of the work: two helpers share it
-        return pool.read(layer, hash=hash, capture=capture, what=_what(layer), split=big)
+        try:
+            return pool.read(layer, hash=hash, capture=capture, what=_what(layer), split=big)
+        except Unencodable:  # a path that is not UTF-8 (rare): read here, left unstored
+            return here(layer)
 
     # Threads still pay with one helper: this thread stacks a layer while the next is read.
     return read, max(2, helpers)
@@ -192,10 +196,14 @@ def _keep(
                 writer.finish(dataclasses.replace(delta, entries=()))
                 out.flush()
                 cache.put_blob_from(kind, diff_id, out)
-        except OSError:
-            return  # no room to spool it: not stored, as any failure of the store
+        except (OSError, UnicodeEncodeError):
+            return  # no room to spool it, or a path that is not UTF-8: not stored
     elif spool is None:
-        cache.put_blob(kind, diff_id, delta.to_bytes())
+        try:
+            record = delta.to_bytes()
+        except UnicodeEncodeError:
+            return  # a path that is not UTF-8, which a record cannot hold: not stored
+        cache.put_blob(kind, diff_id, record)
     elif isinstance(cache, LayerStore):
         cache.put_blob_from(kind, diff_id, spool)
     else:

@@ -233,6 +233,8 @@ def _read(job: dict[str, Any], fds: list[int]) -> dict[str, Any]:
         return {"ok": True}
     except DeadweightError as exc:
         return {"error": type(exc).__name__, "message": exc.message}
+    except UnicodeEncodeError as exc:  # a path that is not UTF-8: the record cannot hold it
+        return {"error": "unencodable", "message": str(exc)}
     except OSError as exc:  # the layer's file, or the spool file that could not take it
         return {"error": "OSError", "errno": exc.errno, "message": exc.strerror or str(exc)}
     except Exception as exc:  # reported to the parent, which raises it there

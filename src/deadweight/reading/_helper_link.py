@@ -261,9 +261,17 @@ def _ring() -> list[int] | None:
     return made
 
 
+class Unencodable(Exception):
+    """A layer whose delta the helper could not encode: a path that is not valid UTF-8
+    (read as surrogate escapes), which a record (JSON, UTF-8) cannot hold. The layer is
+    read again in the calling process, whose delta is never encoded (nor stored)."""
+
+
 def _error(status: dict[str, Any]) -> BaseException:
     name = str(status.get("error", ""))
     message = str(status.get("message", ""))
+    if name == "unencodable":
+        return Unencodable(message)
     if name == "OSError":
         return OSError(int(status.get("errno") or 0), message)
     kind = getattr(errors, name, None)

@@ -1,0 +1,62 @@
+"""File names an image may hold that are hostile to what shows them (the second campaign
+after issue 16): bytes that are not UTF-8 (read as surrogate escapes, U+DC80..U+DCFF) and
+control characters, terminal escape sequences and bidi overrides."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import hostile_shapes as shapes
+import pytest
+from click.testing import CliRunner
+
+from deadweight.cli._group import cli
+
+NOT_UTF8 = "opt/caf\udce9.txt"  # a Latin-1 "café": byte 0xE9 alone is no UTF-8
+
+
+def layer(names: list[str], size: int) -> bytes:
+    infos = []
+    for name in names:
+        info = tarfile.TarInfo(name)
+        info.size = size
+        infos.append(info)
+    return shapes.tar_of(infos, {name: b"x" * size for name in names})
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DEADWEIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("store", [True, False])
+def test_a_name_that_is_not_utf8_is_analyzed(cache: Path, store: bool) -> None:
+    # the reading helper encodes each layer's entries (JSON, UTF-8) for this process and
+    # the layer store: such a name made that an internal error. The layer is now read in
+    # this process and not stored; the output names the file by its bytes.
+    archive = shapes.docker_archive(
+        cache / "a.tar", [layer([NOT_UTF8, "opt/b"], 1_000_000), layer([NOT_UTF8], 2_000_000)]
+    )
+    args = ["analyze", f"docker-archive:{archive}", *([] if store else ["--no-cache"])]
+    for _ in range(2):  # the second run finds nothing stored for that layer: read again
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert "internal error" not in result.output
+        assert b"/opt/caf\xe9.txt" in result.stdout_bytes
+
+
+def test_a_scan_worker_reports_a_name_that_is_not_utf8(cache: Path) -> None:
+    # a worker sends a layer's delta back encoded (JSON): such a name was a Dask task
+    # failure with a traceback logged; now the layer's one-line reason in the report
+    from deadweight.cluster.work import LayerJob, read_layer_job
+    from deadweight.sources import list_images
+
+    archive = shapes.docker_archive(cache / "a.tar", [layer([NOT_UTF8], 10)])
+    reader = f"docker-archive:{archive}"
+    (image,) = list_images(reader)
+    job = LayerJob(image.layers[0].diff_id, reader, None, False, "sha256")
+    result = read_layer_job(job)
+    assert result.delta is None
+    assert "not UTF-8" in result.error
