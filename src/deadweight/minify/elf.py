@@ -15,9 +15,9 @@ as the loader skips it.
 from __future__ import annotations
 
 import fnmatch
-from bisect import bisect_left
 import posixpath
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
