@@ -12,20 +12,37 @@ from deadweight.dockerfile.syntax import SyntaxProblem
 _AFTER_ARRAY = lazy(
     r"[ \t]*(?:(?i:onbuild)[ \t]+)?[^ \t]+[ \t]+(?:--[^ \t]+[ \t]+)*"  # keyword, flags
     r'\[[ \t]*(?:"(?:[^"\\]|\\.)*"[ \t]*(?:,[ \t]*"(?:[^"\\]|\\.)*"[ \t]*)*)?\]'
-    r"[ \t]*(?P<bad>[^ \t\r\\])"
+    r"[ \t]*(?P<bad>[^ \t\r\n\\`])"
 )
 
 
-def after_array(text: str, line: int, escape: str) -> SyntaxProblem | None:
-    """A one-line ``RUN``/``CMD``/``ENTRYPOINT``/``SHELL`` whose JSON array is followed
-    by more words (``ENTRYPOINT ["x"] # note``): BuildKit runs the whole line as a shell
-    command, hadolint's parser wants the line to end after the array."""
-    m = _AFTER_ARRAY.match(text)
+def after_array(raw: str, line: int, escape: str) -> SyntaxProblem | None:
+    """A ``RUN``/``CMD``/``ENTRYPOINT``/``SHELL`` whose JSON array is followed by more
+    words (``ENTRYPOINT ["x"] # note``, or a continuation and a shell command on the next
+    line): BuildKit runs it all as a shell command, hadolint's parser wants the
+    instruction to end after the array. ``raw`` is the instruction's text as written,
+    from its first ``line``; continuations may stand wherever a blank may."""
+    kept: list[str] = []
+    where: list[int] = []  # the index in ``raw`` of each character kept
+    i = 0
+    while i < len(raw):
+        if raw[i] == escape and raw[i + 1 : i + 2] == "\n":
+            i += 2
+            continue
+        if raw[i] == escape and raw[i + 1 : i + 3] == "\r\n":
+            i += 3
+            continue
+        kept.append(raw[i])
+        where.append(i)
+        i += 1
+    m = _AFTER_ARRAY.match("".join(kept))
     if m is None:
         return None
+    at = where[m.start("bad")]
+    line_start = raw.rfind("\n", 0, at) + 1
     expected = f"'{escape}', a new line followed by the next instruction, or at least one space"
     message = f"unexpected {shown(m.group('bad'))}\nexpecting {expected}"
-    return SyntaxProblem(message, line, column(text[: m.start("bad")]))
+    return SyntaxProblem(message, line + raw.count("\n", 0, at), column(raw[line_start:at]))
 
 
 _EXPOSE_WORD = lazy(r"[^ \t]+")

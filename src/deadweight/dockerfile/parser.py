@@ -303,8 +303,9 @@ def parse(source: str) -> Dockerfile:
             if keyword == "ONBUILD" and arguments.strip()
             else ""
         )
-        if (keyword in _ARRAY_ONLY or inner in _ARRAY_ONLY) and last is first and "]" in arguments:
-            trailing = argument_errors.after_array(first.text, first.number, escape)
+        if (keyword in _ARRAY_ONLY or inner in _ARRAY_ONLY) and "]" in arguments:
+            raw = source[first.start : last.start + len(last.text)]
+            trailing = argument_errors.after_array(raw, first.number, escape)
             if trailing is not None:
                 problems.append(trailing)
                 continue
