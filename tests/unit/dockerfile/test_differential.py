@@ -27,8 +27,8 @@ NAMES = sorted(p.name.removesuffix(".Dockerfile") for p in CASES.glob("*.Dockerf
 Row = tuple[str, int, str, str]
 
 # name -> (why hadolint is wrong, the (code, line) pairs we report instead)
-# BuildKit builds all three; hadolint 2.15.1's parser refuses them with a DL1000 and then
-# runs no rule. We read them as BuildKit does and report what the rules find (nothing).
+# BuildKit builds them all; hadolint 2.15.1's parser refuses them with a DL1000 and then
+# runs no rule. We read them as BuildKit does and report what the rules find.
 HADOLINT_WRONG: dict[str, tuple[str, list[tuple[str, int]]]] = {
     # upstream issue 1137: its heredoc parser wants a blank line after the terminator (the
     # corpus's python-uv-cache-heredoc is the same with an instruction after it)
@@ -39,6 +39,9 @@ HADOLINT_WRONG: dict[str, tuple[str, list[tuple[str, int]]]] = {
     # BuildKit skips a line of blanks inside a continuation (with a warning); hadolint
     # ends the instruction there and fails on the next line
     "wrong-blank-continuation-line": ("a line of blanks inside a continuation", []),
+    # BuildKit (dockerfile 1.4) reads a heredoc after ADD as after COPY; hadolint 2.15.1's
+    # parser only after RUN and COPY, so the body's first line is its DL1000
+    "wrong-add-heredoc": ("a heredoc after ADD", [("DL3066", 10)]),
 }
 
 
