@@ -164,6 +164,8 @@ class _Reader:
                     self.pos += 1
                     return inner
             self.pos += 1
+        if self.hadolint:
+            raise _Unparsable  # never closed: ShellCheck fails
         return self.src[start:]
 
     def nested(self, text: str, *, backticks: bool = False) -> None:
@@ -195,6 +197,8 @@ class _Reader:
             if ch == "'":
                 quoted = quoted or not out
                 end = self.src.find("'", self.pos + 1)
+                if end < 0 and self.hadolint:
+                    raise _Unparsable
                 end = len(self.src) if end < 0 else end
                 out.append(self.src[self.pos + 1 : end])
                 self.pos = end + 1
@@ -224,6 +228,8 @@ class _Reader:
                         continue
                     out.append(c)
                     self.pos += 1
+                if self.pos >= len(self.src) and self.hadolint:
+                    raise _Unparsable
                 self.pos += 1
                 continue
             if ch == "$" and self.peek(1) in _EXPANDS:

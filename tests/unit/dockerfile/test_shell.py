@@ -115,6 +115,11 @@ def test_words_and_spaces_are_read_as_the_character_reader_reads_them(
         ("case x in a) b;; esac; c", ["b", "c"], False),
         ("for ((i=0;i<2;i++)); do a; done; b", ["a", "b"], False),
         ("[ -f x ] && [[ -d y ]] && a", ["[", "[[", "a"], False),
+        ('a; b "c', [], False),  # a quote, backtick, $( or ${ never closed: it fails
+        ("a; b 'c", [], False),
+        ('a; echo "x `y"', [], False),
+        ("a; b $(c", [], False),
+        ("a; b ${c", [], False),
     ],
 )
 def test_read_as_hadolint_stops_and_fails_where_shellcheck_does(
