@@ -24,7 +24,10 @@ EXIT_RUNTIME = 3
 
 
 def _fail(message: str, code: int) -> None:
+    from deadweight.cli._terminal import for_terminal
+
     first = " ".join(message.split("\n")[0].split()) if message else "unknown error"
+    first = for_terminal(first)  # a name's escape sequences shown, never acted on
     sys.stderr.write(f"deadweight: error: {first}\n")
     sys.stderr.flush()
     sys.exit(code)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from deadweight.cli._terminal import color_wanted
+from deadweight.cli._terminal import color_wanted, for_terminal
 from deadweight.errors import UsageError
 
 TYPE_CHECKING = False
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 def echo(text: str, *, err: bool = False) -> None:
     stream = sys.stderr if err else sys.stdout
+    if stream.isatty():  # a file name's escape sequences are shown, not acted on
+        text = for_terminal(text, colour=not err and color_wanted())
     stream.write(text)
     stream.flush()
 

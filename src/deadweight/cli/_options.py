@@ -12,6 +12,7 @@ import click
 
 from deadweight.analysis.sizes import layer_sizes
 from deadweight.cache import LayerStore
+from deadweight.cli import _terminal
 from deadweight.errors import UsageError
 from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
@@ -135,7 +136,12 @@ def now() -> float:
     return time.time()
 
 
-def echo_raw(text: str) -> None:
-    """Write exactly these characters (no newline added), UTF-8 whatever the locale."""
+def echo_raw(text: str, *, colour: bool = False) -> None:
+    """Write exactly these characters (no newline added), UTF-8 whatever the locale; on a
+    terminal, what it would act on instead of showing (a file name's escape sequences) is
+    written escaped (``_terminal.for_terminal``), but colour sequences when ``colour``
+    (text a renderer coloured)."""
+    if _terminal.on_terminal():
+        text = _terminal.for_terminal(text, colour=colour)
     sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
     sys.stdout.flush()

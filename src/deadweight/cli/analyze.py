@@ -130,8 +130,10 @@ def analyze(
         echo_raw(to_json(result, verdict))
     else:
         floor = saving_floor(min_saving, result.size)
+        colour = color_wanted()
         echo_raw(
-            render_text(result, verdict, width=width(110), color=color_wanted(), min_saving=floor)
+            render_text(result, verdict, width=width(110), color=colour, min_saving=floor),
+            colour=colour,
         )
     if json_report:
         write_report(json_report, to_json(result, verdict))

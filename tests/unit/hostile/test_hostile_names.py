@@ -60,3 +60,58 @@ def test_a_scan_worker_reports_a_name_that_is_not_utf8(cache: Path) -> None:
     result = read_layer_job(job)
     assert result.delta is None
     assert "not UTF-8" in result.error
+
+
+ESCAPES = "etc/x\x1b[2J\x1b[31mred\u202eevil\x07\x9b1m"  # clears the screen, turns red, ...
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_a_name_with_escape_sequences_is_shown_on_a_terminal_not_acted_on(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, colour: bool
+) -> None:
+    from deadweight.cli import _terminal
+
+    a = shapes.docker_archive(cache / "a.tar", [layer(["etc/a"], 10)])
+    b = shapes.docker_archive(cache / "b.tar", [layer(["etc/a"], 10), layer([ESCAPES], 10)])
+    args = ["diff", f"docker-archive:{a}", f"docker-archive:{b}"]
+    piped = CliRunner().invoke(cli, args)
+    assert piped.exit_code == 0, piped.output
+    assert ESCAPES in piped.output  # a pipe gets the name's characters as they are
+
+    monkeypatch.setattr(_terminal, "on_terminal", lambda: True)
+    if not colour:
+        monkeypatch.setenv("NO_COLOR", "1")
+    shown = CliRunner().invoke(cli, args)
+    assert shown.exit_code == 0, shown.output
+    assert "etc/x\\x1b[2J\\x1b[31mred\\u202eevil\\x07\\x9b1m" in shown.output
+    for acted_on in ("\x1b[2J", "\x1b[31mred", "\u202e", "\x07", "\x9b"):
+        assert acted_on not in shown.output
+
+
+def test_an_error_naming_a_path_with_escape_sequences_is_one_safe_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from deadweight.cli._errors import guarded
+    from deadweight.errors import NotFound
+
+    def fails() -> None:
+        raise NotFound(f"/{ESCAPES}\udce9: no such file in hostile:1")
+
+    with pytest.raises(SystemExit) as exit_:
+        guarded(fails)
+    assert exit_.value.code == 3
+    err = capsys.readouterr().err
+    assert err == (
+        "deadweight: error: /etc/x\\x1b[2J\\x1b[31mred\\u202eevil\\x07\\x9b1m\\xe9: "
+        "no such file in hostile:1\n"
+    )
+
+
+def test_colour_passes_to_a_terminal_but_a_sequence_that_conceals() -> None:
+    from deadweight.cli._terminal import for_terminal
+
+    text = "\x1b[1;91merror\x1b[0m a\x1b[8mhidden\x1b[0m caf\u00e9 \u4e2d\ttab\n"
+    assert for_terminal(text, colour=True) == (
+        "\x1b[1;91merror\x1b[0m a\\x1b[8mhidden\x1b[0m caf\u00e9 \u4e2d\ttab\n"
+    )
+    assert for_terminal("plain text, caf\u00e9\n") == "plain text, caf\u00e9\n"
