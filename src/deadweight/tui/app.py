@@ -25,6 +25,7 @@ from textual.widgets.tree import TreeNode
 
 from deadweight.analysis.bloat import CATEGORIES
 from deadweight.analysis.report import Analysis
+from deadweight.render.controls import for_terminal
 from deadweight.render.units import human_size
 from deadweight.tui.model import CHUNK, MARKS, Explorer, Filter, LayerView, Mark, Order, Row
 
@@ -79,11 +80,11 @@ def label(row: Row, attrs: bool, view: LayerView) -> Text:
     if attrs:
         node = view.nodes.get(row.path) or view.removed[row.path]
         text.append(f"{mode_text(node.mode, node.kind)} {node.uid}:{node.gid} ", style="dim")
-    name = row.name + ("/" if row.is_dir else "")
+    name = for_terminal(row.name) + ("/" if row.is_dir else "")
     text.append(name, style=COLOURS[row.mark] or ("bold" if row.is_dir else ""))
     if row.kind == "symlink":
         link = (view.nodes.get(row.path) or view.removed[row.path]).link
-        text.append(f" -> {link}", style="dim")
+        text.append(f" -> {for_terminal(link)}", style="dim")
     return text
 
 
@@ -125,7 +126,7 @@ def preview_text(data: bytes, size: int) -> Text:
         text = data.decode("utf-8")
         if "\x00" not in text:
             more = f"\n… ({size - len(data)} more bytes)" if size > len(data) else ""
-            return Text(text + more)
+            return Text(for_terminal(text) + more)  # escape sequences shown, not obeyed
     except UnicodeDecodeError:
         pass
     head = data[:512]
@@ -232,7 +233,7 @@ class ExplorerApp(App[None]):
                 str(info.index),
                 human_size(info.size),
                 human_size(info.wasted) if info.wasted else "",
-                " ".join(info.instruction.split()),
+                for_terminal(" ".join(info.instruction.split())),
                 key=str(info.index),
             )
 
@@ -414,21 +415,23 @@ class ExplorerApp(App[None]):
             return
         d = self.view_.details(slot.path)
         text = Text()
-        text.append(f"/{d.path}", style="bold")
+        text.append(for_terminal(f"/{d.path}"), style="bold")
         if d.mark:
             text.append(f"  {d.mark}: {MARKS[d.mark]}", style=COLOURS[d.mark])
         text.append(f"\n{d.kind}  {human_size(d.size)} ({d.size} B)  {mode_text(d.mode, d.kind)}"
                     f"  owner {d.uid}:{d.gid}")  # fmt: skip
         if d.link:
-            text.append(f"  -> {d.link}")
-        wrote, hid = " ".join(d.written_instruction.split()), " ".join(d.hidden_instruction.split())
+            text.append(f"  -> {for_terminal(d.link)}")
+        wrote, hid = (
+            for_terminal(" ".join(i.split())) for i in (d.written_instruction, d.hidden_instruction)
+        )
         text.append(f"\nwritten by layer {d.written_by}: {wrote}")
         if d.hidden_by >= 0:
             text.append(f"\nhidden by layer {d.hidden_by}: {hid}", style="magenta")
         extra = [x for x in (f"package {d.package}" if d.package else "",
                              f"bloat: {d.category}" if d.category else "") if x]  # fmt: skip
         if extra:
-            text.append("\n" + "  ·  ".join(extra))
+            text.append("\n" + for_terminal("  ·  ".join(extra)))
         pane.update(text)
 
     def reveal(self, path: str) -> bool:
@@ -558,7 +561,7 @@ class ExplorerApp(App[None]):
                 self.call_from_thread(self.notify, f"cannot read /{path}: {exc}", severity="error")
                 return
             body = preview_text(data, node.size)
-            self.call_from_thread(self.push_screen, PreviewScreen(f"/{path}", body))
+            self.call_from_thread(self.push_screen, PreviewScreen(for_terminal(f"/{path}"), body))
 
         self.run_worker(work, thread=True, group="preview")
 

@@ -115,3 +115,19 @@ def test_colour_passes_to_a_terminal_but_a_sequence_that_conceals() -> None:
         "\x1b[1;91merror\x1b[0m a\\x1b[8mhidden\x1b[0m caf\u00e9 \u4e2d\ttab\n"
     )
     assert for_terminal("plain text, caf\u00e9\n") == "plain text, caf\u00e9\n"
+
+
+def test_the_explorer_shows_escape_sequences_in_names_and_previews() -> None:
+    # textual writes a Text's characters to the terminal as they are, ESC included
+    pytest.importorskip("textual")  # an optional extra; dev installs it
+    from deadweight.tui.app import label, preview_text
+    from deadweight.tui.model import Row
+
+    row = Row(ESCAPES, ESCAPES.rpartition("/")[2], "file", 10, "", False)
+    shown = label(row, False, None).plain  # type: ignore[arg-type]
+    assert "x\\x1b[2J\\x1b[31mred\\u202eevil\\x07\\x9b1m" in shown
+    assert "\x1b" not in shown and "\u202e" not in shown
+
+    data = b"line 1\n\x1b]0;owned\x07\x1b[2Jline 2\tend\n"  # sets the title, clears
+    preview = preview_text(data, len(data)).plain
+    assert preview == "line 1\n\\x1b]0;owned\\x07\\x1b[2Jline 2\tend\n"
