@@ -3,7 +3,7 @@ or an engine, each unique layer read once, on Dask."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,7 +14,8 @@ from deadweight.cli._report import check_writable, html_option, write_report
 from deadweight.cluster.runners import InProcess, OnDemand, Runner, have_dask
 from deadweight.cluster.scan import scan as run_scan
 from deadweight.errors import IncompleteScan, RuntimeProblem, UsageError
-from deadweight.fleet.changes import compare
+from deadweight.fleet.changes import Before, compare
+from deadweight.limits import DOCUMENT_BYTES
 from deadweight.render.fleet import read_previous, render_text, to_json
 
 
@@ -39,13 +40,22 @@ def _runner(workers: int | None, scheduler: str | None) -> Iterator[Runner]:
         yield runner
 
 
-def _previous(path: str | None) -> Callable[[], str] | None:
+def _previous(path: str | None) -> Before | None:
+    """The previous report, read before the scan: a file that is no report is said at
+    once, not after scanning a fleet."""
     if path is None:
         return None
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"--previous {path}: no such file")
-    return lambda: file.read_text(encoding="utf-8")
+    try:
+        with file.open("rb") as f:
+            raw = f.read(DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"--previous {path}: {exc.strerror or exc}") from exc
+    if len(raw) > DOCUMENT_BYTES:
+        raise UsageError(f"--previous {path}: over {DOCUMENT_BYTES >> 20} MiB: no fleet report")
+    return read_previous(raw, path)
 
 
 @click.command()
@@ -103,7 +113,7 @@ def scan(
             layer_progress=bars[0] if bars else None,
             image_progress=bars[1] if bars else None,
         )
-    changes = compare(read_previous(before(), str(previous)), fleet) if before else None
+    changes = compare(before, fleet) if before else None
     if output:
         write_report(output, to_json(fleet, changes))
     if html:

@@ -18,7 +18,7 @@ from deadweight.analysis.analyze import analyze_read
 from deadweight.cache import LayerCache
 from deadweight.cluster.collection import Member, Problem, collect
 from deadweight.cluster.runners import Runner
-from deadweight.cluster.work import LayerJob, LayerResult
+from deadweight.cluster.work import LayerJob, LayerResult, decode, storable
 from deadweight.filetree.delta import LayerDelta, default_hash
 from deadweight.fleet.layers import layer_facts
 from deadweight.fleet.tally import Fleet, Tally
@@ -102,7 +102,7 @@ class _Run:
             self._failed(result.diff_id, result.error)
         else:
             self.read += 1
-            if self.store is not None:
+            if self.store is not None and storable(result.delta):
                 self.store.put_blob(self.kind, result.diff_id, result.delta)
             self._arrived(result.diff_id, result.delta)
         self.report()
@@ -114,7 +114,7 @@ class _Run:
             self.image_progress(self.assembled, len(self.members))
 
     def _arrived(self, diff_id: str, data: bytes) -> None:
-        delta = LayerDelta.from_bytes(data)
+        delta = decode(data)
         assert delta is not None  # our own workers' encoding, same version
         self.tally.add_layer(layer_facts(diff_id, delta, self.stored.get(diff_id, 0)))
         self.results[diff_id] = data
@@ -140,7 +140,7 @@ class _Run:
         del self.missing[n]
         deltas = []
         for layer in member.image.layers:
-            delta = LayerDelta.from_bytes(self.results[layer.diff_id])
+            delta = decode(self.results[layer.diff_id])
             assert delta is not None
             deltas.append(delta)
         analysis = analyze_read(member.image, deltas)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
 import socket
 from dataclasses import dataclass
 
 from deadweight.analysis import packages
 from deadweight.errors import DeadweightError, NotFound
-from deadweight.filetree.delta import HashName
+from deadweight.filetree.delta import HashName, LayerDelta
 from deadweight.image import Image, Layer
 from deadweight.platform import Platform
 from deadweight.reading import read_layer
@@ -56,11 +57,33 @@ def read_layer_job(job: LayerJob) -> LayerResult:
         return LayerResult(job.diff_id, None, exc.message, who)
     except OSError as exc:
         return LayerResult(job.diff_id, None, f"{exc.strerror or exc}", who)
+    return LayerResult(job.diff_id, encode(delta), "", who)
+
+
+# A delta whose record (JSON, UTF-8) cannot hold a file name that is not UTF-8 travels
+# pickled, as Dask sends everything between its processes; it is never stored.
+_PICKLED = b"pickle:"
+
+
+def encode(delta: LayerDelta) -> bytes:
+    """A delta as a worker sends it back: its record, or pickled when a name is no UTF-8."""
     try:
-        return LayerResult(job.diff_id, delta.to_bytes(), "", who)
-    except UnicodeEncodeError:  # the record is JSON: it cannot hold a name that is no UTF-8
-        why = "holds a file name that is not UTF-8, which a worker cannot send back"
-        return LayerResult(job.diff_id, None, why, who)
+        return delta.to_bytes()
+    except UnicodeEncodeError:
+        return _PICKLED + pickle.dumps(delta, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def storable(data: bytes) -> bool:
+    """Whether ``data`` (from :func:`encode`) is a record the layer store may keep."""
+    return not data.startswith(_PICKLED)
+
+
+def decode(data: bytes) -> LayerDelta | None:
+    """The delta :func:`encode` made, or one the layer store kept (a record only)."""
+    if data.startswith(_PICKLED):
+        delta = pickle.loads(data[len(_PICKLED) :])
+        return delta if isinstance(delta, LayerDelta) else None
+    return LayerDelta.from_bytes(data)
 
 
 def _find(job: LayerJob) -> Layer:

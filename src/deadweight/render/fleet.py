@@ -8,11 +8,12 @@ import json
 import math
 from typing import Any
 
-from deadweight.errors import UsageError
+from deadweight.errors import CorruptImage, UsageError
 from deadweight.fleet.changes import Before, Changes, ImageBefore
 from deadweight.fleet.figures import ImageFigures
 from deadweight.fleet.tally import SCHEMA_VERSION, Fleet
 from deadweight.render.units import human_size
+from deadweight.spec.document import decode_text
 
 KIND = "deadweight-fleet"
 TOP = 10
@@ -123,10 +124,12 @@ def to_json(fleet: Fleet, changes: Changes | None = None) -> str:
     return json.dumps(document(fleet, changes), indent=2, ensure_ascii=False) + "\n"
 
 
-def read_previous(text: str, name: str) -> Before:
-    """The figures of a previous ``scan -o`` document that a comparison needs."""
+def read_previous(text: str | bytes, name: str) -> Before:
+    """The figures of a previous ``scan -o`` document that a comparison needs; anything
+    else (not JSON, nested past ``limits.JSON_DEPTH``, wrong types, numbers that are no
+    byte counts) is a :class:`UsageError` naming the file."""
     try:
-        doc = json.loads(text)
+        doc = decode_text(text, f"--previous {name}")
         if not isinstance(doc, dict) or doc.get("kind") != KIND:
             raise ValueError("not a deadweight fleet report")
         if doc.get("schemaVersion") != SCHEMA_VERSION:
@@ -143,7 +146,9 @@ def read_previous(text: str, name: str) -> Before:
             unique_bytes=int(totals["uniqueBytes"]),
             reclaimable=int(totals["reclaimable"]),
         )
-    except (ValueError, KeyError, TypeError) as exc:
+    except CorruptImage as exc:  # not JSON, or nested too deep
+        raise UsageError(exc.message) from exc
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise UsageError(f"--previous {name}: {exc}") from exc
 
 

@@ -47,19 +47,26 @@ def test_a_name_that_is_not_utf8_is_analyzed(cache: Path, store: bool) -> None:
         assert b"/opt/caf\xe9.txt" in result.stdout_bytes
 
 
-def test_a_scan_worker_reports_a_name_that_is_not_utf8(cache: Path) -> None:
-    # a worker sends a layer's delta back encoded (JSON): such a name was a Dask task
-    # failure with a traceback logged; now the layer's one-line reason in the report
-    from deadweight.cluster.work import LayerJob, read_layer_job
+def test_a_name_that_is_not_utf8_is_scanned(cache: Path) -> None:
+    # a scan's worker sends each layer's delta back encoded (JSON): such a name was a Dask
+    # task failure with a logged traceback, and the image went unscanned. The delta now
+    # travels pickled (as Dask sends everything) and is not stored.
+    from deadweight.cluster.work import LayerJob, decode, read_layer_job, storable
     from deadweight.sources import list_images
 
-    archive = shapes.docker_archive(cache / "a.tar", [layer([NOT_UTF8], 10)])
+    archive = shapes.docker_archive(cache / "a.tar", [layer([NOT_UTF8, "opt/b"], 10)])
     reader = f"docker-archive:{archive}"
     (image,) = list_images(reader)
-    job = LayerJob(image.layers[0].diff_id, reader, None, False, "sha256")
-    result = read_layer_job(job)
-    assert result.delta is None
-    assert "not UTF-8" in result.error
+    result = read_layer_job(LayerJob(image.layers[0].diff_id, reader, None, False, "sha256"))
+    assert result.error == "" and result.delta is not None and not storable(result.delta)
+    delta = decode(result.delta)
+    assert delta is not None
+    assert sorted(e.path for e in delta.entries) == ["opt/b", NOT_UTF8]
+
+    for _ in range(2):  # nothing stored: the second scan reads the layer again
+        scanned = CliRunner().invoke(cli, ["scan", "--workers", "0", reader])
+        assert scanned.exit_code == 0, scanned.output
+        assert "1 images (0 failed)" in scanned.output
 
 
 ESCAPES = "etc/x\x1b[2J\x1b[31mred\u202eevil\x07\x9b1m"  # clears the screen, turns red, ...
