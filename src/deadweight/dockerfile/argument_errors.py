@@ -16,12 +16,17 @@ _AFTER_ARRAY = lazy(
 )
 
 
+_ARRAY_START = lazy(r"[ \t]*(?:(?i:onbuild)[ \t]+)?[^ \t]+[ \t]+(?:--[^ \t]+[ \t]+)*\[")
+
+
 def after_array(raw: str, line: int, escape: str) -> SyntaxProblem | None:
     """A ``RUN``/``CMD``/``ENTRYPOINT``/``SHELL`` whose JSON array is followed by more
     words (``ENTRYPOINT ["x"] # note``, or a continuation and a shell command on the next
     line): BuildKit runs it all as a shell command, hadolint's parser wants the
     instruction to end after the array. ``raw`` is the instruction's text as written,
     from its first ``line``; continuations may stand wherever a blank may."""
+    if _ARRAY_START.match(raw) is None:
+        return None  # a shell form (most RUNs): nothing to walk
     kept: list[str] = []
     where: list[int] = []  # the index in ``raw`` of each character kept
     i = 0
