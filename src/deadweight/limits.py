@@ -52,6 +52,10 @@ DIFF_TEXT = 16 << 20
 # with, in all (real ones: one pattern over a few files).
 LD_CONF_MATCHES = 1_000_000
 
+# -- scan: a file listing sources, one a line ---------------------------------------------
+# bytes of one line (Linux's PATH_MAX; a reference is shorter): a longer one is no source.
+LISTING_LINE = 4096
+
 # -- decompression ---------------------------------------------------------------------
 # A layer that inflates to more than BOMB_RATIO times its stored size, past BOMB_FLOOR, is a
 # decompression bomb (gzip cannot exceed ~1032:1, zstd bombs reach 30000:1).

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from deadweight.errors import DeadweightError, UsageError
 from deadweight.image import Image
+from deadweight.limits import LISTING_LINE
 from deadweight.platform import Platform
 from deadweight.reference import Reference
 from deadweight.sources import Location, list_images, locate
@@ -98,7 +99,10 @@ def _expand(
             yield Problem(source, "a list of sources may not name another list")
             return
         for line in _lines(path):
-            yield from _expand(line, platform, insecure, depth + 1)
+            if isinstance(line, Problem):
+                yield line
+            else:
+                yield from _expand(line, platform, insecure, depth + 1)
         return
     if path.is_dir() and not _is_image_dir(path):
         yield from _folder(path, platform, insecure)
@@ -217,9 +221,32 @@ def _is_listing(path: Path) -> bool:
     return True
 
 
-def _lines(path: Path) -> Iterator[str]:
-    text = path.read_text(encoding="utf-8")
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            yield line
+def _lines(path: Path) -> Iterator[str | Problem]:
+    """The sources a listing names, one a line, read a line at a time; a line that is not
+    UTF-8, holds a NUL byte or is longer than ``limits.LISTING_LINE`` (no path or
+    reference is) is a :class:`Problem`, and the rest are read on."""
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        yield Problem(str(path), exc.strerror or str(exc))
+        return
+    with f:
+        number = 0
+        while raw := f.readline(LISTING_LINE + 1):
+            number += 1
+            where = f"{path} line {number}"
+            if len(raw) > LISTING_LINE and not raw.endswith(b"\n"):
+                while (rest := f.readline(LISTING_LINE)) and not rest.endswith(b"\n"):
+                    pass  # the rest of the line, a piece at a time
+                if not raw.lstrip().startswith(b"#"):  # a long comment is still one
+                    yield Problem(where, f"longer than {LISTING_LINE} bytes: no source")
+                continue
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                yield Problem(where, "not UTF-8")
+                continue
+            if "\0" in line:
+                yield Problem(where, "holds a NUL byte")
+            elif line and not line.startswith("#"):
+                yield line

@@ -8,8 +8,10 @@ a directory. Links are resolved inside the container and never followed out of i
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +132,24 @@ class TarFiles:
             return f.read()
 
 
+def open_regular(path: Path, what: str) -> ByteStream:
+    """``path`` opened to read, unbuffered, if it is a regular file: a FIFO would block the
+    open (and a read) forever, a device (``/dev/zero``) never end. Opened without blocking,
+    then checked, so nothing waits on a FIFO's writer."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(mode):
+            raise CorruptImage(f"{what}: not a regular file (a FIFO, a device or a socket)")
+        os.set_blocking(fd, True)
+        return open(fd, "rb", buffering=0, closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class DirFiles:
     """Files of a directory; symlinks may not point outside it."""
 
@@ -158,7 +178,7 @@ class DirFiles:
 
     def open(self, member: str) -> ByteStream:
         try:
-            return open(self._path(member), "rb", buffering=0)
+            return open_regular(self._path(member), f"{self.name}: {member!r}")
         except FileNotFoundError as exc:
             raise NotFound(f"{self.name}: no file {member!r}") from exc
         except IsADirectoryError as exc:

@@ -22,7 +22,7 @@ from deadweight.image import Image, Layer, assemble
 from deadweight.platform import Platform
 from deadweight.reference import Reference, familiar
 from deadweight.sources import Location
-from deadweight.sources._files import DirFiles, Files, TarFiles
+from deadweight.sources._files import DirFiles, Files, TarFiles, open_regular
 from deadweight.spec.config import parse_config
 from deadweight.spec.document import decode_json
 from deadweight.spec.manifest import Descriptor
@@ -51,7 +51,7 @@ def open_container(path: Path) -> Files:
     if path.is_dir():
         return DirFiles(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, str(path)) as f:
             head = f.read(4)
     except FileNotFoundError as exc:
         raise NotFound(f"{path}: no such file or directory") from exc

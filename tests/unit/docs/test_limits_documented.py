@@ -47,6 +47,7 @@ SAID: dict[str, str] = {
     "BODY_MIN_RATE": f"one second per {limits.BODY_MIN_RATE >> 10} KiB of a blob",
     "RETRY_AFTER": f"honoured up to {limits.RETRY_AFTER:g} s",
     "STALE_TEMP": f"it is {limits.STALE_TEMP / 60:g} minutes old",
+    "LISTING_LINE": f"a line over {limits.LISTING_LINE:,} bytes",
     "LD_CONF_MATCHES": f"compared with more than {limits.LD_CONF_MATCHES:,} file names",
 }
 
