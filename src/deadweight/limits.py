@@ -56,6 +56,12 @@ LD_CONF_MATCHES = 1_000_000
 # bytes of one line (Linux's PATH_MAX; a reference is shorter): a longer one is no source.
 LISTING_LINE = 4096
 
+# -- runs: what a container under test prints and answers (optimize/minify --verify-*) ------
+# bytes of a container's last log lines kept (a line may be gigabytes long).
+CONTAINER_OUTPUT = 64 << 10
+# bytes of one HTTP answer of a probed app; a larger one is not compared.
+HTTP_ANSWER = 16 << 20
+
 # -- decompression ---------------------------------------------------------------------
 # A layer that inflates to more than BOMB_RATIO times its stored size, past BOMB_FLOOR, is a
 # decompression bomb (gzip cannot exceed ~1032:1, zstd bombs reach 30000:1).

@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 from deadweight.errors import EngineError
+from deadweight.limits import CONTAINER_OUTPUT, HTTP_ANSWER
 from deadweight.sources import engine as engines
 
 POLL = 0.1  # seconds between two looks at a container's state
@@ -104,9 +105,24 @@ class Container:
             time.sleep(POLL)
 
     def logs(self, tail: int = 20) -> str:
-        """The last ``tail`` lines of its output (stdout and stderr)."""
-        raw = self._do("reading the logs of", self.engine.client.logs, self.id, tail=tail)
-        return bytes(raw).decode("utf-8", "replace")
+        """The last ``tail`` lines of its output (stdout and stderr), at most
+        ``limits.CONTAINER_OUTPUT`` bytes of them: a program that prints gigabytes without
+        a newline has one line. Read as a stream, only the last bytes kept."""
+        chunks = self._do(
+            "reading the logs of",
+            self.engine.client.logs,
+            self.id,
+            tail=tail,
+            stream=True,
+            follow=False,  # what is there now; a stream follows a running one by default
+        )
+        kept = bytearray()
+        with contextlib.suppress(EngineError):
+            for chunk in _engine_stream(chunks):
+                kept += chunk
+                if len(kept) > 2 * CONTAINER_OUTPUT:
+                    del kept[:-CONTAINER_OUTPUT]  # amortised: a copy per CONTAINER_OUTPUT bytes
+        return bytes(kept[-CONTAINER_OUTPUT:]).decode("utf-8", "replace")
 
     def exec(self, argv: Sequence[str], timeout: float) -> Exited:
         """Run ``argv`` inside the running container; its exit code and output."""
@@ -230,9 +246,9 @@ def http_get(
     while True:
         try:
             with _DIRECT.open(url, timeout=timeout) as reply:
-                return Answer(reply.status, reply.read(), reply.headers.get("content-type", ""))
+                return _answer(url, reply.status, reply, reply.headers, timeout)
         except urllib.error.HTTPError as exc:
-            return Answer(exc.code, exc.read(), exc.headers.get("content-type", ""))
+            return _answer(url, exc.code, exc, exc.headers, timeout)
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if alive is not None and not alive():
@@ -240,3 +256,31 @@ def http_get(
             if time.monotonic() > deadline:
                 return Answer(None, error=f"no answer from {url} in {wait:.0f} s: {reason}")
             time.sleep(0.2)
+
+
+def _engine_stream(chunks: Any) -> Iterator[bytes]:
+    """The pieces of an engine's streamed answer; a broken stream ends it (EngineError)."""
+    try:
+        for chunk in chunks:
+            yield bytes(chunk)
+    except Exception as exc:  # docker-py's and requests' errors: the stream broke
+        raise EngineError(f"reading a container's output: {exc}") from exc
+
+
+def _answer(url: str, status: int, body: Any, headers: Any, timeout: float) -> Answer:
+    """An answer whose body is read a piece at a time: one over ``limits.HTTP_ANSWER``
+    bytes, or not read within three times ``timeout`` (an app trickling a byte at a time
+    never trips the timeout of one read), is no answer to compare."""
+    content_type = str(headers.get("content-type", "") if headers is not None else "")
+    deadline = time.monotonic() + 3 * timeout
+    data = bytearray()
+    try:
+        while piece := body.read1(64 << 10) if hasattr(body, "read1") else body.read(64 << 10):
+            data += piece
+            if len(data) > HTTP_ANSWER:
+                return Answer(None, error=f"{url}: an answer over {HTTP_ANSWER >> 20} MiB")
+            if time.monotonic() > deadline:
+                return Answer(None, error=f"{url}: the answer took over {3 * timeout:.0f} s")
+    except (OSError, ValueError) as exc:  # the connection broke, or timed out on one read
+        return Answer(None, error=f"{url}: the answer broke off ({exc})")
+    return Answer(status, bytes(data), content_type)

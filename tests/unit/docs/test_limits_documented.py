@@ -48,6 +48,8 @@ SAID: dict[str, str] = {
     "RETRY_AFTER": f"honoured up to {limits.RETRY_AFTER:g} s",
     "STALE_TEMP": f"it is {limits.STALE_TEMP / 60:g} minutes old",
     "LISTING_LINE": f"a line over {limits.LISTING_LINE:,} bytes",
+    "HTTP_ANSWER": f"answer | over {_mib(limits.HTTP_ANSWER)}",
+    "CONTAINER_OUTPUT": f"the last {limits.CONTAINER_OUTPUT >> 10} KiB are kept",
     "LD_CONF_MATCHES": f"compared with more than {limits.LD_CONF_MATCHES:,} file names",
 }
 
