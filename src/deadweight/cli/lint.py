@@ -22,7 +22,9 @@ __all__ = ["find_dockerfiles", "is_dockerfile_target", "lint", "lint_command"]
     default=None,
     help="Exit 1 when a finding is at or above this level (default: config, else info).",
 )
-@click.option("--ignore", "ignores", multiple=True, metavar="RULE", help="Skip a rule.")
+@click.option(
+    "--ignore", "ignores", multiple=True, metavar="RULE", help="Skip a rule (repeatable)."
+)
 @click.option(
     "--config",
     "config_path",

@@ -42,23 +42,31 @@ def _say(message: str) -> None:
 @click.command()
 @click.argument("image")
 @click.option("-o", "--output", "dest", metavar="DEST", help="Where to write the result.")
-@click.option("--network", default="none", show_default=True, help="docker run --network.")
+@click.option(
+    "--network", default="none", show_default=True, metavar="NAME", help="docker run --network."
+)
 @click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="docker run --env.")
 @click.option("--probe-http", multiple=True, metavar="URL", help="GET URL while it runs.")
 @click.option("--probe-cmd", multiple=True, metavar="CMD", help="Run CMD inside it (docker exec).")
 @click.option(
     "--probe-script",
     type=click.Path(exists=True, dir_okay=False),
-    help="Run FILE on the host while it runs (DEADWEIGHT_CONTAINER names the container).",
+    help="Run FILE on the host while it runs (DEADWEIGHT_CONTAINER, DEADWEIGHT_IMAGE name them).",
 )
 @click.option("--run", "runs", multiple=True, metavar="CMD", help="Another way to run it.")
 @click.option(
-    "--trace-seconds", type=click.FloatRange(0), default=5.0, show_default=True,
+    "--trace-seconds", type=click.FloatRange(0), default=5.0, show_default=True, metavar="N",
     help="How long to let it live after the probes.",
 )  # fmt: skip
 @click.option("--keep", multiple=True, metavar="PATH_OR_GLOB", help="Keep these paths too.")
-@click.option("--keep-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--write-keep-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--keep-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Keep the paths FILE lists too (one a line, # comments).",
+)  # fmt: skip
+@click.option(
+    "--write-keep-file", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the kept paths to FILE (for --static --keep-file FILE).",
+)  # fmt: skip
 @click.option(
     "--packages", type=click.Choice(["touched", "none"]), default="touched", show_default=True,
     help="touched: keep whole packages a used file belongs to; none: only used files.",

@@ -69,6 +69,7 @@ def _previous(path: str | None) -> Before | None:
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
+    metavar="N",
     help="Processes of the embedded Dask cluster (default: one per CPU; 0: no cluster).",
 )
 @click.option(
