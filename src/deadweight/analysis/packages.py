@@ -98,21 +98,23 @@ def stanzas(text: str) -> list[dict[str, str]]:
     """The paragraphs of a deb822 file (dpkg's status) as field -> value; continuation
     lines are joined to their field with newlines."""
     out: list[dict[str, str]] = []
-    cur: dict[str, str] = {}
-    key = ""
+    # each field's lines, joined when its paragraph ends: appending to the joined string
+    # copied it once per continuation line (a field of a million lines: minutes)
+    cur: dict[str, list[str]] = {}
+    lines: list[str] | None = None
     for line in text.splitlines():
         if not line.strip():
             if cur:
-                out.append(cur)
-            cur, key = {}, ""
+                out.append({k: "\n".join(v) for k, v in cur.items()})
+            cur, lines = {}, None
         elif line[0] in " \t":
-            if key:
-                cur[key] += "\n" + line.strip()
+            if lines is not None:
+                lines.append(line.strip())
         else:
             key, _, value = line.partition(":")
-            cur[key] = value.strip()
+            lines = cur[key] = [value.strip()]
     if cur:
-        out.append(cur)
+        out.append({k: "\n".join(v) for k, v in cur.items()})
     return out
 
 
@@ -123,7 +125,10 @@ def parse_dpkg(text: str) -> list[tuple[str, str, int]]:
         if "Package" in s and s.get("Status", "").endswith(" installed"):
             size = s.get("Installed-Size", "0").strip()
             name = s["Package"] + (f":{s['Architecture']}" if s.get("Multi-Arch") == "same" else "")
-            rows.append((name, s.get("Version", ""), int(size) * 1024 if size.isdigit() else 0))
+            # ASCII digits, as dpkg writes them, and no more than an int64 holds: a field of
+            # 5,000 digits raised (Python's int-digits limit), "²" too (a digit to isdigit)
+            known = size.isascii() and size.isdigit() and len(size) <= 18
+            rows.append((name, s.get("Version", ""), int(size) * 1024 if known else 0))
     return rows
 
 
@@ -136,7 +141,8 @@ def parse_apk(text: str) -> list[tuple[str, str, int]]:
                 fields.setdefault(line[0], line[2:])
         if "P" in fields:
             size = fields.get("I", "0")
-            rows.append((fields["P"], fields.get("V", ""), int(size) if size.isdigit() else 0))
+            known = size.isascii() and size.isdigit() and len(size) <= 18  # as for dpkg
+            rows.append((fields["P"], fields.get("V", ""), int(size) if known else 0))
     return rows
 
 
