@@ -76,7 +76,10 @@ def rule_options(func: F) -> F:
 )  # fmt: skip
 @rule_options
 @click.option(
-    "--forbid", multiple=True, metavar="CATEGORY", help="Fail if this bloat category is present."
+    "--forbid",
+    multiple=True,
+    metavar="CATEGORY",
+    help="Fail if this bloat category is present (repeatable).",
 )
 @click.option(
     "--exclude-base", metavar="N|IMAGE",
