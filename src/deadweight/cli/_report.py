@@ -59,7 +59,7 @@ def check_writable(path: str | None, option: str = "--html") -> None:
 def write_report(path: str, text: str) -> None:
     """Write beside the destination, then rename: never half a report."""
     with atomic_file(Path(path), mode=0o644, parents=False) as f:
-        f.write(text.encode("utf-8"))
+        f.write(text.encode("utf-8", "surrogateescape"))  # a name that is no UTF-8: its bytes
 
 
 def analyze_with_map(

@@ -138,3 +138,22 @@ def test_the_explorer_shows_escape_sequences_in_names_and_previews() -> None:
     data = b"line 1\n\x1b]0;owned\x07\x1b[2Jline 2\tend\n"  # sets the title, clears
     preview = preview_text(data, len(data)).plain
     assert preview == "line 1\n\\x1b]0;owned\\x07\\x1b[2Jline 2\tend\n"
+
+
+def test_reports_written_to_files_name_a_name_that_is_not_utf8_by_its_bytes(cache: Path) -> None:
+    # --html and -o wrote their text as strict UTF-8: an internal error for such a name
+    a = shapes.docker_archive(cache / "a.tar", [layer(["opt/b"], 1_000_000)])
+    b = shapes.docker_archive(
+        cache / "b.tar", [layer(["opt/b"], 1_000_000), layer([NOT_UTF8], 2_000_000)]
+    )
+    runs = {
+        "analyze.html": ["analyze", "--html", str(cache / "analyze.html"), f"docker-archive:{b}"],
+        "diff.html": [
+            "diff", "--html", str(cache / "diff.html"), f"docker-archive:{a}", f"docker-archive:{b}"
+        ],
+        "analyze.json": ["analyze", "--json-report", str(cache / "analyze.json"), f"docker-archive:{b}"],
+    }  # fmt: skip
+    for name, args in runs.items():
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, (name, result.output, result.exception)
+        assert b"caf\xe9.txt" in (cache / name).read_bytes(), name
