@@ -151,7 +151,9 @@ def test_reports_written_to_files_name_a_name_that_is_not_utf8_by_its_bytes(cach
         "diff.html": [
             "diff", "--html", str(cache / "diff.html"), f"docker-archive:{a}", f"docker-archive:{b}"
         ],
-        "analyze.json": ["analyze", "--json-report", str(cache / "analyze.json"), f"docker-archive:{b}"],
+        "analyze.json": [
+            "analyze", "--json-report", str(cache / "analyze.json"), f"docker-archive:{b}"
+        ],
     }  # fmt: skip
     for name, args in runs.items():
         result = CliRunner().invoke(cli, args)
