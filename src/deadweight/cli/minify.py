@@ -30,8 +30,10 @@ def _keeps(keep: tuple[str, ...], keep_file: Path | None) -> tuple[str, ...]:
     comments left out)."""
     lines: list[str] = []
     if keep_file is not None:
-        text = keep_file.read_text(encoding="utf-8")
-        lines = [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
+        # as --write-keep-file writes it: a path a line, a name that is not UTF-8 by its
+        # bytes (read back as the surrogate escapes the tree names it with)
+        text = keep_file.read_bytes().decode("utf-8", "surrogateescape")
+        lines = [s.strip() for s in text.split("\n") if s.strip() and not s.startswith("#")]
     return (*keep, *lines)
 
 

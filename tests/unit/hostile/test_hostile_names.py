@@ -159,3 +159,19 @@ def test_reports_written_to_files_name_a_name_that_is_not_utf8_by_its_bytes(cach
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, (name, result.output, result.exception)
         assert b"caf\xe9.txt" in (cache / name).read_bytes(), name
+
+
+def test_a_keep_file_naming_a_name_that_is_not_utf8_is_read_back(cache: Path) -> None:
+    # --write-keep-file writes such a name's bytes; --keep-file read it as strict UTF-8:
+    # an internal error. Both now agree, and the name is kept.
+    archive = shapes.docker_archive(cache / "a.tar", [layer([NOT_UTF8, "opt/b"], 10)])
+    keep = cache / "keep.txt"
+    keep.write_bytes(b"# kept\n/opt/caf\xe9.txt\n")
+    result = CliRunner().invoke(
+        cli,
+        ["minify", "--static", "--keep-file", str(keep), "--write-keep-file",
+         str(cache / "again.txt"), f"docker-archive:{archive}", "-o",
+         f"docker-archive:{cache / 'out.tar'}"],
+    )  # fmt: skip
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert b"/opt/caf\xe9.txt\n" in (cache / "again.txt").read_bytes()
