@@ -26,7 +26,10 @@ def explain(code: str) -> str:
         return _DW000
     rule = BY_CODE.get(code.strip().upper())
     if rule is None:
-        raise UsageError(f"unknown rule {code!r}; rules are DL1000, DL3000-DL4006 and DW000-DW016")
+        raise UsageError(
+            f"unknown rule {code!r}; rules are DL1000, DL3000-DL4006, DW000-DW016 and "
+            "DW101-DW108 (images); ShellCheck's SC codes are explained on its wiki"
+        )
     parts = [f"{rule.code} ({rule.severity.label}): {rule.message}"]
     if not rule.enabled:
         parts.append("Off unless the configuration gives it a severity.")
