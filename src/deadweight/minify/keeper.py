@@ -5,6 +5,8 @@ kept, then the structure (links and directories) that leads to it."""
 from __future__ import annotations
 
 import fnmatch
+import re
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from deadweight.minify.context import Context
@@ -59,16 +61,22 @@ class Keeper:
 
 
 def user_keeps(k: Keeper, keep: Sequence[str]) -> tuple[str, ...]:
+    """Keep what ``--keep`` and ``--keep-file`` name: a path, or a glob matched against
+    every path (``*`` crosses ``/``). A path that exists is kept as it is written even when
+    its name holds ``*``, ``?`` or ``[`` (``--write-keep-file`` writes such names); a glob
+    is compared only with the paths under its literal prefix, each distinct glob once."""
     unmatched: list[str] = []
-    absolute: list[str] | None = None
+    globbed: set[str] = set()
     for raw in keep:
         entry = raw.strip()
         if not entry or entry.startswith("#"):
             continue
-        if any(c in entry for c in "*?["):
-            if absolute is None:
-                absolute = ["/" + p for p in k.ctx.paths]
-            hits = fnmatch.filter(absolute, "/" + entry.lstrip("/"))
+        magic = [i for i in map(entry.find, "*?[") if i >= 0]
+        if magic and k.ctx.resolver.resolve(entry).node is None:
+            if entry in globbed:
+                continue
+            globbed.add(entry)
+            hits = _glob(k.ctx.paths, "/" + entry.lstrip("/"))
             for hit in hits:
                 k.keep(hit, Reason.USER, whole=True)
             if not hits:
@@ -76,6 +84,22 @@ def user_keeps(k: Keeper, keep: Sequence[str]) -> tuple[str, ...]:
         elif not k.keep(entry, Reason.USER, whole=True):
             unmatched.append(entry)
     return tuple(unmatched)
+
+
+def _glob(paths: Sequence[str], pattern: str) -> list[str]:
+    """The absolute forms of ``paths`` (sorted, relative) that ``pattern`` (absolute)
+    matches, as ``fnmatch`` would; only those under its literal prefix are compared."""
+    cut = min(i for i in map(pattern.find, "*?[") if i >= 0)
+    prefix = pattern[1:cut]  # the paths have no leading "/"
+    match = re.compile(fnmatch.translate(pattern)).match
+    hits: list[str] = []
+    for i in range(bisect_left(paths, prefix), len(paths)):
+        path = paths[i]
+        if not path.startswith(prefix):
+            break
+        if match("/" + path):
+            hits.append("/" + path)
+    return hits
 
 
 def follow(k: Keeper, touched: bool) -> None:

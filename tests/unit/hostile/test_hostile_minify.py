@@ -58,3 +58,80 @@ def test_thousands_of_distinct_patterns_over_many_files_are_refused(
     texts.update({f"{CONF_D}/{i}.conf": b"/d\n" for i in range(400)})
     with pytest.raises(CorruptImage, match="include patterns"):
         conf_dirs(texts, texts)
+
+
+class _Found:
+    node: object = None
+
+
+class _Resolver:
+    def __init__(self, paths: set[str]) -> None:
+        self.paths = paths
+
+    def resolve(self, path: str) -> _Found:
+        found = _Found()
+        found.node = object() if path.lstrip("/") in self.paths else None
+        return found
+
+
+class _Ctx:
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = tuple(sorted(paths))
+        self.resolver = _Resolver(set(paths))
+
+
+class _Keeper:
+    """What ``user_keeps`` asks of a Keeper, counting the names its globs compare."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.ctx = _Ctx(paths)
+        self.kept: list[str] = []
+
+    def keep(self, path: str, reason: object, *, whole: bool = False) -> bool:
+        if self.ctx.resolver.resolve(path).node is None:
+            return False
+        self.kept.append(path)
+        return True
+
+
+def test_keep_globs_compare_only_the_paths_under_their_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from deadweight.minify import keeper
+
+    compared = [0]
+    real = keeper.re.compile
+
+    def counting(pattern: str) -> object:
+        match = real(pattern).match
+
+        class Counted:
+            @staticmethod
+            def match(name: str) -> object:
+                compared[0] += 1
+                return match(name)
+
+        return Counted()
+
+    monkeypatch.setattr(keeper.re, "compile", counting)
+    tree = [f"usr/share/doc/p{i}/copyright" for i in range(50_000)]
+    tree += [f"app/lib/m{i}.py" for i in range(100)]
+    k = _Keeper(tree)
+    # thousands of globs, most the same: each distinct one compared with the 100 paths
+    # under /app/lib, never with the 50,000 others (it was every glob x every path)
+    globs = ["/app/lib/*.py"] * 5000 + [f"/app/lib/m{i}*" for i in range(100)]
+    unmatched = keeper.user_keeps(k, globs)  # type: ignore[arg-type]
+    assert unmatched == ()
+    assert len(set(k.kept)) == 100
+    under = sum(1 for i in range(100) for p in tree if p.startswith(f"app/lib/m{i}"))
+    assert compared[0] == 100 + under  # 290, not 5,100 x 50,100
+
+
+def test_a_kept_name_holding_brackets_is_kept_as_written() -> None:
+    # --write-keep-file writes such a name; read back, "[1]" was a character class that
+    # does not match the name itself, so the file was dropped
+    from deadweight.minify import keeper
+
+    k = _Keeper(["srv/a[1].txt", "srv/a1.txt"])
+    assert keeper.user_keeps(k, ["/srv/a[1].txt"]) == ()  # type: ignore[arg-type]
+    assert k.kept == ["/srv/a[1].txt"]
