@@ -29,7 +29,7 @@ TAR_MEMBER = 1 << 40
 # members in one layer.
 TAR_ENTRIES = 2_000_000
 # members (entries, whiteouts, opaque markers) in all the layers of one image, for the
-# commands that hold its merged tree (analyze, diff, lint IMAGE, minify, explore, ls, cat,
+# commands that hold its merged tree (analyze, diff, lint IMAGE, minify, explore, cat,
 # and optimize when it stacks the layers it squashes): a few hundred bytes a path, so at
 # most about 2 GB. The largest real images hold about a million; ``export`` and
 # ``history`` stream and are not bounded by it.
