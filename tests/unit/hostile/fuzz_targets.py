@@ -301,12 +301,59 @@ def registry_target(data: bytes) -> None:
             registry.repositories(host, retry=retry)
 
 
+# -- an image's metadata read by minify and analyze ---------------------------------------
+
+_CONF_WORDS = [
+    b"include /etc/ld.so.conf.d/*.conf", b"include ld.so.conf.d/*", b"include /etc/ld.so.conf",
+    b"include *", b"include [", b"include /etc/ld.so.conf.d/[!a]*", b"/usr/lib", b"hwcap 1 x",
+    b"# c", b"/lib:/lib64,/opt", b"\xff\xfe", b"include " + b"*" * 300, b"",
+]  # fmt: skip
+_DB_LINES = [
+    b"Package: a", b"Status: install ok installed", b"Installed-Size: " + b"9" * 5000,
+    b"Installed-Size: \xc2\xb2", b" continuation", b"\tmore", b"", b"Depends: a | b, c",
+    b"P:a", b"I:" + b"9" * 30, b"V:1", b"Provides: x, y", b"\x00", b":", b"Package:",
+]  # fmt: skip
+
+
+def metadata_target(data: bytes) -> None:
+    """ld.so.conf and the files it includes (chains, cycles, globs), dpkg's status and apk's
+    installed with absurd fields, and --keep globs, as minify and analyze read them."""
+    from deadweight.analysis import packages as pkgs
+    from deadweight.minify.elf import conf_dirs
+    from deadweight.minify.keeper import _glob
+
+    i, texts = 0, {}
+    for n in range(1 + (data[0] % 6 if data else 0)):
+        lines = []
+        for _ in range(1 + (data[i % len(data)] % 8 if data else 0)):
+            i, word = _pick(data, i, _CONF_WORDS)
+            lines.append(word)
+        name = "etc/ld.so.conf" if n == 0 else f"etc/ld.so.conf.d/{n}.conf"
+        texts[name] = b"\n".join(lines)  # type: ignore[arg-type]
+    db = []
+    for _ in range(len(data) // 3 + 1):
+        i, line = _pick(data, i, _DB_LINES)
+        db.append(line)
+    text = b"\n".join(db).decode("utf-8", "replace")  # type: ignore[arg-type]
+    with contract("metadata"):
+        conf_dirs(texts, texts)
+        pkgs.stanzas(text)
+        pkgs.parse_dpkg(text)
+        pkgs.parse_apk(text)
+        paths = sorted(f"usr/{word.decode('utf-8', 'replace')}" for word in _CONF_WORDS)
+        for word in _CONF_WORDS:
+            glob = "/" + word.decode("utf-8", "replace").replace("include ", "")
+            if any(c in glob for c in "*?["):
+                _glob(paths, glob)
+
+
 TARGETS: dict[str, Target] = {
     "tar": tar_target,
     "json": json_target,
     "template": template_target,
     "registry": registry_target,
     "dockerfile": dockerfile_target,
+    "metadata": metadata_target,
 }
 
 

@@ -9,8 +9,10 @@ from fuzz_targets import TARGETS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-BUDGET = {"tar": 80, "json": 60, "template": 120, "dockerfile": 40, "registry": 12}
-SIZES = {"tar": 400, "json": 120, "template": 200, "dockerfile": 300, "registry": 80}
+BUDGET = {"tar": 80, "json": 60, "template": 120, "dockerfile": 40, "registry": 12, "metadata": 60}
+SIZES = {
+    "tar": 400, "json": 120, "template": 200, "dockerfile": 300, "registry": 80, "metadata": 200
+}  # fmt: skip
 
 
 def fuzz(name: str) -> None:
