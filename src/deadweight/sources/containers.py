@@ -116,29 +116,49 @@ class Container:
             stream=True,
             follow=False,  # what is there now; a stream follows a running one by default
         )
-        kept = bytearray()
+        kept = _Tail()
         with contextlib.suppress(EngineError):
             for chunk in _engine_stream(chunks):
-                kept += chunk
-                if len(kept) > 2 * CONTAINER_OUTPUT:
-                    del kept[:-CONTAINER_OUTPUT]  # amortised: a copy per CONTAINER_OUTPUT bytes
-        return bytes(kept[-CONTAINER_OUTPUT:]).decode("utf-8", "replace")
+                kept.add(chunk)
+        return kept.text()
 
     def exec(self, argv: Sequence[str], timeout: float) -> Exited:
-        """Run ``argv`` inside the running container; its exit code and output."""
+        """Run ``argv`` inside the running container; its exit code and the last
+        ``limits.CONTAINER_OUTPUT`` bytes of its output, read as a stream (a command may
+        print gigabytes). One still running (printing or silent) ``timeout`` seconds after
+        it was started is cut off there: ``timed_out``."""
         created = self._do("exec in", self.engine.client.exec_create, self.id, list(argv))
+        deadline = time.monotonic() + timeout
         client = self.engine.with_timeout(timeout)
+        tail = _Tail()
+        cut = threading.Event()
         try:
-            output = self._do("exec in", client.exec_start, created["Id"])
+            stream = self._do("exec in", client.exec_start, created["Id"], stream=True)
+            # a read waits for the next bytes without a timeout (docker-py polls the
+            # socket): closing the stream from a timer is what ends a silent command
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (stream, cut))
+            timer.daemon = True
+            timer.start()
+            try:
+                for chunk in _engine_stream(stream):
+                    tail.add(chunk)
+                    if time.monotonic() > deadline:
+                        cut.set()
+                        break
+            finally:
+                timer.cancel()
+                _cut(stream, None)
         except EngineError as exc:
-            if engines.is_timeout(exc.__cause__):
-                return Exited(None, "", timed_out=True)
+            if cut.is_set() or engines.is_timeout(exc.__cause__):
+                return Exited(None, tail.text(), timed_out=True)
             raise
         finally:
             client.close()
+        if cut.is_set():
+            return Exited(None, tail.text(), timed_out=True)
         doc = self._do("exec in", self.engine.client.exec_inspect, created["Id"])
         code = doc.get("ExitCode") if isinstance(doc, dict) else None
-        return Exited(None if code is None else int(code), bytes(output).decode("utf-8", "replace"))
+        return Exited(None if code is None else int(code), tail.text())
 
     def stop(self) -> None:
         self._do("stopping", self.engine.client.stop, self.id, timeout=STOP_GRACE)
@@ -256,6 +276,32 @@ def http_get(
             if time.monotonic() > deadline:
                 return Answer(None, error=f"no answer from {url} in {wait:.0f} s: {reason}")
             time.sleep(0.2)
+
+
+class _Tail:
+    """The last ``limits.CONTAINER_OUTPUT`` bytes of a stream, kept as it is read."""
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.kept += chunk
+        if len(self.kept) > 2 * CONTAINER_OUTPUT:
+            del self.kept[:-CONTAINER_OUTPUT]  # amortised: a copy per CONTAINER_OUTPUT bytes
+
+    def text(self) -> str:
+        return bytes(self.kept[-CONTAINER_OUTPUT:]).decode("utf-8", "replace")
+
+
+def _cut(stream: Any, cut: threading.Event | None) -> None:
+    """Close an engine's stream (docker-py's ``CancellableStream`` may be closed from
+    another thread); ``cut`` says it was cut off."""
+    if cut is not None:
+        cut.set()
+    close = getattr(stream, "close", None)
+    if close is not None:
+        with contextlib.suppress(Exception):  # already closed, or closed as it ended
+            close()
 
 
 def _engine_stream(chunks: Any) -> Iterator[bytes]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,3 +83,103 @@ def test_the_logs_of_a_line_of_megabytes_keep_its_end() -> None:
     text = container.logs(20)
     assert len(text) == limits.CONTAINER_OUTPUT
     assert text.endswith("V" * 1000)  # the last chunk's letter: chr(65 + 99 % 26)
+
+
+class Printing:
+    """What ``exec_start(stream=True)`` returns for a command like ``yes``: ``total`` bytes
+    in 32 KiB frames, made as they are read; or, ``silent``, nothing until it is closed
+    (a command that sleeps forever)."""
+
+    FRAME = b"y\n" * (16 << 10)
+
+    def __init__(self, total: int, silent: bool) -> None:
+        self.left, self.silent = total, silent
+        self.closed = threading.Event()
+
+    def __iter__(self) -> Printing:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.silent:
+            # docker-py's read polls without a timeout; only closing the stream ends it
+            assert self.closed.wait(30), "the stream was never cut off"
+        if self.closed.is_set() or self.left <= 0:
+            raise StopIteration
+        self.left -= len(self.FRAME)
+        return self.FRAME
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+class Execs:
+    """An engine client whose ``docker exec`` prints ``total`` bytes (or stays silent)
+    and exits 0."""
+
+    def __init__(self, total: int = 0, silent: bool = False) -> None:
+        self.total, self.silent = total, silent
+        self.started: list[Printing] = []
+
+    def exec_create(self, container: str, cmd: list[str]) -> dict[str, str]:
+        return {"Id": "e1"}
+
+    def exec_start(self, exec_id: str, **kwargs: Any) -> Any:
+        printing = Printing(self.total, self.silent)
+        self.started.append(printing)
+        return printing if kwargs.get("stream") else b"".join(printing)
+
+    def exec_inspect(self, exec_id: str) -> dict[str, int]:
+        return {"ExitCode": 0}
+
+    def close(self) -> None:
+        pass
+
+
+class ExecEngine:
+    url = "unix:///fake.sock"
+
+    def __init__(self, client: Execs) -> None:
+        self.client = client
+
+    def with_timeout(self, timeout: float) -> Execs:
+        return self.client
+
+
+def in_container(client: Execs) -> containers.Container:
+    return containers.Container(ExecEngine(client), "c1", containers.RunSpec(image="x"))  # type: ignore[arg-type]
+
+
+def test_a_probe_command_printing_gigabytes_keeps_its_last_bytes_in_bounded_memory() -> None:
+    from deadweight.runs import exercise, judge
+
+    total = 256 << 20  # `yes` for a moment: a quarter of a gigabyte, made as it is read
+    tracemalloc.start()
+    try:
+        runs = [exercise.probe("command", "yes", in_container(Execs(total))) for _ in range(2)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the last CONTAINER_OUTPUT bytes (twice that while reading) and a frame, never the whole
+    assert peak < 4 * limits.CONTAINER_OUTPUT + (1 << 20)
+    first = runs[0]
+    assert (first.exit_code, first.error) == (0, "")
+    assert first.output == "y\n" * 1000  # the probe's last 2,000 characters
+    check = judge.compare_exits("yes", *runs)
+    assert check.passed
+
+
+def test_a_command_printing_gigabytes_leaves_the_last_bytes_of_its_output() -> None:
+    done = in_container(Execs(64 << 20)).exec(["yes"], timeout=60)
+    assert (done.exit_code, done.timed_out) == (0, False)
+    assert len(done.output) == limits.CONTAINER_OUTPUT
+
+
+def test_a_silent_command_is_cut_off_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deadweight.runs import exercise
+
+    client = Execs(silent=True)
+    monkeypatch.setattr(exercise, "COMMAND_WAIT", 0.2)
+    run = exercise.probe("command", "sleep infinity", in_container(client))
+    assert run.error == "ran longer than 0 s"
+    assert run.exit_code is None
+    assert client.started[0].closed.is_set()
