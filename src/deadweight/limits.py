@@ -51,6 +51,12 @@ DIFF_TEXT = 16 << 20
 # file names the include patterns of ld.so.conf and the files it includes are compared
 # with, in all (real ones: one pattern over a few files).
 LD_CONF_MATCHES = 1_000_000
+# paths the loader's search looks up in one image: a DT_NEEDED name in one directory (or
+# one of its glibc-hwcaps subdirectories), and each directory of a file's search list.
+# Thousands of DT_RPATH directories times thousands of DT_NEEDED names cost their product;
+# a Debian system of 2,800 ELF files (python, chromium, docker) takes 250,000. Each lookup
+# is remembered (about 350 bytes): at most about 700 MB and 10 s.
+LD_LOOKUPS = 2_000_000
 
 # -- scan: a file listing sources, one a line ---------------------------------------------
 # bytes of one line (Linux's PATH_MAX; a reference is shorter): a longer one is no source.

@@ -24,7 +24,7 @@ from typing import IO
 
 from deadweight.errors import CorruptImage
 from deadweight.filetree.resolve import Resolver
-from deadweight.limits import LD_CONF_MATCHES
+from deadweight.limits import LD_CONF_MATCHES, LD_LOOKUPS
 
 # e_machine -> Debian multiarch triplet and ld.so's $PLATFORM
 _MULTIARCH = {
@@ -193,7 +193,11 @@ def conf_dirs(texts: Mapping[str, bytes], tree_paths: Iterable[str]) -> tuple[st
 
 
 class Loader:
-    """The closure of ELF files in one tree, as the dynamic loader would load them."""
+    """The closure of ELF files in one tree, as the dynamic loader would load them.
+
+    The files are input: their search lists and names may run to thousands each, and the
+    search costs their product, so the lookups one loader makes (over all its closures,
+    one image) are bounded by ``LD_LOOKUPS``."""
 
     def __init__(
         self,
@@ -208,6 +212,16 @@ class Loader:
         self.conf = conf
         self.library_path = library_path
         self.needs: dict[str, tuple[Need, ...]] = {}
+        self.budget = LD_LOOKUPS
+
+    def _spend(self, work: int, path: str) -> None:
+        self.budget -= work
+        if self.budget < 0:
+            raise CorruptImage(
+                "ELF files: the loader's search for the libraries they need (DT_NEEDED names "
+                "in DT_RPATH, DT_RUNPATH and the library directories) takes more than "
+                f"{LD_LOOKUPS:,} lookups (at /{path}); refused"
+            )
 
     def closure(self, roots: Iterable[str]) -> list[Need]:
         """Every ask of ``roots`` (tree paths of ELF files) and, transitively, of the
@@ -221,9 +235,10 @@ class Loader:
                 continue
             done.add(path)
             info = self.elf[path]
-            rpaths = (
-                inherited if info.runpath else (*self._expand(path, info.rpath, info), *inherited)
-            )
+            own = () if info.runpath else self._expand(path, info.rpath, info)
+            self._spend(len(own) + len(inherited), path)
+            # the first of a repeated directory is the one searched: the rest can go
+            rpaths = tuple(dict.fromkeys((*own, *inherited)))
             for need in self._asks(path, info, rpaths):
                 out.append(need)
                 if need.path and need.path not in done and need.path in self.elf:
@@ -233,22 +248,27 @@ class Loader:
     def _asks(self, path: str, info: ElfInfo, rpaths: tuple[str, ...]) -> list[Need]:
         out: list[Need] = []
         if info.interp:
+            self._spend(1, path)
             hit = self.resolver.resolve(info.interp)
             out.append(Need(path, info.interp, hit.path if hit.node else "", hit.links))
         runpath = self._expand(path, info.runpath, info)
+        every = (*rpaths, *self.library_path, *runpath, *self.conf, *self._defaults(info))
+        self._spend(len(every), path)
+        dirs = tuple(dict.fromkeys(every))  # the same for each of its names
         for name in info.needed:
             if "/" in name:
+                self._spend(1, path)
                 hit = self.resolver.resolve(name)
                 out.append(Need(path, name, hit.path if hit.node else "", hit.links))
                 continue
-            dirs = (*rpaths, *self.library_path, *runpath, *self.conf, *self._defaults(info))
             out.extend(self._search(path, name, dirs, info))
         return out
 
     def _search(self, owner: str, name: str, dirs: tuple[str, ...], info: ElfInfo) -> list[Need]:
         found: list[Need] = []
-        for d in dict.fromkeys(dirs):
+        for d in dirs:
             for sub in ("", *(f"glibc-hwcaps/{h}/" for h in _HWCAPS)):
+                self._spend(1, owner)
                 hit = self.resolver.resolve(f"{d}/{sub}{name}")
                 if hit.node is None or hit.node.kind not in ("file", "hardlink"):
                     continue

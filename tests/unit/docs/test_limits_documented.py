@@ -51,6 +51,7 @@ SAID: dict[str, str] = {
     "HTTP_ANSWER": f"answer | over {_mib(limits.HTTP_ANSWER)}",
     "CONTAINER_OUTPUT": f"the last {limits.CONTAINER_OUTPUT >> 10} KiB are kept",
     "LD_CONF_MATCHES": f"compared with more than {limits.LD_CONF_MATCHES:,} file names",
+    "LD_LOOKUPS": f"more than {limits.LD_LOOKUPS:,} lookups in all",
 }
 
 

@@ -137,3 +137,57 @@ def test_a_kept_name_holding_brackets_is_kept_as_written() -> None:
     k = _Keeper(["srv/a[1].txt", "srv/a1.txt"])
     assert keeper.user_keeps(k, ["/srv/a[1].txt"]) == ()  # type: ignore[arg-type]
     assert k.kept == ["/srv/a[1].txt"]
+
+
+class _Counting:
+    """A tree with nothing in it that counts the paths the loader looks up."""
+
+    def __init__(self) -> None:
+        self.lookups = 0
+
+    def resolve(self, path: str) -> _Found:
+        self.lookups += 1
+        return _Found()
+
+
+def _hostile(n: int) -> elf.ElfInfo:
+    """An executable whose DT_RPATH has ``n`` directories and that needs ``n`` libraries."""
+    return elf.ElfInfo(
+        64,
+        "EM_X86_64",
+        needed=tuple(f"libn{i}.so" for i in range(n)),
+        rpath=tuple(f"/r{i}" for i in range(n)),
+    )
+
+
+def test_thousands_of_rpath_directories_times_thousands_of_names_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 400 directories x 400 names x 9 (each with its glibc-hwcaps subdirectories): 1.5
+    # million lookups, and a tree memoizes each; past LD_LOOKUPS, a typed refusal (exit 3)
+    monkeypatch.setattr(elf, "LD_LOOKUPS", 100_000)
+    tree = _Counting()
+    ld = elf.Loader(tree, {"app": _hostile(400)})  # type: ignore[arg-type]
+    with pytest.raises(CorruptImage, match=r"more than 100,000 lookups \(at /app\)"):
+        ld.closure(["app"])
+    assert tree.lookups <= 100_000
+
+
+def test_the_budget_covers_every_file_of_the_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each file is under the budget (40 x 47 x 9 = 17,000 lookups); 50 of them are not
+    monkeypatch.setattr(elf, "LD_LOOKUPS", 100_000)
+    files = {f"bin/app{i}": _hostile(40) for i in range(50)}
+    ld = elf.Loader(_Counting(), files)  # type: ignore[arg-type]
+    assert len(ld.closure(["bin/app0"])) == 40  # one file: each name searched, none found
+    with pytest.raises(CorruptImage, match="lookups"):
+        for path in files:
+            ld.closure([path])
+
+
+def test_a_repeated_rpath_directory_is_searched_once() -> None:
+    # the search list is the same for each name of a file: built and deduplicated once
+    tree = _Counting()
+    info = elf.ElfInfo(64, "EM_X86_64", needed=("liba.so", "libb.so"), rpath=("/r",) * 5000)
+    needs = elf.Loader(tree, {"app": info}).closure(["app"])  # type: ignore[arg-type]
+    assert [(n.name, n.path) for n in needs] == [("liba.so", ""), ("libb.so", "")]
+    assert tree.lookups == 2 * 8 * 9  # /r and the 7 default directories, 9 paths each
