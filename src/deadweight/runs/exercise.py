@@ -9,19 +9,22 @@ container opened is cut into one trace per phase: its start, each probe, its lif
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import IO, Literal
 
 from deadweight.errors import EngineError
 from deadweight.minify import Trace
 from deadweight.optimize.verify import Run
 from deadweight.runs.verify import LOG_LINES, STAY_UP, http_run
 from deadweight.sources import containers
-from deadweight.sources.containers import Container, RunSpec
+from deadweight.sources.containers import Container, RunSpec, Tail
 from deadweight.sources.fanotify import NOTHING, Seen, Tracer
 
 PROBE_WAIT = 20.0  # seconds an HTTP probe waits for the service to answer
@@ -99,17 +102,52 @@ class Exercise:
 
 
 def _script(path: str, container: Container) -> Run:
+    """Run the host script ``path``; its exit code and the end of what it printed (the
+    last ``limits.CONTAINER_OUTPUT`` bytes of its stdout, then of its stderr, read as
+    they come), or a time-out ``COMMAND_WAIT`` seconds after it started (its pipes
+    included: a child it left behind may hold them)."""
     env = dict(os.environ, DEADWEIGHT_CONTAINER=container.id, DEADWEIGHT_IMAGE=container.spec.image)
+    late = Run(True, error=f"{path} ran longer than {COMMAND_WAIT:.0f} s")
+    deadline = time.monotonic() + COMMAND_WAIT
     try:
-        done = subprocess.run(
-            [os.path.abspath(path)], env=env, capture_output=True, timeout=COMMAND_WAIT
+        proc = subprocess.Popen(
+            [os.path.abspath(path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-    except subprocess.TimeoutExpired:
-        return Run(True, error=f"{path} ran longer than {COMMAND_WAIT:.0f} s")
     except OSError as exc:
         return Run(False, error=f"{path}: {exc.strerror or exc}")
-    text = (done.stdout + done.stderr).decode("utf-8", "replace")
-    return Run(False, done.returncode, output=text[-2000:])
+    tails = (Tail(), Tail())
+    readers = [
+        threading.Thread(target=_drain, args=(pipe, tail), daemon=True)
+        for pipe, tail in zip((proc.stdout, proc.stderr), tails, strict=True)
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        for reader in readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
+        if any(reader.is_alive() for reader in readers):
+            return late
+        code = proc.wait(max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return late
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None and not any(reader.is_alive() for reader in readers):
+                pipe.close()  # a pipe a reader still waits on is left to it
+    text = (tails[0].data() + tails[1].data()).decode("utf-8", "replace")
+    return Run(False, code, output=text[-2000:])
+
+
+def _drain(pipe: IO[bytes] | None, tail: Tail) -> None:
+    """Read ``pipe`` to its end into ``tail`` (a thread for each of a script's pipes)."""
+    if pipe is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        while chunk := os.read(pipe.fileno(), 64 << 10):
+            tail.add(chunk)
 
 
 def _command(text: str, container: Container) -> Run:

@@ -116,7 +116,7 @@ class Container:
             stream=True,
             follow=False,  # what is there now; a stream follows a running one by default
         )
-        kept = _Tail()
+        kept = Tail()
         with contextlib.suppress(EngineError):
             for chunk in _engine_stream(chunks):
                 kept.add(chunk)
@@ -130,7 +130,7 @@ class Container:
         created = self._do("exec in", self.engine.client.exec_create, self.id, list(argv))
         deadline = time.monotonic() + timeout
         client = self.engine.with_timeout(timeout)
-        tail = _Tail()
+        tail = Tail()
         cut = threading.Event()
         try:
             stream = self._do("exec in", client.exec_start, created["Id"], stream=True)
@@ -278,7 +278,7 @@ def http_get(
             time.sleep(0.2)
 
 
-class _Tail:
+class Tail:
     """The last ``limits.CONTAINER_OUTPUT`` bytes of a stream, kept as it is read."""
 
     def __init__(self) -> None:
@@ -289,8 +289,11 @@ class _Tail:
         if len(self.kept) > 2 * CONTAINER_OUTPUT:
             del self.kept[:-CONTAINER_OUTPUT]  # amortised: a copy per CONTAINER_OUTPUT bytes
 
+    def data(self) -> bytes:
+        return bytes(self.kept[-CONTAINER_OUTPUT:])
+
     def text(self) -> str:
-        return bytes(self.kept[-CONTAINER_OUTPUT:]).decode("utf-8", "replace")
+        return self.data().decode("utf-8", "replace")
 
 
 def _cut(stream: Any, cut: threading.Event | None) -> None:

@@ -9,6 +9,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -183,3 +184,41 @@ def test_a_silent_command_is_cut_off_at_its_deadline(monkeypatch: pytest.MonkeyP
     assert run.error == "ran longer than 0 s"
     assert run.exit_code is None
     assert client.started[0].closed.is_set()
+
+
+def script(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "probe.sh"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_probe_script_printing_gigabytes_keeps_its_last_bytes_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    from deadweight.runs import exercise
+
+    # a quarter of a gigabyte on stdout, a line on stderr, exit 3
+    path = script(tmp_path, "yes | head -c 268435456\necho done >&2\nexit 3\n")
+    container = in_container(Execs())
+    tracemalloc.start()
+    try:
+        run = exercise.probe("script", path, container)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * limits.CONTAINER_OUTPUT + (1 << 20)  # two pipes' ends, never the whole
+    assert (run.exit_code, run.error) == (3, "")
+    assert run.output.endswith("y\ny\ndone\n")  # the end of stdout, then stderr
+    assert len(run.output) == 2000
+
+
+def test_a_probe_script_leaving_a_child_on_its_pipes_ends_at_its_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deadweight.runs import exercise
+
+    monkeypatch.setattr(exercise, "COMMAND_WAIT", 0.5)
+    path = script(tmp_path, "sleep 5 &\nexit 0\n")  # the sleep holds stdout and stderr
+    run = exercise.probe("script", path, in_container(Execs()))
+    assert run.error == f"{path} ran longer than 0 s"
