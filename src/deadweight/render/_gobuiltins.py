@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -132,8 +133,8 @@ def quote(text: str) -> str:
             out.append(_QUOTE_ESCAPES[ch])
         elif ch.isprintable():
             out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x80 or "\udc80" <= ch <= "\udcff":  # a byte that is not UTF-8
+            out.append(f"\\x{ord(ch) & 0xFF:02x}")
         else:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
     return '"' + "".join(out) + '"'
@@ -228,7 +229,12 @@ def truth(value: object) -> bool:
 
 def _index(item: object, *keys: object) -> object:
     for key in keys:
-        if isinstance(item, Sequence) and not isinstance(item, str) and isinstance(key, int):
+        if isinstance(item, str) and isinstance(key, int):
+            raw = item.encode("utf-8", "surrogateescape")  # a string indexes to a byte
+            if not 0 <= key < len(raw):
+                raise ValueError(f"index out of range: {key}")
+            item = raw[key]
+        elif isinstance(item, Sequence) and not isinstance(item, str) and isinstance(key, int):
             if not 0 <= key < len(item):
                 raise ValueError(f"index out of range: {key}")
             item = item[key]
@@ -248,6 +254,73 @@ def _compare(a: object, b: object) -> int:
     return (a > b) - (a < b)  # type: ignore[operator]
 
 
+def _slice(item: object, *indexes: object) -> object:
+    """Go's ``slice``: ``item[i:j]`` (or ``[i:j:k]``); a string is sliced by bytes."""
+    if item is None or item is MISSING:
+        raise ValueError("slice of untyped nil")
+    if len(indexes) > 3:
+        raise ValueError(f"too many slice indexes: {len(indexes)}")
+    if isinstance(item, str):
+        if len(indexes) == 3:
+            raise ValueError("cannot 3-index slice a string")
+        seq: bytes | Sequence[object] = item.encode("utf-8", "surrogateescape")
+    elif isinstance(item, list | tuple):
+        seq = item
+    else:
+        raise ValueError(f"can't slice item of type {go_type(item)}")
+    bounds = [0, len(seq), len(seq)]
+    for i, index in enumerate(indexes):
+        if index is None or index is MISSING:
+            raise ValueError("cannot index slice/array with nil")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise ValueError(f"cannot index slice/array with type {go_type(index)}")
+        if not 0 <= index <= len(seq):
+            raise ValueError(f"index out of range: {index}")
+        bounds[i] = index
+    for low, high in ((bounds[0], bounds[1]), (bounds[1], bounds[2])):
+        if low > high:
+            raise ValueError(f"invalid slice index: {low} > {high}")
+    part = seq[bounds[0] : bounds[1]]
+    return part.decode("utf-8", "surrogateescape") if isinstance(part, bytes) else list(part)
+
+
+def _eval_args(args: Sequence[object]) -> str:
+    """text/template's ``evalArgs``: one string as is, else ``Sprint`` (nil is ``<no value>``)."""
+    if len(args) == 1 and isinstance(args[0], str):
+        return args[0]
+    return fprint(["<no value>" if a is None or a is MISSING else a for a in args])
+
+
+_HTML_ESCAPES = {"'": "&#39;", '"': "&#34;", "&": "&amp;", "<": "&lt;", ">": "&gt;", "\0": "\ufffd"}
+_JS_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u003E"}
+_JS_ESCAPES |= {"&": "\\u0026", "=": "\\u003D"}
+
+
+def _html(*args: object) -> str:
+    """``html``: Go's ``HTMLEscapeString`` of the arguments."""
+    return "".join(_HTML_ESCAPES.get(ch, ch) for ch in _eval_args(args))
+
+
+def _js_char(ch: str) -> str:
+    if ch in _JS_ESCAPES:
+        return _JS_ESCAPES[ch]
+    if ch < " ":
+        return f"\\u00{ord(ch):02X}"
+    if ch < "\x80" or ch.isprintable() or "\udc80" <= ch <= "\udcff":
+        return ch  # Go writes a byte that is not UTF-8 (its U+FFFD is printable) as is
+    return f"\\u{ord(ch):04X}"
+
+
+def _js(*args: object) -> str:
+    """``js``: Go's ``JSEscapeString`` of the arguments."""
+    return "".join(_js_char(ch) for ch in _eval_args(args))
+
+
+def _urlquery(*args: object) -> str:
+    """``urlquery``: Go's ``url.QueryEscape`` of the arguments."""
+    return urllib.parse.quote_plus(_eval_args(args).encode("utf-8", "surrogateescape"), safe="~")
+
+
 def _length(item: object) -> int:
     if isinstance(item, str):
         return len(item.encode("utf-8", "surrogateescape"))
@@ -262,6 +335,10 @@ BUILTINS: Mapping[str, GoFunc] = {
     "not": GoFunc(lambda a: not truth(a), ("value",)),
     "len": GoFunc(_length, ("value",)),
     "index": GoFunc(_index, ("value",), "value"),
+    "slice": GoFunc(_slice, ("value",), "value"),
+    "html": GoFunc(_html, (), "any"),
+    "js": GoFunc(_js, (), "any"),
+    "urlquery": GoFunc(_urlquery, (), "any"),
     "print": GoFunc(lambda *a: fprint(a, spaces=False), (), "any"),
     "println": GoFunc(lambda *a: fprint(a, spaces=True) + "\n", (), "any"),
     "printf": GoFunc(lambda f, *a: sprintf(f, a), ("string",), "any"),

@@ -74,6 +74,59 @@ def test_templates(source: str, expected: str) -> None:
     assert run(source) == expected
 
 
+# Go's html, js, urlquery, slice and index on strings, each output checked against
+# /usr/bin/docker 20.10 (go1.19) running `docker images --format` with the same template.
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            """{{html "<a href=\\"x\\">'&'</a>\\x00"}}""",
+            "&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;\ufffd",
+        ),
+        ('{{html .ID 1 "x" 2 3}} {{html}}|{{html nil}}', "abc1x2 3 |&lt;no value&gt;"),
+        ("{{.CreatedBy | html}}", "a &lt;b&gt; &amp; c\u2028"),
+        (
+            """{{js "a\\\\b'c\\"d<e>f&g=h\\x01i é 😀 \\u00a0 \\u2028\\x7f"}}""",
+            "a\\\\b\\'c\\\"d\\u003Ce\\u003Ef\\u0026g\\u003Dh\\u0001i é 😀 \\u00A0 \\u2028\x7f",
+        ),
+        ("{{js 5}} {{js nil 1}}", "5 \\u003Cno value\\u003E1"),
+        (
+            '{{urlquery "a b/c?d=é&~_.-+"}} {{urlquery .ID 5}}',
+            "a+b%2Fc%3Fd%3D%C3%A9%26~_.-%2B abc5",
+        ),
+        ("{{slice .ID 1 2}}|{{slice .ID 1}}|{{slice .ID}}|{{slice .ID 3}}", "b|bc|abc|"),
+        ("{{slice .Tags 1}} {{slice .Tags 0 1 2}} {{len (slice .Tags 2)}}", "[y] [x] 0"),
+        ('{{slice "日本" 1}}', "\udc97\udca5本"),
+        ('{{printf "%q" (slice "日本" 1 2)}} {{js (slice "日本" 1 2)}}', '"\\x97" \udc97'),
+        ('{{urlquery (slice "日本" 0 1)}}', "%E6"),
+        ('{{index .ID 1}} {{printf "%c" (index "é" 0)}}', "98 Ã"),
+    ],
+)
+def test_go_builtins_html_js_urlquery_slice(source: str, expected: str) -> None:
+    assert run(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{slice .ID 2 1}}", "invalid slice index: 2 > 1"),
+        ("{{slice .ID 1 99}}", "index out of range: 99"),
+        ("{{slice .ID -1}}", "index out of range: -1"),
+        ("{{slice .ID 1 2 3}}", "cannot 3-index slice a string"),
+        ("{{slice .Tags 0 2 1}}", "invalid slice index: 2 > 1"),
+        ("{{slice .Tags 0 1 2 3}}", "too many slice indexes: 4"),
+        ("{{slice 5 1}}", "can't slice item of type int"),
+        ('{{slice .ID "a"}}', "cannot index slice/array with type string"),
+        ("{{slice .ID nil}}", "cannot index slice/array with nil"),
+        ("{{index .ID 3}}", "index out of range: 3"),
+    ],
+)
+def test_slice_and_index_errors_use_gos_wording(source: str, message: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        run(source)
+    assert str(info.value).endswith(message)
+
+
 def test_json_of_the_row_is_docker_marshal_json() -> None:
     # MarshalJSON: a map (keys sorted) through json.Marshal, which escapes HTML.
     assert run("{{json .}}") == (
