@@ -132,7 +132,7 @@ def test_list_summaries_is_docker_images(
 def test_list_summaries_reference_filter(
     docker_engine: DockerEngine, images: dict[str, str]
 ) -> None:
-    rows = engine.list_summaries("dw-engine-*", host=docker_engine.host)
+    rows = engine.list_summaries({"reference": ["dw-engine-*"]}, host=docker_engine.host)
     tags = {t for r in rows for t in r["RepoTags"]}
     assert tags == {*images.values(), "dw-engine-dangle:latest"}
 

@@ -7,12 +7,17 @@ import click
 from deadweight.cli._context import Context, with_context
 from deadweight.cli._options import echo_raw, now
 from deadweight.render.images import format_images
-from deadweight.summary import ImageSummary, sort_summaries
+from deadweight.summary import ImageFilters, ImageSummary, select_images, sort_summaries
 
 
-def _engine_summaries(reference: str | None, all_images: bool) -> list[ImageSummary]:
+def _engine_summaries(
+    reference: str | None, all_images: bool, filters: ImageFilters
+) -> list[ImageSummary]:
     from deadweight.sources import engine
 
+    wanted = filters.as_engine_filters()
+    if reference:
+        wanted.setdefault("reference", []).append(reference)
     return [
         ImageSummary(
             id=row["Id"],
@@ -21,7 +26,7 @@ def _engine_summaries(reference: str | None, all_images: bool) -> list[ImageSumm
             created=int(row.get("Created") or 0),
             size=int(row.get("Size") or 0),
         )
-        for row in engine.list_summaries(reference, all_images=all_images)
+        for row in engine.list_summaries(wanted, all_images=all_images)
     ]
 
 
@@ -35,6 +40,15 @@ def _engine_summaries(reference: str | None, all_images: bool) -> list[ImageSumm
     help="Show all images (default hides intermediate images).",
 )
 @click.option("--digests", is_flag=True, help="Show digests.")
+@click.option(
+    "-f",
+    "--filter",
+    "filter_flags",
+    multiple=True,
+    metavar="FILTER",
+    help="Filter output based on conditions provided, as docker: dangling=true|false, "
+    "label=KEY[=VALUE], reference=PATTERN, before=IMAGE, since=IMAGE (repeatable).",
+)
 @click.option("--format", "fmt", default="", metavar="TEMPLATE", help="Go template, as docker.")
 @click.option("--no-trunc", is_flag=True, help="Don't truncate output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only show image IDs.")
@@ -43,6 +57,7 @@ def images(
     source: str | None,
     show_all: bool,
     digests: bool,
+    filter_flags: tuple[str, ...],
     fmt: str,
     no_trunc: bool,
     quiet: bool,
@@ -53,26 +68,22 @@ def images(
     Rows come newest first, as docker orders them; ties keep a fixed, documented order.
     With no SOURCE, the local engine's images are listed.
     """
+    filters = ImageFilters.parse(filter_flags)
     loc = ctx.locate(source) if source else None
     if loc is None or (loc.transport == "docker-daemon" and source == loc.target):
         # the engine filters, as for docker: only references matching REPOSITORY[:TAG] stay
-        summaries = _engine_summaries(loc.target if loc is not None else None, show_all)
+        target = loc.target if loc is not None else None
+        summaries = _engine_summaries(target, show_all, filters)
     else:
-        found = ctx.images(loc)
-        # docker hides untagged images that are the parent of another one unless -a (§4.1)
-        parents = {i.ancestors[0] for i in found if i.ancestors}
-        found = [
-            i for i in found if show_all or i.repo_tags or i.repo_digests or i.id not in parents
-        ]
         summaries = [
             ImageSummary(
-                id=i.id,
-                repo_tags=i.repo_tags,
-                repo_digests=i.repo_digests,
-                created=i.created,
-                size=sum(ctx.sizes(i)),
+                id=image.id,
+                repo_tags=tags,
+                repo_digests=digests,
+                created=image.created,
+                size=sum(ctx.sizes(image)),
             )
-            for i in found
+            for image, tags, digests in select_images(ctx.images(loc), filters, show_all=show_all)
         ]
     echo_raw(
         format_images(

@@ -193,9 +193,13 @@ def call(engine: Engine, name: str, fn: Callable[[], T], *, missing: str = "no s
 
 
 def list_summaries(
-    reference_filter: str | None = None, *, all_images: bool = False, host: str | None = None
+    filters: Mapping[str, Sequence[str]] | None = None,
+    *,
+    all_images: bool = False,
+    host: str | None = None,
 ) -> list[dict[str, Any]]:
-    """``GET /images/json`` as the docker CLI calls it (``all`` only for ``-a``): rows as sent.
+    """``GET /images/json`` as the docker CLI calls it (``all`` only for ``-a``, ``filters``
+    as ``--filter`` and REPOSITORY[:TAG] give them): rows as sent.
 
     Each row has ``Id``, ``RepoTags``, ``RepoDigests``, ``Created`` and ``Size``; the lists
     may be null (docker 20.10 sends ``"RepoDigests": null`` for a never-pushed image). The
@@ -203,8 +207,16 @@ def list_summaries(
     left out, other untagged ones come as ``<none>:<none>``.
     """
     engine = connect(host)
-    filters = {"reference": [reference_filter]} if reference_filter else None
-    rows = call(engine, "images", lambda: engine.client.images(all=all_images, filters=filters))
+    wanted = {k: list(v) for k, v in filters.items()} if filters else None
+    docker = _docker()
+
+    def images() -> object:
+        try:
+            return engine.client.images(all=all_images, filters=wanted)
+        except docker.errors.NotFound as exc:  # the image a before= or since= filter names
+            raise NotFound(f"docker-daemon: {exc.explanation or exc}") from exc
+
+    rows = call(engine, "images", images)
     if not isinstance(rows, list):
         raise EngineError("docker-daemon: the engine's image list is not a JSON list")
     return [r for r in rows if isinstance(r, dict)]

@@ -221,3 +221,23 @@ def test_handler_interrupt_exits_130(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert result.returncode == 130
     assert result.stderr.strip().splitlines() == ["deadweight: error: interrupted"]
+
+
+def test_images_filter_on_an_archive(tmp_path: Path) -> None:
+    a = static.image([static.Step("RUN a", static.layer([]))], repo_tags=("a:1", "b:1"))
+    old = static.image(
+        [static.Step("RUN o", static.layer([static.File("o")]), created="2020-01-01T00:00:00Z")]
+    )
+    path = tmp_path / "two.tar"
+    archive.write([a, old], path)
+    fmt = ["--format", "{{.Repository}}:{{.Tag}}"]
+    result = run(["images", "-f", "reference=b", *fmt, str(path)], tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "b:1\n", "")
+    result = run(["images", "--filter", "dangling=true", *fmt, str(path)], tmp_path)
+    assert (result.returncode, result.stdout) == (0, "<none>:<none>\n")
+    result = run(["images", "--filter", "before=a:1", *fmt, str(path)], tmp_path)
+    assert (result.returncode, result.stdout) == (0, "<none>:<none>\n")
+    message = assert_one_error_line(run(["images", "-f", "since=c", str(path)], tmp_path), 3)
+    assert message == "No such image: c:latest"
+    message = assert_one_error_line(run(["images", "-f", "size=1", str(path)], tmp_path), 2)
+    assert message == "Invalid filter 'size'"
