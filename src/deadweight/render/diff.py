@@ -17,6 +17,7 @@ from deadweight.compare.result import (
     FileState,
     ImageDiff,
 )
+from deadweight.render.text import char_width, ellipsis
 from deadweight.render.units import human_size
 
 TOP_DIRS = 10
@@ -45,7 +46,15 @@ def _count(count: int, noun: str) -> str:
 
 
 def _cut(text: str, width: int = WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` cut to ``width`` display columns (a CJK character or emoji takes two), as
+    ``history`` cuts CREATED BY."""
+    return ellipsis(text, width)
+
+
+def _cell(text: str, width: int = WIDTH) -> str:
+    """``text`` cut and padded to exactly ``width`` display columns."""
+    cut = _cut(text, width)
+    return cut + " " * (width - sum(map(char_width, cut)))
 
 
 def _base(b: BaseInfo) -> str:
@@ -89,14 +98,12 @@ def summary(d: ImageDiff) -> list[str]:
         )
     for s in d.steps:
         if s.status == "removed":
-            lines.append(f"  removed step    {_cut(s.a_instruction):<{WIDTH}} {signed(s.delta)}")
+            lines.append(f"  removed step    {_cell(s.a_instruction)} {signed(s.delta)}")
         elif s.status == "added":
-            lines.append(f"  added step      {_cut(s.b_instruction):<{WIDTH}} {signed(s.delta)}")
+            lines.append(f"  added step      {_cell(s.b_instruction)} {signed(s.delta)}")
         elif s.status == "changed":
             if s.a_instruction == s.b_instruction:
-                lines.append(
-                    f"  rebuilt step    {_cut(s.a_instruction):<{WIDTH}} {signed(s.delta)}"
-                )
+                lines.append(f"  rebuilt step    {_cell(s.a_instruction)} {signed(s.delta)}")
             else:
                 lines.append(
                     f"  changed step    {_cut(s.a_instruction, 40)}  ->  "

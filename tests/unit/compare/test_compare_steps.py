@@ -58,3 +58,26 @@ def test_shared_registry_layers_are_not_streamed_to_size_them() -> None:
                     static.image([static.Step("ADD base", base), static.Step("RUN make", two)]),
                     size_shared=False)  # fmt: skip
     assert (sized.sizes_known, sized.a.size, sized.delta) == (True, 5100, 150)
+
+
+def test_step_lines_are_cut_and_aligned_by_display_width() -> None:
+    """A CJK character or an emoji takes two columns: cut as history cuts CREATED BY, the
+    size after a removed or added step starts in the same column whatever the text."""
+    from deadweight import static
+    from deadweight.compare import compare
+    from deadweight.render.diff import summary
+    from deadweight.render.text import char_width
+
+    def step(text: str, n: int) -> static.Step:
+        return static.Step(text, static.layer([static.File(f"f{n}", b"x" * n)]))
+
+    a = static.image([step("RUN echo ascii", 1), step("RUN echo " + "😀" * 40, 2)])
+    b = static.image([step("RUN make 日本語", 3)])
+    lines = [line for line in summary(compare(a, b)) if " step " in line]
+    assert len(lines) == 2  # the first RUN pair is changed, the emoji one removed
+    removed = next(line for line in lines if "removed step" in line)
+    cell = removed.removeprefix("  removed step    ").rsplit(" ", 1)[0]
+    assert sum(map(char_width, cell)) == 56  # cut and padded to the column width
+    assert cell.rstrip().endswith("…")
+    changed = next(line for line in lines if "changed step" in line)
+    assert "RUN make 日本語" in changed
