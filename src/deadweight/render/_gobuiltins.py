@@ -227,17 +227,26 @@ def truth(value: object) -> bool:
     return bool(value)
 
 
+def _index_arg(index: object, length: int) -> int:
+    """Go's ``indexArg``: an integer in 0..length."""
+    if index is None or index is MISSING:
+        raise ValueError("cannot index slice/array with nil")
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise ValueError(f"cannot index slice/array with type {go_type(index)}")
+    if not 0 <= index <= length:
+        raise ValueError(f"index out of range: {index}")
+    return index
+
+
 def _index(item: object, *keys: object) -> object:
     for key in keys:
-        if isinstance(item, str) and isinstance(key, int):
-            raw = item.encode("utf-8", "surrogateescape")  # a string indexes to a byte
-            if not 0 <= key < len(raw):
-                raise ValueError(f"index out of range: {key}")
-            item = raw[key]
-        elif isinstance(item, Sequence) and not isinstance(item, str) and isinstance(key, int):
-            if not 0 <= key < len(item):
-                raise ValueError(f"index out of range: {key}")
-            item = item[key]
+        if isinstance(item, str | list | tuple):
+            seq = item.encode("utf-8", "surrogateescape") if isinstance(item, str) else item
+            x = _index_arg(key, len(seq))
+            if x == len(seq):  # go1.19 lets it through to reflect, which panics
+                kind = "string" if isinstance(item, str) else "slice"
+                raise ValueError(f"reflect: {kind} index out of range")
+            item = seq[x]  # a string indexes to a byte
         elif isinstance(item, Mapping):
             item = item.get(key, "")
         else:
@@ -270,13 +279,7 @@ def _slice(item: object, *indexes: object) -> object:
         raise ValueError(f"can't slice item of type {go_type(item)}")
     bounds = [0, len(seq), len(seq)]
     for i, index in enumerate(indexes):
-        if index is None or index is MISSING:
-            raise ValueError("cannot index slice/array with nil")
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise ValueError(f"cannot index slice/array with type {go_type(index)}")
-        if not 0 <= index <= len(seq):
-            raise ValueError(f"index out of range: {index}")
-        bounds[i] = index
+        bounds[i] = _index_arg(index, len(seq))
     for low, high in ((bounds[0], bounds[1]), (bounds[1], bounds[2])):
         if low > high:
             raise ValueError(f"invalid slice index: {low} > {high}")

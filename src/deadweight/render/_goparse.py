@@ -234,12 +234,16 @@ class _Parser:
         if kind == "dot":
             return Node("dot", pos, text)
         if kind == "field":
-            return Node("field", pos, text, tuple(text[1:].split(".")))
+            names = tuple(text[1:].split("."))
+            # Go makes .A.B a chain of .A and .B: the node sits where .B starts
+            at = pos + 1 + len(names[0]) if len(names) > 1 else pos
+            return Node("field", at, text, names)
         if kind == "var":
             name, _, rest = text.partition(".")
             if name not in self.vars:
                 raise self.error(token, f"undefined variable {go_quote(name)}")
-            return Node("var", pos, text, (name, *(rest.split(".") if rest else ())))
+            at = pos + len(name) if rest else pos
+            return Node("var", at, text, (name, *(rest.split(".") if rest else ())))
         if kind == "lparen":
             return self.pipeline("parenthesized pipeline", "rparen")
         if kind in ("string", "raw", "char", "number"):

@@ -57,6 +57,30 @@ __all__ = [
 _NO_FINAL = object()  # Go's missingVal: no value piped in from a previous command
 
 
+def _go_string(node: Node) -> str:
+    """A node as text/template/parse's ``String`` writes it (error messages quote it)."""
+    if node.kind == "cmd":
+        return " ".join(
+            f"({_go_string(a)})" if a.kind == "pipe" else _go_string(a) for a in node.children
+        )
+    if node.kind == "pipe":
+        decls = ", ".join(node.decls) + " := " if node.decls else ""
+        return decls + " | ".join(_go_string(c) for c in node.children)
+    if node.kind == "chain" and node.children and node.children[0].kind == "pipe":
+        return f"({_go_string(node.children[0])})." + ".".join(_names(node))
+    return node.source
+
+
+def _last_evaluated(pipe: Node) -> Node:
+    """The node Go evaluated last in ``pipe``, where it reports an error about the result:
+    a function's last argument, else the last command's first word."""
+    node = pipe
+    while node.kind in ("pipe", "cmd"):
+        calls = node.children[0].kind == "ident" and len(node.children) > 1
+        node = node.children[-1] if node.kind == "pipe" or calls else node.children[0]
+    return node
+
+
 def _names(node: Node) -> tuple[str, ...]:
     """Field names of a field or chain node; variable name then fields of a var node."""
     value = node.value
@@ -74,11 +98,11 @@ class _State:
         self.vars: list[tuple[str, object]] = [("$", root)]
 
     def error(self, node: Node, msg: str) -> TemplateError:
+        """Go's ``ErrorContext``: line, byte column and the node as ``String()`` writes it."""
         before = self.src[: node.pos]
-        newline = before.rfind("\n")
-        column = node.pos if newline < 0 else node.pos - newline - 1
+        column = len(before[before.rfind("\n") + 1 :].encode("utf-8", "surrogateescape"))
         line = 1 + before.count("\n")
-        context = node.source if len(node.source) <= 20 else node.source[:20] + "..."
+        context = _go_string(node)
         return TemplateError(f'template: :{line}:{column}: executing "" at <{context}>: {msg}')
 
     def walk(self, dot: object, nodes: Sequence[Node]) -> None:
@@ -122,7 +146,9 @@ class _State:
             return list(enumerate(value))
         if value is None or value is MISSING:
             return []
-        raise self.error(node, f"range can't iterate over {fprint([value])}")
+        raise self.error(
+            _last_evaluated(node.children[0]), f"range can't iterate over {fprint([value])}"
+        )
 
     def variable(self, node: Node, name: str) -> object:
         # {{$x := $x}} parses (Go declares $x first) but $x has no value yet when it runs
@@ -158,7 +184,7 @@ class _State:
     def command(self, dot: object, cmd: Node, final: object) -> object:
         first, args = cmd.children[0], cmd.children[1:]
         if first.kind == "ident":
-            return self.function(dot, first, args, final)
+            return self.function(dot, first, args, final, cmd)
         if first.kind in ("field", "chain"):
             receiver = dot if first.kind == "field" else self.arg(dot, first.children[0])
             return self.field_chain(dot, receiver, first, _names(first), args, final)
@@ -239,7 +265,9 @@ class _State:
             raise self.error(node, f"expected {expected}; found {node.source}")
         raise self.error(node, f"wrong type for value; expected {typ}; got {go_type(value)}")
 
-    def function(self, dot: object, ident: Node, args: Sequence[Node], final: object) -> object:
+    def function(
+        self, dot: object, ident: Node, args: Sequence[Node], final: object, cmd: Node
+    ) -> object:
         name = str(ident.value)
         fn = self.funcs.get(name) or BUILTINS[name]
         assert isinstance(fn, GoFunc)
@@ -263,7 +291,7 @@ class _State:
         try:
             return fn.call(*values)
         except (ValueError, TypeError, IndexError) as exc:
-            raise self.error(ident, f"error calling {name}: {exc}") from exc
+            raise self.error(cmd, f"error calling {name}: {exc}") from exc
 
 
 def execute(template: Template, data: object, *, missing_key_error: bool = False) -> str:

@@ -88,8 +88,8 @@ def test_errors() -> None:
 
 def test_usage_errors_are_one_line() -> None:
     with pytest.raises(UsageError) as info:
-        render(format="{{range .ID}}\n{{.Size}}{{end}}")
+        render(format="{{slice .ID 1 `\n`}}")
     assert str(info.value) == (
-        'template parsing error: template: :1:8: executing "" at <{{range .ID}}\\n{{.Siz...>: '
-        "range can't iterate over 121212121212"
+        'template parsing error: template: :1:2: executing "" at <slice .ID 1 `\\n`>: '
+        "error calling slice: cannot index slice/array with type string"
     )
