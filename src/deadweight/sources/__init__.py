@@ -5,6 +5,7 @@ This is the ONE place that parses source strings. The syntax follows skopeo's tr
 ``docker-archive:PATH[:REF]``    a ``docker save`` / ``podman save`` archive
 ``oci:DIR[:TAG|@DIGEST]``        an OCI image layout directory
 ``oci-archive:PATH[:TAG]``       a tar of an OCI image layout
+``dir:DIR``                      skopeo's directory transport (one image, untagged)
 ``docker://HOST/REPO[:TAG|@D]``  a registry (distribution API)
 ``docker-daemon:NAME[:TAG]``     a running Docker or Podman engine
 
@@ -19,9 +20,10 @@ nothing else. An image name is parsed once, by :func:`locate`, and travels in
 ``Location.reference``.
 
 A bare argument is an existing file (an archive, docker or OCI, told apart by content;
-``FILE:REF`` picks one image of it), an existing directory (an OCI layout, or an unpacked
-docker archive), a missing path (``looks_like_path``) is "no such file" with no network
-call, else an image name for the local engine when one answers, else for its registry.
+``FILE:REF`` picks one image of it), an existing directory (an OCI layout, an unpacked
+docker archive, or a ``dir:`` directory, told apart by its ``version`` file), a missing
+path (``looks_like_path``) is "no such file" with no network call, else an image name for
+the local engine when one answers, else for its registry.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from deadweight.image import Image
 from deadweight.platform import Platform
 from deadweight.reference import Reference
 
-WRITABLE = ("docker-archive", "oci", "oci-archive", "docker-daemon")
+WRITABLE = ("docker-archive", "oci", "oci-archive", "dir", "docker-daemon")
 # media whose manifests name blobs as stored: layers are best written compressed there
 COMPRESSED_MEDIA = ("oci", "oci-archive", "docker")
 
@@ -77,7 +79,7 @@ def _split_path(rest: str) -> tuple[str, str]:
 
 
 def _disk_path(spec: str) -> str | None:
-    for transport in ("docker-archive:", "oci-archive:", "oci:"):
+    for transport in ("docker-archive:", "oci-archive:", "oci:", "dir:"):
         if spec.startswith(transport):
             spec = spec[len(transport) :]
             break
@@ -161,7 +163,7 @@ def _destination(dest: str) -> Location:
             return _destination("oci:" + dest.rstrip("/"))
         raise UsageError(
             f"-o {dest}: name the medium: docker-archive:PATH[:TAG], oci:DIR[:TAG], "
-            "oci-archive:PATH[:TAG] or docker-daemon:NAME:TAG"
+            "oci-archive:PATH[:TAG], dir:DIR or docker-daemon:NAME:TAG"
         )
     loc = locate(dest)
     if loc.transport == "docker-daemon":  # no tag given stays visible to the caller
@@ -186,10 +188,12 @@ def locate(
     if spec.startswith("docker://"):
         ref = spec[len("docker://") :]
         return Location("docker", ref, reference=Reference.parse(ref, default_tag=False))
-    for transport in ("docker-archive", "oci-archive", "oci", "docker-daemon"):
+    for transport in ("docker-archive", "oci-archive", "oci", "dir", "docker-daemon"):
         prefix = transport + ":"
         if spec.startswith(prefix):
             rest = spec[len(prefix) :]
+            if transport == "dir":  # skopeo's dir: takes a path and nothing else
+                return Location(transport, rest)
             if transport == "docker-daemon":
                 return Location(transport, rest, reference=Reference.parse(rest, default_tag=False))
             if transport == "oci" and "@" in rest and not os.path.exists(rest):
@@ -200,6 +204,10 @@ def locate(
     if os.path.isfile(spec):
         return Location(_sniff_file(spec), spec)
     if os.path.isdir(spec):
+        from deadweight.sources.directory import is_directory_image
+
+        if is_directory_image(Path(spec)):
+            return Location("dir", spec)
         kind = "docker-archive" if os.path.exists(os.path.join(spec, "manifest.json")) else "oci"
         return Location(kind, spec)
     path, ref = _split_path(spec)
@@ -221,6 +229,7 @@ MEDIA = {
     "docker-archive": "archive",
     "oci": "layout",
     "oci-archive": "layout",
+    "dir": "directory",
     "docker": "registry",
     "docker-daemon": "engine",
 }
@@ -262,6 +271,10 @@ def list_images(
         if loc.ref:
             return [layout.read(Path(loc.target), loc.ref, platform, loc.transport)]
         return layout.images(Path(loc.target), platform, loc.transport)
+    if loc.transport == "dir":
+        from deadweight.sources import directory
+
+        return directory.images(Path(loc.target), platform)
     if loc.transport == "docker":
         from deadweight.sources import registry
 

@@ -93,12 +93,14 @@ def _resolve(
     doc = parse(raw, f"{files.name}: {desc.digest[:19]}", desc.media_type)
     if isinstance(doc, Manifest):
         return desc, raw, None
-    child = _pick(files, doc, platform)
+    child = pick(files, doc, platform)
     found, raw_manifest, raw_index = _resolve(files, child, platform, depth + 1)
     return found, raw_manifest, raw_index if raw_index is not None else raw
 
 
-def _pick(files: Files, index: Index, platform: Platform | None) -> Descriptor:
+def pick(files: Files, index: Index, platform: Platform | None) -> Descriptor:
+    """The entry of ``index`` for ``platform`` (the host's when None); the only one when
+    the index holds one image and attestations (``unknown/unknown``)."""
     wanted = platform or host()
     candidates = [d for d in index.manifests if d.platform is None or d.platform.os != "unknown"]
     if len(candidates) == 1 and (platform is None or candidates[0].platform is None):
@@ -216,31 +218,7 @@ def write(images_: Sequence[Image], location: Location | Path, *, insecure: bool
         blobs.mkdir(parents=True)
         entries = []
         for image in images_:
-            config_digest = sha256_bytes(image.raw_config)
-            (blobs / hex_of(config_digest)).write_bytes(image.raw_config)
-            layers = []
-            for layer in image.layers:
-                with layer.open_blob() as src, open(blobs / ".part", "wb") as dst:
-                    while chunk := src.read(CHUNK):
-                        dst.write(chunk)
-                    wrote = dst.tell()
-                digest = layer.blob.digest or _digest_of(blobs / ".part")
-                (blobs / ".part").replace(blobs / hex_of(digest))
-                media = layer.blob.media_type
-                if not media.startswith("application/vnd.oci."):
-                    media = _OCI_EQUIVALENT.get(media, mediatypes.OCI_LAYER)
-                layers.append({"mediaType": media, "digest": digest, "size": wrote})
-            manifest = {
-                "schemaVersion": 2,
-                "mediaType": mediatypes.OCI_MANIFEST,
-                "config": {
-                    "mediaType": mediatypes.OCI_CONFIG,
-                    "digest": config_digest,
-                    "size": len(image.raw_config),
-                },
-                "layers": layers,
-            }
-            raw = json.dumps(manifest, separators=(",", ":")).encode()
+            raw = write_blobs(image, blobs)
             digest = sha256_bytes(raw)
             (blobs / hex_of(digest)).write_bytes(raw)
             entry: dict[str, Any] = {
@@ -254,6 +232,38 @@ def write(images_: Sequence[Image], location: Location | Path, *, insecure: bool
         index = {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": entries}
         (root / "index.json").write_bytes(json.dumps(index, separators=(",", ":")).encode())
         (root / "oci-layout").write_bytes(b'{"imageLayoutVersion":"1.0.0"}')
+
+
+def write_blobs(image: Image, blobs: Path) -> bytes:
+    """Write the image's config and layer blobs (as stored) into ``blobs``, each named by
+    its hex digest, and return the OCI manifest over them (not written)."""
+    import json
+
+    config_digest = sha256_bytes(image.raw_config)
+    (blobs / hex_of(config_digest)).write_bytes(image.raw_config)
+    layers = []
+    for layer in image.layers:
+        with layer.open_blob() as src, open(blobs / ".part", "wb") as dst:
+            while chunk := src.read(CHUNK):
+                dst.write(chunk)
+            wrote = dst.tell()
+        digest = layer.blob.digest or _digest_of(blobs / ".part")
+        (blobs / ".part").replace(blobs / hex_of(digest))
+        media = layer.blob.media_type
+        if not media.startswith("application/vnd.oci."):
+            media = _OCI_EQUIVALENT.get(media, mediatypes.OCI_LAYER)
+        layers.append({"mediaType": media, "digest": digest, "size": wrote})
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": mediatypes.OCI_MANIFEST,
+        "config": {
+            "mediaType": mediatypes.OCI_CONFIG,
+            "digest": config_digest,
+            "size": len(image.raw_config),
+        },
+        "layers": layers,
+    }
+    return json.dumps(manifest, separators=(",", ":")).encode()
 
 
 _OCI_EQUIVALENT = {

@@ -143,7 +143,7 @@ def test_source_date_epoch_is_used(env: Path, monkeypatch: pytest.MonkeyPatch) -
         (
             ["-o", "out.img"],
             "-o out.img: name the medium: docker-archive:PATH[:TAG], oci:DIR[:TAG], "
-            "oci-archive:PATH[:TAG] or docker-daemon:NAME:TAG",
+            "oci-archive:PATH[:TAG], dir:DIR or docker-daemon:NAME:TAG",
         ),
         (["-o", "oci:dir", "--epoch", "-1"], "--epoch -1: must be 0 or more"),
     ],

@@ -39,6 +39,7 @@ def test_each_medium_reads_and_writes_with_one_signature(transport: str) -> None
         ("docker-archive:{}/out.tar", ()),
         ("oci:{}/layout:2", ("2",)),
         ("oci-archive:{}/out.oci:2", ("2",)),
+        ("dir:{}/out-dir", ()),
     ],
 )
 def test_what_write_image_writes_open_image_reads_back(
