@@ -67,12 +67,18 @@ def codepoint_width(text: str) -> int:
 
 def middle_cut(path: str, max_width: int) -> str:
     """``path`` in at most ``max_width`` columns: the middle is cut (``…``), never the file
-    name, which is what a reader looks for; a name longer than the room keeps its end."""
+    name, which is what a reader looks for; a name longer than the room keeps its start
+    and its end (``…/numpy-2.2.6-cp3…x86_64.whl``: which package, and what kind of file)."""
     if len(path) <= max_width:
         return path
     if max_width <= 1:
         return ELLIPSIS[:max_width]
     name = path.rpartition("/")[2]
     tail = len(name) + 1 if "/" in path else len(name)
+    if tail > max_width - 1:  # not even "…/NAME" fits: the name's own middle goes
+        prefix = ELLIPSIS + "/" if "/" in path and max_width >= 12 else ""
+        room = max_width - len(prefix) - 1
+        head = (room + 1) // 2
+        return prefix + name[:head] + ELLIPSIS + name[len(name) - (room - head) :]
     head = max(0, min((max_width - 1) // 2, max_width - 1 - tail))
     return path[:head] + ELLIPSIS + path[len(path) - (max_width - 1 - head) :]

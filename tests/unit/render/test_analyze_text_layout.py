@@ -51,7 +51,15 @@ def test_middle_cut_keeps_the_file_name() -> None:
     assert len(cut) == 40 and cut.endswith("/reify-tree.js") and cut.startswith("/usr/")
     assert "…" in cut
     assert middle_cut("/short/path", 40) == "/short/path"
-    assert middle_cut("/a/" + "n" * 50, 10) == "…" + "n" * 9
+    assert middle_cut("/a/" + "n" * 50, 10) == "nnnnn…nnnn"
+
+
+def test_middle_cut_of_a_name_longer_than_the_room_keeps_its_start_and_end() -> None:
+    wheel = "/tmp/wheels/numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    cut = middle_cut(wheel, 42)
+    assert len(cut) == 42
+    assert cut.startswith("…/numpy-2.2.6-") and cut.endswith("_x86_64.whl")
+    assert middle_cut("x" * 30 + ".tar.gz", 11) == "xxxxx…ar.gz"
 
 
 def test_wide_terminal_shows_whole_paths() -> None:
