@@ -240,7 +240,7 @@ def test_a_module_loaded_only_on_a_second_endpoint(
     out = tmp_path / "out.tar"
     proc = minify(
         story.engine, f"docker-daemon:{lazy}", "-o", f"docker-archive:{out}:dw-min-lazy:{packages}",
-        "--network", "host", "--probe-http", first, "--packages", packages,
+        "--probe-http", first, "--packages", packages,  # --network none: probed inside
         "--trace-seconds", "1", "--format", "json", cwd=tmp_path,
     )  # fmt: skip
     doc = json.loads(proc.stdout)

@@ -49,9 +49,12 @@ def loaded_pair(
 
 
 def http_run(url: str, container: Container | None = None, wait: float = HTTP_WAIT) -> Run:
-    """GET ``url`` (waiting for the service to come up): status, body and content type."""
+    """GET ``url`` (waiting for the service to come up): status, body and content type;
+    from within ``container``'s network namespace when it has one that can be entered
+    (``localhost`` is then the container's, on any ``--network``)."""
     alive = None if container is None else (lambda: container.wait(0) is None)
-    answer = containers.http_get(url, wait=wait, alive=alive)
+    inside = None if container is None else container.network()
+    answer = containers.http_get(url, wait=wait, alive=alive, inside=inside)
     if answer.status is None:
         return Run(True, error=answer.error)
     body = answer.body.decode("utf-8", "replace")

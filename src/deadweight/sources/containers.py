@@ -12,6 +12,7 @@ Docker and Podman both answer here (docker-py speaks Podman's compatible API).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import threading
@@ -80,6 +81,26 @@ class Container:
     def pid(self) -> int:
         """The host pid of the container's first process (0 once it has exited)."""
         return int(self.state().get("Pid") or 0)
+
+    def network(self) -> str | None:
+        """``/proc/PID/ns/net`` of the running container when it has a network namespace
+        of its own that this process may enter (:func:`http_get`'s ``inside``), else None:
+        not running, on the host's network, or not this machine's process (the engine is
+        remote, or the pid names another process: the container's id must be in its
+        cgroup)."""
+        pid = self.pid()
+        if pid <= 0:
+            return None
+        path = f"/proc/{pid}/ns/net"
+        try:
+            with open(f"/proc/{pid}/cgroup", encoding="utf-8", errors="replace") as cgroup:
+                if self.id not in cgroup.read(1 << 16):
+                    return None
+            if os.readlink(path) == os.readlink("/proc/self/ns/net"):
+                return None
+        except OSError:
+            return None
+        return path
 
     def layer_dirs(self) -> tuple[str, ...]:
         """The host directories its root file system is stacked from (overlay's upper and
@@ -258,10 +279,75 @@ class Answer:
 
 
 def http_get(
-    url: str, *, wait: float, alive: Callable[[], bool] | None = None, timeout: float = 10.0
+    url: str,
+    *,
+    wait: float,
+    alive: Callable[[], bool] | None = None,
+    timeout: float = 10.0,
+    inside: str | None = None,
 ) -> Answer:
     """GET ``url``, retrying refused connections until it answers or ``wait`` seconds pass
-    (or ``alive`` says the server is gone): the service may still be starting."""
+    (or ``alive`` says the server is gone): the service may still be starting.
+
+    ``inside`` is a network namespace (``/proc/PID/ns/net``, :meth:`Container.network`):
+    the GET is made from within it, so ``localhost`` is the container's own, whatever its
+    network (``none`` included), and no host port is taken. Entering one needs
+    CAP_SYS_ADMIN; without it the GET is made from the host's network."""
+    if inside is not None:
+        answered: list[Answer] = []
+        try:
+            fd = os.open(inside, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                # a thread of its own: a namespace is entered by one thread, which then
+                # ends (no pool would ever reuse it on the host's network)
+                worker = threading.Thread(
+                    target=_inside, args=(fd, answered, url, wait, alive, timeout), daemon=True
+                )
+                worker.start()
+                worker.join()
+            finally:
+                os.close(fd)
+        if answered:
+            return answered[0]
+    return _get(url, wait=wait, alive=alive, timeout=timeout)
+
+
+CLONE_NEWNET = 0x40000000
+
+
+def _inside(
+    fd: int,
+    answered: list[Answer],
+    url: str,
+    wait: float,
+    alive: Callable[[], bool] | None,
+    timeout: float,
+) -> None:
+    """:func:`_get` from within the network namespace ``fd``; nothing in ``answered`` if
+    it cannot be entered."""
+    try:
+        _setns(fd, CLONE_NEWNET)
+    except OSError:
+        return
+    answered.append(_get(url, wait=wait, alive=alive, timeout=timeout))
+
+
+def _setns(fd: int, kind: int) -> None:
+    """setns(2) for the calling thread (``os.setns`` from Python 3.12)."""
+    setns = getattr(os, "setns", None)
+    if setns is not None:
+        setns(fd, kind)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, kind) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def _get(url: str, *, wait: float, alive: Callable[[], bool] | None, timeout: float) -> Answer:
     deadline = time.monotonic() + wait
     while True:
         try:

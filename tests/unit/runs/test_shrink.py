@@ -4,6 +4,7 @@ added; a result that still fails is reported, never hidden."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,3 +133,22 @@ def test_an_original_that_does_not_answer_is_an_error(
     monkeypatch.setattr(workflow, "exercise", silent)
     with pytest.raises(ImageRunFailed, match="^" + re.escape(f"probe {URL}: no answer")):
         workflow.shrink(image(), REQUEST)
+
+
+@pytest.mark.parametrize(("uid", "hinted"), [(0, False), (1000, True)])
+def test_an_unanswered_probe_on_no_network_hints_at_root_only_when_not_root(
+    no_engine: None, monkeypatch: pytest.MonkeyPatch, uid: int, hinted: bool
+) -> None:
+    """As root the GET is made inside the container's network, so ``--network none`` is no
+    reason for the silence; otherwise it is, and the error says what to do."""
+
+    def silent(tag: str, way: Way, options: Options, probes: Probes, **kw: Any) -> Exercise:
+        gone = Run(True, error=f"no answer from {URL} in 20 s: refused")
+        return Exercise(way, probes, Run(True), (Outcome("http", URL, gone),), (), "")
+
+    monkeypatch.setattr(workflow, "exercise", silent)
+    monkeypatch.setattr("deadweight.runs.shrink.os.geteuid", lambda: uid)
+    on_none = dataclasses.replace(REQUEST, options=Options(network="none"))
+    with pytest.raises(ImageRunFailed) as failed:
+        workflow.shrink(image(), on_none)
+    assert ("run as root, or --network host?" in failed.value.message) is hinted
