@@ -140,8 +140,19 @@ def follow(k: Keeper, touched: bool) -> None:
 
 def _bytecode(k: Keeper) -> None:
     """The compiled ``__pycache__/NAME.*.pyc`` of every kept ``NAME.py`` (Python would
-    only compile it again, slower, or fail to on a read-only file system)."""
+    only compile it again, slower, or fail to on a read-only file system), and the
+    ``NAME.py`` of every kept ``__pycache__/NAME.*.pyc``: an import whose cache is valid
+    opens the ``.pyc`` alone (the source is only stat'd, which no trace sees), and a
+    ``.pyc`` in ``__pycache__`` is never imported without its source."""
     ctx = k.ctx
+    for path in [p for p in k.kept if p.endswith(".pyc")]:
+        cache, _, name = path.rpartition("/")
+        up, _, folder = cache.rpartition("/")
+        if folder != "__pycache__":
+            continue
+        source = f"{up}/{name.partition('.')[0]}.py" if up else f"{name.partition('.')[0]}.py"
+        if source not in k.kept and source in ctx.tree.nodes:
+            k.add(source, next(iter(sorted(k.kept[path], key=lambda r: r.value))))
     for path in [p for p in k.kept if p.endswith(".py")]:
         up, _, name = path.rpartition("/")
         cache = f"{up}/__pycache__" if up else "__pycache__"

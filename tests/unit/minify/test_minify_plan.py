@@ -550,3 +550,35 @@ def test_damaged_metadata_and_files_are_read_without_failing() -> None:
     assert "/usr/bin/app" in plan.kept  # a truncated ELF file is kept, with no asks
     assert "/app/package.json" in plan.kept
     assert plan.before_bytes >= plan.after_bytes
+
+
+def test_a_traced_bytecode_file_keeps_its_source() -> None:
+    """CPython opens only ``__pycache__/NAME.cpython-311.pyc`` when it is valid (the source
+    is stat'd, which the trace does not see), yet never imports that file without
+    ``NAME.py``: with ``--packages none`` a pip-installed module whose cache was used kept
+    the cache alone, and the result failed with "No module named ..."."""
+    site = "usr/local/lib/python3.11/dist-packages/gunicorn/app"
+    img = image(
+        [
+            S.File("usr/bin/python3.11", b"\x7fELF", 0o755),
+            S.File(f"{site}/wsgiapp.py", b"def run(): pass\n"),
+            S.File(f"{site}/__pycache__/wsgiapp.cpython-311.pyc", b"pyc"),
+            S.File(f"{site}/__pycache__/wsgiapp.cpython-311.opt-1.pyc", b"pyc"),
+            S.File(f"{site}/base.py", b"unused\n"),
+            S.File(f"{site}/__pycache__/base.cpython-311.pyc", b"pyc"),
+            S.File("usr/lib/python3.11/__pycache__/orphan.cpython-311.pyc", b"pyc"),
+        ],
+        Cmd=["/usr/bin/python3.11"],
+    )
+    evidence = traced(
+        "/usr/bin/python3.11",
+        f"/{site}/__pycache__/wsgiapp.cpython-311.pyc",
+        "/usr/lib/python3.11/__pycache__/orphan.cpython-311.pyc",
+    )
+    kept = plan_minify(img, evidence=evidence, packages="none").kept
+    assert f"/{site}/wsgiapp.py" in kept
+    assert f"/{site}/__pycache__/wsgiapp.cpython-311.opt-1.pyc" in kept  # follows the source
+    assert (
+        f"/{site}/base.py" not in kept and f"/{site}/__pycache__/base.cpython-311.pyc" not in kept
+    )
+    assert "/usr/lib/python3.11/__pycache__/orphan.cpython-311.pyc" in kept  # no source: as is
