@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -115,6 +116,18 @@ def languages(config: Mapping[str, Any]) -> frozenset[str]:
             if lang and lang not in ("C", "POSIX"):
                 out.update({lang, lang.partition("_")[0]})
     return frozenset(out)
+
+
+# A test suite inside a Python distribution (``numpy/_core/tests/``, ``pandas/tests/``):
+# ``pkg.test()`` runs it, an app never imports it. A top-level ``tests`` package some
+# distributions install by mistake is not matched (it is a package of its own).
+_TEST_SUITE = re.compile(r"(?:^|/)(?:site|dist)-packages/(?:[^/]+/)+tests/")
+
+
+def test_suite(path: str) -> bool:
+    """Whether a package closure leaves ``path`` out as part of a Python distribution's
+    test suite (kept only when traced or kept for another reason)."""
+    return "tests/" in path and _TEST_SUITE.search(path) is not None
 
 
 def documentation(path: str, langs: frozenset[str]) -> bool:

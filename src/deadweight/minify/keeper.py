@@ -10,7 +10,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 from deadweight.minify.context import Context
-from deadweight.minify.essentials import documentation
+from deadweight.minify.essentials import documentation, test_suite
 from deadweight.minify.evidence import Reason
 from deadweight.minify.launch import interpreter
 
@@ -31,10 +31,11 @@ class Keeper:
         self.langs: frozenset[str] = frozenset()  # languages of LANG/LC_ALL/LANGUAGE
 
     def keep_package(self, key: str) -> None:
-        """Keep the files of package ``key``, without its documentation (see
-        :func:`documentation`): kept only when traced or kept for another reason."""
+        """Keep the files of package ``key``, without its documentation and a Python
+        distribution's test suite (see :func:`documentation`, :func:`test_suite`): kept
+        only when traced or kept for another reason."""
         for path in self.ctx.packages.packages[key].files:
-            if not documentation(path, self.langs):
+            if not documentation(path, self.langs) and not test_suite(path):
                 self.keep(path, Reason.PACKAGE)
 
     def add(self, path: str, reason: Reason) -> None:

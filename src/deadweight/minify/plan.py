@@ -11,7 +11,8 @@ What is kept, united (see the README's "How minify decides what to keep"):
 4. the ELF closure of every kept ELF file (``minify.elf``);
 5. the package closure (``minify.packages``, ``minify.keeper``): with
    ``packages="touched"`` every package owning a kept file (other than an essential or a
-   directory) is kept, without its documentation, with its dependencies; so are the app's
+   directory) is kept, without its documentation (nor a Python distribution's test
+   suite), with its dependencies; so are the app's
    production npm tree and the Python distributions on the interpreter's path (not the
    installers, unless used). With ``"none"`` only used files are kept, unless there is no
    evidence at all (``--static``), where the dependency trees stay;

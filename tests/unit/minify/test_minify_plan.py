@@ -582,3 +582,44 @@ def test_a_traced_bytecode_file_keeps_its_source() -> None:
         f"/{site}/base.py" not in kept and f"/{site}/__pycache__/base.cpython-311.pyc" not in kept
     )
     assert "/usr/lib/python3.11/__pycache__/orphan.cpython-311.pyc" in kept  # no source: as is
+
+
+def test_a_distributions_test_suite_is_left_out_of_its_closure_unless_used() -> None:
+    """numpy ships 15 MB of ``tests/`` folders, pandas and scipy more: ``pkg.test()`` runs
+    them, an app never imports them. Its runtime helpers (``numpy/testing``) and a
+    top-level ``tests`` package (a distribution of its own) stay; a traced test file
+    stays."""
+    site = "usr/local/lib/python3.12/site-packages"
+    files = [
+        "numpy/__init__.py", "numpy/_core/multiarray.py", "numpy/_core/tests/test_a.py",
+        "numpy/_core/tests/__pycache__/test_a.cpython-312.pyc", "numpy/lib/tests/test_b.py",
+        "numpy/lib/tests/data/x.npy", "numpy/testing/utils.py", "numpy/random/tests/test_c.py",
+    ]  # fmt: skip
+    record = "".join(f"{f},,\n" for f in files).encode() + b"numpy-2.2.dist-info/RECORD,,\n"
+    img = image(
+        [
+            S.File("usr/local/bin/python3.12", ELF_LESS, 0o755),
+            S.Symlink("usr/local/bin/python3", "python3.12"),
+            S.File("usr/local/lib/python3.12/os.py", b"os"),
+            *(S.File(f"{site}/{f}", b"x" * 10) for f in files),
+            S.File(f"{site}/numpy-2.2.dist-info/METADATA", b"Name: numpy\n"),
+            S.File(f"{site}/numpy-2.2.dist-info/RECORD", record),
+            S.File(f"{site}/tests/__init__.py", b"t"),
+            S.File(f"{site}/tests-0.1.dist-info/METADATA", b"Name: tests\n"),
+            S.File(f"{site}/tests-0.1.dist-info/RECORD", b"tests/__init__.py,,\n"),
+            S.File("app/main.py", b"import numpy"),
+        ],
+        Cmd=["python3", "main.py"],
+        WorkingDir="/app",
+        Env=["PATH=/usr/local/bin:/usr/bin"],
+    )
+    used = traced(f"/{site}/numpy/__init__.py", f"/{site}/numpy/random/tests/test_c.py")
+    kept = plan_minify(img, evidence=used).kept
+    for f in ("numpy/_core/multiarray.py", "numpy/testing/utils.py",
+              "numpy/random/tests/test_c.py", "tests/__init__.py"):  # fmt: skip
+        assert f"/{site}/{f}" in kept, f
+    for f in ("numpy/_core/tests/test_a.py", "numpy/_core/tests/__pycache__/test_a.cpython-312.pyc",
+              "numpy/lib/tests/test_b.py", "numpy/lib/tests/data/x.npy"):  # fmt: skip
+        assert f"/{site}/{f}" not in kept, f
+    # with nothing traced (--static) the site directories stay whole, test suites too
+    assert f"/{site}/numpy/lib/tests/test_b.py" in plan_minify(img, evidence=None).kept
