@@ -85,6 +85,19 @@ def command_lines(config: Mapping[str, Any], runs: Sequence[Sequence[str]] = ())
     return out
 
 
+def health_line(config: Mapping[str, Any]) -> list[str]:
+    """The argv of the config's ``HEALTHCHECK``, which the engine runs in the container
+    while it lives: ``CMD`` as written, ``CMD-SHELL`` through the config's ``Shell`` (``/bin/sh
+    -c`` without one, as dockerd's ``getShell``); none for ``NONE`` or no healthcheck."""
+    health = config.get("Healthcheck")
+    test = _strings(health.get("Test")) if isinstance(health, Mapping) else []
+    if not test or test[0] not in ("CMD", "CMD-SHELL") or len(test) < 2:
+        return []
+    if test[0] == "CMD":
+        return test[1:]
+    return (_strings(config.get("Shell")) or ["/bin/sh", "-c"]) + [" ".join(test[1:])]
+
+
 def path_dirs(config: Mapping[str, Any]) -> tuple[str, ...]:
     """The ``PATH`` of the config's ``Env`` (docker's default when it has none)."""
     value = env_of(config).get("PATH", DEFAULT_PATH)

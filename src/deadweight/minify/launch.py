@@ -10,7 +10,13 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from deadweight.analysis.entrypoint import command_lines, env_of, path_dirs, read_command
+from deadweight.analysis.entrypoint import (
+    command_lines,
+    env_of,
+    health_line,
+    path_dirs,
+    read_command,
+)
 from deadweight.analysis.packages import parse_lock
 from deadweight.minify.evidence import Reason
 from deadweight.minify.packages import npm_dependencies, npm_resolve
@@ -66,7 +72,8 @@ _INSTALLERS = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
 def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -> None:
-    """Keep the command lines' programs, the files they name and the app directory; with
+    """Keep the command lines' programs (the ``HEALTHCHECK``'s too: the engine runs it in
+    the container), the files they name and the app directory; with
     ``deps_whole`` also the app's production npm tree: its ``package.json`` dependencies
     and the lockfiles' entries not marked ``dev`` (``devOptional`` counts as dev, as
     ``parse_lock`` reads it), with what they depend on."""
@@ -75,14 +82,15 @@ def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -
     workdir = str(config.get("WorkingDir") or "/")
     entrypoint = config.get("Entrypoint")
     args_from = len(entrypoint) if isinstance(entrypoint, list) and entrypoint else None
-    for line in command_lines(config, runs):
+    health = health_line(config)
+    for line in [*command_lines(config, runs), *([health] if health else [])]:
         reading = read_command(
             line,
             resolver=ctx.resolver,
             read=ctx.scan.read,
             path=path_dirs(config),
             workdir=workdir,
-            args_from=args_from,
+            args_from=None if line is health else args_from,
         )
         for program in reading.programs:
             for link in program.links:

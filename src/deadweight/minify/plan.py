@@ -25,6 +25,7 @@ layer deltas and one :func:`minify.scan.scan` pass over the layers.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -135,6 +136,21 @@ def plan_minify(
     return _decide(ctx, evidence, packages, tuple(keep), tuple(tuple(r) for r in runs), frozenset())
 
 
+def _created(k: Keeper, path: str) -> None:
+    """A traced path the image does not hold was created by the container: the directory
+    it was created in (the nearest one the image holds) is kept, with its mode and owner,
+    or the minified container could not write there (``mkdir -p`` and ``stat`` leave no
+    trace of their own; a non-root user's directory under a root-owned one is refused)."""
+    up = posixpath.dirname(path)
+    while up not in ("/", ""):
+        hit = k.ctx.resolver.resolve(up)
+        if hit.node is not None:
+            if hit.node.kind == "dir":
+                k.keep(up, Reason.TRACED)
+            return
+        up = posixpath.dirname(up)
+
+
 def _owner(ctx: Context, path: str) -> str | None:
     hit = ctx.resolver.resolve(path)
     return ctx.packages.owner.get(hit.path) if hit.node is not None else None
@@ -155,7 +171,8 @@ def _decide(
     static_closure(k, runs, deps_whole)
     if evidence is not None:
         for path in sorted(evidence.paths()):
-            k.keep(path, Reason.TRACED)
+            if not k.keep(path, Reason.TRACED):
+                _created(k, path)
     config = ctx.config
     for path, whole in essential_paths(config, ctx.paths):
         k.keep(path, Reason.ESSENTIAL, whole=whole)

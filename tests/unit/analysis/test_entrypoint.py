@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deadweight import static as S
-from deadweight.analysis.entrypoint import Reading, command_lines, path_dirs, read_command
+from deadweight.analysis.entrypoint import (
+    Reading,
+    command_lines,
+    health_line,
+    path_dirs,
+    read_command,
+)
 from deadweight.analysis.launchers import shebang
 from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import stack
@@ -132,3 +138,24 @@ def test_shebang_and_command_lines() -> None:
     ]
     assert path_dirs(config) == ("/a", "/b")
     assert path_dirs({})[0] == "/usr/local/sbin"
+
+
+def test_health_line_as_the_engine_runs_it() -> None:
+    def health(*test: str, **more: object) -> list[str]:
+        return health_line({"Healthcheck": {"Test": list(test)}, **more})
+
+    assert health("CMD", "curl", "-f", "http://x/") == ["curl", "-f", "http://x/"]
+    assert health("CMD-SHELL", "curl -f http://x/ || exit 1") == [
+        "/bin/sh",
+        "-c",
+        "curl -f http://x/ || exit 1",
+    ]
+    assert health("CMD-SHELL", "wget -q x", Shell=["/bin/bash", "-o", "pipefail", "-c"]) == [
+        "/bin/bash",
+        "-o",
+        "pipefail",
+        "-c",
+        "wget -q x",
+    ]
+    assert health("NONE") == [] and health("CMD") == [] and health_line({}) == []
+    assert health_line({"Healthcheck": "junk"}) == []

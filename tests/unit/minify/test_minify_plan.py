@@ -417,6 +417,44 @@ def test_each_way_of_running_is_followed() -> None:
     assert "/usr/bin/other" not in kept
 
 
+def test_the_healthcheck_command_is_kept() -> None:
+    entries: list[S.Entry] = [
+        S.File("bin/sh", ELF_LESS, 0o755),
+        S.File("usr/bin/app", ELF_LESS, 0o755),
+        S.File("usr/bin/curl", ELF_LESS, 0o755),
+        S.File("usr/bin/wget", ELF_LESS, 0o755),
+    ]
+    shell = image(entries, Cmd=["app"], Healthcheck={"Test": ["CMD-SHELL", "curl -f x || exit 1"]})
+    kept = plan_minify(shell, evidence=traced("/usr/bin/app")).kept
+    assert Reason.ENTRYPOINT in kept["/usr/bin/curl"] and Reason.ENTRYPOINT in kept["/bin/sh"]
+    assert "/usr/bin/wget" not in kept
+    exec_form = image(entries, Cmd=["app"], Healthcheck={"Test": ["CMD", "wget", "-q", "x"]})
+    kept = plan_minify(exec_form, evidence=traced("/usr/bin/app")).kept
+    assert Reason.ENTRYPOINT in kept["/usr/bin/wget"] and "/usr/bin/curl" not in kept
+    assert "/bin/sh" not in kept
+
+
+def test_the_directory_a_traced_file_was_created_in_is_kept() -> None:
+    img = image(
+        [
+            S.File("usr/bin/app", ELF_LESS, 0o755),
+            S.Dir("var/lib/app", 0o700),
+            S.File("var/lib/app/old.db", b"old", uid=1001),
+            S.Dir("var/cache/app/sub"),
+            S.File("etc/app.conf", b"conf"),
+        ],
+        User="1001",
+    )
+    # the container wrote files the image does not hold; mkdir -p left no trace
+    evidence = traced("/usr/bin/app", "/var/lib/app/state.json", "/var/cache/app/new/deep/x")
+    kept = plan_minify(img, evidence=evidence).kept
+    assert kept["/var/lib/app"] == (Reason.TRACED,)
+    assert kept["/var/cache/app"] == (Reason.TRACED,)  # the nearest directory the image has
+    assert "/var/lib/app/old.db" not in kept and "/var/cache/app/sub" not in kept
+    assert "/etc" not in kept  # nothing was created under a file
+    assert "/etc/app.conf" not in plan_minify(img, evidence=traced("/etc/app.conf/x")).kept
+
+
 def test_unknown_packages_mode_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--packages"):
         plan_minify(image([]), evidence=None, packages="some")  # type: ignore[arg-type]
