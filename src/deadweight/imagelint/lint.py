@@ -8,6 +8,7 @@ someone else's, and what they left in the file system is still checked.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,10 +114,14 @@ def _dockerfile_findings(recon: Reconstruction, config: LintConfig) -> Iterator[
     result = lint_dockerfile(recon.text, path="<history>", config=config)
     spans = sorted(recon.spans)
     starts = [first for first, _, _ in spans]
-    for f in result.findings:
+
+    def row_of(line: int) -> int:
         # Reconstruction.row_at, by bisection: an image of 100,000 rows has as many findings
-        at = bisect.bisect_right(starts, f.line) - 1
-        row = spans[at][2] if at >= 0 and f.line <= spans[at][1] else 0
+        at = bisect.bisect_right(starts, line) - 1
+        return spans[at][2] if at >= 0 and line <= spans[at][1] else 0
+
+    for f in result.findings:
+        row = row_of(f.line)
         step = recon.step(row)
         if step is None or step.base or f.code == "DL1000":
             continue
@@ -124,7 +129,13 @@ def _dockerfile_findings(recon: Reconstruction, config: LintConfig) -> Iterator[
             continue
         if f.code == "DL3020" and step.unknown_source:
             continue  # the classic builder hid whether the source was an archive
-        yield Finding(f.code, f.severity, f.message, row, row, 1, f.suggestion)
+        message = _LINE_REF.sub(lambda m: f"row {row_of(int(m.group(1)))}", f.message)
+        yield Finding(f.code, f.severity, message, row, row, 1, f.suggestion)
+
+
+# "added by line 9" in a Dockerfile rule's message: a line of the rebuilt text, which no
+# one reading the image sees; said as the history row it stands for
+_LINE_REF = re.compile(r"\bline (\d+)\b")
 
 
 def _listed(paths: Sequence[str]) -> str:

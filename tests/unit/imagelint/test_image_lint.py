@@ -137,3 +137,37 @@ def test_explain_pages() -> None:
     assert page.startswith("DW103 (error): A credential in a file of the image (images only)")
     assert "Bad:\n  COPY .npmrc ./\n" in page
     assert explain("DL3008") is None
+
+
+def test_a_dockerfile_rule_names_the_history_row_not_a_line_of_the_rebuilt_text() -> None:
+    """DW005 says which instruction added what a later one deletes; on an image that is a
+    row of its history (the rows the findings are at), never a line of the Dockerfile
+    rebuilt from it, which no one reading the image sees."""
+    bk = "buildkit.dockerfile.v0"
+    base = static.layer([static.Dir("bin"), static.File("bin/sh", b"x", 0o755)])
+    wheels = static.layer([static.Dir("tmp/wheels"), static.File("tmp/wheels/a.whl", b"w" * 50)])
+    img = static.image(
+        [
+            static.Step("/bin/sh -c #(nop) ADD file:abc123 in / ", base),
+            static.Step('/bin/sh -c #(nop)  CMD ["/bin/sh"]'),
+            static.Step("WORKDIR /srv", comment=bk),
+            static.Step("COPY wheels /tmp/wheels # buildkit", wheels, comment=bk),
+            static.Step("EXPOSE map[8000/tcp:{}]", comment=bk),
+            static.Step(
+                "RUN /bin/sh -c rm -rf /tmp/wheels # buildkit",
+                static.layer([static.Whiteout("tmp/wheels")]),
+                comment=bk,
+            ),
+        ],
+        repo_tags=("wheels:1",),
+    )
+    r = lint_image(img)
+    dw005 = [f for f in r.findings if f.code == "DW005"]
+    assert [(f.line, f.message) for f in dw005] == [
+        (
+            6,
+            "`/tmp/wheels` was added by row 4 and deleted in a later layer, which saves no"
+            " space; delete it in the instruction that creates it",
+        )
+    ]
+    assert r.instruction(4) == "COPY wheels /tmp/wheels"
