@@ -423,6 +423,38 @@ def test_images_of_an_archive_with_parents(
     assert created == sorted(created, reverse=True)  # newest first (same zone: UTC)
 
 
+def test_images_filters_on_an_archive_with_parents(tools: Tools, exported_images: Exports) -> None:
+    """``--filter`` on a docker save of the classic image with its ancestors, as docker
+    filters the same images in its store: dangling (images no other image has as parent),
+    reference patterns, labels, and before/since, whose intermediate images were created
+    within a second of each other (compared to the nanosecond)."""
+    classic = exported_images.images["classic"]
+    spec = f"docker-archive:{exported_images.save_parents}"
+    ids = {classic.id, *classic.ancestors}
+    names = {classic.name, "dw-busybox:latest", "<none>:<none>"}
+    middle = classic.ancestors[len(classic.ancestors) // 2]
+    fmt = ("--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}")
+    cases: list[tuple[str, ...]] = [
+        ("--filter", "dangling=true"),
+        ("-a", "--filter", "dangling=true"),
+        ("-a", "--filter", "dangling=false"),
+        ("--filter", "reference=dw-*"),
+        ("-a", "--filter", "reference=*:latest", "--filter", "reference=nothing"),
+        ("-a", "--filter", "label=org.example.title=deadweight fixture"),
+        ("-a", "--filter", f"before={middle}"),
+        ("-a", "--filter", f"since={middle[7:19]}"),
+        ("-a", "--filter", "since=dw-busybox", "--filter", f"before={classic.name}"),
+    ]
+    listed = 0
+    for flags in cases:
+        got = text(tools.deadweight("images", *flags, *fmt, spec).stdout).splitlines()
+        rows = text(tools.docker("images", *flags, *fmt)).splitlines()
+        want = [r for r in rows if r.split()[0] in ids and r.split()[1] in names]
+        assert sorted(got) == sorted(want), flags
+        listed += bool(got)
+    assert listed >= len(cases) - 2  # only dangling=true (none here) may list nothing
+
+
 def test_images_created_at_in_another_zone(tools: Tools, exported_images: Exports) -> None:
     spec, docker_args, _, env, _ = images_case("registry-anon-bk", exported_images)
     fmt = ("--format", "{{.Tag}} {{.CreatedAt}}")
