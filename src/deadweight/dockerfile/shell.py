@@ -37,6 +37,8 @@ _REDIRECT = lazy(r"(\d*|&)(>>|>&|>\||<>|<&|<<<|<<-|<<|>|<)")
 _CASE_WORD = lazy(r"(case|esac)(?=[ \t\n;)]|$)")
 _EXPANDS = frozenset("({_@*#?$!-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _OPERATOR_STARTS = frozenset(o[0] for o in _OPERATORS)
+# a plain parameter after ``$``: a name, one digit, or a special parameter
+_PARAMETER = lazy(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
 # a script without these is words and spaces (see _plain)
 _SPECIAL = lazy("[\t\n;&|()<>'\"\\\\$`#]")
 # first words the reader does not take for a command name
@@ -168,14 +170,32 @@ class _Reader:
             raise _Unparsable  # never closed: ShellCheck fails
         return self.src[start:]
 
-    def nested(self, text: str, *, backticks: bool = False) -> None:
+    def nested(self, text: str, *, backticks: bool = False) -> str:
+        """Read a ``$(...)`` or backticks body; return hadolint's text of the expansion."""
         if self.depth >= MAX_NESTING:
-            return
+            return "${}"
         sub = read_script(text, hadolint=self.hadolint, _depth=self.depth + 1)
         if sub.broken and not backticks:  # inside ``$(...)``, ShellCheck fails the whole
             raise _Unparsable
         self.commands.extend(sub.commands)
         self.pipe = self.pipe or sub.has_pipe
+        if backticks:
+            return "${VAR}"
+        # hadolint's ``simplify``: a command's words run together; a pipe or ``&&``/``||``
+        # list has no text
+        if sub.has_pipe or "&&" in text or "||" in text:
+            return "${}"
+        return "${" + "".join(c.name + "".join(c.args) for c in sub.commands) + "}"
+
+    def dollar(self) -> str | None:
+        """At a ``$`` that starts a plain parameter (``$NAME``, ``$1``, ``$@``): hadolint's
+        text of it, ``${NAME}`` (ShellCheck reads it as a braced expansion, and hadolint's
+        ``simplify`` writes it so); None elsewhere."""
+        m = _PARAMETER.match(self.src, self.pos + 1)
+        if m is None:
+            return None
+        self.pos = m.end()
+        return "${" + m.group() + "}"
 
     def word(self) -> _Word:
         out: list[str] = []
@@ -217,14 +237,19 @@ class _Reader:
                     if c == "$" and self.peek(1) == "(":
                         self.pos += 2
                         inner = self.read_until_close("(", ")")
-                        self.nested(inner)
-                        out.append(f"$({inner})")
+                        text = self.nested(inner)
+                        out.append(text if self.hadolint else f"$({inner})")
                         continue
                     if c == "`":
                         expanded = True
                         self.pos += 1
                         inner = self.read_until_close("`", "`")
-                        self.nested(inner, backticks=True)
+                        text = self.nested(inner, backticks=True)
+                        if self.hadolint:
+                            out.append(text)
+                        continue
+                    if c == "$" and self.hadolint and (param := self.dollar()) is not None:
+                        out.append(param)
                         continue
                     out.append(c)
                     self.pos += 1
@@ -237,9 +262,14 @@ class _Reader:
             if ch == "$" and self.peek(1) == "(":
                 self.pos += 2
                 inner = self.read_until_close("(", ")")
+                text = "${VAR}"  # ``$((...))``: arithmetic
                 if not inner.startswith("("):
-                    self.nested(inner)
-                out.append(f"$({inner})")
+                    text = self.nested(inner)
+                out.append(text if self.hadolint else f"$({inner})")
+                continue
+            if ch == "$" and self.hadolint and (param := self.dollar()) is not None:
+                expanded = True
+                out.append(param)
                 continue
             if ch == "$" and self.peek(1) == "{":
                 self.pos += 2
@@ -250,8 +280,8 @@ class _Reader:
                 expanded = True
                 self.pos += 1
                 inner = self.read_until_close("`", "`")
-                self.nested(inner, backticks=True)
-                out.append(f"`{inner}`")
+                text = self.nested(inner, backticks=True)
+                out.append(text if self.hadolint else f"`{inner}`")
                 continue
             out.append(ch)
             self.pos += 1

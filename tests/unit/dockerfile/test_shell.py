@@ -135,3 +135,23 @@ def test_read_for_other_uses_keeps_every_command() -> None:
     script = read_script('a; &b; $J/bin/java "$@"')
     assert [c.name for c in script.commands] == ["a", "b", "$J/bin/java"]
     assert not script.broken
+
+
+def test_expansions_read_as_hadolint_writes_them() -> None:
+    """hadolint's ``simplify``: ``$NAME`` is ``${NAME}``, ``$(cmd args)`` the command's
+    words run together in ``${...}``, backticks and arithmetic ``${VAR}``, a pipe inside
+    ``$(...)`` nothing; read as the shell reads it otherwise."""
+    script = read_script(
+        'useradd -u $UID "$1-$@" $(id -u) `id -u` $((1+2)) $(a | b) ${X:-y}', hadolint=True
+    )
+    assert script.named("useradd")[0].args == (
+        "-u",
+        "${UID}",
+        "${1}-${@}",
+        "${id-u}",
+        "${VAR}",
+        "${VAR}",
+        "${}",
+        "${X:-y}",
+    )
+    assert read_script("echo $UID $(id -u)").named("echo")[0].args == ("$UID", "$(id -u)")
