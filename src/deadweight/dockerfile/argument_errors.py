@@ -127,24 +127,120 @@ def run_flags(text: str, line: int, source: str, line_start: int) -> SyntaxProbl
     return None
 
 
-_ADD_VALUED = frozenset({"checksum", "chown", "chmod", "exclude", "link", "keep-git-dir", "unpack"})
-_ADD_BARE = frozenset({"link", "keep-git-dir", "unpack"})
 _ADD_EXPECTED = (
     "at least one space, or only the --checksum, --chown, --chmod, --link, --exclude, "
     "--keep-git-dir, --unpack flags or the src and dest paths"
 )
+# the flags hadolint's parser (language-docker 16) knows, by instruction: a flag whose
+# value follows ``=`` and may not be empty, and one that may stand alone or be
+# ``=true``/``=false``
+_VALUED = {
+    "COPY": ("from", "chown", "chmod", "exclude"),
+    "ADD": ("checksum", "chown", "chmod", "exclude"),
+}
+_SWITCHES = {"COPY": ("link", "parents"), "ADD": ("link", "keep-git-dir", "unpack")}
+# the duplicates it refuses, in the order it looks, and the name its message gives (for
+# ADD it swaps --link and --chmod)
+_ONCE = {
+    "COPY": (
+        ("chown", "--chown"),
+        ("chmod", "--chmod"),
+        ("link", "--link"),
+        ("parents", "--parents"),
+        ("from", "--from"),
+    ),
+    "ADD": (
+        ("checksum", "--checksum"),
+        ("chown", "--chown"),
+        ("link", "--chmod"),
+        ("chmod", "--link"),
+        ("keep-git-dir", "--keep-git-dir"),
+        ("unpack", "--unpack"),
+    ),
+}
+_KEYWORD_AT = lazy(r"[ \t]*(?:(?i:onbuild)[ \t]+)?(?i:copy|add)")
+_COMMENT_LINE = lazy(r"[ \t]*#[^\n]*\n")
 
 
-def add_flags(text: str, line: int, escape: str) -> SyntaxProblem | None:
-    """An ``ADD`` flag hadolint's parser does not take: one it does not know
-    (``--parents``) or a valued one given its value apart (``--chmod 755``, which
-    BuildKit refuses too)."""
-    pos = len(text) - len(text.lstrip(" \t")) + len("ADD")
-    while (m := _LEADING_FLAG.match(text[pos:])) is not None:
-        flag, start = m.group(1), pos + m.start(1)
-        pos += m.end()
-        name, equals, _ = flag[2:].partition("=")
-        if not ((name in _ADD_VALUED and equals) or (name in _ADD_BARE and not equals)):
-            message = f"unexpected '-'\nexpecting '{escape}', {_ADD_EXPECTED}"
-            return SyntaxProblem(message, line, column(text[:start]))
-    return None
+def _blanks(raw: str, at: int, escape: str) -> int:
+    """Past the blanks at ``at``: spaces, tabs, and escaped line breaks with the comment
+    lines after them, as hadolint's ``whitespace`` reads them."""
+    while at < len(raw):
+        if raw[at] in " \t":
+            at += 1
+            continue
+        if raw[at] == escape:
+            end = at + 1
+            while end < len(raw) and raw[end] in " \t":
+                end += 1
+            if raw.startswith("\r\n", end):
+                end += 1
+            if not raw.startswith("\n", end):
+                break
+            at = end + 1
+            while (m := _COMMENT_LINE.match(raw, at)) is not None:
+                at = m.end()
+            continue
+        break
+    return at
+
+
+def _flag(word: str, keyword: str) -> tuple[str, int, str | None]:
+    """What hadolint's parser reads of a word where a flag may stand: the flag's name
+    (``""`` if the word is no flag), how many characters it takes, and the value of a
+    flag it does not know (None for a known one)."""
+    for name in _VALUED[keyword]:
+        head = f"--{name}="
+        if word.startswith(head) and len(word) > len(head):
+            return name, len(word), None
+    for name in _SWITCHES[keyword]:
+        for value in ("=true", "=false", ""):
+            if word.startswith(f"--{name}{value}"):
+                return name, len(name) + 2 + len(value), None
+    name, equals, value = word[2:].partition("=")
+    if word.startswith("--") and name and equals:
+        return "--" + name, len(word), value
+    return "", 0, None
+
+
+def copy_flags(raw: str, line: int, escape: str) -> SyntaxProblem | None:
+    """A ``COPY`` or ``ADD`` (or ``ONBUILD`` one) whose flags hadolint's parser refuses:
+    one it does not know (``COPY --user=me``: "invalid flag"), a known or unknown one
+    with an empty value, the same flag twice, and for ``ADD`` a flag it cannot read at
+    all (``--chmod 755`` with its value apart, ``--parents``). BuildKit refuses them too.
+    ``raw`` is the instruction as written, from its first ``line``."""
+    m = _KEYWORD_AT.match(raw)
+    if m is None:
+        return None
+    keyword = m.group().split()[-1].upper()
+    at = _blanks(raw, m.end(), escape)
+    seen: list[tuple[str, str | None]] = []
+    while True:
+        end = at
+        while end < len(raw) and raw[end] not in " \t\r\n":
+            end += 1
+        name, taken, value = _flag(raw[at:end], keyword)
+        if not name:
+            break
+        seen.append((name, value))
+        after = _blanks(raw, at + taken, escape)
+        if taken < end - at or after == at + taken:
+            at += taken  # no blank after the flag: the flags end there
+            break
+        at = after
+    message = None
+    if keyword == "ADD" and raw.startswith("--", at):
+        message = f"unexpected '-'\nexpecting '{escape}', {_ADD_EXPECTED}"
+    elif (bad := next(((n, v) for n, v in seen if v is not None), None)) is not None:
+        name, value = bad
+        message = f"unexpected flag {name} with no value" if not value else f"invalid flag: {name}"
+    else:
+        names = [n for n, _ in seen]
+        message = next(
+            (f"duplicate flag: {shown_as}" for n, shown_as in _ONCE[keyword] if names.count(n) > 1),
+            None,
+        )
+    if message is None:
+        return None
+    line_start = raw.rfind("\n", 0, at) + 1
+    return SyntaxProblem(message, line + raw.count("\n", 0, at), column(raw[line_start:at]))

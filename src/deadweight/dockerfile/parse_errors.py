@@ -174,6 +174,19 @@ def _after_word(word: str, text: str, line: int, escape: str) -> SyntaxProblem:
     return SyntaxProblem(f"unexpected {shown(word[0])}\nexpecting {expected}", line, 0)
 
 
+def _second_instruction(text: str, at: int, line: int, escape: str) -> SyntaxProblem | None:
+    """The problem hadolint finds in an instruction that starts at ``at`` of a line."""
+    from deadweight.dockerfile.parser import parse
+
+    rest = text[at:]
+    problems = parse(f"# escape={escape}\n{rest}\n").problems
+    found = min(problems, key=lambda p: (p.line, p.column), default=None)
+    if found is None or found.line != 2:
+        return None
+    end = next((i for i in range(len(rest) + 1) if column(rest[:i]) >= found.column), len(rest))
+    return SyntaxProblem(found.message, line, column(text[: at + end]))
+
+
 def wrong_arguments(
     keyword: str,
     value: str,
@@ -203,6 +216,20 @@ def wrong_arguments(
         bad = args[3] if len(args) > 3 and args[1][1].lower() == "as" else args[1]
         if len(args) == 2 and args[1][1].lower() == "as":
             bad = args[1]
+        keyword = max((k for k in KEYWORDS if bad[1].upper().startswith(k)), key=len, default="")
+        if keyword and len(bad[1]) > len(keyword):
+            # hadolint reads an instruction there: its keyword, then wants whitespace
+            return SyntaxProblem("missing whitespace", line, column(text[: bad[0] + len(keyword)]))
+        if keyword and bad is args[-1]:
+            alone = no_arguments(keyword, text, line, escape)
+            if alone is not None:
+                return alone
+        if keyword:
+            # hadolint reads a second instruction from there: its problem is the line's
+            # (where it reads one, BuildKit still refuses the FROM, and so do we, below)
+            second = _second_instruction(text, bad[0], line, escape)
+            if second is not None:
+                return second
         found = _after_word(bad[1], text, line, escape)
         return SyntaxProblem(found.message, line, column(text[: bad[0]]))
     if len(exec_form if exec_form is not None else value.split()) >= 2:

@@ -91,8 +91,13 @@ def _read_directives(lines: list[_Line]) -> tuple[list[Directive], int]:
 
 
 def _continues(text: str, escape: str) -> bool:
+    """BuildKit's line continuation: the escape character ends the line (blanks aside),
+    unless another escape comes right before it (``a\\\\`` ends with an escaped escape);
+    a line that is the escape alone continues."""
     stripped = text.rstrip(" \t")
-    return stripped.endswith(escape)
+    if not stripped.endswith(escape):
+        return False
+    return len(stripped) == 1 or stripped[-2] != escape
 
 
 def _strip_escape(text: str, escape: str) -> str:
@@ -314,8 +319,9 @@ def parse(source: str) -> Dockerfile:
             if flags is not None:
                 problems.append(flags)
                 continue
-        if keyword == "ADD" and "--" in first.text:
-            flags = argument_errors.add_flags(first.text, first.number, escape)
+        if (keyword in ("ADD", "COPY") or inner in ("ADD", "COPY")) and "--" in joined:
+            raw = source[first.start : last.start + len(last.text)]
+            flags = argument_errors.copy_flags(raw, first.number, escape)
             if flags is not None:
                 problems.append(flags)
                 continue

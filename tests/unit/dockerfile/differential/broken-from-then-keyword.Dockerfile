@@ -1,0 +1,2 @@
+FROM debian:{{ env.variant }}-slim
+RUN apt-get update
