@@ -12,6 +12,8 @@ what ShellCheck kept:
 - it *stops* (keeps the commands before) where a command should start but a control
   operator stands: ``a; &b``, ``a; ; b``, an unmatched ``)`` (ShellCheck's SC1070
   "Parsing stopped here"); PowerShell's ``cmd; &$exe`` in a Windows RUN is the usual one;
+  and where a word or ``(`` follows a subshell's ``)`` (PowerShell's
+  ``(New-Object X).Method(...)``), unless something is open around it (then it fails);
 - it *fails* (no command at all) where an operator wants a command after it and finds
   another operator (``a | | b``, ``a && ; b``), where ``(`` follows a command's words
   (``a (b c)``), or where a command word starts with ``[`` not followed by a blank
@@ -371,6 +373,17 @@ def _read_commands(r: _Reader) -> Script:
     # pipe or ``&&``/``||``, which want a command next) or "word"; and open subshells
     last = "start"
     subshells = cases = 0
+    # open ``if``/``while``/``until``/``for``/``{`` bodies, and whether a subshell's ``)``
+    # came last (ShellCheck wants an operator or a redirection after it)
+    compounds = 0
+    after_subshell = False
+
+    def glued_to_subshell() -> Script:
+        """A word or ``(`` right after a subshell (``(New-Object X).Method(...)``):
+        ShellCheck stops there at the top level and fails inside anything open."""
+        if compounds > 0 or subshells > 0 or cases > 0:
+            raise _Unparsable
+        return Script(tuple(r.commands), r.pipe, text, broken=True)
 
     def finish() -> None:
         nonlocal words
@@ -418,9 +431,14 @@ def _read_commands(r: _Reader) -> Script:
             if ch in _OPERATOR_STARTS
             else None
         )
+        if op == "(" and text.startswith("()", r.pos):
+            r.pos += 2  # a function's ``name()``: no subshell
+            continue
         if op is not None:
             if not r.hadolint:
                 pass
+            elif after_subshell and op == "(":
+                return glued_to_subshell()
             elif skip_until_do:
                 if op == "(":
                     raise _Unparsable  # ``for i in (x)``: cmd.exe's, not the shell's
@@ -447,6 +465,7 @@ def _read_commands(r: _Reader) -> Script:
                 words = []
                 continue
             finish()
+            after_subshell = op == ")" and subshells > 0
             if op == "(":
                 subshells += 1
             elif op == ")":
@@ -464,6 +483,8 @@ def _read_commands(r: _Reader) -> Script:
             if op == ";;":
                 in_case_patterns = True
             continue
+        if after_subshell and r.hadolint:
+            return glued_to_subshell()
         closed = ch != "[" or words or skip_until_do or not _test_never_closed(text, r.pos)
         if r.hadolint and not closed:
             raise _Unparsable
@@ -481,6 +502,7 @@ def _read_commands(r: _Reader) -> Script:
                 continue
             if w.text in ("for", "select"):
                 skip_until_do = True
+                compounds += 1
                 r.skip_blanks()
                 if text.startswith("((", r.pos):
                     end = text.find("))", r.pos)
@@ -502,6 +524,10 @@ def _read_commands(r: _Reader) -> Script:
                 last = "word"
                 continue
             if w.text in _KEYWORDS:
+                if w.text in ("if", "while", "until", "{"):
+                    compounds += 1
+                elif w.text in ("fi", "done", "}"):
+                    compounds -= 1
                 continue
             if w.text == "function" or (r.peek() == "(" and text.startswith("()", r.pos)):
                 continue
