@@ -10,7 +10,7 @@ from deadweight.cli._context import Context, with_context
 from deadweight.cli._options import echo_raw
 from deadweight.errors import NotFound
 from deadweight.render.gotemplate import render_template
-from deadweight.render.inspect import format_inspect, inspect_document
+from deadweight.render.inspect import format_inspect, inspect_document, template_data
 from deadweight.summary import reference_key
 
 
@@ -63,6 +63,6 @@ def inspect(
     if raw is not None:
         return
     if fmt:
-        echo_raw("".join(render_template(fmt, d) + "\n" for d in documents))
+        echo_raw("".join(render_template(fmt, template_data(d)) + "\n" for d in documents))
     else:
         echo_raw(format_inspect(documents))

@@ -15,7 +15,14 @@ from collections.abc import Mapping
 
 from deadweight import limits
 from deadweight.render import _gojson as gojson
-from deadweight.render._gobuiltins import MISSING, GoFunc, GoStruct
+from deadweight.render._gobuiltins import (
+    MISSING,
+    GoFunc,
+    GoStruct,
+    NilMap,
+    NilSlice,
+    StructValue,
+)
 
 
 def _go_map(value: object) -> object:
@@ -23,6 +30,10 @@ def _go_map(value: object) -> object:
     a ``dict`` keeps its order (a struct's field order, or a map the caller sorted)."""
     if isinstance(value, GoStruct):
         return {k: _go_map(value.fields[k]) for k in sorted(value.fields)}
+    if isinstance(value, NilSlice | NilMap):
+        return None
+    if isinstance(value, StructValue):
+        return {k: _go_map(v) for k, v in value.items() if k not in value.omit}
     if isinstance(value, Mapping):
         return {k: _go_map(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

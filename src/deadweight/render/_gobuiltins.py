@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -46,6 +46,85 @@ class GoFunc:
     call: Callable[..., object]
     params: tuple[str, ...]
     variadic: str | None = None
+
+
+class NilSlice(tuple[object, ...]):
+    """A Go nil slice: empty and false, printed ``[]``, marshalled as ``null``."""
+
+    __slots__ = ()
+
+
+class NilMap(dict[str, object]):
+    """A Go nil map: empty and false, printed ``map[]``, marshalled as ``null``."""
+
+
+class StructValue(dict[str, object]):
+    """A Go struct value, its fields in declaration order: printed ``{v1 v2 ...}``, always
+    true; ``omit`` names the ``omitempty`` fields ``json.Marshal`` leaves out."""
+
+    def __init__(self, fields: Mapping[str, object] | None = None, omit: Iterable[str] = ()):
+        super().__init__(fields or {})
+        self.omit = frozenset(omit)
+
+
+class Duration(int):
+    """A ``time.Duration`` (nanoseconds): printed as Go's ``String`` (``1m30s``, ``5ms``)."""
+
+    __slots__ = ()
+
+
+class TimeText(str):
+    """A ``time.Time`` given as RFC 3339 text (marshalled as that text): printed as Go's
+    ``Time.String`` (``2026-12-07 08:02:12.059404301 +0000 UTC``)."""
+
+    __slots__ = ()
+
+
+def _fraction(value: int, digits: int) -> tuple[str, int]:
+    """Go's ``fmtFrac``: ``.123`` without trailing zeros (nothing when zero), the rest."""
+    if digits == 0:
+        return "", value
+    frac = str(value % 10**digits).rjust(digits, "0").rstrip("0")
+    return ("." + frac if frac else ""), value // 10**digits
+
+
+def duration_string(ns: int) -> str:
+    """``time.Duration.String``."""
+    if ns == 0:
+        return "0s"
+    u = abs(ns)
+    if u < 1_000_000_000:
+        unit, digits = ("ns", 0) if u < 1000 else ("\u00b5s", 3) if u < 1_000_000 else ("ms", 6)
+        frac, u = _fraction(u, digits)
+        text = f"{u}{frac}{unit}"
+    else:
+        frac, u = _fraction(u, 9)
+        text = f"{u % 60}{frac}s"
+        if u >= 60:
+            u //= 60
+            text = f"{u % 60}m{text}"
+            if u >= 60:
+                text = f"{u // 60}h{text}"
+    return "-" + text if ns < 0 else text
+
+
+_TIME = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def time_text_string(text: str) -> str:
+    """``Time.String`` of a time parsed from RFC 3339 (UTC for ``Z``, else a zone with no
+    name, which Go writes as its offset)."""
+    m = _TIME.match(text)
+    if not m:
+        return text
+    day, clock, frac, zone = m.groups()
+    frac = (frac or "")[:9].rstrip("0")
+    offset = (
+        "+0000 UTC" if zone in ("Z", "z") else f"{zone.replace(':', '')} {zone.replace(':', '')}"
+    )
+    return f"{day} {clock}{'.' + frac if frac else ''} {offset}"
 
 
 _MAX_WIDTH = 1_000_000  # fmt's tooLarge
@@ -100,12 +179,18 @@ def format_v(value: object) -> str:
         return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Duration):
+        return duration_string(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         return _float_v(value)
+    if isinstance(value, TimeText):
+        return time_text_string(value)
     if isinstance(value, str):
         return value
+    if isinstance(value, StructValue):
+        return "{" + " ".join(format_v(v) for v in value.values()) + "}"
     if isinstance(value, Mapping):
         return "map[" + " ".join(f"{k}:{format_v(value[k])}" for k in sorted(value)) + "]"
     if isinstance(value, Sequence):
@@ -220,7 +305,7 @@ def truth(value: object) -> bool:
     """Go's ``isTrue``: the zero value of its type is false."""
     if value is MISSING or value is None:
         return False
-    if isinstance(value, GoStruct):
+    if isinstance(value, GoStruct | StructValue):
         return True
     if isinstance(value, str | list | tuple | dict):
         return len(value) > 0

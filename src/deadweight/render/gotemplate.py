@@ -325,10 +325,11 @@ def render_template(source: str, data: object) -> str:
     """``docker inspect --format``: ``source`` with docker's functions applied to ``data``.
 
     Unlike ``--format`` of ``images``/``history`` there is no ``table`` keyword and no
-    ``\\t``/``\\n`` replacement. ``data`` is a document of :func:`~deadweight.render.inspect.
-    inspect_document` (dicts in struct order); a key it lacks is an error, as in docker's
-    fallback to the raw JSON with ``missingkey=error``. A whole struct printed with
-    ``{{.Config}}`` shows as a Go map, where docker would print Go struct syntax.
+    ``\\t``/``\\n`` replacement. ``data`` is :func:`~deadweight.render.inspect.template_data`
+    of a document: the typed values docker's template sees (zero values for what the JSON
+    left out, nil slices, struct values); a key it lacks is an error, as in docker's
+    fallback to the raw JSON with ``missingkey=error``. A pointer inside a printed struct
+    (a ``Healthcheck`` within ``{{.Config}}``) shows its value where docker prints an address.
     Raises :class:`~deadweight.errors.UsageError`.
     """
     try:

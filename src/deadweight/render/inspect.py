@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deadweight.render import _gojson as gojson
+from deadweight.render._gobuiltins import Duration, NilMap, NilSlice, StructValue, TimeText
 from deadweight.render._gotime import rfc3339nano
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -193,3 +194,86 @@ def format_inspect(documents: Sequence[Mapping[str, Any]]) -> str:
     if not documents:
         return "[]\n"
     return gojson.encode(list(documents), escape_html=False, indent="    ") + "\n"
+
+
+# --- what ``docker inspect --format`` executes on ----------------------------------------
+# The CLI runs the template on the answer decoded into Go's types.ImageInspect (falling
+# back to the raw JSON only when that fails): every field exists, with its zero value when
+# the JSON left it out, a nil slice prints [] and a nil map map[], a struct {v1 v2 ...},
+# a duration 5s, a time as time.Time.String().
+_HEALTH_DURATIONS = ("Interval", "Timeout", "StartPeriod")
+
+
+def _typed(value: object, kind: str) -> object:
+    if kind in ("strings", "strslice"):
+        return list(value) if isinstance(value, list) else NilSlice()
+    if kind == "set":
+        return {k: StructValue() for k in value} if isinstance(value, Mapping) else NilMap()
+    if kind == "labels":
+        return dict(value) if isinstance(value, Mapping) else NilMap()
+    if kind == "health":
+        return _typed_struct(value, _HEALTH_FIELDS) if isinstance(value, Mapping) else None
+    if kind == "string":
+        return value if isinstance(value, str) else ""
+    if kind == "bool":
+        return value is True
+    if kind == "int":
+        return value if isinstance(value, int) else 0
+    return value  # intptr: an int or nil
+
+
+def _typed_struct(doc: Mapping[str, Any], fields: Sequence[tuple[str, str]]) -> StructValue:
+    values: dict[str, object] = {}
+    for name, kind in fields:
+        value = _typed(doc.get(name), kind.rstrip("?"))
+        values[name] = Duration(int(value)) if name in _HEALTH_DURATIONS else value  # type: ignore[call-overload]
+    omit = [name for name, kind in fields if kind.endswith("?") and name not in doc]
+    return StructValue(values, omit)
+
+
+def _config_value(doc: object) -> StructValue | None:
+    return _typed_struct(doc, _CONFIG_FIELDS) if isinstance(doc, Mapping) else None
+
+
+def template_data(document: Mapping[str, Any]) -> StructValue:
+    """``document`` (an :func:`inspect_document`, or an engine's answer) as the typed
+    ``types.ImageInspect`` docker's template sees."""
+    root_fs = document.get("RootFS")
+    root_fs = root_fs if isinstance(root_fs, Mapping) else {}
+    driver = document.get("GraphDriver")
+    driver = driver if isinstance(driver, Mapping) else {}
+    metadata = document.get("Metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    values: dict[str, object] = {}
+    for name in ("Id", "RepoTags", "RepoDigests", "Parent", "Comment", "Created", "Container"):
+        values[name] = _typed(
+            document.get(name), "strings" if name.startswith("Repo") else "string"
+        )
+    values["ContainerConfig"] = _config_value(document.get("ContainerConfig"))
+    for name in ("DockerVersion", "Author"):
+        values[name] = _typed(document.get(name), "string")
+    values["Config"] = _config_value(document.get("Config"))
+    for name in ("Architecture", "Variant", "Os", "OsVersion"):
+        values[name] = _typed(document.get(name), "string")
+    for name in ("Size", "VirtualSize"):
+        values[name] = _typed(document.get(name), "int")
+    data = driver.get("Data")
+    values["GraphDriver"] = StructValue(
+        {
+            "Data": dict(data) if isinstance(data, Mapping) else NilMap(),
+            "Name": _typed(driver.get("Name"), "string"),
+        }
+    )
+    values["RootFS"] = StructValue(
+        {
+            "Type": _typed(root_fs.get("Type"), "string"),
+            "Layers": _typed(root_fs.get("Layers"), "strings"),
+            "BaseLayer": _typed(root_fs.get("BaseLayer"), "string"),
+        },
+        [k for k in ("Layers", "BaseLayer") if k not in root_fs],
+    )
+    last_tag = metadata.get("LastTagTime")
+    values["Metadata"] = StructValue(
+        {"LastTagTime": TimeText(last_tag if isinstance(last_tag, str) else ZERO_TIME)}
+    )
+    return StructValue(values, [k for k in ("Variant", "OsVersion") if k not in document])

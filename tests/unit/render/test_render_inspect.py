@@ -15,9 +15,15 @@ from typing import Any
 import pytest
 
 from deadweight.errors import UsageError
+from deadweight.render._gobuiltins import duration_string, time_text_string
 from deadweight.render._gojson import encode
 from deadweight.render.gotemplate import render_template
-from deadweight.render.inspect import container_config, format_inspect, inspect_document
+from deadweight.render.inspect import (
+    container_config,
+    format_inspect,
+    inspect_document,
+    template_data,
+)
 
 DATA = Path(__file__).parent / "data"
 Config = Callable[[str], dict[str, Any]]
@@ -171,3 +177,80 @@ def test_inspect_format_templates(config_document: Config) -> None:
         UsageError, match=r"^template parsing error: template: :1: unclosed action$"
     ):
         render_template("{{.Id", doc)
+
+
+def test_inspect_templates_see_docker_typed_values(config_document: Config) -> None:
+    """docker runs ``--format`` on the answer decoded into types.ImageInspect: fields the
+    JSON left out have their zero values, a nil slice prints [], a nil map map[], a struct
+    {v1 v2 ...}, a duration 5s, a time as Go's Time.String(). Each expectation is what
+    /usr/bin/docker 20.10 printed for an image of the same shape."""
+    bare = template_data(inspect_document("sha256:" + "a" * 64, (), (), "", {}, 0, ()))
+    assert render_template("{{.Config}}|{{.Variant}}|{{.OsVersion}}", bare) == "<nil>||"
+    assert render_template("{{.ContainerConfig.Entrypoint}}", bare) == "[]"
+    assert render_template("{{.ContainerConfig.ExposedPorts}}", bare) == "map[]"
+    assert render_template("{{.ContainerConfig.Healthcheck}}", bare) == "<nil>"
+    assert render_template("{{.ContainerConfig.StopTimeout}}", bare) == "<nil>"
+    assert render_template("{{len .ContainerConfig.Cmd}}{{json .ContainerConfig.Cmd}}", bare) == (
+        "0null"
+    )
+    assert render_template("{{.ContainerConfig}}", bare) == (
+        "{   false false false map[] false false false [] [] <nil> false  map[]  [] false  [] "
+        "map[]  <nil> []}"
+    )
+    assert render_template("{{.Metadata}} {{.RootFS}}", bare) == (
+        "{0001-01-01 00:00:00 +0000 UTC} { [] }"
+    )
+    assert render_template("{{json .}}", bare) == encode(
+        inspect_document("sha256:" + "a" * 64, (), (), "", {}, 0, ()), escape_html=False
+    )
+    config = {
+        "User": "1",
+        "ExposedPorts": {"80/tcp": {}, "443/tcp": {}},
+        "Healthcheck": {"Test": ["CMD", "true"], "Interval": 90_500_000_000},
+        "Cmd": "sh",
+        "Labels": {"a": "<&>"},
+        "Shell": ["/bin/bash"],
+    }
+    doc = template_data(
+        inspect_document("sha256:" + "b" * 64, ("x:1",), (), "", {"config": config}, 1, ("d",))
+    )
+    assert render_template("{{.Config.ExposedPorts}}", doc) == "map[443/tcp:{} 80/tcp:{}]"
+    assert render_template("{{json .Config.ExposedPorts}}", doc) == '{"443/tcp":{},"80/tcp":{}}'
+    assert render_template(
+        "{{range $k, $v := .Config.ExposedPorts}}{{$k}}={{$v}};{{end}}", doc
+    ) == ("443/tcp={};80/tcp={};")
+    assert render_template("{{.Config.Healthcheck}}", doc) == "{[CMD true] 1m30.5s 0s 0s 0}"
+    assert render_template("{{json .Config.Healthcheck}}", doc) == (
+        '{"Test":["CMD","true"],"Interval":90500000000}'
+    )
+    assert render_template("{{json .Config}}", doc) == encode(
+        container_config(config), escape_html=False
+    )
+    assert render_template("{{.RootFS}}|{{.Config.Shell}}|{{.Config.Cmd}}", doc) == (
+        "{ [d] }|[/bin/bash]|[sh]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ns", "text"),
+    [
+        (0, "0s"),
+        (1, "1ns"),
+        (1500, "1.5\u00b5s"),
+        (5_000_000, "5ms"),
+        (1_000_000_000, "1s"),
+        (90_500_000_000, "1m30.5s"),
+        (3_600_000_000_000, "1h0m0s"),
+        (-2_000_000, "-2ms"),
+    ],
+)
+def test_durations_print_as_go_does(ns: int, text: str) -> None:
+    assert duration_string(ns) == text
+
+
+def test_times_print_as_go_time_string() -> None:
+    assert time_text_string("2026-12-07T08:02:12.059404301Z") == (
+        "2026-12-07 08:02:12.059404301 +0000 UTC"
+    )
+    assert time_text_string("2026-12-07T08:02:12.5000Z") == "2026-12-07 08:02:12.5 +0000 UTC"
+    assert time_text_string("2026-12-07T08:02:12+05:30") == "2026-12-07 08:02:12 +0530 +0530"
