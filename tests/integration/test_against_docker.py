@@ -525,6 +525,30 @@ def test_inspect_is_docker_image_inspect(
     )
 
 
+# Templates users write, over fields the JSON may leave out (docker's template sees the
+# typed struct: zero values, nil slices print [], structs {v1 v2}).
+INSPECT_TEMPLATES = (
+    "{{.Config.ExposedPorts}} {{.Config.Volumes}} {{.Config.Entrypoint}} {{.Config.Cmd}}",
+    "{{.Variant}}|{{.OsVersion}}|{{.Config.Healthcheck}}|{{.Config.StopTimeout}}|"
+    "{{.Config.Shell}}|{{.Config.ArgsEscaped}}|{{.Config.MacAddress}}",
+    "{{json .Config}} {{.RootFS}} {{.ContainerConfig.Cmd}} {{len .ContainerConfig.Env}}",
+    "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}} {{.Config.OnBuild}} {{.Size}}",
+    "{{if .ContainerConfig.Entrypoint}}set{{else}}unset{{end}} {{json .ContainerConfig.Volumes}}",
+)
+
+
+@pytest.mark.parametrize("medium_id", ["daemon-bk", "archive-bk", "archive-classic"])
+def test_inspect_format_is_docker_image_inspect_format(
+    tools: Tools, media: dict[str, Medium], medium_id: str
+) -> None:
+    medium = media[medium_id]
+    for template in INSPECT_TEMPLATES:
+        got = tools.deadweight("inspect", "-f", template, medium.spec, env=medium.env).stdout
+        assert text(got) == text(
+            tools.docker("image", "inspect", "-f", template, medium.docker_ref)
+        )
+
+
 @pytest.mark.parametrize("medium_id", [k for k in MEDIA_KEYS if not k.startswith("daemon")])
 def test_inspect_raw_config_is_the_config_the_id_names(
     tools: Tools, exported_images: Exports, media: dict[str, Medium], medium_id: str
