@@ -163,10 +163,19 @@ def _bytecode(k: Keeper) -> None:
 
 
 def structure(k: Keeper) -> None:
-    """Every directory above a kept path, then the symlinks resolving to kept paths (a
-    link to a directory that only leads to kept files counts: ``/bin -> usr/bin``), then
-    the directories above those links."""
+    """Every empty directory of the image and every directory above a kept path, then the
+    symlinks resolving to kept paths (a link to a directory that only leads to kept files
+    counts: ``/bin -> usr/bin``), then the directories above those links.
+
+    An empty directory is where an app makes files at run time (``/var/lib/nginx``, where
+    nginx makes ``body/``; an uploads folder a Dockerfile made), which a trace of opens
+    never sees: without it the app fails to start. It costs a tar header."""
     ctx = k.ctx
+    nodes = ctx.tree.nodes
+    parents = {path.rpartition("/")[0] for path in nodes}
+    for path, node in nodes.items():
+        if node.kind == "dir" and path not in parents and path not in k.kept:
+            k.add(path, Reason.STRUCTURE)
     _parents(k)
     for path, node in ctx.tree.nodes.items():
         if node.kind == "symlink" and path not in k.kept:

@@ -16,8 +16,9 @@ What is kept, united (see the README's "How minify decides what to keep"):
    production npm tree and the Python distributions on the interpreter's path (not the
    installers, unless used). With ``"none"`` only used files are kept, unless there is no
    evidence at all (``--static``), where the dependency trees stay;
-6. structure: every symlink crossed on the way to a kept path or resolving to one, and
-   every directory above a kept path.
+6. structure: every empty directory of the image (where an app makes files at run time,
+   unseen by a trace), every symlink crossed on the way to a kept path or resolving to
+   one, and every directory above a kept path.
 
 Steps 4 and 5 repeat until nothing new is kept. Everything is decided in memory from the
 layer deltas and one :func:`minify.scan.scan` pass over the layers.

@@ -450,7 +450,8 @@ def test_the_directory_a_traced_file_was_created_in_is_kept() -> None:
     kept = plan_minify(img, evidence=evidence).kept
     assert kept["/var/lib/app"] == (Reason.TRACED,)
     assert kept["/var/cache/app"] == (Reason.TRACED,)  # the nearest directory the image has
-    assert "/var/lib/app/old.db" not in kept and "/var/cache/app/sub" not in kept
+    assert "/var/lib/app/old.db" not in kept
+    assert kept["/var/cache/app/sub"] == (Reason.STRUCTURE,)  # empty in the image: kept
     assert "/etc" not in kept  # nothing was created under a file
     assert "/etc/app.conf" not in plan_minify(img, evidence=traced("/etc/app.conf/x")).kept
 
@@ -661,3 +662,24 @@ def test_a_distributions_test_suite_is_left_out_of_its_closure_unless_used() -> 
         assert f"/{site}/{f}" not in kept, f
     # with nothing traced (--static) the site directories stay whole, test suites too
     assert f"/{site}/numpy/lib/tests/test_b.py" in plan_minify(img, evidence=None).kept
+
+
+def test_an_empty_directory_of_the_image_is_kept() -> None:
+    """nginx makes ``/var/lib/nginx/body`` at start, an app its uploads: a trace of opens
+    sees neither mkdir, and without the empty directory the result failed to start. A
+    directory that only held removed files still goes."""
+    img = image(
+        [
+            S.File("usr/sbin/nginx", ELF_LESS, 0o755),
+            S.Dir("var/lib/nginx", 0o700),
+            S.Dir("srv/uploads", 0o1777),
+            S.Dir("opt/junk"),
+            S.File("opt/junk/big.bin", b"j" * 100),
+        ],
+        Cmd=["/usr/sbin/nginx"],
+    )
+    for evidence in (traced("/usr/sbin/nginx"), None):
+        kept = plan_minify(img, evidence=evidence, packages="none").kept
+        assert Reason.STRUCTURE in kept["/var/lib/nginx"]
+        assert "/srv/uploads" in kept and "/srv" in kept
+        assert "/opt/junk" not in kept and "/opt/junk/big.bin" not in kept
