@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from deadweight.dockerfile.base import rootfs, split
+from deadweight.dockerfile.reconstruct import history_steps
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.resolve import Resolver
 from deadweight.filetree.tree import Tree
@@ -31,6 +33,7 @@ class Context:
     loader: Loader
     paths: tuple[str, ...]  # every tree path, sorted: subtrees are ranges
     deltas: tuple[LayerDelta, ...] = ()
+    copied: frozenset[int] = frozenset()  # layers a COPY or ADD of the image's own build wrote
 
     def below(self, top: str) -> Sequence[str]:
         """Every tree path strictly below directory ``top``."""
@@ -57,5 +60,26 @@ def context(image: Image, tree: Tree, found: Scan, deltas: tuple[LayerDelta, ...
     )
     pkgs = index(tree, resolver, found.texts)
     return Context(
-        image.id, MappingProxyType(config), tree, resolver, found, pkgs, loader, paths, deltas
+        image.id,
+        MappingProxyType(config),
+        tree,
+        resolver,
+        found,
+        pkgs,
+        loader,
+        paths,
+        deltas,
+        copied_layers(image),
+    )
+
+
+def copied_layers(image: Image) -> frozenset[int]:
+    """The layers a ``COPY`` or ``ADD`` of the image's own build wrote: above its base
+    (``dockerfile.base``, from the history), never a whole root file system."""
+    steps = history_steps(image.history or (), image.config.container_config)
+    own = steps[split(steps).rows :]
+    return frozenset(
+        s.layer
+        for s in own
+        if s.layer is not None and s.keyword in ("COPY", "ADD") and not rootfs(s)
     )

@@ -41,6 +41,7 @@ class Reason(enum.Enum):
     ENTRYPOINT = "entrypoint"  # the command line, its interpreters and scripts
     ELF = "elf"  # the dynamic loader and libraries of a kept ELF file
     TRACED = "traced"  # a run or probe opened or executed it
+    COPIED = "copied"  # a COPY or ADD of the image's own build put it there
     PACKAGE = "package"  # part of a package (or a dependency of one) that is used
     ESSENTIAL = "essential"  # what apps break without: passwd, CA certificates, /tmp...
     USER = "user"  # --keep, --keep-file

@@ -15,7 +15,7 @@ from deadweight.minify.evidence import Reason
 from deadweight.minify.launch import interpreter
 
 # Reasons whose files make their package "used"; essentials and structure do not.
-USES = frozenset({Reason.ENTRYPOINT, Reason.ELF, Reason.TRACED, Reason.USER})
+USES = frozenset({Reason.ENTRYPOINT, Reason.ELF, Reason.TRACED, Reason.USER, Reason.COPIED})
 
 
 class Keeper:

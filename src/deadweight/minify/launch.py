@@ -68,6 +68,9 @@ SYSTEM_DIRS = frozenset(
 _PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?")
 _SITES = ("site-packages", "dist-packages")
 _NOT_RUNTIME = ("-dev", "-dbg", "-testsuite", "-doc")
+_LIBRARIES = {"perl": re.compile(r"perl(?:\d[\d.]*)?"), "ruby": re.compile(r"ruby(?:\d[\d.]*)?")}
+_MODULES = (".pm", ".pl", ".pmc", ".al", ".ix", ".so", ".rb", ".gemspec")
+_USED = frozenset({Reason.TRACED, Reason.ENTRYPOINT, Reason.USER})  # not essentials
 _INSTALLERS = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
@@ -138,6 +141,30 @@ def static_closure(k: Keeper, runs: Sequence[Sequence[str]], deps_whole: bool) -
             k.keep(posixpath.join(workdir, d), Reason.ENTRYPOINT, whole=True)
 
 
+def copied(k: Keeper) -> None:
+    """Keep the whole of what one ``COPY`` or ``ADD`` of the image's own build put in the
+    image (still there, a later ``RUN chown`` included) when the app used any of it: one
+    instruction copies one thing (a static site, templates, a configuration directory),
+    read on paths no probe took (nginx's document root, of which the probe fetched one
+    page). What nothing used is left out (a ``COPY`` of files the app never opens). Files a
+    package manager owns are left to the package closure (``COPY node_modules``, a copied
+    virtual environment's distributions); directories count only when empty."""
+    ctx = k.ctx
+    for layer in sorted(ctx.copied):
+        if layer >= len(ctx.deltas):
+            continue
+        wrote = []
+        for entry in ctx.deltas[layer].entries:
+            node = ctx.tree.get(entry.path)
+            if node is None or entry.path in ctx.packages.owner:
+                continue
+            if node.kind != "dir" or not ctx.below(entry.path):
+                wrote.append(entry.path)
+        if any(k.kept.get(path, set()) & _USED for path in wrote):
+            for path in wrote:
+                k.add(path, Reason.COPIED)
+
+
 def interpreter(k: Keeper, path: str) -> None:
     """For a Python interpreter at ``path`` (a file, or a venv's link to one): its standard
     library (``PREFIX/lib/pythonX.Y`` beside ``PREFIX/bin``) and a venv's ``pyvenv.cfg``,
@@ -152,6 +179,7 @@ def interpreter(k: Keeper, path: str) -> None:
     libraries, headers, the test suite), which hold files of the same directory; compiled
     ``__pycache__`` files follow their sources."""
     if _PYTHON.fullmatch(posixpath.basename(path)) is None:
+        _library(k, path)
         return
     ctx = k.ctx
     prefix = posixpath.dirname(posixpath.dirname(path))
@@ -179,6 +207,55 @@ def interpreter(k: Keeper, path: str) -> None:
     if prefix == "usr":
         sites += [f"{d}/{s}" for d in _python_dirs(k, "usr/local/lib") for s in _SITES]
     _sites(k, [s for s in sites if s in ctx.tree.nodes])
+
+
+def _library(k: Keeper, path: str) -> None:
+    """For a Perl or Ruby interpreter at ``PREFIX/bin/NAME``: its library, which a lazy
+    ``require`` reads only on the path that needs it (``require JSON::PP`` in a handler no
+    probe called). Where a package manager installed it (Debian splits Perl's across
+    ``perl-base``, ``perl-modules-X.Y`` and ``libperlX.Y``), the packages owning its
+    modules are kept whole, but not the ``-dev``, ``-dbg`` or ``-doc`` ones; files no
+    package owns (a build from source, ``cpanm`` and ``gem`` installs) are kept as they
+    are. Debian's separately packaged Perl modules (``/usr/share/perl5``) are left to the
+    package closure."""
+    up, _, name = path.rpartition("/")
+    language = next((lang for lang, rx in _LIBRARIES.items() if rx.fullmatch(name)), None)
+    if language is None or posixpath.basename(up) != "bin":
+        return
+    ctx = k.ctx
+    prefix = posixpath.dirname(up)
+    lib, share = (f"{prefix}/lib", f"{prefix}/share") if prefix else ("lib", "share")
+    tops = {"perl": (f"{lib}/perl5", f"{share}/perl", f"{lib}/*/perl", f"{lib}/*/perl-base"),
+            "ruby": (f"{lib}/ruby", f"{lib}/*/ruby")}[language]  # fmt: skip
+    owners: set[str] = set()
+    for top in tops:
+        for d in _dirs(k, top):
+            for below in ctx.below(d):
+                owner = ctx.packages.owner.get(below)
+                if owner is None:
+                    if ctx.tree.nodes[below].kind != "dir":
+                        k.add(below, Reason.ENTRYPOINT)
+                elif below.endswith(_MODULES):
+                    owners.add(owner)
+    for owner in sorted(owners):
+        if not owner.endswith(_NOT_RUNTIME):
+            for key in ctx.packages.closure([owner]):
+                k.keep_package(key)
+
+
+def _dirs(k: Keeper, pattern: str) -> list[str]:
+    """The directories ``pattern`` names (one ``*`` for one path component)."""
+    ctx = k.ctx
+    head, star, tail = pattern.partition("/*/")
+    if not star:
+        node = ctx.tree.get(pattern)
+        return [pattern] if node is not None and node.kind == "dir" else []
+    depth = head.count("/") + 1
+    out = []
+    for d in ctx.below(head):
+        if d.count("/") == depth and ctx.tree.nodes[d].kind == "dir":
+            out += _dirs(k, f"{d}/{tail}")
+    return out
 
 
 def _sites(k: Keeper, sites: list[str]) -> None:

@@ -41,7 +41,7 @@ from deadweight.minify.database import Rewrite, keep_databases
 from deadweight.minify.essentials import essential_paths, home_of, languages
 from deadweight.minify.evidence import Evidence, Reason
 from deadweight.minify.keeper import Keeper, follow, structure, user_keeps
-from deadweight.minify.launch import static_closure
+from deadweight.minify.launch import copied, static_closure
 from deadweight.minify.scan import scan
 from deadweight.mutate.squashing import layer_deltas
 from deadweight.progress import Progress
@@ -181,6 +181,7 @@ def _decide(
     if home:
         k.keep(home, Reason.ESSENTIAL)
     unmatched = user_keeps(k, keep)
+    copied(k)
     for key in ctx.packages.closure(widened):
         k.keep_package(key)
     follow(k, packages == "touched")

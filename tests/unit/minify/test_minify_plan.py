@@ -456,6 +456,52 @@ def test_the_directory_a_traced_file_was_created_in_is_kept() -> None:
     assert "/etc/app.conf" not in plan_minify(img, evidence=traced("/etc/app.conf/x")).kept
 
 
+def test_what_one_copy_put_there_is_kept_whole_when_the_app_used_it() -> None:
+    bk = "buildkit.dockerfile.v0"
+    rootfs = S.layer(
+        [
+            S.File("usr/sbin/nginx", ELF_LESS, 0o755),
+            S.File("usr/bin/tool", ELF_LESS, 0o755),
+            S.File("usr/share/nginx/html/index.html", b"debian's page"),
+        ]
+    )
+    site = S.layer(
+        [
+            S.Dir("srv/site"),
+            S.File("srv/site/index.html", b"<h1>hi</h1>"),
+            S.File("srv/site/css/style.css", b"body{}"),
+            S.Dir("srv/site/empty"),
+            S.File("srv/site/node_modules/dep/package.json", b'{"name":"dep"}'),
+            S.File("srv/site/node_modules/dep/index.js", b""),
+        ]
+    )
+    junk = S.layer([S.File("opt/junk/data.bin", b"j" * 100)])
+    chown = S.layer([S.File("srv/site/index.html", b"<h1>hi</h1>", uid=33)])
+    installed = S.layer([S.File("usr/bin/extra", ELF_LESS, 0o755)])
+    img = S.image(
+        [
+            S.Step("/bin/sh -c #(nop) ADD file:0123abcd in / ", rootfs),
+            S.Step('/bin/sh -c #(nop)  CMD ["bash"]'),
+            S.Step("COPY site/ /srv/site/ # buildkit", site, comment=bk),
+            S.Step("RUN /bin/sh -c chown -R 33 /srv/site # buildkit", chown, comment=bk),
+            S.Step("COPY junk /opt/junk # buildkit", junk, comment=bk),
+            S.Step("RUN /bin/sh -c apt-get install -y extra # buildkit", installed, comment=bk),
+            S.Step('CMD ["nginx" "-g" "daemon off;"]', comment=bk),
+        ],
+        config={"Env": ["PATH=/usr/sbin:/usr/bin"], "Cmd": ["nginx", "-g", "daemon off;"]},
+    )
+    assert "/srv/site/index.html" not in plan_minify(img, evidence=traced("/usr/sbin/nginx")).kept
+    # the probe fetched one page: the rest of the document root goes with it
+    kept = plan_minify(img, evidence=traced("/usr/sbin/nginx", "/srv/site/index.html")).kept
+    for path in ("/srv/site/css/style.css", "/srv/site/empty"):
+        assert kept[path] == (Reason.COPIED,), path
+    assert Reason.COPIED in kept["/srv/site/index.html"]  # the RUN chown rewrote it
+    assert "/opt/junk/data.bin" not in kept  # a COPY nothing used
+    assert "/srv/site/node_modules/dep/index.js" not in kept  # a package: its closure decides
+    for path in ("/usr/bin/extra", "/usr/bin/tool", "/usr/share/nginx/html/index.html"):
+        assert path not in kept, path  # a RUN's and the base's files are not the app's
+
+
 def test_unknown_packages_mode_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--packages"):
         plan_minify(image([]), evidence=None, packages="some")  # type: ignore[arg-type]
@@ -539,6 +585,60 @@ def test_a_packaged_standard_library_is_kept_by_its_runtime_packages() -> None:
             assert path not in kept, path
     # Debian's pip is not the app's: with a trace it goes unless it was used
     assert "/usr/lib/python3/dist-packages/pip/__init__.py" not in plan.kept
+
+
+PERL_STATUS = b"".join(
+    f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n".encode()
+    for name in ("perl-base", "perl-modules-5.36", "libperl5.36", "libperl-dev", "libjson-perl")
+)
+
+
+def test_a_perl_or_ruby_interpreter_keeps_its_library() -> None:
+    arch = "usr/lib/x86_64-linux-gnu"
+    owned = {
+        "perl-base": ["usr/bin/perl", f"{arch}/perl-base/strict.pm"],
+        "perl-modules-5.36": ["usr/share/perl/5.36.0/JSON/PP.pm"],
+        "libperl5.36": [f"{arch}/perl/5.36.0/auto/POSIX/POSIX.so", f"{arch}/perl/5.36.0/POSIX.pm"],
+        "libperl-dev": [f"{arch}/perl/5.36.0/CORE/perl.h", f"{arch}/libperl.a"],
+        "libjson-perl": ["usr/share/perl5/JSON.pm"],
+    }
+    entries: list[S.Entry] = [S.File("var/lib/dpkg/status", PERL_STATUS)]
+    for name, files in owned.items():
+        listed = "".join(f"/{f}\n" for f in files).encode()
+        entries.append(S.File(f"var/lib/dpkg/info/{name}.list", listed))
+        entries += [S.File(f, b"x" * 10, 0o755 if "bin/" in f else 0o644) for f in files]
+    entries += [
+        S.Symlink(f"{arch}/perl/5.36", "5.36.0"),
+        S.File("usr/local/bin/app.pl", b"#!/usr/bin/perl\nrequire JSON::PP;\n", 0o755),
+        # a Ruby built from source: nothing owns its library
+        S.File("usr/local/bin/ruby", ELF_LESS, 0o755),
+        S.File("usr/local/lib/ruby/3.2.0/json.rb", b"module JSON; end"),
+        S.File("usr/local/lib/ruby/gems/3.2.0/gems/rack-3.0/lib/rack.rb", b""),
+        S.File("usr/local/lib/x86_64-linux-gnu/ruby/3.2.0/digest.so", ELF_LESS),
+        S.File("usr/share/vim/syntax/ruby", b"not an interpreter"),
+    ]
+    perl = image(entries, Cmd=["/usr/local/bin/app.pl"])
+    run = traced("/usr/bin/perl", "/usr/local/bin/app.pl")
+    for plan in (plan_minify(perl, evidence=None), plan_minify(perl, evidence=run)):
+        kept = plan.kept
+        for path in ("/usr/share/perl/5.36.0/JSON/PP.pm", f"/{arch}/perl/5.36.0/POSIX.pm",
+                     f"/{arch}/perl/5.36.0/auto/POSIX/POSIX.so",
+                     f"/{arch}/perl-base/strict.pm"):  # fmt: skip
+            assert path in kept, path
+        for path in (f"/{arch}/perl/5.36.0/CORE/perl.h", f"/{arch}/libperl.a",
+                     "/usr/share/perl5/JSON.pm", "/usr/local/lib/ruby/3.2.0/json.rb"):  # fmt: skip
+            assert path not in kept, path
+    kept = plan_minify(
+        image(entries, Cmd=["/usr/local/bin/ruby", "app.rb"]), evidence=traced()
+    ).kept
+    for path in ("/usr/local/lib/ruby/3.2.0/json.rb",
+                 "/usr/local/lib/ruby/gems/3.2.0/gems/rack-3.0/lib/rack.rb",
+                 "/usr/local/lib/x86_64-linux-gnu/ruby/3.2.0/digest.so"):  # fmt: skip
+        assert path in kept, path
+    assert "/usr/share/perl/5.36.0/JSON/PP.pm" not in kept
+    # a kept file named like an interpreter that is not in a bin directory keeps nothing
+    kept = plan_minify(perl, evidence=None, keep=["/usr/share/vim/syntax/ruby"]).kept
+    assert "/usr/local/lib/ruby/3.2.0/json.rb" not in kept
 
 
 def test_package_closure_leaves_documentation_out() -> None:
