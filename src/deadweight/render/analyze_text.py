@@ -22,6 +22,10 @@ MIB = 1 << 20
 SHOWN_LAYERS = 200
 
 
+def _layers(count: int) -> str:
+    return f"{count} layer" + ("" if count == 1 else "s")
+
+
 def minor_threshold(size: int) -> int:
     """The default ``--min-saving``: a recommendation saving less than 1 MiB and less than
     1% of the image is summarised, not listed (a 30B /etc/passwd is not advice)."""
@@ -77,12 +81,12 @@ def render_text(
     hs = human_size
     con.print(f"[bold]Image[/bold] {escape_markup(a.image)}  {a.image_id[:19]}", soft_wrap=True)
     con.print(
-        f"  size {hs(a.size)} in {len(a.layers)} layers; final file system {hs(a.final_size)}"
+        f"  size {hs(a.size)} in {_layers(len(a.layers))}; final file system {hs(a.final_size)}"
     )
     con.print(
         f"  reclaimable by squashing: [bold]{hs(a.waste.reclaimable)}[/bold] "
         f"({a.wasted_percent * 100:.1f}%), efficiency {a.efficiency:.4f}"
-        + (f"  [base: {a.base_layers} layers excluded]" if a.base_layers else "")
+        + (f"  [base: {_layers(a.base_layers)} excluded]" if a.base_layers else "")
     )
     pct = a.dive.user_wasted_percent
     con.print(

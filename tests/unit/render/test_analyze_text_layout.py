@@ -107,3 +107,9 @@ def test_ci_verdict_limits_are_in_the_unit_of_the_figure() -> None:
     text = render_text(wasteful(), verdict, width=120)
     line = next(x for x in text.splitlines() if "max-wasted-percent" in x)
     assert line.endswith("% (limit 99.00%)"), line
+
+
+def test_one_layer_is_said_in_the_singular() -> None:
+    one = analyze(S.image([S.Step("ADD rootfs.tar /", S.layer([S.File("etc/hostname", b"x")]))]))
+    assert "  size 1B in 1 layer; final file system 1B\n" in render_text(one, width=120)
+    assert " in 4 layers; " in render_text(wasteful(), width=120)
