@@ -258,6 +258,7 @@ def parse(source: str) -> Dockerfile:
             continue
         first = line
         parts: list[str] = []
+        part_lines = [line]
         text = line.text
         last = line
         i += 1
@@ -271,9 +272,16 @@ def parse(source: str) -> Dockerfile:
                 text = ""
                 break
             last = lines[i]
+            part_lines.append(last)
             text = last.text
             i += 1
         parts.append(text)
+        # lines of blanks and an escape before the keyword are blanks to hadolint, which
+        # puts the instruction on its keyword's line (BuildKit reads the same instruction)
+        while len(parts) > 1 and len(part_lines) > 1 and not parts[0].strip(" \t"):
+            parts.pop(0)
+            part_lines.pop(0)
+        first = part_lines[0]
         joined = "".join(parts)
         # hadolint's text of the same lines: a continuation and the blanks that start the
         # next line read as one space (its RUN text for ShellCheck; BuildKit keeps them)

@@ -44,7 +44,8 @@ HADOLINT_WRONG: dict[str, tuple[str, list[tuple[str, int]]]] = {
     "wrong-add-heredoc": ("a heredoc after ADD", [("DL3066", 10)]),
     # BuildKit's continuation (parser.go) is an escape at the end of a line that no other
     # escape precedes; hadolint's RUN reader takes ``\\`` then the line break apart,
-    # reads the next line into the RUN and fails at its end
+    # reads the next line into the RUN and fails at its end (its COPY reader fails at the
+    # line break: docker-library's mongo nanoserver COPY ending in ``System32\\``)
     "wrong-escaped-escape-ends-run": ("a RUN line ending in an escaped escape", [("DL3059", 4)]),
     # BuildKit reads the array as JSON (``\\`` a backslash, ``\"`` a quote); hadolint's
     # string reader fails on a run of escapes before a quote and reads the shell form
