@@ -148,7 +148,9 @@ def copied(k: Keeper) -> None:
     read on paths no probe took (nginx's document root, of which the probe fetched one
     page). What nothing used is left out (a ``COPY`` of files the app never opens). Files a
     package manager owns are left to the package closure (``COPY node_modules``, a copied
-    virtual environment's distributions); directories count only when empty."""
+    virtual environment's distributions), and so is all of a ``node_modules`` tree: its
+    ``.bin`` links name devDependencies' scripts, which would make the whole dev tree
+    used; directories count only when empty."""
     ctx = k.ctx
     for layer in sorted(ctx.copied):
         if layer >= len(ctx.deltas):
@@ -157,6 +159,8 @@ def copied(k: Keeper) -> None:
         for entry in ctx.deltas[layer].entries:
             node = ctx.tree.get(entry.path)
             if node is None or entry.path in ctx.packages.owner:
+                continue
+            if "node_modules" in entry.path.split("/"):
                 continue
             if node.kind != "dir" or not ctx.below(entry.path):
                 wrote.append(entry.path)

@@ -473,6 +473,10 @@ def test_what_one_copy_put_there_is_kept_whole_when_the_app_used_it() -> None:
             S.Dir("srv/site/empty"),
             S.File("srv/site/node_modules/dep/package.json", b'{"name":"dep"}'),
             S.File("srv/site/node_modules/dep/index.js", b""),
+            S.File("srv/site/node_modules/jest/package.json", b'{"name":"jest"}'),
+            S.File("srv/site/node_modules/jest/bin/jest.js", b"j" * 100),
+            S.Symlink("srv/site/node_modules/.bin/jest", "../jest/bin/jest.js"),
+            S.File("srv/site/node_modules/.package-lock.json", b"{}"),
         ]
     )
     junk = S.layer([S.File("opt/junk/data.bin", b"j" * 100)])
@@ -498,6 +502,11 @@ def test_what_one_copy_put_there_is_kept_whole_when_the_app_used_it() -> None:
     assert Reason.COPIED in kept["/srv/site/index.html"]  # the RUN chown rewrote it
     assert "/opt/junk/data.bin" not in kept  # a COPY nothing used
     assert "/srv/site/node_modules/dep/index.js" not in kept  # a package: its closure decides
+    # nor do node_modules' own links and lockfile pull in what they name (a devDependency's
+    # .bin link made the whole dev tree, jest and babel, "used")
+    for path in ("/srv/site/node_modules/.bin/jest", "/srv/site/node_modules/jest/bin/jest.js",
+                 "/srv/site/node_modules/.package-lock.json"):  # fmt: skip
+        assert path not in kept, path
     for path in ("/usr/bin/extra", "/usr/bin/tool", "/usr/share/nginx/html/index.html"):
         assert path not in kept, path  # a RUN's and the base's files are not the app's
 
