@@ -108,6 +108,7 @@ def follow(k: Keeper, touched: bool) -> None:
     new is kept."""
     ctx = k.ctx
     closed: set[str] = set()
+    unfound: dict[tuple[str, str], None] = {}
     while k.fresh:
         batch, k.fresh = k.fresh, []
         elf_roots = []
@@ -128,7 +129,7 @@ def follow(k: Keeper, touched: bool) -> None:
         closed.update(elf_roots)
         for need in ctx.loader.closure(elf_roots):
             if not need.path:
-                k.missing[f"/{need.owner}: {need.name}"] = None
+                unfound[(need.owner, need.name)] = None
                 continue
             for link in need.links:
                 k.add(link, Reason.STRUCTURE)
@@ -137,6 +138,21 @@ def follow(k: Keeper, touched: bool) -> None:
             k.keep_package(key)
         if not k.fresh:
             _bytecode(k)
+    _unloaded(k, unfound)
+
+
+def _unloaded(k: Keeper, unfound: dict[tuple[str, str], None]) -> None:
+    """Report what the loader's search did not find, but for a library of that name the
+    process has loaded already: ld.so takes a loaded object whose name matches before it
+    searches (the JVM's ``libjava.so`` needs ``libjvm.so``, which the launcher opened
+    from ``lib/server/`` with ``dlopen``; a kept file of that name, traced or kept for
+    another reason, is that object)."""
+    if not unfound:
+        return
+    loaded = {p.rpartition("/")[2] for p in k.kept if k.ctx.scan.elf.magic(p)}
+    for owner, name in unfound:
+        if name not in loaded:
+            k.missing[f"/{owner}: {name}"] = None
 
 
 def _bytecode(k: Keeper) -> None:

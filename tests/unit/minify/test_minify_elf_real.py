@@ -12,7 +12,7 @@ import real_debian
 
 from deadweight import static as S
 from deadweight.image import Image
-from deadweight.minify import Reason, apply_minify, plan_minify
+from deadweight.minify import Evidence, Reason, Trace, apply_minify, plan_minify
 from deadweight.minify.elf import read_elf
 from deadweight.validation import validate
 
@@ -78,6 +78,27 @@ def test_closure_of_ls_keeps_loader_and_libraries_only(source: str) -> None:
     removed = {r.path for r in plan.removed}
     assert {"/usr/bin/dash", "/usr/bin/env", f"/{MULTI}/libz.so.1"} <= removed
     assert not plan.missing
+
+
+def test_a_library_loaded_before_from_outside_the_search_is_not_missing(source: str) -> None:
+    # as the JVM's launcher dlopens lib/server/libjvm.so, which libjava.so then needs
+    real = real_debian.canonical(f"{MULTI}/libpcre2-8.so.0")
+    (pcre,) = [e for e in real_debian.entries([real]) if e.path == real]
+    assert isinstance(pcre, S.File)
+    paths = [p for p in BASE if "pcre2" not in p]
+    entries = real_debian.entries(paths)
+    entries = [e for e in entries if "pcre2" not in e.path]
+    entries.append(S.File("opt/vm/server/libpcre2-8.so.0", pcre.data, 0o644))
+    img = S.image(
+        [S.Step("ADD rootfs", S.layer(entries))],
+        config={"Env": ["PATH=/usr/bin:/bin"], "Cmd": ["ls"]},
+    )
+    selinux = "/" + real_debian.canonical(f"{MULTI}/libselinux.so.1")
+    assert plan_minify(img, evidence=None).missing == (f"{selinux}: libpcre2-8.so.0",), source
+    opened = Evidence((Trace("run", frozenset({"/opt/vm/server/libpcre2-8.so.0"})),))
+    plan = plan_minify(img, evidence=opened)
+    assert plan.missing == ()
+    assert Reason.TRACED in plan.kept["/opt/vm/server/libpcre2-8.so.0"]
 
 
 def test_shebang_through_env_and_shell(source: str) -> None:
