@@ -63,6 +63,6 @@ def inspect(
     if raw is not None:
         return
     if fmt:
-        echo_raw("".join(render_template(fmt, template_data(d)) + "\n" for d in documents))
+        echo_raw("".join(render_template(fmt, template_data(d), d) + "\n" for d in documents))
     else:
         echo_raw(format_inspect(documents))

@@ -31,6 +31,7 @@ from deadweight.render._gobuiltins import (
     MISSING,
     GoFunc,
     GoStruct,
+    StructValue,
     fprint,
     go_type,
     truth,
@@ -229,6 +230,8 @@ class _State:
             if has_args:
                 raise self.error(node, f"wrong number of args for {name}: want 0 got {nargs}")
             return receiver.fields[name]
+        if isinstance(receiver, StructValue) and name not in receiver:
+            raise self.error(node, f"can't evaluate field {name} in type struct")
         if isinstance(receiver, Mapping):
             if has_args:
                 raise self.error(node, f"{name} is not a method but has arguments")
@@ -321,18 +324,26 @@ def one_line(error: TemplateError) -> str:
     return str(error).replace("\n", "\\n")
 
 
-def render_template(source: str, data: object) -> str:
+def render_template(source: str, data: object, raw: object = None) -> str:
     """``docker inspect --format``: ``source`` with docker's functions applied to ``data``.
 
     Unlike ``--format`` of ``images``/``history`` there is no ``table`` keyword and no
-    ``\\t``/``\\n`` replacement. ``data`` is :func:`~deadweight.render.inspect.template_data`
-    of a document: the typed values docker's template sees (zero values for what the JSON
-    left out, nil slices, struct values); a key it lacks is an error, as in docker's
-    fallback to the raw JSON with ``missingkey=error``. A pointer inside a printed struct
-    (a ``Healthcheck`` within ``{{.Config}}``) shows its value where docker prints an address.
-    Raises :class:`~deadweight.errors.UsageError`.
+    ``\\t``/``\\n`` replacement. As docker's ``TemplateInspector``, the template first runs
+    on ``data``, the typed values docker decodes the answer into
+    (:func:`~deadweight.render.inspect.template_data`: zero values for what the JSON left
+    out, nil slices, struct values; a map's missing key is ``<no value>``); if that fails
+    (a field a struct lacks, a nil pointer), it runs again on ``raw``, the JSON document,
+    with ``missingkey=error``, and that run's error is the one reported. A pointer inside a
+    printed struct (a ``Healthcheck`` within ``{{.Config}}``) shows its value where docker
+    prints an address. Raises :class:`~deadweight.errors.UsageError`.
     """
     try:
-        return execute(parse(source, FUNCS), data, missing_key_error=True)
+        template = parse(source, FUNCS)
+        if raw is None:
+            return execute(template, data, missing_key_error=True)
+        try:
+            return execute(template, data)
+        except TemplateError:
+            return execute(template, raw, missing_key_error=True)
     except TemplateError as exc:
         raise UsageError(f"template parsing error: {one_line(exc)}") from exc

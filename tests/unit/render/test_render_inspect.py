@@ -254,3 +254,19 @@ def test_times_print_as_go_time_string() -> None:
     )
     assert time_text_string("2026-12-07T08:02:12.5000Z") == "2026-12-07 08:02:12.5 +0000 UTC"
     assert time_text_string("2026-12-07T08:02:12+05:30") == "2026-12-07 08:02:12 +0530 +0530"
+
+
+def test_a_failed_typed_run_falls_back_to_the_raw_document() -> None:
+    """docker's TemplateInspector: the typed run first (a map's missing key prints
+    ``<no value>``); when it fails (a field no struct has, a nil pointer), the run on the
+    raw JSON with missingkey=error, whose error is the one shown."""
+    doc = inspect_document("sha256:" + "c" * 64, (), (), "", {"config": {"Labels": {}}}, 0, ())
+    typed = template_data(doc)
+    assert render_template("{{.Config.Labels.nope}}", typed, doc) == "<no value>"
+    with pytest.raises(
+        UsageError,
+        match=r'at <\.Config\.Healthcheck\.Test>: map has no entry for key "Healthcheck"',
+    ):
+        render_template("{{.Config.Healthcheck.Test}}", typed, doc)
+    with pytest.raises(UsageError, match=r'at <\.Nope>: map has no entry for key "Nope"'):
+        render_template("{{.Nope}}", typed, doc)
