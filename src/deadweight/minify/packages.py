@@ -39,6 +39,10 @@ INSTALL_TIME = frozenset(
     {"debconf", "debconf-2.0", "cdebconf", "adduser", "ucf", "init-system-helpers",
      "install-info", "lsb-base", "sysvinit-utils", "dpkg"}
 )  # fmt: skip
+# Packages for building or debugging (headers, static libraries, link-time .so links,
+# debug symbols, docs), which no running program opens: never followed as a dependency
+# (Debian's npm -> node-gyp -> libnode-dev -> libssl-dev -> libc6-dev), kept when used.
+_BUILD_ONLY = re.compile(r"-(?:dev|dbg|dbgsym|doc)$")
 _NPM_DEPS = ("dependencies", "optionalDependencies", "peerDependencies")
 _DEP_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._+-]*)")
 _PEP503 = re.compile(r"[-_.]+")
@@ -126,10 +130,14 @@ def _dpkg(out: PackageIndex, tree: Tree, resolver: Resolver, texts: Mapping[str,
         s for s in stanzas(status) if "Package" in s and s.get("Status", "").endswith(" installed")
     ]
     installed: dict[str, str] = {}
-    skip: set[str] = set()  # essential or install-time packages: satisfy, never follow
+    skip: set[str] = set()  # essential, install-time and build-only packages: satisfy, never follow
     for s in rows:
         installed[s["Package"]] = f"dpkg:{s['Package']}"
-        if s.get("Essential", "").lower() == "yes" or s["Package"] in INSTALL_TIME:
+        if (
+            s.get("Essential", "").lower() == "yes"
+            or s["Package"] in INSTALL_TIME
+            or _BUILD_ONLY.search(s["Package"])
+        ):
             skip.add(f"dpkg:{s['Package']}")
     for s in rows:  # a virtual package resolves to the first installed package providing it
         for name in re.split(r"\s*,\s*", s.get("Provides", "")):
@@ -187,7 +195,7 @@ def _apk(out: PackageIndex, tree: Tree, texts: Mapping[str, bytes]) -> None:
                 continue  # a conflict, not a dependency
             bare = re.split(r"[<>=~]", dep, maxsplit=1)[0]
             hit = provides.get(bare) or owners.get(bare.lstrip("/"))
-            if hit is not None and hit != f"apk:{name}":
+            if hit is not None and hit != f"apk:{name}" and not _BUILD_ONLY.search(hit):
                 keys.append(hit)
         present = tuple(f for f in files if f in tree.nodes and tree.nodes[f].kind != "dir")
         out.add(Package(f"apk:{name}", "apk", name, present, tuple(dict.fromkeys(keys))))

@@ -792,3 +792,58 @@ def test_an_empty_directory_of_the_image_is_kept() -> None:
         assert Reason.STRUCTURE in kept["/var/lib/nginx"]
         assert "/srv/uploads" in kept and "/srv" in kept
         assert "/opt/junk" not in kept and "/opt/junk/big.bin" not in kept
+
+
+BUILD_STATUS = b"""Package: npm
+Status: install ok installed
+Architecture: all
+Depends: node-gyp
+Version: 1
+
+Package: node-gyp
+Status: install ok installed
+Architecture: all
+Depends: libnode-dev, nodejs
+Version: 1
+
+Package: nodejs
+Status: install ok installed
+Architecture: amd64
+Version: 1
+
+Package: libnode-dev
+Status: install ok installed
+Architecture: amd64
+Depends: libssl-dev
+Version: 1
+
+Package: libssl-dev
+Status: install ok installed
+Architecture: amd64
+Version: 1
+"""
+
+
+@pytest.mark.parametrize("dev_used", [False, True])
+def test_a_dependency_for_building_is_not_followed_unless_used(dev_used: bool) -> None:
+    """Debian's npm depends on node-gyp, which depends on libnode-dev and on to libssl-dev
+    and libc6-dev: headers and static libraries no running program opens (15 MB and more
+    on an express app run by `npm start`). A -dev package a program did open is kept."""
+    owned = {
+        "npm": ["usr/bin/npm"],
+        "node-gyp": ["usr/bin/node-gyp"],
+        "nodejs": ["usr/bin/node"],
+        "libnode-dev": ["usr/include/node/node.h"],
+        "libssl-dev": ["usr/include/openssl/ssl.h", "usr/lib/libssl.so"],
+    }
+    entries: list[S.Entry] = [S.File("var/lib/dpkg/status", BUILD_STATUS)]
+    for name, files in owned.items():
+        listed = "".join(f"/{f}\n" for f in files).encode()
+        entries.append(S.File(f"var/lib/dpkg/info/{name}.list", listed))
+        entries += [S.File(f, b"x" * 10, 0o755 if "bin/" in f else 0o644) for f in files]
+    used = ["/usr/bin/npm"] + (["/usr/lib/libssl.so"] if dev_used else [])
+    kept = plan_minify(image(entries, Cmd=["npm", "start"]), evidence=traced(*used)).kept
+    for path in ("/usr/bin/npm", "/usr/bin/node-gyp", "/usr/bin/node"):
+        assert Reason.PACKAGE in kept[path], path
+    assert "/usr/include/node/node.h" not in kept
+    assert ("/usr/include/openssl/ssl.h" in kept) is dev_used  # its package, when used
