@@ -23,6 +23,17 @@ def traced(*paths: str) -> Evidence:
     return Evidence((Trace("run: test", frozenset(paths)),))
 
 
+def dpkg_entries(status: bytes, owned: dict[str, list[str]]) -> list[S.Entry]:
+    """A dpkg database (``status``, an ``info/NAME.list`` per package) and the files each
+    package owns (ten bytes each; executable under a ``bin/``)."""
+    entries: list[S.Entry] = [S.File("var/lib/dpkg/status", status)]
+    for name, files in owned.items():
+        listed = "".join(f"/{f}\n" for f in files).encode()
+        entries.append(S.File(f"var/lib/dpkg/info/{name}.list", listed))
+        entries += [S.File(f, b"x" * 10, 0o755 if "bin/" in f else 0o644) for f in files]
+    return entries
+
+
 DPKG_STATUS = b"""Package: tool
 Status: install ok installed
 Architecture: amd64
@@ -570,11 +581,7 @@ def test_a_packaged_standard_library_is_kept_by_its_runtime_packages() -> None:
         "libc6-dev": ["usr/include/stdio.h"],
         "python3-pip": ["usr/lib/python3/dist-packages/pip/__init__.py"],
     }
-    entries: list[S.Entry] = [S.File("var/lib/dpkg/status", DEBIAN_PY_STATUS)]
-    for name, files in owned.items():
-        listed = "".join(f"/{f}\n" for f in files).encode()
-        entries.append(S.File(f"var/lib/dpkg/info/{name}.list", listed))
-        entries += [S.File(f, b"x" * 10, 0o755 if "bin/" in f else 0o644) for f in files]
+    entries = dpkg_entries(DEBIAN_PY_STATUS, owned)
     entries += [
         S.Symlink("usr/bin/python3", "python3.11"),
         S.File(f"{lib}/__pycache__/os.cpython-311.pyc", b"pyc"),  # py3compile's, unowned
@@ -611,11 +618,7 @@ def test_a_perl_or_ruby_interpreter_keeps_its_library() -> None:
         "libperl-dev": [f"{arch}/perl/5.36.0/CORE/perl.h", f"{arch}/libperl.a"],
         "libjson-perl": ["usr/share/perl5/JSON.pm"],
     }
-    entries: list[S.Entry] = [S.File("var/lib/dpkg/status", PERL_STATUS)]
-    for name, files in owned.items():
-        listed = "".join(f"/{f}\n" for f in files).encode()
-        entries.append(S.File(f"var/lib/dpkg/info/{name}.list", listed))
-        entries += [S.File(f, b"x" * 10, 0o755 if "bin/" in f else 0o644) for f in files]
+    entries = dpkg_entries(PERL_STATUS, owned)
     entries += [
         S.Symlink(f"{arch}/perl/5.36", "5.36.0"),
         S.File("usr/local/bin/app.pl", b"#!/usr/bin/perl\nrequire JSON::PP;\n", 0o755),
@@ -836,11 +839,7 @@ def test_a_dependency_for_building_is_not_followed_unless_used(dev_used: bool) -
         "libnode-dev": ["usr/include/node/node.h"],
         "libssl-dev": ["usr/include/openssl/ssl.h", "usr/lib/libssl.so"],
     }
-    entries: list[S.Entry] = [S.File("var/lib/dpkg/status", BUILD_STATUS)]
-    for name, files in owned.items():
-        listed = "".join(f"/{f}\n" for f in files).encode()
-        entries.append(S.File(f"var/lib/dpkg/info/{name}.list", listed))
-        entries += [S.File(f, b"x" * 10, 0o755 if "bin/" in f else 0o644) for f in files]
+    entries = dpkg_entries(BUILD_STATUS, owned)
     used = ["/usr/bin/npm"] + (["/usr/lib/libssl.so"] if dev_used else [])
     kept = plan_minify(image(entries, Cmd=["npm", "start"]), evidence=traced(*used)).kept
     for path in ("/usr/bin/npm", "/usr/bin/node-gyp", "/usr/bin/node"):
