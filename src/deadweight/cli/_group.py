@@ -47,8 +47,8 @@ def cli(ctx: click.Context) -> None:
     """Find and remove the dead weight in container images.
 
     IMAGE is a skopeo-style source: docker-archive:PATH[:REF], oci:DIR[:TAG],
-    oci-archive:PATH[:TAG], docker://REGISTRY/REPO[:TAG|@DIGEST], docker-daemon:NAME[:TAG],
-    or a bare path (archive file or layout directory) or image name.
+    oci-archive:PATH[:TAG], dir:DIR, docker://REGISTRY/REPO[:TAG|@DIGEST],
+    docker-daemon:NAME[:TAG], or a bare path (archive file or layout directory) or image name.
     """
     if ctx.invoked_subcommand is None:  # bare `deadweight`: the help, not an error
         click.echo(ctx.get_help())

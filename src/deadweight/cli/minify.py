@@ -98,7 +98,7 @@ def minify(
     """Write IMAGE to DEST keeping only what its app uses: traced while it runs with the
     probes, then proven by running the original and the result the same way.
 
-    DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG],
+    DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG], dir:DIR,
     docker-daemon:NAME:TAG or docker://HOST/REPO[:TAG] (a push).
     """
     check_writable(html)

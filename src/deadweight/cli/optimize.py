@@ -90,7 +90,7 @@ def optimize(
 ) -> None:  # fmt: skip
     """Write a smaller IMAGE to DEST: squash its own layers, drop caches and temp files.
 
-    DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG],
+    DEST is docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG], dir:DIR,
     docker-daemon:NAME:TAG or docker://HOST/REPO[:TAG] (a push).
     """
     check_writable(html)
