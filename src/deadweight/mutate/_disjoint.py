@@ -188,9 +188,13 @@ def _implicit(
     entry under each (where the tree makes it); None if an entry lies under a path that is
     not a directory (the tree replaces one with the other)."""
     missing: dict[str, int] = {}
+    walked: set[str] = set()  # listed directories met, whose parents are walked
     for number, path in enumerate(paths):
         up = path.rpartition("/")[0]
-        while up and up not in dirs and up not in missing:
+        while up and up not in walked and up not in missing:
+            if up in dirs:  # listed by a later entry: the tree makes its parents now
+                up = up.rpartition("/")[0]
+                continue
             old = lower.get(up) if lower else None
             if old is not None:
                 if old.kind != "dir":
@@ -201,6 +205,8 @@ def _implicit(
                 return None  # an entry that is not a directory, over others
             missing[up] = lookup.entry(number)[0]
             up = up.rpartition("/")[0]
+        if path in dirs:
+            walked.add(path)
     return missing
 
 

@@ -88,6 +88,22 @@ def test_without_a_tree_the_merge_and_the_layer_are_the_tree_s(
     assert isinstance(a.merge.items, Ordered) == (fast is not None)
 
 
+def test_an_implicit_parent_is_made_by_the_first_entry_under_it() -> None:
+    """``a/b/c`` in layer 0 makes ``a`` and ``a/b`` there; layer 1's ``a/b`` only gives
+    the directory its metadata. The walk up from ``a/b/c`` stopped at ``a/b`` because a
+    later entry lists it, and ``a`` was said to be made in layer 1 (hypothesis found it)."""
+    ds = deltas(image([[S.Dir("a/b/c")], [S.Dir("a/b")]]))
+    fast = disjoint_merge(ds, 0)
+    slow = merge(ds, 0)
+    assert fast is not None
+    assert list(fast.items) == list(slow.items)
+    assert [(i.path, i.action, i.layer) for i in fast.items] == [
+        ("a", "implicit", 0),
+        ("a/b", "copy", 1),
+        ("a/b/c", "copy", 0),
+    ]
+
+
 def test_a_disjoint_stack_is_written_in_path_order_with_implicit_parents() -> None:
     img = image(
         [
