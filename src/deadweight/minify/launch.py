@@ -68,7 +68,12 @@ SYSTEM_DIRS = frozenset(
 _PYTHON = re.compile(r"python(?:\d(?:\.\d+)?)?")
 _SITES = ("site-packages", "dist-packages")
 _NOT_RUNTIME = ("-dev", "-dbg", "-testsuite", "-doc")
-_LIBRARIES = {"perl": re.compile(r"perl(?:\d[\d.]*)?"), "ruby": re.compile(r"ruby(?:\d[\d.]*)?")}
+_LIBRARIES = {
+    "perl": re.compile(r"perl(?:\d[\d.]*)?"),
+    "ruby": re.compile(r"ruby(?:\d[\d.]*)?"),
+    "java": re.compile(r"java"),
+}
+_JAVA_SOURCES = ("/src.zip",)  # a JDK's sources, never read at run time
 _MODULES = (".pm", ".pl", ".pmc", ".al", ".ix", ".so", ".rb", ".gemspec")
 _USED = frozenset({Reason.TRACED, Reason.ENTRYPOINT, Reason.USER})  # not essentials
 _INSTALLERS = frozenset({"pip", "setuptools", "wheel", "distribute"})
@@ -214,14 +219,17 @@ def interpreter(k: Keeper, path: str) -> None:
 
 
 def _library(k: Keeper, path: str) -> None:
-    """For a Perl or Ruby interpreter at ``PREFIX/bin/NAME``: its library, which a lazy
-    ``require`` reads only on the path that needs it (``require JSON::PP`` in a handler no
-    probe called). Where a package manager installed it (Debian splits Perl's across
-    ``perl-base``, ``perl-modules-X.Y`` and ``libperlX.Y``), the packages owning its
-    modules are kept whole, but not the ``-dev``, ``-dbg`` or ``-doc`` ones; files no
-    package owns (a build from source, ``cpanm`` and ``gem`` installs) are kept as they
-    are. Debian's separately packaged Perl modules (``/usr/share/perl5``) are left to the
-    package closure."""
+    """For a Perl, Ruby or Java runtime at ``PREFIX/bin/NAME``: its library, which a lazy
+    ``require`` reads (or the JVM ``dlopen``s: ``libawt.so`` for the first image) only on
+    the path that needs it (``require JSON::PP`` in a handler no probe called). Where a
+    package manager installed it (Debian splits Perl's across ``perl-base``,
+    ``perl-modules-X.Y`` and ``libperlX.Y``), the packages owning its modules are kept
+    whole, but not the ``-dev``, ``-dbg`` or ``-doc`` ones; files no package owns (a build
+    from source, a JDK unpacked from a tarball as the official Java images do, ``cpanm``
+    and ``gem`` installs) are kept as they are. A Java home is ``PREFIX`` when it holds
+    ``lib/modules`` (or ``lib/rt.jar``): its ``lib`` and ``conf``, not a JDK's
+    ``lib/src.zip``. Debian's separately packaged Perl modules (``/usr/share/perl5``) are
+    left to the package closure."""
     up, _, name = path.rpartition("/")
     language = next((lang for lang, rx in _LIBRARIES.items() if rx.fullmatch(name)), None)
     if language is None or posixpath.basename(up) != "bin":
@@ -229,17 +237,24 @@ def _library(k: Keeper, path: str) -> None:
     ctx = k.ctx
     prefix = posixpath.dirname(up)
     lib, share = (f"{prefix}/lib", f"{prefix}/share") if prefix else ("lib", "share")
+    if language == "java":
+        node = ctx.tree.get(path)
+        home = node is not None and node.kind in ("file", "hardlink")
+        if not home or not any(f"{lib}/{f}" in ctx.tree.nodes for f in ("modules", "rt.jar")):
+            return  # a link to the real one (followed), or not a Java home
     tops = {"perl": (f"{lib}/perl5", f"{share}/perl", f"{lib}/*/perl", f"{lib}/*/perl-base"),
-            "ruby": (f"{lib}/ruby", f"{lib}/*/ruby")}[language]  # fmt: skip
+            "ruby": (f"{lib}/ruby", f"{lib}/*/ruby"),
+            "java": (lib, f"{prefix}/conf" if prefix else "conf")}[language]  # fmt: skip
+    modules = () if language == "java" else _MODULES  # "" ends every name
     owners: set[str] = set()
     for top in tops:
         for d in _dirs(k, top):
             for below in ctx.below(d):
                 owner = ctx.packages.owner.get(below)
                 if owner is None:
-                    if ctx.tree.nodes[below].kind != "dir":
+                    if ctx.tree.nodes[below].kind != "dir" and not below.endswith(_JAVA_SOURCES):
                         k.add(below, Reason.ENTRYPOINT)
-                elif below.endswith(_MODULES):
+                elif not modules or below.endswith(modules):
                     owners.add(owner)
     for owner in sorted(owners):
         if not owner.endswith(_NOT_RUNTIME):

@@ -653,6 +653,39 @@ def test_a_perl_or_ruby_interpreter_keeps_its_library() -> None:
     assert "/usr/local/lib/ruby/3.2.0/json.rb" not in kept
 
 
+@pytest.mark.parametrize("packages", ["touched", "none"])
+def test_a_jdk_unpacked_from_a_tarball_keeps_its_lib_and_conf(packages: str) -> None:
+    home = "opt/java/openjdk"
+    img = image(
+        [
+            S.File(f"{home}/bin/java", ELF_LESS, 0o755),
+            S.File(f"{home}/bin/jshell", ELF_LESS, 0o755),
+            S.File(f"{home}/lib/modules", b"jimage"),
+            S.File(f"{home}/lib/libawt.so", ELF_LESS),  # dlopened for the first image
+            S.File(f"{home}/lib/security/cacerts", b"certs"),
+            S.File(f"{home}/lib/src.zip", b"sources"),
+            S.File(f"{home}/conf/security/java.security", b"conf"),
+            S.File(f"{home}/include/jni.h", b"header"),
+            S.File(f"{home}/legal/java.base/LICENSE", b"legal"),
+            S.File("app/app.jar", b"PK"),
+            # a file named java, not in a Java home
+            S.File("usr/local/bin/java", b"#!/bin/sh\n", 0o755),
+            S.File("usr/local/lib/other.so", ELF_LESS),
+        ],
+        Env=[f"PATH=/{home}/bin:/usr/bin"],
+        Cmd=["java", "-jar", "/app/app.jar"],
+        WorkingDir="/app",
+    )
+    run = traced(f"/{home}/bin/java", f"/{home}/lib/modules", "/app/app.jar")
+    kept = plan_minify(img, evidence=run, packages=packages).kept  # type: ignore[arg-type]
+    for name in ("lib/libawt.so", "lib/security/cacerts", "conf/security/java.security"):
+        assert f"/{home}/{name}" in kept, name
+    for name in ("lib/src.zip", "include/jni.h", "legal/java.base/LICENSE", "bin/jshell"):
+        assert f"/{home}/{name}" not in kept, name
+    kept = plan_minify(img, evidence=None, keep=["/usr/local/bin/java"]).kept
+    assert "/usr/local/lib/other.so" not in kept
+
+
 def test_package_closure_leaves_documentation_out() -> None:
     status = b"Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n"
     files = [
