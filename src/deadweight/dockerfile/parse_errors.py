@@ -8,6 +8,7 @@ next word (``RUNN``), a keyword with nothing after it.
 
 from __future__ import annotations
 
+from deadweight.dockerfile.regex import lazy
 from deadweight.dockerfile.syntax import KEYWORDS, SyntaxProblem
 
 _NAMES = (
@@ -174,6 +175,10 @@ def _after_word(word: str, text: str, line: int, escape: str) -> SyntaxProblem:
     return SyntaxProblem(f"unexpected {shown(word[0])}\nexpecting {expected}", line, 0)
 
 
+# hadolint's registry before an image's name: a domain with a dot, then a slash
+_REGISTRY = lazy(r"[^.\s]+\.[^/\s]+/")
+
+
 def _second_instruction(text: str, at: int, line: int, escape: str) -> SyntaxProblem | None:
     """The problem hadolint finds in an instruction that starts at ``at`` of a line."""
     from deadweight.dockerfile.parser import parse
@@ -210,6 +215,15 @@ def wrong_arguments(
         # hadolint reads ``# ...`` after the image (and its name) as a remark
         hashed = next((n for n, (_, w) in enumerate(args) if w.startswith("#")), None)
         args = args[:hashed] if hashed is not None and hashed in (1, 3) else args
+        if args:
+            # a name that is empty after the registry (``FROM @@CONTAINER@@``, ``FROM :x``):
+            # no image to BuildKit, none to hadolint's parser
+            at, image = args[0]
+            registry = _REGISTRY.match(image)
+            name_at = at + (registry.end() if registry else 0)
+            if text[name_at : name_at + 1] in ("@", ":"):
+                message = "expecting the image name with a tag"
+                return SyntaxProblem(message, line, column(text[:name_at]))
         if len(args) <= 1 or (len(args) == 3 and args[1][1].lower() == "as"):
             return None
         # ``AS`` with its name is read as far as it goes; the first word left is wrong

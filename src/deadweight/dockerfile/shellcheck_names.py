@@ -10,6 +10,10 @@ output with and without them equal over the corpus).
 
 from __future__ import annotations
 
+from deadweight.dockerfile.regex import lazy
+
+_IDENTIFIER = lazy(r"[A-Za-z_][A-Za-z0-9_]*")
+
 # ShellCheck 0.11's own variables (ShellCheck.Data: genericInternalVariables and
 # shellArrayVariables): exporting one of them can be a finding by itself (SC2178 for an
 # array), so they are always exported
@@ -42,7 +46,9 @@ def bearing(name: str, body: str) -> bool:
     A name split in three pieces keeps one piece whole through two edits, so a name none
     of whose pieces is in the body (ignoring case) is no such suggestion.
     """
-    if name in body or name in SHELLCHECK_VARIABLES:
+    if name in body or name in SHELLCHECK_VARIABLES or not _IDENTIFIER.fullmatch(name):
+        # a name that is no identifier (``ENV A:-$(x) y`` declares ``A:-$(x)``) makes
+        # hadolint's export line a finding, or breaks ShellCheck's parse of the body
         return True
     if len(name) <= 3:
         return False

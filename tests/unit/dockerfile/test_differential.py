@@ -50,6 +50,9 @@ HADOLINT_WRONG: dict[str, tuple[str, list[tuple[str, int]]]] = {
     # BuildKit reads the array as JSON (``\\`` a backslash, ``\"`` a quote); hadolint's
     # string reader fails on a run of escapes before a quote and reads the shell form
     "wrong-json-escaped-quote": ('an exec form with \\ then " in a string', []),
+    # the other way round: ``"C:\ServiceMonitor.exe"`` is no JSON (``\S``), so BuildKit
+    # runs a shell form (docker/labs' Windows images); hadolint keeps the backslash
+    "wrong-json-invalid-escape": ("an exec form with an escape JSON lacks", [("DL3025", 4)]),
 }
 
 # BuildKit refuses these; hadolint 2.15.1 reads them. We report the DL1000 BuildKit's

@@ -1,0 +1,2 @@
+FROM @@CONTAINER@@
+RUN apt-get install curl
