@@ -250,9 +250,11 @@ def _library(k: Keeper, path: str) -> None:
     for top in tops:
         for d in _dirs(k, top):
             for below in ctx.below(d):
+                if below.endswith(_JAVA_SOURCES):
+                    continue  # nor does it make its package a runtime's (Debian's JDK)
                 owner = ctx.packages.owner.get(below)
                 if owner is None:
-                    if ctx.tree.nodes[below].kind != "dir" and not below.endswith(_JAVA_SOURCES):
+                    if ctx.tree.nodes[below].kind != "dir":
                         k.add(below, Reason.ENTRYPOINT)
                 elif not modules or below.endswith(modules):
                     owners.add(owner)

@@ -879,3 +879,39 @@ def test_a_dependency_for_building_is_not_followed_unless_used(dev_used: bool) -
         assert Reason.PACKAGE in kept[path], path
     assert "/usr/include/node/node.h" not in kept
     assert ("/usr/include/openssl/ssl.h" in kept) is dev_used  # its package, when used
+
+
+JDK_STATUS = b"""Package: openjdk-17-jre-headless
+Status: install ok installed
+Architecture: amd64
+Version: 1
+
+Package: openjdk-17-jdk-headless
+Status: install ok installed
+Architecture: amd64
+Depends: openjdk-17-jre-headless
+Version: 1
+"""
+
+
+def test_a_debian_jre_is_kept_whole_and_its_jdk_is_not() -> None:
+    """Debian's JDK package owns one file in the Java home's ``lib``, ``src.zip``: it made
+    the JDK a package of the runtime's library, and javac and 78 MB of jmods were kept
+    for an app that only runs ``java``."""
+    home = "usr/lib/jvm/java-17-openjdk-amd64"
+    owned = {
+        "openjdk-17-jre-headless": [
+            f"{home}/bin/java", f"{home}/lib/modules", f"{home}/lib/libawt.so",
+            f"{home}/conf/security/java.security",
+        ],
+        "openjdk-17-jdk-headless": [
+            f"{home}/bin/javac", f"{home}/jmods/java.base.jmod", f"{home}/lib/src.zip",
+        ],
+    }  # fmt: skip
+    entries = [*dpkg_entries(JDK_STATUS, owned), S.File("app/app.jar", b"PK")]
+    img = image(entries, Env=[f"PATH=/{home}/bin:/usr/bin"], Cmd=["java", "-jar", "/app/app.jar"])
+    kept = plan_minify(img, evidence=traced(f"/{home}/bin/java", f"/{home}/lib/modules")).kept
+    for path in ("lib/libawt.so", "conf/security/java.security"):
+        assert f"/{home}/{path}" in kept, path
+    for path in ("bin/javac", "jmods/java.base.jmod", "lib/src.zip"):
+        assert f"/{home}/{path}" not in kept, path
