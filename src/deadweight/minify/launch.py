@@ -151,7 +151,8 @@ def copied(k: Keeper) -> None:
     image (still there, a later ``RUN chown`` included) when the app used any of it: one
     instruction copies one thing (a static site, templates, a configuration directory),
     read on paths no probe took (nginx's document root, of which the probe fetched one
-    page). What nothing used is left out (a ``COPY`` of files the app never opens). Files a
+    page). What nothing used is left out (a ``COPY`` of files the app never opens), but
+    with ``--static`` nothing tells what was used, and every ``COPY`` stays. Files a
     package manager owns are left to the package closure (``COPY node_modules``, a copied
     virtual environment's distributions), and so is all of a ``node_modules`` tree: its
     ``.bin`` links name devDependencies' scripts, which would make the whole dev tree
@@ -169,7 +170,7 @@ def copied(k: Keeper) -> None:
                 continue
             if node.kind != "dir" or not ctx.below(entry.path):
                 wrote.append(entry.path)
-        if any(k.kept.get(path, set()) & _USED for path in wrote):
+        if not k.traced or any(k.kept.get(path, set()) & _USED for path in wrote):
             for path in wrote:
                 k.add(path, Reason.COPIED)
 

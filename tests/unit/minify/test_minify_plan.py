@@ -512,6 +512,8 @@ def test_what_one_copy_put_there_is_kept_whole_when_the_app_used_it() -> None:
         assert kept[path] == (Reason.COPIED,), path
     assert Reason.COPIED in kept["/srv/site/index.html"]  # the RUN chown rewrote it
     assert "/opt/junk/data.bin" not in kept  # a COPY nothing used
+    static = plan_minify(img, evidence=None).kept  # nothing tells what is used: all stays
+    assert "/opt/junk/data.bin" in static and "/srv/site/css/style.css" in static
     assert "/srv/site/node_modules/dep/index.js" not in kept  # a package: its closure decides
     # nor do node_modules' own links and lockfile pull in what they name (a devDependency's
     # .bin link made the whole dev tree, jest and babel, "used")
