@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from deadweight import mediatypes
-from deadweight.digest import hex_of, verify_bytes
-from deadweight.errors import CorruptImage, NotFound, UnsupportedMediaType, UsageError
-from deadweight.image import Image, Layer, assemble
+from deadweight.digest import hex_of
+from deadweight.errors import CorruptImage, NotFound, UsageError
+from deadweight.image import Image, assemble
 from deadweight.platform import Platform
 from deadweight.sources import Location
-from deadweight.sources._files import DirFiles, Files
-from deadweight.sources.layout import pick, write_blobs
-from deadweight.spec.manifest import Descriptor, Manifest, parse
+from deadweight.sources._files import DirFiles
+from deadweight.sources.layout import blob_layer, pick, verified_blob, write_blobs
+from deadweight.spec.manifest import Manifest, parse
 
 VERSION = b"Directory Transport Version: 1.1\n"
 VERSION_PREFIX = b"Directory Transport Version:"
@@ -35,23 +33,6 @@ def is_directory_image(path: Path) -> bool:
             return f.read(len(VERSION_PREFIX)) == VERSION_PREFIX
     except OSError:
         return False
-
-
-def _read_verified(files: Files, member: str, digest: str) -> bytes:
-    if not files.exists(member):
-        raise NotFound(f"{files.name}: blob {digest} is missing")
-    return verify_bytes(files.read(member), digest, f"{files.name}: blob {digest[:19]}")
-
-
-def _layer(files: Files, desc: Descriptor) -> Layer:
-    if not mediatypes.is_layer(desc.media_type):
-        raise UnsupportedMediaType(f"{files.name}: unknown layer media type {desc.media_type!r}")
-    member = hex_of(desc.digest)
-
-    def opener() -> Any:
-        return files.open(member)
-
-    return Layer(diff_id="", blob=desc, opener=opener, seekable=True)
 
 
 def read(
@@ -73,16 +54,14 @@ def read(
     if not isinstance(doc, Manifest):
         chosen = pick(files, doc, platform)
         raw_index = raw_manifest
-        raw_manifest = _read_verified(
-            files, f"{hex_of(chosen.digest)}.manifest.json", chosen.digest
-        )
+        raw_manifest = verified_blob(files, f"{hex_of(chosen.digest)}.manifest.json", chosen.digest)
         doc = parse(raw_manifest, f"dir:{path}: manifest {chosen.digest[:19]}", chosen.media_type)
         if not isinstance(doc, Manifest):
             raise CorruptImage(f"dir:{path}: {chosen.digest[:19]} is not an image manifest")
-    raw_config = _read_verified(files, hex_of(doc.config.digest), doc.config.digest)
+    raw_config = verified_blob(files, hex_of(doc.config.digest), doc.config.digest)
     return assemble(
         raw_config,
-        [_layer(files, d) for d in doc.layers],
+        [blob_layer(files, d, hex_of(d.digest)) for d in doc.layers],
         raw_manifest=raw_manifest,
         manifest_media_type=doc.media_type,
         raw_index=raw_index,

@@ -36,11 +36,14 @@ def _blob_member(digest: str) -> str:
 
 
 def _blob(files: Files, desc: Descriptor) -> bytes:
-    member = _blob_member(desc.digest)
+    return verified_blob(files, _blob_member(desc.digest), desc.digest)
+
+
+def verified_blob(files: Files, member: str, digest: str) -> bytes:
+    """The blob ``member`` of ``files``, checked against ``digest`` (also ``dir:``'s)."""
     if not files.exists(member):
-        raise NotFound(f"{files.name}: blob {desc.digest} is missing")
-    data = files.read(member)
-    return verify_bytes(data, desc.digest, f"{files.name}: blob {desc.digest[:19]}")
+        raise NotFound(f"{files.name}: blob {digest} is missing")
+    return verify_bytes(files.read(member), digest, f"{files.name}: blob {digest[:19]}")
 
 
 def _check_layout(files: Files) -> None:
@@ -54,9 +57,14 @@ def _check_layout(files: Files) -> None:
 
 
 def _layer(files: Files, desc: Descriptor) -> Layer:
+    return blob_layer(files, desc, _blob_member(desc.digest))
+
+
+def blob_layer(files: Files, desc: Descriptor, member: str) -> Layer:
+    """The layer ``desc`` names, streamed from the blob ``member`` of ``files`` (also
+    ``dir:``'s, whose blobs are named by their hex digest alone)."""
     if not mediatypes.is_layer(desc.media_type):
         raise UnsupportedMediaType(f"{files.name}: unknown layer media type {desc.media_type!r}")
-    member = _blob_member(desc.digest)
 
     def opener() -> Any:
         return files.open(member)
