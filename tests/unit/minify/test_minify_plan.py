@@ -260,12 +260,9 @@ def python_image() -> Image:
         b"flask/__init__.py,sha256=x,10\nflask-3.0.dist-info/METADATA,,\n"
         b"../../../bin/flask,,\nflask-3.0.dist-info/RECORD,,\n"
     )
-    return image(
+    return local_python_app(
         [
-            S.File("usr/local/bin/python3.12", ELF_LESS, 0o755),
-            S.Symlink("usr/local/bin/python3", "python3.12"),
             S.File("usr/local/bin/flask", b"#!/usr/local/bin/python3.12\n", 0o755),
-            S.File("usr/local/lib/python3.12/os.py", b"os" * 10),
             S.File("usr/local/lib/python3.12/json/__init__.py", b"j"),
             S.File(f"{site}/flask/__init__.py", b"f" * 10),
             S.File(f"{site}/flask-3.0.dist-info/METADATA", METADATA),
@@ -276,7 +273,21 @@ def python_image() -> Image:
             S.File(f"{site}/asgiref/__init__.py", b"a" * 10),
             S.File(f"{site}/asgiref-3.0.dist-info/METADATA", b"Name: asgiref\n"),
             S.File(f"{site}/asgiref-3.0.dist-info/RECORD", b"asgiref/__init__.py,,\n"),
-            S.File("app/main.py", b"import flask"),
+        ],
+        b"import flask",
+    )
+
+
+def local_python_app(entries: list[S.Entry], main: bytes) -> Image:
+    """``entries`` beside a Python 3.12 in ``/usr/local`` (``os.py`` its library) and
+    ``/app/main.py`` holding ``main``, run as ``python3 main.py`` in ``/app``."""
+    return image(
+        [
+            S.File("usr/local/bin/python3.12", ELF_LESS, 0o755),
+            S.Symlink("usr/local/bin/python3", "python3.12"),
+            S.File("usr/local/lib/python3.12/os.py", b"os" * 10),
+            *entries,
+            S.File("app/main.py", main),
         ],
         Cmd=["python3", "main.py"],
         WorkingDir="/app",
@@ -782,22 +793,16 @@ def test_a_distributions_test_suite_is_left_out_of_its_closure_unless_used() -> 
         "numpy/lib/tests/data/x.npy", "numpy/testing/utils.py", "numpy/random/tests/test_c.py",
     ]  # fmt: skip
     record = "".join(f"{f},,\n" for f in files).encode() + b"numpy-2.2.dist-info/RECORD,,\n"
-    img = image(
+    img = local_python_app(
         [
-            S.File("usr/local/bin/python3.12", ELF_LESS, 0o755),
-            S.Symlink("usr/local/bin/python3", "python3.12"),
-            S.File("usr/local/lib/python3.12/os.py", b"os"),
             *(S.File(f"{site}/{f}", b"x" * 10) for f in files),
             S.File(f"{site}/numpy-2.2.dist-info/METADATA", b"Name: numpy\n"),
             S.File(f"{site}/numpy-2.2.dist-info/RECORD", record),
             S.File(f"{site}/tests/__init__.py", b"t"),
             S.File(f"{site}/tests-0.1.dist-info/METADATA", b"Name: tests\n"),
             S.File(f"{site}/tests-0.1.dist-info/RECORD", b"tests/__init__.py,,\n"),
-            S.File("app/main.py", b"import numpy"),
         ],
-        Cmd=["python3", "main.py"],
-        WorkingDir="/app",
-        Env=["PATH=/usr/local/bin:/usr/bin"],
+        b"import numpy",
     )
     used = traced(f"/{site}/numpy/__init__.py", f"/{site}/numpy/random/tests/test_c.py")
     kept = plan_minify(img, evidence=used).kept
