@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import MappingProxyType
+
+import msgspec
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.bloat import CORE_NAME, Bloat, bloat
+from deadweight.analysis.bloat import CORE_NAME, Bloat, BloatCounter, bloat
 from deadweight.analysis.efficiency import DiveCounter
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.packages import Package
@@ -20,13 +23,19 @@ from deadweight.analysis.recommend import recommend
 from deadweight.analysis.report import Analysis, LayerReport, SizeItem, UnsafeItem
 from deadweight.analysis.waste import Cause, classify, summarise
 from deadweight.cache import LayerCache
+from deadweight.filetree import partition
 from deadweight.filetree.delta import HashName, LayerDelta
-from deadweight.filetree.tree import Hidden, Stacker, Tree
+from deadweight.filetree.nodes import Inodes, Node
+from deadweight.filetree.tree import Hidden, Stacker, Tree, check_members
 from deadweight.image import Image
 from deadweight.progress import Progress
 from deadweight.reading import iter_deltas, paused_gc
 
 TOP = 20
+# Members (entries, whiteouts, opaque markers) of an image's layers above which they are
+# stacked a range of paths at a time (:mod:`deadweight.filetree.partition`), so that no
+# stacking holds more than about this many paths (issue 16).
+PART = 400_000
 
 
 def ignore_matcher(globs: Sequence[str]) -> Callable[[str], bool] | None:
@@ -109,9 +118,49 @@ def analyze_deltas(
         )
 
 
+class _Large(Exception):
+    """The layers hold more than :data:`PART` members: stack them in parts."""
+
+
 def _analyze_deltas(
     layers_in: Iterable[LayerDelta],
     *,
+    instructions: Sequence[str],
+    diff_ids: Sequence[str],
+    image: str,
+    image_id: str,
+    base_layers: int,
+    ignore: Sequence[str],
+) -> Analysis:
+    """Each layer stacked as it comes, while the layers above it are read; once the
+    layers hold more than :data:`PART` members, all of them stacked again a range of paths
+    at a time (:func:`_partitioned`), or whole if a layer is irregular for that."""
+    held: list[LayerDelta] = []
+    source = iter(layers_in)
+
+    def counted() -> Iterator[LayerDelta]:
+        members = 0
+        for delta in source:
+            held.append(delta)
+            members += len(delta.entries) + len(delta.whiteouts) + len(delta.opaques)
+            if members > PART:
+                raise _Large
+            yield delta
+
+    said = (instructions, diff_ids, image, image_id, base_layers, ignore)
+    try:
+        return _stacked_whole(counted(), *said)
+    except _Large:
+        pass
+    held.extend(source)
+    try:
+        return _partitioned(held, *said)
+    except partition.Irregular:
+        return _stacked_whole(held, *said)
+
+
+def _stacked_whole(
+    layers_in: Iterable[LayerDelta],
     instructions: Sequence[str],
     diff_ids: Sequence[str],
     image: str,
@@ -192,21 +241,187 @@ def _analyze_deltas(
     )
 
 
+def _partitioned(
+    deltas: Sequence[LayerDelta],
+    instructions: Sequence[str],
+    diff_ids: Sequence[str],
+    image: str,
+    image_id: str,
+    base_layers: int,
+    ignore: Sequence[str],
+) -> Analysis:
+    """:func:`_stacked_whole`'s analysis, the layers stacked one range of paths at a time
+    (:mod:`deadweight.filetree.partition`): each part reports on the paths it owns, and
+    what needs the whole tree (directory sizes, the packages, the bloat) is summed over the
+    parts. Raises :class:`~deadweight.filetree.partition.Irregular` as the parts do."""
+    check_members(sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas))
+    skip = ignore_matcher(ignore)
+    count = len(deltas)
+    captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
+    wanted, candidates = pkgs.lookups(captured)
+    cores = [(layer, p, data) for layer, p, data in captured if CORE_NAME.search(p)]
+    reports = [[0] * 6 for _ in range(count)]
+    events: list[tuple[Hidden, Cause, int]] = []
+    repeated: set[int] = set()
+    counter = BloatCounter(candidates, from_layer=base_layers)
+    largest: list[SizeItem] = []
+    dirs: dict[str, int] = {}
+    final_size = 0
+    found: dict[str, Node] = {}  # the inventory's paths, their inodes numbered anew
+    inodes = Inodes()
+    for number, part in enumerate(partition.parts(deltas, partition.bounds(deltas, PART))):
+        owns = part.owns
+        stacker = Stacker(bounded=False)
+        for i, delta in enumerate(part.deltas):
+            before = {e.path for e in delta.entries if e.path in stacker.nodes}
+            hidden = stacker.apply(delta, part.implied[i])
+            row = reports[i]
+            for k, n in enumerate(_layer_changes(stacker, delta, before, hidden, owns)):
+                row[k] += n
+            held_by = stacker.inodes.held
+            for h in hidden:
+                if h.last and owns(h.node.path):
+                    held = held_by[h.node.inode]
+                    if held:
+                        events.append((h, classify(h, stacker.nodes.get(h.node.path)), held))
+        repeated |= stacker.repeated
+        tree = stacker.tree(last=True)
+        del stacker
+
+        def outside(path: str, owns: Callable[[str], bool] = owns) -> bool:
+            return not owns(path) or (skip is not None and skip(path))
+
+        heads = {p: data for layer, p, data in cores if owns(p) and _live(tree, p, layer)}
+        counter.add(tree, core_heads=heads, ignore=outside)
+        largest = [*largest, *_largest_files(tree, outside)]
+        final_size += _add_dir_sizes(tree, owns, dirs)
+        renumbered: dict[int, int] = {}
+        for path in wanted:
+            node = tree.get(path) if owns(path) else None
+            if node is None:
+                continue
+            if node.inode >= 0:
+                inode = renumbered.get(node.inode)
+                if inode is None:
+                    column = tree.inodes
+                    assert isinstance(column, Inodes)
+                    inode = renumbered[node.inode] = inodes.add(
+                        column.held[node.inode], column.layers[node.inode], path
+                    )
+                node = msgspec.structs.replace(node, inode=inode)
+            found[path] = node
+        del tree, number
+    lookup = Tree(MappingProxyType(found), inodes, [dirs])
+    packages = pkgs.inventory(lookup, captured)
+    found_bloat = counter.result(pkgs.dev_dirs(packages))
+    del found, lookup, counter
+    said = list(instructions) + [""] * max(0, count - len(instructions))
+    waste = summarise(events, said, base_layers=base_layers, ignore=skip)
+    del events
+    dive = DiveCounter()
+    for i, delta in enumerate(deltas):
+        dive.add(delta, unique=i not in repeated)
+    sizes = [d.size for d in deltas]
+    scope = sum(sizes[base_layers:])
+    wasted_by_layer = [0] * count
+    for item in waste.items:
+        wasted_by_layer[item.written_by] += item.bytes
+    layers = tuple(
+        LayerReport(
+            i,
+            diff_ids[i] if i < len(diff_ids) else "",
+            said[i],
+            sizes[i],
+            reports[i][0],
+            reports[i][1],
+            reports[i][2],
+            wasted_by_layer[i],
+            _largest_written(deltas[i], 5),
+            reports[i][3],
+            reports[i][4],
+            reports[i][5],
+        )
+        for i in range(count)
+    )
+    unsafe = tuple(
+        UnsafeItem(i, u.name, u.reason, u.action) for i, d in enumerate(deltas) for u in d.unsafe
+    )
+    largest_dirs = heapq.nsmallest(
+        TOP, ((-b, p) for p, b in dirs.items() if p and b and not (skip and skip(p)))
+    )
+    return Analysis(
+        image=image,
+        image_id=image_id,
+        layers=layers,
+        size=sum(sizes),
+        final_size=final_size,
+        base_layers=base_layers,
+        scope_size=scope,
+        efficiency=1.0 - waste.reclaimable / scope if scope else 1.0,
+        wasted_percent=waste.reclaimable / scope if scope else 0.0,
+        waste=waste,
+        bloat=found_bloat,
+        packages=packages,
+        largest_files=tuple(
+            SizeItem(p, -s) for s, p in heapq.nsmallest(TOP, ((-i.bytes, i.path) for i in largest))
+        ),
+        largest_dirs=tuple(SizeItem(p, -s) for s, p in largest_dirs),
+        dive=dive.figures(),
+        unsafe=unsafe,
+        recommendations=recommend(waste, found_bloat, packages, said),
+        ignore=tuple(ignore),
+    )
+
+
+def _add_dir_sizes(tree: Tree, owns: Callable[[str], bool], dirs: dict[str, int]) -> int:
+    """Add the bytes of the paths ``owns`` in ``tree`` to ``dirs`` (each inode at its
+    first name, as :meth:`Tree.dir_sizes` counts) and return their sum."""
+    here: dict[str, int] = {}
+    held = tree.held
+    total = 0
+    for path, node in tree.first_names():
+        if not owns(path):
+            continue
+        b = held(node.inode)
+        if b:
+            total += b
+            up = path.rpartition("/")[0]
+            here[up] = here.get(up, 0) + b
+    for d, b in here.items():
+        while True:
+            dirs[d] = dirs.get(d, 0) + b
+            if not d:
+                break
+            d = d.rpartition("/")[0]
+    return total
+
+
 def _layer_changes(
-    stacker: Stacker, delta: LayerDelta, before: set[str], hidden: Sequence[Hidden]
+    stacker: Stacker,
+    delta: LayerDelta,
+    before: set[str],
+    hidden: Sequence[Hidden],
+    owns: Callable[[str], bool] | None = None,
 ) -> tuple[int, int, int, int, int, int]:
     """What the layer just stacked did: (added, changed, deleted) entries that are not
-    directories, then the bytes it added, changed and deleted (see ``LayerReport``)."""
+    directories, then the bytes it added, changed and deleted (see ``LayerReport``); of
+    the paths ``owns``, when given (a part of the image)."""
     nodes, layer = stacker.nodes, stacker.layer
     held_by, layer_of = stacker.inodes.held, stacker.inodes.layers  # columns, read directly
     # the paths the layer wrote, each once: a set of them only when it wrote one twice or
     # hid a lower path (a layer that only adds, the million files of issue 16, needs none)
-    removed = [h for h in hidden if h.how != "replaced" and h.node.kind != "dir"]
+    removed = [
+        h
+        for h in hidden
+        if h.how != "replaced" and h.node.kind != "dir" and (owns is None or owns(h.node.path))
+    ]
     touched: set[str] | None = None
     if removed or layer in stacker.repeated:
         touched = {e.path for e in delta.entries}
     added = changed = added_bytes = changed_bytes = deleted = deleted_bytes = 0
     for path in touched if touched is not None else (e.path for e in delta.entries):
+        if owns is not None and not owns(path):
+            continue
         node = nodes.get(path)
         if node is None:
             continue

@@ -184,15 +184,6 @@ def _core_name(path: str) -> bool:
     return CORE_NAME.search(path) is not None
 
 
-def _under_any(path: str, tops: set[str]) -> str | None:
-    p = path
-    while p:
-        if p in tops:
-            return p
-        p = p.rpartition("/")[0]
-    return None
-
-
 def bloat(
     tree: Tree,
     *,
@@ -204,62 +195,125 @@ def bloat(
     """Bloat in ``tree``. ``dev_packages`` are directories of npm devDependencies;
     ``core_heads`` the first bytes of files named like core dumps; files last written by
     a layer below ``from_layer`` (the base image's, when it is left out) do not count."""
-    dev = set(dev_packages)
-    heads = core_heads or {}
-    groups: dict[tuple[str, str], list[int]] = {}  # -> [bytes, files]
-    writers: dict[tuple[str, str], dict[int, int]] = {}
-    # a digest seen once maps to its node, a list only once a second node shares it: a
-    # list per file of a million distinct files was ~70 bytes each (issue 16)
-    by_digest: dict[str, Node | list[Node]] = {}
-    held_by = tree.held  # a stacked tree's inode column: no Inode made per node
-    for path, node in tree.first_names():
-        if node.layer < from_layer or (ignore is not None and ignore(path)):
-            continue
-        held = held_by(node.inode)
-        digest = node.digest
-        if digest and node.size and (node.kind == "file" or node.kind == "hardlink"):
-            same = by_digest.get(digest)
-            if same is None:
-                by_digest[digest] = node
-            elif isinstance(same, list):
-                same.append(node)
+    counter = BloatCounter(dev_packages, from_layer=from_layer)
+    counter.add(tree, core_heads=core_heads, ignore=ignore)
+    return counter.result(dev_packages)
+
+
+class BloatCounter:
+    """:func:`bloat` of a tree given in parts (:mod:`deadweight.filetree.partition`): each
+    part's tree is added with the paths it does not own ignored, and the result asked for
+    once all are in.
+
+    Which npm packages are devDependencies may be known only at the end (the lockfiles'
+    packages are looked up in the whole tree), so a file below any of the ``candidates``
+    is counted under the chain of candidates it lies below and its own category, and given
+    to the deepest real one (as :func:`bloat` walks up from the file) by :meth:`result`.
+    """
+
+    def __init__(self, candidates: Iterable[str] = (), *, from_layer: int = 0) -> None:
+        self.candidates = set(candidates)
+        self.from_layer = from_layer
+        # (chain of candidate tops, deepest first; (category, group)) -> [bytes, files]
+        self.groups: dict[tuple[tuple[str, ...], tuple[str, str] | None], list[int]] = {}
+        self.writers: dict[tuple[tuple[str, ...], tuple[str, str] | None], dict[int, int]] = {}
+        # a digest seen once maps to its node, a list only once a second node shares it: a
+        # list per file of a million distinct files was ~70 bytes each (issue 16)
+        self.by_digest: dict[str, Node | list[Node]] = {}
+
+    def add(
+        self,
+        tree: Tree,
+        *,
+        core_heads: Mapping[str, bytes] | None = None,
+        ignore: Callable[[str], bool] | None = None,
+    ) -> None:
+        dev, from_layer = self.candidates, self.from_layer
+        heads = core_heads or {}
+        groups, writers, by_digest = self.groups, self.writers, self.by_digest
+        held_by = tree.held  # a stacked tree's inode column: no Inode made per node
+        for path, node in tree.first_names():
+            if node.layer < from_layer or (ignore is not None and ignore(path)):
+                continue
+            held = held_by(node.inode)
+            digest = node.digest
+            if digest and node.size and (node.kind == "file" or node.kind == "hardlink"):
+                same = by_digest.get(digest)
+                if same is None:
+                    by_digest[digest] = node
+                elif isinstance(same, list):
+                    same.append(node)
+                else:
+                    by_digest[digest] = [same, node]
+            if not held:
+                continue  # counted in no category (but maybe a duplicate: see above)
+            chain: tuple[str, ...] = ()
+            found: tuple[str, str] | None = None
+            if _core_name(path) and is_core_dump(heads.get(path, b"")):
+                found = ("core-dump", path)
             else:
-                by_digest[digest] = [same, node]
-        if not held:
-            continue  # counted in no category (but maybe a duplicate: see above)
-        found: tuple[str, str] | None = None
-        if _core_name(path) and is_core_dump(heads.get(path, b"")):
-            found = ("core-dump", path)
-        elif dev and "node_modules/" in path:
-            top = _under_any(path, dev)
-            found = ("npm-dev-dependencies", top) if top else None
-        found = found or categorise(path)
-        if found is None:
-            continue
-        row = groups.setdefault(found, [0, 0])
-        row[0] += held
-        row[1] += 1
-        w = writers.setdefault(found, {})
-        w[node.layer] = w.get(node.layer, 0) + held
-    items = [
-        BloatItem(
-            cat, path, b, n, max(writers[(cat, path)].items(), key=lambda kv: (kv[1], -kv[0]))[0]
+                if dev and "node_modules/" in path:
+                    chain = _chain(path, dev)
+                found = categorise(path)
+            if found is None and not chain:
+                continue
+            at = (chain, found)
+            row = groups.get(at)
+            if row is None:
+                row = groups[at] = [0, 0]
+                writers[at] = {}
+            row[0] += held
+            row[1] += 1
+            w = writers[at]
+            w[node.layer] = w.get(node.layer, 0) + held
+
+    def result(self, dev_packages: Iterable[str] = ()) -> Bloat:
+        """The bloat of every part added; ``dev_packages``: the candidates that are
+        devDependencies indeed."""
+        dev = set(dev_packages)
+        rows: dict[tuple[str, str], list[int]] = {}
+        layers: dict[tuple[str, str], dict[int, int]] = {}
+        for (chain, own), (b, n) in self.groups.items():
+            top = next((t for t in chain if t in dev), None)
+            found = ("npm-dev-dependencies", top) if top is not None else own
+            if found is None:
+                continue
+            row = rows.setdefault(found, [0, 0])
+            row[0] += b
+            row[1] += n
+            w = layers.setdefault(found, {})
+            for layer, held in self.writers[(chain, own)].items():
+                w[layer] = w.get(layer, 0) + held
+        items = [
+            BloatItem(
+                cat, path, b, n, max(layers[(cat, path)].items(), key=lambda kv: (kv[1], -kv[0]))[0]
+            )
+            for (cat, path), (b, n) in rows.items()
+        ]
+        items.sort(key=lambda i: (-i.bytes, i.path, i.category))
+        dups = [
+            DuplicateGroup(d, nodes[0].size, tuple(sorted(n.path for n in nodes)))
+            for d, nodes in self.by_digest.items()
+            if isinstance(nodes, list)
+        ]
+        dups.sort(key=lambda g: (-g.bytes, g.paths[0]))
+        totals = dict.fromkeys(CATEGORIES, 0)
+        for item in items:
+            totals[item.category] += item.bytes
+        totals["duplicates"] = sum(g.bytes for g in dups)
+        return Bloat(
+            tuple(items),
+            tuple((c, totals[c]) for c in CATEGORIES if totals[c]),
+            tuple(dups),
         )
-        for (cat, path), (b, n) in groups.items()
-    ]
-    items.sort(key=lambda i: (-i.bytes, i.path, i.category))
-    dups = [
-        DuplicateGroup(d, nodes[0].size, tuple(sorted(n.path for n in nodes)))
-        for d, nodes in by_digest.items()
-        if isinstance(nodes, list)
-    ]
-    dups.sort(key=lambda g: (-g.bytes, g.paths[0]))
-    totals = dict.fromkeys(CATEGORIES, 0)
-    for item in items:
-        totals[item.category] += item.bytes
-    totals["duplicates"] = sum(g.bytes for g in dups)
-    return Bloat(
-        tuple(items),
-        tuple((c, totals[c]) for c in CATEGORIES if totals[c]),
-        tuple(dups),
-    )
+
+
+def _chain(path: str, tops: set[str]) -> tuple[str, ...]:
+    """The ``tops`` ``path`` lies below (or is), deepest first."""
+    out = []
+    p = path
+    while p:
+        if p in tops:
+            out.append(p)
+        p = p.rpartition("/")[0]
+    return tuple(out)

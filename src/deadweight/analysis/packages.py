@@ -229,13 +229,30 @@ def inventory(tree: Tree, captured: Sequence[tuple[int, str, bytes]]) -> tuple[P
     return tuple(out)
 
 
-def _npm(tree: Tree, path: str, text: str) -> list[Package]:
+def _lock_rows(path: str, text: str) -> list[tuple[str, str, str, bool]]:
+    """(package directory, name, version, dev) of the lockfile at ``path``."""
     project = path.rpartition("/")[0]
     if project.endswith("node_modules"):
         project = project.rpartition("/")[0]
+    return [
+        (f"{project}/{key}" if project else key, name, version, dev)
+        for key, name, version, dev in parse_lock(text)
+    ]
+
+
+def _record_paths(meta_dir: str, text: str) -> list[str]:
+    """The paths a dist-info ``RECORD`` lists, relative to the image root."""
+    site = meta_dir.rpartition("/")[0]
+    out = []
+    for line in text.splitlines():
+        rel = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
+        out.append(lexical(site + "/" + rel.strip('"')))
+    return out
+
+
+def _npm(tree: Tree, path: str, text: str) -> list[Package]:
     rows = []
-    for key, name, version, dev in parse_lock(text):
-        top = f"{project}/{key}" if project else key
+    for top, name, version, dev in _lock_rows(path, text):
         node = tree.get(top)
         if node is None or node.kind != "dir":
             continue
@@ -252,20 +269,38 @@ def _python(
     if not name:
         return []
     meta_dir = path.rpartition("/")[0]
-    site = meta_dir.rpartition("/")[0]
     record = latest.get(meta_dir + "/RECORD")
     total, declared = 0, False
     if record is not None:
         seen: set[int] = set()
-        for line in record[1].splitlines():
-            rel = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
-            node = tree.get(lexical(site + "/" + rel.strip('"')))
+        for listed in _record_paths(meta_dir, record[1]):
+            node = tree.get(listed)
             if node is not None and node.inode >= 0 and node.inode not in seen:
                 seen.add(node.inode)
                 total += tree.inodes[node.inode].bytes
     else:
         total, declared = _bytes_under(tree, meta_dir), True
     return [Package("python", name, version, total, layer, meta_dir, declared=declared)]
+
+
+def lookups(captured: Sequence[tuple[int, str, bytes]]) -> tuple[frozenset[str], frozenset[str]]:
+    """Every path :func:`inventory` may look up in the tree for ``captured`` (the files'
+    own, the package databases', the directories of lockfiles' packages, the files their
+    ``RECORD`` lists), and the package directories that some lockfile says are
+    devDependencies: what a tree stacked in parts (:mod:`deadweight.filetree.partition`)
+    keeps for the inventory and the bloat."""
+    paths = {DPKG_STATUS, APK_INSTALLED}
+    dev: set[str] = set()
+    for _, path, data in captured:
+        paths.add(path)
+        if _LOCK.search(path):
+            for top, _, _, is_dev in _lock_rows(path, data.decode("utf-8", "replace")):
+                paths.add(top)
+                if is_dev:
+                    dev.add(top)
+        elif path.endswith("/RECORD"):
+            paths.update(_record_paths(path.rpartition("/")[0], data.decode("utf-8", "replace")))
+    return frozenset(paths), frozenset(dev)
 
 
 def dev_dirs(packages: Sequence[Package]) -> tuple[str, ...]:

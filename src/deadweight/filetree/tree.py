@@ -179,18 +179,20 @@ class Stacker:
         new.members = self.members
         return new
 
-    def apply(self, delta: LayerDelta) -> list[Hidden]:
+    def apply(self, delta: LayerDelta, implied: Iterable[str] = ()) -> list[Hidden]:
         """Stack one more layer; return what it hid, in the order it hid it.
+
+        ``implied`` are directories the layer creates where they are missing, for paths
+        below them that it writes but that this stacking is not given (a part of the
+        image, :mod:`deadweight.filetree.partition`): made after the whiteouts, before the
+        entries.
 
         Raises :class:`UnsafeLayer` once the layers stacked hold more than
         ``limits.IMAGE_ENTRIES`` members in all, unless made unbounded: the merged tree is
         held whole, a few hundred bytes a path, and no real image comes near (issue 16)."""
         self.members += len(delta.entries) + len(delta.whiteouts) + len(delta.opaques)
-        if self.members > limits.IMAGE_ENTRIES and self.bounded:
-            raise UnsafeLayer(
-                f"the image's layers hold more than {limits.IMAGE_ENTRIES:,} entries in all "
-                "(deadweight.limits.IMAGE_ENTRIES): refused"
-            )
+        if self.bounded:
+            check_members(self.members)
         self.layer += 1
         hidden: list[Hidden] = []
         for path in delta.whiteouts:
@@ -199,6 +201,10 @@ class Stacker:
         for path in delta.opaques:
             for child in sorted(self.children.get(path, ())):
                 self._remove(child, "opaque", hidden)
+        for path in sorted(implied):
+            node = self.nodes.get(path)
+            if node is None or node.kind != "dir":
+                self._ensure_parents(path + "/\x00", hidden)
         for entry in delta.entries:
             self._add(entry, hidden)
         return hidden
@@ -280,6 +286,16 @@ class Stacker:
             counts[node.inode] -= 1
             last = counts[node.inode] == 0
         hidden.append(Hidden(node, self.layer, how, last))
+
+
+def check_members(members: int) -> None:
+    """Raise :class:`UnsafeLayer` for more than ``limits.IMAGE_ENTRIES`` members (entries,
+    whiteouts and opaque markers) in an image's layers."""
+    if members > limits.IMAGE_ENTRIES:
+        raise UnsafeLayer(
+            f"the image's layers hold more than {limits.IMAGE_ENTRIES:,} entries in all "
+            "(deadweight.limits.IMAGE_ENTRIES): refused"
+        )
 
 
 def stack(deltas: Iterable[LayerDelta], *, bounded: bool = True) -> Tree:

@@ -1,0 +1,203 @@
+"""The merged file system in path ranges, so that no stacking holds every path (issue 16).
+
+Paths are ordered by :func:`key` (a path's ``/`` made the lowest character), in which a
+directory's whole subtree follows it without a gap. The image's paths are cut into ranges
+of about ``size`` members each; a :class:`Part` holds, for every layer, what that layer
+does to the paths of one range, plus what the range's stacking needs from outside it:
+
+- its **spine**: the ancestors of the range's first path, which sort before it. Whatever
+  the layers do to an ancestor (a whiteout, an opaque marker, a file put in place of the
+  directory) they do to the range's paths below it.
+- the directories of the range that paths *after* it lie below (the ancestors of the next
+  range's first path). A layer that writes such a path creates those directories where
+  they are missing, as overlayfs does (``implied``): applied after the layer's whiteouts
+  and before its entries, which for a layer that writes nothing below a non-directory of
+  its own is the same as at the entry's turn.
+- every hardlink and the path it names, with their ancestors (the **hardlink world**): an
+  inode's bytes are wasted only when its last name goes, and its names may lie in any
+  range.
+
+A path is *owned* by the one range it falls in: what a part's stacking reports of other
+paths (spine, hardlink world) is the business of the part that owns them. Stacking a
+part with :class:`~deadweight.filetree.tree.Stacker` thus gives, for the paths it owns,
+exactly what stacking the whole image gives. A layer that writes a non-directory and
+also a path below it (tar order then decides, which a range cannot see) is
+:class:`Irregular`: the caller stacks the image whole.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.entry import Entry
+
+__all__ = ["Irregular", "Part", "bounds", "key", "parts"]
+
+# Members sampled per part when choosing the bounds.
+_SAMPLES = 64
+
+
+def key(path: str) -> str:
+    """``path``'s place in subtree order: every path below a directory comes right after
+    it, before any path that only shares a prefix of its name (``a/b`` < ``a-b``)."""
+    return path.replace("/", "\x00")
+
+
+def ancestors(path: str) -> list[str]:
+    """The directories above ``path``, nearest first (the root, "", left out)."""
+    out = []
+    up = path.rpartition("/")[0]
+    while up:
+        out.append(up)
+        up = up.rpartition("/")[0]
+    return out
+
+
+class Irregular(Exception):
+    """A layer writes a non-directory and also a path below it (tar order decides)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One range of paths (keys ``lo`` <= key < ``hi``; None: unbounded) and, per layer,
+    what stacking it needs (see the module's docstring)."""
+
+    lo: str | None
+    hi: str | None
+    deltas: tuple[LayerDelta, ...]
+    implied: tuple[frozenset[str], ...]
+
+    def owns(self, path: str) -> bool:
+        k = path.replace("/", "\x00")
+        return (self.lo is None or k >= self.lo) and (self.hi is None or k < self.hi)
+
+
+def bounds(deltas: Sequence[LayerDelta], size: int) -> list[str]:
+    """Keys cutting the layers' members into ranges of about ``size`` each (none when
+    they hold no more than ``size``), from a sample of their paths."""
+    total = sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas)
+    if total <= size:
+        return []
+    step = max(1, size // _SAMPLES)  # members a sample stands for
+    per = max(1, size // step)  # samples a part holds
+    sample: set[str] = set()
+    seen = 0
+    for d in deltas:
+        for paths in ((e.path for e in d.entries), d.whiteouts, d.opaques):
+            for path in paths:
+                if seen % step == 0:
+                    sample.add(key(path))
+                seen += 1
+    ordered = sorted(sample)
+    return ordered[per::per]
+
+
+def _world(deltas: Sequence[LayerDelta]) -> tuple[frozenset[str], frozenset[str]]:
+    """Every hardlink and the path it names; the same with their ancestors."""
+    names: set[str] = set()
+    for d in deltas:
+        for e in d.entries:
+            if e.kind == "hardlink":
+                names.add(e.path)
+                names.add(e.link)
+    world = set(names)
+    for name in names:
+        world.update(ancestors(name))
+    return frozenset(names), frozenset(world)
+
+
+def parts(deltas: Sequence[LayerDelta], cuts: Sequence[str]) -> Iterator[Part]:
+    """The parts between ``cuts`` (from :func:`bounds`), in path order; with no cuts, one
+    part holding the deltas as they are. Raises :class:`Irregular` (see the module)."""
+    if not cuts:
+        yield Part(None, None, tuple(deltas), tuple(frozenset() for _ in deltas))
+        return
+    names, world = _world(deltas)
+    below = _made_in_world(deltas, world)
+    edges: list[str | None] = [None, *cuts, None]
+    for lo, hi in itertools.pairwise(edges):
+        yield _part(deltas, lo, hi, (names, world), below)
+
+
+def _made_in_world(deltas: Sequence[LayerDelta], world: frozenset[str]) -> list[frozenset[str]]:
+    """Per layer, the paths of the hardlink world it writes something below: every part
+    holds the world, so each must make those directories too (a hardlink's name replaced
+    by a directory for a path another part owns frees its inode everywhere)."""
+    if not world:
+        return [frozenset() for _ in deltas]
+    out = []
+    for d in deltas:
+        made: set[str] = set()
+        for e in d.entries:
+            made.update(a for a in ancestors(e.path) if a in world)
+        out.append(frozenset(made))
+    return out
+
+
+def _part(
+    deltas: Sequence[LayerDelta],
+    lo: str | None,
+    hi: str | None,
+    linked: tuple[frozenset[str], frozenset[str]],
+    below: Sequence[frozenset[str]],
+) -> Part:
+    names, world = linked
+    spine = frozenset(ancestors(lo.replace("\x00", "/"))) if lo is not None else frozenset()
+    # the range's directories that paths after it lie below, shallowest first
+    above = (
+        [a for a in reversed(ancestors(hi.replace("\x00", "/"))) if lo is None or key(a) >= lo]
+        if hi is not None
+        else []
+    )
+    top = above[0] + "/" if above else None
+    out: list[LayerDelta] = []
+    implied: list[frozenset[str]] = []
+    for d, in_world in zip(deltas, below, strict=True):
+        kept: list[Entry] = []
+        made: set[str] = set(in_world)
+        for e in d.entries:
+            path = e.path
+            k = path.replace("/", "\x00")
+            if hi is not None and k >= hi:
+                if top is not None and path.startswith(top):
+                    made.update(a for a in above if path.startswith(a + "/"))
+                if path in world:
+                    kept.append(e)
+            elif (lo is None or k >= lo) or path in spine or path in world:
+                kept.append(e)
+
+        def wanted(path: str) -> bool:
+            k = path.replace("/", "\x00")
+            inside = (lo is None or k >= lo) and (hi is None or k < hi)
+            return inside or path in spine or path in world
+
+        if made:
+            _check(kept, made, names)
+        out.append(
+            LayerDelta(
+                tuple(kept),
+                tuple(p for p in d.whiteouts if wanted(p)),
+                tuple(p for p in d.opaques if wanted(p)),
+                size=d.size,
+            )
+        )
+        implied.append(frozenset(made))
+    return Part(lo, hi, tuple(out), tuple(implied))
+
+
+def _check(kept: Sequence[Entry], made: set[str], names: frozenset[str]) -> None:
+    """Raise :class:`Irregular` if the layer writes a non-directory at a directory it also
+    creates for a path below it, or above one, or links to one (a hardlink names what is
+    there at its turn in tar order), or creates it where a name of a hardlinked inode may
+    be (which of the inode's names goes last is then a matter of tar order)."""
+    over = set(made)
+    for a in made:
+        over.update(ancestors(a))
+    if not over.isdisjoint(names):
+        raise Irregular(min(over & names))
+    for e in kept:
+        if (e.kind != "dir" and e.path in over) or (e.kind == "hardlink" and e.link in over):
+            raise Irregular(e.path)
