@@ -256,16 +256,41 @@ def _partitioned(
     parts. Raises :class:`~deadweight.filetree.partition.Irregular` as the parts do."""
     check_members(sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas))
     skip = ignore_matcher(ignore)
-    count = len(deltas)
     captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
     wanted, candidates = pkgs.lookups(captured)
+    counter = BloatCounter(candidates, from_layer=base_layers, spill=True)
+    try:
+        return _in_parts(deltas, instructions, diff_ids, image, image_id, base_layers, ignore,
+                         skip, captured, wanted, counter)  # fmt: skip
+    finally:
+        counter.close()
+
+
+def _in_parts(
+    deltas: Sequence[LayerDelta],
+    instructions: Sequence[str],
+    diff_ids: Sequence[str],
+    image: str,
+    image_id: str,
+    base_layers: int,
+    ignore: Sequence[str],
+    skip: Callable[[str], bool] | None,
+    captured: Sequence[tuple[int, str, bytes]],
+    wanted: frozenset[str],
+    counter: BloatCounter,
+) -> Analysis:
+    count = len(deltas)
     cores = [(layer, p, data) for layer, p, data in captured if CORE_NAME.search(p)]
     reports = [[0] * 6 for _ in range(count)]
     events: list[tuple[Hidden, Cause, int]] = []
     repeated: set[int] = set()
-    counter = BloatCounter(candidates, from_layer=base_layers)
     largest: list[SizeItem] = []
+    # bytes below the directories a later part may add to (the ancestors of its first
+    # path): every other one is done with, kept only if the inventory asks for it and
+    # while among the largest (a map of every directory grew with the files, issue 16)
     dirs: dict[str, int] = {}
+    done_dirs: dict[str, int] = {}
+    biggest: list[tuple[int, str]] = []
     final_size = 0
     found: dict[str, Node] = {}  # the inventory's paths, their inodes numbered anew
     inodes = Inodes()
@@ -295,6 +320,19 @@ def _partitioned(
         counter.add(tree, core_heads=heads, ignore=outside)
         largest = [*largest, *_largest_files(tree, outside)]
         final_size += _add_dir_sizes(tree, owns, dirs)
+        later = (
+            {"", *partition.ancestors(part.hi.replace("\x00", "/"))}
+            if part.hi is not None
+            else set()
+        )
+        for d in [d for d in dirs if d not in later]:
+            b = dirs.pop(d)
+            if d in wanted:
+                done_dirs[d] = b
+            if d and b and not (skip and skip(d)):
+                biggest.append((-b, d))
+        if len(biggest) > 4 * TOP:
+            biggest = heapq.nsmallest(TOP, biggest)
         renumbered: dict[int, int] = {}
         for path in wanted:
             node = tree.get(path) if owns(path) else None
@@ -311,10 +349,10 @@ def _partitioned(
                 node = msgspec.structs.replace(node, inode=inode)
             found[path] = node
         del tree, number
-    lookup = Tree(MappingProxyType(found), inodes, [dirs])
+    lookup = Tree(MappingProxyType(found), inodes, [done_dirs])
     packages = pkgs.inventory(lookup, captured)
     found_bloat = counter.result(pkgs.dev_dirs(packages))
-    del found, lookup, counter
+    del found, lookup
     said = list(instructions) + [""] * max(0, count - len(instructions))
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
     del events
@@ -346,9 +384,7 @@ def _partitioned(
     unsafe = tuple(
         UnsafeItem(i, u.name, u.reason, u.action) for i, d in enumerate(deltas) for u in d.unsafe
     )
-    largest_dirs = heapq.nsmallest(
-        TOP, ((-b, p) for p, b in dirs.items() if p and b and not (skip and skip(p)))
-    )
+    largest_dirs = heapq.nsmallest(TOP, biggest)
     return Analysis(
         image=image,
         image_id=image_id,

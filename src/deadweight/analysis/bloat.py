@@ -8,7 +8,9 @@ at different paths are reported separately and may overlap the categories.
 
 from __future__ import annotations
 
+import itertools
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -211,9 +213,17 @@ class BloatCounter:
     to the deepest real one (as :func:`bloat` walks up from the file) by :meth:`result`.
     """
 
-    def __init__(self, candidates: Iterable[str] = (), *, from_layer: int = 0) -> None:
+    def __init__(
+        self, candidates: Iterable[str] = (), *, from_layer: int = 0, spill: bool = False
+    ) -> None:
         self.candidates = set(candidates)
         self.from_layer = from_layer
+        # ``spill``: files with content are kept for the duplicates in a temporary SQLite
+        # database on disk (deleted when closed), not a map of every distinct digest, and
+        # grouped by it at the end (a tree in parts: memory flat in the files, issue 16)
+        self._spill = sqlite3.connect("") if spill else None
+        if self._spill is not None:
+            self._spill.execute("CREATE TABLE f (digest TEXT, size INTEGER, path BLOB)")
         # (chain of candidate tops, deepest first; (category, group)) -> [bytes, files]
         self.groups: dict[tuple[tuple[str, ...], tuple[str, str] | None], list[int]] = {}
         self.writers: dict[tuple[tuple[str, ...], tuple[str, str] | None], dict[int, int]] = {}
@@ -232,19 +242,28 @@ class BloatCounter:
         heads = core_heads or {}
         groups, writers, by_digest = self.groups, self.writers, self.by_digest
         held_by = tree.held  # a stacked tree's inode column: no Inode made per node
+        spill = self._spill
+        spilled: list[tuple[str, int, bytes]] = []
         for path, node in tree.first_names():
             if node.layer < from_layer or (ignore is not None and ignore(path)):
                 continue
             held = held_by(node.inode)
             digest = node.digest
             if digest and node.size and (node.kind == "file" or node.kind == "hardlink"):
-                same = by_digest.get(digest)
-                if same is None:
-                    by_digest[digest] = node
-                elif isinstance(same, list):
-                    same.append(node)
+                if spill is None:
+                    same = by_digest.get(digest)
+                    if same is None:
+                        by_digest[digest] = node
+                    elif isinstance(same, list):
+                        same.append(node)
+                    else:
+                        by_digest[digest] = [same, node]
                 else:
-                    by_digest[digest] = [same, node]
+                    # a path that is no UTF-8 holds surrogates, which SQLite cannot store
+                    spilled.append((digest, node.size, path.encode("utf-8", "surrogateescape")))
+                    if len(spilled) >= 65536:
+                        spill.executemany("INSERT INTO f VALUES (?, ?, ?)", spilled)
+                        spilled.clear()
             if not held:
                 continue  # counted in no category (but maybe a duplicate: see above)
             chain: tuple[str, ...] = ()
@@ -266,6 +285,8 @@ class BloatCounter:
             row[1] += 1
             w = writers[at]
             w[node.layer] = w.get(node.layer, 0) + held
+        if spill is not None and spilled:
+            spill.executemany("INSERT INTO f VALUES (?, ?, ?)", spilled)
 
     def result(self, dev_packages: Iterable[str] = ()) -> Bloat:
         """The bloat of every part added; ``dev_packages``: the candidates that are
@@ -296,6 +317,8 @@ class BloatCounter:
             for d, nodes in self.by_digest.items()
             if isinstance(nodes, list)
         ]
+        if self._spill is not None:
+            dups += self._spilled_duplicates()
         dups.sort(key=lambda g: (-g.bytes, g.paths[0]))
         totals = dict.fromkeys(CATEGORIES, 0)
         for item in items:
@@ -306,6 +329,25 @@ class BloatCounter:
             tuple((c, totals[c]) for c in CATEGORIES if totals[c]),
             tuple(dups),
         )
+
+    def _spilled_duplicates(self) -> list[DuplicateGroup]:
+        assert self._spill is not None
+        rows = self._spill.execute(
+            "SELECT digest, size, path FROM f WHERE digest IN "
+            "(SELECT digest FROM f GROUP BY digest HAVING COUNT(*) > 1) ORDER BY digest, rowid"
+        )
+        out = []
+        for digest, files in itertools.groupby(rows, key=lambda row: row[0]):
+            group = list(files)
+            paths = sorted(r[2].decode("utf-8", "surrogateescape") for r in group)
+            out.append(DuplicateGroup(digest, group[0][1], tuple(paths)))
+        return out
+
+    def close(self) -> None:
+        """Delete the spilled files' database (a counter without one has nothing to do)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
 
 def _chain(path: str, tops: set[str]) -> tuple[str, ...]:

@@ -285,10 +285,10 @@ def _python(
 
 def lookups(captured: Sequence[tuple[int, str, bytes]]) -> tuple[frozenset[str], frozenset[str]]:
     """Every path :func:`inventory` may look up in the tree for ``captured`` (the files'
-    own, the package databases', the directories of lockfiles' packages, the files their
-    ``RECORD`` lists), and the package directories that some lockfile says are
-    devDependencies: what a tree stacked in parts (:mod:`deadweight.filetree.partition`)
-    keeps for the inventory and the bloat."""
+    own, the package databases', the directories of lockfiles' packages and of Python
+    distributions' metadata, the files their ``RECORD`` lists), and the package
+    directories that some lockfile says are devDependencies: what a tree stacked in parts
+    (:mod:`deadweight.filetree.partition`) keeps for the inventory and the bloat."""
     paths = {DPKG_STATUS, APK_INSTALLED}
     dev: set[str] = set()
     for _, path, data in captured:
@@ -300,6 +300,8 @@ def lookups(captured: Sequence[tuple[int, str, bytes]]) -> tuple[frozenset[str],
                     dev.add(top)
         elif path.endswith("/RECORD"):
             paths.update(_record_paths(path.rpartition("/")[0], data.decode("utf-8", "replace")))
+        if path.endswith(("/METADATA", "/PKG-INFO")):
+            paths.add(path.rpartition("/")[0])  # its size, without a RECORD
     return frozenset(paths), frozenset(dev)
 
 

@@ -166,6 +166,9 @@ def test_packages_and_bloat_summed_over_parts() -> None:
         static.File("srv/site-packages/pkg/core.py", b"q" * 13),
         static.File("srv/site-packages/pkg-1.0.dist-info/METADATA", b"Name: pkg\nVersion: 1.0\n"),
         static.File("srv/site-packages/pkg-1.0.dist-info/RECORD", record),
+        static.File("srv/site-packages/old.egg-info/PKG-INFO", b"Name: old\nVersion: 0.1\n"),
+        static.File("srv/site-packages/old.egg-info/top_level.txt", b"old" * 5),
+        static.File("srv/\udcff-copy.bin", b"same" * 10),  # a name that is no UTF-8
         static.File("srv/copy1.bin", b"same" * 10),
         static.File("zz/copy2.bin", b"same" * 10),
         static.Hardlink("zz/link.bin", "srv/copy1.bin"),
@@ -179,8 +182,8 @@ def test_packages_and_bloat_summed_over_parts() -> None:
     dev = [p for p in whole.packages if p.dev]
     assert [(p.name, p.path) for p in dev] == [("jest", "app/node_modules/jest")]
     assert ("npm-dev-dependencies", sum(range(1, 13))) in whole.bloat.by_category
-    assert [p.name for p in whole.packages if p.ecosystem == "python"] == ["pkg"]
-    assert whole.bloat.duplicates
+    assert sorted(p.name for p in whole.packages if p.ecosystem == "python") == ["old", "pkg"]
+    assert [len(g.paths) for g in whole.bloat.duplicates] == [3]
 
 
 def test_a_part_refuses_more_members_than_the_image_limit(monkeypatch: pytest.MonkeyPatch) -> None:
