@@ -16,7 +16,7 @@ import msgspec
 
 from deadweight.analysis import packages as pkgs
 from deadweight.analysis.bloat import CORE_NAME, Bloat, BloatCounter, bloat
-from deadweight.analysis.efficiency import DiveCounter
+from deadweight.analysis.efficiency import Dangling, DiveCounter
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.packages import Package
 from deadweight.analysis.recommend import recommend
@@ -292,6 +292,9 @@ def _in_parts(
     done_dirs: dict[str, int] = {}
     biggest: list[tuple[int, str]] = []
     final_size = 0
+    dive = DiveCounter()
+    dive.sizes = [sum(e.size for e in d.entries if e.kind == "file") for d in deltas]
+    dangling = False
     found: dict[str, Node] = {}  # the inventory's paths, their inodes numbered anew
     inodes = Inodes()
     for number, part in enumerate(partition.parts(deltas, partition.bounds(deltas, PART))):
@@ -309,6 +312,11 @@ def _in_parts(
                     held = held_by[h.node.inode]
                     if held:
                         events.append((h, classify(h, stacker.nodes.get(h.node.path)), held))
+        if not dangling:
+            try:
+                _count_dive(part, stacker.repeated, dive)
+            except Dangling:
+                dangling = True  # counted whole below
         repeated |= stacker.repeated
         tree = stacker.tree(last=True)
         del stacker
@@ -356,9 +364,10 @@ def _in_parts(
     said = list(instructions) + [""] * max(0, count - len(instructions))
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
     del events
-    dive = DiveCounter()
-    for i, delta in enumerate(deltas):
-        dive.add(delta, unique=i not in repeated)
+    if dangling:
+        dive = DiveCounter()
+        for i, delta in enumerate(deltas):
+            dive.add(delta, unique=i not in repeated)
     sizes = [d.size for d in deltas]
     scope = sum(sizes[base_layers:])
     wasted_by_layer = [0] * count
@@ -407,6 +416,15 @@ def _in_parts(
         recommendations=recommend(waste, found_bloat, packages, said),
         ignore=tuple(ignore),
     )
+
+
+def _count_dive(part: partition.Part, repeated: set[int], whole: DiveCounter) -> None:
+    """Count ``part``'s paths into dive's figures of the ``whole`` image (``repeated``:
+    the layers that write one of the part's paths twice). Raises :class:`Dangling`."""
+    counter = DiveCounter(part, whole)
+    for i, delta in enumerate(part.deltas):
+        counter.add(delta, unique=i not in repeated, implied=part.inner[i])
+    counter.finish()
 
 
 def _add_dir_sizes(tree: Tree, owns: Callable[[str], bool], dirs: dict[str, int]) -> int:

@@ -24,10 +24,27 @@ Our own figures (``analysis.waste``) count only what squashing would drop.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from deadweight.filetree.delta import WHITEOUT, LayerDelta
+
+
+class Part(Protocol):
+    """What a part's counter needs of its part of the image."""
+
+    def owns(self, path: str) -> bool: ...
+
+    @property
+    def later(self) -> frozenset[str]:
+        """The part's directories that later parts' paths lie below."""
+        ...
+
+
+class Dangling(Exception):
+    """A whiteout names what is not below: dive stops that layer's walk there, at a place
+    that parts of the image cannot tell (the whole image is counted instead)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +150,14 @@ class _Tree:
             del self.nodes[p]
             todo.extend(kids.pop(p, ()))
 
-    def total(self, path: str) -> int:
+    def total(self, path: str, owns: Callable[[str], bool] | None = None) -> int:
+        """The bytes of ``path``'s subtree (of the paths ``owns``, when given)."""
         out, todo = 0, [path]
         nodes, kids = self.nodes, self.kids
         while todo:
             p = todo.pop()
             size = nodes[p]
-            if size != DIR:
+            if size != DIR and (owns is None or owns(p)):
                 out += size
             todo.extend(kids.get(p, ()))
         return out
@@ -171,8 +189,10 @@ def _ascii_walk_key(path: str) -> str:
     return path.replace("/", "\x00") + "\x01"
 
 
-def _layer_tree(delta: LayerDelta) -> _Tree:
+def _layer_tree(delta: LayerDelta, implied: Iterable[str] = ()) -> _Tree:
     tree = _Tree()
+    for path in implied:  # another part's paths lie below: dive made them on the way
+        tree.add(path, 0)
     for e in delta.entries:
         kind = e.kind
         tree.add(e.path, e.size if kind == "file" else DIR if kind == "dir" else 0)
@@ -206,23 +226,50 @@ class DiveCounter:
     path twice is counted from its entries, without a tree of its own (issue 16: an image
     of one layer of a million files keeps nothing a path)."""
 
-    def __init__(self) -> None:
+    def __init__(self, part: Part | None = None, shared: DiveCounter | None = None) -> None:
+        """``part``: count only the paths this part of the image owns
+        (:class:`PartOfImage`), into the figures of ``shared`` (the counter of the whole
+        image, whose :meth:`figures` are asked for once every part is counted)."""
         self.once: dict[str, int] = {}  # path seen once -> its size
         self.again: dict[str, list[int]] = {}  # path seen more -> [count, cumulative, minimum]
         self.minimum = 0  # the sum of every path's smallest size
         self.discovered = 0  # the sum of every size seen
         self.stacked: _Tree | None = None
         self.sizes: list[int] = []
-        self._pending: tuple[LayerDelta, bool] | None = None
+        self._pending: tuple[LayerDelta, bool, frozenset[str]] | None = None
+        self.part = part
+        self.tally = shared if shared is not None else self
+        # (whiteout target, layer) -> its subtree's bytes, summed over the parts it spans,
+        # counted once all parts are in; the targets, kept in ``once`` till then
+        self.spanning: dict[tuple[str, int], list[int]] = {}
+        self.spanned: set[str] = set()
+        self.layer = -1
 
-    def add(self, delta: LayerDelta, *, unique: bool = False) -> None:
-        """Count one more layer; ``unique``: the caller knows it writes no path twice."""
+    def add(
+        self, delta: LayerDelta, *, unique: bool = False, implied: frozenset[str] = frozenset()
+    ) -> None:
+        """Count one more layer; ``unique``: the caller knows it writes no path twice;
+        ``implied``: directories of the part that other parts' paths of the layer lie
+        below (a part's counter)."""
         if self._pending is not None:
             self._count(*self._pending, last=False)
-        self._pending = (delta, unique)
+        self._pending = (delta, unique, implied)
 
-    def _count(self, delta: LayerDelta, unique: bool, *, last: bool) -> None:
-        self.sizes.append(sum(e.size for e in delta.entries if e.kind == "file"))
+    def finish(self) -> None:
+        """Count the last layer (a part's counter: its figures are the shared one's)."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._count(*pending, last=True)
+        if self.tally is not self:  # a part is done: only what a later part adds to stays
+            tally = self.tally
+            tally.once = {p: v for p, v in tally.once.items() if p in tally.spanned}
+
+    def _count(
+        self, delta: LayerDelta, unique: bool, implied: frozenset[str], *, last: bool
+    ) -> None:
+        self.layer += 1
+        if self.part is None:
+            self.sizes.append(sum(e.size for e in delta.entries if e.kind == "file"))
         if (
             last
             and unique
@@ -230,16 +277,18 @@ class DiveCounter:
             and not delta.opaques
             and not any(WHITEOUT in e.path for e in delta.entries)
         ):
-            return self._count_top(delta)
-        tree = _layer_tree(delta)
+            return self._count_top(delta, implied)
+        tree = _layer_tree(delta, implied)
         lower = self.stacked if self.stacked is not None else tree
         # The walk's order matters only to whiteouts: one whose target is missing below
         # stops it, and one hides what sorts before it. Without them, any order will do.
         order = tree.order() if delta.whiteouts else list(tree.nodes)
-        inner, here = tree.parents(), tree.nodes
+        inner, here = tree.parents() | implied, tree.nodes
         # on the top layer, a path is kept only if this layer may see it again: a whiteout's
         # target, which may also be one of its leaves
         targets = frozenset(delta.whiteouts) if last else frozenset()
+        part, layer = self.part, self.layer
+        spanning, spanned = self.tally.spanning, self.tally.spanned
 
         def seen() -> Iterator[tuple[str, int, bool]]:
             for path in order:
@@ -251,13 +300,29 @@ class DiveCounter:
                 target = _target(path) if WHITEOUT in path else None
                 if target is not None:
                     path = target
+                    if part is not None and not part.owns(path):
+                        # an earlier part's: what this one owns below it is added to it
+                        row = spanning.get((path, layer))
+                        if row is not None and path in lower.nodes:
+                            row[0] += lower.total(path, part.owns)
+                        continue
                     before = lower.nodes.get(path)
                     if before is None:
+                        if part is not None:  # the walk stops here: the parts cannot say
+                            raise Dangling(path)
                         return
+                    if before == DIR and part is not None and path in part.later:
+                        # later parts hold more of its subtree: counted once they are in
+                        spanning[(path, layer)] = [lower.total(path, part.owns)]
+                        spanned.add(path)
+                        continue
                     size = lower.total(path) if before == DIR else 0
-                yield path, size, not last or target is not None or path in targets
+                elif part is not None and not part.owns(path):
+                    continue
+                keep = not last or target is not None or path in targets or path in spanned
+                yield path, size, keep
 
-        self._tally(seen())
+        self.tally._tally(seen())
         if last:
             return None
         if self.stacked is None and not delta.whiteouts:
@@ -276,19 +341,21 @@ class DiveCounter:
                 stacked.add(path, here[path])
         return None
 
-    def _count_top(self, delta: LayerDelta) -> None:
+    def _count_top(self, delta: LayerDelta, implied: frozenset[str]) -> None:
         """The top layer, when it only writes, each path once, no name dive leaves out: its
         leaves are the paths no other path lies below, counted against the layers below."""
-        inner: set[str] = set()  # every directory above a path (few: one per directory)
+        inner: set[str] = set(implied)  # every directory above a path (few: one a directory)
         for e in delta.entries:
             up = e.path.rpartition("/")[0]
             while up and up not in inner:
                 inner.add(up)
                 up = up.rpartition("/")[0]
-        self._tally(
-            (e.path, e.size if e.kind == "file" else 0, False)
+        owns = self.part.owns if self.part is not None else None
+        spanned = self.tally.spanned  # counted again once every part is in: kept till then
+        self.tally._tally(
+            (e.path, e.size if e.kind == "file" else 0, e.path in spanned)
             for e in delta.entries
-            if e.path not in inner
+            if e.path not in inner and (owns is None or owns(e.path))
         )
 
     def _tally(self, seen: Iterable[tuple[str, int, bool]]) -> None:
@@ -319,9 +386,10 @@ class DiveCounter:
         self.discovered += discovered
 
     def figures(self) -> DiveFigures:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            self._count(*pending, last=True)
+        self.finish()
+        spanning, self.spanning = self.spanning, {}
+        self._tally((path, row[0], True) for (path, _), row in sorted(spanning.items()))
+        self.spanned = set()
         sizes = self.sizes
         score = 1.0 if self.discovered == 0 else self.minimum / self.discovered
         rows = [DiveInefficiency("/" + p, r[0], r[1]) for p, r in self.again.items()]

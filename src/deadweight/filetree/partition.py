@@ -69,6 +69,11 @@ class Part:
     hi: str | None
     deltas: tuple[LayerDelta, ...]
     implied: tuple[frozenset[str], ...]
+    # per layer, the part's directories that the layer's members in later parts lie below
+    # (entries, whiteouts and opaque markers: dive's tree makes every path's parents)
+    inner: tuple[frozenset[str], ...] = ()
+    # the part's directories that later parts' paths lie below
+    later: frozenset[str] = frozenset()
 
     def owns(self, path: str) -> bool:
         k = path.replace("/", "\x00")
@@ -113,7 +118,8 @@ def parts(deltas: Sequence[LayerDelta], cuts: Sequence[str]) -> Iterator[Part]:
     """The parts between ``cuts`` (from :func:`bounds`), in path order; with no cuts, one
     part holding the deltas as they are. Raises :class:`Irregular` (see the module)."""
     if not cuts:
-        yield Part(None, None, tuple(deltas), tuple(frozenset() for _ in deltas))
+        none = tuple(frozenset[str]() for _ in deltas)
+        yield Part(None, None, tuple(deltas), none, none)
         return
     names, world = _world(deltas)
     below = _made_in_world(deltas, world)
@@ -155,6 +161,7 @@ def _part(
     top = above[0] + "/" if above else None
     out: list[LayerDelta] = []
     implied: list[frozenset[str]] = []
+    inner: list[frozenset[str]] = []
     for d, in_world in zip(deltas, below, strict=True):
         kept: list[Entry] = []
         made: set[str] = set(in_world)
@@ -168,6 +175,12 @@ def _part(
                     kept.append(e)
             elif (lo is None or k >= lo) or path in spine or path in world:
                 kept.append(e)
+        under = set(made)
+        if top is not None and hi is not None:
+            for path in (*d.whiteouts, *d.opaques):
+                if path.startswith(top) and key(path) >= hi:
+                    under.update(a for a in above if path.startswith(a + "/"))
+        inner.append(frozenset(a for a in under if a in above or a in in_world))
 
         def wanted(path: str) -> bool:
             k = path.replace("/", "\x00")
@@ -185,7 +198,7 @@ def _part(
             )
         )
         implied.append(frozenset(made))
-    return Part(lo, hi, tuple(out), tuple(implied))
+    return Part(lo, hi, tuple(out), tuple(implied), tuple(inner), frozenset(above))
 
 
 def _check(kept: Sequence[Entry], made: set[str], names: frozenset[str]) -> None:

@@ -195,3 +195,38 @@ def test_a_part_refuses_more_members_than_the_image_limit(monkeypatch: pytest.Mo
     monkeypatch.setattr(limits, "IMAGE_ENTRIES", 5)
     with pytest.raises(UnsafeLayer, match="IMAGE_ENTRIES"):
         analyze_deltas(deltas)
+
+
+@pytest.mark.parametrize("part", [1, 2, 3])
+def test_dive_counts_a_deleted_directory_spread_over_parts(part: int) -> None:
+    """dive counts a deleted directory at the bytes of its whole subtree, which several
+    parts hold: each adds its share, and the path is counted once all are in; a later
+    layer writing the path again finds it counted before (wasted bytes, two sightings)."""
+    spec: list[list[static.Entry]] = [
+        [static.Dir("a"), *[static.File(f"a/f{i}", b"x" * (i + 1)) for i in range(6)]]
+        + [static.File("b", b"1")],
+        [static.Whiteout("a"), static.File("c", b"22")],
+        [static.File("a", b"333")],
+    ]
+    deltas = _deltas(spec)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        whole, parted = _analyses(deltas, monkeypatch, part)
+    assert [(r.path, r.count, r.cumulative) for r in whole.dive.inefficiencies][0] == (
+        "/a",
+        2,
+        sum(range(1, 7)) + 3,
+    )
+    assert repr(parted) == repr(whole)
+
+
+def test_dive_stops_at_a_whiteout_of_nothing_as_the_whole_image_does() -> None:
+    """A whiteout naming what is not below stops dive's walk of its layer at a place the
+    parts cannot tell: dive's figures are then counted on the whole image."""
+    spec: list[list[static.Entry]] = [
+        [static.File(f"d/f{i}", b"x" * (i + 1)) for i in range(5)],
+        [static.Whiteout("d/nothing"), *[static.File(f"d/g{i}", b"yy") for i in range(5)]],
+    ]
+    deltas = _deltas(spec)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        whole, parted = _analyses(deltas, monkeypatch, 2)
+    assert repr(parted) == repr(whole)
