@@ -32,10 +32,6 @@ from deadweight.progress import Progress
 from deadweight.reading import iter_deltas, paused_gc
 
 TOP = 20
-# Members (entries, whiteouts, opaque markers) of an image's layers above which they are
-# stacked a range of paths at a time (:mod:`deadweight.filetree.partition`), so that no
-# stacking holds more than about this many paths (issue 16).
-PART = 400_000
 
 
 def ignore_matcher(globs: Sequence[str]) -> Callable[[str], bool] | None:
@@ -119,7 +115,7 @@ def analyze_deltas(
 
 
 class _Large(Exception):
-    """The layers hold more than :data:`PART` members: stack them in parts."""
+    """The layers hold more than ``partition.SIZE`` members: stack them in parts."""
 
 
 def _analyze_deltas(
@@ -133,8 +129,8 @@ def _analyze_deltas(
     ignore: Sequence[str],
 ) -> Analysis:
     """Each layer stacked as it comes, while the layers above it are read; once the
-    layers hold more than :data:`PART` members, all of them stacked again a range of paths
-    at a time (:func:`_partitioned`), or whole if a layer is irregular for that."""
+    layers hold more than ``partition.SIZE`` members, all of them stacked again a range
+    of paths at a time (:func:`_partitioned`), or whole if a layer is irregular for that."""
     held: list[LayerDelta] = []
     source = iter(layers_in)
 
@@ -143,7 +139,7 @@ def _analyze_deltas(
         for delta in source:
             held.append(delta)
             members += len(delta.entries) + len(delta.whiteouts) + len(delta.opaques)
-            if members > PART:
+            if members > partition.SIZE:
                 raise _Large
             yield delta
 
@@ -256,111 +252,38 @@ def _partitioned(
     parts. Raises :class:`~deadweight.filetree.partition.Irregular` as the parts do."""
     check_members(sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas))
     skip = ignore_matcher(ignore)
-    captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
-    wanted, candidates = pkgs.lookups(captured)
-    counter = BloatCounter(candidates, from_layer=base_layers, spill=True)
-    try:
-        return _in_parts(deltas, instructions, diff_ids, image, image_id, base_layers, ignore,
-                         skip, captured, wanted, counter)  # fmt: skip
-    finally:
-        counter.close()
-
-
-def _in_parts(
-    deltas: Sequence[LayerDelta],
-    instructions: Sequence[str],
-    diff_ids: Sequence[str],
-    image: str,
-    image_id: str,
-    base_layers: int,
-    ignore: Sequence[str],
-    skip: Callable[[str], bool] | None,
-    captured: Sequence[tuple[int, str, bytes]],
-    wanted: frozenset[str],
-    counter: BloatCounter,
-) -> Analysis:
     count = len(deltas)
-    cores = [(layer, p, data) for layer, p, data in captured if CORE_NAME.search(p)]
     reports = [[0] * 6 for _ in range(count)]
     events: list[tuple[Hidden, Cause, int]] = []
     repeated: set[int] = set()
-    largest: list[SizeItem] = []
-    # bytes below the directories a later part may add to (the ancestors of its first
-    # path): every other one is done with, kept only if the inventory asks for it and
-    # while among the largest (a map of every directory grew with the files, issue 16)
-    dirs: dict[str, int] = {}
-    done_dirs: dict[str, int] = {}
-    biggest: list[tuple[int, str]] = []
-    final_size = 0
     dive = DiveCounter()
     dive.sizes = [sum(e.size for e in d.entries if e.kind == "file") for d in deltas]
     dangling = False
-    found: dict[str, Node] = {}  # the inventory's paths, their inodes numbered anew
-    inodes = Inodes()
-    for number, part in enumerate(partition.parts(deltas, partition.bounds(deltas, PART))):
-        owns = part.owns
-        stacker = Stacker(bounded=False)
-        for i, delta in enumerate(part.deltas):
-            before = {e.path for e in delta.entries if e.path in stacker.nodes}
-            hidden = stacker.apply(delta, part.implied[i])
-            row = reports[i]
-            for k, n in enumerate(_layer_changes(stacker, delta, before, hidden, owns)):
-                row[k] += n
-            held_by = stacker.inodes.held
-            for h in hidden:
-                if h.last and owns(h.node.path):
-                    held = held_by[h.node.inode]
-                    if held:
-                        events.append((h, classify(h, stacker.nodes.get(h.node.path)), held))
-        if not dangling:
-            try:
-                _count_dive(part, stacker.repeated, dive)
-            except Dangling:
-                dangling = True  # counted whole below
-        repeated |= stacker.repeated
-        tree = stacker.tree(last=True)
-        del stacker
-
-        def outside(path: str, owns: Callable[[str], bool] = owns) -> bool:
-            return not owns(path) or (skip is not None and skip(path))
-
-        heads = {p: data for layer, p, data in cores if owns(p) and _live(tree, p, layer)}
-        counter.add(tree, core_heads=heads, ignore=outside)
-        largest = [*largest, *_largest_files(tree, outside)]
-        final_size += _add_dir_sizes(tree, owns, dirs)
-        later = (
-            {"", *partition.ancestors(part.hi.replace("\x00", "/"))}
-            if part.hi is not None
-            else set()
-        )
-        for d in [d for d in dirs if d not in later]:
-            b = dirs.pop(d)
-            if d in wanted:
-                done_dirs[d] = b
-            if d and b and not (skip and skip(d)):
-                biggest.append((-b, d))
-        if len(biggest) > 4 * TOP:
-            biggest = heapq.nsmallest(TOP, biggest)
-        renumbered: dict[int, int] = {}
-        for path in wanted:
-            node = tree.get(path) if owns(path) else None
-            if node is None:
-                continue
-            if node.inode >= 0:
-                inode = renumbered.get(node.inode)
-                if inode is None:
-                    column = tree.inodes
-                    assert isinstance(column, Inodes)
-                    inode = renumbered[node.inode] = inodes.add(
-                        column.held[node.inode], column.layers[node.inode], path
-                    )
-                node = msgspec.structs.replace(node, inode=inode)
-            found[path] = node
-        del tree, number
-    lookup = Tree(MappingProxyType(found), inodes, [done_dirs])
-    packages = pkgs.inventory(lookup, captured)
-    found_bloat = counter.result(pkgs.dev_dirs(packages))
-    del found, lookup
+    with FinalParts(deltas, skip=skip, base_layers=base_layers) as final:
+        for part in partition.parts(deltas, partition.bounds(deltas, partition.SIZE)):
+            owns = part.owns
+            stacker = Stacker(bounded=False)
+            for i, delta in enumerate(part.deltas):
+                before = {e.path for e in delta.entries if e.path in stacker.nodes}
+                hidden = stacker.apply(delta, part.implied[i])
+                row = reports[i]
+                for k, n in enumerate(_layer_changes(stacker, delta, before, hidden, owns)):
+                    row[k] += n
+                held_by = stacker.inodes.held
+                for h in hidden:
+                    if h.last and owns(h.node.path):
+                        held = held_by[h.node.inode]
+                        if held:
+                            events.append((h, classify(h, stacker.nodes.get(h.node.path)), held))
+            if not dangling:
+                try:
+                    _count_dive(part, stacker.repeated, dive)
+                except Dangling:
+                    dangling = True  # counted whole below
+            repeated |= stacker.repeated
+            final.add(part, stacker.tree(last=True))
+            del stacker
+        packages, found_bloat = final.packages_and_bloat()
     said = list(instructions) + [""] * max(0, count - len(instructions))
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
     del events
@@ -393,13 +316,12 @@ def _in_parts(
     unsafe = tuple(
         UnsafeItem(i, u.name, u.reason, u.action) for i, d in enumerate(deltas) for u in d.unsafe
     )
-    largest_dirs = heapq.nsmallest(TOP, biggest)
     return Analysis(
         image=image,
         image_id=image_id,
         layers=layers,
         size=sum(sizes),
-        final_size=final_size,
+        final_size=final.size,
         base_layers=base_layers,
         scope_size=scope,
         efficiency=1.0 - waste.reclaimable / scope if scope else 1.0,
@@ -407,15 +329,106 @@ def _in_parts(
         waste=waste,
         bloat=found_bloat,
         packages=packages,
-        largest_files=tuple(
-            SizeItem(p, -s) for s, p in heapq.nsmallest(TOP, ((-i.bytes, i.path) for i in largest))
-        ),
-        largest_dirs=tuple(SizeItem(p, -s) for s, p in largest_dirs),
+        largest_files=final.largest_files(),
+        largest_dirs=final.largest_dirs(),
         dive=dive.figures(),
         unsafe=unsafe,
         recommendations=recommend(waste, found_bloat, packages, said),
         ignore=tuple(ignore),
     )
+
+
+class FinalParts:
+    """What needs the whole final tree, gathered from the final trees of its parts
+    (:mod:`deadweight.filetree.partition`), each given once stacked (:meth:`add`): its
+    size, largest files and directories, the package inventory and the bloat, and the
+    nodes the inventory looks up (:meth:`lookup`). A context manager: the bloat's spilled
+    files are deleted on leaving it."""
+
+    def __init__(
+        self,
+        deltas: Sequence[LayerDelta],
+        *,
+        skip: Callable[[str], bool] | None = None,
+        base_layers: int = 0,
+    ) -> None:
+        self.captured = [(i, c.path, c.data) for i, d in enumerate(deltas) for c in d.captured]
+        self.wanted, candidates = pkgs.lookups(self.captured)
+        self.cores = [(layer, p, data) for layer, p, data in self.captured if CORE_NAME.search(p)]
+        self.skip = skip
+        self.bloat = BloatCounter(candidates, from_layer=base_layers, spill=True)
+        self.size = 0
+        self._largest: list[SizeItem] = []
+        # bytes below the directories a later part may add to (the ancestors of its first
+        # path): every other one is done with, kept only if the inventory asks for it and
+        # while among the largest (a map of every directory grew with the files, issue 16)
+        self._dirs: dict[str, int] = {}
+        self._done_dirs: dict[str, int] = {}
+        self._biggest: list[tuple[int, str]] = []
+        self._found: dict[str, Node] = {}  # the inventory's paths, their inodes numbered anew
+        self._inodes = Inodes()
+
+    def __enter__(self) -> FinalParts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bloat.close()
+
+    def add(self, part: partition.Part, tree: Tree) -> None:
+        """Add what ``part`` owns of its final ``tree``."""
+        owns, skip, dirs = part.owns, self.skip, self._dirs
+
+        def outside(path: str) -> bool:
+            return not owns(path) or (skip is not None and skip(path))
+
+        heads = {p: data for layer, p, data in self.cores if owns(p) and _live(tree, p, layer)}
+        self.bloat.add(tree, core_heads=heads, ignore=outside)
+        self._largest = [*self._largest, *_largest_files(tree, outside)]
+        self.size += _add_dir_sizes(tree, owns, dirs)
+        later = (
+            {"", *partition.ancestors(part.hi.replace("\x00", "/"))}
+            if part.hi is not None
+            else set()
+        )
+        for d in [d for d in dirs if d not in later]:
+            b = dirs.pop(d)
+            if d in self.wanted:
+                self._done_dirs[d] = b
+            if d and b and not (skip and skip(d)):
+                self._biggest.append((-b, d))
+        if len(self._biggest) > 4 * TOP:
+            self._biggest = heapq.nsmallest(TOP, self._biggest)
+        renumbered: dict[int, int] = {}
+        column = tree.inodes
+        assert isinstance(column, Inodes)
+        for path in self.wanted:
+            node = tree.get(path) if owns(path) else None
+            if node is None:
+                continue
+            if node.inode >= 0:
+                inode = renumbered.get(node.inode)
+                if inode is None:
+                    inode = renumbered[node.inode] = self._inodes.add(
+                        column.held[node.inode], column.layers[node.inode], path
+                    )
+                node = msgspec.structs.replace(node, inode=inode)
+            self._found[path] = node
+
+    def lookup(self) -> Tree:
+        """The nodes of the paths the inventory may look up, and the sizes of the
+        directories it may ask for, as a tree of their own."""
+        return Tree(MappingProxyType(self._found), self._inodes, [self._done_dirs])
+
+    def packages_and_bloat(self) -> tuple[tuple[Package, ...], Bloat]:
+        packages = pkgs.inventory(self.lookup(), self.captured)
+        return packages, self.bloat.result(pkgs.dev_dirs(packages))
+
+    def largest_files(self) -> tuple[SizeItem, ...]:
+        rows = heapq.nsmallest(TOP, ((-i.bytes, i.path) for i in self._largest))
+        return tuple(SizeItem(p, -s) for s, p in rows)
+
+    def largest_dirs(self) -> tuple[SizeItem, ...]:
+        return tuple(SizeItem(p, -s) for s, p in heapq.nsmallest(TOP, self._biggest))
 
 
 def _count_dive(part: partition.Part, repeated: set[int], whole: DiveCounter) -> None:

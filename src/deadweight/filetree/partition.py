@@ -33,9 +33,14 @@ from dataclasses import dataclass
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.entry import Entry
+from deadweight.filetree.tree import Stacker, Tree
 
-__all__ = ["Irregular", "Part", "bounds", "key", "parts"]
+__all__ = ["SIZE", "Irregular", "Part", "bounds", "key", "parts", "stacked_parts"]
 
+# Members (entries, whiteouts, opaque markers) of an image's layers above which the
+# commands that need its merged tree (``analyze``, ``lint IMAGE``) stack it a part at a
+# time, and about how many a part holds: no stacking holds more paths (issue 16).
+SIZE = 400_000
 # Members sampled per part when choosing the bounds.
 _SAMPLES = 64
 
@@ -214,3 +219,14 @@ def _check(kept: Sequence[Entry], made: set[str], names: frozenset[str]) -> None
     for e in kept:
         if (e.kind != "dir" and e.path in over) or (e.kind == "hardlink" and e.link in over):
             raise Irregular(e.path)
+
+
+def stacked_parts(deltas: Sequence[LayerDelta], size: int) -> Iterator[tuple[Part, Tree]]:
+    """Each part of about ``size`` members (:func:`bounds`) and its final tree, in path
+    order, for a caller that needs only the final tree of the paths each part owns.
+    Raises :class:`Irregular`."""
+    for part in parts(deltas, bounds(deltas, size)):
+        stacker = Stacker(bounded=False)
+        for delta, implied in zip(part.deltas, part.implied, strict=True):
+            stacker.apply(delta, implied)
+        yield part, stacker.tree(last=True)

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from deadweight.analysis import packages as pkgs
-from deadweight.analysis.analyze import final_bloat
+from deadweight.analysis.analyze import FinalParts, final_bloat
 from deadweight.analysis.bloat import CACHE_CATEGORIES, Bloat
 from deadweight.cache import LayerCache
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Finding, LintResult, Severity
 from deadweight.dockerfile.linting import lint as lint_dockerfile
 from deadweight.dockerfile.reconstruct import Reconstruction, reconstruct_image
+from deadweight.filetree import partition
 from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.tree import Tree, stack
+from deadweight.filetree.tree import Tree, check_members, stack
 from deadweight.image import Image
 from deadweight.imagelint import files, secrets
 from deadweight.imagelint.rules import BY_CODE, REPLACES
@@ -93,9 +94,8 @@ def lint_parts(
     config = config or LintConfig()
     rows = _layer_rows(recon)
     found = list(_dockerfile_findings(recon, config))
-    tree = stack(deltas)
-    bloat = final_bloat(deltas, tree)
-    checks = _checks(recon, deltas, tree, bloat, container, rows)
+    tree, bloat, modes = _final(deltas)
+    checks = _checks(recon, deltas, tree, bloat, container, rows, modes)
     for code, row, message, base in checks:
         if code in config.ignored:
             continue
@@ -104,6 +104,35 @@ def lint_parts(
         found.append(Finding(code, config.severity_of(code, default), message, row, row))
     found.sort(key=lambda f: (f.line, f.code))
     return ImageLintResult(name, tuple(found), recon)
+
+
+def _final(
+    deltas: Sequence[LayerDelta],
+) -> tuple[Tree, Bloat, tuple[list[files.ModeHit], list[files.ModeHit]]]:
+    """The final tree (of the captured files at least), its bloat, and its setuid/setgid
+    and world-writable paths; layers holding more than ``partition.SIZE`` members are
+    stacked a range of paths at a time, as ``analyze`` stacks them (issue 16)."""
+    members = sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas)
+    if members > partition.SIZE:
+        check_members(members)
+        try:
+            with FinalParts(deltas) as final:
+                setid: list[files.ModeHit] = []
+                writable: list[files.ModeHit] = []
+                for part, tree in partition.stacked_parts(deltas, partition.SIZE):
+                    setid += [h for h in files.setid_files(tree) if part.owns(h.path)]
+                    writable += [h for h in files.world_writable(tree) if part.owns(h.path)]
+                    final.add(part, tree)
+                    del tree
+                bloat = final.packages_and_bloat()[1]
+                setid.sort(key=lambda h: h.path)
+                writable.sort(key=lambda h: h.path)
+                return final.lookup(), bloat, (setid, writable)
+        except partition.Irregular:
+            pass
+    whole = stack(deltas)
+    modes = (list(files.setid_files(whole)), list(files.world_writable(whole)))
+    return whole, final_bloat(deltas, whole), modes
 
 
 def _layer_rows(recon: Reconstruction) -> dict[int, int]:
@@ -151,6 +180,7 @@ def _checks(
     bloat: Bloat,
     container: Mapping[str, Any],
     rows: Mapping[int, int],
+    modes: tuple[list[files.ModeHit], list[files.ModeHit]],
 ) -> Iterator[tuple[str, int, str, bool]]:
     """(code, row, message, in the base image) for every image check that fires."""
     base_rows = recon.base_rows
@@ -186,10 +216,7 @@ def _checks(
             )
             row, base = at(layer)
             yield "DW103", row, f"/{c.path} holds {kind}{gone}", base
-    for code, hits in (
-        ("DW104", list(files.setid_files(tree))),
-        ("DW105", list(files.world_writable(tree))),
-    ):
+    for code, hits in (("DW104", modes[0]), ("DW105", modes[1])):
         by_layer: dict[int, list[files.ModeHit]] = {}
         for h in hits:
             by_layer.setdefault(h.layer, []).append(h)

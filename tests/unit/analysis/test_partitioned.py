@@ -11,7 +11,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from deadweight import static
-from deadweight.analysis import analyze as analyze_module
 from deadweight.analysis import packages as pkgs
 from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.report import Analysis
@@ -46,7 +45,7 @@ def _analyses(
 ) -> tuple[Analysis, Analysis]:
     whole = analyze_deltas(deltas, **kw)  # type: ignore[arg-type]
     with monkeypatch.context() as m:
-        m.setattr(analyze_module, "PART", part)
+        m.setattr(partition, "SIZE", part)
         parted = analyze_deltas(deltas, **kw)  # type: ignore[arg-type]
     return whole, parted
 
@@ -191,7 +190,7 @@ def test_a_part_refuses_more_members_than_the_image_limit(monkeypatch: pytest.Mo
     from deadweight.errors import UnsafeLayer
 
     deltas = _deltas([[static.File(f"f{i}", b"") for i in range(6)]])
-    monkeypatch.setattr(analyze_module, "PART", 2)
+    monkeypatch.setattr(partition, "SIZE", 2)
     monkeypatch.setattr(limits, "IMAGE_ENTRIES", 5)
     with pytest.raises(UnsafeLayer, match="IMAGE_ENTRIES"):
         analyze_deltas(deltas)
@@ -211,11 +210,8 @@ def test_dive_counts_a_deleted_directory_spread_over_parts(part: int) -> None:
     deltas = _deltas(spec)
     with pytest.MonkeyPatch.context() as monkeypatch:
         whole, parted = _analyses(deltas, monkeypatch, part)
-    assert [(r.path, r.count, r.cumulative) for r in whole.dive.inefficiencies][0] == (
-        "/a",
-        2,
-        sum(range(1, 7)) + 3,
-    )
+    top = whole.dive.inefficiencies[0]
+    assert (top.path, top.count, top.cumulative) == ("/a", 2, sum(range(1, 7)) + 3)
     assert repr(parted) == repr(whole)
 
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from deadweight import static
 from deadweight.dockerfile.config import LintConfig
 from deadweight.dockerfile.findings import Severity
+from deadweight.filetree import partition
 from deadweight.image import Image
 from deadweight.imagelint import explain, lint_image
 from deadweight.imagelint.lint import capture
@@ -171,3 +174,24 @@ def test_a_dockerfile_rule_names_the_history_row_not_a_line_of_the_rebuilt_text(
         )
     ]
     assert r.instruction(4) == "COPY wheels /tmp/wheels"
+
+
+@pytest.mark.parametrize("size", [1, 3, 10])
+def test_an_image_stacked_in_parts_gives_the_same_findings(
+    image: Image, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Layers holding more than ``partition.SIZE`` members are stacked a range of paths
+    at a time (issue 16): every finding, its row and its message stay the same."""
+    whole = lint_image(image).findings
+    monkeypatch.setattr(partition, "SIZE", size)
+    calls: list[int] = []
+    real = partition.stacked_parts
+
+    def counted(*args: object, **kw: object) -> object:
+        for found in real(*args, **kw):  # type: ignore[arg-type]
+            calls.append(1)
+            yield found
+
+    monkeypatch.setattr(partition, "stacked_parts", counted)
+    assert lint_image(image).findings == whole
+    assert len(calls) > 1  # it was stacked in parts indeed
