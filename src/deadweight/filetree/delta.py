@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import mmap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -72,7 +72,7 @@ class Captured:
 class LayerDelta:
     """One layer's changes. ``size`` is docker's size of the layer (docker-formats.md §3.4)."""
 
-    entries: tuple[Entry, ...] = ()
+    entries: Sequence[Entry] = ()
     whiteouts: tuple[str, ...] = ()
     opaques: tuple[str, ...] = ()
     unsafe: tuple[Unsafe, ...] = ()

@@ -44,7 +44,10 @@ THREADS = 4
 # A delta read in this process with more entries than this is stored through a spool file.
 SPOOLED = 50_000
 
-# A stored delta longer than this is decoded from a map of a copy in a file (``_stored``).
+# A stored delta longer than this is decoded from a map of a copy in a file (``_stored``);
+# read lazily (``lazy``), a delta whose record is longer than this keeps its entries in
+# that file, or the spool a helper wrote, decoded as they are iterated (issue 16). Smaller
+# ones are decoded whole: 100,000 small layers hold no 100,000 open files.
 SPILL = 8 << 20
 
 # A delta, and the spool file of its encoding when a helper read it (None: read here).
@@ -106,18 +109,19 @@ def stored_delta(
     return _stored(store, kind, diff_id)
 
 
-def _stored(cache: LayerCache, kind: str, diff_id: str) -> LayerDelta | None:
+def _stored(cache: LayerCache, kind: str, diff_id: str, lazy: bool = False) -> LayerDelta | None:
     """The delta ``cache`` holds, decoded; a large one (a store on disk) from a map of a
     copy of it in an unnamed file, whose pages the decode gives back as it goes, not from
-    a ``bytes`` held whole to the end (a million files: 77 MB, issue 16)."""
+    a ``bytes`` held whole to the end (a million files: 77 MB, issue 16); with ``lazy``,
+    its entries left in that copy (``record.StoredEntries``)."""
     if not isinstance(cache, LayerStore):
         data = cache.get_blob(kind, diff_id)
         return LayerDelta.from_bytes(data) if data is not None else None
     found = cache.get_blob_or_spill(kind, diff_id, SPILL, lambda: scratch.unnamed()[0])
     if found is None or isinstance(found, bytes):
         return LayerDelta.from_bytes(found) if found is not None else None
-    with found:
-        return decode_file(found)
+    with found:  # a lazy delta's entries read a descriptor of their own
+        return decode_file(found, lazy_above=SPILL if lazy else None)
 
 
 def _what(layer: Layer) -> str:
@@ -133,10 +137,11 @@ def read_layer(
 
 
 def _reader(
-    layers: Sequence[Layer], hash: HashName, capture: Capture | None
+    layers: Sequence[Layer], hash: HashName, capture: Capture | None, lazy: bool = False
 ) -> tuple[Callable[[Layer], Read], int]:
     """How to read ``layers``: a function giving a layer's delta (and its encoding when a
-    helper made one), and how many threads should call it."""
+    helper made one, which a ``lazy`` delta's entries read when it is large), and how many
+    threads should call it."""
 
     def here(layer: Layer) -> Read:
         return read_layer(layer, capture=capture, hash=hash), None
@@ -153,7 +158,14 @@ def _reader(
     def read(layer: Layer) -> Read:
         big = 2 * layer.blob.size > total  # most of the work: two helpers share it
         try:
-            return pool.read(layer, hash=hash, capture=capture, what=_what(layer), split=big)
+            return pool.read(
+                layer,
+                hash=hash,
+                capture=capture,
+                what=_what(layer),
+                split=big,
+                lazy_above=SPILL if lazy else None,
+            )
         except Unencodable:  # a path that is not UTF-8 (rare): read here, left unstored
             return here(layer)
 
@@ -162,16 +174,17 @@ def _reader(
 
 
 def _sorted_out(
-    layers: Sequence[Layer], cache: LayerCache | None, kind: str | None
+    layers: Sequence[Layer], cache: LayerCache | None, kind: str | None, lazy: bool = False
 ) -> tuple[dict[str, LayerDelta], dict[str, Layer]]:
-    """The deltas ``cache`` holds, by diff_id, and the distinct layers left to read, in
+    """The deltas ``cache`` holds, by diff_id (decoded before the first is used: with
+    ``lazy``, a large one holds only its file), and the distinct layers left to read, in
     the order first needed."""
     known: dict[str, LayerDelta] = {}
     missing: dict[str, Layer] = {}
     for layer in layers:
         if layer.diff_id in known or layer.diff_id in missing:
             continue
-        delta = _stored(cache, kind, layer.diff_id) if cache is not None and kind else None
+        delta = _stored(cache, kind, layer.diff_id, lazy) if cache is not None and kind else None
         if delta is None:  # not there, or another format version: read it
             missing[layer.diff_id] = layer
         else:
@@ -228,7 +241,8 @@ def read_ahead(
     helpers do not keep this process from exiting, and the helpers are stopped at exit."""
     algo = hash or default_hash()
     kind = _kind(algo, capture)
-    layers = list(_sorted_out(image.layers, store, kind)[1].values())
+    # which layers the store lacks (a large record checked a chunk at a time, not held)
+    layers = list(_sorted_out(image.layers, store, kind, lazy=True)[1].values())
     helpers = min(_pool.default_processes(), len(layers))
     if kind is None or not helpers or not all(layer.seekable for layer in layers):
         return
@@ -268,6 +282,7 @@ def iter_deltas(
     progress: Progress | None = None,
     layers: Iterable[int] | None = None,
     hash: HashName | None = None,
+    lazy: bool = False,
 ) -> Iterator[LayerDelta]:
     """:func:`read_deltas` one layer at a time, in order, while the layers that follow are
     read.
@@ -279,6 +294,12 @@ def iter_deltas(
     :func:`~deadweight.filetree.delta.default_hash`). ``progress(done, total)`` is called
     once for the layers the store held and once per layer after, or for more than
     :data:`REPORTS` layers, every ``total // REPORTS`` layers and at the end.
+
+    With ``lazy``, a delta whose record is longer than :data:`SPILL` (the store's copy,
+    or the spool a helper wrote) keeps its entries there, never whole in memory: they are
+    decoded a chunk at a time each time they are iterated (``record.StoredEntries``, a
+    ``Sequence`` whose file is closed when the delta is dropped). A layer read in this
+    process (no helper) is whole either way.
     """
     order = range(len(image.layers)) if layers is None else layers
     return iter_layers(
@@ -287,6 +308,7 @@ def iter_deltas(
         store=store,
         progress=progress,
         hash=hash,
+        lazy=lazy,
     )
 
 
@@ -297,6 +319,7 @@ def iter_layers(
     store: LayerCache | None = None,
     progress: Progress | None = None,
     hash: HashName | None = None,
+    lazy: bool = False,
 ) -> Iterator[LayerDelta]:
     """:func:`iter_deltas` for layers of any images (a layer that two of them hold is
     read once)."""
@@ -304,11 +327,11 @@ def iter_layers(
     kind = _kind(algo, capture)
     cache = store if kind is not None else None
     total = len(layers)
-    known, missing = _sorted_out(layers, cache, kind)
+    known, missing = _sorted_out(layers, cache, kind, lazy)
     done = sum(1 for layer in layers if layer.diff_id in known)
     if progress is not None and done:
         progress(done, total)
-    read, threads = _reader(list(missing.values()), algo, capture)
+    read, threads = _reader(list(missing.values()), algo, capture, lazy)
 
     def one(layer: Layer) -> LayerDelta:
         delta, spool = read(layer)

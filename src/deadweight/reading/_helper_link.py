@@ -186,19 +186,24 @@ class Outcome:
     def alive(self) -> bool:
         return self.status is not None
 
-    def delta(self, diff_id: str, what: str, tar_named: str = "") -> tuple[LayerDelta, IO[bytes]]:
+    def delta(
+        self, diff_id: str, what: str, tar_named: str = "", lazy_above: int | None = None
+    ) -> tuple[LayerDelta, IO[bytes]]:
         """The delta and the spool file of its encoding as the helper sent it (for the
         layer cache, as it is; the caller closes it), or the error reading the layer met,
         first the reader's (as reading the stream in one process would meet it), then the
-        diff_id's (a mismatch names the tar as ``tar_named`` says)."""
+        diff_id's (a mismatch names the tar as ``tar_named`` says). A spool longer than
+        ``lazy_above`` bytes is decoded lazily (``record.decode_file``)."""
         try:
-            return self._delta(diff_id, what, tar_named)
+            return self._delta(diff_id, what, tar_named, lazy_above)
         except BaseException:
             if self.spool is not None:
                 self.spool.close()
             raise
 
-    def _delta(self, diff_id: str, what: str, tar_named: str) -> tuple[LayerDelta, IO[bytes]]:
+    def _delta(
+        self, diff_id: str, what: str, tar_named: str, lazy_above: int | None
+    ) -> tuple[LayerDelta, IO[bytes]]:
         status = self.status
         if status is None:
             raise DeadweightError(f"{what}: the helper process reading it exited unexpectedly")
@@ -216,7 +221,7 @@ class Outcome:
                     f"expected {diff_id}, got {digest}"
                 )
         spool = self.spool
-        delta = decode_file(spool) if spool is not None else None
+        delta = decode_file(spool, lazy_above=lazy_above) if spool is not None else None
         if spool is None or delta is None:  # pragma: no cover - the helper runs this code
             raise DeadweightError(f"{what}: the helper process sent an unreadable result")
         spool.seek(0)

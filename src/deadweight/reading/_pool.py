@@ -98,6 +98,11 @@ def span(raw: object) -> Span | None:
         return None
 
 
+# What a read ends with: a helper's outcome (its spool, decoded by :meth:`ReaderPool.read`)
+# or the delta read in this process.
+_Done = Outcome | tuple[LayerDelta, None]
+
+
 def _tar_named(layer: Layer) -> str:
     """How a mismatch of the layer's tar digest names it: as the blob's, when the blob is
     the uncompressed tar, as reading in one process would (``compression.layer_stream``)."""
@@ -131,7 +136,7 @@ class ReaderPool:
         self._failed = 0
         self._ready = threading.Condition()
         self._closed = False
-        self._ahead: ReadsAhead[tuple[LayerDelta, IO[bytes] | None]] = ReadsAhead()
+        self._ahead: ReadsAhead[_Done] = ReadsAhead()
 
     @property
     def processes(self) -> int:
@@ -146,12 +151,15 @@ class ReaderPool:
         capture: Capture | None = None,
         what: str = "layer",
         split: bool = False,
+        lazy_above: int | None = None,
     ) -> tuple[LayerDelta, IO[bytes] | None]:
         """``read_delta(layer.open(), hash=hash, capture=capture, what=what)``, with the
         layer read by a helper when it is a file on disk, and the spool file of the delta
         encoded as the helper sent it (the caller closes it; None when read in this
         process). ``capture`` must be a
-        module-level function of deadweight, which the helper imports by name.
+        module-level function of deadweight, which the helper imports by name. A helper's
+        spool longer than ``lazy_above`` bytes is decoded lazily (its entries read from
+        the spool as they are iterated, ``record.decode_file``).
 
         With ``split`` (for a layer that is most of the work), a second helper, when one
         is idle or may start, hashes the uncompressed tar for its diff_id while the first
@@ -162,8 +170,12 @@ class ReaderPool:
         """
         started = self._ahead.take(_key(layer, hash, capture, what))
         if started is not None:
-            return started.result()
-        return self._read(layer, hash=hash, capture=capture, what=what, split=split)
+            done = started.result()
+        else:
+            done = self._read(layer, hash=hash, capture=capture, what=what, split=split)
+        if isinstance(done, Outcome):  # decoded here, where how is known, not ahead
+            return done.delta(layer.diff_id, what, _tar_named(layer), lazy_above)
+        return done
 
     def ahead(
         self,
@@ -198,7 +210,7 @@ class ReaderPool:
         capture: Capture | None,
         what: str,
         split: bool,
-    ) -> tuple[LayerDelta, IO[bytes] | None]:
+    ) -> _Done:
         raw = layer.opener()
         # The blob is its tar: an idle helper (else this thread) hashes the file while the
         # reading helper parses it.
@@ -240,7 +252,7 @@ class ReaderPool:
                     if hasher is not None:
                         self._release(hasher, healthy=outcome is not None and outcome.hasher_alive)
                 if outcome is not None and outcome.taken:
-                    return outcome.delta(layer.diff_id, what, _tar_named(layer))
+                    return outcome
             stream = stack.enter_context(
                 compression.layer_stream(
                     raw,

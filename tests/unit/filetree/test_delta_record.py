@@ -44,7 +44,8 @@ def _whole(data: bytes) -> LayerDelta:
         v: int
         delta: LayerDelta
 
-    return msgspec.json.decode(data, type=Stored).delta
+    delta = msgspec.json.decode(data, type=Stored).delta
+    return dataclasses.replace(delta, entries=tuple(delta.entries))  # a Sequence: a list
 
 
 def test_the_parts_are_the_delta_s_fields() -> None:

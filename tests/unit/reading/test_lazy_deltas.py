@@ -1,0 +1,122 @@
+"""``iter_deltas(lazy=True)``: a large delta's entries stay in the record's file (the
+layer store's copy, or the spool a helper wrote), decoded as they are iterated, and are
+the entries ``iter_deltas()`` gives, layer for layer; each file closed once its delta is
+dropped, none left in the temp folder (issue 16)."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_pool import on_disk, rich_image
+from test_spool import _open_in
+
+from deadweight.analysis import packages as pkgs
+from deadweight.cache import LayerStore
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.record import StoredEntries
+from deadweight.image import Image
+from deadweight.reading import _deltas, iter_deltas, read_ahead
+from deadweight.reading import _pool as readers
+
+
+@pytest.fixture(autouse=True)
+def fresh_shared_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    readers.shutdown()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # helpers read the layers
+    yield
+    readers.shutdown()
+
+
+@pytest.fixture
+def spools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "spools"
+    folder.mkdir()
+    monkeypatch.setenv("DEADWEIGHT_TMPDIR", str(folder))
+    return folder
+
+
+def _same(lazy: list[LayerDelta], whole: list[LayerDelta]) -> None:
+    assert len(lazy) == len(whole)
+    for got, want in zip(lazy, whole, strict=True):
+        assert isinstance(want.entries, tuple)
+        assert list(got.entries) == list(want.entries)
+        assert len(got.entries) == len(want.entries)
+        assert dataclasses.replace(got, entries=()) == dataclasses.replace(want, entries=())
+
+
+def _image(tmp_path: Path) -> Image:
+    return on_disk(tmp_path, rich_image("gzip"), "oci")
+
+
+def test_fresh_layers_read_lazily_are_the_whole_ones(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = _image(tmp_path)
+    whole = list(iter_deltas(image, capture=pkgs.capture))
+    monkeypatch.setattr(_deltas, "SPILL", 0)  # every record "large"
+    store = LayerStore(tmp_path / "layers.sqlite")
+    lazy = list(iter_deltas(image, capture=pkgs.capture, store=store, lazy=True))
+    assert readers.shared(0).processes >= 1  # read by helpers
+    assert all(isinstance(d.entries, StoredEntries) for d in lazy)  # kept in the spools
+    _same(lazy, whole)
+    assert os.listdir(spools) == []
+    assert _open_in(spools)  # the spools, open while their deltas live
+    del lazy
+    gc.collect()
+    assert _open_in(spools) == []
+    # and stored as a whole read stores them: read back whole, the same deltas
+    monkeypatch.setattr(_deltas, "SPILL", 8 << 20)
+    _same(list(iter_deltas(image, capture=pkgs.capture, store=store)), whole)
+    store.close()
+
+
+def test_stored_layers_read_lazily_are_the_whole_ones(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = _image(tmp_path)
+    store = LayerStore(tmp_path / "layers.sqlite")
+    whole = list(iter_deltas(image, capture=pkgs.capture, store=store))  # now stored
+    readers.shutdown()
+    monkeypatch.setattr(_deltas, "SPILL", 0)
+    lazy = list(iter_deltas(image, capture=pkgs.capture, store=store, lazy=True))
+    assert readers.shared(0).processes == 0  # nothing read: all from the store
+    assert all(isinstance(d.entries, StoredEntries) for d in lazy)
+    _same(lazy, whole)
+    assert _open_in(spools) and os.listdir(spools) == []
+    del lazy
+    gc.collect()
+    assert _open_in(spools) == []
+    store.close()
+
+
+def test_small_records_stay_whole_and_hold_no_file(tmp_path: Path, spools: Path) -> None:
+    image = _image(tmp_path)
+    store = LayerStore(tmp_path / "layers.sqlite")
+    whole = list(iter_deltas(image, capture=pkgs.capture, store=store))
+    for _ in range(2):  # read fresh, then from the store
+        lazy = list(iter_deltas(image, capture=pkgs.capture, store=store, lazy=True))
+        assert all(isinstance(d.entries, tuple) for d in lazy)
+        assert lazy == whole
+        assert _open_in(spools) == []
+    store.close()
+
+
+def test_a_layer_read_ahead_is_decoded_as_the_read_that_takes_it_asks(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = _image(tmp_path)
+    whole = list(iter_deltas(image, capture=pkgs.capture))
+    monkeypatch.setattr(_deltas, "SPILL", 0)
+    for lazy in (True, False):
+        read_ahead(image, capture=pkgs.capture)
+        got = list(iter_deltas(image, capture=pkgs.capture, lazy=lazy))
+        assert all(isinstance(d.entries, StoredEntries if lazy else tuple) for d in got)
+        _same(got, whole)
+    del got
+    gc.collect()
+    assert _open_in(spools) == [] and os.listdir(spools) == []
