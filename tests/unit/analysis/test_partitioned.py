@@ -202,8 +202,11 @@ def test_dive_counts_a_deleted_directory_spread_over_parts(part: int) -> None:
     parts hold: each adds its share, and the path is counted once all are in; a later
     layer writing the path again finds it counted before (wasted bytes, two sightings)."""
     spec: list[list[static.Entry]] = [
-        [static.Dir("a"), *[static.File(f"a/f{i}", b"x" * (i + 1)) for i in range(6)]]
-        + [static.File("b", b"1")],
+        [
+            static.Dir("a"),
+            *[static.File(f"a/f{i}", b"x" * (i + 1)) for i in range(6)],
+            static.File("b", b"1"),
+        ],
         [static.Whiteout("a"), static.File("c", b"22")],
         [static.File("a", b"333")],
     ]
