@@ -32,6 +32,7 @@ from deadweight.image import Image, Layer
 from deadweight.progress import Progress
 from deadweight.reading import _pool
 from deadweight.reading._helper_link import Unencodable
+from deadweight.reading._spooled import read_spooled
 
 # Progress is reported at most this many times (and at the end): a bar has no more steps
 # to show, and 100,000 layers would otherwise make 100,000 reports (issue 16).
@@ -41,7 +42,8 @@ REPORTS = 1000
 # caller still stacks one layer while the next is read.
 THREADS = 4
 
-# A delta read in this process with more entries than this is stored through a spool file.
+# A delta read in this process with more entries than this is stored through a spool file
+# (read lazily: written into it as it is read, ``_spooled``).
 SPOOLED = 50_000
 
 # A stored delta longer than this is decoded from a map of a copy in a file (``_stored``);
@@ -143,8 +145,16 @@ def _reader(
     helper made one, which a ``lazy`` delta's entries read when it is large), and how many
     threads should call it."""
 
-    def here(layer: Layer) -> Read:
+    def whole(layer: Layer) -> Read:
         return read_layer(layer, capture=capture, hash=hash), None
+
+    def spooled(layer: Layer) -> Read:
+        got = read_spooled(
+            layer, hash=hash, capture=capture, what=_what(layer), above=SPOOLED, lazy_above=SPILL
+        )
+        return got if got is not None else whole(layer)  # the spool could not take it
+
+    here = spooled if lazy else whole
 
     on_disk = sum(1 for layer in layers if layer.seekable)
     if on_disk == 0:
@@ -167,7 +177,7 @@ def _reader(
                 lazy_above=SPILL if lazy else None,
             )
         except Unencodable:  # a path that is not UTF-8 (rare): read here, left unstored
-            return here(layer)
+            return whole(layer)
 
     # Threads still pay with one helper: this thread stacks a layer while the next is read.
     return read, max(2, helpers)
@@ -299,7 +309,8 @@ def iter_deltas(
     or the spool a helper wrote) keeps its entries there, never whole in memory: they are
     decoded a chunk at a time each time they are iterated (``record.StoredEntries``, a
     ``Sequence`` whose file is closed when the delta is dropped). A layer read in this
-    process (no helper) is whole either way.
+    process (no helper may run, a registry's stream) with more than :data:`SPOOLED`
+    entries is written into such a file as it is read (``_spooled``).
     """
     order = range(len(image.layers)) if layers is None else layers
     return iter_layers(

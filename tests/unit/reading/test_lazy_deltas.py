@@ -1,26 +1,30 @@
 """``iter_deltas(lazy=True)``: a large delta's entries stay in the record's file (the
 layer store's copy, or the spool a helper wrote), decoded as they are iterated, and are
 the entries ``iter_deltas()`` gives, layer for layer; each file closed once its delta is
-dropped, none left in the temp folder (issue 16)."""
+dropped, none left in the temp folder. A large layer read in this process is written into
+a spool as it is read, a small one never (issue 16)."""
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_pool import on_disk, rich_image
-from test_spool import _open_in
+from test_spool import _open_in, _recorded_spools
 
+from deadweight import scratch, static
 from deadweight.analysis import packages as pkgs
 from deadweight.cache import LayerStore
-from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.delta import LayerDelta, default_hash
 from deadweight.filetree.record import StoredEntries
 from deadweight.image import Image
-from deadweight.reading import _deltas, iter_deltas, read_ahead
+from deadweight.reading import _deltas, iter_deltas, read_ahead, store_kind
 from deadweight.reading import _pool as readers
 
 
@@ -120,3 +124,76 @@ def test_a_layer_read_ahead_is_decoded_as_the_read_that_takes_it_asks(
     del got
     gc.collect()
     assert _open_in(spools) == [] and os.listdir(spools) == []
+
+
+def _alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No helper may run: every layer is read in this process."""
+    readers.shutdown()
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+
+
+@pytest.mark.parametrize("medium", ["memory", "oci"])
+def test_a_large_layer_read_here_lazily_is_spooled_as_it_is_read(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch, medium: str
+) -> None:
+    _alone(monkeypatch)
+    image = rich_image("gzip") if medium == "memory" else _image(tmp_path)
+    whole = list(iter_deltas(image, capture=pkgs.capture))
+    made = _recorded_spools(monkeypatch)
+    monkeypatch.setattr(_deltas, "SPOOLED", 3)  # more entries than this: spooled
+    monkeypatch.setattr(_deltas, "SPILL", 0)
+    store = LayerStore(tmp_path / "layers.sqlite")
+    lazy = list(iter_deltas(image, capture=pkgs.capture, store=store, lazy=True))
+    assert readers.shared(0).processes == 0
+    big = [len(d.entries) > 3 for d in whole]
+    assert any(big) and len(made) == sum(big)  # one spool a large layer, as it was read
+    assert [isinstance(d.entries, StoredEntries) for d in lazy] == big
+    _same(lazy, whole)
+    kind = store_kind(default_hash(), pkgs.capture)
+    for layer, delta in zip(image.layers, whole, strict=True):
+        assert store.get_blob(kind, layer.diff_id) == delta.to_bytes()  # stored as read
+    assert all(f.closed for f in made) and os.listdir(spools) == []
+    del lazy
+    gc.collect()
+    assert _open_in(spools) == []
+    store.close()
+
+
+def test_a_small_layer_read_here_lazily_never_touches_the_disk(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _alone(monkeypatch)
+    image = rich_image("gzip")
+    made = _recorded_spools(monkeypatch)
+    lazy = list(iter_deltas(image, capture=pkgs.capture, lazy=True))
+    assert made == []
+    assert lazy == list(iter_deltas(image, capture=pkgs.capture))
+
+
+def _five_files(*more: str) -> Image:
+    files = [static.File(f"f{i}", b"x") for i in range(5)]
+    files += [static.File(name, b"") for name in more]
+    return static.image([static.Step("ADD x /", static.layer(files))])
+
+
+@pytest.mark.parametrize("trouble", ["no room", "not UTF-8"])
+def test_a_layer_the_spool_cannot_take_is_read_whole(
+    spools: Path, monkeypatch: pytest.MonkeyPatch, trouble: str
+) -> None:
+    _alone(monkeypatch)
+    if trouble == "no room":
+        image = _five_files()
+
+        def full(where: str | None = None) -> Any:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(scratch, "unnamed", full)
+    else:
+        image = _five_files("caf\udce9")  # a Latin-1 name: no UTF-8 record holds it
+    whole = list(iter_deltas(image, capture=pkgs.capture))
+    monkeypatch.setattr(_deltas, "SPOOLED", 3)
+    monkeypatch.setattr(_deltas, "SPILL", 0)
+    lazy = list(iter_deltas(image, capture=pkgs.capture, lazy=True))
+    assert all(isinstance(d.entries, tuple) for d in lazy)
+    assert lazy == whole
+    assert os.listdir(spools) == [] and _open_in(spools) == []
