@@ -82,7 +82,7 @@ class LayerDelta:
 
     def to_bytes(self) -> bytes:
         """A stable encoding for the per-layer store (keyed by diff_id)."""
-        return msgspec.json.encode({"v": FORMAT_VERSION, "delta": self})
+        return msgspec.json.encode({"v": FORMAT_VERSION, "delta": self}, enc_hook=_listed)
 
     @staticmethod
     def from_bytes(data: bytes | bytearray | memoryview | mmap.mmap) -> LayerDelta | None:
@@ -92,6 +92,14 @@ class LayerDelta:
         from deadweight.filetree.record import decode
 
         return decode(data)
+
+
+def _listed(value: object) -> list[Any]:
+    """Entries of another ``Sequence`` than a tuple (``record.StoredEntries``, decoded as
+    they are iterated), encoded as a list of them (msgspec knows tuples and lists only)."""
+    if isinstance(value, Sequence):
+        return list(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def shared(entries: tuple[Entry, ...]) -> None:

@@ -309,6 +309,14 @@ class StoredEntries(Sequence[Entry]):
     def __len__(self) -> int:
         return self._ends[-1] if self._ends else 0
 
+    def __repr__(self) -> str:
+        return f"StoredEntries(<{len(self)} entries in a record>)"
+
+    def __reduce__(self) -> tuple[type[tuple[Entry, ...]], tuple[tuple[Entry, ...]]]:
+        # pickled (Dask, a copy) as the tuple of its entries: the descriptor is this
+        # process's
+        return tuple, (tuple(self),)
+
     def __iter__(self) -> Iterator[Entry]:
         return self._from(0)
 

@@ -5,9 +5,11 @@ whatever the paths hold, and closes its file once dropped (issue 16)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
 import os
+import pickle
 import tempfile
 from collections.abc import Iterator
 from typing import IO
@@ -266,3 +268,18 @@ def test_a_record_whose_entries_never_end_is_a_miss(spooled: IO[bytes]) -> None:
     # (a whole decode ignores the unknown key and takes the whiteouts for none)
     data = _delta(_hostile()).to_bytes().replace(b'],"whiteouts":', b'],"whiteout":', 1)
     assert record.decode_file(_write(spooled, data), lazy_above=0) is None
+
+
+def test_a_lazy_delta_encodes_pickles_and_copies_as_the_whole_one(
+    spooled: IO[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record, "CHUNK", 64)
+    delta = _delta(_hostile())
+    data = delta.to_bytes()
+    got = _lazy(spooled, data)
+    assert got.to_bytes() == data  # the record it was read from
+    for again in (pickle.loads(pickle.dumps(got)), copy.deepcopy(got)):
+        assert again == delta and isinstance(again.entries, tuple)
+    assert repr(got.entries) == f"StoredEntries(<{len(delta.entries)} entries in a record>)"
+    with pytest.raises(TypeError, match="cannot encode"):
+        dataclasses.replace(delta, entries=(object(),)).to_bytes()  # type: ignore[arg-type]
