@@ -25,6 +25,7 @@ from deadweight.analysis.waste import Cause, classify, summarise
 from deadweight.cache import LayerCache
 from deadweight.filetree import partition
 from deadweight.filetree.delta import HashName, LayerDelta
+from deadweight.filetree.entry import Entry
 from deadweight.filetree.nodes import Inodes, Node
 from deadweight.filetree.tree import Hidden, Stacker, Tree, check_members
 from deadweight.image import Image
@@ -64,7 +65,11 @@ def analyze(
     with paused_gc():
         return analyze_read(
             image,
-            iter_deltas(image, capture=pkgs.capture, store=store, progress=progress, hash=hash),
+            # a large layer's entries left in its record, decoded each time they are read:
+            # a range of paths at a time, the stacking never holds them all (issue 16)
+            iter_deltas(
+                image, capture=pkgs.capture, store=store, progress=progress, hash=hash, lazy=True
+            ),
             base_layers=base_layers,
             ignore=ignore,
         )
@@ -257,10 +262,24 @@ def _partitioned(
     events: list[tuple[Hidden, Cause, int]] = []
     repeated: set[int] = set()
     dive = DiveCounter()
-    dive.sizes = [sum(e.size for e in d.entries if e.kind == "file") for d in deltas]
+    # each layer's regular files' bytes (dive's) and its largest files, in the survey's pass
+    dive.sizes = [0] * count
+    largest: list[list[tuple[int, str]]] = [[] for _ in range(count)]
+
+    def visit(layer: int, e: Entry) -> None:
+        if e.kind == "file":
+            dive.sizes[layer] += e.size
+            if e.size:
+                heap = largest[layer]
+                if len(heap) < 5:
+                    heapq.heappush(heap, (e.size, _Reversed(e.path)))
+                elif (e.size, _Reversed(e.path)) > heap[0]:
+                    heapq.heapreplace(heap, (e.size, _Reversed(e.path)))
+
+    layout = partition.survey(deltas, partition.SIZE, visit)
     dangling = False
     with FinalParts(deltas, skip=skip, base_layers=base_layers) as final:
-        for part in partition.parts(deltas, partition.bounds(deltas, partition.SIZE)):
+        for part in partition.parts(deltas, layout):
             owns = part.owns
             stacker = Stacker(bounded=False)
             for i, delta in enumerate(part.deltas):
@@ -306,7 +325,7 @@ def _partitioned(
             reports[i][1],
             reports[i][2],
             wasted_by_layer[i],
-            _largest_written(deltas[i], 5),
+            tuple(SizeItem(str(p), b) for b, p in sorted(largest[i], reverse=True)),
             reports[i][3],
             reports[i][4],
             reports[i][5],
@@ -542,6 +561,19 @@ def _packages_and_bloat(
 def _live(tree: Tree, path: str, layer: int) -> bool:
     node = tree.get(path)
     return node is not None and node.layer == layer
+
+
+class _Reversed(str):
+    """A path that sorts after the paths it precedes: in a heap of the largest files,
+    ties on the size keep the first paths, as :func:`_largest_written` does."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: str) -> bool:
+        return str.__gt__(self, other)
+
+    def __gt__(self, other: str) -> bool:
+        return str.__lt__(self, other)
 
 
 def _largest_written(delta: LayerDelta, n: int) -> tuple[SizeItem, ...]:

@@ -28,19 +28,19 @@ also a path below it (tar order then decides, which a range cannot see) is
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.entry import Entry
 from deadweight.filetree.tree import Stacker, Tree
 
-__all__ = ["SIZE", "Irregular", "Part", "bounds", "key", "parts", "stacked_parts"]
+__all__ = ["SIZE", "Irregular", "Layout", "Part", "key", "parts", "stacked_parts", "survey"]
 
 # Members (entries, whiteouts, opaque markers) of an image's layers above which the
 # commands that need its merged tree (``analyze``, ``lint IMAGE``) stack it a part at a
 # time, and about how many a part holds: no stacking holds more paths (issue 16).
-SIZE = 400_000
+SIZE = 200_000
 # Members sampled per part when choosing the bounds.
 _SAMPLES = 64
 
@@ -85,52 +85,63 @@ class Part:
         return (self.lo is None or k >= self.lo) and (self.hi is None or k < self.hi)
 
 
-def bounds(deltas: Sequence[LayerDelta], size: int) -> list[str]:
-    """Keys cutting the layers' members into ranges of about ``size`` each (none when
-    they hold no more than ``size``), from a sample of their paths."""
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where the parts of an image's layers are cut (:func:`survey`), and its hardlink
+    world: every hardlink and the path it names (``names``), with their ancestors."""
+
+    cuts: tuple[str, ...] = ()
+    names: frozenset[str] = frozenset()
+    world: frozenset[str] = frozenset()
+
+
+# Called with each layer's index and each of its entries, by :func:`survey`.
+Visit = Callable[[int, Entry], None]
+
+
+def survey(deltas: Sequence[LayerDelta], size: int, visit: Visit | None = None) -> Layout:
+    """In one pass over the layers' members: keys cutting them into ranges of about
+    ``size`` each (none when they hold no more), from a sample of their paths, and the
+    hardlink world; ``visit`` is called with every entry on the way (a caller's own
+    figures, without another pass over a layer whose entries are decoded for each)."""
     total = sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas)
-    if total <= size:
-        return []
     step = max(1, size // _SAMPLES)  # members a sample stands for
     per = max(1, size // step)  # samples a part holds
     sample: set[str] = set()
-    seen = 0
-    for d in deltas:
-        for paths in ((e.path for e in d.entries), d.whiteouts, d.opaques):
-            for path in paths:
-                if seen % step == 0:
-                    sample.add(key(path))
-                seen += 1
-    ordered = sorted(sample)
-    return ordered[per::per]
-
-
-def _world(deltas: Sequence[LayerDelta]) -> tuple[frozenset[str], frozenset[str]]:
-    """Every hardlink and the path it names; the same with their ancestors."""
     names: set[str] = set()
-    for d in deltas:
+    seen = 0
+    for index, d in enumerate(deltas):
         for e in d.entries:
+            if seen % step == 0:
+                sample.add(key(e.path))
+            seen += 1
             if e.kind == "hardlink":
                 names.add(e.path)
                 names.add(e.link)
+            if visit is not None:
+                visit(index, e)
+        for path in (*d.whiteouts, *d.opaques):
+            if seen % step == 0:
+                sample.add(key(path))
+            seen += 1
     world = set(names)
     for name in names:
         world.update(ancestors(name))
-    return frozenset(names), frozenset(world)
+    cuts = tuple(sorted(sample)[per::per]) if total > size else ()
+    return Layout(cuts, frozenset(names), frozenset(world))
 
 
-def parts(deltas: Sequence[LayerDelta], cuts: Sequence[str]) -> Iterator[Part]:
-    """The parts between ``cuts`` (from :func:`bounds`), in path order; with no cuts, one
-    part holding the deltas as they are. Raises :class:`Irregular` (see the module)."""
-    if not cuts:
+def parts(deltas: Sequence[LayerDelta], layout: Layout) -> Iterator[Part]:
+    """The parts between the ``layout``'s cuts, in path order; with no cuts, one part
+    holding the deltas as they are. Raises :class:`Irregular` (see the module)."""
+    if not layout.cuts:
         none = tuple(frozenset[str]() for _ in deltas)
         yield Part(None, None, tuple(deltas), none, none)
         return
-    names, world = _world(deltas)
-    below = _made_in_world(deltas, world)
-    edges: list[str | None] = [None, *cuts, None]
+    below = _made_in_world(deltas, layout.world)
+    edges: list[str | None] = [None, *layout.cuts, None]
     for lo, hi in itertools.pairwise(edges):
-        yield _part(deltas, lo, hi, (names, world), below)
+        yield _part(deltas, lo, hi, (layout.names, layout.world), below)
 
 
 def _made_in_world(deltas: Sequence[LayerDelta], world: frozenset[str]) -> list[frozenset[str]]:
@@ -222,10 +233,10 @@ def _check(kept: Sequence[Entry], made: set[str], names: frozenset[str]) -> None
 
 
 def stacked_parts(deltas: Sequence[LayerDelta], size: int) -> Iterator[tuple[Part, Tree]]:
-    """Each part of about ``size`` members (:func:`bounds`) and its final tree, in path
+    """Each part of about ``size`` members (:func:`survey`) and its final tree, in path
     order, for a caller that needs only the final tree of the paths each part owns.
     Raises :class:`Irregular`."""
-    for part in parts(deltas, bounds(deltas, size)):
+    for part in parts(deltas, survey(deltas, size)):
         stacker = Stacker(bounded=False)
         for delta, implied in zip(part.deltas, part.implied, strict=True):
             stacker.apply(delta, implied)

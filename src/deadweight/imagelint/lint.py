@@ -69,7 +69,7 @@ def lint_image(
     progress: Progress | None = None,
 ) -> ImageLintResult:
     """Lint ``image``: reads every layer once. Findings name it by :attr:`Image.name`."""
-    deltas = read_deltas(image, capture=capture, store=store, progress=progress)
+    deltas = read_deltas(image, capture=capture, store=store, progress=progress, lazy=True)
     # a Dockerfile rebuilt from 100,000 rows is millions of small acyclic objects, which the
     # cyclic collector would walk again and again (a tenth of the time): paused, as reading
     with paused_gc():

@@ -273,13 +273,20 @@ def read_deltas(
     progress: Progress | None = None,
     layers: Iterable[int] | None = None,
     hash: HashName | None = None,
+    lazy: bool = False,
 ) -> tuple[LayerDelta, ...]:
     """The deltas of ``image``'s layers (all, bottom first, or those at the indexes
     ``layers`` gives, in that order); see :func:`iter_deltas`."""
     with paused_gc():
         return tuple(
             iter_deltas(
-                image, capture=capture, store=store, progress=progress, layers=layers, hash=hash
+                image,
+                capture=capture,
+                store=store,
+                progress=progress,
+                layers=layers,
+                hash=hash,
+                lazy=lazy,
             )
         )
 

@@ -80,10 +80,11 @@ def test_parts_own_every_path_once(spec: list[list[static.Entry]], part: int) ->
     every = {e.path for d in deltas for e in d.entries} | {
         p for d in deltas for p in (*d.whiteouts, *d.opaques)
     }
-    cuts = partition.bounds(deltas, part)
+    layout = partition.survey(deltas, part)
+    cuts = list(layout.cuts)
     assert cuts == sorted(set(cuts))
     try:
-        found = list(partition.parts(deltas, cuts))
+        found = list(partition.parts(deltas, layout))
     except partition.Irregular:
         return
     assert len(found) == len(cuts) + 1
@@ -101,8 +102,8 @@ def test_a_part_makes_the_directories_later_paths_lie_below() -> None:
         [static.File("a/z", b"x")],
     ]
     deltas = _deltas(spec)
-    cuts = ["a\x00z"]  # a | a/z, b
-    first, second = partition.parts(deltas, cuts)
+    layout = partition.Layout(("a\x00z",))  # a | a/z, b
+    first, second = partition.parts(deltas, layout)
     assert first.implied[1] == frozenset({"a"})
     assert not first.deltas[1].entries
     assert [e.path for e in second.deltas[1].entries] == ["a/z"]
@@ -123,7 +124,7 @@ def test_a_layer_writing_below_its_own_file_is_stacked_whole() -> None:
     ]
     deltas = _deltas(spec)
     with pytest.raises(partition.Irregular):
-        list(partition.parts(deltas, ["a\x00z"]))
+        list(partition.parts(deltas, partition.Layout(("a\x00z",))))
     with pytest.MonkeyPatch.context() as monkeypatch:
         whole, parted = _analyses(deltas, monkeypatch, 1)
     assert whole.waste.items  # the file a, hidden in its own layer by a/z's directory
