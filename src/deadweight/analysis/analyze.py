@@ -280,7 +280,7 @@ def _partitioned(
     dangling = False
     with FinalParts(deltas, skip=skip, base_layers=base_layers) as final:
         for part in partition.parts(deltas, layout):
-            owns = part.owns
+            owns = part.holds_own
             stacker = Stacker(bounded=False)
             for i, delta in enumerate(part.deltas):
                 before = {e.path for e in delta.entries if e.path in stacker.nodes}
@@ -395,12 +395,12 @@ class FinalParts:
 
     def add(self, part: partition.Part, tree: Tree) -> None:
         """Add what ``part`` owns of its final ``tree``."""
-        owns, skip, dirs = part.owns, self.skip, self._dirs
+        owns, skip, dirs = part.holds_own, self.skip, self._dirs
 
         def outside(path: str) -> bool:
             return not owns(path) or (skip is not None and skip(path))
 
-        heads = {p: data for layer, p, data in self.cores if owns(p) and _live(tree, p, layer)}
+        heads = {p: data for layer, p, data in self.cores if _live(tree, p, layer) and owns(p)}
         self.bloat.add(tree, core_heads=heads, ignore=outside)
         self._largest = [*self._largest, *_largest_files(tree, outside)]
         self.size += _add_dir_sizes(tree, owns, dirs)
@@ -421,8 +421,8 @@ class FinalParts:
         column = tree.inodes
         assert isinstance(column, Inodes)
         for path in self.wanted:
-            node = tree.get(path) if owns(path) else None
-            if node is None:
+            node = tree.get(path)
+            if node is None or not owns(path):
                 continue
             if node.inode >= 0:
                 inode = renumbered.get(node.inode)

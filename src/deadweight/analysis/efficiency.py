@@ -34,7 +34,9 @@ from deadweight.filetree.delta import WHITEOUT, LayerDelta
 class Part(Protocol):
     """What a part's counter needs of its part of the image."""
 
-    def owns(self, path: str) -> bool: ...
+    def holds_own(self, path: str) -> bool:
+        """Whether the part owns ``path``, one of the paths it holds."""
+        ...
 
     @property
     def later(self) -> frozenset[str]:
@@ -300,11 +302,11 @@ class DiveCounter:
                 target = _target(path) if WHITEOUT in path else None
                 if target is not None:
                     path = target
-                    if part is not None and not part.owns(path):
+                    if part is not None and not part.holds_own(path):
                         # an earlier part's: what this one owns below it is added to it
                         row = spanning.get((path, layer))
                         if row is not None and path in lower.nodes:
-                            row[0] += lower.total(path, part.owns)
+                            row[0] += lower.total(path, part.holds_own)
                         continue
                     before = lower.nodes.get(path)
                     if before is None:
@@ -313,11 +315,11 @@ class DiveCounter:
                         return
                     if before == DIR and part is not None and path in part.later:
                         # later parts hold more of its subtree: counted once they are in
-                        spanning[(path, layer)] = [lower.total(path, part.owns)]
+                        spanning[(path, layer)] = [lower.total(path, part.holds_own)]
                         spanned.add(path)
                         continue
                     size = lower.total(path) if before == DIR else 0
-                elif part is not None and not part.owns(path):
+                elif part is not None and not part.holds_own(path):
                     continue
                 keep = not last or target is not None or path in targets or path in spanned
                 yield path, size, keep
@@ -350,7 +352,7 @@ class DiveCounter:
             while up and up not in inner:
                 inner.add(up)
                 up = up.rpartition("/")[0]
-        owns = self.part.owns if self.part is not None else None
+        owns = self.part.holds_own if self.part is not None else None
         spanned = self.tally.spanned  # counted again once every part is in: kept till then
         self.tally._tally(
             (e.path, e.size if e.kind == "file" else 0, e.path in spanned)

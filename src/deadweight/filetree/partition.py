@@ -31,8 +31,9 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.delta import LayerDelta, Sharing
 from deadweight.filetree.entry import Entry
+from deadweight.filetree.record import StoredEntries
 from deadweight.filetree.tree import Stacker, Tree
 
 __all__ = ["SIZE", "Irregular", "Layout", "Part", "key", "parts", "stacked_parts", "survey"]
@@ -41,8 +42,15 @@ __all__ = ["SIZE", "Irregular", "Layout", "Part", "key", "parts", "stacked_parts
 # commands that need its merged tree (``analyze``, ``lint IMAGE``) stack it a part at a
 # time, and about how many a part holds: no stacking holds more paths (issue 16).
 SIZE = 200_000
+# Entries a part keeps between two sharings of their modes and digests.
+_SHARE_BATCH = 4096
 # Members sampled per part when choosing the bounds.
 _SAMPLES = 64
+
+
+def _each(entries: Sequence[Entry]) -> Iterator[Entry]:
+    """``entries`` for a pass that keeps none of them, or shares those it keeps."""
+    return entries.unshared() if isinstance(entries, StoredEntries) else iter(entries)
 
 
 def key(path: str) -> str:
@@ -80,9 +88,17 @@ class Part:
     # the part's directories that later parts' paths lie below
     later: frozenset[str] = frozenset()
 
+    # the paths the part holds but does not own: its spine, the hardlink world outside it
+    foreign: frozenset[str] = frozenset()
+
     def owns(self, path: str) -> bool:
         k = path.replace("/", "\x00")
         return (self.lo is None or k >= self.lo) and (self.hi is None or k < self.hi)
+
+    def holds_own(self, path: str) -> bool:
+        """:meth:`owns`, for a path the part's stacking holds (one of its deltas' paths or
+        their parents): one set lookup."""
+        return path not in self.foreign
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +127,7 @@ def survey(deltas: Sequence[LayerDelta], size: int, visit: Visit | None = None) 
     names: set[str] = set()
     seen = 0
     for index, d in enumerate(deltas):
-        for e in d.entries:
+        for e in _each(d.entries):
             if seen % step == 0:
                 sample.add(key(e.path))
             seen += 1
@@ -153,7 +169,7 @@ def _made_in_world(deltas: Sequence[LayerDelta], world: frozenset[str]) -> list[
     out = []
     for d in deltas:
         made: set[str] = set()
-        for e in d.entries:
+        for e in _each(d.entries):
             made.update(a for a in ancestors(e.path) if a in world)
         out.append(frozenset(made))
     return out
@@ -175,22 +191,36 @@ def _part(
         else []
     )
     top = above[0] + "/" if above else None
+
+    def inside(path: str) -> bool:
+        k = key(path)
+        return (lo is None or k >= lo) and (hi is None or k < hi)
+
+    def wanted(path: str) -> bool:
+        return inside(path) or path in spine or path in world
+
     out: list[LayerDelta] = []
     implied: list[frozenset[str]] = []
     inner: list[frozenset[str]] = []
+    sharing = Sharing()  # what the part keeps, shared as a whole decode shares it
     for d, in_world in zip(deltas, below, strict=True):
         kept: list[Entry] = []
         made: set[str] = set(in_world)
-        for e in d.entries:
+        shared = 0  # kept entries shared so far: a batch at a time, as a decode shares them
+        for e in _each(d.entries):
             path = e.path
             k = path.replace("/", "\x00")
             if hi is not None and k >= hi:
                 if top is not None and path.startswith(top):
                     made.update(a for a in above if path.startswith(a + "/"))
-                if path in world:
-                    kept.append(e)
-            elif (lo is None or k >= lo) or path in spine or path in world:
-                kept.append(e)
+                if path not in world:
+                    continue
+            elif not ((lo is None or k >= lo) or path in spine or path in world):
+                continue
+            kept.append(e)
+            if len(kept) - shared >= _SHARE_BATCH:
+                sharing.share(kept[shared:])
+                shared = len(kept)
         under = set(made)
         if top is not None and hi is not None:
             for path in (*d.whiteouts, *d.opaques):
@@ -198,11 +228,7 @@ def _part(
                     under.update(a for a in above if path.startswith(a + "/"))
         inner.append(frozenset(a for a in under if a in above or a in in_world))
 
-        def wanted(path: str) -> bool:
-            k = path.replace("/", "\x00")
-            inside = (lo is None or k >= lo) and (hi is None or k < hi)
-            return inside or path in spine or path in world
-
+        sharing.share(kept[shared:])
         if made:
             _check(kept, made, names)
         out.append(
@@ -214,7 +240,8 @@ def _part(
             )
         )
         implied.append(frozenset(made))
-    return Part(lo, hi, tuple(out), tuple(implied), tuple(inner), frozenset(above))
+    foreign = frozenset(p for p in (*spine, *world) if not inside(p))
+    return Part(lo, hi, tuple(out), tuple(implied), tuple(inner), frozenset(above), foreign)
 
 
 def _check(kept: Sequence[Entry], made: set[str], names: frozenset[str]) -> None:

@@ -120,8 +120,8 @@ def _final(
                 setid: list[files.ModeHit] = []
                 writable: list[files.ModeHit] = []
                 for part, tree in partition.stacked_parts(deltas, partition.SIZE):
-                    setid += [h for h in files.setid_files(tree) if part.owns(h.path)]
-                    writable += [h for h in files.world_writable(tree) if part.owns(h.path)]
+                    setid += [h for h in files.setid_files(tree) if part.holds_own(h.path)]
+                    writable += [h for h in files.world_writable(tree) if part.holds_own(h.path)]
                     final.add(part, tree)
                     del tree
                 bloat = final.packages_and_bloat()[1]

@@ -197,3 +197,27 @@ def test_a_layer_the_spool_cannot_take_is_read_whole(
     assert all(isinstance(d.entries, tuple) for d in lazy)
     assert lazy == whole
     assert os.listdir(spools) == [] and _open_in(spools) == []
+
+
+@pytest.mark.parametrize("size", [2, 5])
+def test_analyze_and_lint_of_lazy_deltas_in_parts_are_the_whole_ones(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """``analyze`` and ``lint IMAGE`` read large layers lazily and stack an image of more
+    than ``partition.SIZE`` members in parts: cold (the helpers' spools) and warm (the
+    store's copies), they say what the whole image read whole says (issue 16)."""
+    from deadweight.analysis.analyze import analyze
+    from deadweight.filetree import partition
+    from deadweight.imagelint import lint_image
+
+    image = _image(tmp_path)
+    whole, findings = analyze(image), lint_image(image).findings
+    monkeypatch.setattr(_deltas, "SPILL", 0)  # every record "large"
+    monkeypatch.setattr(partition, "SIZE", size)
+    store = LayerStore(tmp_path / "layers.sqlite")
+    for _ in ("cold", "warm"):
+        assert repr(analyze(image, store=store)) == repr(whole)
+        assert lint_image(image, store=store).findings == findings
+    gc.collect()
+    assert _open_in(spools) == [] and os.listdir(spools) == []
+    store.close()
