@@ -16,12 +16,12 @@ import msgspec
 
 from deadweight.analysis import packages as pkgs
 from deadweight.analysis.bloat import CORE_NAME, Bloat, BloatCounter, bloat
-from deadweight.analysis.efficiency import Dangling, DiveCounter
+from deadweight.analysis.efficiency import Dangling, DiveCounter, DiveFigures
 from deadweight.analysis.instructions import layer_instructions
 from deadweight.analysis.packages import Package
 from deadweight.analysis.recommend import recommend
 from deadweight.analysis.report import Analysis, LayerReport, SizeItem, UnsafeItem
-from deadweight.analysis.waste import Cause, classify, summarise
+from deadweight.analysis.waste import Cause, Waste, classify, summarise
 from deadweight.cache import LayerCache
 from deadweight.filetree import partition
 from deadweight.filetree.delta import HashName, LayerDelta
@@ -198,6 +198,47 @@ def _stacked_whole(
     waste = summarise(events, said, base_layers=base_layers, ignore=skip)
     del events  # a hidden node per event: freed before the peak (recommend), issue 16
     packages, found = _packages_and_bloat(deltas, tree, skip, base_layers)
+    return _assemble(
+        deltas,
+        said,
+        diff_ids,
+        image=image,
+        image_id=image_id,
+        base_layers=base_layers,
+        ignore=ignore,
+        waste=waste,
+        reports=reports,
+        written=written,
+        final_size=tree.size(),
+        largest_files=_largest_files(tree, skip),
+        largest_dirs=_largest_dirs(tree, skip),
+        packages=packages,
+        bloat=found,
+        dive=dive.figures(),
+    )
+
+
+def _assemble(
+    deltas: Sequence[LayerDelta],
+    said: Sequence[str],
+    diff_ids: Sequence[str],
+    *,
+    image: str,
+    image_id: str,
+    base_layers: int,
+    ignore: Sequence[str],
+    waste: Waste,
+    reports: Sequence[Sequence[int]],
+    written: Sequence[tuple[SizeItem, ...]],
+    final_size: int,
+    largest_files: tuple[SizeItem, ...],
+    largest_dirs: tuple[SizeItem, ...],
+    packages: tuple[Package, ...],
+    bloat: Bloat,
+    dive: DiveFigures,
+) -> Analysis:
+    """The analysis, from what stacking the layers found (whole or in parts): per layer,
+    ``reports`` (added, changed, deleted; their bytes) and the largest files ``written``."""
     sizes = [d.size for d in deltas]
     scope = sum(sizes[base_layers:])
     wasted_by_layer = [0] * len(deltas)
@@ -209,14 +250,17 @@ def _stacked_whole(
             diff_ids[i] if i < len(diff_ids) else "",
             said[i],
             sizes[i],
-            *reports[i][:3],
+            reports[i][0],
+            reports[i][1],
+            reports[i][2],
             wasted_by_layer[i],
             written[i],
-            *reports[i][3:],
+            reports[i][3],
+            reports[i][4],
+            reports[i][5],
         )
         for i in range(len(deltas))
     )
-    del reports, wasted_by_layer, written
     unsafe = tuple(
         UnsafeItem(i, u.name, u.reason, u.action) for i, d in enumerate(deltas) for u in d.unsafe
     )
@@ -225,19 +269,19 @@ def _stacked_whole(
         image_id=image_id,
         layers=layers,
         size=sum(sizes),
-        final_size=tree.size(),
+        final_size=final_size,
         base_layers=base_layers,
         scope_size=scope,
         efficiency=1.0 - waste.reclaimable / scope if scope else 1.0,
         wasted_percent=waste.reclaimable / scope if scope else 0.0,
         waste=waste,
-        bloat=found,
+        bloat=bloat,
         packages=packages,
-        largest_files=_largest_files(tree, skip),
-        largest_dirs=_largest_dirs(tree, skip),
-        dive=dive.figures(),
+        largest_files=largest_files,
+        largest_dirs=largest_dirs,
+        dive=dive,
         unsafe=unsafe,
-        recommendations=recommend(waste, found, packages, said),
+        recommendations=recommend(waste, bloat, packages, said),
         ignore=tuple(ignore),
     )
 
@@ -310,50 +354,26 @@ def _partitioned(
         dive = DiveCounter()
         for i, delta in enumerate(deltas):
             dive.add(delta, unique=i not in repeated)
-    sizes = [d.size for d in deltas]
-    scope = sum(sizes[base_layers:])
-    wasted_by_layer = [0] * count
-    for item in waste.items:
-        wasted_by_layer[item.written_by] += item.bytes
-    layers = tuple(
-        LayerReport(
-            i,
-            diff_ids[i] if i < len(diff_ids) else "",
-            said[i],
-            sizes[i],
-            reports[i][0],
-            reports[i][1],
-            reports[i][2],
-            wasted_by_layer[i],
-            tuple(SizeItem(str(p), b) for b, p in sorted(largest[i], reverse=True)),
-            reports[i][3],
-            reports[i][4],
-            reports[i][5],
-        )
-        for i in range(count)
-    )
-    unsafe = tuple(
-        UnsafeItem(i, u.name, u.reason, u.action) for i, d in enumerate(deltas) for u in d.unsafe
-    )
-    return Analysis(
+    written = [
+        tuple(SizeItem(str(p), b) for b, p in sorted(heap, reverse=True)) for heap in largest
+    ]
+    return _assemble(
+        deltas,
+        said,
+        diff_ids,
         image=image,
         image_id=image_id,
-        layers=layers,
-        size=sum(sizes),
-        final_size=final.size,
         base_layers=base_layers,
-        scope_size=scope,
-        efficiency=1.0 - waste.reclaimable / scope if scope else 1.0,
-        wasted_percent=waste.reclaimable / scope if scope else 0.0,
+        ignore=ignore,
         waste=waste,
-        bloat=found_bloat,
-        packages=packages,
+        reports=reports,
+        written=written,
+        final_size=final.size,
         largest_files=final.largest_files(),
         largest_dirs=final.largest_dirs(),
+        packages=packages,
+        bloat=found_bloat,
         dive=dive.figures(),
-        unsafe=unsafe,
-        recommendations=recommend(waste, found_bloat, packages, said),
-        ignore=tuple(ignore),
     )
 
 

@@ -57,6 +57,12 @@ class _Parts(msgspec.Struct):
     size: int = 0
     hash: str = ""
 
+    def delta(self, entries: Sequence[Entry]) -> LayerDelta:
+        """The delta of these fields and ``entries``."""
+        return LayerDelta(
+            entries, self.whiteouts, self.opaques, self.unsafe, self.captured, self.size, self.hash
+        )
+
 
 _ENTRIES = msgspec.json.Decoder(list[Entry])
 _OPEN = b'"entries":['  # where a record's entries begin
@@ -111,15 +117,7 @@ def decode(data: Buffer) -> LayerDelta | None:
         del encoded
     except msgspec.DecodeError:
         return None
-    return LayerDelta(
-        tuple(entries),
-        parts.whiteouts,
-        parts.opaques,
-        parts.unsafe,
-        parts.captured,
-        parts.size,
-        parts.hash,
-    )
+    return parts.delta(tuple(entries))
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -276,15 +274,7 @@ def _lazy(fd: int, size: int) -> LayerDelta | None:
         parts = msgspec.json.decode(head.delta, type=_Parts)
     except msgspec.DecodeError:
         return None
-    return LayerDelta(
-        StoredEntries(os.dup(fd), spans, counts),
-        parts.whiteouts,
-        parts.opaques,
-        parts.unsafe,
-        parts.captured,
-        parts.size,
-        parts.hash,
-    )
+    return parts.delta(StoredEntries(os.dup(fd), spans, counts))
 
 
 class StoredEntries(Sequence[Entry]):

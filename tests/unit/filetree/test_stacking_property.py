@@ -14,17 +14,21 @@ from deadweight.filetree import read_delta, stack
 PATHS = ["a", "a/b", "a/b/c", "a/d", "e", "e/f"]
 DATA = [b"", b"1", b"22", b"333", b"4444"]
 
-op = st.one_of(
-    st.builds(
-        static.File, st.sampled_from(PATHS), st.sampled_from(DATA), st.sampled_from([0o644, 0o755])
-    ),
-    st.builds(static.Dir, st.sampled_from(PATHS)),
-    st.builds(static.Symlink, st.sampled_from(PATHS), st.sampled_from(["x", "../yy"])),
-    st.builds(static.Hardlink, st.sampled_from(PATHS), st.sampled_from(PATHS)),
-    st.builds(static.Whiteout, st.sampled_from(PATHS)),
-    st.builds(static.Opaque, st.sampled_from(PATHS)),
-)
-layers = st.lists(st.lists(op, max_size=7), min_size=1, max_size=4)
+
+def ops(paths: list[str]) -> st.SearchStrategy[static.Entry]:
+    """One member of a layer, of any kind, at one of ``paths``."""
+    path = st.sampled_from(paths)
+    return st.one_of(
+        st.builds(static.File, path, st.sampled_from(DATA), st.sampled_from([0o644, 0o755])),
+        st.builds(static.Dir, path),
+        st.builds(static.Symlink, path, st.sampled_from(["x", "../yy"])),
+        st.builds(static.Hardlink, path, path),
+        st.builds(static.Whiteout, path),
+        st.builds(static.Opaque, path),
+    )
+
+
+layers = st.lists(st.lists(ops(PATHS), max_size=7), min_size=1, max_size=4)
 
 
 def _parent(p: str) -> str:

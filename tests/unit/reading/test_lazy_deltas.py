@@ -10,7 +10,6 @@ import dataclasses
 import errno
 import gc
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +26,7 @@ from deadweight.image import Image
 from deadweight.reading import _deltas, iter_deltas, read_ahead, store_kind
 from deadweight.reading import _pool as readers
 
-
-@pytest.fixture(autouse=True)
-def fresh_shared_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    readers.shutdown()
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # helpers read the layers
-    yield
-    readers.shutdown()
-
-
-@pytest.fixture
-def spools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "spools"
-    folder.mkdir()
-    monkeypatch.setenv("DEADWEIGHT_TMPDIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("fresh_shared_pool")
 
 
 def _same(lazy: list[LayerDelta], whole: list[LayerDelta]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,22 +19,7 @@ from deadweight.filetree.delta import LayerDelta, default_hash, read_delta
 from deadweight.reading import _pool as readers
 from deadweight.reading import read_deltas, store_kind
 
-
-@pytest.fixture(autouse=True)
-def fresh_shared_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    readers.shutdown()
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    yield
-    readers.shutdown()
-
-
-@pytest.fixture
-def spools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder, where spool files are made (``DEADWEIGHT_TMPDIR``)."""
-    folder = tmp_path / "spools"
-    folder.mkdir()
-    monkeypatch.setenv("DEADWEIGHT_TMPDIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("fresh_shared_pool")
 
 
 def _open_in(folder: Path) -> list[str]:

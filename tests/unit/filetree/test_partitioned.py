@@ -9,6 +9,7 @@ import json
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_stacking_property import ops
 
 from deadweight import static
 from deadweight.analysis import packages as pkgs
@@ -17,20 +18,9 @@ from deadweight.analysis.report import Analysis
 from deadweight.filetree import partition, read_delta
 from deadweight.filetree.delta import LayerDelta
 
+# paths whose ranges cut through subtrees: a-b sorts after a's whole subtree
 PATHS = ["a", "a/b", "a/b/c", "a/b/c/d", "a/bc", "a-b", "a/d", "e", "e/f", "e/f/g", "z"]
-DATA = [b"", b"1", b"22", b"333", b"4444"]
-
-op = st.one_of(
-    st.builds(
-        static.File, st.sampled_from(PATHS), st.sampled_from(DATA), st.sampled_from([0o644, 0o755])
-    ),
-    st.builds(static.Dir, st.sampled_from(PATHS)),
-    st.builds(static.Symlink, st.sampled_from(PATHS), st.sampled_from(["x", "../yy"])),
-    st.builds(static.Hardlink, st.sampled_from(PATHS), st.sampled_from(PATHS)),
-    st.builds(static.Whiteout, st.sampled_from(PATHS)),
-    st.builds(static.Opaque, st.sampled_from(PATHS)),
-)
-layers = st.lists(st.lists(op, max_size=8), min_size=1, max_size=5)
+layers = st.lists(st.lists(ops(PATHS), max_size=8), min_size=1, max_size=5)
 
 
 def _deltas(spec: list[list[static.Entry]]) -> list[LayerDelta]:
