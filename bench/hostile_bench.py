@@ -410,6 +410,9 @@ def paths(work: Path, files: int) -> dict[str, Path]:
         "layers2": work / "layers2.tar",
         "rows": work / "rows.tar",
         "files": work / f"files-{files}.tar",
+        # the same files but the first, which holds a line: what ``diff`` compares with
+        # ``files`` when the output is one change, not a million
+        "near": work / f"near-{files}.tar",
     }
 
 
@@ -423,6 +426,9 @@ def build(work: Path, files: int, wanted: set[str]) -> None:
         ),
         "rows": lambda p: shapes.docker_archive(p, [shapes.small_layer()], history=100_000),
         "files": lambda p: shapes.docker_archive(p, [shapes.many_empty_files_layer(files)]),
+        "near": lambda p: shapes.docker_archive(
+            p, [shapes.many_empty_files_layer(files, first=b"changed\n")]
+        ),
     }
     for name in wanted:
         if not made[name].exists():
@@ -542,6 +548,8 @@ def main() -> None:
         ("analyze", "files", ["warm"]),
         ("diff", "files", [str(made["layers"])]),
         ("diff", "files", ["warm", str(made["layers"])]),
+        ("diff", "near", [str(made["files"])]),
+        ("diff", "near", ["warm", str(made["files"])]),
         ("lint", "files", []),
         ("lint", "files", ["warm"]),
         ("export", "files", ["-o", str(work / "out-files")]),
@@ -550,7 +558,9 @@ def main() -> None:
     if args.only:
         cases = [c for c in cases if f"{c[0]}:{c[1]}" in args.only]
     shapes_run = {c[1] for c in cases} | {
-        {"layers": "layers2", "files": "layers"}[c[1]] for c in cases if c[0] == "diff"
+        {"layers": "layers2", "files": "layers", "near": "files"}[c[1]]
+        for c in cases
+        if c[0] == "diff"
     }
     # built in a child of its own: a process forked from one that held a shape in memory
     # reports that memory as its own peak RSS (Linux keeps the high-water mark across exec)

@@ -13,18 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from deadweight.analysis import packages as pkgs
+from deadweight.analysis.analyze import FinalParts
 from deadweight.analysis.instructions import instruction_text, layer_instructions
+from deadweight.analysis.packages import inventory
 from deadweight.analysis.sizes import layer_size
 from deadweight.cache import LayerCache
 from deadweight.compare.base import base_info, base_layers
 from deadweight.compare.config import diff_config, platform
-from deadweight.compare.files import diff_files
-from deadweight.compare.packages import diff_packages
+from deadweight.compare.files import FileChanges, FileDiff, diff_files, union
+from deadweight.compare.packages import DATABASES, PackageDiff, diff_packages, package_diff
 from deadweight.compare.result import ImageDiff, SideInfo
 from deadweight.compare.steps import Step, align
-from deadweight.compare.view import view
+from deadweight.compare.view import BASE, View, view
 from deadweight.errors import PlatformMismatch
+from deadweight.filetree import partition
 from deadweight.filetree.delta import HashName, LayerDelta
+from deadweight.filetree.tree import check_members
 from deadweight.image import Image, Layer
 from deadweight.progress import Progress
 from deadweight.reading import iter_layers, stored_delta
@@ -100,7 +104,11 @@ def read_sides(
         layer.diff_id: delta
         for layer, delta in zip(
             need,
-            iter_layers(need, capture=pkgs.capture, store=store, progress=progress, hash=hash),
+            # a large layer's entries left in its record: the sides are stacked a range of
+            # paths at a time past partition.SIZE, never holding them all (issue 16)
+            iter_layers(
+                need, capture=pkgs.capture, store=store, progress=progress, hash=hash, lazy=True
+            ),
             strict=True,
         )
     }
@@ -145,18 +153,65 @@ def _complete(deltas: Sequence[LayerDelta | None]) -> tuple[LayerDelta, ...] | N
     return tuple(d for d in deltas if d is not None)
 
 
+def _files_and_packages(
+    da: Sequence[LayerDelta], db: Sequence[LayerDelta], offset: int, complete: bool
+) -> tuple[FileDiff, PackageDiff]:
+    """The files and packages that differ between the views of ``da`` and ``db``; sides
+    holding more than ``partition.SIZE`` members in all are stacked a range of paths at a
+    time, both with the same cuts (issue 16), unless a layer is irregular for that."""
+    members = sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in (*da, *db))
+    if members > partition.SIZE:
+        try:
+            return _in_parts(da, db, offset, complete)
+        except partition.Irregular:
+            pass
+    va, vb = view(da, offset, complete), view(db, offset, complete)
+    return diff_files(va, vb), diff_packages(va, vb)
+
+
+def _in_parts(
+    da: Sequence[LayerDelta], db: Sequence[LayerDelta], offset: int, complete: bool
+) -> tuple[FileDiff, PackageDiff]:
+    for side in (da, db):
+        check_members(sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in side))
+    layout = partition.survey([*da, *db], partition.SIZE)
+    gone_a, gone_b = (frozenset(p for d in side for p in d.whiteouts) for side in (da, db))
+    opaque_a, opaque_b = (frozenset(p for d in side for p in d.opaques) for side in (da, db))
+    changes = FileChanges()
+    base: dict[str, tuple[bool, bool]] = {}  # a database -> whether each side inherits it
+    with FinalParts(da) as final_a, FinalParts(db) as final_b:
+        for pa, pb in zip(partition.parts(da, layout), partition.parts(db, layout), strict=True):
+            ta, tb = partition.stack_part(pa), partition.stack_part(pb)
+            va = View(ta, complete, offset, (), gone_a, opaque_a)
+            vb = View(tb, complete, offset, (), gone_b, opaque_b)
+            own_a = (p for p in ta.nodes if pa.holds_own(p))
+            changes.add(va, vb, union(own_a, (p for p in tb.nodes if pb.holds_own(p))))
+            changes.resolve(va, vb, pa.owns)
+            for path in DATABASES.values():
+                if pa.owns(path):
+                    base[path] = (va.state(path) is BASE, vb.state(path) is BASE)
+            final_a.add(pa, ta)
+            final_b.add(pb, tb)
+            del va, vb, ta, tb
+        unknown = [p for p in DATABASES.values() if base[p][0] != base[p][1]]
+        packages = package_diff(
+            unknown,
+            inventory(final_a.lookup(), final_a.captured),
+            inventory(final_b.lookup(), final_b.captured),
+        )
+    return changes.result(), packages
+
+
 def diff_sides(a: Side, b: Side, shared: int) -> ImageDiff:
     """The whole comparison, from what :func:`read_sides` gathered."""
     full_a, full_b = _complete(a.deltas), _complete(b.deltas)
     known = full_a is not None and full_b is not None
     if full_a is not None and full_b is not None:
-        va, vb = view(full_a, 0, True), view(full_b, 0, True)
+        files, packages = _files_and_packages(full_a, full_b, 0, True)
     else:
         own_a = tuple(d for d in a.deltas[shared:] if d is not None)
         own_b = tuple(d for d in b.deltas[shared:] if d is not None)
-        va, vb = view(own_a, shared, False), view(own_b, shared, False)
-    files = diff_files(va, vb)
-    packages = diff_packages(va, vb)
+        files, packages = _files_and_packages(own_a, own_b, shared, False)
 
     def info(side: Side) -> SideInfo:
         img = side.image

@@ -8,7 +8,7 @@ compared with *absent* and listed as assumed.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from deadweight.compare.result import DirChange, FileChange, FileState
@@ -100,7 +100,7 @@ def roll_up(changes: tuple[FileChange, ...]) -> tuple[DirChange, ...]:
     return tuple(sorted(rows, key=lambda d: (-abs(d.delta), d.path)))
 
 
-def _union(a: Iterable[str], b: Iterable[str]) -> Iterator[str]:
+def union(a: Iterable[str], b: Iterable[str]) -> Iterator[str]:
     """The paths of two trees, each once, in order: two sorted lists merged (a set of both
     sides' paths was ~50 bytes a path, issue 16)."""
     last = None
@@ -112,36 +112,70 @@ def _union(a: Iterable[str], b: Iterable[str]) -> Iterator[str]:
 
 def diff_files(a: View, b: View) -> FileDiff:
     """Changes from ``a`` to ``b``, largest |delta| first, then by path."""
-    out: list[FileChange] = []
-    assumed: list[str] = []
-    shared: dict[FileState, FileState] = {}
-    for path in _union(a.tree.nodes, b.tree.nodes):
-        sa, sb = a.state(path), b.state(path)
-        if sa is BASE and sb is BASE:
-            continue
-        if sa is BASE or sb is BASE:
-            known = sb if sa is BASE else sa
-            if not isinstance(known, Node) or known.kind == "dir":
+    changes = FileChanges()
+    changes.add(a, b, union(a.tree.nodes, b.tree.nodes))
+    changes.resolve(a, b)
+    return changes.result()
+
+
+class FileChanges:
+    """:func:`diff_files`, over the paths given (:meth:`add`): those of two whole views,
+    or of the parts of two trees stacked a range of paths at a time
+    (:mod:`deadweight.filetree.partition`), each part's views with the paths it owns."""
+
+    def __init__(self) -> None:
+        self.out: list[FileChange] = []
+        self.assumed: list[str] = []
+        self.unresolved: list[str] = []
+        self.shared: dict[FileState, FileState] = {}
+        self.adds = 0
+
+    def add(self, a: View, b: View, paths: Iterable[str]) -> None:
+        """Compare the two views at ``paths`` (in path order)."""
+        self.adds += 1
+        out, assumed, shared = self.out, self.assumed, self.shared
+        for path in paths:
+            sa, sb = a.state(path), b.state(path)
+            if sa is BASE and sb is BASE:
                 continue
-            assumed.append(path)
-        na = sa if isinstance(sa, Node) else None
-        nb = sb if isinstance(sb, Node) else None
-        change = _compare(path, na, nb, shared)
-        if change is not None:
-            out.append(change)
-    del shared
-    unresolved = sorted(
-        p
-        for side, other in ((a, b), (b, a))
-        for p in side.deleted
-        if other.state(p) is BASE and side.state(p) is None
-    )
-    # ``out`` is in path order: a stable sort by |delta| alone gives (-|delta|, path)
-    # without a key tuple per change
-    out.sort(key=_largest_first)
-    changes = tuple(out)
-    del out
-    return FileDiff(changes, roll_up(changes), tuple(assumed), tuple(dict.fromkeys(unresolved)))
+            if sa is BASE or sb is BASE:
+                known = sb if sa is BASE else sa
+                if not isinstance(known, Node) or known.kind == "dir":
+                    continue
+                assumed.append(path)
+            na = sa if isinstance(sa, Node) else None
+            nb = sb if isinstance(sb, Node) else None
+            change = _compare(path, na, nb, shared)
+            if change is not None:
+                out.append(change)
+
+    def resolve(self, a: View, b: View, owns: Callable[[str], bool] | None = None) -> None:
+        """Note the paths one side deletes from an unread base the other keeps (of those
+        ``owns``, when given)."""
+        self.unresolved += [
+            p
+            for side, other in ((a, b), (b, a))
+            for p in side.deleted
+            if (owns is None or owns(p)) and other.state(p) is BASE and side.state(p) is None
+        ]
+
+    def result(self) -> FileDiff:
+        out, self.out = self.out, []
+        self.shared = {}
+        if self.adds > 1:  # the parts came in subtree order: path order first
+            out.sort(key=_path)
+            self.assumed.sort()
+        # ``out`` is in path order: a stable sort by |delta| alone gives (-|delta|, path)
+        # without a key tuple per change
+        out.sort(key=_largest_first)
+        changes = tuple(out)
+        del out
+        unresolved = tuple(dict.fromkeys(sorted(self.unresolved)))
+        return FileDiff(changes, roll_up(changes), tuple(self.assumed), unresolved)
+
+
+def _path(change: FileChange) -> str:
+    return change.path
 
 
 def _largest_first(change: FileChange) -> int:

@@ -7,6 +7,7 @@ directory carries the version in its name).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from deadweight.analysis.packages import APK_INSTALLED, DPKG_STATUS, Package, inventory
@@ -39,10 +40,19 @@ def _unknown(a: View, b: View) -> list[str]:
 
 
 def diff_packages(a: View, b: View) -> PackageDiff:
-    unknown = _unknown(a, b)
+    return package_diff(
+        _unknown(a, b), inventory(a.tree, a.captured), inventory(b.tree, b.captured)
+    )
+
+
+def package_diff(
+    unknown: list[str], before: Iterable[Package], after: Iterable[Package]
+) -> PackageDiff:
+    """The changes from the packages ``before`` to ``after``; ``unknown``: the databases one
+    side writes while the other keeps the unread base's copy (their packages left out)."""
     skip = {eco for eco, path in DATABASES.items() if path in unknown}
-    olds = {_key(p): p for p in inventory(a.tree, a.captured) if p.ecosystem not in skip}
-    news = {_key(p): p for p in inventory(b.tree, b.captured) if p.ecosystem not in skip}
+    olds = {_key(p): p for p in before if p.ecosystem not in skip}
+    news = {_key(p): p for p in after if p.ecosystem not in skip}
     out: list[PackageChange] = []
     for key in sorted(set(olds) | set(news)):
         old, new = olds.get(key), news.get(key)

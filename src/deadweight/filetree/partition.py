@@ -36,7 +36,17 @@ from deadweight.filetree.entry import Entry
 from deadweight.filetree.record import StoredEntries
 from deadweight.filetree.tree import Stacker, Tree
 
-__all__ = ["SIZE", "Irregular", "Layout", "Part", "key", "parts", "stacked_parts", "survey"]
+__all__ = [
+    "SIZE",
+    "Irregular",
+    "Layout",
+    "Part",
+    "key",
+    "parts",
+    "stack_part",
+    "stacked_parts",
+    "survey",
+]
 
 # Members (entries, whiteouts, opaque markers) of an image's layers above which the
 # commands that need its merged tree (``analyze``, ``lint IMAGE``) stack it a part at a
@@ -191,6 +201,11 @@ def _part(
         else []
     )
     top = above[0] + "/" if above else None
+    # the spine's directories that paths before the range lie below: what a layer does
+    # there decides whether a spine path is a directory, which a view of an unread base
+    # asks of the range's absent paths (``compare.view``)
+    up = sorted(spine, key=len)
+    first = up[0] + "/" if up else None
 
     def inside(path: str) -> bool:
         k = key(path)
@@ -213,10 +228,15 @@ def _part(
             if hi is not None and k >= hi:
                 if top is not None and path.startswith(top):
                     made.update(a for a in above if path.startswith(a + "/"))
+                if first is not None and path.startswith(first):
+                    made.update(a for a in up if path.startswith(a + "/"))
                 if path not in world:
                     continue
-            elif not ((lo is None or k >= lo) or path in spine or path in world):
-                continue
+            elif lo is not None and k < lo:
+                if first is not None and path.startswith(first):
+                    made.update(a for a in up if path.startswith(a + "/"))
+                if path not in spine and path not in world:
+                    continue
             kept.append(e)
             if len(kept) - shared >= _SHARE_BATCH:
                 sharing.share(kept[shared:])
@@ -264,7 +284,12 @@ def stacked_parts(deltas: Sequence[LayerDelta], size: int) -> Iterator[tuple[Par
     order, for a caller that needs only the final tree of the paths each part owns.
     Raises :class:`Irregular`."""
     for part in parts(deltas, survey(deltas, size)):
-        stacker = Stacker(bounded=False)
-        for delta, implied in zip(part.deltas, part.implied, strict=True):
-            stacker.apply(delta, implied)
-        yield part, stacker.tree(last=True)
+        yield part, stack_part(part)
+
+
+def stack_part(part: Part) -> Tree:
+    """The final tree of ``part``'s deltas (of the paths it owns and those it holds)."""
+    stacker = Stacker(bounded=False)
+    for delta, implied in zip(part.deltas, part.implied, strict=True):
+        stacker.apply(delta, implied)
+    return stacker.tree(last=True)

@@ -220,3 +220,29 @@ def test_dive_stops_at_a_whiteout_of_nothing_as_the_whole_image_does() -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         whole, parted = _analyses(deltas, monkeypatch, 2)
     assert repr(parted) == repr(whole)
+
+
+@settings(max_examples=300, deadline=None)
+@given(layers, layers, st.integers(min_value=0, max_value=2), st.integers(1, 4), st.booleans())
+def test_a_diff_in_parts_is_the_whole_diff(
+    one: list[list[static.Entry]],
+    other: list[list[static.Entry]],
+    shared: int,
+    part: int,
+    complete: bool,
+) -> None:
+    """``diff`` of two sides stacked a range of paths at a time, with the same cuts, says
+    what the two whole views say: whole images, or the layers above a shared base that was
+    not read (paths inherited from it, deleted from it, or left unresolved)."""
+    from deadweight.compare.diff import _files_and_packages
+
+    base = _deltas(one[:shared])
+    da, db = base + _deltas(one[shared:]), base + _deltas(other)
+    if not complete:
+        da, db = da[len(base) :], db[len(base) :]
+    offset = 0 if complete else len(base)
+    whole = _files_and_packages(da, db, offset, complete)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(partition, "SIZE", part)
+        parted = _files_and_packages(da, db, offset, complete)
+    assert parted == whole

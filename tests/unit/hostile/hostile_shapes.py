@@ -88,8 +88,9 @@ def deep_path_layer(depth: int) -> bytes:
     return tar_of(entries, data)
 
 
-def many_empty_files_layer(count: int, per_dir: int = 1000) -> bytes:
-    """A gzip layer of ``count`` empty files, ``per_dir`` to a directory: tiny compressed."""
+def many_empty_files_layer(count: int, per_dir: int = 1000, first: bytes = b"") -> bytes:
+    """A gzip layer of ``count`` empty files, ``per_dir`` to a directory: tiny compressed;
+    ``first``: the first file's content instead (another layer, the same paths)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for i in range(count):
@@ -97,7 +98,12 @@ def many_empty_files_layer(count: int, per_dir: int = 1000) -> bytes:
                 d = tarfile.TarInfo(f"d{i // per_dir}")
                 d.type, d.mode = tarfile.DIRTYPE, 0o755
                 tar.addfile(d)
-            tar.addfile(tarfile.TarInfo(f"d{i // per_dir}/f{i}"))
+            info = tarfile.TarInfo(f"d{i // per_dir}/f{i}")
+            if i == 0 and first:
+                info.size = len(first)
+                tar.addfile(info, io.BytesIO(first))
+            else:
+                tar.addfile(info)
     return gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
 
 
