@@ -339,29 +339,29 @@ Opening checks the whole record (each chunk decoded once and counted, then dropp
 pass is a decode of every chunk plus the sharing of modes and digests, about 0.6x the
 whole decode, and memory stays flat whatever the file count (one chunk's entries, ~2 MB).
 
-Memory flat in the files (issue 16): ``analyze`` and ``lint IMAGE`` stack an image whose
-layers hold more than ``partition.SIZE`` (200,000) members a range of paths at a time
-(``filetree.partition``), and read a large layer's entries from its record on disk, a
-chunk at a time, each time they are read (``iter_deltas(lazy=True)``). ``--only
-analyze:files --only lint:files`` with ``--files`` 300,000 / 1,000,000 / 1,900,000, main
-at the start of the session (f8f51f0, figures of the table above for it) and after (load
-average 1-3), wall / CPU, peak RSS::
+Memory flat in the files (issue 16): ``analyze``, ``lint IMAGE`` and ``diff`` stack
+images whose layers hold more than ``partition.SIZE`` (200,000) members a range of paths at
+a time (``filetree.partition``), and read a large layer's entries from its record on disk,
+a chunk at a time, each time they are read (``iter_deltas(lazy=True)``): once to choose
+the cuts, once to write each entry into the spill file of its range, which is then read
+back alone. ``--only analyze:files --only lint:files --only diff:near`` with ``--files``
+300,000 / 1,000,000 / 1,900,000, main at the start of the session (f8f51f0; its figures
+from the tables above) and after (load average 1-3), CPU seconds, peak RSS::
 
-    files        analyze before      analyze after                lint IMAGE after
-    300,000      -                   3.8 s, 91 MB (warm 1.4 s)    3.3 s, 91 MB
-    1,000,000    9.3 s, 327 MB       10.5 s, 109 MB (warm 5.2 s)  11.4 s, 124 MB (warm 5.2)
-    1,900,000    17.8 s, 589 MB      22.2 s, 112 MB (warm 13.1)   24.6 s, 124 MB (warm 13.6)
+    files        analyze before     analyze after               lint IMAGE after
+    300,000      -                  3.1 s, 93 MB (warm 1.5 s)   3.3 s, 94 MB (warm 1.4 s)
+    1,000,000    9.3 s, 327 MB      9.9 s, 111 MB (warm 4.5)    10.6 s, 126 MB (warm 4.2)
+    1,900,000    17.8 s, 589 MB     18.8 s, 111 MB (warm 8.8)   20.1 s, 130 MB (warm 7.9)
 
 (lint IMAGE before: 339 MB at a million, 608 MB at 1.9M.) The peak no longer grows with the
-files: what is held is one part's stacking (about 200,000 paths) and the reading's chunk.
-The price is CPU: each part reads every layer's entries again (a million files, five parts:
-about 1 s more warm, 5.2 s against 4.4 s), and the whole image is read once more to choose
-the cuts. Stepping ``SIZE`` at a million files: 400,000, 165 MB and 5.5 s warm; 200,000,
-112 MB and 6.6 s (before the passes that keep nothing stopped sharing their entries, which
-brought it to 5.2 s); 100,000, 74 MB and 9.0 s. dive 0.13.1 on the million: 7.4 s / 7.9 s,
-1,185 MB. ``diff`` still holds both sides' merged trees (its million changes are the
-output in this bench's shape), as do ``analyze --html`` (its byte map), ``explore``,
-``minify`` and ``optimize`` when it stacks.
+files: what is held is one range's stacking (about 200,000 paths) and the reading's chunk.
+``diff`` of the million against ``near`` (the same files, the first holding a line: one
+change, not a million): 20.2 s, 619 MB before; 22.4 s, 113 MB after (warm 9.3 -> 12.6 s).
+Reading every layer again for each range instead of the spill files cost more with each
+range (1M analyze warm 5.2 s; ``diff:near`` 29.2 s); ``SIZE`` at a million files with
+those passes: 400,000, 165 MB; 200,000, 112 MB; 100,000, 74 MB. dive 0.13.1 on the
+million: 7.4 s / 7.9 s, 1,185 MB. Still holding the whole tree: ``analyze --html`` (its
+byte map), ``explore``, ``minify`` and ``optimize`` when it stacks.
 """
 
 from __future__ import annotations

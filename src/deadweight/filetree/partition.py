@@ -8,11 +8,11 @@ does to the paths of one range, plus what the range's stacking needs from outsid
 - its **spine**: the ancestors of the range's first path, which sort before it. Whatever
   the layers do to an ancestor (a whiteout, an opaque marker, a file put in place of the
   directory) they do to the range's paths below it.
-- the directories of the range that paths *after* it lie below (the ancestors of the next
-  range's first path). A layer that writes such a path creates those directories where
-  they are missing, as overlayfs does (``implied``): applied after the layer's whiteouts
-  and before its entries, which for a layer that writes nothing below a non-directory of
-  its own is the same as at the entry's turn.
+- the directories of the range, and of its spine, that paths of other ranges lie below.
+  A layer that writes such a path creates those directories where they are missing, as
+  overlayfs does (``implied``): applied after the layer's whiteouts and before its
+  entries, which for a layer that writes nothing below a non-directory of its own is the
+  same as at the entry's turn.
 - every hardlink and the path it names, with their ancestors (the **hardlink world**): an
   inode's bytes are wasted only when its last name goes, and its names may lie in any
   range.
@@ -21,16 +21,29 @@ A path is *owned* by the one range it falls in: what a part's stacking reports o
 paths (spine, hardlink world) is the business of the part that owns them. Stacking a
 part with :class:`~deadweight.filetree.tree.Stacker` thus gives, for the paths it owns,
 exactly what stacking the whole image gives. A layer that writes a non-directory and
-also a path below it (tar order then decides, which a range cannot see) is
-:class:`Irregular`: the caller stacks the image whole.
+also a path below it, links to a directory it creates, or creates one where a hardlinked
+name is (tar order then decides, which a range cannot see) is :class:`Irregular`: the
+caller stacks the image whole.
+
+The layers' entries are read twice whatever the number of parts: once to choose the cuts
+(:func:`survey`), once to write each entry into the spill file of every part that holds it
+(an unnamed temporary file per part, a batch at a time); a part is then read back from
+its own file alone. Reading every layer again for each part made the work grow with the
+square of the files.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+import pickle
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import msgspec
+
+from deadweight import scratch
 from deadweight.filetree.delta import LayerDelta, Sharing
 from deadweight.filetree.entry import Entry
 from deadweight.filetree.record import StoredEntries
@@ -52,8 +65,6 @@ __all__ = [
 # commands that need its merged tree (``analyze``, ``lint IMAGE``) stack it a part at a
 # time, and about how many a part holds: no stacking holds more paths (issue 16).
 SIZE = 200_000
-# Entries a part keeps between two sharings of their modes and digests.
-_SHARE_BATCH = 4096
 # Members sampled per part when choosing the bounds.
 _SAMPLES = 64
 
@@ -166,8 +177,10 @@ def parts(deltas: Sequence[LayerDelta], layout: Layout) -> Iterator[Part]:
         return
     below = _made_in_world(deltas, layout.world)
     edges: list[str | None] = [None, *layout.cuts, None]
-    for lo, hi in itertools.pairwise(edges):
-        yield _part(deltas, lo, hi, (layout.names, layout.world), below)
+    ranges = [_Range(lo, hi, layout) for lo, hi in itertools.pairwise(edges)]
+    with _distributed(deltas, layout, ranges) as (spills, made):
+        for j, (where, spill) in enumerate(zip(ranges, spills, strict=True)):
+            yield where.part(deltas, spill.entries(len(deltas)), made[j], below)
 
 
 def _made_in_world(deltas: Sequence[LayerDelta], world: frozenset[str]) -> list[frozenset[str]]:
@@ -185,83 +198,160 @@ def _made_in_world(deltas: Sequence[LayerDelta], world: frozenset[str]) -> list[
     return out
 
 
-def _part(
-    deltas: Sequence[LayerDelta],
-    lo: str | None,
-    hi: str | None,
-    linked: tuple[frozenset[str], frozenset[str]],
-    below: Sequence[frozenset[str]],
-) -> Part:
-    names, world = linked
-    spine = frozenset(ancestors(lo.replace("\x00", "/"))) if lo is not None else frozenset()
-    # the range's directories that paths after it lie below, shallowest first
-    above = (
-        [a for a in reversed(ancestors(hi.replace("\x00", "/"))) if lo is None or key(a) >= lo]
-        if hi is not None
-        else []
-    )
-    top = above[0] + "/" if above else None
-    # the spine's directories that paths before the range lie below: what a layer does
-    # there decides whether a spine path is a directory, which a view of an unread base
-    # asks of the range's absent paths (``compare.view``)
-    up = sorted(spine, key=len)
-    first = up[0] + "/" if up else None
+class _Range:
+    """One part's range of paths and what it holds from outside it (see the module)."""
 
-    def inside(path: str) -> bool:
-        k = key(path)
-        return (lo is None or k >= lo) and (hi is None or k < hi)
-
-    def wanted(path: str) -> bool:
-        return inside(path) or path in spine or path in world
-
-    out: list[LayerDelta] = []
-    implied: list[frozenset[str]] = []
-    inner: list[frozenset[str]] = []
-    sharing = Sharing()  # what the part keeps, shared as a whole decode shares it
-    for d, in_world in zip(deltas, below, strict=True):
-        kept: list[Entry] = []
-        made: set[str] = set(in_world)
-        shared = 0  # kept entries shared so far: a batch at a time, as a decode shares them
-        for e in _each(d.entries):
-            path = e.path
-            k = path.replace("/", "\x00")
-            if hi is not None and k >= hi:
-                if top is not None and path.startswith(top):
-                    made.update(a for a in above if path.startswith(a + "/"))
-                if first is not None and path.startswith(first):
-                    made.update(a for a in up if path.startswith(a + "/"))
-                if path not in world:
-                    continue
-            elif lo is not None and k < lo:
-                if first is not None and path.startswith(first):
-                    made.update(a for a in up if path.startswith(a + "/"))
-                if path not in spine and path not in world:
-                    continue
-            kept.append(e)
-            if len(kept) - shared >= _SHARE_BATCH:
-                sharing.share(kept[shared:])
-                shared = len(kept)
-        under = set(made)
-        if top is not None and hi is not None:
-            for path in (*d.whiteouts, *d.opaques):
-                if path.startswith(top) and key(path) >= hi:
-                    under.update(a for a in above if path.startswith(a + "/"))
-        inner.append(frozenset(a for a in under if a in above or a in in_world))
-
-        sharing.share(kept[shared:])
-        if made:
-            _check(kept, made, names)
-        out.append(
-            LayerDelta(
-                tuple(kept),
-                tuple(p for p in d.whiteouts if wanted(p)),
-                tuple(p for p in d.opaques if wanted(p)),
-                size=d.size,
-            )
+    def __init__(self, lo: str | None, hi: str | None, layout: Layout) -> None:
+        self.lo, self.hi, self.names, self.world = lo, hi, layout.names, layout.world
+        self.spine = (
+            frozenset(ancestors(lo.replace("\x00", "/"))) if lo is not None else frozenset()
         )
-        implied.append(frozenset(made))
-    foreign = frozenset(p for p in (*spine, *world) if not inside(p))
-    return Part(lo, hi, tuple(out), tuple(implied), tuple(inner), frozenset(above), foreign)
+        # the range's directories that paths after it lie below, shallowest first
+        self.above = (
+            [a for a in reversed(ancestors(hi.replace("\x00", "/"))) if self.inside(a)]
+            if hi is not None
+            else []
+        )
+
+    def inside(self, path: str) -> bool:
+        k = key(path)
+        return (self.lo is None or k >= self.lo) and (self.hi is None or k < self.hi)
+
+    def wanted(self, path: str) -> bool:
+        return self.inside(path) or path in self.spine or path in self.world
+
+    def part(
+        self,
+        deltas: Sequence[LayerDelta],
+        kept: Iterable[list[Entry]],
+        made: Sequence[set[str]],
+        below: Sequence[frozenset[str]],
+    ) -> Part:
+        """The part, from what each layer keeps of it (``kept``, in tar order) and the
+        directories each makes for paths outside it (``made``)."""
+        above, hi = self.above, self.hi
+        top = above[0] + "/" if above else None
+        out: list[LayerDelta] = []
+        implied: list[frozenset[str]] = []
+        inner: list[frozenset[str]] = []
+        for d, entries, made_here, in_world in zip(deltas, kept, made, below, strict=True):
+            making = made_here | in_world
+            under = set(making)
+            if top is not None and hi is not None:
+                for path in (*d.whiteouts, *d.opaques):
+                    if path.startswith(top) and key(path) >= hi:
+                        under.update(a for a in above if path.startswith(a + "/"))
+            inner.append(frozenset(a for a in under if a in above or a in in_world))
+            if making:
+                _check(entries, making, self.names)
+            out.append(
+                LayerDelta(
+                    tuple(entries),
+                    tuple(p for p in d.whiteouts if self.wanted(p)),
+                    tuple(p for p in d.opaques if self.wanted(p)),
+                    size=d.size,
+                )
+            )
+            implied.append(frozenset(making))
+        foreign = frozenset(p for p in (*self.spine, *self.world) if not self.inside(p))
+        return Part(
+            self.lo, self.hi, tuple(out), tuple(implied), tuple(inner), frozenset(above), foreign
+        )
+
+
+class _Spill:
+    """One part's entries, a batch at a time, in an unnamed file (never whole in memory):
+    each batch (layer, entry) pairs, msgpack, or pickle for one that is no UTF-8."""
+
+    def __init__(self) -> None:
+        self.file = scratch.unnamed()[0]
+        self.batch: list[tuple[int, Entry]] = []
+
+    def add(self, layer: int, entry: Entry) -> None:
+        batch = self.batch
+        batch.append((layer, entry))
+        if len(batch) >= _SPILL_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        try:
+            data, how = _PACK.encode(self.batch), b"m"
+        except UnicodeEncodeError:  # a name that is no UTF-8: its surrogates pickled
+            data, how = pickle.dumps(self.batch, pickle.HIGHEST_PROTOCOL), b"p"
+        self.file.write(how + len(data).to_bytes(8, "little") + data)
+        self.batch = []
+
+    def entries(self, layers: int) -> list[list[Entry]]:
+        """Each layer's entries, in tar order, shared a batch at a time as a decode shares
+        them (the file read back from its start, then closed)."""
+        self.flush()
+        out: list[list[Entry]] = [[] for _ in range(layers)]
+        sharing = Sharing()
+        file = self.file
+        file.seek(0)
+        with file:
+            while head := file.read(9):
+                data = file.read(int.from_bytes(head[1:], "little"))
+                batch = _UNPACK.decode(data) if head[:1] == b"m" else pickle.loads(data)
+                sharing.share([e for _, e in batch])
+                for layer, entry in batch:
+                    out[layer].append(entry)
+        return out
+
+
+_PACK = msgspec.msgpack.Encoder()
+_UNPACK = msgspec.msgpack.Decoder(list[tuple[int, Entry]])
+# (layer, entry) pairs a part's spill holds in memory before writing them.
+_SPILL_BATCH = 4096
+
+
+@contextlib.contextmanager
+def _distributed(
+    deltas: Sequence[LayerDelta], layout: Layout, ranges: Sequence[_Range]
+) -> Iterator[tuple[list[_Spill], list[list[set[str]]]]]:
+    """Every layer's entries read once and written to the spill of each part that holds
+    them (the part owning the path; the parts whose spine it is; all, for the hardlink
+    world), and per part and layer the directories of the part that the layer's entries
+    in other parts lie below (the part's own spine and the ancestors of the next part's
+    first path); the spills deleted on leaving."""
+    cuts = list(layout.cuts)
+    spine_of: dict[str, list[int]] = {}
+    cover: dict[str, list[int]] = {}
+    for j, where in enumerate(ranges):
+        for path in where.spine:
+            spine_of.setdefault(path, []).append(j)
+            cover.setdefault(path, []).append(j)
+        for path in where.above:
+            cover.setdefault(path, []).append(j)
+    every = range(len(ranges))
+    spills: list[_Spill] = []
+    try:
+        spills = [_Spill() for _ in ranges]
+        made = [[set[str]() for _ in deltas] for _ in ranges]
+        world = layout.world
+        for i, d in enumerate(deltas):
+            for e in _each(d.entries):
+                path = e.path
+                owner = bisect.bisect_right(cuts, path.replace("/", "\x00"))
+                if path in world:
+                    for j in every:
+                        spills[j].add(i, e)
+                else:
+                    spills[owner].add(i, e)
+                    for j in spine_of.get(path, ()):
+                        spills[j].add(i, e)
+                up = path.rpartition("/")[0]
+                while up:
+                    for j in cover.get(up, ()):
+                        if j != owner:
+                            made[j][i].add(up)
+                    up = up.rpartition("/")[0]
+        yield spills, made
+    finally:
+        for spill in spills:
+            spill.file.close()
 
 
 def _check(kept: Sequence[Entry], made: set[str], names: frozenset[str]) -> None:
