@@ -62,8 +62,8 @@ __all__ = [
 ]
 
 # Members (entries, whiteouts, opaque markers) of an image's layers above which the
-# commands that need its merged tree (``analyze``, ``lint IMAGE``) stack it a part at a
-# time, and about how many a part holds: no stacking holds more paths (issue 16).
+# commands that need its merged tree (``analyze``, ``lint IMAGE``, ``diff``) stack it a
+# part at a time, and about how many a part holds: no stacking holds more paths (issue 16).
 SIZE = 200_000
 # Members sampled per part when choosing the bounds.
 _SAMPLES = 64
@@ -91,7 +91,9 @@ def ancestors(path: str) -> list[str]:
 
 
 class Irregular(Exception):
-    """A layer writes a non-directory and also a path below it (tar order decides)."""
+    """A layer does what only tar order decides, which a part cannot see: writes a
+    non-directory and also a path below it, links to a directory it creates, or creates
+    one where a hardlinked name is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +105,8 @@ class Part:
     hi: str | None
     deltas: tuple[LayerDelta, ...]
     implied: tuple[frozenset[str], ...]
-    # per layer, the part's directories that the layer's members in later parts lie below
-    # (entries, whiteouts and opaque markers: dive's tree makes every path's parents)
+    # per layer, the part's own directories that the layer's members in later parts lie
+    # below (entries, whiteouts and opaque markers: dive's tree makes every path's parents)
     inner: tuple[frozenset[str], ...] = ()
     # the part's directories that later parts' paths lie below
     later: frozenset[str] = frozenset()
