@@ -308,17 +308,12 @@ def _partitioned(
     dive = DiveCounter()
     # each layer's regular files' bytes (dive's) and its largest files, in the survey's pass
     dive.sizes = [0] * count
-    largest: list[list[tuple[int, str]]] = [[] for _ in range(count)]
+    largest = [_Written(5) for _ in range(count)]
 
     def visit(layer: int, e: Entry) -> None:
         if e.kind == "file":
             dive.sizes[layer] += e.size
-            if e.size:
-                heap = largest[layer]
-                if len(heap) < 5:
-                    heapq.heappush(heap, (e.size, _Reversed(e.path)))
-                elif (e.size, _Reversed(e.path)) > heap[0]:
-                    heapq.heapreplace(heap, (e.size, _Reversed(e.path)))
+            largest[layer].add(e)
 
     layout = partition.survey(deltas, partition.SIZE, visit)
     dangling = False
@@ -354,9 +349,7 @@ def _partitioned(
         dive = DiveCounter()
         for i, delta in enumerate(deltas):
             dive.add(delta, unique=i not in repeated)
-    written = [
-        tuple(SizeItem(str(p), b) for b, p in sorted(heap, reverse=True)) for heap in largest
-    ]
+    written = [heap.items() for heap in largest]
     return _assemble(
         deltas,
         said,
@@ -585,7 +578,7 @@ def _live(tree: Tree, path: str, layer: int) -> bool:
 
 class _Reversed(str):
     """A path that sorts after the paths it precedes: in a heap of the largest files,
-    ties on the size keep the first paths, as :func:`_largest_written` does."""
+    ties on the size keep the first paths."""
 
     __slots__ = ()
 
@@ -596,11 +589,34 @@ class _Reversed(str):
         return str.__lt__(self, other)
 
 
+class _Written:
+    """The ``n`` largest regular files a layer writes (ties: the first paths), kept as
+    its entries come."""
+
+    __slots__ = ("heap", "n")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.heap: list[tuple[int, _Reversed]] = []
+
+    def add(self, e: Entry) -> None:
+        if not e.size or e.kind != "file":
+            return
+        heap = self.heap
+        if len(heap) < self.n:
+            heapq.heappush(heap, (e.size, _Reversed(e.path)))
+        elif (e.size, _Reversed(e.path)) > heap[0]:
+            heapq.heapreplace(heap, (e.size, _Reversed(e.path)))
+
+    def items(self) -> tuple[SizeItem, ...]:
+        return tuple(SizeItem(str(p), b) for b, p in sorted(self.heap, reverse=True))
+
+
 def _largest_written(delta: LayerDelta, n: int) -> tuple[SizeItem, ...]:
-    files = heapq.nsmallest(
-        n, ((-e.size, e.path) for e in delta.entries if e.size and e.kind == "file")
-    )
-    return tuple(SizeItem(p, -s) for s, p in files)
+    written = _Written(n)
+    for e in delta.entries:
+        written.add(e)
+    return written.items()
 
 
 def _largest_files(

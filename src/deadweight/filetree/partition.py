@@ -177,27 +177,11 @@ def parts(deltas: Sequence[LayerDelta], layout: Layout) -> Iterator[Part]:
         none = tuple(frozenset[str]() for _ in deltas)
         yield Part(None, None, tuple(deltas), none, none)
         return
-    below = _made_in_world(deltas, layout.world)
     edges: list[str | None] = [None, *layout.cuts, None]
     ranges = [_Range(lo, hi, layout) for lo, hi in itertools.pairwise(edges)]
-    with _distributed(deltas, layout, ranges) as (spills, made):
+    with _distributed(deltas, layout, ranges) as (spills, made, below):
         for j, (where, spill) in enumerate(zip(ranges, spills, strict=True)):
             yield where.part(deltas, spill.entries(len(deltas)), made[j], below)
-
-
-def _made_in_world(deltas: Sequence[LayerDelta], world: frozenset[str]) -> list[frozenset[str]]:
-    """Per layer, the paths of the hardlink world it writes something below: every part
-    holds the world, so each must make those directories too (a hardlink's name replaced
-    by a directory for a path another part owns frees its inode everywhere)."""
-    if not world:
-        return [frozenset() for _ in deltas]
-    out = []
-    for d in deltas:
-        made: set[str] = set()
-        for e in _each(d.entries):
-            made.update(a for a in ancestors(e.path) if a in world)
-        out.append(frozenset(made))
-    return out
 
 
 class _Range:
@@ -227,7 +211,7 @@ class _Range:
         deltas: Sequence[LayerDelta],
         kept: Iterable[list[Entry]],
         made: Sequence[set[str]],
-        below: Sequence[frozenset[str]],
+        below: Sequence[set[str]],
     ) -> Part:
         """The part, from what each layer keeps of it (``kept``, in tar order) and the
         directories each makes for paths outside it (``made``)."""
@@ -312,12 +296,15 @@ _SPILL_BATCH = 4096
 @contextlib.contextmanager
 def _distributed(
     deltas: Sequence[LayerDelta], layout: Layout, ranges: Sequence[_Range]
-) -> Iterator[tuple[list[_Spill], list[list[set[str]]]]]:
+) -> Iterator[tuple[list[_Spill], list[list[set[str]]], list[set[str]]]]:
     """Every layer's entries read once and written to the spill of each part that holds
     them (the part owning the path; the parts whose spine it is; all, for the hardlink
     world), and per part and layer the directories of the part that the layer's entries
     in other parts lie below (the part's own spine and the ancestors of the next part's
-    first path); the spills deleted on leaving."""
+    first path); and per layer, the paths of the hardlink world it writes something below:
+    every part holds the world, so each must make those directories too (a hardlink's name
+    replaced by a directory for a path another part owns frees its inode everywhere). The
+    spills are deleted on leaving."""
     cuts = list(layout.cuts)
     spine_of: dict[str, list[int]] = {}
     cover: dict[str, list[int]] = {}
@@ -333,6 +320,7 @@ def _distributed(
         spills = [_Spill() for _ in ranges]
         made = [[set[str]() for _ in deltas] for _ in ranges]
         world = layout.world
+        below = [set[str]() for _ in deltas]
         for i, d in enumerate(deltas):
             for e in _each(d.entries):
                 path = e.path
@@ -349,8 +337,10 @@ def _distributed(
                     for j in cover.get(up, ()):
                         if j != owner:
                             made[j][i].add(up)
+                    if up in world:
+                        below[i].add(up)
                     up = up.rpartition("/")[0]
-        yield spills, made
+        yield spills, made, below
     finally:
         for spill in spills:
             spill.file.close()
