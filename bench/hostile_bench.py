@@ -554,6 +554,7 @@ def main() -> None:
         ("lint", "files", ["warm"]),
         ("export", "files", ["-o", str(work / "out-files")]),
         ("optimize", "files", ["-o", f"docker-archive:{work / 'out.tar'}"]),
+        ("optimize", "files", ["warm", "-o", f"docker-archive:{work / 'out.tar'}"]),
     ]
     if args.only:
         cases = [c for c in cases if f"{c[0]}:{c[1]}" in args.only]

@@ -60,9 +60,10 @@ class Context:
         """``run(progress)`` with a bar on a terminal (``_options.with_progress``)."""
         return with_progress(label, total, run, quiet=quiet)
 
-    def deltas(self, image: Image) -> tuple[LayerDelta, ...]:
+    def deltas(self, image: Image, *, lazy: bool = False) -> tuple[LayerDelta, ...]:
         """Every layer's delta through the layer store (what the package and bloat
-        detectors read kept), with progress on a terminal."""
+        detectors read kept), with progress on a terminal; ``lazy`` leaves a large
+        layer's entries on disk (``reading.read_deltas``)."""
         from deadweight.analysis import packages as pkgs
         from deadweight.reading import read_deltas
 
@@ -71,7 +72,7 @@ class Context:
             "reading layers",
             len(image.layers),
             lambda progress: read_deltas(
-                image, capture=pkgs.capture, store=store, progress=progress
+                image, capture=pkgs.capture, store=store, progress=progress, lazy=lazy
             ),
         )
 

@@ -106,7 +106,7 @@ def optimize(
     img = ctx.open(loc)
     if out is not None:
         out = named(out, img, loc)
-    deltas = ctx.deltas(img)
+    deltas = ctx.deltas(img, lazy=True)  # a large layer's entries stay on disk
     p = plan(img, level=level, squash=squash_mode, epoch=stamp, deltas=deltas, skip=skip)  # type: ignore[arg-type]
     if dry_run or out is None:
         _emit(dry_run_report(img, p, deltas), fmt, explain, html)

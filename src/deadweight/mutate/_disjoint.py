@@ -6,91 +6,108 @@ entry under a path that is not a directory, and none at a path of the layers kep
 but a directory over a directory, nothing hides anything: the squashed layer is every
 entry in path order, with a directory for each parent neither a tar nor the kept layers
 list (what ``mutate._merge`` makes of the merged tree in that case, item for item: no
-whiteout is needed, nothing below is gone). Path order is all it needs, so the squashed
-layers stack no tree (only the kept layers do, to be checked against): the items are an
-array of the entries' numbers in path order (4 bytes an entry where the tree took about
-150: a node, its map entry, its inode's columns, issue 16). Any other shape returns None
-and takes the tree (``mutate._merge.merge``).
+whiteout is needed, nothing below is gone). Any other shape returns None and takes the
+tree (``mutate._merge.merge``).
+
+Path order is all it needs, so the squashed layers stack no tree (only the kept layers
+do, to be checked against), and their entries are never held: one pass over them (lazy
+deltas decode them a chunk at a time) gives a :class:`~deadweight.spilled.Sorter` a
+record per entry and one per parent it needs, and one pass over the records in path order
+checks the shape and writes the items to disk (:class:`~deadweight.spilled.Spilled`).
+What a million files hold in memory is a byte each (which entries the layer keeps) and the
+runs being sorted (issue 16: 150 bytes a file when their tree, then their entries, were
+held).
 
 Entries are numbered across the deltas, bottom first, in tar order; the second read of
-each layer (``mutate._sources``) meets its members in that order too, so what it finds
-is kept by that number.
+each layer (``mutate._sources``) meets its members in that order too, so what it finds is
+kept by that number.
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
-from array import array
-from collections.abc import Callable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import overload
 
 from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.entry import Entry
+from deadweight.filetree.record import StoredEntries
 from deadweight.filetree.tree import Node, Stacker, Tree
-from deadweight.mutate._merge import Dropped, Item, ItemView, Merge
+from deadweight.mutate._merge import Action, Dropped, Item, Merge
+from deadweight.spilled import Sorter, Spilled
 
-# Entries sorted at a time before the runs are merged.
+# Entries sorted at a time before the runs are merged (``spilled.Sorter``).
 RUN = 1 << 16
+# Parents remembered as already asked for (the set is emptied when full): a tar lists a
+# directory's entries together, so each parent is asked for about once.
+SEEN = 1 << 16
+
+_BATCH = 4096  # records given the sorter at once
+
+# what a record of the sorter is: a parent an entry lies under, or an entry of a kind
+NEED, DIR, FILE, OTHER = 0, 1, 2, 3
+# what an item record is (``Ordered.records``)
+IMPLICIT, DATA, COPY = 0, 1, 2
+_ACTIONS: tuple[Action, ...] = ("implicit", "data", "copy")
+
+Record = tuple[str, int, int, int]  # path, entry number, NEED or a kind, its bytes
+ItemRecord = tuple[str, int, int, int]  # path, IMPLICIT/DATA/COPY, layer, entry number
 
 
-class Ordered(ItemView[int]):
-    """The items of a merge without a tree: ``order`` holds entry numbers in path order
-    (see the module), and ``total + i`` for the ``i``-th implicit directory. ``wanted``
-    says which entries the layer holds (0: dropped); ``bytes`` is docker's size of every
-    entry, dropped ones included (file data and symlink targets)."""
+class Ordered(Sequence[Item]):
+    """The items of a merge without a tree (see the module), kept on disk in path order:
+    ``records`` are ``(path, action, layer, number)`` (the entry's number, -1 for an
+    implicit directory). ``wanted`` says which entries the layer holds (0: dropped, or a
+    directory listed again above); ``bytes`` is docker's size of every entry, dropped ones
+    included (file data and symlink targets). Iterated a batch at a time; an index or a
+    slice reads up to it (for the rare caller)."""
 
-    __slots__ = (
-        "bytes",
-        "deltas",
-        "first",
-        "implicit",
-        "lower",
-        "made_in",
-        "order",
-        "starts",
-        "total",
-        "wanted",
-    )
+    __slots__ = ("bytes", "deltas", "first", "lower", "records", "starts", "total", "wanted")
 
     def __init__(
         self,
         deltas: Sequence[LayerDelta],
-        order: array[int],
-        implicit: list[str],
+        records: Spilled[ItemRecord],
         wanted: bytearray,
         size: int,
-        made_in: array[int] | None = None,
+        starts: list[int],
         *,
         first: int = 0,
         lower: Tree | None = None,
     ) -> None:
         """``deltas`` are the squashed layers', the first of them layer ``first`` of the
-        image; ``lower`` the tree of the layers below (None: none)."""
-        self.deltas, self.order, self.implicit, self.wanted = deltas, order, implicit, wanted
-        self.made_in = made_in if made_in is not None else array("i")  # implicit's layers
+        image; ``starts`` the number of each one's first entry; ``lower`` the tree of the
+        layers below (None: none)."""
+        self.deltas, self.records, self.wanted, self.bytes = deltas, records, wanted, size
+        self.starts, self.total = starts, len(wanted)
         self.first, self.lower = first, lower
-        starts, total = [], 0
-        for delta in deltas:
-            starts.append(total)
-            total += len(delta.entries)
-        self.starts, self.total, self.bytes = starts, total, size
 
-    def entry(self, number: int) -> tuple[int, Entry]:
-        """The layer (of the image) and entry of entry ``number`` (below ``total``)."""
-        layer = bisect.bisect_right(self.starts, number) - 1
-        return self.first + layer, self.deltas[layer].entries[number - self.starts[layer]]
+    def __len__(self) -> int:
+        return len(self.records)
 
-    def _kept(self) -> Sequence[int]:
-        return self.order
+    def __iter__(self) -> Iterator[Item]:
+        for path, action, layer, _ in self.records:
+            yield _item(path, action, layer)
 
-    def _item(self, number: int) -> Item:
-        if number >= self.total:
-            at = number - self.total
-            return Item(self.implicit[at], "implicit", self.made_in[at])
-        layer, entry = self.entry(number)
-        if entry.kind == "file":
-            return Item(entry.path, "data", layer, entry.path)
-        return Item(entry.path, "copy", layer)
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Item]: ...
+    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
+        if isinstance(index, slice):
+            wanted = range(len(self))[index]
+            if wanted.step < 0:
+                return list(self)[index]
+            return list(itertools.islice(self, wanted.start, wanted.stop, wanted.step))
+        at = range(len(self))[index]  # IndexError and negative indexes, as a list's
+        return next(itertools.islice(self, at, None))
+
+
+def _item(path: str, action: int, layer: int) -> Item:
+    if action == DATA:
+        return Item(path, "data", layer, path)
+    return Item(path, _ACTIONS[action], layer)
 
 
 def disjoint_merge(
@@ -102,8 +119,6 @@ def disjoint_merge(
     squashed = deltas[keep:]
     if any(d.whiteouts or d.opaques for d in squashed):
         return None
-    if any(e.kind == "hardlink" for d in squashed for e in d.entries):
-        return None
     below: Tree | None = None
     lower: Mapping[str, Node] = {}
     if keep:  # what the squashed layers go over: any path of it they write must be a dir
@@ -112,118 +127,117 @@ def disjoint_merge(
             stacker.apply(delta)
         below = stacker.tree(last=True)
         lower = below.nodes
-    paths: list[str] = []
-    dirs: set[str] = set()
-    size = 0
+    records: Sorter[Record] = Sorter(RUN)
+    try:
+        counted = _recorded(squashed, lower, records)
+        if counted is None:
+            return None
+        size, starts, total = counted
+        return _merged(records, lower, drop, squashed, (size, total), starts, keep, below)
+    finally:
+        records.close()
+
+
+def _recorded(
+    squashed: Sequence[LayerDelta], lower: Mapping[str, Node], records: Sorter[Record]
+) -> tuple[int, list[int], int] | None:
+    """Give ``records`` each entry and each parent it lies under (the first entry under it,
+    by number, among them); the bytes of the entries, the number of each layer's first
+    entry and how many there are. None for a hardlink, or an entry over a lower path but a
+    directory over one."""
+    batch: list[Record] = []
+    add = batch.append
+    size = number = 0
+    starts: list[int] = []
+    seen: set[str] = set()  # parents asked for, with theirs
     for delta in squashed:
-        for entry in delta.entries:
-            kind = entry.kind
-            if lower:
-                old = lower.get(entry.path)
-                if old is not None and (old.kind != "dir" or kind != "dir"):
-                    return None  # a lower path replaced (the tree's work)
-            paths.append(entry.path)
+        starts.append(number)
+        entries = delta.entries
+        for entry in entries.unshared() if isinstance(entries, StoredEntries) else entries:
+            kind, path = entry.kind, entry.path
             if kind == "dir":
-                dirs.add(entry.path)
+                code, held = DIR, 0
             elif kind == "file":
-                size += entry.size
-            elif kind == "symlink":
-                size += entry.link_bytes
-    total = len(paths)
-    order = _path_order(paths)
-    wanted = bytearray(b"\x01") * total
-    lookup = Ordered(squashed, order, [], wanted, size, first=keep)
-    for i in range(1, total):
-        if paths[order[i]] == paths[order[i - 1]]:
-            # a directory over a directory changes only its metadata: the later one is the
-            # item (equal paths keep their numbers' order); any other kind replaces (the
-            # tree's work)
-            if (
-                lookup.entry(order[i])[1].kind != "dir"
-                or lookup.entry(order[i - 1])[1].kind != "dir"
-            ):
+                code, held = FILE, entry.size
+            elif kind == "hardlink":
                 return None
-            wanted[order[i - 1]] = 0
-    found = _implicit(paths, order, dirs, lookup, lower)
-    if found is None:
-        return None
-    del dirs
-    implicit = sorted(found)
-    made_in = array("i", (found[p] for p in implicit))
-    del found
-    dropped: list[Dropped] = []
-    if drop is not None:
-        for number in order:
-            layer, entry = lookup.entry(number)
-            if entry.kind != "dir" and drop(entry.path):
-                wanted[number] = 0
-                held = entry.size if entry.kind == "file" else entry.link_bytes
-                dropped.append(Dropped(entry.path, held, layer))
-    items = _interleaved(paths, order, wanted, implicit, total)
-    made = Ordered(squashed, items, implicit, wanted, size, made_in, first=keep, lower=below)
-    return Merge(made, tuple(dropped))
-
-
-def _path_order(paths: list[str]) -> array[int]:
-    """The numbers of ``paths`` in path order (equal paths in number order): runs of
-    :data:`RUN` sorted, then merged, so that the numbers are ints (36 bytes each, with
-    their list slot) for one run at a time, not for every path at once (issue 16)."""
-    runs = [
-        array("I", sorted(range(start, min(start + RUN, len(paths))), key=paths.__getitem__))
-        for start in range(0, len(paths), RUN)
-    ]
-    if len(runs) <= 1:
-        return runs[0] if runs else array("I")
-    return array("I", heapq.merge(*runs, key=paths.__getitem__))  # stable: runs in order
-
-
-def _implicit(
-    paths: list[str],
-    order: array[int],
-    dirs: set[str],
-    lookup: Ordered,
-    lower: Mapping[str, Node],
-) -> dict[str, int] | None:
-    """The parents neither an entry nor the layers below list, and the layer of the first
-    entry under each (where the tree makes it); None if an entry lies under a path that is
-    not a directory (the tree replaces one with the other)."""
-    missing: dict[str, int] = {}
-    walked: set[str] = set()  # listed directories met, whose parents are walked
-    for number, path in enumerate(paths):
-        up = path.rpartition("/")[0]
-        while up and up not in walked and up not in missing:
-            if up in dirs:  # listed by a later entry: the tree makes its parents now
+            else:
+                code, held = OTHER, entry.link_bytes
+            if lower:
+                old = lower.get(path)
+                if old is not None and (old.kind != "dir" or code != DIR):
+                    return None  # a lower path replaced (the tree's work)
+            size += held
+            add((path, number, code, held))
+            if len(seen) >= SEEN:
+                seen.clear()
+            up = path.rpartition("/")[0]
+            while up and up not in seen:
+                seen.add(up)
+                add((up, number, NEED, 0))
                 up = up.rpartition("/")[0]
+            number += 1
+            if len(batch) >= _BATCH:
+                records.extend(batch)
+                batch.clear()
+    records.extend(batch)
+    return size, starts, number
+
+
+def _merged(
+    records: Sorter[Record],
+    lower: Mapping[str, Node],
+    drop: Callable[[str], bool] | None,
+    squashed: Sequence[LayerDelta],
+    counts: tuple[int, int],
+    starts: list[int],
+    keep: int,
+    below: Tree | None,
+) -> Merge | None:
+    """The items from ``records`` in path order: at each path its entries (more than one
+    only if all are directories: the last is the item) or, if none, the implicit directory
+    its children need (made in the layer of the first entry under it), unless the layers
+    below have it; None where an entry lies under one that is not a directory."""
+    size, total = counts
+    wanted = bytearray(b"\x01") * total
+    out: Spilled[ItemRecord] = Spilled()
+    dropped: list[Dropped] = []
+    find = bisect.bisect_right
+    done = False
+    try:
+        for path, group in itertools.groupby(records.sorted(), key=itemgetter(0)):
+            need = last = -1
+            code = held = listed = 0
+            other = False  # an entry that is not a directory
+            for _, number, kind, bytes_ in group:
+                if kind == NEED:
+                    if need < 0:
+                        need = number
+                    continue
+                if last >= 0:  # a directory over a directory: the later one is the item
+                    wanted[last] = 0
+                listed += 1
+                last, code, held = number, kind, bytes_
+                other = other or kind != DIR
+            if listed:
+                if other and (listed > 1 or need >= 0):
+                    return None  # replaced, or with entries under it (the tree's work)
+                layer = keep + find(starts, last) - 1
+                if code != DIR and drop is not None and drop(path):
+                    wanted[last] = 0
+                    dropped.append(Dropped(path, held, layer))
+                    continue
+                out.add((path, DATA if code == FILE else COPY, layer, last))
                 continue
-            old = lower.get(up) if lower else None
+            old = lower.get(path) if lower else None
             if old is not None:
                 if old.kind != "dir":
-                    return None  # under a lower path that is not a directory
-                break  # a directory below: it and its parents are there
-            at = bisect.bisect_left(order, up, key=paths.__getitem__)
-            if at < len(order) and paths[order[at]] == up:
-                return None  # an entry that is not a directory, over others
-            missing[up] = lookup.entry(number)[0]
-            up = up.rpartition("/")[0]
-        if path in dirs:
-            walked.add(path)
-    return missing
-
-
-def _interleaved(
-    paths: list[str], order: array[int], wanted: bytearray, implicit: list[str], total: int
-) -> array[int]:
-    """The kept entries' numbers and the implicit directories' (``total + i``), in path
-    order."""
-    out = array("I")
-    i = 0
-    for number in order:
-        if not wanted[number]:
-            continue
-        path = paths[number]
-        while i < len(implicit) and implicit[i] < path:
-            out.append(total + i)
-            i += 1
-        out.append(number)
-    out.extend(range(total + i, total + len(implicit)))
-    return out
+                    return None  # entries under a lower path that is not a directory
+                continue  # a directory below: the layer needs none
+            out.add((path, IMPLICIT, keep + find(starts, need) - 1, -1))
+        done = True
+    finally:
+        if not done:
+            out.close()
+    made = Ordered(squashed, out, wanted, size, starts, first=keep, lower=below)
+    return Merge(made, tuple(dropped))

@@ -13,18 +13,20 @@ about 1 µs a member saved on a million).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from deadweight.errors import CorruptImage
 from deadweight.filetree.delta import kind_of
 from deadweight.filetree.nodes import Node
 from deadweight.filetree.paths import clean
+from deadweight.filetree.record import StoredEntries
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, Member, TarError, TarStream
 from deadweight.image import Image
 from deadweight.mutate._disjoint import Ordered
 from deadweight.mutate._merge import Item, Items
 from deadweight.mutate._spool import Spool
+from deadweight.spilled import Sorter
 from deadweight.streams import CHUNK
 
 if TYPE_CHECKING:
@@ -37,7 +39,9 @@ REGULAR = (b"0", b"7", b"S")  # regular, contiguous, GNU sparse
 Head = tuple[bytes, int, int, int, int, str, tuple[int, int], tuple[tuple[str, str], ...]]
 _Key = str | tuple[str, int]  # a path, or (path, n) for its n-th member (n > 0) in a layer
 Found = tuple[Head, int, int]  # a member's head, and where its data lies in the spool
-_RAW_HEADS = 4096  # distinct raw headers (but the name) remembered at once
+Numbered = tuple[str, int, Head, int, int]  # an entry's path and number, and its Found
+_FOUND_BATCH = 4096  # entries found given the sorter at once
+_RAW_HEADS = 4096  # distinct raw headers (but the name), and heads, remembered at once
 
 
 def _head(member: Member) -> Head:
@@ -106,9 +110,8 @@ class Sources:
         self.flags = bytearray()  # per inode: 1 wanted, 2 found
         self.found = Located()
         self.by_node: set[int] = set()  # layers that give such files
-        # an ``Ordered`` merge's, per entry number: the member's head, and for a file
-        # where its data lies in the spool
-        self.numbered = Located()
+        # an ``Ordered`` merge's kept entries as found (see ``ordered_found``)
+        self.ordered: Sorter[Numbered] = Sorter()
 
     def node_found(self, node: Node, repeated: Mapping[int, int]) -> Found | None:
         """What the file ``node`` stands for was found as."""
@@ -182,11 +185,11 @@ class Sources:
                     pass
 
     def _read_ordered(self, image: Image, items: Ordered) -> None:
-        """What an ``Ordered`` merge's entries are made of, by their numbers: each layer's
-        members met in its delta's order (see ``mutate._disjoint``), from each layer that
-        holds an entry kept."""
+        """What an ``Ordered`` merge's entries are made of: each layer's members met in its
+        delta's order (see ``mutate._disjoint``), from each layer that holds an entry kept,
+        sorted by path (:meth:`ordered_found`)."""
         wanted, starts = items.wanted, items.starts
-        self.numbered = Located(items.total)
+        self.ordered = Sorter()
         for at, delta in enumerate(items.deltas):
             start, index = starts[at], items.first + at
             if not any(wanted[start : start + len(delta.entries)]):
@@ -202,6 +205,11 @@ class Sources:
                 while stream.read(CHUNK):  # to the end, so the layer's digest is verified
                     pass
 
+    def ordered_found(self) -> Iterator[Numbered]:
+        """What the kept entries of an ``Ordered`` merge were found as, in its items' order
+        (path, then number): ``(path, number, head, where its data lies, its size)``."""
+        return self.ordered.sorted()
+
     def _read_numbered(
         self,
         tar: TarStream,
@@ -212,22 +220,30 @@ class Sources:
     ) -> None:
         """Each member that is the layer's next entry (its path and kind) taken as that
         entry's; every other member (one the reader dropped or skipped) passed over."""
-        numbered = self.numbered
-        k, count = 0, len(entries)
+        found: list[Numbered] = []
+        add = found.append
+        each = iter(entries.unshared() if isinstance(entries, StoredEntries) else entries)
+        entry = next(each, None)
+        number = start
         while (member := tar.next()) is not None:
+            if len(found) >= _FOUND_BATCH:
+                self.ordered.extend(found)
+                found.clear()
             size = 0 if member.type in HEADER_ONLY else member.size
-            if k < count:
-                entry = entries[k]
+            if entry is not None:
                 path = clean(member.name)[0]
                 if path == entry.path and kind_of(member.type) == entry.kind:
-                    number = start + k
-                    k += 1
-                    if wanted[number]:
-                        if entry.kind == "file":
-                            numbered.put(number, self._take(tar, member, size, index, path))
+                    kind, at = entry.kind, number
+                    number += 1
+                    entry = next(each, None)
+                    if wanted[at]:
+                        if kind == "file":
+                            head, where, length = self._take(tar, member, size, index, path)
+                            add((path, at, head, where, length))
                             continue
-                        numbered.heads[number] = self._head_of(member)
+                        add((path, at, self._head_of(member), 0, 0))
             tar.skip(size + (-size % BLOCK))
+        self.ordered.extend(found)
         self.spool.file.flush()
 
     def _write(self, chunk: memoryview | bytes) -> None:
@@ -243,11 +259,21 @@ class Sources:
             if head is None:
                 if len(self.raw) >= _RAW_HEADS:
                     self.raw.clear()
-                head = _head(member)
-                head = self.raw[key] = self.heads.setdefault(head, head)
+                head = self.raw[key] = self._interned(_head(member))
             return head
-        head = _head(member)
-        return self.heads.setdefault(head, head)
+        return self._interned(_head(member))
+
+    def _interned(self, head: Head) -> Head:
+        """The one object kept for heads equal to ``head``, of the last
+        :data:`_RAW_HEADS` distinct ones (a layer whose every member differs, its times
+        say, is not kept whole)."""
+        heads = self.heads
+        kept = heads.get(head)
+        if kept is None:
+            if len(heads) >= _RAW_HEADS:
+                heads.clear()
+            kept = heads[head] = head
+        return kept
 
     def _read_layer(
         self, tar: TarStream, index: int, meta: set[str], want: dict[_Key, Found | None]
@@ -318,6 +344,8 @@ class Sources:
         if not size:  # nothing to spool: one record for every empty member of a head
             found = self.empty.get(head)
             if found is None:
+                if len(self.empty) >= _RAW_HEADS:
+                    self.empty.clear()
                 found = self.empty[head] = (head, 0, 0)
             return found
         out = self.spool.file

@@ -23,7 +23,7 @@ from deadweight.filetree.delta import Capture, LayerDelta
 from deadweight.filetree.paths import ROOT, parent
 from deadweight.filetree.tree import Node
 from deadweight.image import Image, Layer, assemble
-from deadweight.mutate._disjoint import Ordered, disjoint_merge
+from deadweight.mutate._disjoint import DATA, IMPLICIT, Ordered, disjoint_merge
 from deadweight.mutate._merge import (
     Item,
     Items,
@@ -367,22 +367,21 @@ class _Adder:
         self.size += len(data)
 
     def ordered(self, items: Ordered) -> None:
-        """The items of a merge without a tree (see ``mutate._disjoint``)."""
-        total, implicit, numbered = items.total, items.implicit, self.sources.numbered
-        heads = numbered.heads
-        for number in items.order:
-            if number >= total:
-                path = implicit[number - total]
+        """The items of a merge without a tree (see ``mutate._disjoint``), each entry's as
+        the second read found it: both in path order, so taken in step."""
+        found = self.sources.ordered_found()
+        for path, action, layer, number in items.records:
+            if action == IMPLICIT:
                 self.tar.add(_header(self.heads, path, None, self.epoch, self.owner))
                 continue
-            layer, entry = items.entry(number)
-            if entry.kind == "file":
-                self._found(entry.path, layer, numbered[number])
-                continue
-            head = heads[number]
-            if head is None:
-                raise CorruptImage(f"layer {layer}: {entry.path} was not found on a second read")
-            self._put(entry.path, head)
+            met = next(found, None)
+            if met is None or met[1] != number:
+                raise CorruptImage(f"layer {layer}: {path} was not found on a second read")
+            _, _, head, at, size = met
+            if action == DATA:
+                self._found(path, layer, (head, at, size))
+            else:
+                self._put(path, head)
 
     def node(self, node: Node, repeated: Mapping[int, int]) -> None:
         """The item a node of the merge stands for (see ``mutate._merge.Items``)."""

@@ -4,6 +4,7 @@ stacks (where the shape allows it; any other shape goes to the tree)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from unittest import mock
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deadweight import static
+from deadweight import spilled, static
 from deadweight.filetree import read_delta
 from deadweight.filetree.delta import LayerDelta
 from deadweight.image import Image
@@ -55,6 +56,14 @@ def deltas(img: Image) -> list[LayerDelta]:
     return out
 
 
+def small_spills() -> contextlib.ExitStack:
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(_disjoint, "RUN", 2))
+    stack.enter_context(mock.patch.object(spilled, "FAN", 2))
+    stack.enter_context(mock.patch.object(spilled, "BATCH", 3))
+    return stack
+
+
 def _tree_only(*_: object, **__: object) -> None:
     return None
 
@@ -71,14 +80,17 @@ def test_without_a_tree_the_merge_and_the_layer_are_the_tree_s(
     def drop(path: str) -> bool:
         return path in dropped
 
-    with mock.patch.object(_disjoint, "RUN", 2):  # sorted in runs, merged
+    # sorted in runs of 2, merged two at a time, in batches of 3; a parent asked for again
+    # once the one remembered is forgotten
+    with small_spills(), mock.patch.object(_disjoint, "SEEN", 1):
         fast = disjoint_merge(ds, keep, drop)
     slow = merge(ds, keep, drop)
     if fast is not None:
         assert list(fast.items) == list(slow.items)
         assert fast.dropped == slow.dropped
     stamp = 0 if epoch else None
-    a = squash_merge(img, keep, drop=drop, deltas=ds, epoch=stamp)
+    with small_spills():  # the second read's finds sorted in runs too
+        a = squash_merge(img, keep, drop=drop, deltas=ds, epoch=stamp)
     with mock.patch("deadweight.mutate.squashing.disjoint_merge", _tree_only):
         b = squash_merge(img, keep, drop=drop, deltas=ds, epoch=stamp)
     assert a.image.id == b.image.id
@@ -185,15 +197,6 @@ def test_a_safe_plan_of_a_disjoint_image_stacks_no_tree_and_is_the_tree_s_plan()
     assert fast == slow
     assert fast.bytes_saved == 12
     assert planning.apply(img, fast).id == planning.apply(img, slow).id
-
-
-def test_the_path_order_of_runs_merged_is_a_stable_sort(monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = ["b", "a/c", "a", "b", "a-b", "", "a/c", "b/a", "a"]
-    for run in (1, 2, 3, 100):
-        monkeypatch.setattr(_disjoint, "RUN", run)
-        got = list(_disjoint._path_order(paths))
-        assert got == sorted(range(len(paths)), key=paths.__getitem__)
-    assert list(_disjoint._path_order([])) == []
 
 
 def test_layers_over_kept_ones_they_only_add_to_are_merged_without_their_tree() -> None:

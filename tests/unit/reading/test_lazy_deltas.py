@@ -206,3 +206,52 @@ def test_analyze_and_lint_of_lazy_deltas_in_parts_are_the_whole_ones(
     gc.collect()
     assert _open_in(spools) == [] and os.listdir(spools) == []
     store.close()
+
+
+@pytest.mark.parametrize("disjoint", [True, False])
+def test_optimize_of_lazy_deltas_writes_the_image_whole_ones_write(
+    tmp_path: Path, spools: Path, monkeypatch: pytest.MonkeyPatch, disjoint: bool
+) -> None:
+    """``optimize`` reads large layers lazily: merged without a tree (its entries sorted
+    on disk, ``mutate._disjoint``) or with one, the plan and the image are the ones whole
+    deltas give, and no file is left open or behind (issue 16)."""
+    from deadweight import mutate, spilled
+    from deadweight.optimize import planning
+
+    image = _image(tmp_path)
+    if disjoint:  # nothing hides anything: a tar's order is not its path order
+        (tmp_path / "two").mkdir()
+        files = [static.File(f"srv/f{i}", b"%d" % i * 300) for i in range(400)]
+        base: list[static.Entry] = [
+            static.File("tmp/t", b"t"),
+            static.Dir("etc"),
+            static.File("etc/a-b", b"x"),
+        ]
+        image = on_disk(
+            tmp_path / "two",
+            static.image(
+                [
+                    static.Step("FROM base", static.layer(base, "gzip")),
+                    static.Step("COPY . /srv", static.layer(files, "gzip")),
+                ]
+            ),
+            "oci",
+        )
+    whole_deltas = list(iter_deltas(image, capture=pkgs.capture))
+    whole = planning.plan(image, squash="all", epoch=0, deltas=whole_deltas)
+    monkeypatch.setattr(_deltas, "SPILL", 0)  # every record "large"
+    monkeypatch.setattr(spilled, "RUN", 7)  # sorted in runs on disk
+    monkeypatch.setattr(spilled, "FAN", 3)
+    for _ in ("cold", "warm"):
+        store = LayerStore(tmp_path / "layers.sqlite")
+        deltas = list(iter_deltas(image, capture=pkgs.capture, store=store, lazy=True))
+        assert all(isinstance(d.entries, StoredEntries) for d in deltas)
+        lazy = planning.plan(image, squash="all", epoch=0, deltas=deltas)
+        assert lazy == whole
+        assert isinstance(lazy.merged and lazy.merged.items, mutate.Ordered) == disjoint
+        assert planning.apply(image, lazy).id == planning.apply(image, whole).id
+        del deltas, lazy
+        store.close()
+    del whole  # its merge's items, kept on disk
+    gc.collect()
+    assert _open_in(spools) == [] and os.listdir(spools) == []

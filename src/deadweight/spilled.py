@@ -1,0 +1,160 @@
+"""Records kept on disk instead of in memory: appended and read back in order
+(:class:`Spilled`), or sorted (:class:`Sorter`, an external merge sort).
+
+Both write pickled batches of records to an unnamed temp file (:func:`scratch.unnamed`: a
+killed run leaves nothing) and read them back with ``pread``, so that several readers of
+one file, and a writer appending to it, never move each other's position. Memory is a
+batch per reader and, while sorting, one run: a million records sorted take a few MB, not
+the hundreds of a list of them (issue 16). Records are tuples compared as tuples: a sort
+needs their leading fields to tell any two apart.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import pickle
+from collections.abc import Iterable, Iterator
+from typing import IO, Generic, TypeVar
+
+from deadweight import scratch
+
+T = TypeVar("T")
+
+RUN = 1 << 16  # records a sorter sorts in memory at a time
+BATCH = 1024  # records pickled together: what a reader holds of each run
+FAN = 64  # runs merged at once; more are merged into longer runs first
+
+Span = tuple[int, int]  # where a batch lies in the file: offset, length
+
+
+class _File:
+    """One unnamed file that batches are appended to and read from by offset."""
+
+    __slots__ = ("_end", "file")
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = scratch.unnamed()[0]
+        self._end = 0
+
+    def append(self, batch: list[T]) -> Span:
+        data = pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+        self.file.write(data)
+        span = (self._end, len(data))
+        self._end += len(data)
+        return span
+
+    def read(self, spans: Iterable[Span]) -> Iterator[T]:
+        self.file.flush()
+        fd = self.file.fileno()
+        for at, length in spans:
+            data = os.pread(fd, length, at)
+            if len(data) != length:
+                raise OSError(f"a spill file ended early ({len(data)} of {length} bytes)")
+            yield from pickle.loads(data)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Spilled(Generic[T]):
+    """Records in the order they were added, read back as often as asked (a batch at a
+    time); ``len`` is how many."""
+
+    def __init__(self) -> None:
+        self._file: _File | None = None
+        self._spans: list[Span] = []
+        self._batch: list[T] = []
+        self._count = 0
+
+    def add(self, record: T) -> None:
+        self._batch.append(record)
+        self._count += 1
+        if len(self._batch) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._batch:
+            return
+        if self._file is None:
+            self._file = _File()
+        self._spans.append(self._file.append(self._batch))
+        self._batch = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[T]:
+        self._flush()
+        if self._file is not None:
+            yield from self._file.read(list(self._spans))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class Sorter(Generic[T]):
+    """Records sorted: every ``run`` added are sorted and written as a run, and the runs
+    are merged as :meth:`sorted` reads them (no more than :data:`FAN` at once: more are
+    first merged into longer runs). Fewer than a run never touch the disk."""
+
+    def __init__(self, run: int = 0) -> None:
+        self.run = run or RUN
+        self._buffer: list[T] = []
+        self._runs: list[list[Span]] = []
+        self._file: _File | None = None
+        self.count = 0
+
+    def add(self, record: T) -> None:
+        self._buffer.append(record)
+        if len(self._buffer) >= self.run:
+            self._spill()
+
+    def extend(self, records: list[T]) -> None:
+        """:meth:`add` each of ``records`` (a run then holds up to ``len(records) - 1``
+        more than ``run``): for a caller adding a batch at a time."""
+        self._buffer += records
+        if len(self._buffer) >= self.run:
+            self._spill()
+
+    def __len__(self) -> int:
+        return self.count + len(self._buffer)
+
+    def _spill(self) -> None:
+        buffer, self._buffer = self._buffer, []
+        buffer.sort()
+        self.count += len(buffer)
+        self._runs.append(self._write(buffer))
+
+    def _write(self, records: Iterable[T]) -> list[Span]:
+        if self._file is None:
+            self._file = _File()
+        spans, batch = [], []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= BATCH:
+                spans.append(self._file.append(batch))
+                batch = []
+        if batch:
+            spans.append(self._file.append(batch))
+        return spans
+
+    def sorted(self) -> Iterator[T]:
+        """Every record added, in order (equal records in no particular order)."""
+        if not self._runs:
+            self._buffer.sort()
+            yield from list(self._buffer)
+            return
+        if self._buffer:
+            self._spill()
+        file = self._file
+        assert file is not None
+        while len(self._runs) > FAN:  # merged in rounds: a reader per run at most FAN
+            first, self._runs = self._runs[:FAN], self._runs[FAN:]
+            self._runs.append(self._write(heapq.merge(*(file.read(r) for r in first))))
+        yield from heapq.merge(*(file.read(r) for r in self._runs))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
