@@ -73,6 +73,13 @@ class Spilled(Generic[T]):
         if len(self._batch) >= BATCH:
             self._flush()
 
+    def extend(self, records: list[T]) -> None:
+        """:meth:`add` each of ``records`` (for a caller adding a batch at a time)."""
+        self._batch += records
+        self._count += len(records)
+        if len(self._batch) >= BATCH:
+            self._flush()
+
     def _flush(self) -> None:
         if not self._batch:
             return

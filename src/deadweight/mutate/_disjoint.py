@@ -201,11 +201,16 @@ def _merged(
     size, total = counts
     wanted = bytearray(b"\x01") * total
     out: Spilled[ItemRecord] = Spilled()
+    batch: list[ItemRecord] = []
+    add = batch.append
     dropped: list[Dropped] = []
     find = bisect.bisect_right
     done = False
     try:
         for path, group in itertools.groupby(records.sorted(), key=itemgetter(0)):
+            if len(batch) >= _BATCH:
+                out.extend(batch)
+                batch.clear()
             need = last = -1
             code = held = listed = 0
             other = False  # an entry that is not a directory
@@ -227,14 +232,15 @@ def _merged(
                     wanted[last] = 0
                     dropped.append(Dropped(path, held, layer))
                     continue
-                out.add((path, DATA if code == FILE else COPY, layer, last))
+                add((path, DATA if code == FILE else COPY, layer, last))
                 continue
             old = lower.get(path) if lower else None
             if old is not None:
                 if old.kind != "dir":
                     return None  # entries under a lower path that is not a directory
                 continue  # a directory below: the layer needs none
-            out.add((path, IMPLICIT, keep + find(starts, need) - 1, -1))
+            add((path, IMPLICIT, keep + find(starts, need) - 1, -1))
+        out.extend(batch)
         done = True
     finally:
         if not done:

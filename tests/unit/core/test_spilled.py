@@ -29,8 +29,9 @@ def test_a_sorter_gives_every_record_in_order(
         patch.setattr(spilled, "BATCH", batch)
         patch.setattr(spilled, "FAN", fan)
         sorter: Sorter[tuple[str, int, bytes]] = Sorter(run)
-        for record in recs:
+        for record in recs[::2]:
             sorter.add(record)
+        sorter.extend(recs[1::2])  # a batch at once: a run then holds more
         assert len(sorter) == len(recs)
         assert list(sorter.sorted()) == sorted(recs)
         sorter.close()
@@ -44,10 +45,13 @@ def test_spilled_records_are_read_back_in_order_as_often_as_asked(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(spilled, "BATCH", batch)
         kept: Spilled[tuple[str, int, bytes]] = Spilled()
-        for i, record in enumerate(recs):
+        half = len(recs) // 2
+        for i, record in enumerate(recs[:half]):
             kept.add(record)
-            if i == len(recs) // 2:  # read while still being written
+            if i == half // 2:  # read while still being written
                 assert list(kept) == recs[: i + 1]
+        kept.extend(recs[half:-1])
+        kept.extend(recs[-1:])
         assert len(kept) == len(recs)
         assert list(kept) == recs
         assert list(kept) == recs
