@@ -143,7 +143,7 @@ def _analyze_deltas(
         members = 0
         for delta in source:
             held.append(delta)
-            members += len(delta.entries) + len(delta.whiteouts) + len(delta.opaques)
+            members += delta.members
             if members > partition.SIZE:
                 raise _Large
             yield delta
@@ -299,7 +299,7 @@ def _partitioned(
     (:mod:`deadweight.filetree.partition`): each part reports on the paths it owns, and
     what needs the whole tree (directory sizes, the packages, the bloat) is summed over the
     parts. Raises :class:`~deadweight.filetree.partition.Irregular` as the parts do."""
-    check_members(sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas))
+    check_members(sum(d.members for d in deltas))
     skip = ignore_matcher(ignore)
     count = len(deltas)
     reports = [[0] * 6 for _ in range(count)]

@@ -17,6 +17,7 @@ import click
 from deadweight.cli._context import Context, with_context
 from deadweight.extraction import check_destination, copy_file, export_all
 from deadweight.extraction import export as export_files
+from deadweight.filetree import partition
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.tree import Tree, stack
 from deadweight.image import Image
@@ -48,12 +49,15 @@ def export(image: str, paths: tuple[str, ...], output: str, ctx: Context) -> Non
     """Extract files of IMAGE (all, or PATHs and what lies below them) into DIR, safely."""
     check_destination(output, paths)
     img = ctx.open(image)
-    if paths or ctx.stored(img):  # the stored deltas say which layers hold what is written
-        deltas = ctx.deltas(img)
+    # stored deltas say which layers hold what is written, so that only those are read;
+    # but their tree grows with the files: past ``partition.SIZE`` members the whole image
+    # is written layer by layer onto disk, in memory that does not grow (issue 16)
+    deltas = ctx.deltas(img, lazy=True) if paths or ctx.stored(img) else None
+    if deltas is not None and (paths or sum(d.members for d in deltas) <= partition.SIZE):
         # export writes what it reads: never refused for its entry count (limits.py)
         tree = stack(deltas, bounded=False)
         counts = export_files(img, deltas, tree, output, paths, what=image)
-    else:  # layer by layer onto disk: memory does not grow with the files (issue 16)
+    else:
         counts = export_all(img, output)
     click.echo(
         f"exported {counts.files} files, {counts.dirs} directories and "

@@ -159,7 +159,7 @@ def _files_and_packages(
     """The files and packages that differ between the views of ``da`` and ``db``; sides
     holding more than ``partition.SIZE`` members in all are stacked a range of paths at a
     time, both with the same cuts (issue 16), unless a layer is irregular for that."""
-    members = sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in (*da, *db))
+    members = sum(d.members for d in (*da, *db))
     if members > partition.SIZE:
         try:
             return _in_parts(da, db, offset, complete)
@@ -173,7 +173,7 @@ def _in_parts(
     da: Sequence[LayerDelta], db: Sequence[LayerDelta], offset: int, complete: bool
 ) -> tuple[FileDiff, PackageDiff]:
     for side in (da, db):
-        check_members(sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in side))
+        check_members(sum(d.members for d in side))
     layout = partition.survey([*da, *db], partition.SIZE)
     gone_a, gone_b = (frozenset(p for d in side for p in d.whiteouts) for side in (da, db))
     opaque_a, opaque_b = (frozenset(p for d in side for p in d.opaques) for side in (da, db))

@@ -80,6 +80,12 @@ class LayerDelta:
     size: int = 0
     hash: str = ""
 
+    @property
+    def members(self) -> int:
+        """How many tar members the layer's changes are: entries, whiteouts and opaque
+        markers (what stacking it costs)."""
+        return len(self.entries) + len(self.whiteouts) + len(self.opaques)
+
     def to_bytes(self) -> bytes:
         """A stable encoding for the per-layer store (keyed by diff_id)."""
         return msgspec.json.encode({"v": FORMAT_VERSION, "delta": self}, enc_hook=_listed)

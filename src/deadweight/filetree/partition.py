@@ -143,7 +143,7 @@ def survey(deltas: Sequence[LayerDelta], size: int, visit: Visit | None = None) 
     ``size`` each (none when they hold no more), from a sample of their paths, and the
     hardlink world; ``visit`` is called with every entry on the way (a caller's own
     figures, without another pass over a layer whose entries are decoded for each)."""
-    total = sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas)
+    total = sum(d.members for d in deltas)
     step = max(1, size // _SAMPLES)  # members a sample stands for
     per = max(1, size // step)  # samples a part holds
     sample: set[str] = set()

@@ -190,7 +190,7 @@ class Stacker:
         Raises :class:`UnsafeLayer` once the layers stacked hold more than
         ``limits.IMAGE_ENTRIES`` members in all, unless made unbounded: the merged tree is
         held whole, a few hundred bytes a path, and no real image comes near (issue 16)."""
-        self.members += len(delta.entries) + len(delta.whiteouts) + len(delta.opaques)
+        self.members += delta.members
         if self.bounded:
             check_members(self.members)
         self.layer += 1

@@ -112,7 +112,7 @@ def _final(
     """The final tree (of the captured files at least), its bloat, and its setuid/setgid
     and world-writable paths; layers holding more than ``partition.SIZE`` members are
     stacked a range of paths at a time, as ``analyze`` stacks them (issue 16)."""
-    members = sum(len(d.entries) + len(d.whiteouts) + len(d.opaques) for d in deltas)
+    members = sum(d.members for d in deltas)
     if members > partition.SIZE:
         check_members(members)
         try:

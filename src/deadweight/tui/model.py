@@ -175,7 +175,7 @@ class Explorer:
                 self.said(i),
                 d.size,
                 a.layers[i].wasted if a is not None else 0,
-                len(d.entries) + len(d.whiteouts) + len(d.opaques),
+                d.members,
             )
             for i, d in enumerate(self.deltas)
         ]

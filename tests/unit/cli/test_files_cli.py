@@ -194,3 +194,37 @@ def test_export_is_atomic(
         assert (code, err) == (3, "deadweight: error: No space left on device\n")
         # nothing left beside the input but the layer store (a whole export needs none)
         assert sorted(p.name for p in env.iterdir() if p.name != "cache") == ["img.tar", "outside"]
+
+
+@pytest.mark.parametrize(("size", "layer_by_layer"), [(1000, False), (3, True)])
+def test_export_after_the_store_holds_the_deltas_stacks_them_only_when_few(
+    env: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    size: int,
+    layer_by_layer: bool,
+) -> None:
+    """With the image's deltas stored (``cat`` read them), ``export`` stacks them to read
+    only the layers that hold what it writes, unless they hold more than
+    ``partition.SIZE`` members: it then writes layer by layer, in memory that does not grow
+    with the files (a million files: 607 MB before, issue 16). The same files either way."""
+    from deadweight.cli import files as cli_files
+    from deadweight.filetree import partition
+
+    code, _, _ = dw(capsysbinary, "export", "img.tar", "-o", "cold")  # layer by layer
+    assert code == 0
+    assert dw(capsysbinary, "cat", "img.tar", "/etc/motd")[0] == 0  # the deltas now stored
+    monkeypatch.setattr(partition, "SIZE", size)
+    ran: list[str] = []
+    for name in ("export_all", "export_files"):
+        real = getattr(cli_files, name)
+
+        def spy(*args: object, _real: object = real, _name: str = name, **kw: object) -> object:
+            ran.append(_name)
+            return _real(*args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(cli_files, name, spy)
+    code, _, _ = dw(capsysbinary, "export", "img.tar", "-o", "warm")
+    assert code == 0
+    assert ran == (["export_all"] if layer_by_layer else ["export_files"])
+    assert tree(env / "warm") == tree(env / "cold")
