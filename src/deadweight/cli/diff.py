@@ -79,7 +79,8 @@ def diff(
         check_platforms(a, b)
     if file_path is not None:
         normal(file_path)  # a bad path is refused before any layer is read
-        echo_raw(file_diff(a, ctx.deltas(a), b, ctx.deltas(b), file_path))
+        deltas_a, deltas_b = ctx.deltas(a, lazy=True), ctx.deltas(b, lazy=True)
+        echo_raw(file_diff(a, deltas_a, b, deltas_b, file_path))
         return
     layer_store = ctx.store
     result = ctx.progress(

@@ -18,15 +18,6 @@ from deadweight.cli._context import Context, with_context
 from deadweight.extraction import check_destination, copy_file, export_all
 from deadweight.extraction import export as export_files
 from deadweight.filetree import partition
-from deadweight.filetree.delta import LayerDelta
-from deadweight.filetree.tree import Tree, stack
-from deadweight.image import Image
-
-
-def _load(ctx: Context, spec: str) -> tuple[Image, tuple[LayerDelta, ...], Tree]:
-    image = ctx.open(spec)
-    deltas = ctx.deltas(image)
-    return image, deltas, stack(deltas)
 
 
 @click.command()
@@ -35,8 +26,8 @@ def _load(ctx: Context, spec: str) -> tuple[Image, tuple[LayerDelta, ...], Tree]
 @with_context
 def cat(image: str, path: str, ctx: Context) -> None:
     """Print the file PATH of IMAGE (symlinks are followed inside the image)."""
-    img, deltas, tree = _load(ctx, image)
-    copy_file(img, deltas, tree, path, sys.stdout.buffer, what=image)
+    img = ctx.open(image)
+    copy_file(img, ctx.deltas(img, lazy=True), path, sys.stdout.buffer, what=image)
     sys.stdout.buffer.flush()
 
 
@@ -54,9 +45,7 @@ def export(image: str, paths: tuple[str, ...], output: str, ctx: Context) -> Non
     # is written layer by layer onto disk, in memory that does not grow (issue 16)
     deltas = ctx.deltas(img, lazy=True) if paths or ctx.stored(img) else None
     if deltas is not None and (paths or sum(d.members for d in deltas) <= partition.SIZE):
-        # export writes what it reads: never refused for its entry count (limits.py)
-        tree = stack(deltas, bounded=False)
-        counts = export_files(img, deltas, tree, output, paths, what=image)
+        counts = export_files(img, deltas, output, paths, what=image)
     else:
         counts = export_all(img, output)
     click.echo(

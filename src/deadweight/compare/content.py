@@ -16,9 +16,10 @@ from typing import IO, Any, cast
 from deadweight import limits
 from deadweight.errors import CorruptImage, NotFound, UsageError
 from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.partition import Views
 from deadweight.filetree.paths import clean, lexical, parent
 from deadweight.filetree.tarstream import BLOCK, HEADER_ONLY, TarError, TarStream
-from deadweight.filetree.tree import Node, Tree, stack
+from deadweight.filetree.tree import Node, Tree
 from deadweight.image import Image, Layer
 from deadweight.streams import CHUNK
 
@@ -39,24 +40,38 @@ def normal(path: str) -> str:
 def resolve(tree: Tree, path: str, *, follow: bool = True, what: str = "image") -> Node:
     """The node at ``path``; with ``follow``, symlinks are resolved inside the image root,
     as the kernel would inside the container (``..`` stops at the root)."""
+    return resolved(lambda _: tree, path, follow=follow, what=what)[1]
+
+
+def resolved(
+    trees: Callable[[str], Tree], path: str, *, follow: bool = True, what: str = "image"
+) -> tuple[Tree, Node]:
+    """:func:`resolve` in the trees ``trees`` gives for each key it looks up (one that
+    holds the key and its ancestors as the image's tree does: ``partition.Views``), and
+    the tree the node is in (whose inodes say where a hardlink's bytes are)."""
     key = normal(path)
     for _ in range(MAX_LINKS):
+        tree = trees(key)
         node = tree.get(key)
         if node is None:
             # a symlinked directory on the way: resolve the longest linked prefix
-            node, key = _through_links(tree, key, follow)
+            new = _through_links(tree, key) if follow else None
+            if new is not None:
+                key = new
+                tree = trees(key)
+                node = tree.get(key)
             if node is None:
                 raise NotFound(f"{path}: no such file in {what}")
         if not follow or node.kind != "symlink":
-            return node
+            return tree, node
         target = node.link if node.link.startswith("/") else f"{parent(key)}/{node.link}"
         key = normal(lexical(target))
     raise NotFound(f"{path}: too many levels of symbolic links in {what}")
 
 
-def _through_links(tree: Tree, key: str, follow: bool) -> tuple[Node | None, str]:
-    if not follow:
-        return None, key
+def _through_links(tree: Tree, key: str) -> str | None:
+    """Where ``key`` leads through the first of its ancestors that is a symlink (None if
+    none is before one that is missing)."""
     parts = key.split("/")
     for i in range(1, len(parts)):
         head = "/".join(parts[:i])
@@ -64,11 +79,10 @@ def _through_links(tree: Tree, key: str, follow: bool) -> tuple[Node | None, str
         if node is not None and node.kind == "symlink":
             target = node.link if node.link.startswith("/") else f"{parent(head)}/{node.link}"
             rest = "/".join(parts[i:])
-            new = lexical(f"{target}/{rest}")
-            return tree.get(new), new
+            return lexical(f"{target}/{rest}")
         if node is None:
             break
-    return None, key
+    return None
 
 
 def holder(tree: Tree, node: Node) -> tuple[int, str]:
@@ -207,9 +221,9 @@ def unified(path: str, a: bytes | None, b: bytes | None, a_name: str, b_name: st
     return "".join(out)
 
 
-def _node_at(tree: Tree, path: str) -> Node | None:
+def _node_at(trees: Views, path: str) -> tuple[Tree, Node] | None:
     try:
-        return resolve(tree, path, follow=False)
+        return resolved(trees, path, follow=False)
     except NotFound:
         return None
 
@@ -218,17 +232,19 @@ def file_diff(
     a: Image, a_deltas: Sequence[LayerDelta], b: Image, b_deltas: Sequence[LayerDelta], path: str
 ) -> str:
     """A unified diff of the file ``path`` in both images ("" when equal); NotFound when
-    neither has it, UsageError when either has something else than a regular file."""
+    neither has it, UsageError when either has something else than a regular file. A large
+    image is looked at only around ``path`` (``partition.Views``)."""
     key = normal(path)
-    ta, tb = stack(a_deltas), stack(b_deltas)
-    na, nb = _node_at(ta, key), _node_at(tb, key)
-    if na is None and nb is None:
+    fa, fb = _node_at(Views(a_deltas), key), _node_at(Views(b_deltas), key)
+    if fa is None and fb is None:
         raise NotFound(f"/{key}: no such file in either image")
-    for n in (na, nb):
-        if n is not None and n.kind not in ("file", "hardlink"):
-            raise UsageError(f"/{key}: not a regular file ({n.kind})")
-    if na is not None and nb is not None and na.digest == nb.digest and na.size == nb.size:
-        return ""  # same content (a shared layer's file is never read)
-    left = read_bytes(ta, na, a.layers, a_deltas) if na is not None else None
-    right = read_bytes(tb, nb, b.layers, b_deltas) if nb is not None else None
+    for found in (fa, fb):
+        if found is not None and found[1].kind not in ("file", "hardlink"):
+            raise UsageError(f"/{key}: not a regular file ({found[1].kind})")
+    if fa is not None and fb is not None:
+        na, nb = fa[1], fb[1]
+        if na.digest == nb.digest and na.size == nb.size:
+            return ""  # same content (a shared layer's file is never read)
+    left = read_bytes(*fa, a.layers, a_deltas) if fa is not None else None
+    right = read_bytes(*fb, b.layers, b_deltas) if fb is not None else None
     return unified(key, left, right, a.name, b.name)

@@ -10,10 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from deadweight.compare.content import copy_members, holder, normal, occurrences, resolve
+from deadweight.compare.content import (
+    copy_members,
+    holder,
+    normal,
+    occurrences,
+    resolve,
+    resolved,
+)
 from deadweight.errors import UsageError
 from deadweight.extraction.dirs import DIR_FLAGS, Dirs, inside
 from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.partition import Views
 from deadweight.filetree.paths import is_under, parent
 from deadweight.filetree.tree import Node, Tree
 from deadweight.image import Image
@@ -33,12 +41,13 @@ class Exported:
 
 
 def copy_file(
-    image: Image, deltas: tuple[LayerDelta, ...], tree: Tree, path: str, out: IO[bytes],
+    image: Image, deltas: tuple[LayerDelta, ...], path: str, out: IO[bytes],
     *, what: str = "image",
 ) -> None:  # fmt: skip
     """Write the bytes of the regular file ``path`` (symlinks followed inside the image)
-    to ``out``; UsageError for a directory or anything but a regular file."""
-    node = resolve(tree, path, what=what)
+    to ``out``; UsageError for a directory or anything but a regular file. A large image
+    is looked at only around the paths the lookup goes through (``partition.Views``)."""
+    tree, node = resolved(Views(deltas), path, what=what)
     if node.kind == "dir":
         raise UsageError(f"{path}: is a directory in {what}")
     if node.kind not in ("file", "hardlink"):
@@ -53,12 +62,19 @@ def copy_file(
     copy_members(image.layers[layer], occurrences(deltas[layer], [member]), sink)
 
 
-def selected(tree: Tree, paths: tuple[str, ...], what: str) -> list[Node]:
-    """The nodes at ``paths`` (not following links) and everything below them."""
+def selected(views: Views, paths: tuple[str, ...], what: str) -> tuple[Tree, list[Node]]:
+    """The nodes at ``paths`` (not following links) and everything below them, and the
+    tree they are in: for one path, its :class:`~deadweight.filetree.partition.View` in a
+    large image (the tree of that path alone), else the whole image's."""
     if not paths:
-        return [tree.nodes[p] for p in sorted(tree.nodes)]
+        tree = views.whole()
+        return tree, [tree.nodes[p] for p in sorted(tree.nodes)]
+    if len(paths) == 1:
+        tree, top = resolved(views, paths[0], follow=False, what=what)
+        return tree, [tree.nodes[p] for p in sorted(tree.nodes) if is_under(p, top.path)]
+    tree = views.whole()
     tops = [resolve(tree, p, follow=False, what=what).path for p in paths]
-    return [tree.nodes[p] for p in sorted(tree.nodes) if any(is_under(p, t) for t in tops)]
+    return tree, [tree.nodes[p] for p in sorted(tree.nodes) if any(is_under(p, t) for t in tops)]
 
 
 def check_destination(dest: str | os.PathLike[str], paths: tuple[str, ...] = ()) -> None:
@@ -72,13 +88,15 @@ def check_destination(dest: str | os.PathLike[str], paths: tuple[str, ...] = ())
 
 
 def export(
-    image: Image, deltas: tuple[LayerDelta, ...], tree: Tree, dest: str | os.PathLike[str],
+    image: Image, deltas: tuple[LayerDelta, ...], dest: str | os.PathLike[str],
     paths: tuple[str, ...] = (), *, what: str = "image",
 ) -> Exported:  # fmt: skip
     """Write ``paths`` of the image (all when empty) and what lies below them into the new
-    directory ``dest``, atomically; UsageError when ``dest`` exists and is not empty."""
+    directory ``dest``, atomically; UsageError when ``dest`` exists and is not empty. One
+    path of a large image is written from its view alone (see :func:`selected`)."""
     check_destination(dest, paths)
-    nodes = selected(tree, paths, what)
+    # export writes what it reads: never refused for its entry count (limits.py)
+    tree, nodes = selected(Views(deltas, bounded=False), paths, what)
     with atomic_dir(Path(dest)) as tmp:
         root = os.open(tmp, DIR_FLAGS)
         try:

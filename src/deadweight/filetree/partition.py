@@ -47,18 +47,21 @@ from deadweight import scratch
 from deadweight.filetree.delta import LayerDelta, Sharing
 from deadweight.filetree.entry import Entry
 from deadweight.filetree.record import StoredEntries
-from deadweight.filetree.tree import Stacker, Tree
+from deadweight.filetree.tree import Stacker, Tree, stack
 
 __all__ = [
     "SIZE",
     "Irregular",
     "Layout",
     "Part",
+    "View",
+    "Views",
     "key",
     "parts",
     "stack_part",
     "stacked_parts",
     "survey",
+    "view",
 ]
 
 # Members (entries, whiteouts, opaque markers) of an image's layers above which the
@@ -269,6 +272,9 @@ class _Spill:
         self.file.write(how + len(data).to_bytes(8, "little") + data)
         self.batch = []
 
+    def close(self) -> None:
+        self.file.close()
+
     def entries(self, layers: int) -> list[list[Entry]]:
         """Each layer's entries, in tar order, shared a batch at a time as a decode shares
         them (the file read back from its start, then closed)."""
@@ -287,6 +293,19 @@ class _Spill:
         return out
 
 
+class _Dropped(_Spill):
+    """A part no one reads (:func:`view`): its entries are not kept, no file is made."""
+
+    def __init__(self) -> None:
+        self.batch = []
+
+    def add(self, layer: int, entry: Entry) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 _PACK = msgspec.msgpack.Encoder()
 _UNPACK = msgspec.msgpack.Decoder(list[tuple[int, Entry]])
 # (layer, entry) pairs a part's spill holds in memory before writing them.
@@ -295,7 +314,10 @@ _SPILL_BATCH = 4096
 
 @contextlib.contextmanager
 def _distributed(
-    deltas: Sequence[LayerDelta], layout: Layout, ranges: Sequence[_Range]
+    deltas: Sequence[LayerDelta],
+    layout: Layout,
+    ranges: Sequence[_Range],
+    only: int | None = None,
 ) -> Iterator[tuple[list[_Spill], list[list[set[str]]], list[set[str]]]]:
     """Every layer's entries read once and written to the spill of each part that holds
     them (the part owning the path; the parts whose spine it is; all, for the hardlink
@@ -304,7 +326,8 @@ def _distributed(
     first path); and per layer, the paths of the hardlink world it writes something below:
     every part holds the world, so each must make those directories too (a hardlink's name
     replaced by a directory for a path another part owns frees its inode everywhere). The
-    spills are deleted on leaving."""
+    spills are deleted on leaving. With ``only``, the other parts' entries are dropped
+    (:func:`view`)."""
     cuts = list(layout.cuts)
     spine_of: dict[str, list[int]] = {}
     cover: dict[str, list[int]] = {}
@@ -317,7 +340,7 @@ def _distributed(
     every = range(len(ranges))
     spills: list[_Spill] = []
     try:
-        spills = [_Spill() for _ in ranges]
+        spills = [_Spill() if only in (None, j) else _Dropped() for j in range(len(ranges))]
         made = [[set[str]() for _ in deltas] for _ in ranges]
         world = layout.world
         below = [set[str]() for _ in deltas]
@@ -343,7 +366,7 @@ def _distributed(
         yield spills, made, below
     finally:
         for spill in spills:
-            spill.file.close()
+            spill.close()
 
 
 def _check(kept: Sequence[Entry], made: set[str], names: frozenset[str]) -> None:
@@ -375,3 +398,67 @@ def stack_part(part: Part) -> Tree:
     for delta, implied in zip(part.deltas, part.implied, strict=True):
         stacker.apply(delta, implied)
     return stacker.tree(last=True)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The part of one path's range (the path and everything below it), and its final
+    tree: for the paths the part owns (:meth:`Part.owns`), what stacking the whole image
+    gives, and for the ancestors of its first path what that stacking needs of them."""
+
+    part: Part
+    tree: Tree
+
+
+def view(deltas: Sequence[LayerDelta], path: str) -> View:
+    """The :class:`View` of ``path`` (a tree key, not the root), holding no other path but
+    its ancestors and the hardlink world: for a command that looks a few paths up in an
+    image too large to stack whole (``cat``, ``export PATH``). Two passes over the layers
+    (the hardlink world, then the range's entries). Raises :class:`Irregular`."""
+    world = survey(deltas, sum(d.members for d in deltas))  # no cuts: the world alone
+    lo = key(path)
+    hi = lo + "\x01"  # the first key after every path below ``path``
+    layout = Layout((lo, hi), world.names, world.world)
+    ranges = [_Range(None, lo, layout), _Range(lo, hi, layout), _Range(hi, None, layout)]
+    with _distributed(deltas, layout, ranges, only=1) as (spills, made, below):
+        part = ranges[1].part(deltas, spills[1].entries(len(deltas)), made[1], below)
+    return View(part, stack_part(part))
+
+
+class Views:
+    """Trees to look an image's paths up in (``cat``, ``export PATH``): the whole image's,
+    stacked once, when its layers hold at most :data:`SIZE` members; else the
+    :class:`View` of the path asked for, made again only when a path outside it is asked
+    for (so memory does not grow with the image's files, issue 16). An image whose layers
+    are :class:`Irregular` is stacked whole. ``bounded``: see ``Stacker.apply``."""
+
+    def __init__(self, deltas: Sequence[LayerDelta], *, bounded: bool = True) -> None:
+        self.deltas, self.bounded = deltas, bounded
+        self.large = sum(d.members for d in deltas) > SIZE
+        self._whole: Tree | None = None
+        self._last: View | None = None
+
+    def whole(self) -> Tree:
+        """The whole image's tree (stacked on the first call)."""
+        if self._whole is None:
+            self._whole = stack(self.deltas, bounded=self.bounded)
+        return self._whole
+
+    def __call__(self, path: str) -> Tree:
+        """A tree that holds ``path`` (a tree key), what lies below it and its ancestors
+        as the whole image's does."""
+        if not self.large or self._whole is not None:
+            return self.whole()
+        if not path:  # the root is no node: nothing to look up there
+            return _EMPTY
+        last = self._last
+        if last is None or not last.part.owns(path):
+            try:
+                last = self._last = view(self.deltas, path)
+            except Irregular:
+                self._last = None
+                return self.whole()
+        return last.tree
+
+
+_EMPTY = Stacker().tree()

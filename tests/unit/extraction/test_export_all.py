@@ -17,7 +17,6 @@ from deadweight import static as S
 from deadweight.errors import UsageError
 from deadweight.extraction import export
 from deadweight.extraction.stream import export_all, process_umask
-from deadweight.filetree.tree import stack
 from deadweight.image import Image
 from deadweight.reading import read_deltas
 
@@ -99,7 +98,7 @@ def image_of(layers: list[list[S.Entry]]) -> Image:
 def test_export_all_writes_what_the_stacked_tree_export_writes(tmp_path: Path, case: str) -> None:
     image = image_of(CASES[case])
     deltas = read_deltas(image, capture=None)
-    by_tree = export(image, deltas, stack(deltas), tmp_path / "tree")
+    by_tree = export(image, deltas, tmp_path / "tree")
     streamed = export_all(image, tmp_path / "stream")
     assert listing(tmp_path / "stream") == listing(tmp_path / "tree")
     assert streamed == by_tree
@@ -136,6 +135,6 @@ def test_a_file_system_without_mknod_gets_its_empty_files_opened(
     monkeypatch.setattr(os, "mknod", refuse)
     image = image_of(CASES["empty file over a symlink"])
     deltas = read_deltas(image, capture=None)
-    by_tree = export(image, deltas, stack(deltas), tmp_path / "tree")
+    by_tree = export(image, deltas, tmp_path / "tree")
     assert export_all(image, tmp_path / "stream") == by_tree
     assert listing(tmp_path / "stream") == listing(tmp_path / "tree")
