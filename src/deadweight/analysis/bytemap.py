@@ -17,15 +17,18 @@ of every region still add up to its parent's.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from deadweight.analysis.bloat import Bloat, categorise
 from deadweight.analysis.waste import Waste
-from deadweight.filetree.tree import Node, Tree
+from deadweight.filetree import partition
+from deadweight.filetree.delta import LayerDelta
+from deadweight.filetree.tree import Node, Tree, stack
 
 LIMIT = 4000
 PER_DIR = 40
+_SLACK = 16  # files a directory keeps beyond twice ``per_dir`` before it sorts them
 MAX_DEPTH = 64  # deeper directories stay closed (hostile trees; and nobody reads them)
 
 
@@ -50,7 +53,13 @@ class Region:
 
 
 class _Dir:
-    __slots__ = ("bytes", "count", "dirs", "files", "kinds", "name", "path")
+    """A directory of the map: its totals, its directories, and its largest files (a
+    file that ``per_dir`` larger ones push out can only be folded: it is kept as sums)."""
+
+    __slots__ = (
+        "bytes", "count", "dirs", "files", "kinds", "more", "more_bytes", "more_kinds", "name",
+        "path",
+    )  # fmt: skip
 
     def __init__(self, name: str, path: str) -> None:
         self.name = name
@@ -60,6 +69,23 @@ class _Dir:
         self.bytes = 0
         self.count = 0
         self.kinds: dict[str, int] = {}
+        self.more = self.more_bytes = 0  # files pushed out of ``files``, as sums
+        self.more_kinds: dict[str, int] = {}
+
+    def add_file(self, name: str, size: int, kind: str, per_dir: int) -> None:
+        files = self.files
+        files.append((name, size, kind))
+        if len(files) >= 2 * per_dir + _SLACK:  # sorted now and then: linear in the files
+            files.sort(key=_file_order)
+            for _, b, k in files[per_dir:]:
+                self.more += 1
+                self.more_bytes += b
+                self.more_kinds[k] = self.more_kinds.get(k, 0) + b
+            del files[per_dir:]
+
+
+def _file_order(f: tuple[str, int, str]) -> tuple[int, str]:
+    return -f[1], f[0]  # as the fold ranks entries: bytes descending, then name
 
 
 def _first_inodes(tree: Tree) -> Iterable[Node]:
@@ -93,7 +119,7 @@ def kind_of(node: Node, base_layers: int, dev: set[str], cores: set[str]) -> str
     return found[0] if found else "app"
 
 
-def _insert(root: _Dir, path: str, size: int, kind: str) -> None:
+def _insert(root: _Dir, path: str, size: int, kind: str, per_dir: int) -> None:
     parts = path.split("/")
     here = root
     for depth, part in enumerate(parts[:-1]):
@@ -107,7 +133,7 @@ def _insert(root: _Dir, path: str, size: int, kind: str) -> None:
     here.bytes += size
     here.count += 1
     here.kinds[kind] = here.kinds.get(kind, 0) + size
-    here.files.append((parts[-1], size, kind))
+    here.add_file(parts[-1], size, kind, per_dir)
 
 
 def _ranked(kinds: dict[str, int]) -> tuple[tuple[str, int], ...]:
@@ -126,18 +152,61 @@ def byte_map(
     """The map of ``tree`` (with ``waste``'s hidden bytes), at most about ``limit``
     regions. ``bloat`` supplies the findings that need more than a path (npm
     devDependencies, core dumps); the layers below ``base_layers`` are the base image's."""
+    return _mapped([(tree, _every)], waste, bloat, base_layers, limit, per_dir)
+
+
+def image_byte_map(
+    deltas: Sequence[LayerDelta],
+    *,
+    waste: Waste | None = None,
+    bloat: Bloat | None = None,
+    base_layers: int = 0,
+    limit: int = LIMIT,
+    per_dir: int = PER_DIR,
+) -> Region:
+    """:func:`byte_map` of the tree ``deltas`` stack, without holding it past
+    ``partition.SIZE`` members: stacked a range of paths at a time, each range's own live
+    inodes inserted (an inode named in several ranges, by the one that owns its first
+    name), in memory that grows with the directories, not the files (issue 16)."""
+    if sum(d.members for d in deltas) > partition.SIZE:
+        try:
+            trees = ((tree, part.holds_own) for part, tree in partition.stacked_parts(
+                deltas, partition.SIZE))  # fmt: skip
+            return _mapped(trees, waste, bloat, base_layers, limit, per_dir)
+        except partition.Irregular:  # tar order decides: the whole tree
+            pass
+    return byte_map(stack(deltas), waste=waste, bloat=bloat, base_layers=base_layers,
+                    limit=limit, per_dir=per_dir)  # fmt: skip
+
+
+def _every(_: str) -> bool:
+    return True
+
+
+def _mapped(
+    trees: Iterable[tuple[Tree, Callable[[str], bool]]],
+    waste: Waste | None,
+    bloat: Bloat | None,
+    base_layers: int,
+    limit: int,
+    per_dir: int,
+) -> Region:
+    """The map of the live inodes of ``trees`` whose first name each one's predicate owns,
+    and of ``waste``."""
     dev = {i.path for i in bloat.items if i.category == "npm-dev-dependencies"} if bloat else set()
     cores = {i.path for i in bloat.items if i.category == "core-dump"} if bloat else set()
+    per_dir = max(1, per_dir)
     root = _Dir("/", "")
-    inodes = tree.inodes
-    for node in _first_inodes(tree):
-        held = inodes[node.inode].bytes
-        if held:
-            _insert(root, node.path, held, kind_of(node, base_layers, dev, cores))
+    for tree, owns in trees:
+        inodes = tree.inodes
+        for node in _first_inodes(tree):
+            held = inodes[node.inode].bytes
+            if held and owns(node.path):
+                _insert(root, node.path, held, kind_of(node, base_layers, dev, cores), per_dir)
     for item in waste.items if waste else ():
         if item.bytes:
-            _insert(root, item.path + " (hidden)", item.bytes, "waste")
-    return _fold(root, max(1, limit), max(1, per_dir))
+            _insert(root, item.path + " (hidden)", item.bytes, "waste", per_dir)
+    return _fold(root, max(1, limit), per_dir)
 
 
 def _fold(root: _Dir, limit: int, per_dir: int) -> Region:
@@ -152,7 +221,7 @@ def _fold(root: _Dir, limit: int, per_dir: int) -> Region:
         shown, rest = entries[:per_dir], entries[per_dir:]
         opened[here.path] = shown
         folds[here.path] = rest
-        regions += len(shown) + (1 if rest else 0)
+        regions += len(shown) + (1 if rest or here.more else 0)
         for e in shown:
             if isinstance(e, _Dir) and (e.dirs or e.files) and e.path.count("/") < MAX_DEPTH:
                 heapq.heappush(heap, (-e.bytes, e.path, e))
@@ -185,9 +254,9 @@ def _build(
             path = f"{d.path}/{e[0]}" if d.path else e[0]
             children.append(Region(e[0], path, e[1], e[2], ((e[2], e[1]),), 1))
     rest = folds.get(d.path) or []
-    if rest:
-        fold: dict[str, int] = {}
-        files = 0
+    if rest or d.more:  # the entries not shown, and the files only counted (``_Dir.more``)
+        fold = dict(d.more_kinds)
+        files = d.more
         for e in rest:
             if isinstance(e, _Dir):
                 files += e.count
@@ -199,13 +268,13 @@ def _build(
         ranked = _ranked(fold)
         children.append(
             Region(
-                f"({len(rest)} smaller)",
+                f"({len(rest) + d.more} smaller)",
                 f"{d.path}/*" if d.path else "*",
-                sum(_size(e) for e in rest),
+                sum(_size(e) for e in rest) + d.more_bytes,
                 ranked[0][0] if ranked else "app",
                 ranked,
                 files,
-                folded=len(rest),
+                folded=len(rest) + d.more,
             )
         )
     return Region(d.name, d.path, d.bytes, kinds[0][0] if kinds else "app", kinds, d.count,

@@ -15,7 +15,6 @@ from deadweight.analysis import packages as pkgs
 from deadweight.analysis.analyze import analyze_read
 from deadweight.analysis.report import Analysis
 from deadweight.errors import UsageError
-from deadweight.filetree.tree import stack
 from deadweight.image import Image
 from deadweight.progress import Progress
 from deadweight.reading import paused_gc, read_deltas
@@ -74,15 +73,16 @@ def analyze_with_map(
     how many bottom layers are the base image's (``--exclude-base``, else as the history
     tells)."""
     # imported here, for --html only: the base-image guess brings the Dockerfile parser
-    from deadweight.analysis.bytemap import byte_map
+    from deadweight.analysis.bytemap import image_byte_map
     from deadweight.compare.base import base_layers as guess_base
 
-    deltas = read_deltas(image, capture=pkgs.capture, store=store, progress=progress)
+    # a large layer's entries stay on disk: the analysis and the map stack a large image
+    # a range of paths at a time (issue 16)
+    deltas = read_deltas(image, capture=pkgs.capture, store=store, progress=progress, lazy=True)
     result = analyze_read(image, deltas, base_layers=base, ignore=ignore)
     base = max(base, min(guess_base(image), len(image.layers)))
     with paused_gc():  # as analyze: many small acyclic objects, no cycle to find
-        tree = stack(deltas)
-        mapped = byte_map(tree, waste=result.waste, bloat=result.bloat, base_layers=base)
+        mapped = image_byte_map(deltas, waste=result.waste, bloat=result.bloat, base_layers=base)
     return result, mapped, base
 
 

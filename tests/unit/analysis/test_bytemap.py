@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deadweight import static
+from deadweight.analysis import bytemap
 from deadweight.analysis.analyze import analyze_deltas
-from deadweight.analysis.bytemap import Region, byte_map
-from deadweight.filetree import LayerDelta, read_delta, stack
+from deadweight.analysis.bytemap import Region, byte_map, image_byte_map
+from deadweight.filetree import LayerDelta, partition, read_delta, stack
 
 
 def delta(entries: Sequence[static.Entry]) -> LayerDelta:
@@ -107,3 +113,63 @@ def test_the_map_is_deterministic() -> None:
     two = byte_map(stack([delta(list(reversed(files)))]), per_dir=2)
     assert one == two
     assert [c.name for c in by_path(one)["p"].children] == ["a", "b", "(2 smaller)"]
+
+
+# paths of a few directories, many files in some: ranges cut through them
+_NAMES = [f"d/f{i}" for i in range(12)] + ["d/e/g", "d-x/h", "a", "a/b/c", "z/y"]
+_FILE = st.builds(
+    static.File, st.sampled_from(_NAMES), st.sampled_from([b"", b"1", b"22", b"4444"])
+)
+_NAME = st.sampled_from(_NAMES)
+_OTHER = st.one_of(  # what moves bytes about: links, deletions, directories in the way
+    st.builds(static.Dir, _NAME),
+    st.builds(static.Symlink, _NAME, st.sampled_from(["x", "../yy"])),
+    st.builds(static.Hardlink, _NAME, _NAME),
+    st.builds(static.Whiteout, _NAME),
+    st.builds(static.Opaque, _NAME),
+)
+_LAYERS = st.lists(st.lists(st.one_of(_FILE, _FILE, _OTHER), max_size=12), min_size=1, max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_LAYERS, st.integers(1, 5), st.integers(1, 3), st.integers(1, 30), st.integers(0, 2))
+def test_the_map_of_an_image_in_parts_with_files_only_counted_is_the_whole_tree_s(
+    spec: list[list[static.Entry]], part: int, per_dir: int, limit: int, base: int
+) -> None:
+    """``image_byte_map`` stacks a large image a range of paths at a time, and a directory
+    keeps only its largest files by name (the rest as sums): the same map as the whole tree
+    with every file kept (issue 16)."""
+    deltas = [delta(entries) for entries in spec]
+    a = analyze_deltas(deltas, instructions=["RUN x"] * len(spec))
+    kw: dict[str, Any] = {
+        "waste": a.waste, "bloat": a.bloat, "base_layers": base, "limit": limit,
+        "per_dir": per_dir,
+    }  # fmt: skip
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(bytemap._Dir, "add_file", _every_file)
+        whole = byte_map(stack(deltas), **kw)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(partition, "SIZE", part)
+        m.setattr(bytemap, "_SLACK", 0)  # pushed out as soon as two per_dir are kept
+        parted = image_byte_map(deltas, **kw)
+    assert parted == whole
+
+
+def _every_file(self: Any, name: str, size: int, kind: str, per_dir: int) -> None:
+    self.files.append((name, size, kind))  # the map before: every file kept
+
+
+def test_a_directory_of_many_files_keeps_its_largest_and_counts_the_rest() -> None:
+    files = [static.File(f"d/f{i:04}", b"x" * (1 + i % 50)) for i in range(3000)]
+    deltas = [delta(files)]
+    m = image_byte_map(deltas, per_dir=5, limit=50)
+    d = by_path(m)["d"]
+    assert [c.name for c in d.children] == [
+        "f0049", "f0099", "f0149", "f0199", "f0249", "(2995 smaller)",
+    ]  # fmt: skip
+    assert d.children[-1].files == 2995 and d.bytes == sum(1 + i % 50 for i in range(3000))
+    check_sums(m)
+    root = bytemap._Dir("/", "")
+    for i in range(3000):
+        bytemap._insert(root, f"d/f{i:04}", 1 + i % 50, "app", 5)
+    assert len(root.dirs["d"].files) < 2 * 5 + bytemap._SLACK  # not one per file
