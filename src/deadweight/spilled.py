@@ -12,10 +12,11 @@ needs their leading fields to tell any two apart.
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
 import pickle
-from collections.abc import Iterable, Iterator
-from typing import IO, Generic, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Generic, TypeVar, overload
 
 from deadweight import scratch
 
@@ -57,9 +58,9 @@ class _File:
         self.file.close()
 
 
-class Spilled(Generic[T]):
+class Spilled(Sequence[T]):
     """Records in the order they were added, read back as often as asked (a batch at a
-    time); ``len`` is how many."""
+    time); ``len`` is how many. An index or a slice reads up to it (for the rare caller)."""
 
     def __init__(self) -> None:
         self._file: _File | None = None
@@ -95,6 +96,19 @@ class Spilled(Generic[T]):
         self._flush()
         if self._file is not None:
             yield from self._file.read(list(self._spans))
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if isinstance(index, slice):
+            wanted = range(len(self))[index]
+            if wanted.step < 0:
+                return list(self)[index]
+            return list(itertools.islice(self, wanted.start, wanted.stop, wanted.step))
+        at = range(len(self))[index]  # IndexError and negative indexes, as a list's
+        return next(itertools.islice(self, at, None))
 
     def close(self) -> None:
         if self._file is not None:

@@ -141,21 +141,6 @@ def _ranked(kinds: dict[str, int]) -> tuple[tuple[str, int], ...]:
 
 
 def byte_map(
-    tree: Tree,
-    *,
-    waste: Waste | None = None,
-    bloat: Bloat | None = None,
-    base_layers: int = 0,
-    limit: int = LIMIT,
-    per_dir: int = PER_DIR,
-) -> Region:
-    """The map of ``tree`` (with ``waste``'s hidden bytes), at most about ``limit``
-    regions. ``bloat`` supplies the findings that need more than a path (npm
-    devDependencies, core dumps); the layers below ``base_layers`` are the base image's."""
-    return _mapped([(tree, _every)], waste, bloat, base_layers, limit, per_dir)
-
-
-def image_byte_map(
     deltas: Sequence[LayerDelta],
     *,
     waste: Waste | None = None,
@@ -164,10 +149,14 @@ def image_byte_map(
     limit: int = LIMIT,
     per_dir: int = PER_DIR,
 ) -> Region:
-    """:func:`byte_map` of the tree ``deltas`` stack, without holding it past
-    ``partition.SIZE`` members: stacked a range of paths at a time, each range's own live
-    inodes inserted (an inode named in several ranges, by the one that owns its first
-    name), in memory that grows with the directories, not the files (issue 16)."""
+    """The map of the tree ``deltas`` stack (with ``waste``'s hidden bytes), at most about
+    ``limit`` regions. ``bloat`` supplies the findings that need more than a path (npm
+    devDependencies, core dumps); the layers below ``base_layers`` are the base image's.
+
+    Past ``partition.SIZE`` members the tree is never held: it is stacked a range of paths
+    at a time, each range's own live inodes inserted (an inode named in several ranges, by
+    the one that owns its first name), in memory that grows with the directories, not the
+    files (issue 16)."""
     if sum(d.members for d in deltas) > partition.SIZE:
         try:
             trees = ((tree, part.holds_own) for part, tree in partition.stacked_parts(
@@ -175,8 +164,7 @@ def image_byte_map(
             return _mapped(trees, waste, bloat, base_layers, limit, per_dir)
         except partition.Irregular:  # tar order decides: the whole tree
             pass
-    return byte_map(stack(deltas), waste=waste, bloat=bloat, base_layers=base_layers,
-                    limit=limit, per_dir=per_dir)  # fmt: skip
+    return _mapped([(stack(deltas), _every)], waste, bloat, base_layers, limit, per_dir)
 
 
 def _every(_: str) -> bool:

@@ -73,7 +73,7 @@ def analyze_with_map(
     how many bottom layers are the base image's (``--exclude-base``, else as the history
     tells)."""
     # imported here, for --html only: the base-image guess brings the Dockerfile parser
-    from deadweight.analysis.bytemap import image_byte_map
+    from deadweight.analysis.bytemap import byte_map
     from deadweight.compare.base import base_layers as guess_base
 
     # a large layer's entries stay on disk: the analysis and the map stack a large image
@@ -82,7 +82,7 @@ def analyze_with_map(
     result = analyze_read(image, deltas, base_layers=base, ignore=ignore)
     base = max(base, min(guess_base(image), len(image.layers)))
     with paused_gc():  # as analyze: many small acyclic objects, no cycle to find
-        mapped = image_byte_map(deltas, waste=result.waste, bloat=result.bloat, base_layers=base)
+        mapped = byte_map(deltas, waste=result.waste, bloat=result.bloat, base_layers=base)
     return result, mapped, base
 
 

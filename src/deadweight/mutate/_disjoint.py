@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import overload
 
 from deadweight.filetree.delta import LayerDelta
 from deadweight.filetree.record import StoredEntries
 from deadweight.filetree.tree import Node, Stacker, Tree
-from deadweight.mutate._merge import Action, Dropped, Item, Merge
+from deadweight.mutate._merge import Action, Dropped, Item, ItemView, Merge
 from deadweight.spilled import Sorter, Spilled
 
 # Entries sorted at a time before the runs are merged (``spilled.Sorter``).
@@ -55,13 +54,13 @@ Record = tuple[str, int, int, int]  # path, entry number, NEED or a kind, its by
 ItemRecord = tuple[str, int, int, int]  # path, IMPLICIT/DATA/COPY, layer, entry number
 
 
-class Ordered(Sequence[Item]):
+class Ordered(ItemView[ItemRecord]):
     """The items of a merge without a tree (see the module), kept on disk in path order:
     ``records`` are ``(path, action, layer, number)`` (the entry's number, -1 for an
     implicit directory). ``wanted`` says which entries the layer holds (0: dropped, or a
     directory listed again above); ``bytes`` is docker's size of every entry, dropped ones
     included (file data and symlink targets). Iterated a batch at a time; an index or a
-    slice reads up to it (for the rare caller)."""
+    slice reads up to it (``Spilled``, for the rare caller)."""
 
     __slots__ = ("bytes", "deltas", "first", "lower", "records", "starts", "total", "wanted")
 
@@ -83,31 +82,14 @@ class Ordered(Sequence[Item]):
         self.starts, self.total = starts, len(wanted)
         self.first, self.lower = first, lower
 
-    def __len__(self) -> int:
-        return len(self.records)
+    def _kept(self) -> Spilled[ItemRecord]:
+        return self.records
 
-    def __iter__(self) -> Iterator[Item]:
-        for path, action, layer, _ in self.records:
-            yield _item(path, action, layer)
-
-    @overload
-    def __getitem__(self, index: int) -> Item: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Item]: ...
-    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
-        if isinstance(index, slice):
-            wanted = range(len(self))[index]
-            if wanted.step < 0:
-                return list(self)[index]
-            return list(itertools.islice(self, wanted.start, wanted.stop, wanted.step))
-        at = range(len(self))[index]  # IndexError and negative indexes, as a list's
-        return next(itertools.islice(self, at, None))
-
-
-def _item(path: str, action: int, layer: int) -> Item:
-    if action == DATA:
-        return Item(path, "data", layer, path)
-    return Item(path, _ACTIONS[action], layer)
+    def _item(self, kept: ItemRecord) -> Item:
+        path, action, layer, _ = kept
+        if action == DATA:
+            return Item(path, "data", layer, path)
+        return Item(path, _ACTIONS[action], layer)
 
 
 def disjoint_merge(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from deadweight import static
 from deadweight.analysis import bytemap
 from deadweight.analysis.analyze import analyze_deltas
-from deadweight.analysis.bytemap import Region, byte_map, image_byte_map
+from deadweight.analysis.bytemap import Region, byte_map
 from deadweight.filetree import LayerDelta, partition, read_delta, stack
 
 
@@ -55,7 +55,7 @@ def test_kinds_base_app_bloat_and_waste_with_exact_bytes() -> None:
         delta([static.Whiteout("tmp/big.bin")]),
     ]
     a = analyze_deltas(deltas, instructions=["FROM base", "RUN build", "RUN rm /tmp/big.bin"])
-    m = byte_map(stack(deltas), waste=a.waste, bloat=a.bloat, base_layers=1)
+    m = byte_map(deltas, waste=a.waste, bloat=a.bloat, base_layers=1)
     check_sums(m)
     paths = by_path(m)
     assert m.bytes == 300 + 5000 + 4000 + 2000 + 9000
@@ -79,7 +79,7 @@ def test_hardlinks_count_once_and_empty_files_not_at_all() -> None:
             ]
         )
     ]
-    m = byte_map(stack(deltas))
+    m = byte_map(deltas)
     assert m.bytes == 700
     assert "c" not in by_path(m)
 
@@ -87,12 +87,12 @@ def test_hardlinks_count_once_and_empty_files_not_at_all() -> None:
 def test_many_files_fold_into_a_bounded_map_that_keeps_every_byte() -> None:
     files = [static.File(f"d{i % 30}/sub{i % 7}/f{i}", b"x" * (1 + i % 97)) for i in range(6000)]
     files.append(static.File("huge/one.bin", b"h" * 500_000))
-    tree = stack([delta(files)])
-    m = byte_map(tree, limit=300, per_dir=12)
+    deltas = [delta(files)]
+    m = byte_map(deltas, limit=300, per_dir=12)
     check_sums(m)
     every = regions(m)
     assert len(every) <= 300 + 12 + 1  # the last directory opened may add one row
-    assert m.bytes == tree.size()
+    assert m.bytes == stack(deltas).size()
     assert by_path(m)["huge"].bytes == 500_000  # the largest entries are shown by name
     folds = [r for r in every if r.folded]
     assert folds and all(r.name == f"({r.folded} smaller)" for r in folds)
@@ -102,15 +102,15 @@ def test_many_files_fold_into_a_bounded_map_that_keeps_every_byte() -> None:
 def test_a_closed_directory_is_a_leaf_holding_all_its_bytes() -> None:
     files = [static.File(f"deep/a/b/c/f{i}", b"y" * 10) for i in range(50)]
     files.append(static.File("top.bin", b"t" * 100_000))
-    m = byte_map(stack([delta(files)]), limit=3, per_dir=5)
+    m = byte_map([delta(files)], limit=3, per_dir=5)
     deep = by_path(m)["deep"]
     assert (deep.bytes, deep.files, deep.children, deep.is_dir) == (500, 50, (), True)
 
 
 def test_the_map_is_deterministic() -> None:
     files = [static.File(f"p/{n}", b"z" * 40) for n in ("b", "a", "c", "d")]
-    one = byte_map(stack([delta(files)]), per_dir=2)
-    two = byte_map(stack([delta(list(reversed(files)))]), per_dir=2)
+    one = byte_map([delta(files)], per_dir=2)
+    two = byte_map([delta(list(reversed(files)))], per_dir=2)
     assert one == two
     assert [c.name for c in by_path(one)["p"].children] == ["a", "b", "(2 smaller)"]
 
@@ -136,7 +136,7 @@ _LAYERS = st.lists(st.lists(st.one_of(_FILE, _FILE, _OTHER), max_size=12), min_s
 def test_the_map_of_an_image_in_parts_with_files_only_counted_is_the_whole_tree_s(
     spec: list[list[static.Entry]], part: int, per_dir: int, limit: int, base: int
 ) -> None:
-    """``image_byte_map`` stacks a large image a range of paths at a time, and a directory
+    """``byte_map`` stacks a large image a range of paths at a time, and a directory
     keeps only its largest files by name (the rest as sums): the same map as the whole tree
     with every file kept (issue 16)."""
     deltas = [delta(entries) for entries in spec]
@@ -147,11 +147,11 @@ def test_the_map_of_an_image_in_parts_with_files_only_counted_is_the_whole_tree_
     }  # fmt: skip
     with pytest.MonkeyPatch.context() as m:
         m.setattr(bytemap._Dir, "add_file", _every_file)
-        whole = byte_map(stack(deltas), **kw)
+        whole = byte_map(deltas, **kw)  # stacked whole: below partition.SIZE
     with pytest.MonkeyPatch.context() as m:
         m.setattr(partition, "SIZE", part)
         m.setattr(bytemap, "_SLACK", 0)  # pushed out as soon as two per_dir are kept
-        parted = image_byte_map(deltas, **kw)
+        parted = byte_map(deltas, **kw)
     assert parted == whole
 
 
@@ -162,7 +162,7 @@ def _every_file(self: Any, name: str, size: int, kind: str, per_dir: int) -> Non
 def test_a_directory_of_many_files_keeps_its_largest_and_counts_the_rest() -> None:
     files = [static.File(f"d/f{i:04}", b"x" * (1 + i % 50)) for i in range(3000)]
     deltas = [delta(files)]
-    m = image_byte_map(deltas, per_dir=5, limit=50)
+    m = byte_map(deltas, per_dir=5, limit=50)
     d = by_path(m)["d"]
     assert [c.name for c in d.children] == [
         "f0049", "f0099", "f0149", "f0199", "f0249", "(2995 smaller)",

@@ -166,24 +166,14 @@ def test_file_unified_diff(env: Path, capsysbinary: pytest.CaptureFixture[bytes]
 
 
 def test_file_diff_of_large_images_looks_at_the_path_s_views_alone(
-    env: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+    env: Path, capsysbinary: pytest.CaptureFixture[bytes], request: pytest.FixtureRequest
 ) -> None:
     """Past ``partition.SIZE`` members, ``--file`` stacks only the path's range of each
     image (``partition.view``): the same diffs and errors (issue 16)."""
-    from deadweight.filetree import partition
-
     asks = [("old.tar", "new.tar", "/etc/motd"), ("old.tar", "old.tar", "etc/motd"),
             ("old.tar", "new.tar", "/nope"), ("old.tar", "new.tar", "/etc")]  # fmt: skip
     whole = [dw(capsysbinary, "diff", a, b, "--file", p) for a, b, p in asks]
-    made: list[str] = []
-    real = partition.view
-
-    def view(deltas: object, path: str) -> partition.View:
-        made.append(path)
-        return real(deltas, path)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(partition, "SIZE", 1)
-    monkeypatch.setattr(partition, "view", view)
+    made: list[str] = request.getfixturevalue("views_made")  # every image large from here
     assert [dw(capsysbinary, "diff", a, b, "--file", p) for a, b, p in asks] == whole
     assert made == ["etc/motd"] * 4 + ["nope"] * 2 + ["etc"] * 2
 

@@ -231,27 +231,17 @@ def test_export_after_the_store_holds_the_deltas_stacks_them_only_when_few(
 
 
 def test_cat_and_export_of_a_path_of_a_large_image_look_at_its_views_alone(
-    env: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+    env: Path, capsysbinary: pytest.CaptureFixture[bytes], request: pytest.FixtureRequest
 ) -> None:
     """Past ``partition.SIZE`` members, ``cat`` and ``export PATH`` stack only the range
     of the path looked up (and its ancestors and the hardlink world), made again when a
     symlink leads out of it: the same bytes, files and errors as the whole tree gives
     (a million files: 327 MB to ``cat`` one, issue 16)."""
-    from deadweight.filetree import partition
-
     asks = ["/etc/motd", "/abs", "bin/hard", "/bin/alias", "/nope", "/etc", "/run/fifo"]
     small = [dw(capsysbinary, "cat", "img.tar", p) for p in asks]
     for p in ("/srv", "bin/alias", "/etc/escape"):
         assert dw(capsysbinary, "export", "img.tar", p, "-o", f"whole{p.replace('/', '-')}")[0] == 0
-    made: list[str] = []
-    real = partition.view
-
-    def view(deltas: object, path: str) -> partition.View:
-        made.append(path)
-        return real(deltas, path)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(partition, "SIZE", 1)
-    monkeypatch.setattr(partition, "view", view)
+    made: list[str] = request.getfixturevalue("views_made")  # every image large from here
     assert [dw(capsysbinary, "cat", "img.tar", p) for p in asks] == small
     assert made == ["etc/motd", "abs", "etc/motd", "bin/hard", "bin/alias", "bin/tool", "nope",
                     "etc", "run/fifo"]  # fmt: skip

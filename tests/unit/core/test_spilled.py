@@ -55,6 +55,12 @@ def test_spilled_records_are_read_back_in_order_as_often_as_asked(
         assert len(kept) == len(recs)
         assert list(kept) == recs
         assert list(kept) == recs
+        for at in (0, len(recs) // 2, -1):
+            if recs:
+                assert kept[at] == recs[at]
+        assert list(kept[1:5]) == recs[1:5] and list(kept[::-2]) == recs[::-2]
+        with pytest.raises(IndexError):
+            kept[len(recs)]
         kept.close()
 
 

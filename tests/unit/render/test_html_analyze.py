@@ -16,7 +16,7 @@ from deadweight.analysis.analyze import analyze_deltas
 from deadweight.analysis.bytemap import byte_map
 from deadweight.cli.analyze import analyze
 from deadweight.errors import UsageError
-from deadweight.filetree import read_delta, stack
+from deadweight.filetree import read_delta
 from deadweight.render.html import analyze_html
 from deadweight.render.html.analyze import BAR_LAYERS
 from deadweight.render.html.page import embed, page
@@ -139,7 +139,7 @@ def test_an_image_of_many_layers_draws_those_that_changed_most() -> None:
         for i in range(count)
     ]
     a = analyze_deltas(deltas, instructions=[f"RUN step {i}" for i in range(count)])
-    html = analyze_html(a, byte_map(stack(deltas), waste=a.waste))
+    html = analyze_html(a, byte_map(deltas, waste=a.waste))
     p = Page(html)
     drawn = [x["label"] for x in p.data["layers"]]
     assert drawn == [f"#{i} RUN step {i}" for i in range(50, count)]  # the largest, in order
