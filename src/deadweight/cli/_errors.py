@@ -33,6 +33,21 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _where(exc: OSError) -> str:
+    """Where a full disk was met, when the error names no file: an unnamed temp file (large
+    layers are spooled, sorted and stacked on disk, issue 16) or the output being written."""
+    import errno
+
+    if exc.errno != errno.ENOSPC or exc.filename:
+        return ""
+    from deadweight.scratch import folder
+
+    return (
+        f" (writing the output, or temp files in {folder()}: DEADWEIGHT_TMPDIR chooses "
+        "another folder for them)"
+    )
+
+
 def run(command: click.Command) -> None:
     """Run a click command, every error mapped to one line and an exit code."""
     import click
@@ -72,7 +87,8 @@ def guarded(call: Callable[[], None], more: Callable[[Exception], None] | None =
     except MemoryError:
         _fail("out of memory", EXIT_RUNTIME)
     except OSError as exc:
-        _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", EXIT_RUNTIME)
+        _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}{_where(exc)}",
+              EXIT_RUNTIME)  # fmt: skip
     except Exception as exc:
         if more is not None:
             more(exc)

@@ -203,6 +203,25 @@ def test_handler_maps_errors(tmp_path: Path, expr: str, code: int, message: str)
     assert assert_one_error_line(result, code) == message
 
 
+def test_a_full_disk_says_where_temp_files_go(tmp_path: Path) -> None:
+    """A full disk met by an unnamed file (a spool, a spill of a large image's entries)
+    names no file: the message says where temp files go and how to move them."""
+    env = {**os.environ, "DEADWEIGHT_TMPDIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", HANDLER, "OSError(28, 'No space left on device')"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert assert_one_error_line(result, 3) == (
+        f"No space left on device (writing the output, or temp files in {tmp_path}: "
+        "DEADWEIGHT_TMPDIR chooses another folder for them)"
+    )
+    named = "OSError(28, 'No space left on device', 'out/x')"
+    result = subprocess.run(
+        [sys.executable, "-c", HANDLER, named], capture_output=True, text=True, timeout=120
+    )
+    assert assert_one_error_line(result, 3) == "out/x: No space left on device"
+
+
 def test_handler_success(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", HANDLER, "None"], capture_output=True, text=True, timeout=120
