@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,19 +63,59 @@ def copy_file(
     copy_members(image.layers[layer], occurrences(deltas[layer], [member]), sink)
 
 
-def selected(views: Views, paths: tuple[str, ...], what: str) -> tuple[Tree, list[Node]]:
-    """The nodes at ``paths`` (not following links) and everything below them, and the
-    tree they are in: for one path, its :class:`~deadweight.filetree.partition.View` in a
-    large image (the tree of that path alone), else the whole image's."""
+# a node to write, and where its bytes are (the layer and member of its inode) if it holds any
+Picked = tuple[Node, "tuple[int, str] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The nodes to write, in path order, with where their bytes are, and the nodes of the
+    directories among and above them by path (the modes of the directories made)."""
+
+    picked: list[Picked]
+    dirs: Mapping[str, Node]
+
+
+def selected(views: Views, paths: tuple[str, ...], what: str) -> Selection:
+    """The nodes at ``paths`` (not following links) and everything below them: in a large
+    image, from each path's :class:`~deadweight.filetree.partition.View` in turn (the tree
+    of that path alone), else from the whole image's tree."""
     if not paths:
         tree = views.whole()
-        return tree, [tree.nodes[p] for p in sorted(tree.nodes)]
-    if len(paths) == 1:
-        tree, top = resolved(views, paths[0], follow=False, what=what)
-        return tree, [tree.nodes[p] for p in sorted(tree.nodes) if is_under(p, top.path)]
-    tree = views.whole()
-    tops = [resolve(tree, p, follow=False, what=what).path for p in paths]
-    return tree, [tree.nodes[p] for p in sorted(tree.nodes) if any(is_under(p, t) for t in tops)]
+        return Selection(_picked(tree, None), tree.nodes)
+    if not views.large:
+        tree = views.whole()
+        tops = [resolve(tree, p, follow=False, what=what).path for p in paths]
+        return Selection(_picked(tree, tops), tree.nodes)
+    found: dict[str, Picked] = {}
+    dirs: dict[str, Node] = {}
+    for p in paths:  # paths below one another: their nodes once
+        tree, top = resolved(views, p, follow=False, what=what)
+        for picked in _picked(tree, [top.path]):
+            node = picked[0]
+            found.setdefault(node.path, picked)
+            up = node.path if node.kind == "dir" else parent(node.path)
+            while up and up not in dirs:  # the view holds the directories above its top
+                held = tree.nodes.get(up)
+                if held is not None:
+                    dirs[up] = held
+                up = parent(up)
+    return Selection([found[p] for p in sorted(found)], dirs)
+
+
+def _picked(tree: Tree, tops: list[str] | None) -> list[Picked]:
+    """The nodes of ``tree`` below ``tops`` (None: all), with where their bytes are."""
+    return [
+        (n, _holder(tree, n))
+        for p, n in sorted(tree.nodes.items())
+        if tops is None or any(is_under(p, t) for t in tops)
+    ]
+
+
+def _holder(tree: Tree, node: Node) -> tuple[int, str] | None:
+    if node.kind == "file" or (node.kind == "hardlink" and node.inode >= 0):
+        return holder(tree, node)
+    return None
 
 
 def check_destination(dest: str | os.PathLike[str], paths: tuple[str, ...] = ()) -> None:
@@ -92,15 +133,15 @@ def export(
     paths: tuple[str, ...] = (), *, what: str = "image",
 ) -> Exported:  # fmt: skip
     """Write ``paths`` of the image (all when empty) and what lies below them into the new
-    directory ``dest``, atomically; UsageError when ``dest`` exists and is not empty. One
-    path of a large image is written from its view alone (see :func:`selected`)."""
+    directory ``dest``, atomically; UsageError when ``dest`` exists and is not empty. The
+    paths of a large image are written from their views alone (see :func:`selected`)."""
     check_destination(dest, paths)
     # export writes what it reads: never refused for its entry count (limits.py)
-    tree, nodes = selected(Views(deltas, bounded=False), paths, what)
+    chosen = selected(Views(deltas, bounded=False), paths, what)
     with atomic_dir(Path(dest)) as tmp:
         root = os.open(tmp, DIR_FLAGS)
         try:
-            counts = extract_nodes(image, deltas, tree, nodes, root)
+            counts = _extracted(image, deltas, chosen, root)
         finally:
             os.close(root)
         os.chmod(tmp, 0o755)
@@ -112,11 +153,19 @@ def extract_nodes(
 ) -> Exported:
     """Write ``nodes`` under the directory ``root`` (a descriptor the caller owns); raises
     FileExistsError rather than replace anything there."""
+    return _extracted(
+        image, deltas, Selection([(n, _holder(tree, n)) for n in nodes], tree.nodes), root
+    )
+
+
+def _extracted(
+    image: Image, deltas: tuple[LayerDelta, ...], chosen: Selection, root: int
+) -> Exported:
     counts = Exported()
     made: set[str] = set()
     dirs = Dirs(root)
     try:
-        _extract(image, deltas, tree, nodes, dirs, made, counts)
+        _extract(image, deltas, chosen, dirs, made, counts)
     finally:
         dirs.close()
     return counts
@@ -161,12 +210,13 @@ def _link(dirs: Dirs, first: str, other: str) -> None:
 def _extract(
     img: Image,
     deltas: tuple[LayerDelta, ...],
-    tree: Tree,
-    nodes: list[Node],
+    chosen: Selection,
     dirs: Dirs,
     made: set[str],
     counts: Exported,
 ) -> None:
+    picked = chosen.picked
+    nodes = [n for n, _ in picked]
     for n in nodes:
         if parent(n.path):
             _mkdirs(dirs, parent(n.path), made)
@@ -174,9 +224,9 @@ def _extract(
             _mkdirs(dirs, n.path, made)
             counts.dirs += 1
     by_layer: dict[int, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
-    for n in nodes:
-        if n.kind == "file" or (n.kind == "hardlink" and n.inode >= 0):
-            layer, member = holder(tree, n)
+    for n, held in picked:
+        if held is not None:
+            layer, member = held
             by_layer[layer][member].append(n)
     for layer in sorted(by_layer):
         wanted = by_layer[layer]
@@ -201,7 +251,7 @@ def _extract(
         elif n.kind == "other" or (n.kind == "hardlink" and n.inode < 0):
             counts.skipped += 1
     for path in sorted(made, reverse=True):  # deepest first: a closed parent stops nothing
-        node = tree.nodes.get(path)
+        node = chosen.dirs.get(path)
         mode = node.mode if node is not None and node.kind == "dir" else 0o755
         # the sticky bit stays (a /tmp is 1777); set-id bits go
         os.fchmod(dirs.get(path), (mode & 0o1777) | 0o700)
