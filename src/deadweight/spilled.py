@@ -16,11 +16,12 @@ import itertools
 import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Generic, TypeVar, overload
+from typing import IO, Any, Generic, TypeVar, overload
 
 from deadweight import scratch
 
 T = TypeVar("T")
+C = TypeVar("C", bound=tuple[Any, ...])  # a sorter's records: tuples, compared as such
 
 RUN = 1 << 16  # records a sorter sorts in memory at a time
 BATCH = 1024  # records pickled together: what a reader holds of each run
@@ -60,40 +61,43 @@ class _File:
 
 class Spilled(Sequence[T]):
     """Records in the order they were added, read back as often as asked (a batch at a
-    time); ``len`` is how many. An index or a slice reads up to it (for the rare caller)."""
+    time); ``len`` is how many. An index or a slice reads up to it (for the rare caller).
+    ``file``: the one to append to (a sorter's runs share one), else its own."""
 
-    def __init__(self) -> None:
-        self._file: _File | None = None
+    def __init__(self, file: _File | None = None) -> None:
+        self._file = file
         self._spans: list[Span] = []
         self._batch: list[T] = []
         self._count = 0
 
     def add(self, record: T) -> None:
-        self._batch.append(record)
-        self._count += 1
-        if len(self._batch) >= BATCH:
-            self._flush()
+        self.extend([record])
 
-    def extend(self, records: list[T]) -> None:
-        """:meth:`add` each of ``records`` (for a caller adding a batch at a time)."""
-        self._batch += records
-        self._count += len(records)
-        if len(self._batch) >= BATCH:
-            self._flush()
+    def extend(self, records: Iterable[T]) -> None:
+        """:meth:`add` each of ``records`` (taken a batch at a time: a merge of runs is
+        never held whole)."""
+        each = iter(records)
+        while True:
+            self._batch.extend(itertools.islice(each, BATCH - len(self._batch)))
+            if len(self._batch) < BATCH:
+                return
+            self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write the records added since the last batch."""
         if not self._batch:
             return
         if self._file is None:
             self._file = _File()
         self._spans.append(self._file.append(self._batch))
+        self._count += len(self._batch)
         self._batch = []
 
     def __len__(self) -> int:
-        return self._count
+        return self._count + len(self._batch)
 
     def __iter__(self) -> Iterator[T]:
-        self._flush()
+        self.flush()
         if self._file is not None:
             yield from self._file.read(list(self._spans))
 
@@ -115,24 +119,22 @@ class Spilled(Sequence[T]):
             self._file.close()
 
 
-class Sorter(Generic[T]):
-    """Records sorted: every ``run`` added are sorted and written as a run, and the runs
-    are merged as :meth:`sorted` reads them (no more than :data:`FAN` at once: more are
-    first merged into longer runs). Fewer than a run never touch the disk."""
+class Sorter(Generic[C]):
+    """Records sorted: every ``run`` added are sorted and written as a run (a
+    :class:`Spilled` in the sorter's one file), and the runs are merged as :meth:`sorted`
+    reads them (no more than :data:`FAN` at once: more are first merged into longer runs).
+    Fewer than a run never touch the disk."""
 
     def __init__(self, run: int = 0) -> None:
         self.run = run or RUN
-        self._buffer: list[T] = []
-        self._runs: list[list[Span]] = []
+        self._buffer: list[C] = []
+        self._runs: list[Spilled[C]] = []
         self._file: _File | None = None
-        self.count = 0
 
-    def add(self, record: T) -> None:
-        self._buffer.append(record)
-        if len(self._buffer) >= self.run:
-            self._spill()
+    def add(self, record: C) -> None:
+        self.extend([record])
 
-    def extend(self, records: list[T]) -> None:
+    def extend(self, records: list[C]) -> None:
         """:meth:`add` each of ``records`` (a run then holds up to ``len(records) - 1``
         more than ``run``): for a caller adding a batch at a time."""
         self._buffer += records
@@ -140,28 +142,22 @@ class Sorter(Generic[T]):
             self._spill()
 
     def __len__(self) -> int:
-        return self.count + len(self._buffer)
+        return sum(len(r) for r in self._runs) + len(self._buffer)
 
     def _spill(self) -> None:
         buffer, self._buffer = self._buffer, []
         buffer.sort()
-        self.count += len(buffer)
-        self._runs.append(self._write(buffer))
+        self._runs.append(self._written(buffer))
 
-    def _write(self, records: Iterable[T]) -> list[Span]:
+    def _written(self, records: Iterable[C]) -> Spilled[C]:
         if self._file is None:
             self._file = _File()
-        spans, batch = [], []
-        for record in records:
-            batch.append(record)
-            if len(batch) >= BATCH:
-                spans.append(self._file.append(batch))
-                batch = []
-        if batch:
-            spans.append(self._file.append(batch))
-        return spans
+        run: Spilled[C] = Spilled(self._file)
+        run.extend(records)
+        run.flush()
+        return run
 
-    def sorted(self) -> Iterator[T]:
+    def sorted(self) -> Iterator[C]:
         """Every record added, in order (equal records in no particular order)."""
         if not self._runs:
             self._buffer.sort()
@@ -169,12 +165,10 @@ class Sorter(Generic[T]):
             return
         if self._buffer:
             self._spill()
-        file = self._file
-        assert file is not None
         while len(self._runs) > FAN:  # merged in rounds: a reader per run at most FAN
             first, self._runs = self._runs[:FAN], self._runs[FAN:]
-            self._runs.append(self._write(heapq.merge(*(file.read(r) for r in first))))
-        yield from heapq.merge(*(file.read(r) for r in self._runs))
+            self._runs.append(self._written(heapq.merge(*first)))
+        yield from heapq.merge(*self._runs)
 
     def close(self) -> None:
         if self._file is not None:

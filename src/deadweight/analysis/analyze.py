@@ -194,9 +194,7 @@ def _stacked_whole(
                     events.append((h, classify(h, stacker.nodes.get(h.node.path)), held))
     tree = stacker.tree(last=True)  # the stacker is done: its maps, not a copy (issue 16)
     del stacker
-    said = list(instructions) + [""] * max(0, len(deltas) - len(instructions))
-    waste = summarise(events, said, base_layers=base_layers, ignore=skip)
-    del events  # a hidden node per event: freed before the peak (recommend), issue 16
+    said, waste = _summarised(events, instructions, len(deltas), base_layers, skip)
     packages, found = _packages_and_bloat(deltas, tree, skip, base_layers)
     return _assemble(
         deltas,
@@ -216,6 +214,21 @@ def _stacked_whole(
         bloat=found,
         dive=dive.figures(),
     )
+
+
+def _summarised(
+    events: list[tuple[Hidden, Cause, int]],
+    instructions: Sequence[str],
+    count: int,
+    base_layers: int,
+    skip: Callable[[str], bool] | None,
+) -> tuple[list[str], Waste]:
+    """Each of the ``count`` layers' instruction, and the waste of ``events``, which are
+    then emptied: a hidden node each, freed before the peak (recommend), issue 16."""
+    said = list(instructions) + [""] * max(0, count - len(instructions))
+    waste = summarise(events, said, base_layers=base_layers, ignore=skip)
+    events.clear()
+    return said, waste
 
 
 def _assemble(
@@ -342,9 +355,7 @@ def _partitioned(
             final.add(part, stacker.tree(last=True))
             del stacker
         packages, found_bloat = final.packages_and_bloat()
-    said = list(instructions) + [""] * max(0, count - len(instructions))
-    waste = summarise(events, said, base_layers=base_layers, ignore=skip)
-    del events
+    said, waste = _summarised(events, instructions, count, base_layers, skip)
     if dangling:
         dive = DiveCounter()
         for i, delta in enumerate(deltas):

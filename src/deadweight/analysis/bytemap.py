@@ -157,7 +157,7 @@ def byte_map(
     at a time, each range's own live inodes inserted (an inode named in several ranges, by
     the one that owns its first name), in memory that grows with the directories, not the
     files (issue 16)."""
-    if sum(d.members for d in deltas) > partition.SIZE:
+    if partition.large(deltas):
         try:
             trees = ((tree, part.holds_own) for part, tree in partition.stacked_parts(
                 deltas, partition.SIZE))  # fmt: skip

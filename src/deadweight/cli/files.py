@@ -3,8 +3,8 @@
 The work is :mod:`deadweight.extraction`'s (safe extraction: nothing written outside DIR,
 no link followed, the tree renamed into place when whole); this module reads the image
 and reports. A whole image is exported layer by layer (``export_all``, each layer read
-once, in flat memory)
-unless the layer store holds every layer's delta; PATHs come from the stacked tree
+once, in flat memory) unless the layer store holds every layer's delta and they are not
+``partition.large``; PATHs come from the stacked tree, or a large image's views of them
 (``export``).
 """
 
@@ -44,7 +44,7 @@ def export(image: str, paths: tuple[str, ...], output: str, ctx: Context) -> Non
     # but their tree grows with the files: past ``partition.SIZE`` members the whole image
     # is written layer by layer onto disk, in memory that does not grow (issue 16)
     deltas = ctx.deltas(img, lazy=True) if paths or ctx.stored(img) else None
-    if deltas is not None and (paths or sum(d.members for d in deltas) <= partition.SIZE):
+    if deltas is not None and (paths or not partition.large(deltas)):
         counts = export_files(img, deltas, output, paths, what=image)
     else:
         counts = export_all(img, output)

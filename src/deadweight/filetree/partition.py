@@ -56,7 +56,9 @@ __all__ = [
     "Part",
     "View",
     "Views",
+    "hardlinks",
     "key",
+    "large",
     "parts",
     "stack_part",
     "stacked_parts",
@@ -75,6 +77,11 @@ _SAMPLES = 64
 def _each(entries: Sequence[Entry]) -> Iterator[Entry]:
     """``entries`` for a pass that keeps none of them, or shares those it keeps."""
     return entries.unshared() if isinstance(entries, StoredEntries) else iter(entries)
+
+
+def large(deltas: Sequence[LayerDelta]) -> bool:
+    """Whether the layers hold more than :data:`SIZE` members: too many to stack whole."""
+    return sum(d.members for d in deltas) > SIZE
 
 
 def key(path: str) -> str:
@@ -410,12 +417,14 @@ class View:
     tree: Tree
 
 
-def view(deltas: Sequence[LayerDelta], path: str) -> View:
+def view(deltas: Sequence[LayerDelta], path: str, world: Layout | None = None) -> View:
     """The :class:`View` of ``path`` (a tree key, not the root), holding no other path but
     its ancestors and the hardlink world: for a command that looks a few paths up in an
     image too large to stack whole (``cat``, ``export PATH``). Two passes over the layers
-    (the hardlink world, then the range's entries). Raises :class:`Irregular`."""
-    world = survey(deltas, sum(d.members for d in deltas))  # no cuts: the world alone
+    (the hardlink world, unless ``world`` is :func:`hardlinks`' answer already, then the
+    range's entries). Raises :class:`Irregular`."""
+    if world is None:
+        world = hardlinks(deltas)
     lo = key(path)
     hi = lo + "\x01"  # the first key after every path below ``path``
     layout = Layout((lo, hi), world.names, world.world)
@@ -423,6 +432,11 @@ def view(deltas: Sequence[LayerDelta], path: str) -> View:
     with _distributed(deltas, layout, ranges, only=1) as (spills, made, below):
         part = ranges[1].part(deltas, spills[1].entries(len(deltas)), made[1], below)
     return View(part, stack_part(part))
+
+
+def hardlinks(deltas: Sequence[LayerDelta]) -> Layout:
+    """The hardlink world of the layers, in a layout of no cuts (one pass)."""
+    return survey(deltas, sum(d.members for d in deltas))
 
 
 class Views:
@@ -434,9 +448,10 @@ class Views:
 
     def __init__(self, deltas: Sequence[LayerDelta], *, bounded: bool = True) -> None:
         self.deltas, self.bounded = deltas, bounded
-        self.large = sum(d.members for d in deltas) > SIZE
+        self.large = large(deltas)
         self._whole: Tree | None = None
         self._last: View | None = None
+        self._world: Layout | None = None  # found once for every view
 
     def whole(self) -> Tree:
         """The whole image's tree (stacked on the first call)."""
@@ -454,7 +469,9 @@ class Views:
         last = self._last
         if last is None or not last.part.owns(path):
             try:
-                last = self._last = view(self.deltas, path)
+                if self._world is None:
+                    self._world = hardlinks(self.deltas)
+                last = self._last = view(self.deltas, path, self._world)
             except Irregular:
                 self._last = None
                 return self.whole()

@@ -62,7 +62,7 @@ class Ordered(ItemView[ItemRecord]):
     included (file data and symlink targets). Iterated a batch at a time; an index or a
     slice reads up to it (``Spilled``, for the rare caller)."""
 
-    __slots__ = ("bytes", "deltas", "first", "lower", "records", "starts", "total", "wanted")
+    __slots__ = ("bytes", "deltas", "first", "lower", "records", "starts", "wanted")
 
     def __init__(
         self,
@@ -79,7 +79,7 @@ class Ordered(ItemView[ItemRecord]):
         image; ``starts`` the number of each one's first entry; ``lower`` the tree of the
         layers below (None: none)."""
         self.deltas, self.records, self.wanted, self.bytes = deltas, records, wanted, size
-        self.starts, self.total = starts, len(wanted)
+        self.starts = starts
         self.first, self.lower = first, lower
 
     def _kept(self) -> Spilled[ItemRecord]:

@@ -61,9 +61,9 @@ def _head(member: Member) -> Head:
 
 
 class Located:
-    """What members were found as, by number (an inode, or an entry's number): each one's
-    head, and where a file's data lies in the spool, as columns made at the first file
-    with data (a :data:`Found` tuple and its two ints per file took 120 bytes, issue 16)."""
+    """What members were found as, by inode number: each one's head, and where a file's
+    data lies in the spool, as columns made at the first file with data (a :data:`Found`
+    tuple and its two ints per file took 120 bytes, issue 16)."""
 
     __slots__ = ("at", "heads", "size")
 

@@ -14,9 +14,9 @@ def views_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
     real = partition.view
 
-    def view(deltas: object, path: str) -> partition.View:
+    def view(deltas: object, path: str, world: object = None) -> partition.View:
         made.append(path)
-        return real(deltas, path)  # type: ignore[arg-type]
+        return real(deltas, path, world)  # type: ignore[arg-type]
 
     monkeypatch.setattr(partition, "SIZE", 1)
     monkeypatch.setattr(partition, "view", view)

@@ -95,3 +95,25 @@ def test_views_of_a_small_image_are_its_whole_tree() -> None:
     assert not views.large
     assert views("a/b") is views("l") is views.whole()
     assert views.whole().get("a/b") is not None
+
+
+def test_views_find_the_hardlink_world_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each view needs the hardlink world: a pass over every layer, made once for all the
+    views of one lookup or command, not once a view."""
+    deltas = _deltas(
+        [[static.File("a/f", b"1"), static.Hardlink("e/h", "a/f")], [static.Symlink("z", "/a/f")]]
+    )
+    found: list[int] = []
+    real = partition.hardlinks
+
+    def hardlinks(ds: list[LayerDelta]) -> partition.Layout:
+        found.append(1)
+        return real(ds)
+
+    monkeypatch.setattr(partition, "SIZE", 1)
+    monkeypatch.setattr(partition, "hardlinks", hardlinks)
+    views = partition.Views(deltas)
+    tree, node = resolved(views, "z")  # the view of z, then of a/f
+    assert node.path == "a/f" and holder(tree, node) == (0, "a/f")
+    assert views("e/h").get("e/h") is not None  # a third view
+    assert found == [1]
